@@ -1,0 +1,104 @@
+# The two commands that matter: `make dev` (run the desk locally) and `make test` (every test).
+# Both install what they need on a fresh machine; everything lands inside the project (.tools/,
+# node_modules/), and a second run skips what is already there. Nothing is fetched from outside
+# crates.io, npm and apt (see ../shared/TOOLCHAIN.md for why each pin is what it is).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+TOOLS            := $(CURDIR)/.tools
+WORKER_BUILD_VER := 0.8.7
+# wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
+WASM_BINDGEN_VER := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"/\1/p;}' Cargo.lock)
+
+# worker-build would download wasm-bindgen, wasm-opt and esbuild from GitHub; point it at local ones.
+export WASM_BINDGEN_BIN := $(TOOLS)/bin/wasm-bindgen
+export WASM_OPT_BIN     := $(CURDIR)/node_modules/.bin/wasm-opt
+export ESBUILD_BIN      := $(CURDIR)/node_modules/.bin/esbuild
+export WRANGLER_SEND_METRICS := false
+export CLOUDFLARE_CF_FETCH_ENABLED := false
+export PATH := $(TOOLS)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+
+PORT    ?= 8787
+DESK    ?= demo
+ASSETS  := build/assets
+
+.PHONY: help deps dev build worker worker-if-needed assets test test-rust test-integration test-browser browser-deps clean
+
+help:
+	@echo "make dev     install what is missing, build, run the desk locally (wrangler dev, persisted)"
+	@echo "make test    install what is missing, build, run every test"
+	@echo "make build   build the worker (wasm) and the static assets into build/"
+
+## ---- installs (each skipped when already satisfied) ---------------------------------------
+deps: .tools/.rust-target $(TOOLS)/bin/worker-build .tools/.wasm-bindgen-$(WASM_BINDGEN_VER) node_modules/.installed
+
+.tools/.rust-target:
+	@mkdir -p .tools
+	rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@touch $@
+
+$(TOOLS)/bin/worker-build:
+	cargo install --root $(TOOLS) worker-build --version $(WORKER_BUILD_VER) --locked
+
+# No --locked: wasm-bindgen-cli's own lockfile names a crate version the registry lacks.
+.tools/.wasm-bindgen-$(WASM_BINDGEN_VER):
+	@if [ "$$($(WASM_BINDGEN_BIN) --version 2>/dev/null)" != "wasm-bindgen $(WASM_BINDGEN_VER)" ]; then \
+	  cargo install --root $(TOOLS) wasm-bindgen-cli --version $(WASM_BINDGEN_VER) --force; fi
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+## ---- build ----------------------------------------------------------------------------------
+build: deps worker assets
+
+worker:
+	worker-build --release
+
+# wrangler's [build] command: a no-op when a harness has already built (DESK_SKIP_BUILD=1).
+worker-if-needed:
+	@if [ -z "$${DESK_SKIP_BUILD:-}" ]; then $(MAKE) --no-print-directory worker assets; fi
+
+# Static assets: widget, admin inbox and demo site, laid out as they are served.
+assets:
+	@rm -rf $(ASSETS) && mkdir -p $(ASSETS)/admin/chat
+	@cp widget/widget.js $(ASSETS)/widget.js
+	@cp widget/demo.html $(ASSETS)/index.html
+	@cp admin/index.html $(ASSETS)/admin/chat/index.html
+	@cp admin/*.js admin/*.css $(ASSETS)/admin/
+	@if [ -f widget/_headers ]; then cp widget/_headers $(ASSETS)/_headers; fi
+
+## ---- run --------------------------------------------------------------------------------------
+.dev.vars:
+	@echo "ADMIN_TOKEN=$$(node -e 'console.log(require("crypto").randomBytes(24).toString("hex"))')" > $@
+	@echo "created .dev.vars with a random ADMIN_TOKEN"
+
+dev: build .dev.vars
+	@token=$$(sed -n 's/^ADMIN_TOKEN=//p' .dev.vars); \
+	echo ""; \
+	echo "  demo site   http://localhost:$(PORT)/"; \
+	echo "  admin inbox http://localhost:$(PORT)/admin/chat?desk=$(DESK)"; \
+	echo "  admin token $$token   (from .dev.vars)"; \
+	echo ""
+	DESK_SKIP_BUILD=1 wrangler dev --port $(PORT) --persist-to .wrangler/state
+
+## ---- test -------------------------------------------------------------------------------------
+test: build test-rust test-integration test-browser
+
+test-rust:
+	cargo test --quiet
+
+test-integration:
+	node --test --test-concurrency=1 tests/integration/
+
+browser-deps:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test-browser: browser-deps
+	@if ls tests/browser/*.test.js >/dev/null 2>&1; then node --test --test-concurrency=1 tests/browser/; fi
+
+clean:
+	rm -rf build target/wasm32-unknown-unknown

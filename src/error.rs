@@ -1,0 +1,110 @@
+//! Refusals: every way a client's frame or request can be turned down, each with its wire code.
+//!
+//! All of these are caused by the client (bad input or missing rights), none by the server: they
+//! are answered, never logged as faults, and leave stored state untouched.
+
+use thiserror::Error;
+
+use crate::protocol::{MAX_FRAME_BYTES, MAX_MESSAGE_CHARS};
+
+/// Why a WebSocket frame was refused. Sent as `{"type":"error","code","message"}` to its sender.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum FrameError {
+    /// The client sent something that is not a JSON object.
+    #[error("frame is not a JSON object")]
+    BadJson,
+    /// The client sent a `type` this desk does not know (empty: no `type` at all).
+    #[error("unknown frame type '{0}'")]
+    UnknownType(String),
+    /// A known `type` with fields of the wrong shape.
+    #[error("malformed frame: {0}")]
+    BadFrame(String),
+    /// An admin reply without `targetUserId`: refused rather than broadcast or guessed.
+    #[error("an admin message needs targetUserId: the visitor it is for")]
+    MissingTarget,
+    /// The visitor named was never seen on this desk.
+    #[error("no visitor with that id on this desk")]
+    UnknownUser,
+    /// A message with no visible text.
+    #[error("message is empty")]
+    EmptyMessage,
+    /// Message text over the limit.
+    #[error("message is longer than {MAX_MESSAGE_CHARS} characters")]
+    MessageTooLong,
+    /// A whole frame over the limit (checked before parsing).
+    #[error("frame is larger than {MAX_FRAME_BYTES} bytes")]
+    FrameTooLarge,
+    /// A visitor tried to act as an admin or to reach another visitor's conversation.
+    #[error("not allowed: {0}")]
+    Forbidden(&'static str),
+}
+
+impl FrameError {
+    /// The stable wire code (see docs/protocol.md, "Errors").
+    pub fn code(&self) -> &'static str {
+        match self {
+            FrameError::BadJson => "bad_json",
+            FrameError::UnknownType(_) => "unknown_type",
+            FrameError::BadFrame(_) => "bad_frame",
+            FrameError::MissingTarget => "missing_target",
+            FrameError::UnknownUser => "unknown_user",
+            FrameError::EmptyMessage => "empty_message",
+            FrameError::MessageTooLong | FrameError::FrameTooLarge => "too_long",
+            FrameError::Forbidden(_) => "forbidden",
+        }
+    }
+}
+
+/// Why an HTTP request was refused before any upgrade. Sent as a JSON body `{"code","message"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum HttpError {
+    /// The desk name in the path is not 1 to 64 of `[A-Za-z0-9_-]`.
+    #[error("desk name must be 1 to 64 of A-Z a-z 0-9 _ -")]
+    BadDesk,
+    /// A query parameter is malformed.
+    #[error("{0}")]
+    BadRequest(&'static str),
+    /// Visitor token not issued by this desk, or admin credential missing or wrong.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    #[error("no such route")]
+    NotFound,
+    #[error("only GET is supported here")]
+    MethodNotAllowed,
+    /// A plain request on a WebSocket path.
+    #[error("this path expects a WebSocket upgrade")]
+    UpgradeRequired,
+    /// No `ADMIN_TOKEN` is configured: admin access stays closed rather than open.
+    #[error("admin access is disabled: set the ADMIN_TOKEN secret")]
+    AdminDisabled,
+}
+
+impl HttpError {
+    pub fn status(&self) -> u16 {
+        match self {
+            HttpError::BadDesk | HttpError::BadRequest(_) => 400,
+            HttpError::Unauthorized(_) => 401,
+            HttpError::NotFound => 404,
+            HttpError::MethodNotAllowed => 405,
+            HttpError::UpgradeRequired => 426,
+            HttpError::AdminDisabled => 503,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            HttpError::BadDesk => "bad_desk",
+            HttpError::BadRequest(_) => "bad_request",
+            HttpError::Unauthorized(_) => "unauthorized",
+            HttpError::NotFound => "not_found",
+            HttpError::MethodNotAllowed => "method_not_allowed",
+            HttpError::UpgradeRequired => "upgrade_required",
+            HttpError::AdminDisabled => "admin_disabled",
+        }
+    }
+
+    /// The JSON body.
+    pub fn body(&self) -> String {
+        serde_json::json!({ "code": self.code(), "message": self.to_string() }).to_string()
+    }
+}

@@ -1,0 +1,31 @@
+//! Live support chat on Cloudflare's edge: one Durable Object per support desk routes each admin
+//! reply to the visitor it is for, and keeps every message and unread count in SQLite.
+//!
+//! The map, from the wire inwards:
+//! - [`protocol`]: the wire contract — inbound/outbound frames (serde, `tag = "type"`), limits,
+//!   and the one `parse` of a text frame. Documented frame by frame in `docs/protocol.md`.
+//! - [`error`]: every refusal, each variant with its wire code (frames) or HTTP status.
+//! - [`routes`]: which endpoint an HTTP request is for and whether it may reach a desk.
+//! - [`auth`]: visitor tokens (stored hashed) and the admin secret (compared in constant time).
+//! - [`desk`]: the pure core — rights, state transitions and routing decisions as effects. No
+//!   `worker`, no clock, no randomness: those come in as arguments, so it is tested natively.
+//! - `store` (wasm only): the SQLite schema, its migrations and the queries the core needs.
+//! - `desk_object` (wasm only): the `Desk` Durable Object — accepts and tags hibernatable
+//!   sockets, loads facts, runs the core, performs its effects (writes first, then sends).
+//! - `router` (wasm only): the Worker's fetch handler in front of the desk objects.
+//!
+//! Everything that touches the JavaScript runtime is compiled for wasm32 only, so `cargo test`
+//! runs the core on the host.
+
+pub mod auth;
+pub mod desk;
+pub mod error;
+pub mod protocol;
+pub mod routes;
+
+#[cfg(target_arch = "wasm32")]
+mod desk_object;
+#[cfg(target_arch = "wasm32")]
+mod router;
+#[cfg(target_arch = "wasm32")]
+mod store;
