@@ -1,0 +1,74 @@
+//! The pinned frames, byte for byte: if one of these changes, a deployed widget or client breaks.
+
+use support_desk::desk::{Conversation, LastMessage};
+use support_desk::error::FrameError;
+use support_desk::protocol::{parse, visitor_name, Author, Inbound, Outbound, WireMessage};
+
+fn message() -> WireMessage {
+    WireMessage { id: "m1".into(), seq: 7, sender: Author::User, message: "Hi".into(), at: 1000, client_msg_id: None }
+}
+
+#[test]
+fn server_frames_keep_their_shape() {
+    let welcome = Outbound::Welcome {
+        user_id: "u1".into(),
+        token: "t".into(),
+        name: "Visitor U1".into(),
+        messages: vec![message()],
+        has_more: false,
+    };
+    assert_eq!(
+        welcome.to_json(),
+        r#"{"type":"welcome","userId":"u1","token":"t","name":"Visitor U1","messages":[{"id":"m1","seq":7,"sender":"user","message":"Hi","at":1000}],"hasMore":false}"#
+    );
+    let ack = Outbound::Ack { client_msg_id: Some("c".into()), id: "m1".into(), seq: 7, at: 1000, user_id: None };
+    assert_eq!(ack.to_json(), r#"{"type":"ack","clientMsgId":"c","id":"m1","seq":7,"at":1000}"#);
+    let to_visitor = Outbound::Message {
+        sender: Author::Admin,
+        user_id: None,
+        message: "Hello! How can I help you?".into(),
+        id: "m2".into(),
+        seq: 8,
+        at: 1001,
+        client_msg_id: None,
+    };
+    assert_eq!(
+        to_visitor.to_json(),
+        r#"{"type":"message","sender":"admin","message":"Hello! How can I help you?","id":"m2","seq":8,"at":1001}"#
+    );
+    let mut c = Conversation::new("u1", "User A");
+    c.unread = 2;
+    c.last = Some(LastMessage { preview: "Hi".into(), sender: Author::User, at: 1000, seq: 7 });
+    assert_eq!(
+        Outbound::Users { users: vec![c.row(true)] }.to_json(),
+        r#"{"type":"users","users":[{"userId":"u1","name":"User A","unread":2,"lastMessage":"Hi","lastSender":"user","lastAt":1000,"online":true}]}"#
+    );
+    assert_eq!(
+        Outbound::error(&FrameError::MissingTarget, None).to_json(),
+        r#"{"type":"error","code":"missing_target","message":"an admin message needs targetUserId: the visitor it is for"}"#
+    );
+}
+
+#[test]
+fn client_frames_parse_with_contract_field_names() {
+    let admin = r#"{"type":"message","message":"Hello","targetUserId":"u1","clientMsgId":"c1","extra":true}"#;
+    assert_eq!(
+        parse(admin),
+        Ok(Inbound::Message { message: "Hello".into(), target_user_id: Some("u1".into()), client_msg_id: Some("c1".into()) })
+    );
+    assert_eq!(parse(r#"{"type":"read","userId":"u1"}"#), Ok(Inbound::Read { user_id: "u1".into() }));
+    assert_eq!(
+        parse(r#"{"type":"history","userId":"u1","before":9,"limit":5}"#),
+        Ok(Inbound::History { user_id: Some("u1".into()), before: Some(9), limit: Some(5) })
+    );
+    assert_eq!(parse(r#"{"type":"ping"}"#), Ok(Inbound::Ping));
+}
+
+#[test]
+fn visitor_names_are_plain_bounded_text() {
+    assert_eq!(visitor_name("  User A "), Some("User A".into()));
+    assert_eq!(visitor_name(""), None);
+    assert_eq!(visitor_name("a\u{0007}b"), None);
+    assert_eq!(visitor_name(&"n".repeat(65)), None);
+    assert_eq!(visitor_name(&"n".repeat(64)).map(|n| n.len()), Some(64));
+}
