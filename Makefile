@@ -4,7 +4,7 @@
 # crates.io, npm and apt (see ../shared/TOOLCHAIN.md for why each pin is what it is).
 
 SHELL := /bin/bash
-.SHELLFLAGS := -eu -o pipefail -c
+.SHELLFLAGS := -e -o pipefail -c
 .DEFAULT_GOAL := help
 
 TOOLS            := $(CURDIR)/.tools
