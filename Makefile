@@ -32,15 +32,17 @@ help:
 	@echo "make build   build the worker (wasm) and the static assets into build/"
 
 ## ---- installs (each skipped when already satisfied) ---------------------------------------
-deps: .tools/.rust-target $(TOOLS)/bin/worker-build .tools/.wasm-bindgen-$(WASM_BINDGEN_VER) node_modules/.installed
+deps: .tools/.rust-target .tools/.worker-build-$(WORKER_BUILD_VER) .tools/.wasm-bindgen-$(WASM_BINDGEN_VER) node_modules/.installed
 
 .tools/.rust-target:
 	@mkdir -p .tools
 	rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 	@touch $@
 
-$(TOOLS)/bin/worker-build:
-	cargo install --root $(TOOLS) worker-build --version $(WORKER_BUILD_VER) --locked
+.tools/.worker-build-$(WORKER_BUILD_VER):
+	@if [ "$$($(TOOLS)/bin/worker-build --version 2>/dev/null)" != "$(WORKER_BUILD_VER)" ]; then \
+	  cargo install --root $(TOOLS) worker-build --version $(WORKER_BUILD_VER) --locked --force; fi
+	@touch $@
 
 # No --locked: wasm-bindgen-cli's own lockfile names a crate version the registry lacks.
 .tools/.wasm-bindgen-$(WASM_BINDGEN_VER):

@@ -67,6 +67,9 @@ pub enum HttpError {
     /// Visitor token not issued by this desk, or admin credential missing or wrong.
     #[error("{0}")]
     Unauthorized(&'static str),
+    /// An admin socket requested by a page of another origin.
+    #[error("admin sockets accept only pages of this origin")]
+    ForeignOrigin,
     #[error("no such route")]
     NotFound,
     #[error("only GET is supported here")]
@@ -84,6 +87,7 @@ impl HttpError {
         match self {
             HttpError::BadDesk | HttpError::BadRequest(_) => 400,
             HttpError::Unauthorized(_) => 401,
+            HttpError::ForeignOrigin => 403,
             HttpError::NotFound => 404,
             HttpError::MethodNotAllowed => 405,
             HttpError::UpgradeRequired => 426,
@@ -96,6 +100,7 @@ impl HttpError {
             HttpError::BadDesk => "bad_desk",
             HttpError::BadRequest(_) => "bad_request",
             HttpError::Unauthorized(_) => "unauthorized",
+            HttpError::ForeignOrigin => "forbidden_origin",
             HttpError::NotFound => "not_found",
             HttpError::MethodNotAllowed => "method_not_allowed",
             HttpError::UpgradeRequired => "upgrade_required",

@@ -13,8 +13,18 @@ use crate::routes::{route, RequestHead};
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     console_error_panic_hook::set_once();
     let headers = req.headers();
-    let (upgrade, authorization, protocols) =
-        (headers.get("Upgrade")?, headers.get("Authorization")?, headers.get("Sec-WebSocket-Protocol")?);
+    let (upgrade, authorization, protocols, origin) = (
+        headers.get("Upgrade")?,
+        headers.get("Authorization")?,
+        headers.get("Sec-WebSocket-Protocol")?,
+        headers.get("Origin")?,
+    );
+    let url = req.url()?;
+    let authority = match (url.host_str(), url.port()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_owned(),
+        (None, _) => String::new(),
+    };
     let path = req.path();
     let admin_secret = env.secret("ADMIN_TOKEN").ok().map(|s| s.to_string());
     let head = RequestHead {
@@ -23,6 +33,8 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         upgrade: upgrade.as_deref(),
         authorization: authorization.as_deref(),
         protocols: protocols.as_deref(),
+        origin: origin.as_deref(),
+        authority: &authority,
     };
     let desk = match route(&head, admin_secret.as_deref()) {
         Ok(r) => r.desk.to_owned(),

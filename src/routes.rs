@@ -28,6 +28,10 @@ pub struct RequestHead<'a> {
     pub upgrade: Option<&'a str>,
     pub authorization: Option<&'a str>,
     pub protocols: Option<&'a str>,
+    /// The browser's `Origin` header, if any (non-browser clients send none).
+    pub origin: Option<&'a str>,
+    /// This request's own `host[:port]`, as the client addressed it.
+    pub authority: &'a str,
 }
 
 /// Decides whether `head` may open a socket on a desk. `admin_secret` is the configured
@@ -50,6 +54,11 @@ pub fn route<'a>(head: &RequestHead<'a>, admin_secret: Option<&str>) -> Result<R
         return Err(HttpError::UpgradeRequired);
     }
     if endpoint == Endpoint::Admin {
+        // A page on another site must not open an admin socket with a victim's browser (cross-site
+        // WebSocket hijacking): browsers always send Origin, so a foreign one is refused.
+        if head.origin.is_some_and(|o| !same_origin(o, head.authority)) {
+            return Err(HttpError::ForeignOrigin);
+        }
         let configured = admin_secret.filter(|s| !s.is_empty()).ok_or(HttpError::AdminDisabled)?;
         let presented = presented_admin_secret(head.authorization, head.protocols)
             .ok_or(HttpError::Unauthorized("admin credential required"))?;
@@ -60,12 +69,20 @@ pub fn route<'a>(head: &RequestHead<'a>, admin_secret: Option<&str>) -> Result<R
     Ok(Route { desk, endpoint })
 }
 
+/// Whether an `Origin` (`scheme://host[:port]`) names the authority the request was sent to.
+fn same_origin(origin: &str, authority: &str) -> bool {
+    origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .is_some_and(|host| host.eq_ignore_ascii_case(authority))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn upgrade(path: &str) -> RequestHead<'_> {
-        RequestHead { method_is_get: true, path, upgrade: Some("websocket"), ..Default::default() }
+        RequestHead { method_is_get: true, path, upgrade: Some("websocket"), authority: "desk.example", ..Default::default() }
     }
 
     #[test]
@@ -99,5 +116,18 @@ mod tests {
         assert!(matches!(route(&bare, Some("k")), Err(HttpError::Unauthorized(_))));
         let wrong = RequestHead { authorization: Some("Bearer nope"), ..bare };
         assert!(matches!(route(&wrong, Some("k")), Err(HttpError::Unauthorized(_))));
+    }
+
+    #[test]
+    fn admin_sockets_refuse_foreign_browser_origins() {
+        let good = RequestHead { authorization: Some("Bearer k"), ..upgrade("/desks/a/admin") };
+        let same = RequestHead { origin: Some("https://desk.example"), ..good };
+        assert!(route(&same, Some("k")).is_ok());
+        for origin in ["https://evil.example", "null", "https://desk.example.evil", "desk.example"] {
+            let foreign = RequestHead { origin: Some(origin), ..good };
+            assert_eq!(route(&foreign, Some("k")), Err(HttpError::ForeignOrigin), "{origin}");
+        }
+        let visitor = RequestHead { origin: Some("https://customer.example"), ..upgrade("/desks/a/visitor") };
+        assert!(route(&visitor, None).is_ok(), "the widget is embedded on other sites");
     }
 }
