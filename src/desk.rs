@@ -226,18 +226,6 @@ pub fn history(user_id: String, limit: u32, newest_first: Vec<WireMessage>) -> O
     Outbound::History { user_id, messages, has_more }
 }
 
-/// The first frame of a visitor socket; `newest_first` as for [`history`].
-pub fn welcome(conversation: &Conversation, token: String, limit: u32, newest_first: Vec<WireMessage>) -> Outbound {
-    let (messages, has_more) = page(newest_first, limit);
-    Outbound::Welcome {
-        user_id: conversation.user_id.clone(),
-        token,
-        name: conversation.name.clone(),
-        messages,
-        has_more,
-    }
-}
-
 fn page(mut newest_first: Vec<WireMessage>, limit: u32) -> (Vec<WireMessage>, bool) {
     let has_more = newest_first.len() > limit as usize;
     newest_first.truncate(limit as usize);

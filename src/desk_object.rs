@@ -1,41 +1,27 @@
-//! The `Desk` Durable Object: accepts and tags sockets, loads what the core needs, performs effects.
+//! The `Desk` Durable Object: accepts sockets, loads what the core needs, performs its effects.
 //!
-//! It holds nothing that matters in memory. Who a socket is lives in its tags and attachment
-//! (they survive hibernation); everything else lives in SQLite. The only field besides the handles
-//! is a flag that the schema was checked by this instance.
+//! It holds nothing that matters in memory: who a socket is lives in its tags and attachment
+//! (`sockets.rs`), everything else in SQLite (`store.rs`). The one field besides the runtime
+//! handle is a flag that this instance has checked the schema.
 
 use std::cell::Cell;
 use std::collections::HashSet;
 
-use serde::{Deserialize, Serialize};
-use worker::web_sys;
 use worker::{
-    console_error, console_log, durable_object, Date, DurableObject, Env, Request, Response, Result, State, WebSocket,
-    WebSocketIncomingMessage, WebSocketPair, WebSocketRequestResponsePair,
+    console_error, console_log, durable_object, Date, DurableObject, Env, Request, Response, Result, State,
+    WebSocket, WebSocketIncomingMessage, WebSocketPair, WebSocketRequestResponsePair,
 };
 
-use crate::auth::{new_token, token_hash};
+use crate::auth::{hex, new_token, token_hash};
 use crate::desk::{self, Audience, Command, Conversation, Effect, Facts, Fresh, Sender};
 use crate::error::{FrameError, HttpError};
-use crate::protocol::{self, visitor_name, Outbound, MAX_USERS_ROWS, PING_FRAME, PONG_FRAME, WELCOME_MESSAGES};
+use crate::protocol::{
+    self, visitor_name, Outbound, MAX_USERS_ROWS, PING_FRAME, PONG_FRAME, RESUME_MAX_MESSAGES, WELCOME_MESSAGES,
+};
 use crate::router::{refuse, with_subprotocol};
+use crate::session::{self, Backlog, Replay, ResumePoint};
+use crate::sockets::{self, send, ADMIN_TAG, VISITOR_TAG};
 use crate::store::Store;
-
-/// Tag on every admin socket. Visitor sockets are tagged with their user id (a UUID, so it can
-/// never be `admin`) and with [`VISITOR_TAG`].
-const ADMIN_TAG: &str = "admin";
-const VISITOR_TAG: &str = "visitor";
-
-/// Who a socket belongs to, kept in its attachment so a woken object needs no in-memory map.
-#[derive(Serialize, Deserialize)]
-#[serde(tag = "role", rename_all = "lowercase")]
-enum Attachment {
-    Visitor {
-        #[serde(rename = "userId")]
-        user_id: String,
-    },
-    Admin,
-}
 
 /// Why a frame could not be handled: the client's fault (answered with its code) or ours.
 enum StepError {
@@ -73,29 +59,30 @@ impl DurableObject for Desk {
 
     async fn fetch(&self, req: Request) -> Result<Response> {
         // The router has already checked the desk name, the upgrade and (for admins) the secret.
-        if req.path().ends_with("/admin") {
-            self.open_admin(&req)
-        } else {
-            self.open_visitor(&req)
+        let response = if req.path().ends_with("/admin") { self.open_admin(&req)? } else { self.open_visitor(&req)? };
+        if response.status_code() == 101 {
+            self.keep_sweeping().await?;
         }
+        Ok(response)
     }
 
     async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> Result<()> {
-        let Some(sender) = sender_of(&ws) else {
+        let Some((sender, heard_at)) = sockets::identity(&ws) else {
             let _ = ws.close(Some(1011), Some("unknown socket"));
             return Ok(());
         };
-        let outcome = match message {
-            WebSocketIncomingMessage::String(text) => self.step(&sender, &text).map_err(|e| (e, Some(text))),
-            WebSocketIncomingMessage::Binary(_) => Err((StepError::Refused(FrameError::BadJson), None)),
+        sockets::heard(&ws, &sender, heard_at, now(), session::SWEEP_EVERY_MS / 2);
+        let (outcome, text) = match message {
+            WebSocketIncomingMessage::String(text) => (self.step(&sender, &text), Some(text)),
+            WebSocketIncomingMessage::Binary(_) => (Err(FrameError::BadJson.into()), None),
         };
         let effects = match outcome {
             Ok(effects) => effects,
-            Err((StepError::Refused(err), text)) => {
+            Err(StepError::Refused(err)) => {
                 let id = text.as_deref().and_then(protocol::peek_client_msg_id);
                 vec![Effect::Send { to: Audience::Sender, frame: Outbound::error(&err, id) }]
             }
-            Err((StepError::Internal(err), _)) => {
+            Err(StepError::Internal(err)) => {
                 console_error!("desk: frame failed: {err}");
                 send(&ws, &internal_error());
                 return Ok(());
@@ -122,32 +109,60 @@ impl DurableObject for Desk {
         let _ = ws.close(Some(1011), Some("socket error"));
         self.gone(&ws)
     }
+
+    /// Closes sockets that went silent (their tab is gone but the runtime still lists them), so
+    /// presence does not lie; re-arms itself while any socket is open.
+    async fn alarm(&self) -> Result<Response> {
+        let now = now();
+        let mut open = 0;
+        for ws in self.state.get_websockets().into_iter().filter(sockets::is_open) {
+            let heard = sockets::identity(&ws).map_or(0, |(_, at)| at);
+            let heard = heard.max(sockets::last_ping(&self.state, &ws).unwrap_or(0));
+            if session::is_stale(now, heard) {
+                let _ = ws.close(Some(4000), Some("no ping: connection presumed dead"));
+                self.gone(&ws)?;
+            } else {
+                open += 1;
+            }
+        }
+        if open > 0 {
+            self.state.storage().set_alarm(session::SWEEP_EVERY_MS).await?;
+        }
+        Response::ok("swept")
+    }
 }
 
 impl Desk {
     fn store(&self) -> Result<Store> {
-        let store = if self.schema_checked.get() {
-            Store::attach(self.state.storage().sql())
-        } else {
-            Store::open(self.state.storage().sql())?
-        };
+        let sql = self.state.storage().sql();
+        let store = if self.schema_checked.get() { Store::attach(sql) } else { Store::open(sql)? };
         self.schema_checked.set(true);
         Ok(store)
+    }
+
+    async fn keep_sweeping(&self) -> Result<()> {
+        let storage = self.state.storage();
+        if storage.get_alarm().await?.is_none() {
+            storage.set_alarm(session::SWEEP_EVERY_MS).await?;
+        }
+        Ok(())
     }
 
     fn open_visitor(&self, req: &Request) -> Result<Response> {
         let store = self.store()?;
         let url = req.url()?;
         let param = |key: &str| url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
-        let name = match param("name") {
-            Some(raw) => match visitor_name(&raw) {
-                Some(name) => Some(name),
-                None => return refuse(HttpError::BadRequest("name must be 1 to 64 characters without control characters")),
-            },
+        let name = match param("name").map(|raw| visitor_name(&raw)) {
+            Some(None) => return refuse(HttpError::BadRequest("name must be 1 to 64 characters without control characters")),
+            Some(name) => name,
             None => None,
         };
+        let resume = match ResumePoint::from_query(param("since").as_deref(), param("epoch").as_deref()) {
+            Ok(resume) => resume,
+            Err(why) => return refuse(HttpError::BadRequest(why)),
+        };
         let now = now();
-        let (conversation, token) = match param("token") {
+        let (conversation, token, resume) = match param("token") {
             Some(token) => {
                 let Some(mut conversation) = store.visitor_by_token_hash(&token_hash(&token))? else {
                     return refuse(HttpError::Unauthorized("this desk did not issue that token"));
@@ -156,40 +171,72 @@ impl Desk {
                 if let Some(name) = name {
                     conversation.name = name;
                 }
-                (conversation, token)
+                (conversation, token, resume)
             }
             None => {
                 let user_id = new_uuid()?;
                 let token = new_token(&random_bytes()?);
                 let name = name.unwrap_or_else(|| desk::default_name(&user_id));
                 store.create_visitor(&user_id, &token_hash(&token), &name, now)?;
-                (Conversation::new(user_id, name), token)
+                (Conversation::new(user_id, name), token, None) // nothing to resume
             }
         };
 
         let user_id = conversation.user_id.clone();
+        let epoch = store.epoch(new_epoch)?;
+        let missed = match session::replay(&epoch, resume.as_ref()) {
+            Replay::After(since) => {
+                let backlog = Backlog::Missed(store.messages_after(&user_id, since, RESUME_MAX_MESSAGES + 1)?);
+                session::welcome(&conversation, token.clone(), &epoch, WELCOME_MESSAGES, backlog).ok()
+            }
+            Replay::Fresh => None,
+        };
+        let welcome = match missed {
+            Some(welcome) => welcome,
+            None => {
+                let backlog = Backlog::Latest(store.messages(&user_id, None, WELCOME_MESSAGES + 1)?);
+                session::welcome(&conversation, token, &epoch, WELCOME_MESSAGES, backlog)
+                    .map_err(|_| worker::Error::RustError("a latest page is never too far behind".into()))?
+            }
+        };
+
         let was_online = !self.sockets(&user_id, None).is_empty();
         let pair = WebSocketPair::new()?;
-        self.state.accept_websocket_with_tags(&pair.server, &[&user_id, VISITOR_TAG]);
-        pair.server.serialize_attachment(Attachment::Visitor { user_id: user_id.clone() })?;
-        let page = store.messages(&user_id, None, WELCOME_MESSAGES + 1)?;
-        send(&pair.server, &desk::welcome(&conversation, token, WELCOME_MESSAGES, page));
+        let sender = Sender::Visitor { user_id };
+        sockets::accept(&self.state, &pair.server, &sender, now)?;
+        send(&pair.server, &welcome);
         self.perform(&pair.server, desk::presence(&conversation, was_online, true))?;
         with_subprotocol(req, Response::from_websocket(pair.client)?)
     }
 
     fn open_admin(&self, req: &Request) -> Result<Response> {
         let store = self.store()?;
-        let pair = WebSocketPair::new()?;
-        self.state.accept_websocket_with_tags(&pair.server, &[ADMIN_TAG]);
-        pair.server.serialize_attachment(Attachment::Admin)?;
+        let url = req.url()?;
+        let param = |key: &str| url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
+        let resume = match ResumePoint::from_query(param("since").as_deref(), param("epoch").as_deref()) {
+            Ok(resume) => resume,
+            Err(why) => return refuse(HttpError::BadRequest(why)),
+        };
+        let epoch = store.epoch(new_epoch)?;
+        let latest_seq = store.next_seq()? - 1;
         let online = self.online_visitors();
-        let users = store
-            .conversations(MAX_USERS_ROWS)?
-            .iter()
-            .map(|c| c.row(online.contains(&c.user_id)))
-            .collect();
-        send(&pair.server, &Outbound::Users { users });
+        let rows: Vec<_> =
+            store.conversations(MAX_USERS_ROWS)?.iter().map(|c| c.row(online.contains(&c.user_id))).collect();
+        let missed = match session::replay(&epoch, resume.as_ref()) {
+            Replay::After(since) => Some(store.desk_messages_after(since, RESUME_MAX_MESSAGES + 1)?),
+            Replay::Fresh => None,
+        };
+        let frames = match session::admin_snapshot(rows.clone(), &epoch, latest_seq, missed) {
+            Ok(frames) => frames,
+            Err(_) => session::admin_snapshot(rows, &epoch, latest_seq, None)
+                .map_err(|_| worker::Error::RustError("a fresh snapshot is never too far behind".into()))?,
+        };
+
+        let pair = WebSocketPair::new()?;
+        sockets::accept(&self.state, &pair.server, &Sender::Admin, now())?;
+        for frame in &frames {
+            send(&pair.server, frame);
+        }
         with_subprotocol(req, Response::from_websocket(pair.client)?)
     }
 
@@ -243,10 +290,9 @@ impl Desk {
                     }
                 }
                 Effect::Send { to, frame } => {
-                    // Serialised once, whatever the number of recipients.
-                    let json = frame.to_json();
+                    let json = frame.to_json(); // once, whatever the number of recipients
                     for ws in self.audience(&to, origin) {
-                        let _ = ws.send_with_str(&json); // a socket closing meanwhile is not an error
+                        let _ = ws.send_with_str(&json);
                     }
                 }
             }
@@ -264,29 +310,24 @@ impl Desk {
         }
     }
 
-    /// Open sockets with `tag`, leaving out `except`.
     fn sockets(&self, tag: &str, except: Option<&WebSocket>) -> Vec<WebSocket> {
-        self.state
-            .get_websockets_with_tag(tag)
-            .into_iter()
-            .filter(|ws| except != Some(ws) && is_open(ws))
-            .collect()
+        sockets::tagged(&self.state, tag, except)
     }
 
     /// User ids with at least one open socket, from one pass over the visitor sockets.
     fn online_visitors(&self) -> HashSet<String> {
         self.sockets(VISITOR_TAG, None)
             .iter()
-            .filter_map(|ws| match sender_of(ws) {
-                Some(Sender::Visitor { user_id }) => Some(user_id),
+            .filter_map(|ws| match sockets::identity(ws) {
+                Some((Sender::Visitor { user_id }, _)) => Some(user_id),
                 _ => None,
             })
             .collect()
     }
 
-    /// A socket closed or failed: if it was a visitor's last, the admins see them go offline.
+    /// A socket closed, failed or went stale: if it was a visitor's last, admins see them leave.
     fn gone(&self, ws: &WebSocket) -> Result<()> {
-        let Some(Sender::Visitor { user_id }) = sender_of(ws) else { return Ok(()) };
+        let Some((Sender::Visitor { user_id }, _)) = sockets::identity(ws) else { return Ok(()) };
         if !self.sockets(&user_id, Some(ws)).is_empty() {
             return Ok(());
         }
@@ -295,22 +336,6 @@ impl Desk {
         }
         Ok(())
     }
-}
-
-fn sender_of(ws: &WebSocket) -> Option<Sender> {
-    match ws.deserialize_attachment::<Attachment>().ok().flatten()? {
-        Attachment::Visitor { user_id } => Some(Sender::Visitor { user_id }),
-        Attachment::Admin => Some(Sender::Admin),
-    }
-}
-
-fn is_open(ws: &WebSocket) -> bool {
-    let raw: &web_sys::WebSocket = ws.as_ref();
-    raw.ready_state() == web_sys::WebSocket::OPEN
-}
-
-fn send(ws: &WebSocket, frame: &Outbound) {
-    let _ = ws.send_with_str(frame.to_json());
 }
 
 fn internal_error() -> Outbound {
@@ -332,4 +357,8 @@ fn new_uuid() -> Result<String> {
     let mut sixteen = [0u8; 16];
     sixteen.copy_from_slice(&bytes[..16]);
     Ok(uuid::Builder::from_random_bytes(sixteen).into_uuid().to_string())
+}
+
+fn new_epoch() -> Result<String> {
+    Ok(hex(&random_bytes()?[..16]))
 }

@@ -9,9 +9,12 @@
 //! - [`auth`]: visitor tokens (stored hashed) and the admin secret (compared in constant time).
 //! - [`desk`]: the pure core — rights, state transitions and routing decisions as effects. No
 //!   `worker`, no clock, no randomness: those come in as arguments, so it is tested natively.
+//! - [`session`]: what a socket gets when it opens or resumes (`since` + `epoch`), and when a
+//!   silent socket counts as gone.
 //! - `store` (wasm only): the SQLite schema, its migrations and the queries the core needs.
 //! - `desk_object` (wasm only): the `Desk` Durable Object — accepts and tags hibernatable
 //!   sockets, loads facts, runs the core, performs its effects (writes first, then sends).
+//! - `sockets` (wasm only): tags, attachments and liveness of hibernatable sockets.
 //! - `router` (wasm only): the Worker's fetch handler in front of the desk objects.
 //!
 //! Everything that touches the JavaScript runtime is compiled for wasm32 only, so `cargo test`
@@ -22,10 +25,13 @@ pub mod desk;
 pub mod error;
 pub mod protocol;
 pub mod routes;
+pub mod session;
 
 #[cfg(target_arch = "wasm32")]
 mod desk_object;
 #[cfg(target_arch = "wasm32")]
 mod router;
+#[cfg(target_arch = "wasm32")]
+mod sockets;
 #[cfg(target_arch = "wasm32")]
 mod store;

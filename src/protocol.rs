@@ -22,6 +22,10 @@ pub const WELCOME_MESSAGES: u32 = 200;
 /// `history.limit` when not given, and its ceiling.
 pub const HISTORY_DEFAULT_LIMIT: u32 = 100;
 pub const HISTORY_MAX_LIMIT: u32 = 200;
+/// Most missed messages replayed on a resume; a larger gap gets a fresh snapshot instead.
+pub const RESUME_MAX_MESSAGES: u32 = 500;
+/// Longest `epoch` a client may send back (the desk's own are 32 hex characters).
+pub const MAX_EPOCH_CHARS: usize = 64;
 /// Rows in the `users` snapshot (newest activity first).
 pub const MAX_USERS_ROWS: u32 = 500;
 /// Characters of the latest message shown as a row's preview.
@@ -199,10 +203,15 @@ pub enum Outbound {
         user_id: String,
         token: String,
         name: String,
+        /// `resumed`: only the messages after the client's `since`; else the latest page.
         messages: Vec<WireMessage>,
         has_more: bool,
+        epoch: String,
+        resumed: bool,
     },
-    Users { users: Vec<UserRow> },
+    /// The sidebar. `seq` is the desk's latest; `resumed` says the missed messages follow.
+    #[serde(rename_all = "camelCase")]
+    Users { users: Vec<UserRow>, epoch: String, seq: i64, resumed: bool },
     User { user: UserRow },
     /// A message delivered live. `user_id` names the conversation for admins; visitors get none.
     #[serde(rename_all = "camelCase")]

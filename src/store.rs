@@ -43,6 +43,8 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX messages_by_user ON messages(user_id, seq);
      CREATE UNIQUE INDEX messages_by_client_id
         ON messages(user_id, sender, client_msg_id) WHERE client_msg_id IS NOT NULL;",
+    // v2: desk-wide facts that are text (the epoch clients resume against).
+    "CREATE TABLE desk_info (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
 ];
 
 pub struct Store {
@@ -74,6 +76,18 @@ impl From<ConversationRow> for Conversation {
         };
         Conversation { user_id: r.id, name: r.name, unread: r.unread.unwrap_or(0), read_seq: r.read_seq.unwrap_or(0), last }
     }
+}
+
+#[derive(Deserialize)]
+struct Text {
+    v: String,
+}
+
+#[derive(Deserialize)]
+struct DeskMessageRow {
+    user_id: String,
+    #[serde(flatten)]
+    message: MessageRow,
 }
 
 #[derive(Deserialize)]
@@ -180,6 +194,35 @@ impl Store {
     pub fn next_seq(&self) -> worker::Result<i64> {
         let rows = self.sql.exec("SELECT COALESCE(MAX(seq), 0) + 1 AS v FROM messages", None)?;
         Ok(rows.to_array::<Version>()?.first().map_or(1, |r| r.v))
+    }
+
+    /// The desk's epoch: random, made once, changed only if its history is ever reset. `fresh`
+    /// is used when there is none yet.
+    pub fn epoch(&self, fresh: impl FnOnce() -> worker::Result<String>) -> worker::Result<String> {
+        let rows = self.sql.exec("SELECT value AS v FROM desk_info WHERE key = 'epoch'", None)?;
+        if let Some(row) = rows.to_array::<Text>()?.pop() {
+            return Ok(row.v);
+        }
+        let epoch = fresh()?;
+        self.sql.exec("INSERT INTO desk_info (key, value) VALUES ('epoch', ?)", vec![text(&epoch)])?;
+        Ok(epoch)
+    }
+
+    /// Up to `limit` messages of a conversation with `seq > since`, oldest first.
+    pub fn messages_after(&self, user_id: &str, since: i64, limit: u32) -> worker::Result<Vec<WireMessage>> {
+        let q = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?"
+        );
+        let rows = self.sql.exec(&q, vec![text(user_id), V::Integer(since), V::Integer(limit.into())])?;
+        Ok(rows.to_array::<MessageRow>()?.into_iter().map(Into::into).collect())
+    }
+
+    /// Up to `limit` messages of the whole desk with `seq > since`, oldest first, with their
+    /// conversation: what an admin missed.
+    pub fn desk_messages_after(&self, since: i64, limit: u32) -> worker::Result<Vec<(String, WireMessage)>> {
+        let q = format!("SELECT user_id, {MESSAGE_COLUMNS} FROM messages WHERE seq > ? ORDER BY seq LIMIT ?");
+        let rows = self.sql.exec(&q, vec![V::Integer(since), V::Integer(limit.into())])?;
+        Ok(rows.to_array::<DeskMessageRow>()?.into_iter().map(|r| (r.user_id, r.message.into())).collect())
     }
 
     /// Up to `limit` messages of a conversation with `seq < before`, newest first.

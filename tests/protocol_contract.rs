@@ -16,10 +16,12 @@ fn server_frames_keep_their_shape() {
         name: "Visitor U1".into(),
         messages: vec![message()],
         has_more: false,
+        epoch: "e1".into(),
+        resumed: false,
     };
     assert_eq!(
         welcome.to_json(),
-        r#"{"type":"welcome","userId":"u1","token":"t","name":"Visitor U1","messages":[{"id":"m1","seq":7,"sender":"user","message":"Hi","at":1000}],"hasMore":false}"#
+        r#"{"type":"welcome","userId":"u1","token":"t","name":"Visitor U1","messages":[{"id":"m1","seq":7,"sender":"user","message":"Hi","at":1000}],"hasMore":false,"epoch":"e1","resumed":false}"#
     );
     let ack = Outbound::Ack { client_msg_id: Some("c".into()), id: "m1".into(), seq: 7, at: 1000, user_id: None };
     assert_eq!(ack.to_json(), r#"{"type":"ack","clientMsgId":"c","id":"m1","seq":7,"at":1000}"#);
@@ -40,8 +42,8 @@ fn server_frames_keep_their_shape() {
     c.unread = 2;
     c.last = Some(LastMessage { preview: "Hi".into(), sender: Author::User, at: 1000, seq: 7 });
     assert_eq!(
-        Outbound::Users { users: vec![c.row(true)] }.to_json(),
-        r#"{"type":"users","users":[{"userId":"u1","name":"User A","unread":2,"lastMessage":"Hi","lastSender":"user","lastAt":1000,"online":true}]}"#
+        Outbound::Users { users: vec![c.row(true)], epoch: "e1".into(), seq: 7, resumed: false }.to_json(),
+        r#"{"type":"users","users":[{"userId":"u1","name":"User A","unread":2,"lastMessage":"Hi","lastSender":"user","lastAt":1000,"online":true}],"epoch":"e1","seq":7,"resumed":false}"#
     );
     assert_eq!(
         Outbound::error(&FrameError::MissingTarget, None).to_json(),

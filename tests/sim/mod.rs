@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use support_desk::desk::{self, Audience, Command, Conversation, Effect, Facts, Fresh, Sender, Write};
 use support_desk::protocol::{self, Outbound, WireMessage, WELCOME_MESSAGES};
+use support_desk::session::{self, Backlog};
 
 pub struct Socket {
     pub sender: Sender,
@@ -43,8 +44,9 @@ impl Desk {
         let was_online = self.online(user_id);
         let sender = Sender::Visitor { user_id: user_id.to_owned() };
         self.sockets.insert(socket, Socket { sender, open: true, inbox: Vec::new() });
-        let page = self.page(user_id, None, WELCOME_MESSAGES + 1);
-        let welcome = desk::welcome(&conversation, format!("token-{user_id}"), WELCOME_MESSAGES, page);
+        let page = Backlog::Latest(self.page(user_id, None, WELCOME_MESSAGES + 1));
+        let welcome = session::welcome(&conversation, format!("token-{user_id}"), "epoch-1", WELCOME_MESSAGES, page)
+            .expect("a latest page is never too far behind");
         let effects = desk::presence(&conversation, was_online, true);
         self.perform(socket, effects);
         welcome

@@ -1,0 +1,99 @@
+//! Socket bookkeeping for the desk object: tags, attachments, liveness. Survives hibernation.
+//!
+//! Who a socket belongs to is written into its attachment at upgrade (role, user id) and it is
+//! tagged (`admin`, or the visitor's user id plus `visitor`), so a woken object finds "every socket
+//! of user X" with one runtime call and needs no in-memory map.
+
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use worker::{js_sys, web_sys, State, WebSocket};
+
+use crate::desk::Sender;
+use crate::protocol::Outbound;
+
+/// Tag on every admin socket. Visitor sockets carry their user id (a UUID, never `admin`).
+pub const ADMIN_TAG: &str = "admin";
+/// Tag on every visitor socket, to list them all at once.
+pub const VISITOR_TAG: &str = "visitor";
+
+/// Kept with each socket by the runtime (at most 16 KiB; this is well under 200 bytes).
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "role", rename_all = "lowercase")]
+enum Attachment {
+    Visitor {
+        #[serde(rename = "userId")]
+        user_id: String,
+        #[serde(default, rename = "heardAt")]
+        heard_at: i64,
+    },
+    Admin {
+        #[serde(default, rename = "heardAt")]
+        heard_at: i64,
+    },
+}
+
+/// Accepts a hibernatable socket for `sender`, tagged and labelled, heard from `now`.
+pub fn accept(state: &State, ws: &WebSocket, sender: &Sender, now: i64) -> worker::Result<()> {
+    match sender {
+        Sender::Visitor { user_id } => state.accept_websocket_with_tags(ws, &[user_id, VISITOR_TAG]),
+        Sender::Admin => state.accept_websocket_with_tags(ws, &[ADMIN_TAG]),
+    }
+    label(ws, sender, now)
+}
+
+fn label(ws: &WebSocket, sender: &Sender, heard_at: i64) -> worker::Result<()> {
+    ws.serialize_attachment(match sender {
+        Sender::Visitor { user_id } => Attachment::Visitor { user_id: user_id.clone(), heard_at },
+        Sender::Admin => Attachment::Admin { heard_at },
+    })
+}
+
+/// Who a socket belongs to, and when it last sent a frame (or opened).
+pub fn identity(ws: &WebSocket) -> Option<(Sender, i64)> {
+    Some(match ws.deserialize_attachment::<Attachment>().ok().flatten()? {
+        Attachment::Visitor { user_id, heard_at } => (Sender::Visitor { user_id }, heard_at),
+        Attachment::Admin { heard_at } => (Sender::Admin, heard_at),
+    })
+}
+
+/// Notes that a socket was heard from. Rewrites the attachment at most every `every_ms`, so a
+/// chatty socket does not pay for it on every frame.
+pub fn heard(ws: &WebSocket, sender: &Sender, last: i64, now: i64, every_ms: i64) {
+    if now - last >= every_ms {
+        let _ = label(ws, sender, now);
+    }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// The slice of `DurableObjectState` that `worker` 0.8 does not bind.
+    type StateExt;
+    #[wasm_bindgen(method, js_name = getWebSocketAutoResponseTimestamp)]
+    fn auto_response_timestamp(this: &StateExt, ws: &web_sys::WebSocket) -> Option<js_sys::Date>;
+}
+
+/// When the runtime last answered a ping on this socket without waking us, in ms since the epoch.
+pub fn last_ping(state: &State, ws: &WebSocket) -> Option<i64> {
+    let ext: &StateExt = state.as_raw().unchecked_ref();
+    ext.auto_response_timestamp(ws.as_ref()).map(|d| d.get_time() as i64)
+}
+
+/// Open sockets with `tag`, leaving out `except`.
+pub fn tagged(state: &State, tag: &str, except: Option<&WebSocket>) -> Vec<WebSocket> {
+    state
+        .get_websockets_with_tag(tag)
+        .into_iter()
+        .filter(|ws| except != Some(ws) && is_open(ws))
+        .collect()
+}
+
+pub fn is_open(ws: &WebSocket) -> bool {
+    let raw: &web_sys::WebSocket = ws.as_ref();
+    raw.ready_state() == web_sys::WebSocket::OPEN
+}
+
+/// Sends a frame; a socket that closed meanwhile is not an error worth reporting.
+pub fn send(ws: &WebSocket, frame: &Outbound) {
+    let _ = ws.send_with_str(frame.to_json());
+}
