@@ -24,7 +24,7 @@ PORT    ?= 8787
 DESK    ?= demo
 ASSETS  := build/assets
 
-.PHONY: help deps dev build worker worker-if-needed assets test test-rust test-integration test-browser browser-deps clean
+.PHONY: help deps dev build worker worker-if-needed assets test test-rust test-integration test-chaos chaos test-browser browser-deps clean bench bench-full
 
 help:
 	@echo "make dev     install what is missing, build, run the desk locally (wrangler dev, persisted)"
@@ -66,10 +66,10 @@ worker-if-needed:
 
 # Static assets: widget, admin inbox and demo site, laid out as they are served.
 assets:
-	@rm -rf $(ASSETS) && mkdir -p $(ASSETS)/admin/chat
+	@rm -rf $(ASSETS) && mkdir -p $(ASSETS)/admin
 	@cp widget/widget.js $(ASSETS)/widget.js
 	@cp widget/demo.html $(ASSETS)/index.html
-	@cp admin/index.html $(ASSETS)/admin/chat/index.html
+	@cp admin/index.html $(ASSETS)/admin/chat.html
 	@cp admin/*.js admin/*.css $(ASSETS)/admin/
 	@if [ -f widget/_headers ]; then cp widget/_headers $(ASSETS)/_headers; fi
 
@@ -88,13 +88,21 @@ dev: build .dev.vars
 	DESK_SKIP_BUILD=1 wrangler dev --port $(PORT) --persist-to .wrangler/state
 
 ## ---- test -------------------------------------------------------------------------------------
-test: build test-rust test-integration test-browser
+test: build test-rust test-integration test-chaos test-browser
 
 test-rust:
 	cargo test --quiet
 
 test-integration:
 	node --test --test-concurrency=1 tests/integration/
+
+# Nothing lost, nothing doubled across SIGKILL restarts and dropped sockets (short profile).
+test-chaos:
+	node --test --test-concurrency=1 tests/chaos/
+
+# The long chaos profile (several minutes).
+chaos: build
+	CHAOS_PROFILE=long node --test --test-concurrency=1 tests/chaos/
 
 browser-deps:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
@@ -104,3 +112,10 @@ test-browser: browser-deps
 
 clean:
 	rm -rf build target/wasm32-unknown-unknown
+
+## ---- bench (issue 6): ours against the TypeScript peer, see docs/performance.md ---------------
+bench: build
+	ulimit -n 20000 2>/dev/null || ulimit -n $$(ulimit -Hn); node bench/run.js --profile quick
+
+bench-full: build
+	ulimit -n 20000 2>/dev/null || ulimit -n $$(ulimit -Hn); node bench/run.js --profile full

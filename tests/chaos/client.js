@@ -1,0 +1,152 @@
+// A chat client that behaves as the widget and admin page must on a flaky network: an outbox of
+// unacked sends (each with a clientMsgId, resent after every reconnect), resume by seq/epoch,
+// reconnect with backoff and jitter. It counts what it receives so the chaos test can prove
+// "nothing lost, nothing doubled".
+import { randomUUID } from 'node:crypto';
+import WebSocket from 'ws';
+
+export class ResilientClient {
+  /** role: 'visitor' | 'admin'. onChange() is called after every frame and state change. */
+  constructor({ url, desk, role, adminToken, onChange = () => {} }) {
+    Object.assign(this, { url, desk, role, adminToken, onChange });
+    this.token = null;
+    this.userId = null;
+    this.epoch = null;
+    this.since = null; // largest seq this client has seen in order
+    this.outbox = new Map(); // clientMsgId -> frame, until acked
+    this.acked = new Map(); // clientMsgId -> { id, seq }
+    this.deliveries = new Map(); // message id -> times delivered (live or by resume)
+    this.sent = 0;
+    this.retried = 0; // frames sent again while unacked (on reconnect, or an eager retry)
+    this.resets = 0; // fresh snapshots received when a resume was asked for
+    this.connects = 0;
+    this.stopped = false;
+    this.attempt = 0;
+    this.ws = null;
+    this.open = false;
+    this.firstSeq = null; // admins: the desk's seq when first connected (they are owed what follows)
+    this.outOfOrder = 0; // deliveries whose seq was not above the previous one
+    this.lastDelivered = -1;
+  }
+
+  connect() {
+    if (this.stopped) return;
+    const q = new URLSearchParams();
+    if (this.token) q.set('token', this.token);
+    if (this.epoch && this.since !== null) {
+      q.set('since', String(this.since));
+      q.set('epoch', this.epoch);
+    }
+    const path = `/desks/${this.desk}/${this.role}?${q}`;
+    const headers = this.role === 'admin' ? { Authorization: `Bearer ${this.adminToken}` } : {};
+    const ws = new WebSocket(this.url.replace(/^http/, 'ws') + path, { headers, handshakeTimeout: 5000 });
+    this.ws = ws;
+    this.asked = q.has('since');
+    ws.on('message', (data) => this.#frame(JSON.parse(String(data))));
+    ws.on('close', () => this.#lost(ws));
+    ws.on('error', () => {}); // 'close' follows and handles it
+  }
+
+  /** Queues a message (to `targetUserId` for admins); it is sent now if connected, else later. */
+  send(message, targetUserId, { retryAtOnce = false } = {}) {
+    const clientMsgId = randomUUID();
+    const frame = { type: 'message', message, clientMsgId, ...(targetUserId ? { targetUserId } : {}) };
+    this.outbox.set(clientMsgId, frame);
+    this.sent += 1;
+    if (this.open) {
+      this.ws.send(JSON.stringify(frame));
+      // A retry before the ack (an impatient client, a double click): the desk must store it once.
+      if (retryAtOnce) this.ws.send(JSON.stringify(frame)), (this.retried += 1);
+    }
+    return clientMsgId;
+  }
+
+  /** Cuts the connection abruptly, as a flaky network does; the client comes back by itself. */
+  drop() {
+    if (this.ws) this.ws.terminate();
+  }
+
+  stop() {
+    this.stopped = true;
+    if (this.ws) this.ws.terminate();
+  }
+
+  #lost(ws) {
+    if (ws !== this.ws) return;
+    this.open = false;
+    this.onChange(this);
+    if (this.stopped) return;
+    const backoff = Math.min(2000, 100 * 2 ** Math.min(this.attempt, 5));
+    this.attempt += 1;
+    setTimeout(() => this.connect(), backoff / 2 + Math.random() * backoff);
+  }
+
+  #seen(seq) {
+    if (this.since === null || seq > this.since) this.since = seq;
+  }
+
+  #deliver(m) {
+    this.deliveries.set(m.id, (this.deliveries.get(m.id) ?? 0) + 1);
+    if (m.seq <= this.lastDelivered) this.outOfOrder += 1;
+    this.lastDelivered = Math.max(this.lastDelivered, m.seq);
+    this.#seen(m.seq);
+  }
+
+  /** A stored message of this client's own, seen in a replay: it settles the outbox entry. */
+  #own(m) {
+    if (!m.clientMsgId || !this.outbox.has(m.clientMsgId) && !this.acked.has(m.clientMsgId)) return false;
+    this.#ack({ clientMsgId: m.clientMsgId, id: m.id, seq: m.seq });
+    return true;
+  }
+
+  #ack({ clientMsgId, id, seq }) {
+    this.outbox.delete(clientMsgId);
+    if (!this.acked.has(clientMsgId)) this.acked.set(clientMsgId, { id, seq });
+    this.#seen(seq);
+  }
+
+  #ready() {
+    this.open = true;
+    this.attempt = 0;
+    this.connects += 1;
+    for (const frame of this.outbox.values()) this.ws.send(JSON.stringify(frame)), (this.retried += 1);
+  }
+
+  #frame(f) {
+    switch (f.type) {
+      case 'welcome': {
+        Object.assign(this, { userId: f.userId, token: f.token, epoch: f.epoch });
+        if (this.asked && !f.resumed) this.resets += 1;
+        for (const m of f.messages) {
+          if (m.sender === 'user') this.#own(m), this.#seen(m.seq);
+          else if (f.resumed || !this.deliveries.has(m.id)) this.#deliver(m);
+          else this.#seen(m.seq);
+        }
+        this.#ready();
+        break;
+      }
+      case 'users':
+        this.epoch = f.epoch;
+        if (this.asked && !f.resumed) this.resets += 1;
+        // A fresh snapshot starts here; a resumed one is followed by the replay itself.
+        if (!f.resumed) this.#seen(f.seq);
+        if (this.firstSeq === null) this.firstSeq = f.seq;
+        this.#ready();
+        break;
+      case 'message':
+        if (this.role === 'admin' && f.sender === 'admin' && this.#own(f)) break;
+        this.#deliver(f);
+        break;
+      case 'ack':
+        this.#ack(f);
+        break;
+      case 'error':
+        this.errors = (this.errors ?? 0) + 1;
+        this.lastError = f;
+        break;
+      default:
+        break;
+    }
+    this.onChange(this);
+  }
+}

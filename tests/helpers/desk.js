@@ -1,0 +1,288 @@
+// The one shared test harness: runs the built worker in workerd (Miniflare or `wrangler dev`) and
+// opens real WebSockets on it, with a client that waits on frames (never on sleeps).
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Miniflare } from 'miniflare';
+import { DeskClient, where } from './client.js';
+
+export { DeskClient, where };
+
+/** The admin secret every harness configures. */
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+/** The repository root: paths are resolved from here, whatever the cwd. */
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const SUBPROTOCOL = 'support-desk.v1';
+/** The line the desk object's constructor logs each time an instance starts. */
+export const STARTED_LINE = 'desk object started';
+
+// ---- temp dirs and ports ------------------------------------------------------------------------
+
+const tempDirs = new Set();
+process.on('exit', () => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temp dir, removed when the process exits (or earlier with `removeTempDir`). */
+export function tempDir(prefix = 'desk-test-') {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
+}
+
+export function removeTempDir(dir) {
+  rmSync(dir, { recursive: true, force: true });
+  tempDirs.delete(dir);
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A unique desk name per test, so tests sharing a runtime never see each other. */
+export function deskName(label = 'desk') {
+  return `${label}-${randomBytes(4).toString('hex')}`;
+}
+
+// ---- log capture ----------------------------------------------------------------------------------
+
+/** Collects the runtime's output line by line; tests wait for lines with `waitFor`. */
+export class LogLines {
+  lines = [];
+  #waiters = new Set();
+  #partial = { out: '', err: '' };
+
+  feed(chunk, stream = 'out') {
+    const text = this.#partial[stream] + String(chunk);
+    const parts = text.split('\n');
+    this.#partial[stream] = parts.pop();
+    for (const line of parts) this.lines.push(line);
+    if (parts.length) for (const w of [...this.#waiters]) w();
+  }
+
+  /** How many lines so far contain `pattern` (string or RegExp), counting from line `since`. */
+  count(pattern, since = 0) {
+    const hit = typeof pattern === 'string' ? (l) => l.includes(pattern) : (l) => pattern.test(l);
+    return this.lines.slice(since).filter(hit).length;
+  }
+
+  /** Resolves once `count` lines from line `since` on contain `pattern`. */
+  waitFor(pattern, { count = 1, since = 0, timeout = 10_000 } = {}) {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.count(pattern, since) < count) return;
+        clearTimeout(timer);
+        this.#waiters.delete(check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(check);
+        const seen = this.count(pattern, since);
+        reject(new Error(`timed out after ${timeout} ms waiting for ${count} log line(s) matching ${pattern}` +
+          ` (saw ${seen}); output since:\n${this.lines.slice(since).slice(-40).join('\n')}`));
+      }, timeout);
+      this.#waiters.add(check);
+      check();
+    });
+  }
+
+  get text() {
+    return this.lines.join('\n');
+  }
+}
+
+// ---- runtimes -------------------------------------------------------------------------------------
+
+/** The built worker in Miniflare (workerd), on 127.0.0.1. In-memory storage unless `persistDir`. */
+export async function startMiniflare({ persistDir } = {}) {
+  const logs = new LogLines();
+  const port = await freePort();
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: join(ROOT, 'build/index.js'),
+    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
+    compatibilityDate: '2026-04-20',
+    durableObjects: { DESK: { className: 'Desk', useSQLite: true } },
+    assets: { directory: join(ROOT, 'build/assets'), binding: 'ASSETS', routerConfig: { has_user_worker: true } },
+    bindings: { ADMIN_TOKEN },
+    ...(persistDir ? { durableObjectsPersist: persistDir } : {}),
+    host: '127.0.0.1',
+    port,
+    handleRuntimeStdio(stdout, stderr) {
+      stdout.on('data', (c) => logs.feed(c, 'out'));
+      stderr.on('data', (c) => logs.feed(c, 'err'));
+    },
+  });
+  const ready = await mf.ready;
+  const url = `http://127.0.0.1:${ready.port || port}`;
+  let disposed = false;
+  return {
+    url,
+    mf,
+    logs,
+    waitForLog: (pattern, opts) => logs.waitFor(pattern, opts),
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      await mf.dispose();
+    },
+  };
+}
+
+/** `wrangler dev` on the built worker (no rebuild), persisted to `persistDir` (a temp dir if none). */
+export async function startWranglerDev({ persistDir, port, timeout = 60_000 } = {}) {
+  const ownDir = !persistDir;
+  const dir = persistDir ?? tempDir('desk-wrangler-state-');
+  const configHome = tempDir('desk-wrangler-config-');
+  const p = port ?? (await freePort());
+  const logs = new LogLines();
+  const child = spawn(
+    join(ROOT, 'node_modules/.bin/wrangler'),
+    ['dev', '--port', String(p), '--ip', '127.0.0.1', '--persist-to', dir, '--var', `ADMIN_TOKEN:${ADMIN_TOKEN}`],
+    {
+      cwd: ROOT,
+      detached: true, // its own process group, so stop() ends workerd too
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        DESK_SKIP_BUILD: '1',
+        WRANGLER_SEND_METRICS: 'false',
+        CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+        XDG_CONFIG_HOME: configHome,
+        CI: 'true',
+        NO_COLOR: '1',
+        FORCE_COLOR: '0',
+      },
+    },
+  );
+  child.stdout.on('data', (c) => logs.feed(c, 'out'));
+  child.stderr.on('data', (c) => logs.feed(c, 'err'));
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+
+  const end = async (signal) => {
+    if (child.exitCode === null && child.signalCode === null) {
+      try { process.kill(-child.pid, signal); } catch { /* already gone */ }
+      const hard = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, 5000);
+      await exited;
+      clearTimeout(hard);
+    }
+    // workerd may outlive wrangler for a moment: make sure the whole group is gone.
+    try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+    await waitPortFree(p);
+    removeTempDir(configHome);
+    if (ownDir) removeTempDir(dir);
+  };
+
+  const ready = logs.waitFor(/Ready on http/, { timeout });
+  const died = exited.then(({ code, signal }) => {
+    throw new Error(`wrangler dev exited (code ${code}, signal ${signal}) before it was ready:\n${logs.text}`);
+  });
+  try {
+    await Promise.race([ready, died]);
+  } catch (err) {
+    await end('SIGKILL');
+    throw err;
+  }
+  died.catch(() => {}); // exits after ready are the caller's business (stop/kill)
+  return {
+    url: `http://127.0.0.1:${p}`,
+    port: p,
+    logs,
+    waitForLog: (pattern, opts) => logs.waitFor(pattern, opts),
+    /** Graceful stop of wrangler and its workerd; resolves when they are gone and the port is free. */
+    stop: () => end('SIGTERM'),
+    /** SIGKILL, as a crash: nothing beyond what was committed survives. */
+    kill: () => end('SIGKILL'),
+  };
+}
+
+/** Resolves once nothing listens on 127.0.0.1:port (a restart on the same port can bind). */
+async function waitPortFree(port, timeout = 10_000) {
+  const until = Date.now() + timeout;
+  for (;;) {
+    const busy = await new Promise((resolve) => {
+      const s = net.connect({ port, host: '127.0.0.1' });
+      s.once('connect', () => { s.destroy(); resolve(true); });
+      s.once('error', () => resolve(false));
+    });
+    if (!busy || Date.now() > until) return;
+    await new Promise((r) => setTimeout(r, 100)); // polling a port, not synchronising frames
+  }
+}
+
+// ---- clients ---------------------------------------------------------------------------------------
+
+const wsUrl = (url, path) => url.replace(/^http/, 'ws') + path;
+
+function query(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null) q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+/** A visitor socket; resolves once open (its first frame, `welcome`, is then waiting in `.next`). */
+export function connectVisitor(url, desk, { token, name, since, epoch, headers } = {}) {
+  const path = `/desks/${desk}/visitor${query({ token, name, since, epoch })}`;
+  return DeskClient.open(wsUrl(url, path), { headers });
+}
+
+/** An admin socket, with the secret as a Bearer header or (as browsers do) in a subprotocol. */
+export function connectAdmin(url, desk, { token = ADMIN_TOKEN, via = 'bearer', since, epoch, headers = {} } = {}) {
+  const path = `/desks/${desk}/admin${query({ since, epoch })}`;
+  if (via === 'subprotocol') {
+    const protocols = [SUBPROTOCOL, `support-desk.token.${Buffer.from(token, 'utf8').toString('hex')}`];
+    return DeskClient.open(wsUrl(url, path), { headers, protocols });
+  }
+  return DeskClient.open(wsUrl(url, path), { headers: { Authorization: `Bearer ${token}`, ...headers } });
+}
+
+/**
+ * Sends a WebSocket upgrade request and reports how it was answered, without opening a socket:
+ * `{ status, headers, body, text }` (`body` is the parsed JSON when the answer is JSON, else the
+ * text). A header given as `null` is left out (e.g. `{ Upgrade: null }` for a plain GET).
+ */
+export function upgradeStatus(url, path, headers = {}, { method = 'GET' } = {}) {
+  const base = {
+    Connection: 'Upgrade',
+    Upgrade: 'websocket',
+    'Sec-WebSocket-Version': '13',
+    'Sec-WebSocket-Key': randomBytes(16).toString('base64'),
+  };
+  const all = Object.fromEntries(Object.entries({ ...base, ...headers }).filter(([, v]) => v !== null && v !== undefined));
+  if (!all.Upgrade) delete all.Connection;
+  return new Promise((resolve, reject) => {
+    const req = http.request(new URL(path, url), { method, headers: all });
+    req.setTimeout(10_000, () => req.destroy(new Error(`no answer to ${method} ${path} within 10 s`)));
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      resolve({ status: res.statusCode, headers: res.headers, body: '', text: '' });
+    });
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (text += c));
+      res.on('end', () => {
+        let body = text;
+        try { body = JSON.parse(text); } catch { /* not JSON: keep the text */ }
+        resolve({ status: res.statusCode, headers: res.headers, body, text });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
