@@ -19,7 +19,7 @@ use crate::protocol::{
     self, visitor_name, Outbound, MAX_USERS_ROWS, PING_FRAME, PONG_FRAME, RESUME_MAX_MESSAGES, WELCOME_MESSAGES,
 };
 use crate::router::{refuse, with_subprotocol};
-use crate::session::{self, Backlog, Replay, ResumePoint};
+use crate::session::{self, Backlog, Liveness, Replay, ResumePoint};
 use crate::sockets::{self, send, ADMIN_TAG, VISITOR_TAG};
 use crate::store::Store;
 
@@ -44,17 +44,19 @@ impl From<worker::Error> for StepError {
 #[durable_object]
 pub struct Desk {
     state: State,
+    liveness: Liveness,
     schema_checked: Cell<bool>,
 }
 
 impl DurableObject for Desk {
-    fn new(state: State, _env: Env) -> Self {
+    fn new(state: State, env: Env) -> Self {
         console_log!("desk object started");
         // Pings are answered by the runtime itself, so keep-alives never wake a hibernated desk.
         if let Ok(pair) = WebSocketRequestResponsePair::new(PING_FRAME, PONG_FRAME) {
             state.set_websocket_auto_response(&pair);
         }
-        Desk { state, schema_checked: Cell::new(false) }
+        let setting = env.var("SOCKET_STALE_MS").ok().map(|v| v.to_string());
+        Desk { state, liveness: Liveness::from_setting(setting.as_deref()), schema_checked: Cell::new(false) }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
@@ -71,7 +73,7 @@ impl DurableObject for Desk {
             let _ = ws.close(Some(1011), Some("unknown socket"));
             return Ok(());
         };
-        sockets::heard(&ws, &sender, heard_at, now(), session::SWEEP_EVERY_MS / 2);
+        sockets::heard(&ws, &sender, heard_at, now(), self.liveness.sweep_every_ms() / 2);
         let (outcome, text) = match message {
             WebSocketIncomingMessage::String(text) => (self.step(&sender, &text), Some(text)),
             WebSocketIncomingMessage::Binary(_) => (Err(FrameError::BadJson.into()), None),
@@ -118,7 +120,7 @@ impl DurableObject for Desk {
         for ws in self.state.get_websockets().into_iter().filter(sockets::is_open) {
             let heard = sockets::identity(&ws).map_or(0, |(_, at)| at);
             let heard = heard.max(sockets::last_ping(&self.state, &ws).unwrap_or(0));
-            if session::is_stale(now, heard) {
+            if self.liveness.is_stale(now, heard) {
                 let _ = ws.close(Some(4000), Some("no ping: connection presumed dead"));
                 self.gone(&ws)?;
             } else {
@@ -126,7 +128,7 @@ impl DurableObject for Desk {
             }
         }
         if open > 0 {
-            self.state.storage().set_alarm(session::SWEEP_EVERY_MS).await?;
+            self.state.storage().set_alarm(self.liveness.sweep_every_ms()).await?;
         }
         Response::ok("swept")
     }
@@ -143,7 +145,7 @@ impl Desk {
     async fn keep_sweeping(&self) -> Result<()> {
         let storage = self.state.storage();
         if storage.get_alarm().await?.is_none() {
-            storage.set_alarm(session::SWEEP_EVERY_MS).await?;
+            storage.set_alarm(self.liveness.sweep_every_ms()).await?;
         }
         Ok(())
     }

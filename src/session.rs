@@ -119,16 +119,37 @@ pub fn admin_snapshot(
     Ok(std::iter::once(users).chain(replayed).collect())
 }
 
-/// How often the desk looks for sockets that went silent.
-pub const SWEEP_EVERY_MS: i64 = 30_000;
-/// A socket silent this long (no frame, no ping) is closed: its tab is most likely gone, and
-/// the sidebar's online dot must not lie. Clients ping every 25 s (see docs/protocol.md).
-pub const STALE_AFTER_MS: i64 = 75_000;
+/// When a silent socket counts as gone, and how often the desk looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Liveness {
+    /// A socket silent this long (no frame, no ping) is closed: its tab is most likely gone,
+    /// and the sidebar's online dot must not lie.
+    pub stale_after_ms: i64,
+}
 
-/// Whether a socket last heard from at `last_heard` (its open time, last frame or last ping,
-/// whichever is latest) is stale at `now`.
-pub fn is_stale(now: i64, last_heard: i64) -> bool {
-    now.saturating_sub(last_heard) > STALE_AFTER_MS
+impl Liveness {
+    /// Clients ping every 25 s (see docs/protocol.md): three missed pings make a socket stale.
+    pub const DEFAULT_STALE_AFTER_MS: i64 = 75_000;
+
+    /// From the optional `SOCKET_STALE_MS` setting; anything unusable means the default.
+    pub fn from_setting(setting: Option<&str>) -> Self {
+        let stale_after_ms = setting
+            .and_then(|s| s.trim().parse::<i64>().ok())
+            .filter(|ms| (1_000..=3_600_000).contains(ms))
+            .unwrap_or(Self::DEFAULT_STALE_AFTER_MS);
+        Liveness { stale_after_ms }
+    }
+
+    /// How often to sweep: often enough that a stale socket lives at most ~1.4x the limit.
+    pub fn sweep_every_ms(&self) -> i64 {
+        (self.stale_after_ms * 2 / 5).max(500)
+    }
+
+    /// Whether a socket last heard from at `last_heard` (its open time, last frame or last ping,
+    /// whichever is latest) is stale at `now`.
+    pub fn is_stale(&self, now: i64, last_heard: i64) -> bool {
+        now.saturating_sub(last_heard) > self.stale_after_ms
+    }
 }
 
 #[cfg(test)]
@@ -190,7 +211,13 @@ mod tests {
 
     #[test]
     fn silence_past_the_limit_is_stale() {
-        assert!(!is_stale(100_000, 100_000 - STALE_AFTER_MS));
-        assert!(is_stale(100_001, 100_000 - STALE_AFTER_MS));
+        let live = Liveness::from_setting(None);
+        assert_eq!((live.stale_after_ms, live.sweep_every_ms()), (75_000, 30_000));
+        assert!(!live.is_stale(100_000, 100_000 - 75_000));
+        assert!(live.is_stale(100_001, 100_000 - 75_000));
+        assert_eq!(Liveness::from_setting(Some("3000")).stale_after_ms, 3_000);
+        for unusable in ["", "x", "10", "-5", "99999999999"] {
+            assert_eq!(Liveness::from_setting(Some(unusable)).stale_after_ms, 75_000, "{unusable}");
+        }
     }
 }

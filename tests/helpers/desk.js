@@ -107,8 +107,9 @@ export class LogLines {
 
 // ---- runtimes -------------------------------------------------------------------------------------
 
-/** The built worker in Miniflare (workerd), on 127.0.0.1. In-memory storage unless `persistDir`. */
-export async function startMiniflare({ persistDir } = {}) {
+/** The built worker in Miniflare (workerd), on 127.0.0.1. In-memory storage unless `persistDir`;
+ *  `bindings` adds or overrides Worker variables (e.g. SOCKET_STALE_MS). */
+export async function startMiniflare({ persistDir, bindings = {} } = {}) {
   const logs = new LogLines();
   const port = await freePort();
   const mf = new Miniflare({
@@ -118,7 +119,7 @@ export async function startMiniflare({ persistDir } = {}) {
     compatibilityDate: '2026-04-20',
     durableObjects: { DESK: { className: 'Desk', useSQLite: true } },
     assets: { directory: join(ROOT, 'build/assets'), binding: 'ASSETS', routerConfig: { has_user_worker: true } },
-    bindings: { ADMIN_TOKEN },
+    bindings: { ADMIN_TOKEN, ...bindings },
     ...(persistDir ? { durableObjectsPersist: persistDir } : {}),
     host: '127.0.0.1',
     port,
