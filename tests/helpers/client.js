@@ -122,6 +122,11 @@ export class DeskClient {
     return [...this.#buffer];
   }
 
+  /** Consumes every buffered frame (e.g. before asserting that nothing new arrives). */
+  drain() {
+    return this.#buffer.splice(0);
+  }
+
   /** Closes the socket and waits for the close handshake (terminates after 3 s). */
   async close(code = 1000) {
     if (this.ws.readyState === WebSocket.CLOSED) return;

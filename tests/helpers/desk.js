@@ -189,16 +189,17 @@ export async function startWranglerDev({ persistDir, port, timeout = 60_000 } = 
   };
 
   const ready = logs.waitFor(/Ready on http/, { timeout });
+  ready.catch(() => {}); // reported through the race below
   const died = exited.then(({ code, signal }) => {
     throw new Error(`wrangler dev exited (code ${code}, signal ${signal}) before it was ready:\n${logs.text}`);
   });
+  died.catch(() => {}); // only the race below cares; exits after ready are the caller's (stop/kill)
   try {
     await Promise.race([ready, died]);
   } catch (err) {
     await end('SIGKILL');
     throw err;
   }
-  died.catch(() => {}); // exits after ready are the caller's business (stop/kill)
   return {
     url: `http://127.0.0.1:${p}`,
     port: p,

@@ -1,0 +1,55 @@
+// State survives hibernation: the desk object is evicted while idle (sockets stay open), restarts
+// on the next frame, and still knows who is who, the unread counts and the history.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { STARTED_LINE, deskName, startMiniflare } from '../helpers/desk.js';
+import { admin, closeAll, history, messageWith, reply, rowFor, rowOf, rows, say, texts, visitor } from './flows.js';
+
+// workerd evicts an idle object with only hibernatable sockets after about 10 s.
+const IDLE_MS = 15_000;
+
+let desk;
+// Its own runtime, so every "desk object started" line is this test's desk.
+before(async () => { desk = await startMiniflare(); });
+after(async () => { await desk?.dispose(); });
+
+test('after idling past eviction, the restarted object routes with state intact', { timeout: 60_000 }, async () => {
+  const name = deskName('hibernate');
+  const a = await admin(desk.url, name);
+  const A = await visitor(desk.url, name);
+  const B = await visitor(desk.url, name);
+  await say(A, 'A one');
+  await say(A, 'A two');
+  await say(B, 'B one');
+  a.send({ type: 'read', userId: B.userId });
+  await a.next(rowFor(B.userId, (u) => u.unread === 0));
+  assert.equal(desk.logs.count(STARTED_LINE), 1, `one instance so far:\n${desk.logs.text}`);
+
+  // Idle: nothing is sent, and nothing new may arrive (no socket is closed or poked while hibernated).
+  [a, A, B].forEach((c) => c.drain());
+  await Promise.all([a, A, B].map((c) => c.expectNone(() => true, IDLE_MS)));
+  assert.ok([a, A, B].every((c) => c.open), 'the sockets stay open through hibernation');
+
+  // Route again through the same sockets: a new instance must start to handle it.
+  const mark = desk.logs.lines.length;
+  const ack = await say(A, 'A three', 'after-sleep');
+  await desk.waitForLog(STARTED_LINE, { since: mark, timeout: 10_000 }); // the second start: it was evicted
+  const m = await a.next(messageWith('A three'));
+  assert.equal(m.userId, A.userId, 'the woken object knows which visitor the socket is');
+  assert.equal(m.id, ack.id);
+  const { user } = await a.next(rowFor(A.userId));
+  assert.equal(user.unread, 3, 'the unread count came back from storage (2 + 1)');
+
+  await reply(a, A.userId, 'good morning A');
+  await A.next(messageWith('good morning A'));
+  await B.expectNone(() => true, 500);
+  assert.deepEqual(texts((await history(a, A.userId)).messages), ['user:A one', 'user:A two', 'user:A three', 'admin:good morning A']);
+  const users = await rows(desk.url, name);
+  assert.deepEqual([rowOf(users, A.userId).unread, rowOf(users, B.userId).unread], [3, 0], 'the read of B survived');
+  assert.ok(ack.seq > (await history(a, B.userId)).messages[0].seq, 'seq keeps increasing after a restart');
+
+  // A retry of a message sent before the sleep is still recognised.
+  const retry = await say(A, 'A three', 'after-sleep');
+  assert.equal(retry.id, ack.id);
+  await closeAll(a, A, B);
+});

@@ -1,0 +1,48 @@
+// The desk under `wrangler dev` (as `make dev` runs it): routing, auth from --var, and state kept
+// across a restart of wrangler dev on the same --persist-to folder.
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { deskName, startWranglerDev, tempDir, upgradeStatus } from '../helpers/desk.js';
+import { admin, closeAll, history, messageWith, reply, rowOf, say, texts, visitor } from './flows.js';
+
+let dev;
+after(async () => { await dev?.stop(); });
+
+test('wrangler dev: A/B routing, auth, and state intact after a restart on the same storage', { timeout: 180_000 }, async () => {
+  const persistDir = tempDir('desk-wrangler-persist-');
+  const name = deskName('wrangler');
+  dev = await startWranglerDev({ persistDir });
+
+  assert.equal((await upgradeStatus(dev.url, `/desks/${name}/admin`, {})).status, 401, 'admin needs the secret');
+  assert.equal((await upgradeStatus(dev.url, `/desks/${name}/visitor`, { Upgrade: null })).status, 426);
+  const a = await admin(dev.url, name);
+  const a2 = await admin(dev.url, name, { via: 'subprotocol' });
+  assert.equal(a2.protocol, 'support-desk.v1');
+  const A = await visitor(dev.url, name);
+  const B = await visitor(dev.url, name);
+  await say(A, 'A one');
+  await say(A, 'A two');
+  await say(B, 'B one');
+  await a.next(messageWith('B one'));
+  a.send({ type: 'read', userId: B.userId });
+  await a2.next((f) => f.type === 'user' && f.user.userId === B.userId && f.user.unread === 0);
+  const ack = await reply(a, A.userId, 'hello A from wrangler');
+  assert.equal((await A.next(messageWith('hello A from wrangler'))).id, ack.id);
+  assert.equal((await a2.next(messageWith('hello A from wrangler'))).userId, A.userId);
+  await B.expectNone(() => true, 500);
+  await closeAll(a, a2, A, B);
+
+  await dev.stop();
+  dev = await startWranglerDev({ persistDir });
+  const back = await visitor(dev.url, name, { token: A.token });
+  assert.equal(back.userId, A.userId, 'the token is valid after the restart');
+  assert.deepEqual(texts(back.welcome.messages), ['user:A one', 'user:A two', 'admin:hello A from wrangler']);
+  const fresh = await admin(dev.url, name);
+  assert.deepEqual([rowOf(fresh.users, A.userId)?.unread, rowOf(fresh.users, B.userId)?.unread], [2, 0],
+    'unread counts and the read survived the restart');
+  assert.deepEqual(texts((await history(fresh, B.userId)).messages), ['user:B one']);
+  const after3 = await say(back, 'A three');
+  assert.ok(after3.seq > ack.seq, 'seq continues');
+  await fresh.next(messageWith('A three'));
+  await closeAll(back, fresh);
+});
