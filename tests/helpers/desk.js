@@ -150,10 +150,13 @@ export async function startWranglerDev({ persistDir, port, timeout = 60_000 } = 
   const dir = persistDir ?? tempDir('desk-wrangler-state-');
   const configHome = tempDir('desk-wrangler-config-');
   const p = port ?? (await freePort());
+  // Its own inspector port too: the default (9229) clashes when several wrangler devs run at once.
+  const inspector = await freePort();
   const logs = new LogLines();
   const child = spawn(
     join(ROOT, 'node_modules/.bin/wrangler'),
-    ['dev', '--port', String(p), '--ip', '127.0.0.1', '--persist-to', dir, '--var', `ADMIN_TOKEN:${ADMIN_TOKEN}`],
+    ['dev', '--port', String(p), '--ip', '127.0.0.1', '--inspector-port', String(inspector), '--persist-to', dir,
+      '--var', `ADMIN_TOKEN:${ADMIN_TOKEN}`],
     {
       cwd: ROOT,
       detached: true, // its own process group, so stop() ends workerd too

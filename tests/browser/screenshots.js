@@ -1,0 +1,56 @@
+// Takes the README's screenshots (docs/screenshots/widget.png, admin.png) from a real run: `node tests/browser/screenshots.js` after `make build`.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startWranglerDev, ROOT } from '../helpers/desk.js';
+import { launch, startHostSite, openVisitor, openAdmin, visitorSays, widgetShows, widgetConnected, widget, inbox, adminReplies, rowUnread, T } from './lib.js';
+
+const out = join(ROOT, 'docs/screenshots');
+mkdirSync(out, { recursive: true });
+const desk = await startWranglerDev();
+const site = await startHostSite(desk.url);
+const browser = await launch();
+try {
+  // the demo site, as a visitor sees it
+  const visitorCtx = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+  const demo = await visitorCtx.newPage();
+  await demo.goto(`${desk.url}/`);
+  await widgetConnected(demo);
+  await visitorSays(demo, 'Hi! My Gooseneck Pro arrived with a dent in the lid.');
+
+  const others = [];
+  for (const [name, text] of [['Priya', 'Do you ship to Norway?'], ['Tomás', 'Can I change my delivery address?\nOrder #4411']]) {
+    const v = await openVisitor(browser, site, 'demo', name);
+    await visitorSays(v.page, text);
+    others.push(v);
+  }
+
+  const adminCtx = await browser.newContext({ viewport: { width: 1200, height: 720 } });
+  const admin = await openAdmin(adminCtx, desk.url, 'demo');
+  await rowUnread(admin, 'Priya', 1);
+  const visitorName = await inbox(admin).rows.last().evaluate((b) => b.querySelector('.name').textContent);
+  await adminReplies(admin, visitorName, 'Sorry about that! Could you send a photo of the dent? We will ship a new lid today.');
+  await widgetShows(demo, 'Sorry about that! Could you send a photo of the dent? We will ship a new lid today.');
+  await visitorSays(demo, 'Sure, sending it by email. Thanks!');
+  await inbox(admin).log.getByText('Sure, sending it by email. Thanks!', { exact: true }).waitFor({ timeout: T });
+  await visitorSays(others[1].page, 'Also: is the Travel Mini back in stock?');
+  await rowUnread(admin, 'Tomás', 2);
+
+  await widget(demo).input.fill('');
+  await demo.screenshot({ path: join(out, 'widget.png') });
+  await admin.screenshot({ path: join(out, 'admin.png') });
+
+  // the narrow layouts, for checking by eye (not in the README)
+  if (process.env.NARROW) {
+    await admin.setViewportSize({ width: 360, height: 700 });
+    await admin.screenshot({ path: '/tmp/admin-narrow-conv.png' });
+    await admin.getByRole('button', { name: 'Back to conversations' }).click();
+    await admin.screenshot({ path: '/tmp/admin-narrow-list.png' });
+    await demo.setViewportSize({ width: 375, height: 700 });
+    await demo.screenshot({ path: '/tmp/widget-narrow.png' });
+  }
+  console.log(`screenshots written to ${out}`);
+} finally {
+  await browser.close();
+  await site.close();
+  await desk.stop();
+}

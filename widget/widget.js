@@ -1,0 +1,222 @@
+// The embeddable visitor widget: one <script data-desk> tag; a Shadow-DOM launcher + chat panel; one WebSocket to the script's origin. No dependencies, no build step.
+(() => {
+  'use strict';
+  if (window.SupportChat) return;
+  const S = document.currentScript || document.querySelector('script[data-desk][src*="widget.js"]');
+  if (!S) return;
+  const D = S.dataset, desk = D.desk || 'demo', src = new URL(S.src, location.href);
+  const base = (src.protocol == 'https:' ? 'wss://' : 'ws://') + src.host + '/desks/' + encodeURIComponent(desk) + '/visitor';
+  const K = 'supportchat:' + src.host + ':' + desk, KS = K + ':seen';
+  const get = k => { try { return localStorage.getItem(k) } catch (e) { return null } };
+  const put = (k, v) => { try { v == null ? localStorage.removeItem(k) : localStorage.setItem(k, v) } catch (e) {} };
+  const uid = () => { try { return crypto.randomUUID() } catch (e) { return Date.now().toString(36) + '-' + Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2) } };
+  const fmt = t => new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+
+  // ---- DOM (a constant skeleton: no data ever goes through innerHTML) ----
+  const host = document.createElement('support-chat');
+  const root = host.attachShadow({ mode: 'open' });
+  root.innerHTML = `<style>
+:host{all:initial!important;display:block!important;position:fixed!important;right:0!important;bottom:0!important;width:0!important;height:0!important;z-index:2147483646!important}
+*{box-sizing:border-box;margin:0;padding:0;font:15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2433;letter-spacing:normal;text-transform:none}
+button{cursor:pointer;border:0;background:none}
+[hidden]{display:none!important}
+:focus-visible{outline:3px solid #f5a623;outline-offset:2px}
+textarea:focus-visible{outline:0;border-color:#2d5bff;box-shadow:0 0 0 3px #2d5bff55}
+.l{position:fixed;right:20px;bottom:20px;width:60px;height:60px;border-radius:50%;background:#2d5bff;box-shadow:0 4px 14px #0004;display:grid;place-items:center}
+.l svg{width:28px;height:28px;fill:#fff}
+.b{position:absolute;top:-4px;right:-4px;min-width:22px;height:22px;padding:0 6px;border-radius:11px;background:#e5243b;color:#fff;font-size:12px;font-weight:700;line-height:22px;text-align:center}
+.p{position:fixed;right:20px;bottom:92px;width:370px;height:min(580px,calc(100dvh - 112px));display:flex;flex-direction:column;background:#fff;border-radius:14px;box-shadow:0 10px 40px #0004;overflow:hidden}
+header{display:flex;align-items:center;gap:10px;padding:12px 14px;background:#2d5bff}
+header *{color:#fff}
+h2{font-size:17px;font-weight:600;flex:1}
+.s{font-size:12px;opacity:.9}
+.s:before{content:"";display:inline-block;width:8px;height:8px;border-radius:50%;margin-right:5px;background:#ffd24a}
+.s[data-s=connected]:before{background:#3ddc84}
+.x{font-size:26px;line-height:1;width:34px;height:34px;border-radius:8px}
+ol{flex:1;overflow-y:auto;list-style:none;padding:14px;display:flex;flex-direction:column;gap:8px;background:#f4f6fb}
+li{max-width:82%;align-self:flex-start}
+li.u{align-self:flex-end}
+p{padding:8px 12px;border-radius:14px 14px 14px 4px;background:#fff;box-shadow:0 1px 2px #0002;white-space:pre-wrap;overflow-wrap:anywhere}
+.u p{background:#2d5bff;color:#fff;border-radius:14px 14px 4px 14px}
+small{display:block;font-size:11px;color:#5b6474;margin:2px 6px}
+.u small{text-align:right}
+.e{padding:24px;text-align:center;color:#5b6474;align-self:stretch;max-width:none}
+form{display:flex;gap:8px;padding:10px;border-top:1px solid #e3e7ef}
+textarea{flex:1;resize:none;font-size:16px;min-height:44px;max-height:120px;padding:10px;border:1px solid #c5ccd9;border-radius:10px}
+form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;background:#2d5bff;color:#fff}
+.v{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+@media (max-width:479px){.p{inset:0;width:100%;height:100dvh;border-radius:0}}
+</style><button class="l" type="button" aria-expanded="false" aria-controls="p"><svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"/></svg><span class="b" aria-hidden="true" hidden></span></button>
+<section class="p" id="p" role="dialog" aria-labelledby="h" hidden><header><h2 id="h">Support</h2><span class="s" role="status"></span><button class="x" type="button" aria-label="Close chat">×</button></header>
+<ol role="log" aria-live="polite" aria-label="Messages"><li class="e">Ask us anything: we usually answer within minutes.</li></ol>
+<form><label class="v" for="t">Message</label><textarea id="t" rows="1" maxlength="4000" placeholder="Write a message…"></textarea><button type="submit">Send</button></form></section>`;
+  const $ = s => root.querySelector(s);
+  const L = $('.l'), B = $('.b'), P = $('.p'), ST = $('.s'), LOG = $('ol'), TA = $('textarea'), F = $('form'), EMPTY = $('.e');
+
+  // ---- state ----
+  let ws = null, welcomed = false, good = false, refused = false, fails = 0, timer = 0, ping = 0, state = '', isOpen = false;
+  let unread = 0, seen = +get(KS) || 0, msgs = [], tk = get(K); // tk: the token, also kept in memory when storage is unavailable
+  const ls = {};
+  const emit = (t, d) => {
+    (ls[t] || []).forEach(f => { try { f(d) } catch (e) { setTimeout(() => { throw e }) } });
+    window.dispatchEvent(new CustomEvent('supportchat:' + t, { detail: d }));
+  };
+  const setState = s => {
+    if (s == state) return;
+    state = s;
+    ST.dataset.s = s;
+    ST.textContent = { connecting: 'Connecting…', connected: 'Online', reconnecting: 'Reconnecting…' }[s];
+    emit('state', { state: s });
+  };
+  const setUnread = n => {
+    if (n == unread) return;
+    unread = n;
+    B.textContent = n > 99 ? '99+' : n;
+    B.hidden = !n;
+    label();
+    emit('unread', { count: n });
+  };
+  const label = () => L.setAttribute('aria-label', (isOpen ? 'Close' : 'Open') + ' support chat' + (unread ? ', ' + unread + ' unread' : ''));
+  const markSeen = () => {
+    for (const m of msgs) if (m.seq > seen) seen = m.seq;
+    put(KS, seen);
+    setUnread(0);
+  };
+
+  // ---- rendering: one <li> per message, updated in place ----
+  const draw = m => {
+    if (!m.el) {
+      m.el = document.createElement('li');
+      m.el.append(document.createElement('p'), document.createElement('small'));
+    }
+    const u = m.sender == 'user';
+    m.el.className = u ? 'u' : 'a';
+    m.el.firstChild.textContent = m.message;
+    m.el.lastChild.textContent = (u ? 'You' : 'Support') + ' · ' + fmt(m.at) +
+      (u ? ' · ' + ({ sending: 'Sending…', failed: 'Not sent' }[m.st] || 'Sent') : '');
+    return m.el;
+  };
+  const scroll = () => { LOG.scrollTop = LOG.scrollHeight };
+  const add = m => { msgs.push(m); LOG.append(draw(m)); EMPTY.hidden = true; scroll() };
+  const find = (id, cid) => msgs.find(m => (id && m.id == id) || (cid && m.cid == cid));
+  const out = m => { if (welcomed && ws && ws.readyState == 1) ws.send(JSON.stringify({ type: 'message', message: m.message, clientMsgId: m.cid })) };
+  const pub = m => ({ id: m.id, sender: m.sender, message: m.message, at: m.at, clientMsgId: m.cid });
+
+  // ---- frames ----
+  const onFrame = f => {
+    if (f.type == 'welcome') {
+      welcomed = good = true;
+      fails = 0;
+      if (f.token) put(K, tk = f.token);
+      const old = msgs;
+      msgs = [];
+      LOG.replaceChildren(EMPTY);
+      for (const x of f.messages || []) add({ id: x.id, cid: x.clientMsgId, seq: x.seq, sender: x.sender, message: x.message, at: x.at });
+      // whatever was typed offline and is not stored yet goes out again, same clientMsgId
+      for (const m of old) if (m.st == 'sending' && !find(null, m.cid)) { add(m); out(m) }
+      EMPTY.hidden = msgs.length > 0;
+      if (isOpen) markSeen();
+      else setUnread(msgs.filter(m => m.sender == 'admin' && m.seq > seen).length);
+      setState('connected');
+    } else if (f.type == 'ack') {
+      const m = find(null, f.clientMsgId);
+      if (m) { Object.assign(m, { id: f.id, seq: f.seq, at: f.at, st: 'sent' }); draw(m) }
+    } else if (f.type == 'message') {
+      let m = find(f.id, f.clientMsgId);
+      if (m) { Object.assign(m, { id: f.id, seq: f.seq, at: f.at, st: 'sent' }); draw(m); return }
+      add(m = { id: f.id, cid: f.clientMsgId, seq: f.seq, sender: f.sender, message: f.message, at: f.at });
+      if (f.sender == 'admin') isOpen && !document.hidden ? markSeen() : setUnread(unread + 1);
+      emit('message', pub(m));
+    } else if (f.type == 'error' && f.clientMsgId) {
+      const m = find(null, f.clientMsgId);
+      if (m) { m.st = 'failed'; draw(m) }
+    }
+  };
+
+  // ---- connection: backoff with jitter; a stored token the desk refuses is dropped once ----
+  const reachable = () => fetch(src.href, { method: 'HEAD', mode: 'no-cors', cache: 'no-store' }).then(() => true, () => false);
+  const retry = () => {
+    setState('reconnecting');
+    clearTimeout(timer);
+    timer = setTimeout(connect, Math.min(15000, 700 * 2 ** fails++) * (0.5 + Math.random() / 2));
+  };
+  function connect() {
+    clearTimeout(timer);
+    if (ws) return;
+    const tok = tk, q = new URLSearchParams();
+    if (tok) q.set('token', tok);
+    if (D.name && D.name.trim()) q.set('name', D.name.trim().slice(0, 64));
+    if (!state) setState('connecting');
+    let w;
+    try { w = ws = new WebSocket(base + (q + '' ? '?' + q : '')) } catch (e) { ws = null; return retry() }
+    welcomed = false;
+    w.addEventListener('message', e => {
+      let f;
+      try { f = JSON.parse(e.data) } catch (x) { return }
+      if (f && typeof f == 'object') onFrame(f);
+    });
+    w.addEventListener('open', () => { ping = setInterval(() => w.readyState == 1 && w.send('{"type":"ping"}'), 25000) });
+    w.addEventListener('close', () => {
+      if (ws != w) return;
+      const ok = welcomed;
+      ws = null;
+      welcomed = false;
+      clearInterval(ping);
+      // Closed before any welcome although the desk answers HTTP: the stored token was refused (401).
+      if (!ok && tok && !refused && (!good || fails > 2)) {
+        reachable().then(up => {
+          if (up && tk == tok) { refused = true; put(K, tk = null); put(KS, null); seen = 0; connect() } else retry();
+        });
+      } else retry();
+    });
+  }
+  addEventListener('online', () => { if (!ws) { fails = 0; connect() } });
+
+  // ---- panel ----
+  const setOpen = o => {
+    if (o == isOpen) return;
+    const inside = P.contains(root.activeElement);
+    isOpen = o;
+    P.hidden = !o;
+    L.setAttribute('aria-expanded', o);
+    label();
+    if (o) { markSeen(); scroll(); TA.focus() } else if (inside) L.focus();
+    emit(o ? 'open' : 'close', {});
+  };
+  L.addEventListener('click', () => setOpen(!isOpen));
+  $('.x').addEventListener('click', () => setOpen(false));
+  P.addEventListener('keydown', e => { if (e.key == 'Escape') { e.preventDefault(); setOpen(false) } });
+  TA.addEventListener('keydown', e => {
+    if (e.key == 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); F.requestSubmit ? F.requestSubmit() : send() }
+  });
+  F.addEventListener('submit', e => { e.preventDefault(); send() });
+  const grow = () => { TA.style.height = ''; TA.style.height = TA.scrollHeight + 2 + 'px' };
+  TA.addEventListener('input', grow);
+  function send() {
+    const text = TA.value;
+    if (!text.trim()) return;
+    TA.value = '';
+    grow();
+    const m = { cid: uid(), sender: 'user', message: text, at: Date.now(), st: 'sending' };
+    add(m);
+    out(m);
+    emit('message', pub(m));
+    TA.focus();
+  }
+  document.addEventListener('visibilitychange', () => { if (isOpen && !document.hidden) markSeen() });
+
+  window.SupportChat = {
+    open: () => setOpen(true),
+    close: () => setOpen(false),
+    toggle: () => setOpen(!isOpen),
+    on: (t, f) => { (ls[t] = ls[t] || []).push(f); return () => { ls[t] = ls[t].filter(g => g != f) } },
+    get isOpen() { return isOpen },
+    get unread() { return unread },
+    get state() { return state },
+    get messages() { return msgs.map(pub) },
+  };
+  label();
+  (document.body || document.documentElement).append(host);
+  emit('ready', {});
+  connect();
+})();
