@@ -1,0 +1,95 @@
+//! Property tests: whatever a client sends, the parser and the core answer with frames or a
+//! refusal, never a panic (a panic in wasm resets the whole desk instance), and a refusal changes
+//! nothing that is stored.
+
+mod sim;
+
+use proptest::prelude::*;
+use serde_json::{json, Map, Value};
+use sim::{json as j, Desk};
+
+/// JSON values of any shape, a few levels deep, with strings that include the ids in play.
+fn value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| json!(f)),
+        prop_oneof![Just("A".to_owned()), Just("B".to_owned()), Just(String::new()), any::<String>()].prop_map(Value::String),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map(any::<String>(), inner, 0..4).prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// Frames that look like the contract's, with fields of any shape: the inputs most likely to
+/// get past the first checks.
+fn frame() -> impl Strategy<Value = String> {
+    let kind = prop_oneof![
+        Just("message"), Just("read"), Just("history"), Just("ping"), Just("MESSAGE"), Just(""), Just("welcome")
+    ];
+    let field = prop_oneof![
+        Just("message"), Just("targetUserId"), Just("clientMsgId"), Just("userId"), Just("before"), Just("limit"), Just("type")
+    ];
+    (kind, prop::collection::vec((field, value()), 0..5)).prop_map(|(kind, fields)| {
+        let mut map = Map::new();
+        map.insert("type".into(), json!(kind));
+        for (k, v) in fields {
+            map.insert(k.into(), v);
+        }
+        Value::Object(map).to_string()
+    })
+}
+
+fn any_input() -> impl Strategy<Value = String> {
+    prop_oneof![3 => frame(), 1 => any::<String>(), 1 => value().prop_map(|v| v.to_string())]
+}
+
+fn desk() -> Desk {
+    let mut desk = Desk::new();
+    desk.admin("admin");
+    desk.visitor("a", "A");
+    desk.visitor("b", "B");
+    desk.send("a", &json!({ "type": "message", "message": "hello", "clientMsgId": "c1" }).to_string());
+    for s in ["a", "b", "admin"] {
+        desk.take(s);
+    }
+    desk
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_frame_from_anyone_is_answered_without_panic(inputs in prop::collection::vec((0..3usize, any_input()), 1..8)) {
+        let mut desk = desk();
+        for (who, text) in inputs {
+            let socket = ["a", "b", "admin"][who];
+            let before = (desk.messages.clone(), desk.conversations.clone());
+            desk.send(socket, &text);
+            let answers = desk.take(socket);
+            let refused = answers.iter().any(|f| j(f)["type"] == "error");
+            if refused {
+                prop_assert_eq!(answers.len(), 1, "a refusal is the only answer");
+                prop_assert_eq!(&(desk.messages.clone(), desk.conversations.clone()), &before, "a refusal stores nothing");
+            }
+            // Visitors can never learn about another visitor's conversation.
+            for (visitor, own) in [("a", "A"), ("b", "B")] {
+                for frame in desk.take(visitor) {
+                    let f = j(&frame);
+                    prop_assert!(f.get("userId").is_none() || f["userId"] == own, "{} got a frame about another visitor: {}", own, f);
+                }
+            }
+            desk.take("admin");
+        }
+    }
+
+    #[test]
+    fn parse_never_panics_on_arbitrary_text(text in any::<String>()) {
+        let _ = support_desk::protocol::parse(&text);
+        let _ = support_desk::protocol::peek_client_msg_id(&text);
+    }
+}
