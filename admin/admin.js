@@ -1,10 +1,10 @@
 // The admin inbox: sign-in, the sidebar and the open conversation as state, replies routed by targetUserId, keyboard, notifications.
 import { connectAdmin } from './socket.js';
 import { sortRows, renderUsers, refreshTimes, drawMessage, renderConversation, appendMessage } from './render.js';
+import { setupNotify } from './notify.js';
 
 const desk = new URLSearchParams(location.search).get('desk') || 'demo';
 const TOKEN_KEY = 'inbox.token:' + desk; // sessionStorage: this tab's session only
-const NOTIFY_KEY = 'inbox.notify';
 const $ = (id) => document.getElementById(id);
 const ui = {
   login: $('login'), loginForm: $('login-form'), loginError: $('login-error'), token: $('token'),
@@ -92,6 +92,13 @@ function markRead() {
   if (selected && viewing && document.visibilityState === 'visible') send({ type: 'read', userId: selected });
 }
 
+/** An own reply the desk stored (its ack, or the stored message replayed or reloaded): "sent", out of the outbox. */
+function settle(p, f) {
+  pending.delete(p.cid);
+  Object.assign(p, { id: f.id, seq: f.seq, at: f.at, st: 'sent' });
+  if (p.el) drawMessage(p);
+}
+
 // ---- frames from the desk ----
 function onFrame(f) {
   switch (f.type) {
@@ -103,11 +110,12 @@ function onFrame(f) {
       rows.clear();
       for (const row of f.users || []) if (row?.userId) rows.set(row.userId, row);
       renderSidebar();
-      if (selected) { // fresh after a reconnect: reload the open conversation, then resend what was not acked
-        loadingOlder = false;
-        send({ type: 'history', userId: selected });
-        markRead();
-      }
+      // Resumed: the open conversation stays, the messages it missed follow as `message` frames.
+      // A fresh snapshot instead (first sign-in, or the desk could not resume): reload what is open.
+      loadingOlder = false; // an "earlier messages" request the old socket did not answer is lost
+      if (selected && f.resumed !== true) send({ type: 'history', userId: selected });
+      if (selected) markRead();
+      // the outbox goes out again, same clientMsgId: the desk stores each reply once
       for (const p of pending.values()) {
         if (p.st === 'sending') send({ type: 'message', message: p.message, targetUserId: p.userId, clientMsgId: p.cid });
       }
@@ -120,21 +128,23 @@ function onFrame(f) {
       }
       break;
     case 'message': {
+      const own = f.sender === 'admin' && f.clientMsgId && pending.get(f.clientMsgId);
+      if (own && own.userId === f.userId) {
+        settle(own, f);
+        break;
+      }
       if (f.userId === selected && !conv.some((m) => (f.id && m.id === f.id) || (f.clientMsgId && m.cid === f.clientMsgId && m.sender === f.sender))) {
         const m = { id: f.id, seq: f.seq, cid: f.clientMsgId, sender: f.sender, message: f.message, at: f.at };
         conv.push(m);
         appendMessage(ui.log, m);
         if (f.sender === 'user') markRead();
       }
-      if (f.sender === 'user') notify(f);
+      if (f.sender === 'user') notify(f, rows.get(f.userId)?.name, f.userId === selected && viewing);
       break;
     }
     case 'ack': {
       const p = pending.get(f.clientMsgId);
-      if (!p) break;
-      pending.delete(f.clientMsgId);
-      Object.assign(p, { id: f.id, seq: f.seq, at: f.at, st: 'sent' });
-      if (p.el) drawMessage(p);
+      if (p) settle(p, f);
       break;
     }
     case 'history':
@@ -164,8 +174,9 @@ function showHistory(f) {
     renderConversation(ui.log, conv, false);
     ui.log.scrollTop = ui.log.scrollHeight - before;
   } else {
-    const stored = new Set(got.map((m) => m.cid).filter(Boolean));
-    const mine = [...pending.values()].filter((p) => p.userId === selected && !stored.has(p.cid));
+    const stored = new Set(got.filter((m) => m.sender === 'admin' && m.cid).map((m) => m.cid));
+    for (const m of got) if (stored.has(m.cid) && pending.get(m.cid)?.userId === selected) settle(pending.get(m.cid), m);
+    const mine = [...pending.values()].filter((p) => p.userId === selected);
     conv = [...got, ...mine];
     renderConversation(ui.log, conv, true);
   }
@@ -261,32 +272,8 @@ document.addEventListener('keydown', (e) => {
 });
 document.addEventListener('visibilitychange', () => { if (rows.get(selected)?.unread > 0) markRead(); });
 
-// ---- optional notifications (off by default) ----
-let audio = null;
-ui.notify.checked = store('local', NOTIFY_KEY) === 'on';
-ui.notify.addEventListener('change', () => {
-  store('local', NOTIFY_KEY, ui.notify.checked ? 'on' : null);
-  if (ui.notify.checked && 'Notification' in window && Notification.permission === 'default') {
-    Notification.requestPermission().catch(() => {});
-  }
-});
-function notify(f) {
-  if (!ui.notify.checked || (document.visibilityState === 'visible' && f.userId === selected && viewing)) return;
-  try {
-    audio = audio || new AudioContext();
-    const osc = audio.createOscillator(), gain = audio.createGain();
-    gain.gain.value = 0.08;
-    osc.frequency.value = 880;
-    osc.connect(gain).connect(audio.destination);
-    osc.start();
-    osc.stop(audio.currentTime + 0.15);
-  } catch { /* no audio: the notification below still shows */ }
-  if (document.visibilityState !== 'visible' && 'Notification' in window && Notification.permission === 'granted') {
-    try { new Notification(rows.get(f.userId)?.name || 'New message', { body: f.message, tag: f.userId }); } catch { /* not allowed */ }
-  }
-}
-
 // ---- start ----
+const notify = setupNotify(ui.notify, (key, value) => store('local', key, value));
 $('desk').textContent = '· ' + desk;
 setInterval(() => refreshTimes(ui.users), 30000);
 const saved = store('session', TOKEN_KEY);

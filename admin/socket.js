@@ -1,4 +1,4 @@
-// The admin inbox's connection: one WebSocket authenticated by subprotocol, keep-alive pings, reconnects with backoff + jitter, and telling a refused token from a desk that is down.
+// The admin inbox's connection: one WebSocket authenticated by subprotocol, keep-alive pings, reconnects with backoff + jitter that resume by sequence, and telling a refused token from a desk that is down.
 
 const PING_MS = 25000;
 const MAX_BACKOFF_MS = 15000;
@@ -20,13 +20,36 @@ async function reachable() {
 }
 
 /**
- * Opens and keeps open the admin socket of `desk`.
- * handlers: onFrame(frame), onState('connecting'|'connected'|'reconnecting'), onRefused().
+ * The resume point: the desk's `epoch` and the largest `seq` seen (a fresh snapshot's `users.seq`,
+ * every message and ack). A resumed `users` does not move it: the replayed messages that follow do,
+ * so a socket dropped halfway through a replay resumes from the last one it got.
+ */
+function resumePoint() {
+  let epoch = '', since = 0;
+  return {
+    query: () => (epoch ? '?' + new URLSearchParams({ since: String(since), epoch }) : ''),
+    see(f) {
+      if (f.type === 'users') {
+        if (typeof f.epoch === 'string') epoch = f.epoch;
+        if (f.resumed !== true && Number.isSafeInteger(f.seq)) since = f.seq;
+      } else if ((f.type === 'message' || f.type === 'ack') && Number.isSafeInteger(f.seq) && f.seq > since) {
+        since = f.seq;
+      }
+    },
+  };
+}
+
+/**
+ * Opens and keeps open the admin socket of `desk`; reconnects ask to resume (`?since=&epoch=`).
+ * handlers: onFrame(frame, { resumeAsked }), onState('connecting'|'connected'|'reconnecting'), onRefused().
+ * `resumeAsked` is true on every frame of a socket that asked to resume: a `users` with
+ * `resumed: false` then means "reload what is open".
  * Returns { send(obj) -> bool, stop() }.
  */
 export function connectAdmin(desk, token, { onFrame, onState, onRefused }) {
   const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host +
     '/desks/' + encodeURIComponent(desk) + '/admin';
+  const point = resumePoint();
   let ws = null, ready = false, everReady = false, fails = 0, timer = 0, ping = 0, stopped = false;
 
   const retry = () => {
@@ -39,8 +62,9 @@ export function connectAdmin(desk, token, { onFrame, onState, onRefused }) {
     if (stopped) return;
     onState(everReady ? 'reconnecting' : 'connecting');
     let w;
+    const query = point.query();
     try {
-      w = ws = new WebSocket(url, ['support-desk.v1', tokenProtocol(token)]);
+      w = ws = new WebSocket(url + query, ['support-desk.v1', tokenProtocol(token)]);
     } catch {
       retry();
       return;
@@ -55,7 +79,8 @@ export function connectAdmin(desk, token, { onFrame, onState, onRefused }) {
         fails = 0;
         onState('connected');
       }
-      onFrame(f);
+      point.see(f);
+      onFrame(f, { resumeAsked: query !== '' });
     });
     w.addEventListener('open', () => {
       ping = setInterval(() => { if (w.readyState === 1) w.send('{"type":"ping"}'); }, PING_MS);

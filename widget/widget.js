@@ -6,7 +6,7 @@
   if (!S) return;
   const D = S.dataset, desk = D.desk || 'demo', src = new URL(S.src, location.href);
   const base = (src.protocol == 'https:' ? 'wss://' : 'ws://') + src.host + '/desks/' + encodeURIComponent(desk) + '/visitor';
-  const K = 'supportchat:' + src.host + ':' + desk, KS = K + ':seen';
+  const K = 'supportchat:' + src.host + ':' + desk, KS = K + ':seen', KR = K + ':resume';
   const get = k => { try { return localStorage.getItem(k) } catch (e) { return null } };
   const put = (k, v) => { try { v == null ? localStorage.removeItem(k) : localStorage.setItem(k, v) } catch (e) {} };
   const uid = () => { try { return crypto.randomUUID() } catch (e) { return Date.now().toString(36) + '-' + Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2) } };
@@ -55,7 +55,7 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
 
   // ---- state ----
   let ws = null, welcomed = false, good = false, refused = false, fails = 0, timer = 0, ping = 0, state = '', isOpen = false;
-  let unread = 0, seen = +get(KS) || 0, msgs = [], tk = get(K); // tk: the token, also kept in memory when storage is unavailable
+  let unread = 0, seen = +get(KS) || 0, msgs = [], tk = get(K), ep = ''; // tk: the token, also kept in memory when storage is unavailable
   const ls = {};
   const emit = (t, d) => {
     (ls[t] || []).forEach(f => { try { f(d) } catch (e) { setTimeout(() => { throw e }) } });
@@ -101,6 +101,18 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
   const find = (id, cid) => msgs.find(m => (id && m.id == id) || (cid && m.cid == cid));
   const out = m => { if (welcomed && ws && ws.readyState == 1) ws.send(JSON.stringify({ type: 'message', message: m.message, clientMsgId: m.cid })) };
   const pub = m => ({ id: m.id, sender: m.sender, message: m.message, at: m.at, clientMsgId: m.cid });
+  const mk = x => ({ id: x.id, cid: x.clientMsgId, seq: +x.seq || 0, sender: x.sender == 'admin' ? 'admin' : 'user', message: x.message + '', at: +x.at || Date.now(), st: x.st });
+  // since: the largest seq shown (welcome, live messages, acks): every message with a seq is in msgs
+  const since = () => msgs.reduce((a, m) => m.seq > a ? m.seq : a, 0);
+  // The resume point (epoch + the messages shown, hence since) and the outbox, kept with the token so a
+  // reload resumes too; when too big for the host's storage, only the outbox is kept (the reload starts fresh).
+  const save = () => {
+    if (!tk) return put(KR, null);
+    const m = msgs.slice(-200).map(x => ({ ...pub(x), seq: x.seq, st: x.st }));
+    let v = JSON.stringify({ e: ep, m });
+    if (v.length > 2e5) v = JSON.stringify({ m: m.filter(x => x.st == 'sending') });
+    put(KR, v);
+  };
 
   // ---- frames ----
   const onFrame = f => {
@@ -108,29 +120,41 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
       welcomed = good = true;
       fails = 0;
       if (f.token) put(K, tk = f.token);
-      const old = msgs;
-      msgs = [];
-      LOG.replaceChildren(EMPTY);
-      for (const x of f.messages || []) add({ id: x.id, cid: x.clientMsgId, seq: x.seq, sender: x.sender, message: x.message, at: x.at });
-      // whatever was typed offline and is not stored yet goes out again, same clientMsgId
-      for (const m of old) if (m.st == 'sending' && !find(null, m.cid)) { add(m); out(m) }
+      ep = typeof f.epoch == 'string' ? f.epoch : '';
+      const got = (f.messages || []).filter(x => x && x.message != null);
+      if (f.resumed === true) for (const x of got) take(x); // exactly what was missed: append
+      else {
+        const old = msgs;
+        msgs = [];
+        LOG.replaceChildren(EMPTY);
+        for (const x of got) add(mk(x));
+        for (const m of old) if (m.st == 'sending' && !find(null, m.cid)) add(m);
+      }
+      // the outbox goes out again on every connect, same clientMsgId: the desk stores it once
+      for (const m of msgs) if (m.st == 'sending') out(m);
       EMPTY.hidden = msgs.length > 0;
       if (isOpen) markSeen();
       else setUnread(msgs.filter(m => m.sender == 'admin' && m.seq > seen).length);
       setState('connected');
     } else if (f.type == 'ack') {
       const m = find(null, f.clientMsgId);
-      if (m) { Object.assign(m, { id: f.id, seq: f.seq, at: f.at, st: 'sent' }); draw(m) }
+      if (m) settle(m, f);
     } else if (f.type == 'message') {
-      let m = find(f.id, f.clientMsgId);
-      if (m) { Object.assign(m, { id: f.id, seq: f.seq, at: f.at, st: 'sent' }); draw(m); return }
-      add(m = { id: f.id, cid: f.clientMsgId, seq: f.seq, sender: f.sender, message: f.message, at: f.at });
-      if (f.sender == 'admin') isOpen && !document.hidden ? markSeen() : setUnread(unread + 1);
-      emit('message', pub(m));
+      if (take(f) && f.sender == 'admin') isOpen && !document.hidden ? markSeen() : setUnread(unread + 1);
     } else if (f.type == 'error' && f.clientMsgId) {
       const m = find(null, f.clientMsgId);
       if (m) { m.st = 'failed'; draw(m) }
     }
+    if (f.type != 'pong') save();
+  };
+  const settle = (m, f) => { Object.assign(m, { id: f.id, seq: f.seq, at: f.at, st: 'sent' }); draw(m) };
+  // A message from the desk: one already shown (same id, or own clientMsgId in the outbox) is settled, not doubled.
+  const take = f => {
+    let m = find(f.id, f.sender == 'user' && f.clientMsgId);
+    if (m) return settle(m, f);
+    add(m = mk(f));
+    emit('message', pub(m));
+    return m;
   };
 
   // ---- connection: backoff with jitter; a stored token the desk refuses is dropped once ----
@@ -145,6 +169,7 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
     if (ws) return;
     const tok = tk, q = new URLSearchParams();
     if (tok) q.set('token', tok);
+    if (tok && ep) { q.set('since', since()); q.set('epoch', ep) }
     if (D.name && D.name.trim()) q.set('name', D.name.trim().slice(0, 64));
     if (!state) setState('connecting');
     let w;
@@ -165,7 +190,7 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
       // Closed before any welcome although the desk answers HTTP: the stored token was refused (401).
       if (!ok && tok && !refused && (!good || fails > 2)) {
         reachable().then(up => {
-          if (up && tk == tok) { refused = true; put(K, tk = null); put(KS, null); seen = 0; connect() } else retry();
+          if (up && tk == tok) { refused = true; put(K, tk = null); put(KS, null); seen = 0; ep = ''; save(); connect() } else retry();
         });
       } else retry();
     });
@@ -200,6 +225,7 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
     const m = { cid: uid(), sender: 'user', message: text, at: Date.now(), st: 'sending' };
     add(m);
     out(m);
+    save();
     emit('message', pub(m));
     TA.focus();
   }
@@ -215,6 +241,14 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
     get state() { return state },
     get messages() { return msgs.map(pub) },
   };
+  // a reload shows what was shown and resumes from there (a cache that does not parse is ignored)
+  try {
+    const c = tk && JSON.parse(get(KR));
+    if (c && Array.isArray(c.m)) {
+      for (const x of c.m) if (x && x.message != null) add(mk(x));
+      if (typeof c.e == 'string' && c.e.length <= 64) ep = c.e;
+    }
+  } catch (e) {}
   label();
   (document.body || document.documentElement).append(host);
   emit('ready', {});
