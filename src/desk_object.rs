@@ -18,7 +18,7 @@ use crate::error::{FrameError, HttpError};
 use crate::protocol::{
     self, visitor_name, Outbound, MAX_USERS_ROWS, PING_FRAME, PONG_FRAME, RESUME_MAX_MESSAGES, WELCOME_MESSAGES,
 };
-use crate::router::{refuse, with_subprotocol};
+use crate::router::{known, refuse, with_subprotocol};
 use crate::session::{self, Backlog, Liveness, Replay, ResumePoint};
 use crate::sockets::{self, send, ADMIN_TAG, VISITOR_TAG};
 use crate::store::Store;
@@ -59,8 +59,13 @@ impl DurableObject for Desk {
         Desk { state, liveness: Liveness::from_setting(setting.as_deref()), schema_checked: Cell::new(false) }
     }
 
-    async fn fetch(&self, req: Request) -> Result<Response> {
-        // The router has already checked the desk name, the upgrade and (for admins) the secret.
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        // The router has already checked the desk name, the method, the upgrade and (for admins)
+        // the secret.
+        if req.path().ends_with("/visitor/check") {
+            let body = req.text().await?;
+            return self.check_visitor(&body);
+        }
         let response = if req.path().ends_with("/admin") { self.open_admin(&req)? } else { self.open_visitor(&req)? };
         if response.status_code() == 101 {
             self.keep_sweeping().await?;
@@ -209,6 +214,21 @@ impl Desk {
         send(&pair.server, &welcome);
         self.perform(&pair.server, desk::presence(&conversation, was_online, true))?;
         with_subprotocol(req, Response::from_websocket(pair.client)?)
+    }
+
+    /// Answers whether this desk issued a visitor token (`{"token": "..."}`): 204 or 401.
+    fn check_visitor(&self, body: &str) -> Result<Response> {
+        #[derive(serde::Deserialize)]
+        struct Check {
+            token: String,
+        }
+        let Some(check) = (body.len() <= 1024).then(|| serde_json::from_str::<Check>(body).ok()).flatten() else {
+            return refuse(HttpError::BadRequest("the body must be {\"token\": \"...\"}"));
+        };
+        match self.store()?.visitor_by_token_hash(&token_hash(&check.token))? {
+            Some(_) => known(),
+            None => refuse(HttpError::Unauthorized("this desk did not issue that token")),
+        }
     }
 
     fn open_admin(&self, req: &Request) -> Result<Response> {

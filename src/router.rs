@@ -7,7 +7,7 @@ use worker::{event, Context, Env, Headers, Request, Response, Result};
 
 use crate::auth::{offers_subprotocol, SUBPROTOCOL};
 use crate::error::HttpError;
-use crate::routes::{route, RequestHead};
+use crate::routes::{route, Endpoint, Method, RequestHead};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
@@ -28,7 +28,11 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let path = req.path();
     let admin_secret = env.secret("ADMIN_TOKEN").ok().map(|s| s.to_string());
     let head = RequestHead {
-        method_is_get: req.method() == worker::Method::Get,
+        method: match req.method() {
+            worker::Method::Get => Method::Get,
+            worker::Method::Post => Method::Post,
+            _ => Method::Other,
+        },
         path: &path,
         upgrade: upgrade.as_deref(),
         authorization: authorization.as_deref(),
@@ -37,6 +41,8 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         authority: &authority,
     };
     let desk = match route(&head, admin_secret.as_deref()) {
+        // The credential was checked by `route`; nothing else to ask the desk.
+        Ok(r) if r.endpoint == Endpoint::AdminCheck => return known(),
         Ok(r) => r.desk.to_owned(),
         Err(e) => return refuse(e),
     };
@@ -44,11 +50,21 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     env.durable_object("DESK")?.get_by_name(&desk)?.fetch_with_request(req).await
 }
 
-/// The HTTP answer for a refused request: status and a JSON `{"code","message"}` body.
+/// The HTTP answer for a refused request: status and a JSON `{"code","message"}` body. Any page
+/// may read it (no credentials are involved), so the widget on a customer's site can tell a
+/// refused token from a desk that is down.
 pub fn refuse(err: HttpError) -> Result<Response> {
     let headers = Headers::new();
     headers.set("Content-Type", "application/json; charset=utf-8")?;
+    headers.set("Access-Control-Allow-Origin", "*")?;
     Ok(Response::ok(err.body())?.with_status(err.status()).with_headers(headers))
+}
+
+/// 204 for a credential check that passed, readable from any page.
+pub fn known() -> Result<Response> {
+    let headers = Headers::new();
+    headers.set("Access-Control-Allow-Origin", "*")?;
+    Ok(Response::empty()?.with_status(204).with_headers(headers))
 }
 
 /// A 101 that selects our subprotocol when the client offered it (browsers fail the handshake

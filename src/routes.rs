@@ -7,11 +7,28 @@ use crate::auth::{presented_admin_secret, secret_matches};
 use crate::error::HttpError;
 use crate::protocol::valid_desk_name;
 
-/// The socket a request opens.
+/// What a request is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {
+    /// `GET /desks/{desk}/visitor` + upgrade: a visitor socket.
     Visitor,
+    /// `GET /desks/{desk}/admin` + upgrade: an admin socket.
     Admin,
+    /// `POST /desks/{desk}/visitor/check`: does this desk know a visitor token? Browsers cannot
+    /// read why a WebSocket handshake failed, so clients ask here before dropping a token.
+    VisitorCheck,
+    /// `POST /desks/{desk}/admin/check`: is this admin credential right?
+    AdminCheck,
+}
+
+impl Endpoint {
+    fn is_admin(self) -> bool {
+        matches!(self, Endpoint::Admin | Endpoint::AdminCheck)
+    }
+
+    fn is_socket(self) -> bool {
+        matches!(self, Endpoint::Visitor | Endpoint::Admin)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,10 +37,18 @@ pub struct Route<'a> {
     pub endpoint: Endpoint,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Method {
+    #[default]
+    Get,
+    Post,
+    Other,
+}
+
 /// What the router read off a request.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RequestHead<'a> {
-    pub method_is_get: bool,
+    pub method: Method,
     pub path: &'a str,
     pub upgrade: Option<&'a str>,
     pub authorization: Option<&'a str>,
@@ -42,18 +67,21 @@ pub fn route<'a>(head: &RequestHead<'a>, admin_secret: Option<&str>) -> Result<R
     let endpoint = match endpoint {
         "visitor" => Endpoint::Visitor,
         "admin" => Endpoint::Admin,
+        "visitor/check" => Endpoint::VisitorCheck,
+        "admin/check" => Endpoint::AdminCheck,
         _ => return Err(HttpError::NotFound),
     };
     if !valid_desk_name(desk) {
         return Err(HttpError::BadDesk);
     }
-    if !head.method_is_get {
+    let wanted = if endpoint.is_socket() { Method::Get } else { Method::Post };
+    if head.method != wanted {
         return Err(HttpError::MethodNotAllowed);
     }
-    if !head.upgrade.is_some_and(|u| u.trim().eq_ignore_ascii_case("websocket")) {
+    if endpoint.is_socket() && !head.upgrade.is_some_and(|u| u.trim().eq_ignore_ascii_case("websocket")) {
         return Err(HttpError::UpgradeRequired);
     }
-    if endpoint == Endpoint::Admin {
+    if endpoint.is_admin() {
         // A page on another site must not open an admin socket with a victim's browser (cross-site
         // WebSocket hijacking): browsers always send Origin, so a foreign one is refused.
         if head.origin.is_some_and(|o| !same_origin(o, head.authority)) {
@@ -82,7 +110,7 @@ mod tests {
     use super::*;
 
     fn upgrade(path: &str) -> RequestHead<'_> {
-        RequestHead { method_is_get: true, path, upgrade: Some("websocket"), authority: "desk.example", ..Default::default() }
+        RequestHead { method: Method::Get, path, upgrade: Some("websocket"), authority: "desk.example", ..Default::default() }
     }
 
     #[test]
@@ -104,8 +132,10 @@ mod tests {
         assert_eq!(route(&upgrade("/elsewhere"), None), Err(HttpError::NotFound));
         let plain = RequestHead { upgrade: None, ..upgrade("/desks/a/visitor") };
         assert_eq!(route(&plain, None), Err(HttpError::UpgradeRequired));
-        let post = RequestHead { method_is_get: false, ..upgrade("/desks/a/visitor") };
+        let post = RequestHead { method: Method::Post, ..upgrade("/desks/a/visitor") };
         assert_eq!(route(&post, None), Err(HttpError::MethodNotAllowed));
+        let get_check = RequestHead { upgrade: None, ..upgrade("/desks/a/visitor/check") };
+        assert_eq!(route(&get_check, None), Err(HttpError::MethodNotAllowed));
     }
 
     #[test]
@@ -116,6 +146,17 @@ mod tests {
         assert!(matches!(route(&bare, Some("k")), Err(HttpError::Unauthorized(_))));
         let wrong = RequestHead { authorization: Some("Bearer nope"), ..bare };
         assert!(matches!(route(&wrong, Some("k")), Err(HttpError::Unauthorized(_))));
+    }
+
+    #[test]
+    fn credential_checks_are_posts_and_the_admin_one_needs_the_secret() {
+        let check = |path| RequestHead { method: Method::Post, path, authority: "desk.example", ..Default::default() };
+        assert_eq!(route(&check("/desks/a/visitor/check"), None).map(|r| r.endpoint), Ok(Endpoint::VisitorCheck));
+        assert!(matches!(route(&check("/desks/a/admin/check"), Some("k")), Err(HttpError::Unauthorized(_))));
+        let with_secret = RequestHead { authorization: Some("Bearer k"), ..check("/desks/a/admin/check") };
+        assert_eq!(route(&with_secret, Some("k")).map(|r| r.endpoint), Ok(Endpoint::AdminCheck));
+        let foreign = RequestHead { origin: Some("https://evil.example"), ..with_secret };
+        assert_eq!(route(&foreign, Some("k")), Err(HttpError::ForeignOrigin));
     }
 
     #[test]
