@@ -9,11 +9,17 @@ export function tokenProtocol(token) {
   return 'support-desk.token.' + hex;
 }
 
-/** Whether the desk's origin answers HTTP at all (a socket refused while it does = refused credential). */
-async function reachable() {
+/**
+ * Whether the desk refuses this credential. A browser cannot read why a WebSocket handshake failed,
+ * so the desk is asked: 401/403/503 is a refusal; 204 or no answer (the desk is restarting or
+ * being deployed) means keep the token and retry.
+ */
+async function refused(desk, token) {
   try {
-    await fetch('/admin/admin.js', { method: 'HEAD', cache: 'no-store' });
-    return true;
+    const r = await fetch('/desks/' + encodeURIComponent(desk) + '/admin/check', {
+      method: 'POST', headers: { Authorization: 'Bearer ' + token }, cache: 'no-store',
+    });
+    return r.status === 401 || r.status === 403 || r.status === 503;
   } catch {
     return false;
   }
@@ -91,9 +97,8 @@ export function connectAdmin(desk, token, { onFrame, onState, onRefused }) {
       const wasReady = ready;
       ws = null;
       ready = false;
-      // Refused before the first frame while the desk answers HTTP: the credential was refused
-      // (401, or 503 when admin access is disabled). A token that worked once is given a few tries.
-      if (!wasReady && (!everReady || fails > 2) && await reachable()) {
+      // Closed before the first frame: ask the desk whether the credential is the reason.
+      if (!wasReady && await refused(desk, token)) {
         stopped = true;
         onState('refused');
         onRefused();

@@ -54,7 +54,7 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
   const L = $('.l'), B = $('.b'), P = $('.p'), ST = $('.s'), LOG = $('ol'), TA = $('textarea'), F = $('form'), EMPTY = $('.e');
 
   // ---- state ----
-  let ws = null, welcomed = false, good = false, refused = false, fails = 0, timer = 0, ping = 0, state = '', isOpen = false;
+  let ws = null, welcomed = false, refused = false, fails = 0, timer = 0, ping = 0, state = '', isOpen = false;
   let unread = 0, seen = +get(KS) || 0, msgs = [], tk = get(K), ep = ''; // tk: the token, also kept in memory when storage is unavailable
   const ls = {};
   const emit = (t, d) => {
@@ -117,7 +117,7 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
   // ---- frames ----
   const onFrame = f => {
     if (f.type == 'welcome') {
-      welcomed = good = true;
+      welcomed = true;
       fails = 0;
       if (f.token) put(K, tk = f.token);
       ep = typeof f.epoch == 'string' ? f.epoch : '';
@@ -158,7 +158,10 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
   };
 
   // ---- connection: backoff with jitter; a stored token the desk refuses is dropped once ----
-  const reachable = () => fetch(src.href, { method: 'HEAD', mode: 'no-cors', cache: 'no-store' }).then(() => true, () => false);
+  // Browsers hide why a handshake failed: ask the desk whether it refuses this token (401), rather
+  // than guess and lose a conversation while the desk restarts (204 or no answer: keep it, retry).
+  const refusedTok = t => fetch(src.origin + '/desks/' + encodeURIComponent(desk) + '/visitor/check',
+    { method: 'POST', body: JSON.stringify({ token: t }), cache: 'no-store' }).then(r => r.status == 401, () => false);
   const retry = () => {
     setState('reconnecting');
     clearTimeout(timer);
@@ -187,10 +190,10 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
       ws = null;
       welcomed = false;
       clearInterval(ping);
-      // Closed before any welcome although the desk answers HTTP: the stored token was refused (401).
-      if (!ok && tok && !refused && (!good || fails > 2)) {
-        reachable().then(up => {
-          if (up && tk == tok) { refused = true; put(K, tk = null); put(KS, null); seen = 0; ep = ''; save(); connect() } else retry();
+      // Closed before any welcome: drop the stored token only if the desk says it refuses it.
+      if (!ok && tok && !refused) {
+        refusedTok(tok).then(no => {
+          if (no && tk == tok) { refused = true; put(K, tk = null); put(KS, null); seen = 0; ep = ''; save(); connect() } else retry();
         });
       } else retry();
     });
