@@ -115,7 +115,7 @@ clean:
 
 ## ---- bench (issue 6): ours against the TypeScript peer, see docs/performance.md ---------------
 bench: build
-	ulimit -n 20000 2>/dev/null || ulimit -n $$(ulimit -Hn); node bench/run.js --profile quick
+	ulimit -n 20000 2>/dev/null || ulimit -n $$(ulimit -Hn); node bench/run.js --profile quick $(BENCH_FLAGS)
 
 bench-full: build
-	ulimit -n 20000 2>/dev/null || ulimit -n $$(ulimit -Hn); node bench/run.js --profile full
+	ulimit -n 20000 2>/dev/null || ulimit -n $$(ulimit -Hn); node bench/run.js --profile full $(BENCH_FLAGS)

@@ -1,0 +1,64 @@
+// Prints a bench report (the object written to bench/results/latest.json) as a readable table.
+
+const fmt = (x) => (x === null || x === undefined ? '-' : typeof x === 'number' ? String(x) : String(x));
+const get = (o, path) => path.split('.').reduce((v, k) => (v == null ? null : v[k]), o);
+
+function table(rows) {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => fmt(r[c]).length)));
+  return rows.map((r, i) => {
+    const line = r.map((cell, c) => (c === 0 ? fmt(cell).padEnd(widths[c]) : fmt(cell).padStart(widths[c]))).join('  ');
+    return i === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : line;
+  }).join('\n');
+}
+
+function sizeCell(s) {
+  return s === 'missing' ? 'missing' : `${(s.raw / 1024).toFixed(1)} KiB raw, ${(s.gzip / 1024).toFixed(1)} KiB gz`;
+}
+
+export function printReport(rep) {
+  const { results: R, ratios, parameters: p } = rep;
+  const n = p.visitors;
+  const line = (label, path, better) => [label, get(R.ours, path), get(R.peer, path), ratios[path] ?? '-', better];
+  const fixed = (kind, what) => p.fixedRates.flatMap((r) => ['p50', 'p95', 'p99'].map((q) =>
+    line(`${what} latency ${q} @${r}/s (ms)`, `${kind}.fixed.${r}.${q}`, 'lower')));
+  const rows = [
+    ['figure', 'ours', 'peer', 'ours/peer', 'better'],
+    line(`(1) connect ${n}: p50 (ms)`, 'connect.connectMs.p50', 'lower'),
+    line(`(1) connect ${n}: p99 (ms)`, 'connect.connectMs.p99', 'lower'),
+    line('(1) connects/s', 'connect.perSecond', 'higher'),
+    line('(1) held sockets', 'connect.held', 'higher'),
+    line('(1) workerd RSS per held socket (KiB)', 'connect.rssPerSocketKB', 'lower'),
+    line('(1) workerd RSS after connect (MiB)', 'connect.rssAfterMB', 'lower'),
+    line('(2) routed replies sustained (msg/s)', 'routed.sustainedPerSecond', 'higher'),
+    line('(2) routed replies peak (msg/s)', 'routed.peakPerSecond', 'higher'),
+    line('(2) routed: first rate that broke', 'routed.brokeAtRate', 'higher'),
+    ...fixed('routed', '(2) admin->visitor'),
+    line('(3) visitor->admin sustained (msg/s)', 'inbound.sustainedPerSecond', 'higher'),
+    line('(3) visitor->admin peak (msg/s)', 'inbound.peakPerSecond', 'higher'),
+    line('(3) inbound: first rate that broke', 'inbound.brokeAtRate', 'higher'),
+    ...fixed('inbound', '(3) visitor->admin'),
+    line('(3) unread rows wrong', 'inbound.unreadRowsWrong', 'lower'),
+    line('(3b) admin connect -> users frame p50 (ms)', 'users.usersMs.p50', 'lower'),
+    line('(3b) users rows / visitors online', 'users.rows', '-'),
+    line('(4) hibernation cold wake (ms)', 'hibernation.coldWakeMs', 'lower'),
+    line('(4) sockets held while hibernated', 'hibernation.heldSockets', 'higher'),
+  ];
+  console.log(`\nDesk benchmark, profile ${rep.profile}: ${n} visitors on one desk, ramp ${p.rates.join('/')} msg/s, ` +
+    `${p.stepMs / 1000}s per step, breakdown at p99 > ${p.p99LimitMs} ms, error, loss or < 90% of the rate.`);
+  console.log(`Machine: ${rep.machine.cpus} x ${rep.machine.cpuModel}, ${rep.machine.memGB} GB, Node ${rep.machine.node}.\n`);
+  console.log(table(rows));
+  for (const kind of ['routed', 'inbound']) {
+    console.log(`\n${kind} ramp steps (rate: delivered/s, p99 ms, lost, errors):`);
+    for (const impl of ['ours', 'peer']) {
+      const steps = R[impl][kind]?.steps ?? [];
+      console.log(`  ${impl.padEnd(4)} ` + steps.map((s) => `${s.rate}: ${s.deliveredPerSecond}/s p99 ${s.latencyMs.p99} ${s.lost}/${s.errors}${s.ok ? '' : ' BROKE'}`).join(' | '));
+    }
+  }
+  for (const impl of ['ours', 'peer']) {
+    const probes = R[impl].hibernation?.probes ?? [];
+    console.log(`hibernation probes ${impl}: ${probes.map((x) => `${x.ms} ms${x.woke ? ' (cold)' : ' (warm)'}`).join(', ')}`);
+  }
+  console.log('\nSizes:');
+  for (const [k, s] of Object.entries(rep.sizes)) console.log(`  ${k.padEnd(7)} ${sizeCell(s)}`);
+  console.log('');
+}

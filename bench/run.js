@@ -1,0 +1,177 @@
+// The benchmark: the Rust desk ("ours") against the TypeScript peer, same workerd, one invocation.
+//
+// `node bench/run.js [--profile quick|full]` (make bench / make bench-full). Starts both with
+// wrangler dev, forks one load generator per implementation (bench/client.js), runs every scenario
+// on both, alternating which goes first, prints a side-by-side table with ratios ours/peer and
+// writes bench/results/latest.json (fields documented in docs/performance.md). Loopback only; every
+// loop is bounded; it stops its servers and children itself.
+import { fork } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { startServer, rssBytes, openFds } from './servers.js';
+import { sizes as measureSizes } from './sizes.js';
+import { ratio, round } from './stats.js';
+import { printReport } from './report.js';
+import { interleavedRamp } from './ramp.js';
+
+const HERE = new URL('.', import.meta.url).pathname;
+const PROFILES = {
+  quick: { visitors: 1000, concurrency: 50, rates: [200, 500, 1000, 1500, 2000, 2500, 3000], stepMs: 1500, drainMs: 2000,
+    fixedRates: [200, 500], hibernationRounds: 1, idleMs: 13_000 },
+  full: { visitors: 10_000, concurrency: 100, rates: [200, 500, 1000, 1500, 2000, 3000, 4000, 6000], stepMs: 5000,
+    drainMs: 3000, fixedRates: [200, 500], hibernationRounds: 3, idleMs: 15_000 },
+};
+const P99_LIMIT_MS = 100; // a step "breaks down" above this p99 (or with any error/loss, or <90% of the rate)
+const args = process.argv.slice(2);
+const profileName = args.includes('--profile') ? args[args.indexOf('--profile') + 1] : 'quick';
+const profile = PROFILES[profileName];
+if (!profile) throw new Error(`unknown profile ${profileName} (quick | full)`);
+// --no-watch: run ours from a snapshot of build/ without wrangler's [build] watcher (servers.js),
+// for shared machines where someone rebuilds or edits src/ during a run.
+const NO_WATCH = args.includes('--no-watch');
+const IMPLS = ['ours', 'peer'];
+const liveServers = {}; // stopped on the way out, and by the watchdog
+const log = (...a) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
+
+/** A load generator child for one implementation, with request/response over IPC. */
+function startClient(impl, baseUrl, desk, adminToken) {
+  const child = fork(join(HERE, 'client.js'), [impl, baseUrl, desk, adminToken], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const waiting = new Map();
+  let next = 0;
+  child.on('message', ({ id, result, error }) => {
+    const w = waiting.get(id);
+    waiting.delete(id);
+    if (error) w.reject(new Error(`${impl}: ${error}`)); else w.resolve(result);
+  });
+  child.on('exit', () => { for (const w of waiting.values()) w.reject(new Error(`${impl} client exited`)); });
+  const call = (cmd, a) => new Promise((resolve, reject) => {
+    const id = ++next;
+    waiting.set(id, { resolve, reject });
+    child.send({ id, cmd, args: a });
+  });
+  return { call, kill: () => child.exitCode === null && child.kill('SIGKILL') };
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Scenario 1: connect and hold; RSS of the worker's workerd per held socket. */
+async function scenarioConnect(impl, server, client) {
+  await client.call('connect', { n: 1, concurrency: 1 }); // wakes the desk object: not part of the figure
+  await sleep(500);
+  const before = rssBytes(server.pid);
+  const r = await client.call('connect', { n: profile.visitors, concurrency: profile.concurrency });
+  await sleep(1500);
+  const after = rssBytes(server.pid);
+  return { ...r, rssBeforeMB: round(before / 2 ** 20), rssAfterMB: round(after / 2 ** 20),
+    rssPerSocketKB: round((after - before) / 1024 / Math.max(1, r.held), 2), workerdFds: openFds(server.pid) };
+}
+
+/** Scenario 4: idle until the object is evicted, then one visitor message; repeat until a cold wake. */
+async function scenarioHibernation(servers, clients, rounds) {
+  const out = Object.fromEntries(IMPLS.map((i) => [i, []]));
+  for (let round_ = 0; round_ < rounds; round_++) {
+    log(`hibernation round ${round_ + 1}/${rounds}: idle ${profile.idleMs / 1000}s`);
+    await sleep(profile.idleMs);
+    for (const impl of round_ % 2 ? [...IMPLS].reverse() : IMPLS) {
+      const starts = servers[impl].logs.starts.length;
+      const r = await clients[impl].call('probe');
+      await sleep(300); // the constructor's log line travels through wrangler's stdout
+      out[impl].push({ ...r, woke: servers[impl].logs.starts.length > starts });
+    }
+  }
+  const summarise = (probes) => {
+    const cold = probes.filter((p) => p.woke && p.ms !== null).map((p) => p.ms);
+    return { probes, coldWakeMs: cold.length ? round(cold.sort((a, b) => a - b)[cold.length >> 1]) : null };
+  };
+  return Object.fromEntries(IMPLS.map((i) => [i, summarise(out[i])]));
+}
+
+async function main() {
+  const started = Date.now();
+  const adminToken = randomBytes(16).toString('hex');
+  const desk = `bench-${Date.now().toString(36)}`;
+  const sizes = measureSizes();
+  log(`profile ${profileName}: ${JSON.stringify(profile)}`);
+  const servers = liveServers, clients = {};
+  const results = { ours: {}, peer: {} };
+  try {
+    const [ours, peer] = await Promise.all([
+      startServer({ name: 'ours', config: null, adminToken, noWatch: NO_WATCH }),
+      startServer({ name: 'peer', config: join(HERE, 'peer-ts', 'wrangler.toml'), adminToken }),
+    ]);
+    Object.assign(servers, { ours, peer });
+    for (const impl of IMPLS) {
+      log(`${impl}: wrangler dev on ${servers[impl].url}, worker workerd pid ${servers[impl].pid} at ${servers[impl].directUrl}`);
+      clients[impl] = startClient(impl, servers[impl].directUrl, desk, adminToken);
+    }
+    const order = (k) => (k % 2 ? [...IMPLS].reverse() : IMPLS); // alternate who goes first
+    const check = async (impl) => {
+      const { open } = await clients[impl].call('open');
+      if (rssBytes(servers[impl].pid) === null || open < results[impl].connect.held) {
+        throw new Error(`${impl}: ${open} of ${results[impl].connect.held} sockets still open: its worker was ` +
+          'reloaded mid-run (wrangler saw build/ or src/ change?): rerun, or pass --no-watch');
+      }
+    };
+    for (const impl of order(0)) {
+      log(`connect: ${impl}`);
+      results[impl].connect = await scenarioConnect(impl, servers[impl], clients[impl]);
+      await sleep(1000);
+    }
+    for (const kind of ['routed', 'inbound']) {
+      const ramp = await interleavedRamp({ kind, clients, impls: IMPLS, profile, p99LimitMs: P99_LIMIT_MS, log });
+      for (const impl of IMPLS) { results[impl][kind] = ramp[impl]; await check(impl); }
+    }
+    for (const impl of order(1)) {
+      log(`users: ${impl}`);
+      results[impl].users = await clients[impl].call('users', { times: 5 });
+    }
+    const hib = await scenarioHibernation(servers, clients, profile.hibernationRounds);
+    for (const impl of IMPLS) {
+      results[impl].hibernation = { ...hib[impl], idleMs: profile.idleMs, heldSockets: (await clients[impl].call('open')).open };
+      results[impl].rssEndMB = round(rssBytes(servers[impl].pid) / 2 ** 20);
+    }
+  } finally {
+    for (const impl of IMPLS) {
+      await Promise.race([clients[impl]?.call('close').catch(() => {}), sleep(3000)]);
+      clients[impl]?.kill();
+    }
+    await Promise.all(Object.values(servers).map((s) => s.stop()));
+  }
+
+  const f = (impl, path) => path.split('.').reduce((o, k) => (o == null ? null : o[k]), results[impl]);
+  const ratioOf = (path) => ratio(f('ours', path), f('peer', path));
+  const fixedPaths = (kind) => profile.fixedRates.flatMap((r) => ['p50', 'p95', 'p99'].map((p) => `${kind}.fixed.${r}.${p}`));
+  const ratios = Object.fromEntries([
+    'connect.connectMs.p50', 'connect.connectMs.p99', 'connect.perSecond', 'connect.rssPerSocketKB',
+    'routed.sustainedPerSecond', 'routed.peakPerSecond', ...fixedPaths('routed'),
+    'inbound.sustainedPerSecond', 'inbound.peakPerSecond', ...fixedPaths('inbound'),
+    'users.usersMs.p50', 'hibernation.coldWakeMs',
+  ].map((p) => [p, ratioOf(p)]));
+
+  const report = {
+    profile: profileName, parameters: { ...profile, p99LimitMs: P99_LIMIT_MS, desk: 'one desk per implementation' },
+    startedAt: new Date(started).toISOString(), durationS: round((Date.now() - started) / 1000, 1),
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memGB: round(totalmem() / 2 ** 30, 1), node: process.version },
+    results, ratios, sizes,
+  };
+  mkdirSync(join(HERE, 'results'), { recursive: true });
+  writeFileSync(join(HERE, 'results', 'latest.json'), JSON.stringify(report, null, 2) + '\n');
+  printReport(report);
+  log(`wrote bench/results/latest.json in ${report.durationS}s`);
+}
+
+const watchdog = setTimeout(async () => {
+  console.error('bench: watchdog expired, stopping');
+  await Promise.race([Promise.all(Object.values(liveServers).map((s) => s.stop())), sleep(8000)]);
+  process.exit(2);
+}, (profileName === 'full' ? 30 : 5) * 60_000);
+watchdog.unref();
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, async () => {
+    await Promise.race([Promise.all(Object.values(liveServers).map((s) => s.stop())), sleep(8000)]);
+    process.exit(130);
+  });
+}
+main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });

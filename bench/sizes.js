@@ -1,0 +1,36 @@
+// Sizes of what we ship: the worker's wasm and JS, the widget and the admin page, raw and gzipped.
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+
+function measure(paths) {
+  const present = paths.filter((p) => existsSync(p) && statSync(p).isFile());
+  if (!present.length) return 'missing';
+  const files = present.map((p) => {
+    const raw = readFileSync(p);
+    return { file: p.slice(ROOT.length), raw: raw.length, gzip: gzipSync(raw, { level: 9 }).length };
+  });
+  return {
+    raw: files.reduce((s, f) => s + f.raw, 0),
+    gzip: files.reduce((s, f) => s + f.gzip, 0), // each file gzipped on its own, as served
+    files,
+  };
+}
+
+function listDir(dir) {
+  const d = join(ROOT, dir);
+  return existsSync(d) ? readdirSync(d).filter((f) => /\.(html|js|css|svg)$/.test(f)).map((f) => join(d, f)) : [];
+}
+
+/** { wasm, js, widget, admin }: each { raw, gzip, files } in bytes, or 'missing'. */
+export function sizes() {
+  return {
+    wasm: measure([join(ROOT, 'build/index_bg.wasm')]),
+    js: measure([join(ROOT, 'build/index.js')]),
+    // Everything the widget loads: widget/widget.js (plus any widget/*.css it pulls in).
+    widget: measure([join(ROOT, 'widget/widget.js'), ...listDir('widget').filter((p) => p.endsWith('.css'))]),
+    admin: measure(listDir('admin')),
+  };
+}
