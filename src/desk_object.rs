@@ -1,11 +1,11 @@
 //! The `Desk` Durable Object: accepts sockets, loads what the core needs, performs its effects.
 //!
 //! It holds nothing that matters in memory: who a socket is lives in its tags and attachment
-//! (`sockets.rs`), everything else in SQLite (`store.rs`). The one field besides the runtime
-//! handle is a flag that this instance has checked the schema.
+//! (`sockets.rs`), everything else in SQLite (`store.rs`). Its few fields are caches of what
+//! SQLite already says (schema checked, next seq, epoch, alarm armed): a new instance rebuilds them
+//! on first use, and they stay true because this instance is the desk's only writer.
 
-use std::cell::Cell;
-use std::collections::HashSet;
+use std::cell::{Cell, RefCell};
 
 use worker::{
     console_error, console_log, durable_object, Date, DurableObject, Env, Request, Response, Result, State,
@@ -13,14 +13,14 @@ use worker::{
 };
 
 use crate::auth::{hex, new_token, token_hash};
-use crate::desk::{self, Audience, Command, Conversation, Effect, Facts, Fresh, Sender};
+use crate::desk::{self, Audience, Command, Conversation, Effect, Facts, Fresh, Sender, Write};
 use crate::error::{FrameError, HttpError};
 use crate::protocol::{
     self, visitor_name, Outbound, MAX_USERS_ROWS, PING_FRAME, PONG_FRAME, RESUME_MAX_MESSAGES, WELCOME_MESSAGES,
 };
 use crate::router::{known, refuse, with_subprotocol};
 use crate::session::{self, Backlog, Liveness, Replay, ResumePoint};
-use crate::sockets::{self, send, ADMIN_TAG, VISITOR_TAG};
+use crate::sockets::{self, send, Tagged, ADMIN_TAG};
 use crate::store::Store;
 
 /// Why a frame could not be handled: the client's fault (answered with its code) or ours.
@@ -46,6 +46,11 @@ pub struct Desk {
     state: State,
     liveness: Liveness,
     schema_checked: Cell<bool>,
+    /// The `seq` the next message gets; `None`: ask SQLite.
+    next_seq: Cell<Option<i64>>,
+    epoch: RefCell<Option<String>>,
+    /// A sweep alarm is known to be set.
+    sweeping: Cell<bool>,
 }
 
 impl DurableObject for Desk {
@@ -56,7 +61,14 @@ impl DurableObject for Desk {
             state.set_websocket_auto_response(&pair);
         }
         let setting = env.var("SOCKET_STALE_MS").ok().map(|v| v.to_string());
-        Desk { state, liveness: Liveness::from_setting(setting.as_deref()), schema_checked: Cell::new(false) }
+        Desk {
+            state,
+            liveness: Liveness::from_setting(setting.as_deref()),
+            schema_checked: Cell::new(false),
+            next_seq: Cell::new(None),
+            epoch: RefCell::new(None),
+            sweeping: Cell::new(false),
+        }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -79,8 +91,9 @@ impl DurableObject for Desk {
             return Ok(());
         };
         sockets::heard(&ws, &sender, heard_at, now(), self.liveness.sweep_every_ms() / 2);
+        let tagged = Tagged::new(&self.state);
         let (outcome, text) = match message {
-            WebSocketIncomingMessage::String(text) => (self.step(&sender, &text), Some(text)),
+            WebSocketIncomingMessage::String(text) => (self.step(&sender, &text, &tagged), Some(text)),
             WebSocketIncomingMessage::Binary(_) => (Err(FrameError::BadJson.into()), None),
         };
         let effects = match outcome {
@@ -95,7 +108,7 @@ impl DurableObject for Desk {
                 return Ok(());
             }
         };
-        if let Err(err) = self.perform(&ws, effects) {
+        if let Err(err) = self.perform(&ws, effects, &tagged) {
             console_error!("desk: effects failed: {err}");
             send(&ws, &internal_error());
         }
@@ -135,6 +148,7 @@ impl DurableObject for Desk {
         if open > 0 {
             self.state.storage().set_alarm(self.liveness.sweep_every_ms()).await?;
         }
+        self.sweeping.set(open > 0);
         Response::ok("swept")
     }
 }
@@ -148,11 +162,31 @@ impl Desk {
     }
 
     async fn keep_sweeping(&self) -> Result<()> {
+        if self.sweeping.get() {
+            return Ok(());
+        }
         let storage = self.state.storage();
         if storage.get_alarm().await?.is_none() {
             storage.set_alarm(self.liveness.sweep_every_ms()).await?;
         }
+        self.sweeping.set(true);
         Ok(())
+    }
+
+    fn epoch(&self, store: &Store) -> Result<String> {
+        if let Some(epoch) = self.epoch.borrow().as_ref() {
+            return Ok(epoch.clone());
+        }
+        let epoch = store.epoch(new_epoch)?;
+        *self.epoch.borrow_mut() = Some(epoch.clone());
+        Ok(epoch)
+    }
+
+    fn next_seq(&self, store: &Store) -> Result<i64> {
+        match self.next_seq.get() {
+            Some(seq) => Ok(seq),
+            None => store.next_seq(),
+        }
     }
 
     fn open_visitor(&self, req: &Request) -> Result<Response> {
@@ -190,7 +224,7 @@ impl Desk {
         };
 
         let user_id = conversation.user_id.clone();
-        let epoch = store.epoch(new_epoch)?;
+        let epoch = self.epoch(&store)?;
         let missed = match session::replay(&epoch, resume.as_ref()) {
             Replay::After(since) => {
                 let backlog = Backlog::Missed(store.messages_after(&user_id, since, RESUME_MAX_MESSAGES + 1)?);
@@ -201,18 +235,21 @@ impl Desk {
         let welcome = match missed {
             Some(welcome) => welcome,
             None => {
-                let backlog = Backlog::Latest(store.messages(&user_id, None, WELCOME_MESSAGES + 1)?);
+                // A visitor created just now has no messages to read.
+                let latest = if param("token").is_some() { store.messages(&user_id, None, WELCOME_MESSAGES + 1)? } else { Vec::new() };
+                let backlog = Backlog::Latest(latest);
                 session::welcome(&conversation, token, &epoch, WELCOME_MESSAGES, backlog)
                     .map_err(|_| worker::Error::RustError("a latest page is never too far behind".into()))?
             }
         };
 
-        let was_online = !self.sockets(&user_id, None).is_empty();
+        let was_online = Tagged::new(&self.state).any_open(&user_id);
         let pair = WebSocketPair::new()?;
         let sender = Sender::Visitor { user_id };
         sockets::accept(&self.state, &pair.server, &sender, now)?;
         send(&pair.server, &welcome);
-        self.perform(&pair.server, desk::presence(&conversation, was_online, true))?;
+        let presence = desk::presence(&conversation, was_online, true);
+        self.perform(&pair.server, presence, &Tagged::new(&self.state))?;
         with_subprotocol(req, Response::from_websocket(pair.client)?)
     }
 
@@ -239,11 +276,13 @@ impl Desk {
             Ok(resume) => resume,
             Err(why) => return refuse(HttpError::BadRequest(why)),
         };
-        let epoch = store.epoch(new_epoch)?;
-        let latest_seq = store.next_seq()? - 1;
-        let online = self.online_visitors();
+        let epoch = self.epoch(&store)?;
+        let latest_seq = self.next_seq(&store)? - 1;
+        // Presence per row (at most MAX_USERS_ROWS tag lookups), not per open socket: the cost
+        // follows the sidebar's size, not the number of visitors connected.
+        let tagged = Tagged::new(&self.state);
         let rows: Vec<_> =
-            store.conversations(MAX_USERS_ROWS)?.iter().map(|c| c.row(online.contains(&c.user_id))).collect();
+            store.conversations(MAX_USERS_ROWS)?.iter().map(|c| c.row(tagged.any_open(&c.user_id))).collect();
         let missed = match session::replay(&epoch, resume.as_ref()) {
             Replay::After(since) => Some(store.desk_messages_after(since, RESUME_MAX_MESSAGES + 1)?),
             Replay::Fresh => None,
@@ -263,7 +302,7 @@ impl Desk {
     }
 
     /// Parses a frame, checks rights, loads the facts, and asks the core for the effects.
-    fn step(&self, sender: &Sender, text: &str) -> std::result::Result<Vec<Effect>, StepError> {
+    fn step(&self, sender: &Sender, text: &str, tagged: &Tagged) -> std::result::Result<Vec<Effect>, StepError> {
         let command = desk::command(sender, protocol::parse(text)?)?;
         let store = self.store()?;
         let effects = match command {
@@ -273,18 +312,14 @@ impl Desk {
                     Some(id) => store.duplicate(user_id, author, id)?,
                     None => None,
                 };
-                let facts = Facts {
-                    conversation: store.conversation(user_id)?,
-                    duplicate,
-                    online: !self.sockets(user_id, None).is_empty(),
-                };
-                let fresh = Fresh { id: new_uuid()?, seq: store.next_seq()? };
+                let facts = Facts { conversation: store.conversation(user_id)?, duplicate, online: tagged.any_open(user_id) };
+                let fresh = Fresh { id: new_uuid()?, seq: self.next_seq(&store)? };
                 desk::post(now(), fresh, command, facts)?
             }
             Command::Read { ref user_id } => desk::read(Facts {
                 conversation: store.conversation(user_id)?,
                 duplicate: None,
-                online: !self.sockets(user_id, None).is_empty(),
+                online: tagged.any_open(user_id),
             })?,
             Command::History { user_id, before, limit } => {
                 if store.conversation(&user_id)?.is_none() {
@@ -299,7 +334,7 @@ impl Desk {
 
     /// Carries out effects in order. The core puts writes before sends, so a failed write
     /// returns here before anyone is told anything.
-    fn perform(&self, origin: &WebSocket, effects: Vec<Effect>) -> Result<()> {
+    fn perform(&self, origin: &WebSocket, effects: Vec<Effect>, tagged: &Tagged) -> Result<()> {
         let mut store = None;
         for effect in effects {
             match effect {
@@ -308,13 +343,29 @@ impl Desk {
                         store = Some(self.store()?);
                     }
                     if let Some(s) = &store {
-                        s.apply(&write)?;
+                        if let Err(e) = s.apply(&write) {
+                            self.next_seq.set(None);
+                            return Err(e);
+                        }
+                        if let Write::Message { message, .. } = &write {
+                            self.next_seq.set(Some(message.seq + 1));
+                        }
                     }
                 }
                 Effect::Send { to, frame } => {
                     let json = frame.to_json(); // once, whatever the number of recipients
-                    for ws in self.audience(&to, origin) {
-                        let _ = ws.send_with_str(&json);
+                    let (tag, except) = match &to {
+                        Audience::Sender => {
+                            let _ = origin.send_with_str(&json);
+                            continue;
+                        }
+                        Audience::Visitor(user_id) => (user_id.as_str(), None),
+                        Audience::VisitorOthers(user_id) => (user_id.as_str(), Some(origin)),
+                        Audience::Admins => (ADMIN_TAG, None),
+                        Audience::AdminOthers => (ADMIN_TAG, Some(origin)),
+                    };
+                    for ws in tagged.all(tag).iter().filter(|ws| except != Some(*ws)) {
+                        let _ = ws.send_with_str(&json); // a closing socket is not an error
                     }
                 }
             }
@@ -322,39 +373,14 @@ impl Desk {
         Ok(())
     }
 
-    fn audience(&self, to: &Audience, origin: &WebSocket) -> Vec<WebSocket> {
-        match to {
-            Audience::Sender => vec![origin.clone()],
-            Audience::Visitor(user_id) => self.sockets(user_id, None),
-            Audience::VisitorOthers(user_id) => self.sockets(user_id, Some(origin)),
-            Audience::Admins => self.sockets(ADMIN_TAG, None),
-            Audience::AdminOthers => self.sockets(ADMIN_TAG, Some(origin)),
-        }
-    }
-
-    fn sockets(&self, tag: &str, except: Option<&WebSocket>) -> Vec<WebSocket> {
-        sockets::tagged(&self.state, tag, except)
-    }
-
-    /// User ids with at least one open socket, from one pass over the visitor sockets.
-    fn online_visitors(&self) -> HashSet<String> {
-        self.sockets(VISITOR_TAG, None)
-            .iter()
-            .filter_map(|ws| match sockets::identity(ws) {
-                Some((Sender::Visitor { user_id }, _)) => Some(user_id),
-                _ => None,
-            })
-            .collect()
-    }
-
     /// A socket closed, failed or went stale: if it was a visitor's last, admins see them leave.
     fn gone(&self, ws: &WebSocket) -> Result<()> {
         let Some((Sender::Visitor { user_id }, _)) = sockets::identity(ws) else { return Ok(()) };
-        if !self.sockets(&user_id, Some(ws)).is_empty() {
+        if !sockets::tagged(&self.state, &user_id, Some(ws)).is_empty() {
             return Ok(());
         }
         if let Some(conversation) = self.store()?.conversation(&user_id)? {
-            self.perform(ws, desk::presence(&conversation, true, false))?;
+            self.perform(ws, desk::presence(&conversation, true, false), &Tagged::new(&self.state))?;
         }
         Ok(())
     }

@@ -1,8 +1,11 @@
 //! Socket bookkeeping for the desk object: tags, attachments, liveness. Survives hibernation.
 //!
 //! Who a socket belongs to is written into its attachment at upgrade (role, user id) and it is
-//! tagged (`admin`, or the visitor's user id plus `visitor`), so a woken object finds "every socket
-//! of user X" with one runtime call and needs no in-memory map.
+//! tagged (`admin`, or the visitor's user id), so a woken object finds "every socket of user X"
+//! with one runtime call and needs no in-memory map.
+
+use std::cell::RefCell;
+use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
@@ -14,8 +17,6 @@ use crate::protocol::Outbound;
 
 /// Tag on every admin socket. Visitor sockets carry their user id (a UUID, never `admin`).
 pub const ADMIN_TAG: &str = "admin";
-/// Tag on every visitor socket, to list them all at once.
-pub const VISITOR_TAG: &str = "visitor";
 
 /// Kept with each socket by the runtime (at most 16 KiB; this is well under 200 bytes).
 #[derive(Serialize, Deserialize)]
@@ -36,7 +37,7 @@ enum Attachment {
 /// Accepts a hibernatable socket for `sender`, tagged and labelled, heard from `now`.
 pub fn accept(state: &State, ws: &WebSocket, sender: &Sender, now: i64) -> worker::Result<()> {
     match sender {
-        Sender::Visitor { user_id } => state.accept_websocket_with_tags(ws, &[user_id, VISITOR_TAG]),
+        Sender::Visitor { user_id } => state.accept_websocket_with_tags(ws, &[user_id]),
         Sender::Admin => state.accept_websocket_with_tags(ws, &[ADMIN_TAG]),
     }
     label(ws, sender, now)
@@ -77,6 +78,35 @@ extern "C" {
 pub fn last_ping(state: &State, ws: &WebSocket) -> Option<i64> {
     let ext: &StateExt = state.as_raw().unchecked_ref();
     ext.auto_response_timestamp(ws.as_ref()).map(|d| d.get_time() as i64)
+}
+
+/// The sockets of each tag, asked of the runtime at most once per event: routing one reply needs
+/// the target's sockets twice (presence, delivery) and the admins' twice (mirror, row).
+pub struct Tagged<'a> {
+    state: &'a State,
+    seen: RefCell<Vec<(String, Rc<Vec<WebSocket>>)>>,
+}
+
+impl<'a> Tagged<'a> {
+    pub fn new(state: &'a State) -> Self {
+        Tagged { state, seen: RefCell::new(Vec::new()) }
+    }
+
+    /// Every socket with `tag`, open or closing. Sending to a closing one fails harmlessly, so
+    /// delivery does not pay for a `readyState` call per socket.
+    pub fn all(&self, tag: &str) -> Rc<Vec<WebSocket>> {
+        if let Some((_, list)) = self.seen.borrow().iter().find(|(t, _)| t == tag) {
+            return Rc::clone(list);
+        }
+        let list = Rc::new(self.state.get_websockets_with_tag(tag));
+        self.seen.borrow_mut().push((tag.to_owned(), Rc::clone(&list)));
+        list
+    }
+
+    /// Whether any socket with `tag` is open: a visitor is online.
+    pub fn any_open(&self, tag: &str) -> bool {
+        self.all(tag).iter().any(is_open)
+    }
 }
 
 /// Open sockets with `tag`, leaving out `except`.
