@@ -141,8 +141,10 @@ export async function startServer({ name, config, adminToken, noWatch = false, t
       try { process.kill(-child.pid, 'SIGTERM'); } catch {}
       const until = Date.now() + 5000;
       while (child.exitCode === null && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
-      try { process.kill(-child.pid, 'SIGKILL'); } catch {}
     }
+    // Always, even if wrangler already exited: its workerd processes live on in the group
+    // otherwise, burning CPU under every later run on the machine.
+    try { process.kill(-child.pid, 'SIGKILL'); } catch {}
     rmSync(tmp, { recursive: true, force: true });
   };
   return { name, url: `http://127.0.0.1:${port}`, directUrl: `http://127.0.0.1:${directPort}`, inspectorPort, pid, proxyPid, logs, stop };
