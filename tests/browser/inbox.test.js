@@ -1,22 +1,14 @@
 // Browser: the A/B/C scenario as people do it, unread badges and title, a second admin tab in step, history across a reload.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWranglerDev, deskName, connectVisitor } from '../helpers/desk.js';
+import { deskName, connectVisitor } from '../helpers/desk.js';
 import {
-  launch, startHostSite, openVisitor, openAdmin, visitorSays, widgetShows, widgetConnected, widget, inbox, rowUnread, adminReplies, titleIs, T,
+  startStage, stopStage, openVisitor, openAdmin, visitorSays, widgetShows, widgetConnected, widget, inbox, rowUnread, adminReplies, titleIs, T,
 } from './lib.js';
 
 let desk, site, browser;
-before(async () => {
-  desk = await startWranglerDev();
-  site = await startHostSite(desk.url);
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await site?.close();
-  await desk?.stop();
-});
+before(async () => ({ desk, site, browser } = await startStage()));
+after(() => stopStage({ desk, site, browser }));
 
 test('A/B/C: each visitor gets only the replies meant for them; unread counts, title and a second admin tab follow', { timeout: 180_000 }, async () => {
   const d = deskName('abc');

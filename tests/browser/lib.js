@@ -1,7 +1,7 @@
 // Shared steps for the browser tests: launch Debian's Chromium, open visitor pages (a host page that embeds the widget as a customer would) and admin pages, act as people do.
 import http from 'node:http';
 import { chromium } from 'playwright-core';
-import { ADMIN_TOKEN } from '../helpers/desk.js';
+import { ADMIN_TOKEN, startWranglerDev } from '../helpers/desk.js';
 
 export { ADMIN_TOKEN };
 
@@ -139,3 +139,19 @@ export const titleIs = (page, title) =>
   page.waitForFunction((t) => document.title === t, title, { timeout: T }).catch(async (err) => {
     throw new Error(`title: wanted ${JSON.stringify(title)}, have ${JSON.stringify(await page.title())}: ${err.message}`);
   });
+
+/** The stage a browser test file runs on: the desk (`wrangler dev`, options as for
+ *  `startWranglerDev`), a customer site embedding its widget, and Chromium. */
+export async function startStage(deskOptions = {}) {
+  const desk = await startWranglerDev(deskOptions);
+  const site = await startHostSite(desk.url);
+  const browser = await launch();
+  return { desk, site, browser };
+}
+
+/** Takes a stage down, browser first; any part may be missing (a failed start, a desk mid-restart). */
+export async function stopStage({ desk, site, browser } = {}) {
+  await browser?.close();
+  await site?.close();
+  await desk?.stop();
+}

@@ -2,21 +2,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWranglerDev, deskName, freePort, tempDir, connectAdmin } from '../helpers/desk.js';
-import { launch, startHostSite, openVisitor, openAdmin, visitorSays, widgetShows, widget, inbox, T } from './lib.js';
+import { startStage, stopStage, openVisitor, openAdmin, visitorSays, widgetShows, widget, inbox, T } from './lib.js';
 
 let desk, site, browser, persistDir, port;
 before(async () => {
   persistDir = tempDir('desk-browser-outbox-');
   port = await freePort();
-  desk = await startWranglerDev({ persistDir, port });
-  site = await startHostSite(desk.url);
-  browser = await launch();
+  ({ desk, site, browser } = await startStage({ persistDir, port }));
 });
-after(async () => {
-  await browser?.close();
-  await site?.close();
-  await desk?.stop();
-});
+after(() => stopStage({ desk, site, browser }));
 
 /** Stops the desk, runs `whileDown`, starts it again on the same storage and port. */
 async function restartAround(whileDown) {

@@ -3,23 +3,17 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWranglerDev, deskName, freePort, tempDir } from '../helpers/desk.js';
 import {
-  launch, startHostSite, openVisitor, openAdmin, visitorSays, widgetShows, widgetConnected, widget, inbox,
+  startStage, stopStage, openVisitor, openAdmin, visitorSays, widgetShows, widgetConnected, widget, inbox,
   adminReplies, rowUnread, T,
 } from './lib.js';
 
 let desk, site, browser;
-after(async () => {
-  await browser?.close();
-  await site?.close();
-  await desk?.stop();
-});
+after(() => stopStage({ desk, site, browser }));
 
 test('widget and admin reconnect on their own after wrangler dev restarts; queued messages go out; replies still reach only their visitor', { timeout: 240_000 }, async () => {
   const persistDir = tempDir('desk-browser-restart-');
   const port = await freePort();
-  desk = await startWranglerDev({ persistDir, port });
-  site = await startHostSite(desk.url);
-  browser = await launch();
+  ({ desk, site, browser } = await startStage({ persistDir, port }));
   const d = deskName('restart');
 
   const A = await openVisitor(browser, site, d, 'Ann');

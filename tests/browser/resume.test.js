@@ -2,14 +2,12 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWranglerDev, deskName, freePort, tempDir, connectAdmin } from '../helpers/desk.js';
-import { launch, startHostSite, openVisitor, openAdmin, visitorSays, widgetShows, widget, inbox, adminReplies, T } from './lib.js';
+import { startStage, stopStage, openVisitor, openAdmin, visitorSays, widgetShows, widget, inbox, adminReplies, T } from './lib.js';
 
 let desk, site, browser, nodeAdmin;
 after(async () => {
   await nodeAdmin?.close();
-  await browser?.close();
-  await site?.close();
-  await desk?.stop();
+  await stopStage({ desk, site, browser });
 });
 
 /** Every WebSocket the page opens from now on: its URL and the JSON frames it received. */
@@ -28,9 +26,7 @@ const MISSED = 'Found it: your parcel arrives tomorrow.';
 test('after a desk restart, widget and admin page resume by since + epoch and show a reply they missed exactly once, without a reload', { timeout: 240_000 }, async () => {
   const persistDir = tempDir('desk-browser-resume-');
   const port = await freePort();
-  desk = await startWranglerDev({ persistDir, port });
-  site = await startHostSite(desk.url);
-  browser = await launch();
+  ({ desk, site, browser } = await startStage({ persistDir, port }));
   const d = deskName('resume');
 
   const V = await openVisitor(browser, site, d, 'Rita');

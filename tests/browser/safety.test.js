@@ -1,23 +1,15 @@
 // Browser: hostile input and hostile hosts: an XSS payload stays text, hostile host CSS does not break the widget, refused tokens (visitor and admin) recover cleanly.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWranglerDev, deskName } from '../helpers/desk.js';
+import { deskName } from '../helpers/desk.js';
 import {
-  launch, startHostSite, openVisitor, openAdmin, signIn, visitorSays, widgetShows, widgetConnected, widget, inbox,
+  startStage, stopStage, openVisitor, openAdmin, signIn, visitorSays, widgetShows, widgetConnected, widget, inbox,
   adminReplies, rowUnread, T,
 } from './lib.js';
 
 let desk, site, browser;
-before(async () => {
-  desk = await startWranglerDev();
-  site = await startHostSite(desk.url);
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await site?.close();
-  await desk?.stop();
-});
+before(async () => ({ desk, site, browser } = await startStage()));
+after(() => stopStage({ desk, site, browser }));
 
 const XSS = '<img src=x onerror="window.__xss=1">';
 
