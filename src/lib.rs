@@ -13,7 +13,8 @@
 //!   silent socket counts as gone.
 //! - `store` (wasm only): the SQLite schema, its migrations and the queries the core needs.
 //! - `desk_object` (wasm only): the `Desk` Durable Object — accepts and tags hibernatable
-//!   sockets, loads facts, runs the core, performs its effects (writes first, then sends).
+//!   sockets, loads facts, runs the core, performs its effects (writes first, then sends);
+//!   `desk_object::connect` opens visitor and admin sockets (fresh or resuming).
 //! - `sockets` (wasm only): tags, attachments and liveness of hibernatable sockets.
 //! - `router` (wasm only): the Worker's fetch handler in front of the desk objects.
 //!
