@@ -20,8 +20,10 @@ pub fn hex(bytes: &[u8]) -> String {
     out
 }
 
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
+/// Bytes of a hex string (either case); `None` if it is not hex of whole bytes.
+pub fn unhex(s: &str) -> Option<Vec<u8>> {
+    // `from_str_radix` alone would also take a sign ("+f"): only hex digits are hex.
+    if !s.len().is_multiple_of(2) || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     (0..s.len())

@@ -34,6 +34,8 @@ pub struct Conversation {
     pub read_seq: i64,
     /// The latest message of either side: preview, author, time, seq. `None` before the first.
     pub last: Option<LastMessage>,
+    /// The host site's user id, for a visitor whose identity it vouched for (`identity.rs`).
+    pub verified_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +49,7 @@ pub struct LastMessage {
 impl Conversation {
     /// A visitor with no messages yet.
     pub fn new(user_id: impl Into<String>, name: impl Into<String>) -> Self {
-        Conversation { user_id: user_id.into(), name: name.into(), unread: 0, read_seq: 0, last: None }
+        Conversation { user_id: user_id.into(), name: name.into(), unread: 0, read_seq: 0, last: None, verified_id: None }
     }
 
     /// The admin sidebar row; `online` is known only to the glue (open sockets).
@@ -60,6 +62,7 @@ impl Conversation {
             last_sender: self.last.as_ref().map(|l| l.sender),
             last_at: self.last.as_ref().map(|l| l.at),
             online,
+            verified_id: self.verified_id.clone(),
         }
     }
 }

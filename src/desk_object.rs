@@ -7,6 +7,7 @@
 //! on first use, and they stay true because this instance is the desk's only writer.
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 
 use worker::{
     console_error, console_log, durable_object, Date, DurableObject, Env, Request, Response, Result, State,
@@ -16,9 +17,10 @@ use worker::{
 use crate::auth::hex;
 use crate::desk::{self, Audience, Command, Effect, Facts, Fresh, Sender, Write};
 use crate::error::FrameError;
+use crate::limits::{Bucket, Limits};
 use crate::protocol::{self, Outbound, PING_FRAME, PONG_FRAME};
 use crate::session::Liveness;
-use crate::sockets::{self, send, Tagged, ADMIN_TAG};
+use crate::sockets::{self, send, Label, Tagged, ADMIN_TAG};
 use crate::store::Store;
 
 mod connect;
@@ -51,6 +53,12 @@ pub struct Desk {
     epoch: RefCell<Option<String>>,
     /// A sweep alarm is known to be set.
     sweeping: Cell<bool>,
+    limits: Limits,
+    /// `IDENTITY_SECRET`: verifies host sites' identity claims (`None`: every claim is refused).
+    identity_secret: Option<String>,
+    /// Each socket's rate bucket, by socket id. Memory only on purpose: an object is evicted only
+    /// after it has been idle for a while, and by then every bucket would be full again.
+    buckets: RefCell<HashMap<u64, Bucket>>,
 }
 
 impl DurableObject for Desk {
@@ -60,7 +68,9 @@ impl DurableObject for Desk {
         if let Ok(pair) = WebSocketRequestResponsePair::new(PING_FRAME, PONG_FRAME) {
             state.set_websocket_auto_response(&pair);
         }
-        let setting = env.var("SOCKET_STALE_MS").ok().map(|v| v.to_string());
+        let var = |key: &str| env.var(key).ok().map(|v| v.to_string());
+        let setting = var("SOCKET_STALE_MS");
+        let identity_secret = env.secret("IDENTITY_SECRET").ok().map(|s| s.to_string()).or_else(|| var("IDENTITY_SECRET"));
         Desk {
             state,
             liveness: Liveness::from_setting(setting.as_deref()),
@@ -68,6 +78,9 @@ impl DurableObject for Desk {
             next_seq: Cell::new(None),
             epoch: RefCell::new(None),
             sweeping: Cell::new(false),
+            limits: Limits::from_vars(var),
+            identity_secret,
+            buckets: RefCell::new(HashMap::new()),
         }
     }
 
@@ -86,11 +99,22 @@ impl DurableObject for Desk {
     }
 
     async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> Result<()> {
-        let Some((sender, heard_at)) = sockets::identity(&ws) else {
+        let Some(mut label) = sockets::label(&ws) else {
             let _ = ws.close(Some(1011), Some("unknown socket"));
             return Ok(());
         };
-        sockets::heard(&ws, &sender, heard_at, now(), self.liveness.sweep_every_ms() / 2);
+        let now = now();
+        sockets::heard(&ws, &mut label, now, self.liveness.sweep_every_ms() / 2);
+        // Before parsing: a flood costs the desk one bucket lookup per frame, nothing more.
+        if let Err(retry_after_ms) = self.admit(&label, now) {
+            let id = match &message {
+                WebSocketIncomingMessage::String(text) => protocol::peek_client_msg_id(text),
+                WebSocketIncomingMessage::Binary(_) => None,
+            };
+            send(&ws, &Outbound::error(&FrameError::RateLimited { retry_after_ms }, id));
+            return Ok(());
+        }
+        let sender = label.sender;
         let tagged = Tagged::new(&self.state);
         let (outcome, text) = match message {
             WebSocketIncomingMessage::String(text) => (self.step(&sender, &text, &tagged), Some(text)),
@@ -136,7 +160,7 @@ impl DurableObject for Desk {
         let now = now();
         let mut open = 0;
         for ws in self.state.get_websockets().into_iter().filter(sockets::is_open) {
-            let heard = sockets::identity(&ws).map_or(0, |(_, at)| at);
+            let heard = sockets::label(&ws).map_or(0, |l| l.heard_at);
             let heard = heard.max(sockets::last_ping(&self.state, &ws).unwrap_or(0));
             if self.liveness.is_stale(now, heard) {
                 let _ = ws.close(Some(4000), Some("no ping: connection presumed dead"));
@@ -261,9 +285,20 @@ impl Desk {
         Ok(())
     }
 
+    /// Takes a token from the socket's bucket; `Err`: ms until it may send again.
+    fn admit(&self, label: &Label, now: i64) -> std::result::Result<(), u64> {
+        let rate = match label.sender {
+            Sender::Visitor { .. } => self.limits.visitor,
+            Sender::Admin => self.limits.admin,
+        };
+        self.buckets.borrow_mut().entry(label.sid).or_insert_with(|| Bucket::full(rate, now)).take(rate, now)
+    }
+
     /// A socket closed, failed or went stale: if it was a visitor's last, admins see them leave.
     fn gone(&self, ws: &WebSocket) -> Result<()> {
-        let Some((Sender::Visitor { user_id }, _)) = sockets::identity(ws) else { return Ok(()) };
+        let Some(label) = sockets::label(ws) else { return Ok(()) };
+        self.buckets.borrow_mut().remove(&label.sid);
+        let Sender::Visitor { user_id } = label.sender else { return Ok(()) };
         if !sockets::tagged(&self.state, &user_id, Some(ws)).is_empty() {
             return Ok(());
         }
@@ -275,7 +310,7 @@ impl Desk {
 }
 
 fn internal_error() -> Outbound {
-    Outbound::Error { code: "internal", message: "the desk could not handle this frame; retry later".into(), client_msg_id: None }
+    Outbound::Error { code: "internal", message: "the desk could not handle this frame; retry later".into(), client_msg_id: None, retry_after_ms: None }
 }
 
 fn now() -> i64 {
@@ -286,6 +321,14 @@ fn random_bytes() -> Result<[u8; 32]> {
     let mut bytes = [0u8; 32];
     getrandom::getrandom(&mut bytes).map_err(|e| worker::Error::RustError(format!("no randomness: {e}")))?;
     Ok(bytes)
+}
+
+/// A socket id: 52 random bits, exact as a JavaScript number in the attachment.
+fn new_sid() -> Result<u64> {
+    let bytes = random_bytes()?;
+    let mut eight = [0u8; 8];
+    eight.copy_from_slice(&bytes[..8]);
+    Ok(u64::from_le_bytes(eight) & ((1 << 52) - 1))
 }
 
 fn new_uuid() -> Result<String> {

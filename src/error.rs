@@ -37,6 +37,10 @@ pub enum FrameError {
     /// A visitor tried to act as an admin or to reach another visitor's conversation.
     #[error("not allowed: {0}")]
     Forbidden(&'static str),
+    /// The socket sent frames faster than its limit; the frame was dropped unread. The client
+    /// may send again after `retry_after_ms` (the error frame carries it as `retryAfterMs`).
+    #[error("too many frames: wait {retry_after_ms} ms before sending again")]
+    RateLimited { retry_after_ms: u64 },
 }
 
 impl FrameError {
@@ -51,6 +55,15 @@ impl FrameError {
             FrameError::EmptyMessage => "empty_message",
             FrameError::MessageTooLong | FrameError::FrameTooLarge => "too_long",
             FrameError::Forbidden(_) => "forbidden",
+            FrameError::RateLimited { .. } => "rate_limited",
+        }
+    }
+
+    /// When the client may try again, for refusals that are only about timing.
+    pub fn retry_after_ms(&self) -> Option<u64> {
+        match self {
+            FrameError::RateLimited { retry_after_ms } => Some(*retry_after_ms),
+            _ => None,
         }
     }
 }
@@ -70,6 +83,15 @@ pub enum HttpError {
     /// An admin socket requested by a page of another origin.
     #[error("admin sockets accept only pages of this origin")]
     ForeignOrigin,
+    /// A visitor socket requested by a page whose origin is not in `ALLOWED_ORIGINS`.
+    #[error("this desk does not serve the widget on that site: add its origin to ALLOWED_ORIGINS")]
+    OriginNotAllowed,
+    /// This client address created too many visitors lately (`NEW_VISITORS_PER_IP`).
+    #[error("too many new visitors from this address: retry in {retry_after_ms} ms")]
+    RateLimited { retry_after_ms: u64 },
+    /// The visitor already holds `SOCKETS_PER_VISITOR` open sockets.
+    #[error("too many open connections for this visitor: close a tab first")]
+    TooManySockets,
     #[error("no such route")]
     NotFound,
     #[error("only GET is supported here")]
@@ -80,6 +102,9 @@ pub enum HttpError {
     /// No `ADMIN_TOKEN` is configured: admin access stays closed rather than open.
     #[error("admin access is disabled: set the ADMIN_TOKEN secret")]
     AdminDisabled,
+    /// An identity claim reached a deployment with no `IDENTITY_SECRET`: refused, never trusted.
+    #[error("identity verification is not configured: set the IDENTITY_SECRET secret")]
+    IdentityDisabled,
 }
 
 impl HttpError {
@@ -87,11 +112,12 @@ impl HttpError {
         match self {
             HttpError::BadDesk | HttpError::BadRequest(_) => 400,
             HttpError::Unauthorized(_) => 401,
-            HttpError::ForeignOrigin => 403,
+            HttpError::ForeignOrigin | HttpError::OriginNotAllowed => 403,
+            HttpError::RateLimited { .. } | HttpError::TooManySockets => 429,
             HttpError::NotFound => 404,
             HttpError::MethodNotAllowed => 405,
             HttpError::UpgradeRequired => 426,
-            HttpError::AdminDisabled => 503,
+            HttpError::AdminDisabled | HttpError::IdentityDisabled => 503,
         }
     }
 
@@ -100,16 +126,31 @@ impl HttpError {
             HttpError::BadDesk => "bad_desk",
             HttpError::BadRequest(_) => "bad_request",
             HttpError::Unauthorized(_) => "unauthorized",
-            HttpError::ForeignOrigin => "forbidden_origin",
+            HttpError::ForeignOrigin | HttpError::OriginNotAllowed => "forbidden_origin",
+            HttpError::RateLimited { .. } => "rate_limited",
+            HttpError::TooManySockets => "too_many_sockets",
             HttpError::NotFound => "not_found",
             HttpError::MethodNotAllowed => "method_not_allowed",
             HttpError::UpgradeRequired => "upgrade_required",
             HttpError::AdminDisabled => "admin_disabled",
+            HttpError::IdentityDisabled => "identity_disabled",
+        }
+    }
+
+    /// When the client may try again, for refusals that are only about timing.
+    pub fn retry_after_ms(&self) -> Option<u64> {
+        match self {
+            HttpError::RateLimited { retry_after_ms } => Some(*retry_after_ms),
+            _ => None,
         }
     }
 
     /// The JSON body.
     pub fn body(&self) -> String {
-        serde_json::json!({ "code": self.code(), "message": self.to_string() }).to_string()
+        let mut body = serde_json::json!({ "code": self.code(), "message": self.to_string() });
+        if let Some(ms) = self.retry_after_ms() {
+            body["retryAfterMs"] = ms.into();
+        }
+        body.to_string()
     }
 }

@@ -7,6 +7,9 @@
 //! - [`error`]: every refusal, each variant with its wire code (frames) or HTTP status.
 //! - [`routes`]: which endpoint an HTTP request is for and whether it may reach a desk.
 //! - [`auth`]: visitor tokens (stored hashed) and the admin secret (compared in constant time).
+//! - [`identity`]: verified identity — a host site vouches for a logged-in user with an HMAC.
+//! - [`limits`]: abuse limits — per-socket token buckets, new visitors per address, sockets per
+//!   visitor — with their defaults and the Worker variables that change them.
 //! - [`desk`]: the pure core — rights, state transitions and routing decisions as effects. No
 //!   `worker`, no clock, no randomness: those come in as arguments, so it is tested natively.
 //! - [`session`]: what a socket gets when it opens or resumes (`since` + `epoch`), and when a
@@ -24,6 +27,8 @@
 pub mod auth;
 pub mod desk;
 pub mod error;
+pub mod identity;
+pub mod limits;
 pub mod protocol;
 pub mod routes;
 pub mod session;

@@ -192,6 +192,9 @@ pub struct UserRow {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_at: Option<i64>,
     pub online: bool,
+    /// The host site's user id when the site vouched for this visitor (verified identity).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified_id: Option<String>,
 }
 
 /// Every frame the server sends.
@@ -208,6 +211,9 @@ pub enum Outbound {
         has_more: bool,
         epoch: String,
         resumed: bool,
+        /// Set for a verified visitor (then `token` is empty: it presents its identity again).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        verified_id: Option<String>,
     },
     /// The sidebar. `seq` is the desk's latest; `resumed` says the missed messages follow.
     #[serde(rename_all = "camelCase")]
@@ -245,13 +251,16 @@ pub enum Outbound {
         message: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         client_msg_id: Option<String>,
+        /// For `rate_limited`: when the client may send again.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
     },
 }
 
 impl Outbound {
     /// The frame for a refused client frame.
     pub fn error(err: &FrameError, client_msg_id: Option<String>) -> Self {
-        Outbound::Error { code: err.code(), message: err.to_string(), client_msg_id }
+        Outbound::Error { code: err.code(), message: err.to_string(), client_msg_id, retry_after_ms: err.retry_after_ms() }
     }
 
     /// JSON text of the frame. Serialising these types cannot fail (no maps with non-string

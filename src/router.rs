@@ -7,7 +7,7 @@ use worker::{event, Context, Env, Headers, Request, Response, Result};
 
 use crate::auth::{offers_subprotocol, SUBPROTOCOL};
 use crate::error::HttpError;
-use crate::routes::{route, Endpoint, Method, RequestHead};
+use crate::routes::{route, AllowedOrigins, Endpoint, Method, RequestHead};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
@@ -27,6 +27,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     };
     let path = req.path();
     let admin_secret = env.secret("ADMIN_TOKEN").ok().map(|s| s.to_string());
+    let origins = AllowedOrigins::from_setting(env.var("ALLOWED_ORIGINS").ok().map(|v| v.to_string()).as_deref());
     let head = RequestHead {
         method: match req.method() {
             worker::Method::Get => Method::Get,
@@ -40,7 +41,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         origin: origin.as_deref(),
         authority: &authority,
     };
-    let desk = match route(&head, admin_secret.as_deref()) {
+    let desk = match route(&head, admin_secret.as_deref(), &origins) {
         // The credential was checked by `route`; nothing else to ask the desk.
         Ok(r) if r.endpoint == Endpoint::AdminCheck => return known(),
         Ok(r) => r.desk.to_owned(),
@@ -56,7 +57,11 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
 pub fn refuse(err: HttpError) -> Result<Response> {
     let headers = Headers::new();
     headers.set("Content-Type", "application/json; charset=utf-8")?;
+    headers.set("X-Content-Type-Options", "nosniff")?;
     headers.set("Access-Control-Allow-Origin", "*")?;
+    if let Some(ms) = err.retry_after_ms() {
+        headers.set("Retry-After", &ms.div_ceil(1000).to_string())?;
+    }
     Ok(Response::ok(err.body())?.with_status(err.status()).with_headers(headers))
 }
 

@@ -59,9 +59,65 @@ pub struct RequestHead<'a> {
     pub authority: &'a str,
 }
 
+/// The sites whose pages may open visitor sockets (`ALLOWED_ORIGINS`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowedOrigins {
+    /// `*`: any site (what `make dev` configures).
+    Any,
+    /// These origins (`https://*.example.com` covers its subdomains), plus the desk's own.
+    /// Empty, the default: only the desk's own pages.
+    Only(Vec<String>),
+}
+
+impl AllowedOrigins {
+    /// Reads the setting: origins separated by commas or spaces, or `*`. Entries that are not
+    /// `http(s)://host[:port]` are ignored, so a typo closes a site rather than opening all.
+    pub fn from_setting(setting: Option<&str>) -> Self {
+        let entries: Vec<&str> = setting.unwrap_or("").split([',', ' ', '\n', '\t']).filter(|e| !e.is_empty()).collect();
+        if entries.contains(&"*") {
+            return AllowedOrigins::Any;
+        }
+        let origins = entries
+            .into_iter()
+            .map(|e| e.trim_end_matches('/').to_ascii_lowercase())
+            .filter(|e| host_of(e).is_some_and(|h| !h.is_empty() && !h.contains('/')))
+            .collect();
+        AllowedOrigins::Only(origins)
+    }
+
+    /// Whether a page of `origin` may open a visitor socket on a desk served at `authority`.
+    pub fn allows(&self, origin: &str, authority: &str) -> bool {
+        let origin = origin.to_ascii_lowercase();
+        match self {
+            AllowedOrigins::Any => true,
+            AllowedOrigins::Only(list) => {
+                same_origin(&origin, authority)
+                    || list.iter().any(|allowed| match allowed.split_once("://*.") {
+                        // `https://*.shop.example` covers `https://a.shop.example`, not `https://shop.example`.
+                        Some((scheme, domain)) => origin
+                            .strip_prefix(scheme)
+                            .and_then(|o| o.strip_prefix("://"))
+                            .and_then(|host| host.strip_suffix(domain))
+                            .is_some_and(|sub| sub.len() > 1 && sub.ends_with('.')),
+                        None => *allowed == origin,
+                    })
+            }
+        }
+    }
+}
+
+fn host_of(origin: &str) -> Option<&str> {
+    origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"))
+}
+
 /// Decides whether `head` may open a socket on a desk. `admin_secret` is the configured
-/// `ADMIN_TOKEN` (`None` or empty: admin access is closed).
-pub fn route<'a>(head: &RequestHead<'a>, admin_secret: Option<&str>) -> Result<Route<'a>, HttpError> {
+/// `ADMIN_TOKEN` (`None` or empty: admin access is closed); `origins`, the sites that may embed
+/// the widget.
+pub fn route<'a>(
+    head: &RequestHead<'a>,
+    admin_secret: Option<&str>,
+    origins: &AllowedOrigins,
+) -> Result<Route<'a>, HttpError> {
     let rest = head.path.strip_prefix("/desks/").ok_or(HttpError::NotFound)?;
     let (desk, endpoint) = rest.split_once('/').ok_or(HttpError::NotFound)?;
     let endpoint = match endpoint {
@@ -81,7 +137,14 @@ pub fn route<'a>(head: &RequestHead<'a>, admin_secret: Option<&str>) -> Result<R
     if endpoint.is_socket() && !head.upgrade.is_some_and(|u| u.trim().eq_ignore_ascii_case("websocket")) {
         return Err(HttpError::UpgradeRequired);
     }
-    if endpoint.is_admin() {
+    if !endpoint.is_admin() {
+        // The widget runs on customers' sites: only those configured may talk to this desk, so a
+        // copied snippet on a stranger's site does not get a working chat (non-browser clients
+        // send no Origin and are limited like any visitor).
+        if head.origin.is_some_and(|o| !origins.allows(o, head.authority)) {
+            return Err(HttpError::OriginNotAllowed);
+        }
+    } else {
         // A page on another site must not open an admin socket with a victim's browser (cross-site
         // WebSocket hijacking): browsers always send Origin, so a foreign one is refused.
         if head.origin.is_some_and(|o| !same_origin(o, head.authority)) {
@@ -99,15 +162,17 @@ pub fn route<'a>(head: &RequestHead<'a>, admin_secret: Option<&str>) -> Result<R
 
 /// Whether an `Origin` (`scheme://host[:port]`) names the authority the request was sent to.
 fn same_origin(origin: &str, authority: &str) -> bool {
-    origin
-        .strip_prefix("https://")
-        .or_else(|| origin.strip_prefix("http://"))
-        .is_some_and(|host| host.eq_ignore_ascii_case(authority))
+    host_of(origin).is_some_and(|host| host.eq_ignore_ascii_case(authority))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The default: no `ALLOWED_ORIGINS`, so only the desk's own pages.
+    fn none() -> AllowedOrigins {
+        AllowedOrigins::from_setting(None)
+    }
 
     fn upgrade(path: &str) -> RequestHead<'_> {
         RequestHead { method: Method::Get, path, upgrade: Some("websocket"), authority: "desk.example", ..Default::default() }
@@ -115,60 +180,98 @@ mod tests {
 
     #[test]
     fn visitor_and_admin_paths_route_to_their_desk() {
-        let r = route(&upgrade("/desks/acme-1/visitor"), None).unwrap();
+        let r = route(&upgrade("/desks/acme-1/visitor"), None, &none()).unwrap();
         assert_eq!((r.desk, r.endpoint), ("acme-1", Endpoint::Visitor));
         let head = RequestHead { authorization: Some("Bearer k"), ..upgrade("/desks/acme/admin") };
-        assert_eq!(route(&head, Some("k")).unwrap().endpoint, Endpoint::Admin);
+        assert_eq!(route(&head, Some("k"), &none()).unwrap().endpoint, Endpoint::Admin);
     }
 
     #[test]
     fn each_refusal_has_its_reason() {
-        assert_eq!(route(&upgrade("/desks/a.b/visitor"), None), Err(HttpError::BadDesk));
-        assert_eq!(route(&upgrade("/desks//visitor"), None), Err(HttpError::BadDesk));
+        assert_eq!(route(&upgrade("/desks/a.b/visitor"), None, &none()), Err(HttpError::BadDesk));
+        assert_eq!(route(&upgrade("/desks//visitor"), None, &none()), Err(HttpError::BadDesk));
         let long = format!("/desks/{}/visitor", "a".repeat(65));
-        assert_eq!(route(&upgrade(&long), None), Err(HttpError::BadDesk));
-        assert_eq!(route(&upgrade("/desks/a/other"), None), Err(HttpError::NotFound));
-        assert_eq!(route(&upgrade("/desks/a/visitor/x"), None), Err(HttpError::NotFound));
-        assert_eq!(route(&upgrade("/elsewhere"), None), Err(HttpError::NotFound));
+        assert_eq!(route(&upgrade(&long), None, &none()), Err(HttpError::BadDesk));
+        assert_eq!(route(&upgrade("/desks/a/other"), None, &none()), Err(HttpError::NotFound));
+        assert_eq!(route(&upgrade("/desks/a/visitor/x"), None, &none()), Err(HttpError::NotFound));
+        assert_eq!(route(&upgrade("/elsewhere"), None, &none()), Err(HttpError::NotFound));
         let plain = RequestHead { upgrade: None, ..upgrade("/desks/a/visitor") };
-        assert_eq!(route(&plain, None), Err(HttpError::UpgradeRequired));
+        assert_eq!(route(&plain, None, &none()), Err(HttpError::UpgradeRequired));
         let post = RequestHead { method: Method::Post, ..upgrade("/desks/a/visitor") };
-        assert_eq!(route(&post, None), Err(HttpError::MethodNotAllowed));
+        assert_eq!(route(&post, None, &none()), Err(HttpError::MethodNotAllowed));
         let get_check = RequestHead { upgrade: None, ..upgrade("/desks/a/visitor/check") };
-        assert_eq!(route(&get_check, None), Err(HttpError::MethodNotAllowed));
+        assert_eq!(route(&get_check, None, &none()), Err(HttpError::MethodNotAllowed));
     }
 
     #[test]
     fn admin_needs_the_configured_secret() {
         let bare = upgrade("/desks/a/admin");
-        assert_eq!(route(&bare, None), Err(HttpError::AdminDisabled));
-        assert_eq!(route(&bare, Some("")), Err(HttpError::AdminDisabled));
-        assert!(matches!(route(&bare, Some("k")), Err(HttpError::Unauthorized(_))));
+        assert_eq!(route(&bare, None, &none()), Err(HttpError::AdminDisabled));
+        assert_eq!(route(&bare, Some(""), &none()), Err(HttpError::AdminDisabled));
+        assert!(matches!(route(&bare, Some("k"), &none()), Err(HttpError::Unauthorized(_))));
         let wrong = RequestHead { authorization: Some("Bearer nope"), ..bare };
-        assert!(matches!(route(&wrong, Some("k")), Err(HttpError::Unauthorized(_))));
+        assert!(matches!(route(&wrong, Some("k"), &none()), Err(HttpError::Unauthorized(_))));
     }
 
     #[test]
     fn credential_checks_are_posts_and_the_admin_one_needs_the_secret() {
         let check = |path| RequestHead { method: Method::Post, path, authority: "desk.example", ..Default::default() };
-        assert_eq!(route(&check("/desks/a/visitor/check"), None).map(|r| r.endpoint), Ok(Endpoint::VisitorCheck));
-        assert!(matches!(route(&check("/desks/a/admin/check"), Some("k")), Err(HttpError::Unauthorized(_))));
+        assert_eq!(route(&check("/desks/a/visitor/check"), None, &none()).map(|r| r.endpoint), Ok(Endpoint::VisitorCheck));
+        assert!(matches!(route(&check("/desks/a/admin/check"), Some("k"), &none()), Err(HttpError::Unauthorized(_))));
         let with_secret = RequestHead { authorization: Some("Bearer k"), ..check("/desks/a/admin/check") };
-        assert_eq!(route(&with_secret, Some("k")).map(|r| r.endpoint), Ok(Endpoint::AdminCheck));
+        assert_eq!(route(&with_secret, Some("k"), &none()).map(|r| r.endpoint), Ok(Endpoint::AdminCheck));
         let foreign = RequestHead { origin: Some("https://evil.example"), ..with_secret };
-        assert_eq!(route(&foreign, Some("k")), Err(HttpError::ForeignOrigin));
+        assert_eq!(route(&foreign, Some("k"), &none()), Err(HttpError::ForeignOrigin));
     }
 
     #[test]
     fn admin_sockets_refuse_foreign_browser_origins() {
         let good = RequestHead { authorization: Some("Bearer k"), ..upgrade("/desks/a/admin") };
         let same = RequestHead { origin: Some("https://desk.example"), ..good };
-        assert!(route(&same, Some("k")).is_ok());
+        assert!(route(&same, Some("k"), &none()).is_ok());
         for origin in ["https://evil.example", "null", "https://desk.example.evil", "desk.example"] {
             let foreign = RequestHead { origin: Some(origin), ..good };
-            assert_eq!(route(&foreign, Some("k")), Err(HttpError::ForeignOrigin), "{origin}");
+            assert_eq!(route(&foreign, Some("k"), &none()), Err(HttpError::ForeignOrigin), "{origin}");
         }
         let visitor = RequestHead { origin: Some("https://customer.example"), ..upgrade("/desks/a/visitor") };
-        assert!(route(&visitor, None).is_ok(), "the widget is embedded on other sites");
+        let customer = AllowedOrigins::from_setting(Some("https://customer.example"));
+        assert!(route(&visitor, None, &customer).is_ok(), "the widget is embedded on configured sites");
+    }
+
+    #[test]
+    fn visitor_sockets_and_checks_accept_only_configured_origins() {
+        let shops = AllowedOrigins::from_setting(Some("https://shop.example, https://*.acme.example/ http://localhost:8080"));
+        let visitor = |origin| RequestHead { origin: Some(origin), ..upgrade("/desks/a/visitor") };
+        for origin in ["https://shop.example", "HTTPS://SHOP.EXAMPLE", "https://eu.acme.example", "https://desk.example", "http://localhost:8080"] {
+            assert!(route(&visitor(origin), None, &shops).is_ok(), "{origin}");
+        }
+        for origin in [
+            "https://evil.example",
+            "http://shop.example",
+            "https://shop.example.evil",
+            "https://acme.example",
+            "https://evilacme.example",
+            "https://x.acme.example.evil",
+            "null",
+            "http://localhost:8081",
+        ] {
+            assert_eq!(route(&visitor(origin), None, &shops), Err(HttpError::OriginNotAllowed), "{origin}");
+        }
+        let check = RequestHead { method: Method::Post, upgrade: None, ..visitor("https://evil.example") };
+        let check = RequestHead { path: "/desks/a/visitor/check", ..check };
+        assert_eq!(route(&check, None, &shops), Err(HttpError::OriginNotAllowed));
+        let no_origin = upgrade("/desks/a/visitor");
+        assert!(route(&no_origin, None, &none()).is_ok(), "non-browser clients send no Origin");
+        assert_eq!(route(&visitor("https://shop.example"), None, &none()), Err(HttpError::OriginNotAllowed));
+    }
+
+    #[test]
+    fn the_origins_setting_is_read_strictly() {
+        assert_eq!(AllowedOrigins::from_setting(Some("*")), AllowedOrigins::Any);
+        assert_eq!(AllowedOrigins::from_setting(Some("https://a.example, *")), AllowedOrigins::Any);
+        assert!(AllowedOrigins::Any.allows("null", "desk.example"));
+        let typos = AllowedOrigins::from_setting(Some("shop.example, https://, ftp://x.example, https://a.example/path"));
+        assert_eq!(typos, AllowedOrigins::Only(vec![]), "entries that are not origins open nothing");
+        assert_eq!(AllowedOrigins::from_setting(Some("")), AllowedOrigins::Only(vec![]));
     }
 }

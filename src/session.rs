@@ -91,6 +91,7 @@ pub fn welcome(
         has_more,
         epoch: epoch.to_owned(),
         resumed,
+        verified_id: conversation.verified_id.clone(),
     })
 }
 

@@ -27,42 +27,56 @@ enum Attachment {
         user_id: String,
         #[serde(default, rename = "heardAt")]
         heard_at: i64,
+        #[serde(default)]
+        sid: u64,
     },
     Admin {
         #[serde(default, rename = "heardAt")]
         heard_at: i64,
+        #[serde(default)]
+        sid: u64,
     },
 }
 
+/// What a socket's attachment says: who it is, when it was last heard from, and its socket id
+/// (random, so in-memory per-socket state such as its rate bucket can be keyed by it).
+pub struct Label {
+    pub sender: Sender,
+    pub heard_at: i64,
+    pub sid: u64,
+}
+
 /// Accepts a hibernatable socket for `sender`, tagged and labelled, heard from `now`.
-pub fn accept(state: &State, ws: &WebSocket, sender: &Sender, now: i64) -> worker::Result<()> {
-    match sender {
+pub fn accept(state: &State, ws: &WebSocket, sender: Sender, sid: u64, now: i64) -> worker::Result<()> {
+    match &sender {
         Sender::Visitor { user_id } => state.accept_websocket_with_tags(ws, &[user_id]),
         Sender::Admin => state.accept_websocket_with_tags(ws, &[ADMIN_TAG]),
     }
-    label(ws, sender, now)
+    write(ws, &Label { sender, heard_at: now, sid })
 }
 
-fn label(ws: &WebSocket, sender: &Sender, heard_at: i64) -> worker::Result<()> {
-    ws.serialize_attachment(match sender {
-        Sender::Visitor { user_id } => Attachment::Visitor { user_id: user_id.clone(), heard_at },
-        Sender::Admin => Attachment::Admin { heard_at },
+fn write(ws: &WebSocket, label: &Label) -> worker::Result<()> {
+    let (heard_at, sid) = (label.heard_at, label.sid);
+    ws.serialize_attachment(match &label.sender {
+        Sender::Visitor { user_id } => Attachment::Visitor { user_id: user_id.clone(), heard_at, sid },
+        Sender::Admin => Attachment::Admin { heard_at, sid },
     })
 }
 
-/// Who a socket belongs to, and when it last sent a frame (or opened).
-pub fn identity(ws: &WebSocket) -> Option<(Sender, i64)> {
+/// Who a socket belongs to, when it last sent a frame (or opened), and its id.
+pub fn label(ws: &WebSocket) -> Option<Label> {
     Some(match ws.deserialize_attachment::<Attachment>().ok().flatten()? {
-        Attachment::Visitor { user_id, heard_at } => (Sender::Visitor { user_id }, heard_at),
-        Attachment::Admin { heard_at } => (Sender::Admin, heard_at),
+        Attachment::Visitor { user_id, heard_at, sid } => Label { sender: Sender::Visitor { user_id }, heard_at, sid },
+        Attachment::Admin { heard_at, sid } => Label { sender: Sender::Admin, heard_at, sid },
     })
 }
 
 /// Notes that a socket was heard from. Rewrites the attachment at most every `every_ms`, so a
 /// chatty socket does not pay for it on every frame.
-pub fn heard(ws: &WebSocket, sender: &Sender, last: i64, now: i64, every_ms: i64) {
-    if now - last >= every_ms {
-        let _ = label(ws, sender, now);
+pub fn heard(ws: &WebSocket, label: &mut Label, now: i64, every_ms: i64) {
+    if now - label.heard_at >= every_ms {
+        label.heard_at = now;
+        let _ = write(ws, label);
     }
 }
 

@@ -45,6 +45,16 @@ const MIGRATIONS: &[&str] = &[
         ON messages(user_id, sender, client_msg_id) WHERE client_msg_id IS NOT NULL;",
     // v2: desk-wide facts that are text (the epoch clients resume against).
     "CREATE TABLE desk_info (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    // v3: verified identity (the host site's user id; one conversation per id), and new visitors
+    // per client address per window (the address stored only as a hash).
+    "ALTER TABLE visitors ADD COLUMN verified_id TEXT;
+     CREATE UNIQUE INDEX visitors_by_verified_id ON visitors(verified_id) WHERE verified_id IS NOT NULL;
+     CREATE TABLE visitor_births (
+        address_hash TEXT NOT NULL,
+        period INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (address_hash, period)
+     ) WITHOUT ROWID;",
 ];
 
 pub struct Store {
@@ -66,6 +76,7 @@ struct ConversationRow {
     last_sender: Option<Author>,
     last_at: Option<i64>,
     last_seq: Option<i64>,
+    verified_id: Option<String>,
 }
 
 impl From<ConversationRow> for Conversation {
@@ -74,7 +85,14 @@ impl From<ConversationRow> for Conversation {
             (Some(preview), Some(sender), Some(at), Some(seq)) => Some(LastMessage { preview, sender, at, seq }),
             _ => None,
         };
-        Conversation { user_id: r.id, name: r.name, unread: r.unread.unwrap_or(0), read_seq: r.read_seq.unwrap_or(0), last }
+        Conversation {
+            user_id: r.id,
+            name: r.name,
+            unread: r.unread.unwrap_or(0),
+            read_seq: r.read_seq.unwrap_or(0),
+            last,
+            verified_id: r.verified_id,
+        }
     }
 }
 
@@ -106,8 +124,8 @@ impl From<MessageRow> for WireMessage {
     }
 }
 
-const CONVERSATION_SELECT: &str = "SELECT v.id, v.name, c.unread, c.read_seq, c.last_preview, c.last_sender, c.last_at, c.last_seq
-     FROM visitors v LEFT JOIN conversations c ON c.user_id = v.id";
+const CONVERSATION_SELECT: &str = "SELECT v.id, v.name, c.unread, c.read_seq, c.last_preview, c.last_sender, c.last_at, c.last_seq,
+     v.verified_id FROM visitors v LEFT JOIN conversations c ON c.user_id = v.id";
 /// Larger than any `seq` (the largest integer JavaScript numbers hold exactly).
 const MAX_SAFE_SEQ: i64 = 9_007_199_254_740_991;
 const MESSAGE_COLUMNS: &str = "id, seq, sender, body, at, client_msg_id";
@@ -157,17 +175,50 @@ impl Store {
 
     /// Conversations with at least one message, newest activity first.
     pub fn conversations(&self, limit: u32) -> worker::Result<Vec<Conversation>> {
-        let q = "SELECT v.id, v.name, c.unread, c.read_seq, c.last_preview, c.last_sender, c.last_at, c.last_seq
-             FROM conversations c JOIN visitors v ON v.id = c.user_id
+        let q = "SELECT v.id, v.name, c.unread, c.read_seq, c.last_preview, c.last_sender, c.last_at, c.last_seq,
+             v.verified_id FROM conversations c JOIN visitors v ON v.id = c.user_id
              ORDER BY c.last_at DESC, c.last_seq DESC LIMIT ?";
         let rows = self.sql.exec(q, vec![V::Integer(limit.into())])?.to_array::<ConversationRow>()?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
-    pub fn create_visitor(&self, user_id: &str, token_hash: &str, name: &str, now: i64) -> worker::Result<()> {
+    pub fn visitor_by_verified_id(&self, verified_id: &str) -> worker::Result<Option<Conversation>> {
+        let q = format!("{CONVERSATION_SELECT} WHERE v.verified_id = ?");
+        Ok(self.sql.exec(&q, vec![text(verified_id)])?.to_array::<ConversationRow>()?.pop().map(Into::into))
+    }
+
+    /// A new visitor; `verified_id` for one whose host site vouched for it.
+    pub fn create_visitor(
+        &self,
+        user_id: &str,
+        token_hash: &str,
+        name: &str,
+        verified_id: Option<&str>,
+        now: i64,
+    ) -> worker::Result<()> {
         self.sql.exec(
-            "INSERT INTO visitors (id, token_hash, name, created_at, last_seen) VALUES (?, ?, ?, ?, ?)",
-            vec![text(user_id), text(token_hash), text(name), V::Integer(now), V::Integer(now)],
+            "INSERT INTO visitors (id, token_hash, name, created_at, last_seen, verified_id) VALUES (?, ?, ?, ?, ?, ?)",
+            vec![text(user_id), text(token_hash), text(name), V::Integer(now), V::Integer(now), opt_text(verified_id)],
+        )?;
+        Ok(())
+    }
+
+    /// Visitors created from this address (hashed) in this window.
+    pub fn births(&self, address_hash: &str, window: i64) -> worker::Result<u32> {
+        let rows = self.sql.exec(
+            "SELECT count AS v FROM visitor_births WHERE address_hash = ? AND period = ?",
+            vec![text(address_hash), V::Integer(window)],
+        )?;
+        Ok(rows.to_array::<Version>()?.first().map_or(0, |r| r.v.max(0) as u32))
+    }
+
+    /// Counts one more visitor created from this address in this window; forgets older windows.
+    pub fn count_birth(&self, address_hash: &str, window: i64) -> worker::Result<()> {
+        self.sql.exec("DELETE FROM visitor_births WHERE period < ?", vec![V::Integer(window)])?;
+        self.sql.exec(
+            "INSERT INTO visitor_births (address_hash, period, count) VALUES (?, ?, 1)
+             ON CONFLICT(address_hash, period) DO UPDATE SET count = count + 1",
+            vec![text(address_hash), V::Integer(window)],
         )?;
         Ok(())
     }

@@ -18,6 +18,7 @@ fn server_frames_keep_their_shape() {
         has_more: false,
         epoch: "e1".into(),
         resumed: false,
+        verified_id: None,
     };
     assert_eq!(
         welcome.to_json(),
@@ -48,6 +49,35 @@ fn server_frames_keep_their_shape() {
     assert_eq!(
         Outbound::error(&FrameError::MissingTarget, None).to_json(),
         r#"{"type":"error","code":"missing_target","message":"an admin message needs targetUserId: the visitor it is for"}"#
+    );
+}
+
+#[test]
+fn extensions_add_fields_only_where_they_apply() {
+    let limited = Outbound::error(&FrameError::RateLimited { retry_after_ms: 500 }, Some("c1".into()));
+    assert_eq!(
+        limited.to_json(),
+        r#"{"type":"error","code":"rate_limited","message":"too many frames: wait 500 ms before sending again","clientMsgId":"c1","retryAfterMs":500}"#
+    );
+    let mut c = Conversation::new("u1", "Ada");
+    c.verified_id = Some("customer-42".into());
+    assert_eq!(
+        serde_json::to_value(c.row(false)).unwrap(),
+        serde_json::json!({"userId":"u1","name":"Ada","unread":0,"online":false,"verifiedId":"customer-42"})
+    );
+    let verified = Outbound::Welcome {
+        user_id: "u1".into(),
+        token: String::new(),
+        name: "Ada".into(),
+        messages: vec![],
+        has_more: false,
+        epoch: "e1".into(),
+        resumed: false,
+        verified_id: Some("customer-42".into()),
+    };
+    assert_eq!(
+        verified.to_json(),
+        r#"{"type":"welcome","userId":"u1","token":"","name":"Ada","messages":[],"hasMore":false,"epoch":"e1","resumed":false,"verifiedId":"customer-42"}"#
     );
 }
 

@@ -4,10 +4,12 @@
 
 use worker::{Request, Response, Result, WebSocketPair};
 
-use super::{new_uuid, now, random_bytes, Desk};
+use super::{new_sid, new_uuid, now, random_bytes, Desk};
 use crate::auth::{new_token, token_hash};
 use crate::desk::{self, Conversation, Sender};
 use crate::error::HttpError;
+use crate::identity;
+use crate::store::Store;
 use crate::protocol::{visitor_name, MAX_USERS_ROWS, RESUME_MAX_MESSAGES, WELCOME_MESSAGES};
 use crate::router::{known, refuse, with_subprotocol};
 use crate::session::{self, Backlog, Replay, ResumePoint};
@@ -28,23 +30,58 @@ impl Desk {
             Err(why) => return refuse(HttpError::BadRequest(why)),
         };
         let now = now();
-        let (conversation, token, resume) = match param("token") {
-            Some(token) => {
-                let Some(mut conversation) = store.visitor_by_token_hash(&token_hash(&token))? else {
-                    return refuse(HttpError::Unauthorized("this desk did not issue that token"));
-                };
+        // A verified identity first: a claim that fails is refused, never treated as anonymous.
+        let claim = match identity::claim(req.headers().get("Sec-WebSocket-Protocol")?.as_deref()) {
+            Ok(claim) => claim,
+            Err(e) => return refuse(e),
+        };
+        let verified = match claim.map(|c| identity::verify(c, self.identity_secret.as_deref())).transpose() {
+            Ok(verified) => verified,
+            Err(e) => return refuse(e),
+        };
+        let known = match (&verified, param("token")) {
+            (Some(verified_id), _) => store.visitor_by_verified_id(verified_id)?,
+            (None, Some(token)) => match store.visitor_by_token_hash(&token_hash(&token))? {
+                Some(conversation) => Some(conversation),
+                None => return refuse(HttpError::Unauthorized("this desk did not issue that token")),
+            },
+            (None, None) => None,
+        };
+        let returning = known.is_some();
+        let (conversation, token, resume) = match known {
+            Some(mut conversation) => {
+                // Checked before anything is written: a refused socket leaves no trace.
+                let open = Tagged::new(&self.state).all(&conversation.user_id).iter().filter(|ws| sockets::is_open(ws)).count();
+                if open >= self.limits.sockets_per_visitor {
+                    return refuse(HttpError::TooManySockets);
+                }
                 store.touch_visitor(&conversation.user_id, name.as_deref(), now)?;
                 if let Some(name) = name {
                     conversation.name = name;
                 }
+                // A verified visitor gets no token: it proves who it is again on every connect.
+                let token = if verified.is_some() { String::new() } else { param("token").unwrap_or_default() };
                 (conversation, token, resume)
             }
             None => {
+                let births = match verified {
+                    Some(_) => None, // vouched for by the host site: not an anonymous flood
+                    None => match self.may_create_visitor(&store, req, now)? {
+                        Ok(births) => births,
+                        Err(e) => return refuse(e),
+                    },
+                };
                 let user_id = new_uuid()?;
                 let token = new_token(&random_bytes()?);
                 let name = name.unwrap_or_else(|| desk::default_name(&user_id));
-                store.create_visitor(&user_id, &token_hash(&token), &name, now)?;
-                (Conversation::new(user_id, name), token, None) // nothing to resume
+                store.create_visitor(&user_id, &token_hash(&token), &name, verified.as_deref(), now)?;
+                if let Some((address, period)) = births {
+                    store.count_birth(&address, period)?;
+                }
+                let mut conversation = Conversation::new(user_id, name);
+                conversation.verified_id = verified.clone();
+                let token = if verified.is_some() { String::new() } else { token };
+                (conversation, token, None) // nothing to resume
             }
         };
 
@@ -61,7 +98,7 @@ impl Desk {
             Some(welcome) => welcome,
             None => {
                 // A visitor created just now has no messages to read.
-                let latest = if param("token").is_some() { store.messages(&user_id, None, WELCOME_MESSAGES + 1)? } else { Vec::new() };
+                let latest = if returning { store.messages(&user_id, None, WELCOME_MESSAGES + 1)? } else { Vec::new() };
                 let backlog = Backlog::Latest(latest);
                 session::welcome(&conversation, token, &epoch, WELCOME_MESSAGES, backlog)
                     .map_err(|_| worker::Error::RustError("a latest page is never too far behind".into()))?
@@ -71,11 +108,31 @@ impl Desk {
         let was_online = Tagged::new(&self.state).any_open(&user_id);
         let pair = WebSocketPair::new()?;
         let sender = Sender::Visitor { user_id };
-        sockets::accept(&self.state, &pair.server, &sender, now)?;
+        sockets::accept(&self.state, &pair.server, sender.clone(), new_sid()?, now)?;
         send(&pair.server, &welcome);
         let presence = desk::presence(&conversation, was_online, true);
         self.perform(&pair.server, presence, &Tagged::new(&self.state))?;
         with_subprotocol(req, Response::from_websocket(pair.client)?)
+    }
+
+    /// Whether the client address may create one more visitor now (`NEW_VISITORS_PER_IP`):
+    /// `Ok(Some((address hash, period)))` to count it once created, `Ok(None)` when there is
+    /// nothing to count (no limit, or no address: only local runs lack `CF-Connecting-IP`).
+    fn may_create_visitor(
+        &self,
+        store: &Store,
+        req: &Request,
+        now: i64,
+    ) -> Result<std::result::Result<Option<(String, i64)>, HttpError>> {
+        let address = req.headers().get("CF-Connecting-IP")?.filter(|a| !a.is_empty());
+        let (Some(address), true) = (address, self.limits.new_visitors_per_ip > 0) else { return Ok(Ok(None)) };
+        let (period, _) = self.limits.window(now);
+        // Hashed with the desk's epoch, and deleted once its window is over.
+        let address = token_hash(&format!("{}|{address}", self.epoch(store)?));
+        Ok(match self.limits.may_create_visitor(store.births(&address, period)?, now) {
+            Ok(()) => Ok(Some((address, period))),
+            Err(retry_after_ms) => Err(HttpError::RateLimited { retry_after_ms }),
+        })
     }
 
     /// Answers whether this desk issued a visitor token (`{"token": "..."}`): 204 or 401.
@@ -119,7 +176,7 @@ impl Desk {
         };
 
         let pair = WebSocketPair::new()?;
-        sockets::accept(&self.state, &pair.server, &Sender::Admin, now())?;
+        sockets::accept(&self.state, &pair.server, Sender::Admin, new_sid()?, now())?;
         for frame in &frames {
             send(&pair.server, frame);
         }

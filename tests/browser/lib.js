@@ -140,10 +140,15 @@ export const titleIs = (page, title) =>
     throw new Error(`title: wanted ${JSON.stringify(title)}, have ${JSON.stringify(await page.title())}: ${err.message}`);
   });
 
+/** The desk's Worker variables on stage, as `make dev` sets them: any site may embed the widget
+ *  (the customer site runs on a port only known once it starts). Origins are tested in
+ *  tests/integration/abuse.test.js. */
+export const DESK_VARS = { ALLOWED_ORIGINS: '*' };
+
 /** The stage a browser test file runs on: the desk (`wrangler dev`, options as for
  *  `startWranglerDev`), a customer site embedding its widget, and Chromium. */
 export async function startStage(deskOptions = {}) {
-  const desk = await startWranglerDev(deskOptions);
+  const desk = await startWranglerDev({ vars: DESK_VARS, ...deskOptions });
   const site = await startHostSite(desk.url);
   const browser = await launch();
   return { desk, site, browser };

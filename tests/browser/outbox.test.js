@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWranglerDev, deskName, freePort, tempDir, connectAdmin } from '../helpers/desk.js';
-import { startStage, stopStage, openVisitor, openAdmin, visitorSays, widgetShows, widget, inbox, T } from './lib.js';
+import { startStage, stopStage, openVisitor, openAdmin, visitorSays, widgetShows, widget, inbox, T, DESK_VARS } from './lib.js';
 
 let desk, site, browser, persistDir, port;
 before(async () => {
@@ -17,7 +17,7 @@ async function restartAround(whileDown) {
   await desk.stop();
   desk = null;
   await whileDown();
-  desk = await startWranglerDev({ persistDir, port });
+  desk = await startWranglerDev({ persistDir, port, vars: DESK_VARS });
 }
 
 /** The stored conversation of the visitor called `name`, read back through a Node admin socket. */

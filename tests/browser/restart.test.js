@@ -4,8 +4,7 @@ import assert from 'node:assert/strict';
 import { startWranglerDev, deskName, freePort, tempDir } from '../helpers/desk.js';
 import {
   startStage, stopStage, openVisitor, openAdmin, visitorSays, widgetShows, widgetConnected, widget, inbox,
-  adminReplies, rowUnread, T,
-} from './lib.js';
+  adminReplies, rowUnread, T, DESK_VARS } from './lib.js';
 
 let desk, site, browser;
 after(() => stopStage({ desk, site, browser }));
@@ -39,7 +38,7 @@ test('widget and admin reconnect on their own after wrangler dev restarts; queue
   await w.input.press('Enter');
   await w.log.getByRole('listitem').filter({ hasText: 'typed while offline' }).filter({ hasText: /Sending…$/ }).waitFor({ timeout: T });
 
-  desk = await startWranglerDev({ persistDir, port });
+  desk = await startWranglerDev({ persistDir, port, vars: DESK_VARS });
   await widgetConnected(A.page);
   await widgetConnected(B.page);
   await inbox(admin).status.filter({ hasText: 'Connected' }).waitFor({ timeout: 60_000 });

@@ -2,7 +2,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWranglerDev, deskName, freePort, tempDir, connectAdmin } from '../helpers/desk.js';
-import { startStage, stopStage, openVisitor, openAdmin, visitorSays, widgetShows, widget, inbox, adminReplies, T } from './lib.js';
+import { startStage, stopStage, openVisitor, openAdmin, visitorSays, widgetShows, widget, inbox, adminReplies, T, DESK_VARS } from './lib.js';
 
 let desk, site, browser, nodeAdmin;
 after(async () => {
@@ -46,7 +46,7 @@ test('after a desk restart, widget and admin page resume by since + epoch and sh
   await V.context.setOffline(true);
   await adminCtx.setOffline(true);
   await desk.stop();
-  desk = await startWranglerDev({ persistDir, port });
+  desk = await startWranglerDev({ persistDir, port, vars: DESK_VARS });
   await V.page.waitForFunction(() => window.SupportChat.state === 'reconnecting', null, { timeout: T });
   await inbox(admin).status.filter({ hasText: 'Reconnecting' }).waitFor({ timeout: T });
 

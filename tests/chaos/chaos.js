@@ -16,6 +16,9 @@ export const PROFILES = {
 };
 
 const DESK = 'chaos';
+// Hundreds of visitors from one address (this machine): the per-address limit on new visitors
+// would stop them; every other limit stays at its default.
+const CHAOS_VARS = { NEW_VISITORS_PER_IP: '0' };
 
 /** Resolves when `check()` is true; re-checked whenever a client changes and at most every 100 ms. */
 function until(check, what, timeoutMs, waiters) {
@@ -35,7 +38,7 @@ export async function runChaos(profile, log = console.log) {
   const dir = mkdtempSync(join(tmpdir(), 'desk-chaos-'));
   const waiters = new Set();
   const onChange = () => { for (const w of [...waiters]) w(); };
-  let desk = await startWranglerDev({ persistDir: dir });
+  let desk = await startWranglerDev({ persistDir: dir, vars: CHAOS_VARS });
   const { url } = desk;
   const figures = { restarts: 0, drops: 0 };
   const make = (role) => new ResilientClient({ url, desk: DESK, role, adminToken: ADMIN_TOKEN, onChange });
@@ -71,7 +74,7 @@ export async function runChaos(profile, log = console.log) {
       if (restartAt.has(tick)) {
         await desk.kill(); // SIGKILL: no graceful shutdown, no flush beyond what was committed
         figures.restarts += 1;
-        desk = await startWranglerDev({ persistDir: dir, port: Number(new URL(url).port) });
+        desk = await startWranglerDev({ persistDir: dir, port: Number(new URL(url).port), vars: CHAOS_VARS });
         log(`chaos: runtime killed and restarted (${figures.restarts}/${profile.restarts})`);
       }
       await new Promise((r) => setTimeout(r, tickMs));

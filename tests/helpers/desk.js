@@ -1,7 +1,7 @@
 // The one shared test harness: runs the built worker in workerd (Miniflare or `wrangler dev`) and
 // opens real WebSockets on it, with a client that waits on frames (never on sleeps).
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -18,6 +18,21 @@ export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 /** The repository root: paths are resolved from here, whatever the cwd. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const SUBPROTOCOL = 'support-desk.v1';
+/** The identity secret harnesses configure when a test asks for verified identity. */
+export const IDENTITY_SECRET = 'test-identity-secret-0123456789';
+/** Limits high enough for tests that send hundreds of frames from one socket on purpose. */
+export const BULK_LIMITS = {
+  VISITOR_FRAMES_PER_SEC: '100000', VISITOR_FRAME_BURST: '100000',
+  ADMIN_FRAMES_PER_SEC: '100000', ADMIN_FRAME_BURST: '100000',
+};
+
+/** What a host site's server computes to vouch for `userId`: HMAC-SHA256, hex. */
+export const userHash = (userId, secret = IDENTITY_SECRET) => createHmac('sha256', secret).update(userId).digest('hex');
+
+/** The subprotocol carrying an identity claim (`userHash` may be left out, to test refusals). */
+export const identityProtocol = ({ userId, userHash: hash }) =>
+  `support-desk.identity.${Buffer.from(userId, 'utf8').toString('hex')}${hash === undefined ? '' : `.${hash}`}`;
+
 /** The line the desk object's constructor logs each time an instance starts. */
 export const STARTED_LINE = 'desk object started';
 
@@ -144,8 +159,9 @@ export async function startMiniflare({ persistDir, bindings = {} } = {}) {
   };
 }
 
-/** `wrangler dev` on the built worker (no rebuild), persisted to `persistDir` (a temp dir if none). */
-export async function startWranglerDev({ persistDir, port, timeout = 60_000 } = {}) {
+/** `wrangler dev` on the built worker (no rebuild), persisted to `persistDir` (a temp dir if none).
+ *  `vars` adds or overrides Worker variables, like Miniflare's `bindings`. */
+export async function startWranglerDev({ persistDir, port, vars = {}, timeout = 60_000 } = {}) {
   const ownDir = !persistDir;
   const dir = persistDir ?? tempDir('desk-wrangler-state-');
   const configHome = tempDir('desk-wrangler-config-');
@@ -156,7 +172,7 @@ export async function startWranglerDev({ persistDir, port, timeout = 60_000 } = 
   const child = spawn(
     join(ROOT, 'node_modules/.bin/wrangler'),
     ['dev', '--port', String(p), '--ip', '127.0.0.1', '--inspector-port', String(inspector), '--persist-to', dir,
-      '--var', `ADMIN_TOKEN:${ADMIN_TOKEN}`],
+      '--var', `ADMIN_TOKEN:${ADMIN_TOKEN}`, ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])],
     {
       cwd: ROOT,
       detached: true, // its own process group, so stop() ends workerd too
@@ -240,10 +256,12 @@ function query(params) {
   return s ? `?${s}` : '';
 }
 
-/** A visitor socket; resolves once open (its first frame, `welcome`, is then waiting in `.next`). */
-export function connectVisitor(url, desk, { token, name, since, epoch, headers } = {}) {
+/** A visitor socket; resolves once open (its first frame, `welcome`, is then waiting in `.next`).
+ *  `identity: { userId, userHash }` presents a verified identity, as the widget does. */
+export function connectVisitor(url, desk, { token, name, since, epoch, headers, identity } = {}) {
   const path = `/desks/${desk}/visitor${query({ token, name, since, epoch })}`;
-  return DeskClient.open(wsUrl(url, path), { headers });
+  const protocols = identity ? [SUBPROTOCOL, identityProtocol(identity)] : undefined;
+  return DeskClient.open(wsUrl(url, path), { headers, protocols });
 }
 
 /** An admin socket, with the secret as a Bearer header or (as browsers do) in a subprotocol. */

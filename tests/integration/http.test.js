@@ -100,8 +100,9 @@ test('query checks: a bad name or a half resume is 400 bad_request; a foreign Or
     403, 'forbidden_origin');
   const sameOrigin = await upgradeStatus(desk.url, `/desks/${name}/admin`, { Authorization: `Bearer ${ADMIN_TOKEN}`, Origin: desk.url });
   assert.equal(sameOrigin.status, 101, 'the desk\'s own origin is fine');
-  const widgetSite = await upgradeStatus(desk.url, `/desks/${name}/visitor`, { Origin: 'https://customer.example' });
-  assert.equal(widgetSite.status, 101, 'the widget is embedded on other sites');
+  const unlisted = await upgradeStatus(desk.url, `/desks/${name}/visitor`, { Origin: 'https://customer.example' });
+  assert.equal(unlisted.status, 403, 'without ALLOWED_ORIGINS, only the desk\'s own pages may embed the widget');
+  assert.equal(unlisted.body.code, 'forbidden_origin');
 });
 
 test('static assets are served next to the desk: demo site, widget, admin inbox', async () => {

@@ -1,11 +1,12 @@
 // Reconnecting with ?since=<seq>&epoch=<epoch>: exactly what was missed, or a fresh snapshot.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { deskName, startMiniflare } from '../helpers/desk.js';
+import { BULK_LIMITS, deskName, startMiniflare } from '../helpers/desk.js';
 import { ackFor, admin, closeAll, messageWith, reply, say, texts, visitor, where } from './flows.js';
 
 let desk;
-before(async () => { desk = await startMiniflare(); });
+// Hundreds of frames from one socket, on purpose: limits out of the way.
+before(async () => { desk = await startMiniflare({ bindings: BULK_LIMITS }); });
 after(async () => { await desk?.dispose(); });
 
 test('a visitor resumes with exactly the messages of its conversation after since', async () => {

@@ -1,13 +1,14 @@
 // What the desk stores: dedupe by clientMsgId, durable reads, history paging and its limits.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { deskName, startMiniflare } from '../helpers/desk.js';
+import { BULK_LIMITS, deskName, startMiniflare } from '../helpers/desk.js';
 import {
   ackFor, admin, closeAll, history, messageWith, reply, rowFor, rowOf, rows, say, texts, visitor, where,
 } from './flows.js';
 
 let desk;
-before(async () => { desk = await startMiniflare(); });
+// Hundreds of frames from one socket, on purpose: limits out of the way.
+before(async () => { desk = await startMiniflare({ bindings: BULK_LIMITS }); });
 after(async () => { await desk?.dispose(); });
 
 test('a repeated clientMsgId from a visitor is stored once and acked with the original id/seq', async () => {

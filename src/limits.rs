@@ -1,0 +1,188 @@
+//! Abuse limits: how fast a socket may send, how many visitors one address may create, how many
+//! sockets one visitor may hold. Pure: settings come in as strings, time as milliseconds.
+//!
+//! Every limit has a default (documented in `SECURITY.md`) and a Worker variable to change it.
+//! A flood is refused before its frames are parsed, so it costs the desk little and other
+//! visitors' messages still get through.
+
+/// A token bucket's shape: `per_sec` tokens refill each second, up to `burst`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate {
+    pub per_sec: f64,
+    pub burst: f64,
+}
+
+/// The desk's limits, read once per object from its Worker variables.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// Frames a visitor socket may send (`VISITOR_FRAMES_PER_SEC`, `VISITOR_FRAME_BURST`).
+    pub visitor: Rate,
+    /// Frames an admin socket may send (`ADMIN_FRAMES_PER_SEC`, `ADMIN_FRAME_BURST`).
+    pub admin: Rate,
+    /// New visitors one client address may create per window (`NEW_VISITORS_PER_IP`); 0: no limit.
+    pub new_visitors_per_ip: u32,
+    /// That window, in ms (`NEW_VISITORS_WINDOW_SEC`).
+    pub new_visitor_window_ms: i64,
+    /// Open sockets one visitor may hold at once, e.g. tabs (`SOCKETS_PER_VISITOR`).
+    pub sockets_per_visitor: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            // A person types far below 2 messages a second; the burst lets an outbox of queued
+            // messages go out at once after a reconnect.
+            visitor: Rate { per_sec: 2.0, burst: 20.0 },
+            // Admins hold the desk secret; their limit only stops a runaway script.
+            admin: Rate { per_sec: 50.0, burst: 200.0 },
+            new_visitors_per_ip: 60,
+            new_visitor_window_ms: 600_000,
+            sockets_per_visitor: 10,
+        }
+    }
+}
+
+impl Limits {
+    /// Reads the limits from Worker variables through `var`; a missing or malformed value keeps
+    /// its default (a typo must not lift a limit).
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Self {
+        let d = Limits::default();
+        let num = |key: &str| var(key).and_then(|v| v.trim().parse::<f64>().ok()).filter(|n| n.is_finite() && *n >= 0.0);
+        let rate = |per_sec: &str, burst: &str, default: Rate| {
+            let per_sec = num(per_sec).filter(|n| *n > 0.0).unwrap_or(default.per_sec);
+            Rate { per_sec, burst: num(burst).filter(|n| *n >= 1.0).unwrap_or(default.burst) }
+        };
+        Limits {
+            visitor: rate("VISITOR_FRAMES_PER_SEC", "VISITOR_FRAME_BURST", d.visitor),
+            admin: rate("ADMIN_FRAMES_PER_SEC", "ADMIN_FRAME_BURST", d.admin),
+            new_visitors_per_ip: num("NEW_VISITORS_PER_IP").map_or(d.new_visitors_per_ip, |n| n as u32),
+            new_visitor_window_ms: num("NEW_VISITORS_WINDOW_SEC")
+                .filter(|n| *n >= 1.0)
+                .map_or(d.new_visitor_window_ms, |n| (n * 1000.0) as i64),
+            sockets_per_visitor: num("SOCKETS_PER_VISITOR")
+                .filter(|n| *n >= 1.0)
+                .map_or(d.sockets_per_visitor, |n| n as usize),
+        }
+    }
+
+    /// The window a moment falls in, and the ms until it ends.
+    pub fn window(&self, now: i64) -> (i64, i64) {
+        let w = self.new_visitor_window_ms.max(1);
+        (now.div_euclid(w), w - now.rem_euclid(w))
+    }
+
+    /// Whether an address that created `created` visitors in the current window may create one
+    /// more; `Err` holds the ms until the window ends.
+    pub fn may_create_visitor(&self, created: u32, now: i64) -> Result<(), u64> {
+        if self.new_visitors_per_ip == 0 || created < self.new_visitors_per_ip {
+            Ok(())
+        } else {
+            Err(self.window(now).1 as u64)
+        }
+    }
+}
+
+/// One socket's token bucket. Starts full.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bucket {
+    tokens: f64,
+    at: i64,
+}
+
+impl Bucket {
+    pub fn full(rate: Rate, now: i64) -> Self {
+        Bucket { tokens: rate.burst, at: now }
+    }
+
+    /// Takes one token for a frame at `now`. `Err` holds the ms until one is there again.
+    pub fn take(&mut self, rate: Rate, now: i64) -> Result<(), u64> {
+        // A clock that steps back must not mint tokens nor lock the socket out.
+        let elapsed = (now - self.at).max(0) as f64;
+        self.tokens = (self.tokens + elapsed * rate.per_sec / 1000.0).min(rate.burst);
+        self.at = self.at.max(now);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - self.tokens) * 1000.0 / rate.per_sec).ceil().max(1.0) as u64)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RATE: Rate = Rate { per_sec: 2.0, burst: 3.0 };
+
+    #[test]
+    fn a_burst_passes_then_frames_wait_for_the_refill() {
+        let mut bucket = Bucket::full(RATE, 0);
+        assert!((0..3).all(|_| bucket.take(RATE, 0).is_ok()));
+        assert_eq!(bucket.take(RATE, 0), Err(500), "one token takes 500 ms at 2/s");
+        assert_eq!(bucket.take(RATE, 400), Err(100));
+        assert_eq!(bucket.take(RATE, 500), Ok(()));
+        assert!(bucket.take(RATE, 500).is_err());
+    }
+
+    #[test]
+    fn refused_frames_do_not_dig_the_hole_deeper() {
+        let mut bucket = Bucket::full(RATE, 0);
+        for _ in 0..3 {
+            bucket.take(RATE, 0).unwrap();
+        }
+        for _ in 0..1000 {
+            assert!(bucket.take(RATE, 0).is_err());
+        }
+        assert_eq!(bucket.take(RATE, 500), Ok(()), "a flood does not postpone the next token");
+    }
+
+    #[test]
+    fn idle_time_refills_only_up_to_the_burst() {
+        let mut bucket = Bucket::full(RATE, 0);
+        bucket.take(RATE, 0).unwrap();
+        let passed = (0..10).filter(|_| bucket.take(RATE, 3_600_000).is_ok()).count();
+        assert_eq!(passed, 3);
+    }
+
+    #[test]
+    fn a_clock_stepping_back_mints_nothing() {
+        let mut bucket = Bucket::full(RATE, 10_000);
+        for _ in 0..3 {
+            bucket.take(RATE, 10_000).unwrap();
+        }
+        assert!(bucket.take(RATE, 0).is_err());
+        assert_eq!(bucket.take(RATE, 10_500), Ok(()));
+    }
+
+    #[test]
+    fn variables_override_defaults_and_bad_values_keep_them() {
+        let vars = |k: &str| match k {
+            "VISITOR_FRAMES_PER_SEC" => Some("5".to_owned()),
+            "VISITOR_FRAME_BURST" => Some("0.5".to_owned()), // below 1: ignored
+            "ADMIN_FRAMES_PER_SEC" => Some("lots".to_owned()),
+            "NEW_VISITORS_PER_IP" => Some("0".to_owned()),
+            "SOCKETS_PER_VISITOR" => Some("-3".to_owned()),
+            "NEW_VISITORS_WINDOW_SEC" => Some("60".to_owned()),
+            _ => None,
+        };
+        let l = Limits::from_vars(vars);
+        let d = Limits::default();
+        assert_eq!(l.visitor, Rate { per_sec: 5.0, burst: d.visitor.burst });
+        assert_eq!(l.admin, d.admin);
+        assert_eq!(l.new_visitors_per_ip, 0);
+        assert_eq!(l.sockets_per_visitor, d.sockets_per_visitor);
+        assert_eq!(l.new_visitor_window_ms, 60_000);
+        assert_eq!(Limits::from_vars(|_| None), d);
+    }
+
+    #[test]
+    fn new_visitors_per_address_are_counted_per_window() {
+        let l = Limits { new_visitors_per_ip: 2, new_visitor_window_ms: 1000, ..Limits::default() };
+        assert_eq!(l.window(2_300), (2, 700));
+        assert_eq!(l.may_create_visitor(1, 2_300), Ok(()));
+        assert_eq!(l.may_create_visitor(2, 2_300), Err(700));
+        let open = Limits { new_visitors_per_ip: 0, ..l };
+        assert_eq!(open.may_create_visitor(1_000_000, 0), Ok(()));
+    }
+}
