@@ -24,7 +24,7 @@ PORT    ?= 8787
 DESK    ?= demo
 ASSETS  := build/assets
 
-.PHONY: help deps dev build worker worker-if-needed assets test test-rust test-integration test-chaos chaos test-browser browser-deps clean bench bench-full
+.PHONY: help deps dev dev-vars build worker worker-if-needed assets test test-rust test-integration test-chaos chaos test-browser browser-deps clean bench bench-full
 
 help:
 	@echo "make dev     install what is missing, build, run the desk locally (wrangler dev, persisted)"
@@ -77,11 +77,17 @@ assets:
 	@if [ -f widget/_headers ]; then cp widget/_headers $(ASSETS)/_headers; fi
 
 ## ---- run --------------------------------------------------------------------------------------
+# Local secrets and settings for `make dev` (never deployed). Lines an older .dev.vars lacks are
+# added: any site may embed the widget locally (production lists its sites in ALLOWED_ORIGINS).
 .dev.vars:
 	@echo "ADMIN_TOKEN=$$(node -e 'console.log(require("crypto").randomBytes(24).toString("hex"))')" > $@
 	@echo "created .dev.vars with a random ADMIN_TOKEN"
+dev-vars: .dev.vars
+	@grep -q '^ALLOWED_ORIGINS=' .dev.vars || echo 'ALLOWED_ORIGINS=*' >> .dev.vars
+	@grep -q '^IDENTITY_SECRET=' .dev.vars || \
+	  echo "IDENTITY_SECRET=$$(node -e 'console.log(require("crypto").randomBytes(24).toString("hex"))')" >> .dev.vars
 
-dev: build .dev.vars
+dev: build dev-vars
 	@token=$$(sed -n 's/^ADMIN_TOKEN=//p' .dev.vars); \
 	echo ""; \
 	echo "  demo site   http://localhost:$(PORT)/"; \

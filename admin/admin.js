@@ -152,6 +152,13 @@ function onFrame(f) {
       break;
     case 'error': {
       const p = f.clientMsgId && pending.get(f.clientMsgId);
+      if (p && f.code === 'rate_limited') {
+        // too fast for the desk's limit: still in the outbox, sent again when the desk says
+        setTimeout(() => {
+          if (p.st === 'sending') send({ type: 'message', message: p.message, targetUserId: p.userId, clientMsgId: p.cid });
+        }, Number(f.retryAfterMs) || 1000);
+        break;
+      }
       if (p) {
         pending.delete(f.clientMsgId);
         p.st = 'failed';

@@ -41,6 +41,13 @@ export function renderUsers(list, rows, selected, onPick) {
     const dot = el('span', 'dot' + (row.online ? ' online' : ''));
     dot.title = row.online ? 'online' : 'offline';
     const name = el('span', 'name', row.name || 'Visitor');
+    // the host site vouched for this customer (verified identity): show whose account it is
+    if (row.verifiedId) {
+      const mark = el('span', 'verified', '✓');
+      mark.title = `verified by your site: ${row.verifiedId}`;
+      mark.setAttribute('aria-hidden', 'true');
+      name.append(' ', mark);
+    }
     const time = el('time', 'when', row.lastAt ? relativeTime(row.lastAt) : '');
     if (row.lastAt) {
       time.dateTime = new Date(row.lastAt).toISOString();
@@ -52,7 +59,7 @@ export function renderUsers(list, rows, selected, onPick) {
     bottom.append(preview);
     if (row.unread > 0) bottom.append(el('span', 'badge', String(row.unread)));
     // a spoken summary; the visible parts stay as they are
-    b.setAttribute('aria-label', `${row.name || 'Visitor'}${row.online ? ', online' : ''}` +
+    b.setAttribute('aria-label', `${row.name || 'Visitor'}${row.verifiedId ? ', verified' : ''}${row.online ? ', online' : ''}` +
       `${row.unread > 0 ? `, ${row.unread} unread` : ''}: ${row.lastMessage || ''}`);
     b.append(top, bottom);
     b.addEventListener('click', () => onPick(row.userId));

@@ -6,7 +6,12 @@
   if (!S) return;
   const D = S.dataset, desk = D.desk || 'demo', src = new URL(S.src, location.href);
   const base = (src.protocol == 'https:' ? 'wss://' : 'ws://') + src.host + '/desks/' + encodeURIComponent(desk) + '/visitor';
-  const K = 'supportchat:' + src.host + ':' + desk, KS = K + ':seen', KR = K + ':resume';
+  // Verified identity (docs/widget.md): the host's server vouches for a logged-in customer with
+  // data-user-id + data-user-hash; then the desk keeps one conversation for them on every device.
+  let who = D.userId ? { id: D.userId, hash: D.userHash || '' } : null;
+  let K, KS, KR;
+  const keys = () => { K = 'supportchat:' + src.host + ':' + desk + (who ? ':u:' + who.id : ''); KS = K + ':seen'; KR = K + ':resume' };
+  keys();
   const get = k => { try { return localStorage.getItem(k) } catch (e) { return null } };
   const put = (k, v) => { try { v == null ? localStorage.removeItem(k) : localStorage.setItem(k, v) } catch (e) {} };
   const uid = () => { try { return crypto.randomUUID() } catch (e) { return Date.now().toString(36) + '-' + Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2) } };
@@ -143,7 +148,9 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
       if (take(f) && f.sender == 'admin') isOpen && !document.hidden ? markSeen() : setUnread(unread + 1);
     } else if (f.type == 'error' && f.clientMsgId) {
       const m = find(null, f.clientMsgId);
-      if (m) { m.st = 'failed'; draw(m) }
+      // too fast: still sending, again once the desk says so; anything else is final
+      if (m && f.code == 'rate_limited') setTimeout(() => m.st == 'sending' && out(m), +f.retryAfterMs || 1000);
+      else if (m) { m.st = 'failed'; draw(m) }
     }
     if (f.type != 'pong') save();
   };
@@ -172,11 +179,13 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
     if (ws) return;
     const tok = tk, q = new URLSearchParams();
     if (tok) q.set('token', tok);
-    if (tok && ep) { q.set('since', since()); q.set('epoch', ep) }
+    if ((tok || who) && ep) { q.set('since', since()); q.set('epoch', ep) }
     if (D.name && D.name.trim()) q.set('name', D.name.trim().slice(0, 64));
     if (!state) setState('connecting');
     let w;
-    try { w = ws = new WebSocket(base + (q + '' ? '?' + q : '')) } catch (e) { ws = null; return retry() }
+    const hex = t => Array.from(new TextEncoder().encode(t), b => b.toString(16).padStart(2, '0')).join('');
+    const pr = who ? ['support-desk.v1', 'support-desk.identity.' + hex(who.id) + '.' + who.hash] : [];
+    try { w = ws = new WebSocket(base + (q + '' ? '?' + q : ''), pr) } catch (e) { ws = null; return retry() }
     welcomed = false;
     w.addEventListener('message', e => {
       let f;
@@ -243,6 +252,18 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
     get unread() { return unread },
     get state() { return state },
     get messages() { return msgs.map(pub) },
+    // a single-page host logs a customer in ({userId, userHash}) or out (null): another conversation
+    identify: u => {
+      who = u && u.userId ? { id: u.userId + '', hash: (u.userHash || '') + '' } : null;
+      keys();
+      const w = ws;
+      ws = null;
+      if (w) { clearInterval(ping); w.close() }
+      msgs = []; LOG.replaceChildren(EMPTY); EMPTY.hidden = false;
+      tk = get(K); seen = +get(KS) || 0; ep = ''; refused = false; fails = 0;
+      setUnread(0);
+      connect();
+    },
   };
   // a reload shows what was shown and resumes from there (a cache that does not parse is ignored)
   try {

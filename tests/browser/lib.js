@@ -22,15 +22,16 @@ div, section, ol, li, p, textarea { display: inline !important; position: static
 body { font: 40px/3 "Comic Sans MS", cursive; color: red; }`;
 
 /** A customer's page that embeds the widget from the desk's origin with the documented tag. */
-export function hostPage(deskUrl, desk, { name, hostile = false } = {}) {
+export function hostPage(deskUrl, desk, { name, hostile = false, userId, userHash } = {}) {
+  const who = userId ? ` data-user-id="${esc(userId)}" data-user-hash="${esc(userHash ?? '')}"` : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>A customer site</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">${hostile ? `<style>${HOSTILE_CSS}</style>` : ''}</head>
 <body><h1>A customer site</h1><p>Some content the visitor came for.</p><button type="button">Buy now</button>
-<script src="${esc(deskUrl)}/widget.js" data-desk="${esc(desk)}"${name ? ` data-name="${esc(name)}"` : ''} defer></script></body></html>`;
+<script src="${esc(deskUrl)}/widget.js" data-desk="${esc(desk)}"${name ? ` data-name="${esc(name)}"` : ''}${who} defer></script></body></html>`;
 }
 
 /**
- * A customer's web site on its own origin (another port of 127.0.0.1): GET /?desk=&name=&hostile=1
+ * A customer's web site on its own origin (another port of 127.0.0.1): GET /?desk=&name=&hostile=1&userId=&userHash=
  * answers a page embedding the widget of `deskUrl`. Returns { url, close() }.
  */
 export async function startHostSite(deskUrl) {
@@ -38,7 +39,8 @@ export async function startHostSite(deskUrl) {
     const q = new URL(req.url, 'http://x').searchParams;
     if (!q.get('desk')) { res.writeHead(404).end(); return; }
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
-    res.end(hostPage(q.get('deskUrl') || deskUrl, q.get('desk'), { name: q.get('name'), hostile: q.get('hostile') === '1' }));
+    res.end(hostPage(q.get('deskUrl') || deskUrl, q.get('desk'),
+      { name: q.get('name'), hostile: q.get('hostile') === '1', userId: q.get('userId'), userHash: q.get('userHash') }));
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
@@ -51,9 +53,10 @@ export async function startHostSite(deskUrl) {
  * A visitor in their own browser context (own localStorage) on a customer page embedding the widget.
  * Resolves once the widget is connected. Returns { context, page, url }.
  */
-export async function openVisitor(browser, site, desk, name, { hostile = false, viewport = { width: 1024, height: 760 } } = {}) {
+export async function openVisitor(browser, site, desk, name,
+  { hostile = false, viewport = { width: 1024, height: 760 }, identity } = {}) {
   const context = await browser.newContext({ viewport });
-  const q = new URLSearchParams({ desk, ...(name ? { name } : {}), ...(hostile ? { hostile: '1' } : {}) });
+  const q = new URLSearchParams({ desk, ...(name ? { name } : {}), ...(hostile ? { hostile: '1' } : {}), ...(identity ?? {}) });
   const url = `${site.url}/?${q}`;
   const page = await context.newPage();
   await page.goto(url);
