@@ -72,6 +72,7 @@ assets:
 	@rm -rf $(ASSETS) && mkdir -p $(ASSETS)/admin
 	@cp widget/widget.js $(ASSETS)/widget.js
 	@cp widget/demo.html $(ASSETS)/index.html
+	@cp widget/demo.css $(ASSETS)/demo.css
 	@cp admin/index.html $(ASSETS)/admin/chat.html
 	@cp admin/*.js admin/*.css $(ASSETS)/admin/
 	@if [ -f widget/_headers ]; then cp widget/_headers $(ASSETS)/_headers; fi

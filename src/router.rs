@@ -58,6 +58,7 @@ pub fn refuse(err: HttpError) -> Result<Response> {
     let headers = Headers::new();
     headers.set("Content-Type", "application/json; charset=utf-8")?;
     headers.set("X-Content-Type-Options", "nosniff")?;
+    headers.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")?;
     headers.set("Access-Control-Allow-Origin", "*")?;
     if let Some(ms) = err.retry_after_ms() {
         headers.set("Retry-After", &ms.div_ceil(1000).to_string())?;

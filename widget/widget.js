@@ -20,8 +20,8 @@
   // ---- DOM (a constant skeleton: no data ever goes through innerHTML) ----
   const host = document.createElement('support-chat');
   const root = host.attachShadow({ mode: 'open' });
-  root.innerHTML = `<style>
-:host{all:initial!important;display:block!important;position:fixed!important;right:0!important;bottom:0!important;width:0!important;height:0!important;z-index:2147483646!important}
+  // styles as an adopted sheet: CSP does not block it, as it would a <style> (kept only as the fallback)
+  const css = `:host{all:initial!important;display:block!important;position:fixed!important;right:0!important;bottom:0!important;width:0!important;height:0!important;z-index:2147483646!important}
 *{box-sizing:border-box;margin:0;padding:0;font:15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2433;letter-spacing:normal;text-transform:none}
 button{cursor:pointer;border:0;background:none}
 [hidden]{display:none!important}
@@ -50,11 +50,13 @@ form{display:flex;gap:8px;padding:10px;border-top:1px solid #e3e7ef}
 textarea{flex:1;resize:none;font-size:16px;min-height:44px;max-height:120px;padding:10px;border:1px solid #c5ccd9;border-radius:10px}
 form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;background:#2d5bff;color:#fff}
 .v{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
-@media (max-width:479px){.p{inset:0;width:100%;height:100dvh;border-radius:0}}
-</style><button class="l" type="button" aria-expanded="false" aria-controls="p"><svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"/></svg><span class="b" aria-hidden="true" hidden></span></button>
+@media (max-width:479px){.p{inset:0;width:100%;height:100dvh;border-radius:0}}`;
+  root.innerHTML = `<button class="l" type="button" aria-expanded="false" aria-controls="p"><svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"/></svg><span class="b" aria-hidden="true" hidden></span></button>
 <section class="p" id="p" role="dialog" aria-labelledby="h" hidden><header><h2 id="h">Support</h2><span class="s" role="status"></span><button class="x" type="button" aria-label="Close chat">×</button></header>
 <ol role="log" aria-live="polite" aria-label="Messages"><li class="e">Ask us anything: we usually answer within minutes.</li></ol>
 <form><label class="v" for="t">Message</label><textarea id="t" rows="1" maxlength="4000" placeholder="Write a message…"></textarea><button type="submit">Send</button></form></section>`;
+  if (root.adoptedStyleSheets) { const c = new CSSStyleSheet(); c.replaceSync(css); root.adoptedStyleSheets = [c] }
+  else { const c = document.createElement('style'); c.textContent = css; root.prepend(c) }
   const $ = s => root.querySelector(s);
   const L = $('.l'), B = $('.b'), P = $('.p'), ST = $('.s'), LOG = $('ol'), TA = $('textarea'), F = $('form'), EMPTY = $('.e');
 

@@ -30,15 +30,25 @@ export function hostPage(deskUrl, desk, { name, hostile = false, userId, userHas
 <script src="${esc(deskUrl)}/widget.js" data-desk="${esc(desk)}"${name ? ` data-name="${esc(name)}"` : ''}${who} defer></script></body></html>`;
 }
 
+/** The strict CSP a careful customer site sends: its own files, plus the desk's script and sockets, nothing inline. */
+export function strictHostCsp(deskUrl) {
+  const desk = new URL(deskUrl);
+  return `default-src 'self'; script-src 'self' ${desk.origin}; connect-src 'self' ${desk.origin} ws://${desk.host} wss://${desk.host}; base-uri 'none'`;
+}
+
 /**
- * A customer's web site on its own origin (another port of 127.0.0.1): GET /?desk=&name=&hostile=1&userId=&userHash=
- * answers a page embedding the widget of `deskUrl`. Returns { url, close() }.
+ * A customer's web site on its own origin (another port of 127.0.0.1):
+ * GET /?desk=&name=&hostile=1&csp=1&userId=&userHash= answers a page embedding the widget of `deskUrl`
+ * (csp=1: under `strictHostCsp`; userId + userHash: a logged-in customer). Returns { url, close() }.
  */
 export async function startHostSite(deskUrl) {
   const server = http.createServer((req, res) => {
     const q = new URL(req.url, 'http://x').searchParams;
     if (!q.get('desk')) { res.writeHead(404).end(); return; }
-    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+    res.writeHead(200, {
+      'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store',
+      ...(q.get('csp') === '1' ? { 'Content-Security-Policy': strictHostCsp(q.get('deskUrl') || deskUrl) } : {}),
+    });
     res.end(hostPage(q.get('deskUrl') || deskUrl, q.get('desk'),
       { name: q.get('name'), hostile: q.get('hostile') === '1', userId: q.get('userId'), userHash: q.get('userHash') }));
   });
