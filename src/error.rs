@@ -145,12 +145,18 @@ impl HttpError {
         }
     }
 
-    /// The JSON body.
+    /// The JSON body: `{"code","message"}`, plus `retryAfterMs` when the client may retry later.
     pub fn body(&self) -> String {
-        let mut body = serde_json::json!({ "code": self.code(), "message": self.to_string() });
-        if let Some(ms) = self.retry_after_ms() {
-            body["retryAfterMs"] = ms.into();
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Body<'a> {
+            code: &'a str,
+            message: String,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            retry_after_ms: Option<u64>,
         }
-        body.to_string()
+        let body = Body { code: self.code(), message: self.to_string(), retry_after_ms: self.retry_after_ms() };
+        // Serialising two strings and a number cannot fail; the fallback keeps it panic-free.
+        serde_json::to_string(&body).unwrap_or_else(|_| r#"{"code":"internal","message":"refused"}"#.into())
     }
 }
