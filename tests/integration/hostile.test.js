@@ -191,11 +191,11 @@ test('every hostile request is refused with its documented status and code', asy
 test('the stored state reads back exactly as before the corpus, on both desks', async (t) => {
   assert.ok(w.snapshot, 'the state before the corpus was read back');
   const { A, B, C, T, X } = w;
-  for (const c of w.all) assert.ok(c.open, `${c.label} is still open`);
   await leftovers(t);
   // Nothing is ignored: every corpus and observer socket stayed open across both readings, so even
   // the presence flags (`online`) must match; the readback's own sockets are extra tabs of visitors
   // who are online anyway (no presence change) and a fresh admin socket.
   assert.deepEqual(await storedState(desk.url, w.desk1, [A, B, C, T]), w.snapshot, 'desk 1: users, histories, welcomes');
   assert.deepEqual(await storedState(desk.url, w.desk2, [X]), w.snapshotX, 'desk 2: users, history, welcome');
+  for (const c of w.all) assert.ok(c.open, `${c.label} is still open`);
 });
