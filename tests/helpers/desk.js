@@ -274,22 +274,36 @@ export function connectAdmin(url, desk, { token = ADMIN_TOKEN, via = 'bearer', s
   return DeskClient.open(wsUrl(url, path), { headers: { Authorization: `Bearer ${token}`, ...headers } });
 }
 
+/** The headers of a WebSocket handshake, as [name, value] pairs (a fresh key each time). */
+export function handshakeHeaders() {
+  return [['Connection', 'Upgrade'], ['Upgrade', 'websocket'], ['Sec-WebSocket-Version', '13'],
+    ['Sec-WebSocket-Key', randomBytes(16).toString('base64')]];
+}
+
 /**
  * Sends a WebSocket upgrade request and reports how it was answered, without opening a socket:
  * `{ status, headers, body, text }` (`body` is the parsed JSON when the answer is JSON, else the
  * text). A header given as `null` is left out (e.g. `{ Upgrade: null }` for a plain GET).
  */
 export function upgradeStatus(url, path, headers = {}, { method = 'GET' } = {}) {
-  const base = {
-    Connection: 'Upgrade',
-    Upgrade: 'websocket',
-    'Sec-WebSocket-Version': '13',
-    'Sec-WebSocket-Key': randomBytes(16).toString('base64'),
-  };
-  const all = Object.fromEntries(Object.entries({ ...base, ...headers }).filter(([, v]) => v !== null && v !== undefined));
+  const all = { ...Object.fromEntries(handshakeHeaders()), ...headers };
   if (!all.Upgrade) delete all.Connection;
+  return rawRequest(url, path, { method, headers: Object.entries(all).filter(([, v]) => v !== null && v !== undefined) });
+}
+
+/**
+ * One HTTP request exactly as given, on a fresh connection: the path is sent verbatim (no URL
+ * normalisation, so `..`, `%2e` and `//` reach the server as written) and `headers` is a list of
+ * [name, value] pairs, so a header may be doubled. `Host` and `Connection: close` are added
+ * unless given; `Content-Length` when there is a body. Resolves like `upgradeStatus`.
+ */
+export function rawRequest(url, path, { method = 'GET', headers = [], body } = {}) {
+  const { hostname, port, host } = new URL(url);
+  const has = (name) => headers.some(([k]) => k.toLowerCase() === name);
+  const pairs = [...(has('host') ? [] : [['Host', host]]), ...(has('connection') ? [] : [['Connection', 'close']]), ...headers];
+  if (body !== undefined) pairs.push(['Content-Length', String(Buffer.byteLength(body))]);
   return new Promise((resolve, reject) => {
-    const req = http.request(new URL(path, url), { method, headers: all });
+    const req = http.request({ hostname, port, method, path, agent: false, headers: pairs.flat() });
     req.setTimeout(10_000, () => req.destroy(new Error(`no answer to ${method} ${path} within 10 s`)));
     req.on('upgrade', (res, socket) => {
       socket.destroy();
@@ -300,12 +314,12 @@ export function upgradeStatus(url, path, headers = {}, { method = 'GET' } = {}) 
       res.setEncoding('utf8');
       res.on('data', (c) => (text += c));
       res.on('end', () => {
-        let body = text;
-        try { body = JSON.parse(text); } catch { /* not JSON: keep the text */ }
-        resolve({ status: res.statusCode, headers: res.headers, body, text });
+        let parsed = text;
+        try { parsed = JSON.parse(text); } catch { /* not JSON: keep the text */ }
+        resolve({ status: res.statusCode, headers: res.headers, body: parsed, text });
       });
     });
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
 }

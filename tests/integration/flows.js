@@ -56,6 +56,25 @@ export function history(client, userId, extra = {}) {
   return client.next(where(`history of ${userId ?? 'self'}`, (f) => f.type === 'history' && (!userId || f.userId === userId)));
 }
 
+/**
+ * What a desk's public API says it has stored about `visitors` (each `{ userId, token }`), read back
+ * through fresh sockets: the admin `users` frame (rows, seq, epoch), each visitor's `history` as the
+ * admin sees it (up to 200 messages), and the `welcome` each gets on returning with its token.
+ * Presence (`online`) is part of it: read it while the same sockets are open to compare two states.
+ */
+export async function storedState(url, desk, visitors) {
+  const a = await admin(url, desk);
+  const state = { users: a.snapshot, history: {}, welcome: {} };
+  for (const v of visitors) state.history[v.userId] = await history(a, v.userId, { limit: 200 });
+  await a.close();
+  for (const v of visitors) {
+    const again = await visitor(url, desk, { token: v.token });
+    state.welcome[v.userId] = again.welcome;
+    await again.close();
+  }
+  return state;
+}
+
 /** The texts of a message list, for readable assertions. */
 export const texts = (messages) => messages.map((m) => `${m.sender}:${m.message}`);
 
