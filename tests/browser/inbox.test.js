@@ -1,13 +1,14 @@
 // Browser: the A/B/C scenario as people do it, unread badges and title, a second admin tab in step, history across a reload.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { deskName, connectVisitor } from '../helpers/desk.js';
+import { BULK_LIMITS, deskName, connectVisitor } from '../helpers/desk.js';
 import {
-  startStage, stopStage, openVisitor, openAdmin, visitorSays, widgetShows, widgetConnected, widget, inbox, rowUnread, adminReplies, titleIs, T,
+  startStage, stopStage, openVisitor, openAdmin, visitorSays, widgetShows, widgetConnected, widget, inbox, rowUnread, adminReplies, titleIs, T, DESK_VARS,
 } from './lib.js';
 
 let desk, site, browser;
-before(async () => ({ desk, site, browser } = await startStage()));
+// A long conversation is typed by a script in one go: limits out of the way (tests/integration/abuse.test.js has them).
+before(async () => ({ desk, site, browser } = await startStage({ vars: { ...DESK_VARS, ...BULK_LIMITS } })));
 after(() => stopStage({ desk, site, browser }));
 
 test('A/B/C: each visitor gets only the replies meant for them; unread counts, title and a second admin tab follow', { timeout: 180_000 }, async () => {
