@@ -94,7 +94,7 @@ pub enum HttpError {
     TooManySockets,
     #[error("no such route")]
     NotFound,
-    #[error("only GET is supported here")]
+    #[error("wrong method: sockets are GET, credential checks POST")]
     MethodNotAllowed,
     /// A plain request on a WebSocket path.
     #[error("this path expects a WebSocket upgrade")]

@@ -120,8 +120,11 @@ fn check_limits(frame: &Inbound) -> Result<(), FrameError> {
                     )));
                 }
             }
-            if message.trim().is_empty() {
+            if message.chars().all(|c| c.is_whitespace() || invisible(c)) {
                 return Err(FrameError::EmptyMessage);
+            }
+            if message.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+                return Err(FrameError::BadFrame("message may not contain control characters other than line breaks and tabs".into()));
             }
             if message.chars().count() > MAX_MESSAGE_CHARS {
                 return Err(FrameError::MessageTooLong);
@@ -149,12 +152,24 @@ pub fn valid_desk_name(desk: &str) -> bool {
         && desk.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-/// A visitor display name: trimmed, 1 to 64 characters, no control characters.
+/// A visitor display name: trimmed, 1 to 64 characters, something visible, no control characters
+/// and no bidirectional overrides (which could make a name in the inbox read as another).
 pub fn visitor_name(raw: &str) -> Option<String> {
     let name = raw.trim();
     let n = name.chars().count();
-    ((1..=MAX_NAME_CHARS).contains(&n) && !name.chars().any(char::is_control))
-        .then(|| name.to_owned())
+    let bidi = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    ((1..=MAX_NAME_CHARS).contains(&n)
+        && !name.chars().any(|c| c.is_control() || bidi(c))
+        && !name.chars().all(|c| c.is_whitespace() || invisible(c)))
+    .then(|| name.to_owned())
+}
+
+/// Characters that print nothing: controls, zero-width spaces and joiners, direction marks, word
+/// joiners, the byte-order mark, the soft hyphen. A text of only these (and white space) is empty.
+fn invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{00AD}' | '\u{034F}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// The longest prefix of `s` with at most `max` characters, cut on a character boundary.

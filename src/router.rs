@@ -13,8 +13,9 @@ use crate::routes::{route, AllowedOrigins, Endpoint, Method, RequestHead};
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     console_error_panic_hook::set_once();
     let headers = req.headers();
-    let (upgrade, authorization, protocols, origin) = (
+    let (upgrade, websocket_key, authorization, protocols, origin) = (
         headers.get("Upgrade")?,
+        headers.get("Sec-WebSocket-Key")?,
         headers.get("Authorization")?,
         headers.get("Sec-WebSocket-Protocol")?,
         headers.get("Origin")?,
@@ -36,6 +37,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         },
         path: &path,
         upgrade: upgrade.as_deref(),
+        websocket_key: websocket_key.as_deref(),
         authorization: authorization.as_deref(),
         protocols: protocols.as_deref(),
         origin: origin.as_deref(),

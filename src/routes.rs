@@ -51,6 +51,8 @@ pub struct RequestHead<'a> {
     pub method: Method,
     pub path: &'a str,
     pub upgrade: Option<&'a str>,
+    /// `Sec-WebSocket-Key`: every real handshake has one.
+    pub websocket_key: Option<&'a str>,
     pub authorization: Option<&'a str>,
     pub protocols: Option<&'a str>,
     /// The browser's `Origin` header, if any (non-browser clients send none).
@@ -137,6 +139,11 @@ pub fn route<'a>(
     if endpoint.is_socket() && !head.upgrade.is_some_and(|u| u.trim().eq_ignore_ascii_case("websocket")) {
         return Err(HttpError::UpgradeRequired);
     }
+    if endpoint.is_socket() && head.websocket_key.is_none_or(|k| k.trim().is_empty()) {
+        // Checked here, not left to the runtime: it would refuse such a handshake only after the
+        // desk had created the visitor.
+        return Err(HttpError::BadRequest("a WebSocket handshake needs a Sec-WebSocket-Key header"));
+    }
     if !endpoint.is_admin() {
         // The widget runs on customers' sites: only those configured may talk to this desk, so a
         // copied snippet on a stranger's site does not get a working chat (non-browser clients
@@ -175,7 +182,14 @@ mod tests {
     }
 
     fn upgrade(path: &str) -> RequestHead<'_> {
-        RequestHead { method: Method::Get, path, upgrade: Some("websocket"), authority: "desk.example", ..Default::default() }
+        RequestHead {
+            method: Method::Get,
+            path,
+            upgrade: Some("websocket"),
+            websocket_key: Some("dGhlIHNhbXBsZSBub25jZQ=="),
+            authority: "desk.example",
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -197,6 +211,8 @@ mod tests {
         assert_eq!(route(&upgrade("/elsewhere"), None, &none()), Err(HttpError::NotFound));
         let plain = RequestHead { upgrade: None, ..upgrade("/desks/a/visitor") };
         assert_eq!(route(&plain, None, &none()), Err(HttpError::UpgradeRequired));
+        let keyless = RequestHead { websocket_key: None, ..upgrade("/desks/a/visitor") };
+        assert!(matches!(route(&keyless, None, &none()), Err(HttpError::BadRequest(_))));
         let post = RequestHead { method: Method::Post, ..upgrade("/desks/a/visitor") };
         assert_eq!(route(&post, None, &none()), Err(HttpError::MethodNotAllowed));
         let get_check = RequestHead { upgrade: None, ..upgrade("/desks/a/visitor/check") };

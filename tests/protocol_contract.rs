@@ -104,3 +104,20 @@ fn visitor_names_are_plain_bounded_text() {
     assert_eq!(visitor_name(&"n".repeat(65)), None);
     assert_eq!(visitor_name(&"n".repeat(64)).map(|n| n.len()), Some(64));
 }
+
+#[test]
+fn invisible_text_is_empty_and_control_characters_are_refused() {
+    let msg = |text: &str| parse(&serde_json::json!({ "type": "message", "message": text }).to_string());
+    for blank in ["\u{200B}", " \u{FEFF}\u{200D} ", "\u{00AD}", "\u{2060}\n", "\u{0000}"] {
+        assert_eq!(msg(blank), Err(FrameError::EmptyMessage), "{blank:?}");
+    }
+    for control in ["hi\u{0000}", "bell\u{0007}", "esc\u{001B}[31m", "c1\u{0085}"] {
+        assert!(matches!(msg(control), Err(FrameError::BadFrame(_))), "{control:?}");
+    }
+    for fine in ["line one\nline two", "tab\there", "crlf\r\n", "עברית \u{200F}ok", "emoji 👋"] {
+        assert!(msg(fine).is_ok(), "{fine:?}");
+    }
+    assert_eq!(visitor_name("\u{200B}"), None, "a name must show something");
+    assert_eq!(visitor_name("Bob\u{202E}gnp.exe"), None, "no bidi override in names");
+    assert_eq!(visitor_name("Zoë"), Some("Zoë".to_owned()));
+}

@@ -153,6 +153,14 @@ export const FRAMES = [
 
   // ---- message text: empty_message, too_long (limits come before rights) ------------------------
   { name: 'empty message', as: 'visitor', frame: msg(''), code: 'empty_message' },
+  // Invisible text is empty too; control characters other than line breaks and tabs are refused.
+  { name: 'a zero-width space only', as: 'visitor', frame: msg('\u200b', ',"clientMsgId":"e-2"'), code: 'empty_message', echo: 'e-2' },
+  { name: 'BOM, zero-width joiner and soft hyphen only', as: 'visitor', frame: msg('\ufeff\u200d\u00ad'), code: 'empty_message' },
+  { name: 'an escaped NUL only', as: 'visitor', frame: '{"type":"message","message":"\\u0000"}', code: 'empty_message' },
+  { name: 'a NUL inside the text', as: 'visitor', frame: msg('hi\u0000there'), code: 'bad_frame' },
+  { name: 'an ANSI escape sequence', as: 'visitor', frame: msg('\u001b[31mred'), code: 'bad_frame' },
+  { name: 'an admin reply with a bell character', as: 'admin', frame: (c) => msg('ding\u0007', `,"targetUserId":"${c.A.userId}"`),
+    code: 'bad_frame' },
   { name: 'ASCII white space only', as: 'visitor', frame: msg(' \n\t\r ', ',"clientMsgId":"e-1"'), code: 'empty_message', echo: 'e-1' },
   { name: 'Unicode white space only (NBSP, ideographic space, line separator)', as: 'admin',
     frame: (c) => msg('\u00a0\u3000\u2028', `,"targetUserId":"${c.A.userId}"`), code: 'empty_message' },
@@ -181,10 +189,6 @@ export const ACCEPTED = [
     frame: (c) => msg('t: reply cid', `,"clientMsgId":"${c.cid.reply}"`), stores: 't: reply cid' },
   { name: 'doubled type key, the last one message',
     frame: '{"type":"ping","message":"t: dup type","type":"message","clientMsgId":"t-4"}', stores: 't: dup type' },
-  // Surprising (see the report): "empty" means Unicode White_Space only, so an invisible
-  // zero-width space or a NUL character is stored as a message.
-  { name: 'a zero-width space only', frame: msg('\u200b', ',"clientMsgId":"t-5"'), stores: '\u200b' },
-  { name: 'an escaped NUL only', frame: '{"type":"message","message":"\\u0000","clientMsgId":"t-6"}', stores: '\u0000' },
   // A raw lone surrogate never reaches the desk: the client's UTF-8 encoder sends U+FFFD.
   { name: 'a raw lone surrogate in the text frame', frame: msg('x', ',"clientMsgId":"t-9"').replace('x', 'a\ud800b'), stores: 'a\ufffdb' },
   // Invalid UTF-8 in a text frame is decoded with U+FFFD by the runtime (RFC 6455 says fail the

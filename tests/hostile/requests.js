@@ -54,6 +54,26 @@ export const REQUESTS = [
   { name: 'POST with the handshake headers on the admin path', method: 'POST', ws: true, path: (c) => `/desks/${c.desk1}/admin`,
     status: 401, code: 'unauthorized' },
 
+  { name: 'handshake without Sec-WebSocket-Key', method: 'GET', path: (c) => `/desks/${c.desk1}/visitor`,
+    headers: [['Connection', 'Upgrade'], ['Upgrade', 'websocket'], ['Sec-WebSocket-Version', '13']], status: 400, code: 'bad_request' },
+
+  // ---- origins and identity claims (this desk: no ALLOWED_ORIGINS, no IDENTITY_SECRET) -------------
+  { name: 'visitor socket from a page of an unlisted origin', ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor`,
+    headers: [['Origin', 'https://copycat.example']], status: 403, code: 'forbidden_origin' },
+  { name: "A's token from a page of an unlisted origin", ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor?token=${c.A.token}`,
+    headers: [['Origin', 'https://copycat.example']], status: 403, code: 'forbidden_origin' },
+  { name: 'visitor check from a page of an unlisted origin', method: 'POST', path: (c) => `/desks/${c.desk1}/visitor/check`,
+    headers: [['Origin', 'https://copycat.example']], body: (c) => JSON.stringify({ token: c.A.token }), status: 403, code: 'forbidden_origin' },
+  { name: 'identity claim whose user id is not hex', ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor`,
+    headers: [['Sec-WebSocket-Protocol', `${v1}, support-desk.identity.zz.00`]], status: 400, code: 'bad_request' },
+  { name: 'identity claim with a 129-character user id', ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor`,
+    headers: [['Sec-WebSocket-Protocol', `${v1}, support-desk.identity.${hex('u'.repeat(129))}.00`]], status: 400, code: 'bad_request' },
+  { name: "identity claim for A's user id, on a desk with no IDENTITY_SECRET", ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor`,
+    headers: (c) => [['Sec-WebSocket-Protocol', `${v1}, support-desk.identity.${hex(c.A.userId)}.${'0'.repeat(64)}`]],
+    status: 503, code: 'identity_disabled' },
+  { name: "identity claim without a hash, with A's token", ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor?token=${c.A.token}`,
+    headers: (c) => [['Sec-WebSocket-Protocol', `${v1}, support-desk.identity.${hex(c.A.userId)}`]], status: 503, code: 'identity_disabled' },
+
   // ---- visitor tokens and query values -----------------------------------------------------------
   { name: 'garbage token', ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor?token=garbage`, status: 401, code: 'unauthorized' },
   { name: 'empty token', ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor?token=`, status: 401, code: 'unauthorized' },
@@ -76,6 +96,10 @@ export const REQUESTS = [
   { name: 'name with NUL', ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor?name=a%00b`, status: 400, code: 'bad_request' },
   { name: 'name with a newline', ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor?name=a%0Ab`, status: 400, code: 'bad_request' },
   { name: 'empty name', ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor?name=`, status: 400, code: 'bad_request' },
+  { name: 'name of zero-width spaces only', ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor?name=%E2%80%8B%E2%80%8B`,
+    status: 400, code: 'bad_request' },
+  { name: 'name with a right-to-left override', ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor?name=Bob%E2%80%AEgnp.exe`,
+    status: 400, code: 'bad_request' },
   { name: 'name of 65 characters', ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor?name=${'n'.repeat(65)}`, status: 400, code: 'bad_request' },
 
   // ---- admin credential and origin -----------------------------------------------------------------
