@@ -102,6 +102,9 @@ pub enum HttpError {
     /// No `ADMIN_TOKEN` is configured: admin access stays closed rather than open.
     #[error("admin access is disabled: set the ADMIN_TOKEN secret")]
     AdminDisabled,
+    /// `ADMIN_TOKEN` is configured but shorter than `MIN_ADMIN_TOKEN_CHARS`: closed, as if unset.
+    #[error("admin access is disabled: ADMIN_TOKEN must be at least 16 characters (e.g. openssl rand -hex 32)")]
+    WeakAdminToken,
     /// An identity claim reached a deployment with no `IDENTITY_SECRET`: refused, never trusted.
     #[error("identity verification is not configured: set the IDENTITY_SECRET secret")]
     IdentityDisabled,
@@ -117,7 +120,7 @@ impl HttpError {
             HttpError::NotFound => 404,
             HttpError::MethodNotAllowed => 405,
             HttpError::UpgradeRequired => 426,
-            HttpError::AdminDisabled | HttpError::IdentityDisabled => 503,
+            HttpError::AdminDisabled | HttpError::WeakAdminToken | HttpError::IdentityDisabled => 503,
         }
     }
 
@@ -132,7 +135,7 @@ impl HttpError {
             HttpError::NotFound => "not_found",
             HttpError::MethodNotAllowed => "method_not_allowed",
             HttpError::UpgradeRequired => "upgrade_required",
-            HttpError::AdminDisabled => "admin_disabled",
+            HttpError::AdminDisabled | HttpError::WeakAdminToken => "admin_disabled",
             HttpError::IdentityDisabled => "identity_disabled",
         }
     }

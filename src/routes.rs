@@ -112,6 +112,9 @@ fn host_of(origin: &str) -> Option<&str> {
     origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"))
 }
 
+/// Shortest `ADMIN_TOKEN` the desk accepts; a shorter one keeps admin access closed.
+pub const MIN_ADMIN_TOKEN_CHARS: usize = 16;
+
 /// Decides whether `head` may open a socket on a desk. `admin_secret` is the configured
 /// `ADMIN_TOKEN` (`None` or empty: admin access is closed); `origins`, the sites that may embed
 /// the widget.
@@ -158,6 +161,10 @@ pub fn route<'a>(
             return Err(HttpError::ForeignOrigin);
         }
         let configured = admin_secret.filter(|s| !s.is_empty()).ok_or(HttpError::AdminDisabled)?;
+        // Failed guesses are not counted, so the secret itself must be out of reach of guessing.
+        if configured.chars().count() < MIN_ADMIN_TOKEN_CHARS {
+            return Err(HttpError::WeakAdminToken);
+        }
         let presented = presented_admin_secret(head.authorization, head.protocols)
             .ok_or(HttpError::Unauthorized("admin credential required"))?;
         if !secret_matches(&presented, configured) {
@@ -175,6 +182,9 @@ fn same_origin(origin: &str, authority: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A configured admin secret (long enough).
+    const K: &str = "k-0123456789abcdef";
 
     /// The default: no `ALLOWED_ORIGINS`, so only the desk's own pages.
     fn none() -> AllowedOrigins {
@@ -196,8 +206,8 @@ mod tests {
     fn visitor_and_admin_paths_route_to_their_desk() {
         let r = route(&upgrade("/desks/acme-1/visitor"), None, &none()).unwrap();
         assert_eq!((r.desk, r.endpoint), ("acme-1", Endpoint::Visitor));
-        let head = RequestHead { authorization: Some("Bearer k"), ..upgrade("/desks/acme/admin") };
-        assert_eq!(route(&head, Some("k"), &none()).unwrap().endpoint, Endpoint::Admin);
+        let head = RequestHead { authorization: Some("Bearer k-0123456789abcdef"), ..upgrade("/desks/acme/admin") };
+        assert_eq!(route(&head, Some(K), &none()).unwrap().endpoint, Endpoint::Admin);
     }
 
     #[test]
@@ -224,30 +234,32 @@ mod tests {
         let bare = upgrade("/desks/a/admin");
         assert_eq!(route(&bare, None, &none()), Err(HttpError::AdminDisabled));
         assert_eq!(route(&bare, Some(""), &none()), Err(HttpError::AdminDisabled));
-        assert!(matches!(route(&bare, Some("k"), &none()), Err(HttpError::Unauthorized(_))));
+        let short = RequestHead { authorization: Some("Bearer guessable"), ..bare };
+        assert_eq!(route(&short, Some("guessable"), &none()), Err(HttpError::WeakAdminToken));
+        assert!(matches!(route(&bare, Some(K), &none()), Err(HttpError::Unauthorized(_))));
         let wrong = RequestHead { authorization: Some("Bearer nope"), ..bare };
-        assert!(matches!(route(&wrong, Some("k"), &none()), Err(HttpError::Unauthorized(_))));
+        assert!(matches!(route(&wrong, Some(K), &none()), Err(HttpError::Unauthorized(_))));
     }
 
     #[test]
     fn credential_checks_are_posts_and_the_admin_one_needs_the_secret() {
         let check = |path| RequestHead { method: Method::Post, path, authority: "desk.example", ..Default::default() };
         assert_eq!(route(&check("/desks/a/visitor/check"), None, &none()).map(|r| r.endpoint), Ok(Endpoint::VisitorCheck));
-        assert!(matches!(route(&check("/desks/a/admin/check"), Some("k"), &none()), Err(HttpError::Unauthorized(_))));
-        let with_secret = RequestHead { authorization: Some("Bearer k"), ..check("/desks/a/admin/check") };
-        assert_eq!(route(&with_secret, Some("k"), &none()).map(|r| r.endpoint), Ok(Endpoint::AdminCheck));
+        assert!(matches!(route(&check("/desks/a/admin/check"), Some(K), &none()), Err(HttpError::Unauthorized(_))));
+        let with_secret = RequestHead { authorization: Some("Bearer k-0123456789abcdef"), ..check("/desks/a/admin/check") };
+        assert_eq!(route(&with_secret, Some(K), &none()).map(|r| r.endpoint), Ok(Endpoint::AdminCheck));
         let foreign = RequestHead { origin: Some("https://evil.example"), ..with_secret };
-        assert_eq!(route(&foreign, Some("k"), &none()), Err(HttpError::ForeignOrigin));
+        assert_eq!(route(&foreign, Some(K), &none()), Err(HttpError::ForeignOrigin));
     }
 
     #[test]
     fn admin_sockets_refuse_foreign_browser_origins() {
-        let good = RequestHead { authorization: Some("Bearer k"), ..upgrade("/desks/a/admin") };
+        let good = RequestHead { authorization: Some("Bearer k-0123456789abcdef"), ..upgrade("/desks/a/admin") };
         let same = RequestHead { origin: Some("https://desk.example"), ..good };
-        assert!(route(&same, Some("k"), &none()).is_ok());
+        assert!(route(&same, Some(K), &none()).is_ok());
         for origin in ["https://evil.example", "null", "https://desk.example.evil", "desk.example"] {
             let foreign = RequestHead { origin: Some(origin), ..good };
-            assert_eq!(route(&foreign, Some("k"), &none()), Err(HttpError::ForeignOrigin), "{origin}");
+            assert_eq!(route(&foreign, Some(K), &none()), Err(HttpError::ForeignOrigin), "{origin}");
         }
         let visitor = RequestHead { origin: Some("https://customer.example"), ..upgrade("/desks/a/visitor") };
         let customer = AllowedOrigins::from_setting(Some("https://customer.example"));
