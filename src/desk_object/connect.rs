@@ -48,10 +48,11 @@ impl Desk {
             (None, None) => None,
         };
         let returning = known.is_some();
+        let tagged = Tagged::new(&self.state); // this visitor's sockets, asked of the runtime once
         let (conversation, token, resume) = match known {
             Some(mut conversation) => {
                 // Checked before anything is written: a refused socket leaves no trace.
-                let open = Tagged::new(&self.state).all(&conversation.user_id).iter().filter(|ws| sockets::is_open(ws)).count();
+                let open = tagged.all(&conversation.user_id).iter().filter(|ws| sockets::is_open(ws)).count();
                 if open >= self.limits.sockets_per_visitor {
                     return refuse(HttpError::TooManySockets);
                 }
@@ -105,12 +106,13 @@ impl Desk {
             }
         };
 
-        let was_online = Tagged::new(&self.state).any_open(&user_id);
+        let was_online = tagged.any_open(&user_id);
         let pair = WebSocketPair::new()?;
         let sender = Sender::Visitor { user_id };
         sockets::accept(&self.state, &pair.server, sender.clone(), new_sid()?, now)?;
         send(&pair.server, &welcome);
         let presence = desk::presence(&conversation, was_online, true);
+        // A fresh look: the socket just accepted is one of this visitor's now.
         self.perform(&pair.server, presence, &Tagged::new(&self.state))?;
         with_subprotocol(req, Response::from_websocket(pair.client)?)
     }
