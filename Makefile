@@ -55,7 +55,7 @@ node_modules/.installed: package.json package-lock.json
 	@touch $@
 
 ## ---- build ----------------------------------------------------------------------------------
-build: deps worker assets
+build: deps build/index_bg.wasm assets
 
 # The function-name section is stripped after wasm-bindgen has read the features it needs
 # (`strip = true` in Cargo.toml would hide them from it): ~30 KB less gzipped.
@@ -63,9 +63,15 @@ worker:
 	worker-build --release
 	wasm-opt --strip-debug --strip-producers build/index_bg.wasm -o build/index_bg.wasm
 
-# wrangler's [build] command: a no-op when a harness has already built (DESK_SKIP_BUILD=1).
+# The wasm is rebuilt only when a Rust source or the manifest changed since the last build.
+build/index_bg.wasm: $(shell find src -name '*.rs') Cargo.toml Cargo.lock
+	@$(MAKE) --no-print-directory worker
+
+# wrangler's [build] command, run on start and on every edit under its watch_dir (so `make dev`
+# picks up edits): the wasm when Rust changed, the static files always (a copy). A no-op when a
+# harness has already built and runs a snapshot (DESK_SKIP_BUILD=1).
 worker-if-needed:
-	@if [ -z "$${DESK_SKIP_BUILD:-}" ]; then $(MAKE) --no-print-directory worker assets; fi
+	@if [ -z "$${DESK_SKIP_BUILD:-}" ]; then $(MAKE) --no-print-directory build/index_bg.wasm assets; fi
 
 # Static assets: widget, admin inbox and demo site, laid out as they are served.
 assets:
@@ -95,7 +101,7 @@ dev: build dev-vars
 	echo "  admin inbox http://localhost:$(PORT)/admin/chat?desk=$(DESK)"; \
 	echo "  admin token $$token   (from .dev.vars)"; \
 	echo ""
-	DESK_SKIP_BUILD=1 wrangler dev --port $(PORT) --persist-to .wrangler/state
+	wrangler dev --port $(PORT) --persist-to .wrangler/state
 
 ## ---- test -------------------------------------------------------------------------------------
 test: build test-rust test-integration test-chaos test-browser
