@@ -190,6 +190,7 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
     try { w = ws = new WebSocket(base + (q + '' ? '?' + q : ''), pr) } catch (e) { ws = null; return retry() }
     welcomed = false;
     w.addEventListener('message', e => {
+      if (ws != w) return; // a socket being replaced (identify) delivers no more
       let f;
       try { f = JSON.parse(e.data) } catch (x) { return }
       if (f && typeof f == 'object') onFrame(f);
