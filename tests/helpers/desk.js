@@ -14,7 +14,7 @@ import { DeskClient, where } from './client.js';
 export { DeskClient, where };
 
 /** The admin secret every harness configures. */
-export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef0123456789';
 /** The repository root: paths are resolved from here, whatever the cwd. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const SUBPROTOCOL = 'support-desk.v1';
