@@ -1,71 +1,92 @@
-// The admin inbox: sign-in, the sidebar and the open conversation as state, replies routed by targetUserId, keyboard, notifications.
+// The team inbox: sign-in shared by every tab of a desk, frames from the desk dispatched to the sidebar views, the open conversation, its header and the Team page; keyboard and notifications.
 import { connectAdmin } from './socket.js';
-import { sortRows, renderUsers, refreshTimes, drawMessage, renderConversation, appendMessage } from './render.js';
+import { refreshTimes } from './render.js';
 import { setupNotify } from './notify.js';
+import { session, local, inviteCode } from './session.js';
+import { createViews } from './views.js';
+import { createConversation } from './conversation.js';
+import { createActions } from './actions.js';
+import { createTeam, setupJoin } from './team.js';
 
 const desk = new URLSearchParams(location.search).get('desk') || 'demo';
-const TOKEN_KEY = 'inbox.token:' + desk; // sessionStorage: this tab's session only
 const $ = (id) => document.getElementById(id);
 const ui = {
   login: $('login'), loginForm: $('login-form'), loginError: $('login-error'), token: $('token'),
-  inbox: $('inbox'), conn: $('conn'), users: $('users'), noUsers: $('no-users'), back: $('back'),
-  title: $('conv-title'), status: $('conv-status'), older: $('older'), log: $('log'),
-  reply: $('reply'), input: $('input'), send: $('send'), sendError: $('send-error'), notify: $('notify'),
-  signout: $('signout'),
-};
-const store = (area, key, value) => {
-  try {
-    const s = area === 'local' ? localStorage : sessionStorage;
-    if (value === undefined) return s.getItem(key);
-    if (value === null) s.removeItem(key); else s.setItem(key, value);
-  } catch { /* storage unavailable: the inbox still works for this page */ }
-  return null;
-};
-const uuid = () => {
-  try { return crypto.randomUUID(); } catch { return 'a-' + Date.now().toString(36) + Math.random().toString(36).slice(2); }
+  inbox: $('inbox'), conn: $('conn'), me: $('me'), signout: $('signout'), teamOpen: $('team-open'),
+  team: $('team'), back: $('back'), input: $('input'), notify: $('notify'), sendError: $('send-error'),
 };
 
-let conn = null, token = null, signedIn = false;
-const rows = new Map(); // userId -> sidebar row, as the desk sent it
-let order = []; // rows, newest activity first
-let selected = null; // the userId every reply goes to
-let viewing = false; // the selected conversation is on screen (narrow layouts can show the list instead)
-let conv = []; // messages of the selected conversation, oldest first
-let loadingOlder = false;
-const pending = new Map(); // clientMsgId -> reply not yet acked (resent unchanged after a reconnect)
+let conn = null, token = null, signedIn = false, me = null;
+const known = new Map(); // userId -> the latest row seen (users, list, search, user frames)
 
-// ---- connection ----
-function connect(t) {
-  conn?.stop();
-  token = t;
-  conn = connectAdmin(desk, t, { onFrame, onState, onRefused });
-}
+// ---- parts ----
+const send = (frame) => conn?.send(frame) ?? false;
+const views = createViews(
+  { tabs: $('tabs'), nav: document.querySelector('nav.list'), list: $('users'), results: $('results'), more: $('more'), empty: $('no-users'), search: $('search') },
+  { send, ctx: () => ({ selected: conv.selected, me }), onPick: (id) => select(id, true) },
+);
+const conv = createConversation(
+  { log: $('log'), older: $('older'), input: ui.input, inputLabel: $('input-label'), send: $('send'), reply: $('reply'), sendError: ui.sendError, modes: [...document.querySelectorAll('input[name="mode"]')] },
+  desk,
+  { send, me: () => me, unread: (id) => known.get(id)?.unread },
+);
+const actions = createActions(
+  { title: $('conv-title'), status: $('conv-status'), state: $('conv-state'), actions: $('actions'), resolve: $('resolve'), snooze: $('snooze'), assign: $('assign'), markUnread: $('mark-unread') },
+  { send, onMarkUnread: () => conv.keepUnread() },
+);
+const team = createTeam(
+  { error: $('team-error'), inviteForm: $('invite-form'), result: $('invite-result'), agents: $('agents'), profileForm: $('profile-form'), myName: $('my-name'),
+    profileDone: $('profile-done'), inviteName: $('invite-name'), inviteRole: $('invite-role'), inviteEmail: $('invite-email'), copy: $('invite-copy'), link: $('invite-link'), expiry: $('invite-expiry') },
+  desk, { send },
+);
+const join = setupJoin(
+  { section: $('join'), form: $('join-form'), name: $('join-name'), error: $('join-error'), submit: $('join-submit') },
+  desk, { onJoined: (agent) => { signIn.save(agent.token); start(agent.token); } },
+);
+const signIn = session(desk, (token) => {
+  // another tab signed out (or in): follow it
+  if (!token) signOut('You signed out in another tab.', false);
+  else if (!signedIn) start(token);
+});
+
+// ---- signing in and out ----
 function onState(state) {
   const text = { connecting: 'Connecting…', connected: 'Connected', reconnecting: 'Reconnecting…', refused: 'Signed out', 'signed-out': 'Signed out' };
   ui.conn.textContent = text[state] || state;
   ui.conn.dataset.state = state;
 }
-function onRefused() {
-  store('session', TOKEN_KEY, null);
-  showLogin(signedIn
-    ? 'The desk no longer accepts this token. Enter the current admin token.'
-    : 'The desk refused this token. Check it and try again (or admin access is disabled on this desk).');
+function start(t) {
+  conn?.stop();
+  token = t;
+  $('login').hidden = true;
+  onState('connecting');
+  conn = connectAdmin(desk, token, {
+    onFrame, onState,
+    onRefused: () => signOut(signedIn
+      ? 'The desk no longer accepts this token. Sign in again.'
+      : 'The desk refused this token. Check it and try again (or admin access is disabled on this desk).', true),
+    onRevoked: () => signOut('Your access to this desk was revoked.', true),
+  });
 }
-function showLogin(error) {
-  // nothing of a previous session stays on screen
-  rows.clear();
-  pending.clear();
-  selected = null;
-  viewing = false;
-  conv = [];
-  renderConversation(ui.log, conv, false);
-  renderSidebar();
-  ui.input.disabled = ui.send.disabled = true;
-  document.body.classList.remove('show-conv');
-  ui.inbox.hidden = ui.signout.hidden = true;
+/** Back to the sign-in form; `forget`: the stored token goes too (every other tab of the desk follows). */
+function signOut(message, forget) {
+  conn?.stop();
+  conn = null;
+  signedIn = false;
+  me = null;
+  if (forget) signIn.clear();
+  onState('signed-out');
+  known.clear();
+  conv.clear();
+  views.reset();
+  actions.show(null);
+  document.body.classList.remove('show-conv', 'show-team');
+  ui.inbox.hidden = ui.signout.hidden = ui.teamOpen.hidden = ui.me.hidden = true;
+  ui.team.hidden = true;
+  document.title = 'Inbox';
   ui.login.hidden = false;
-  ui.loginError.hidden = !error;
-  ui.loginError.textContent = error || '';
+  ui.loginError.hidden = !message;
+  ui.loginError.textContent = message || '';
   ui.token.value = '';
   ui.token.focus();
 }
@@ -74,194 +95,112 @@ ui.loginForm.addEventListener('submit', (e) => {
   const t = ui.token.value.trim();
   if (!t) return;
   ui.loginError.hidden = true;
-  onState('connecting');
-  connect(t);
+  start(t);
 });
+ui.signout.addEventListener('click', () => signOut('', true));
 
-ui.signout.addEventListener('click', () => {
-  conn?.stop();
-  conn = null;
-  signedIn = false;
-  store('session', TOKEN_KEY, null);
-  onState('signed-out');
-  showLogin('');
-});
-
-const send = (frame) => conn?.send(frame) ?? false;
-function markRead() {
-  if (selected && viewing && document.visibilityState === 'visible') send({ type: 'read', userId: selected });
-}
-
-/** An own reply the desk stored (its ack, or the stored message replayed or reloaded): "sent", out of the outbox. */
-function settle(p, f) {
-  pending.delete(p.cid);
-  Object.assign(p, { id: f.id, seq: f.seq, at: f.at, st: 'sent' });
-  if (p.el) drawMessage(p);
+function setMe(m) {
+  if (!m || typeof m !== 'object') return;
+  me = m;
+  ui.me.textContent = (m.name || 'Agent') + ' · ' + (m.role || 'agent');
+  ui.me.hidden = false;
+  team.setMe(m);
 }
 
 // ---- frames from the desk ----
 function onFrame(f) {
   switch (f.type) {
     case 'users': {
+      signIn.save(token); // kept once the desk accepted it: every new tab of this desk is signed in
       signedIn = true;
-      store('session', TOKEN_KEY, token);
       ui.login.hidden = true;
-      ui.inbox.hidden = ui.signout.hidden = false;
-      rows.clear();
-      for (const row of f.users || []) if (row?.userId) rows.set(row.userId, row);
-      renderSidebar();
-      // Resumed: the open conversation stays, the messages it missed follow as `message` frames.
-      // A fresh snapshot instead (first sign-in, or the desk could not resume): reload what is open.
-      loadingOlder = false; // an "earlier messages" request the old socket did not answer is lost
-      if (selected && f.resumed !== true) send({ type: 'history', userId: selected });
-      if (selected) markRead();
-      // the outbox goes out again, same clientMsgId: the desk stores each reply once
-      for (const p of pending.values()) {
-        if (p.st === 'sending') send({ type: 'message', message: p.message, targetUserId: p.userId, clientMsgId: p.cid });
-      }
+      ui.signout.hidden = ui.teamOpen.hidden = false;
+      ui.inbox.hidden = !ui.team.hidden;
+      setMe(f.me || me || { agentId: 'owner', name: 'Owner', role: 'owner' });
+      for (const row of f.users || []) if (row?.userId) known.set(row.userId, row);
+      views.keep(f.users || []);
+      views.connected();
+      conv.connected(f.resumed === true);
+      send({ type: 'agents' });
+      updateTitle();
+      showHeader();
       break;
     }
-    case 'user':
-      if (f.user?.userId) {
-        rows.set(f.user.userId, f.user);
-        renderSidebar();
-      }
-      break;
-    case 'message': {
-      const own = f.sender === 'admin' && f.clientMsgId && pending.get(f.clientMsgId);
-      if (own && own.userId === f.userId) {
-        settle(own, f);
-        break;
-      }
-      if (f.userId === selected && !conv.some((m) => (f.id && m.id === f.id) || (f.clientMsgId && m.cid === f.clientMsgId && m.sender === f.sender))) {
-        const m = { id: f.id, seq: f.seq, cid: f.clientMsgId, sender: f.sender, message: f.message, at: f.at };
-        conv.push(m);
-        appendMessage(ui.log, m);
-        if (f.sender === 'user') markRead();
-      }
-      if (f.sender === 'user') notify(f, rows.get(f.userId)?.name, f.userId === selected && viewing);
+    case 'user': {
+      if (!f.user?.userId) break;
+      const before = known.get(f.user.userId);
+      known.set(f.user.userId, f.user);
+      views.onUser(f.user, before);
+      if (f.user.userId === conv.selected) showHeader();
+      updateTitle();
       break;
     }
-    case 'ack': {
-      const p = pending.get(f.clientMsgId);
-      if (p) settle(p, f);
+    case 'list':
+      for (const row of f.users || []) if (row?.userId) known.set(row.userId, row);
+      views.onList(f);
       break;
-    }
-    case 'history':
-      if (f.userId === selected) showHistory(f);
+    case 'search':
+      for (const r of f.results || []) if (r?.user?.userId && !known.has(r.user.userId)) known.set(r.user.userId, r.user);
+      views.onSearch(f);
       break;
-    case 'error': {
-      const p = f.clientMsgId && pending.get(f.clientMsgId);
-      if (p && f.code === 'rate_limited') {
-        // too fast for the desk's limit: still in the outbox, sent again when the desk says
-        setTimeout(() => {
-          if (p.st === 'sending') send({ type: 'message', message: p.message, targetUserId: p.userId, clientMsgId: p.cid });
-        }, Number(f.retryAfterMs) || 1000);
-        break;
-      }
-      if (p) {
-        pending.delete(f.clientMsgId);
-        p.st = 'failed';
-        if (p.el) drawMessage(p);
-      }
+    case 'message':
+      conv.onMessage(f);
+      if (f.sender === 'user') notify(f, known.get(f.userId)?.name, f.userId === conv.selected && conv.viewing);
+      break;
+    case 'ack': conv.onAck(f); break;
+    case 'history': conv.onHistory(f); break;
+    case 'agents':
+      actions.setAgents(f.agents);
+      team.onAgents(f.agents);
+      break;
+    case 'invited': team.onInvited(f); break;
+    case 'profile': setMe(f.me); team.onProfile(f); break;
+    case 'error':
+      if (conv.onError(f) || views.listRefused(f) || team.onError(f)) break;
       ui.sendError.textContent = 'The desk refused that: ' + (f.message || f.code || 'error');
       ui.sendError.hidden = false;
       break;
-    }
   }
 }
 
-function showHistory(f) {
-  const got = (f.messages || []).map((m) => ({ id: m.id, seq: m.seq, cid: m.clientMsgId, sender: m.sender, message: m.message, at: m.at }));
-  if (loadingOlder) {
-    loadingOlder = false;
-    const known = new Set(conv.map((m) => m.id));
-    const before = ui.log.scrollHeight - ui.log.scrollTop;
-    conv = [...got.filter((m) => !known.has(m.id)), ...conv];
-    renderConversation(ui.log, conv, false);
-    ui.log.scrollTop = ui.log.scrollHeight - before;
-  } else {
-    const stored = new Set(got.filter((m) => m.sender === 'admin' && m.cid).map((m) => m.cid));
-    for (const m of got) if (stored.has(m.cid) && pending.get(m.cid)?.userId === selected) settle(pending.get(m.cid), m);
-    const mine = [...pending.values()].filter((p) => p.userId === selected);
-    conv = [...got, ...mine];
-    renderConversation(ui.log, conv, true);
-  }
-  ui.older.hidden = !f.hasMore;
-}
-
-// ---- sidebar and selection ----
-function renderSidebar() {
-  order = sortRows(rows.values());
-  renderUsers(ui.users, order, selected, (id) => select(id, true));
-  ui.noUsers.hidden = order.length > 0;
-  const total = order.reduce((n, r) => n + (r.unread > 0 ? r.unread : 0), 0);
+function updateTitle() {
+  let total = 0;
+  for (const r of known.values()) if (r.unread > 0) total += r.unread;
   document.title = total ? `(${total}) Inbox` : 'Inbox';
-  renderHeader();
 }
-function renderHeader() {
-  const row = selected && rows.get(selected);
-  ui.title.textContent = row ? row.name || 'Visitor' : 'Select a conversation';
-  ui.status.textContent = row ? (row.online ? 'online' : 'offline') : '';
-  ui.status.dataset.online = row?.online ? 'yes' : 'no';
-}
+function showHeader() { actions.show(conv.selected ? known.get(conv.selected) ?? null : null); }
+
+// ---- selection ----
 function select(userId, focusInput) {
-  if (!rows.has(userId)) return;
-  if (userId !== selected) {
-    selected = userId;
-    conv = [];
-    loadingOlder = false;
-    ui.older.hidden = true;
-    renderConversation(ui.log, conv, true);
-    send({ type: 'history', userId });
-  }
-  viewing = true;
+  if (!userId || !known.has(userId)) return;
+  const before = conv.selected;
+  conv.select(userId);
   document.body.classList.add('show-conv');
-  ui.input.disabled = ui.send.disabled = false;
-  ui.input.placeholder = 'Write a reply…';
-  ui.sendError.hidden = true;
-  markRead();
-  renderSidebar();
+  views.repaint(before, userId);
+  showHeader();
   if (focusInput) ui.input.focus();
 }
 function move(delta, focusRow) {
-  if (!order.length) return;
-  const i = order.findIndex((r) => r.userId === selected);
-  const next = order[i < 0 ? 0 : Math.max(0, Math.min(order.length - 1, i + delta))];
-  select(next.userId, false);
-  if (focusRow) ui.users.querySelector(`[data-user="${CSS.escape(next.userId)}"]`)?.focus();
+  const next = views.neighbor(conv.selected, delta);
+  if (!next) return;
+  select(next, false);
+  if (focusRow) views.rowEl(next)?.focus();
 }
 ui.back.addEventListener('click', () => {
-  viewing = false;
+  conv.leave();
   document.body.classList.remove('show-conv');
-  ui.users.querySelector('[aria-current="true"]')?.focus();
-});
-ui.older.addEventListener('click', () => {
-  const first = conv.find((m) => m.seq !== undefined);
-  if (!selected || !first) return;
-  loadingOlder = true;
-  send({ type: 'history', userId: selected, before: first.seq, limit: 100 });
+  if (conv.selected) views.rowEl(conv.selected)?.focus();
 });
 
-// ---- replying: always to the selected visitor ----
-ui.reply.addEventListener('submit', (e) => {
-  e.preventDefault();
-  const text = ui.input.value;
-  if (!selected || !text.trim()) return;
-  const m = { cid: uuid(), userId: selected, sender: 'admin', message: text, at: Date.now(), st: 'sending' };
-  pending.set(m.cid, m);
-  conv.push(m);
-  appendMessage(ui.log, m);
-  ui.input.value = '';
-  ui.sendError.hidden = true;
-  send({ type: 'message', message: text, targetUserId: selected, clientMsgId: m.cid });
-});
-ui.input.addEventListener('keydown', (e) => {
-  if (e.key === 'Enter' && !e.shiftKey && !e.altKey && !e.isComposing) {
-    e.preventDefault();
-    ui.reply.requestSubmit();
-  }
-});
+// ---- the Team page ----
+function showTeam(on) {
+  ui.team.hidden = !on;
+  ui.inbox.hidden = on;
+  ui.teamOpen.setAttribute('aria-pressed', String(on));
+  if (on) { conv.leave(); team.open(); $('my-name').focus(); } else if (conv.selected) conv.select(conv.selected);
+}
+ui.teamOpen.addEventListener('click', () => showTeam(ui.team.hidden));
+$('team-close').addEventListener('click', () => showTeam(false));
 
 // ---- keyboard: Alt+↑/↓ anywhere, j/k outside text fields ----
 document.addEventListener('keydown', (e) => {
@@ -277,11 +216,12 @@ document.addEventListener('keydown', (e) => {
     move(e.key === 'k' ? -1 : 1, true);
   }
 });
-document.addEventListener('visibilitychange', () => { if (rows.get(selected)?.unread > 0) markRead(); });
 
 // ---- start ----
-const notify = setupNotify(ui.notify, (key, value) => store('local', key, value));
+const notify = setupNotify(ui.notify, (key, value) => local(key, value));
 $('desk').textContent = '· ' + desk;
-setInterval(() => refreshTimes(ui.users), 30000);
-const saved = store('session', TOKEN_KEY);
-if (saved) { onState('connecting'); connect(saved); } else showLogin('');
+setInterval(() => { refreshTimes($('users')); refreshTimes($('results')); }, 30000);
+const code = inviteCode();
+if (code) join.show(code);
+else if (signIn.token()) start(signIn.token());
+else signOut('', false);

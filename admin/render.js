@@ -1,4 +1,4 @@
-// The admin inbox's DOM rendering: sidebar rows and conversation messages, always through textContent (never markup from data).
+// The inbox's DOM pieces: one sidebar row, one message (reply, visitor, note, event), day separators; always through textContent (never markup from data).
 
 /** `document.createElement` with a class and optional text. */
 export function el(tag, className, text) {
@@ -19,85 +19,147 @@ export function relativeTime(at, now = Date.now()) {
 }
 
 const clock = (at) => new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+const dayStart = (at) => { const d = new Date(at); d.setHours(0, 0, 0, 0); return d.getTime(); };
 
-/** Rows newest activity first. */
-export function sortRows(rows) {
-  return [...rows].sort((a, b) => (b.lastAt || 0) - (a.lastAt || 0));
+/** "Today", "Yesterday", or the date (local time) of `at`. */
+export function dayLabel(at, now = Date.now()) {
+  const days = Math.round((dayStart(now) - dayStart(at)) / 86400000);
+  if (days === 0) return 'Today';
+  if (days === 1) return 'Yesterday';
+  return new Date(at).toLocaleDateString([], { weekday: 'short', year: 'numeric', month: 'short', day: 'numeric' });
+}
+
+const STATUS = { snoozed: 'snoozed', resolved: 'resolved' };
+
+/** Whether a reply or note was written by the signed-in agent (an unsent one always is). */
+export const isOwn = (m, me) => m.st !== undefined || (!!me && m.agentId !== undefined && m.agentId === me.agentId);
+
+/** The preview's author prefix: the visitor writes plainly; a reply names its agent ("You" only for one's own). */
+function previewPrefix(row, me) {
+  if (row.lastSender !== 'admin') return '';
+  if (row.lastAgentId !== undefined && me && row.lastAgentId === me.agentId) return 'You: ';
+  return (row.lastAgentName || 'Agent') + ': ';
 }
 
 /**
- * Re-renders the sidebar list from `rows` (already sorted). Keeps focus on the row that had it.
- * onPick(userId) is called when a row is clicked.
+ * Fills `li` (a sidebar item, created when missing) with `row`; the button inside carries data-user.
+ * `snippet` replaces the preview (search results). onPick(userId) runs on click.
  */
-export function renderUsers(list, rows, selected, onPick) {
-  const focused = document.activeElement?.closest?.('[data-user]')?.dataset.user;
-  const items = rows.map((row) => {
-    const li = el('li');
-    const b = el('button', 'user' + (row.userId === selected ? ' selected' : ''));
+export function drawRow(li, row, { selected, me, snippet, onPick }) {
+  li = li || el('li');
+  let b = li.firstChild;
+  if (!b) {
+    b = el('button', 'user');
     b.type = 'button';
     b.dataset.user = row.userId;
-    if (row.userId === selected) b.setAttribute('aria-current', 'true');
-    const top = el('span', 'row-top');
-    const dot = el('span', 'dot' + (row.online ? ' online' : ''));
-    dot.title = row.online ? 'online' : 'offline';
-    const name = el('span', 'name', row.name || 'Visitor');
-    // the host site vouched for this customer (verified identity): show whose account it is
-    if (row.verifiedId) {
-      const mark = el('span', 'verified', '✓');
-      mark.title = `verified by your site: ${row.verifiedId}`;
-      mark.setAttribute('aria-hidden', 'true');
-      name.append(' ', mark);
-    }
-    const time = el('time', 'when', row.lastAt ? relativeTime(row.lastAt) : '');
-    if (row.lastAt) {
-      time.dateTime = new Date(row.lastAt).toISOString();
-      time.dataset.at = row.lastAt;
-    }
-    top.append(dot, name, time);
-    const bottom = el('span', 'row-bottom');
-    const preview = el('span', 'preview', (row.lastSender === 'admin' ? 'You: ' : '') + (row.lastMessage || ''));
-    bottom.append(preview);
-    if (row.unread > 0) bottom.append(el('span', 'badge', String(row.unread)));
-    // a spoken summary; the visible parts stay as they are
-    b.setAttribute('aria-label', `${row.name || 'Visitor'}${row.verifiedId ? ', verified' : ''}${row.online ? ', online' : ''}` +
-      `${row.unread > 0 ? `, ${row.unread} unread` : ''}: ${row.lastMessage || ''}`);
-    b.append(top, bottom);
-    b.addEventListener('click', () => onPick(row.userId));
+    b.addEventListener('click', () => onPick(b.dataset.user));
     li.append(b);
-    return li;
-  });
-  list.replaceChildren(...items);
-  if (focused) list.querySelector(`[data-user="${CSS.escape(focused)}"]`)?.focus();
+  }
+  const isSel = row.userId === selected;
+  b.classList.toggle('selected', isSel);
+  if (isSel) b.setAttribute('aria-current', 'true'); else b.removeAttribute('aria-current');
+  const name = row.name || 'Visitor';
+  const top = el('span', 'row-top');
+  const dot = el('span', 'dot' + (row.online ? ' online' : ''));
+  dot.title = row.online ? 'online' : 'offline';
+  const nameEl = el('span', 'name', name);
+  // the host site vouched for this customer (verified identity): show whose account it is
+  if (row.verifiedId) {
+    const mark = el('span', 'verified', '✓');
+    mark.title = `verified by your site: ${row.verifiedId}`;
+    mark.setAttribute('aria-hidden', 'true');
+    nameEl.append(' ', mark);
+  }
+  const time = el('time', 'when', row.lastAt ? relativeTime(row.lastAt) : '');
+  if (row.lastAt) {
+    time.dateTime = new Date(row.lastAt).toISOString();
+    time.dataset.at = row.lastAt;
+  }
+  top.append(dot, nameEl, time);
+  const bottom = el('span', 'row-bottom');
+  const text = snippet ?? previewPrefix(row, me) + (row.lastMessage || '');
+  bottom.append(el('span', 'preview', text));
+  if (STATUS[row.status]) bottom.append(el('span', 'tag tag-' + row.status, row.status === 'snoozed' ? 'Snoozed' : 'Resolved'));
+  if (row.assigneeName) {
+    const who = el('span', 'assignee', initials(row.assigneeName));
+    who.title = 'Assigned to ' + row.assigneeName;
+    bottom.append(who);
+  }
+  if (row.unread > 0) bottom.append(el('span', 'badge', String(row.unread)));
+  // a spoken summary; the visible parts stay as they are
+  b.setAttribute('aria-label', `${name}${row.verifiedId ? ', verified' : ''}${row.online ? ', online' : ''}` +
+    `${STATUS[row.status] ? ', ' + STATUS[row.status] : ''}${row.assigneeName ? ', assigned to ' + row.assigneeName : ''}` +
+    `${row.unread > 0 ? `, ${row.unread} unread` : ''}: ${text}`);
+  b.replaceChildren(top, bottom);
+  return li;
 }
+
+const initials = (name) => name.trim().split(/\s+/).slice(0, 2).map((w) => [...w][0] || '').join('').toUpperCase() || '?';
 
 /** Refreshes the relative times in place (called on a timer). */
 export function refreshTimes(list) {
   for (const t of list.querySelectorAll('time[data-at]')) t.textContent = relativeTime(Number(t.dataset.at));
 }
 
-/** Creates or refreshes a message's <li> (kept as m.el): the desk's replies on the right, the visitor's on the left. */
-export function drawMessage(m) {
-  if (!m.el) m.el = el('li', '', undefined);
-  m.el.className = m.sender === 'admin' ? 'msg admin' : 'msg visitor';
-  const status = m.sender === 'admin' ? ' · ' + ({ sending: 'sending…', failed: 'not sent' }[m.st] || 'sent') : '';
-  m.el.replaceChildren(
-    el('p', 'text', m.message),
-    el('small', 'meta', (m.sender === 'admin' ? 'Support' : 'Visitor') + ' · ' + clock(m.at) + status),
-  );
+/**
+ * Creates or refreshes a message's <li> (kept as m.el): replies on the right (named by agent, "You"
+ * for one's own), the visitor's on the left, notes as yellow bubbles, events as centred lines.
+ */
+export function drawMessage(m, me) {
+  if (!m.el) m.el = el('li');
+  m.el.dataset.day = dayStart(m.at);
+  if (m.sender === 'event') {
+    m.el.className = 'msg event';
+    m.el.replaceChildren(el('p', 'event-text', m.message), el('small', 'meta', clock(m.at)));
+    return m.el;
+  }
+  const own = (m.sender === 'admin' || m.sender === 'note') && isOwn(m, me);
+  const status = own ? ' · ' + ({ sending: 'sending…', failed: 'not sent' }[m.st] || 'sent') : '';
+  if (m.sender === 'note') {
+    m.el.className = 'msg note';
+    m.el.replaceChildren(
+      el('small', 'note-label', 'Note · ' + (m.agentName || (own && me?.name) || 'Agent')),
+      el('p', 'text', m.message),
+      el('small', 'meta', clock(m.at) + status),
+    );
+    return m.el;
+  }
+  const admin = m.sender === 'admin';
+  m.el.className = admin ? 'msg admin' + (own ? ' own' : '') : 'msg visitor';
+  const who = admin ? (own ? 'You' : m.agentName || 'Support') : 'Visitor';
+  m.el.replaceChildren(el('p', 'text', m.message), el('small', 'meta', who + ' · ' + clock(m.at) + status));
   return m.el;
 }
 
-/** Re-renders the whole conversation (a load, not live traffic); scrolls to the end when `stick`. */
-export function renderConversation(log, messages, stick) {
+function daySeparator(at) {
+  const li = el('li', 'day', dayLabel(at));
+  li.setAttribute('role', 'separator');
+  li.setAttribute('aria-label', dayLabel(at));
+  li.dataset.day = dayStart(at);
+  return li;
+}
+
+/** Re-renders the whole conversation (a load, not live traffic), with day separators; scrolls to the end when `stick`. */
+export function renderConversation(log, messages, stick, me) {
   log.setAttribute('aria-busy', 'true');
-  log.replaceChildren(...messages.map(drawMessage));
+  const items = [];
+  let day = null;
+  for (const m of messages) {
+    const d = dayStart(m.at);
+    if (d !== day) items.push(daySeparator(m.at));
+    day = d;
+    items.push(drawMessage(m, me));
+  }
+  log.replaceChildren(...items);
   log.removeAttribute('aria-busy');
   if (stick) log.scrollTop = log.scrollHeight;
 }
 
-/** Appends one live message (announced by the log), keeping the view at the end if it was there. */
-export function appendMessage(log, m) {
+/** Appends one live message (announced by the log), with a separator when a new day starts; keeps the view at the end if it was there. */
+export function appendMessage(log, m, me) {
   const stick = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
-  log.append(drawMessage(m));
+  const last = log.lastElementChild;
+  if (!last || Number(last.dataset.day) !== dayStart(m.at)) log.append(daySeparator(m.at));
+  log.append(drawMessage(m, me));
   if (stick) log.scrollTop = log.scrollHeight;
 }

@@ -1,6 +1,8 @@
-// The admin inbox's connection: one WebSocket authenticated by subprotocol, keep-alive pings, reconnects with backoff + jitter that resume by sequence, and telling a refused token from a desk that is down.
+// The admin inbox's connection: one WebSocket authenticated by subprotocol, keep-alive pings, reconnects with backoff + jitter that resume by sequence, telling a refused token from a desk that is down, and a revoked agent (close code 4001).
 
 const PING_MS = 25000;
+/** The close code the desk uses when an agent's access was revoked: never reconnect. */
+export const REVOKED_CLOSE = 4001;
 const MAX_BACKOFF_MS = 15000;
 
 /** The admin token as the subprotocol `support-desk.token.<hex(utf8(token))>` (never in the URL). */
@@ -47,12 +49,13 @@ function resumePoint() {
 
 /**
  * Opens and keeps open the admin socket of `desk`; reconnects ask to resume (`?since=&epoch=`).
- * handlers: onFrame(frame, { resumeAsked }), onState('connecting'|'connected'|'reconnecting'), onRefused().
+ * handlers: onFrame(frame, { resumeAsked }), onState('connecting'|'connected'|'reconnecting'), onRefused(),
+ * onRevoked() (the desk closed the socket with 4001: this agent's token no longer works).
  * `resumeAsked` is true on every frame of a socket that asked to resume: a `users` with
  * `resumed: false` then means "reload what is open".
  * Returns { send(obj) -> bool, stop() }.
  */
-export function connectAdmin(desk, token, { onFrame, onState, onRefused }) {
+export function connectAdmin(desk, token, { onFrame, onState, onRefused, onRevoked }) {
   const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host +
     '/desks/' + encodeURIComponent(desk) + '/admin';
   const point = resumePoint();
@@ -91,9 +94,16 @@ export function connectAdmin(desk, token, { onFrame, onState, onRefused }) {
     w.addEventListener('open', () => {
       ping = setInterval(() => { if (w.readyState === 1) w.send('{"type":"ping"}'); }, PING_MS);
     });
-    w.addEventListener('close', async () => {
+    w.addEventListener('close', async (e) => {
       clearInterval(ping);
       if (ws !== w || stopped) return;
+      if (e.code === REVOKED_CLOSE) {
+        stopped = true;
+        ws = null;
+        onState('refused');
+        onRevoked();
+        return;
+      }
       const wasReady = ready;
       ws = null;
       ready = false;

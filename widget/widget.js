@@ -99,7 +99,8 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
     const u = m.sender == 'user';
     m.el.className = u ? 'u' : 'a';
     m.el.firstChild.textContent = m.message;
-    m.el.lastChild.textContent = (u ? 'You' : 'Support') + ' · ' + fmt(m.at) +
+    // a reply is signed by the agent who wrote it (agentName), as text
+    m.el.lastChild.textContent = (u ? 'You' : m.agentName || 'Support') + ' · ' + fmt(m.at) +
       (u ? ' · ' + ({ sending: 'Sending…', failed: 'Not sent' }[m.st] || 'Sent') : '');
     return m.el;
   };
@@ -107,8 +108,9 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
   const add = m => { msgs.push(m); LOG.append(draw(m)); EMPTY.hidden = true; scroll() };
   const find = (id, cid) => msgs.find(m => (id && m.id == id) || (cid && m.cid == cid));
   const out = m => { if (welcomed && ws && ws.readyState == 1) ws.send(JSON.stringify({ type: 'message', message: m.message, clientMsgId: m.cid })) };
-  const pub = m => ({ id: m.id, sender: m.sender, message: m.message, at: m.at, clientMsgId: m.cid });
-  const mk = x => ({ id: x.id, cid: x.clientMsgId, seq: +x.seq || 0, sender: x.sender == 'admin' ? 'admin' : 'user', message: x.message + '', at: +x.at || Date.now(), st: x.st });
+  const pub = m => ({ id: m.id, sender: m.sender, message: m.message, at: m.at, clientMsgId: m.cid, agentName: m.agentName });
+  const mk = x => ({ id: x.id, cid: x.clientMsgId, seq: +x.seq || 0, sender: x.sender == 'admin' ? 'admin' : 'user', message: x.message + '', at: +x.at || Date.now(), st: x.st,
+    agentName: x.sender == 'admin' && typeof x.agentName == 'string' && x.agentName.trim() ? x.agentName.slice(0, 64) : undefined });
   // since: the largest seq shown (welcome, live messages, acks): every message with a seq is in msgs
   const since = () => msgs.reduce((a, m) => m.seq > a ? m.seq : a, 0);
   // The resume point (epoch + the messages shown, hence since) and the outbox, kept with the token so a

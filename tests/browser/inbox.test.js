@@ -63,6 +63,7 @@ test('A/B/C: each visitor gets only the replies meant for them; unread counts, t
 
   // replies to B and C come after A's on the same desk: if A's had reached them, it would show first
   await adminReplies(admin, 'Bob', 'Bob, it ships tomorrow.');
+  await rowUnread(admin, 'Bob', 0); // opened and stayed on for a second: read
   await adminReplies(admin, 'Carol', 'Carol, yes we do.');
   await widgetShows(B.page, 'Bob, it ships tomorrow.');
   await widgetShows(C.page, 'Carol, yes we do.');
@@ -144,7 +145,7 @@ test('the launcher badge counts replies while the panel is closed and clears on 
   await adminCtx.close();
 });
 
-test('keyboard: j/k and Alt+↑/↓ move between conversations; the demo site and the inbox render in standards mode under their CSP', { timeout: 90_000 }, async () => {
+test('keyboard: j/k and Alt+↑/↓ move between conversations without reading them; staying a second reads; the demo site and the inbox render in standards mode under their CSP', { timeout: 90_000 }, async () => {
   const d = deskName('keys');
   const visitors = [];
   for (const name of ['Kim', 'Lee', 'Max']) {
@@ -153,12 +154,14 @@ test('keyboard: j/k and Alt+↑/↓ move between conversations; the demo site an
     visitors.push(v);
   }
   const adminCtx = await browser.newContext();
+  await adminCtx.clock.install(); // the page's timers: the one-second "read" dwell runs only when the test says
   const admin = await openAdmin(adminCtx, desk.url, d);
   const problems = [];
   admin.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
   admin.on('pageerror', (e) => problems.push(e.message));
   const ui = inbox(admin);
   await rowUnread(admin, 'Kim', 1);
+  await admin.clock.pauseAt(await admin.evaluate(() => Date.now() + 1000)); // page time stands still from here
   const current = () => admin.getByRole('heading', { level: 2 }).filter({ hasText: /^(Kim|Lee|Max)$/ }).textContent();
   assert.equal(await admin.getByRole('checkbox', { name: 'Notify me of new messages' }).isChecked(), false, 'notifications are off by default');
 
@@ -178,10 +181,17 @@ test('keyboard: j/k and Alt+↑/↓ move between conversations; the demo site an
   await ui.input.press('Alt+ArrowDown');
   assert.equal(await current(), 'Kim');
   await ui.log.getByText('Kim says hi', { exact: true }).waitFor({ timeout: T });
+  // a second on Kim reads Kim; Max and Lee, only passed through, stay unread (a read sent for
+  // them would have come back before Kim's: one socket, in order)
+  await admin.clock.runFor(1500);
+  await rowUnread(admin, 'Kim', 0);
+  await rowUnread(admin, 'Max', 1);
+  await rowUnread(admin, 'Lee', 1);
+  await titleIs(admin, '(2) Inbox');
+  await admin.clock.resume();
   await ui.input.fill('Hi Kim');
   await ui.input.press('Enter');
   await widgetShows(visitors[0].page, 'Hi Kim');
-  await titleIs(admin, 'Inbox');
   assert.equal(await admin.evaluate(() => document.compatMode), 'CSS1Compat');
   assert.deepEqual(problems, [], 'no console errors (e.g. CSP violations) on the inbox');
 
@@ -227,6 +237,7 @@ test('a long conversation scrolls with the newest in view; at 360 px the inbox s
   await ui.input.fill('Thanks for your patience');
   await ui.input.press('Enter');
   await v.next((f) => f.type === 'message' && f.message === 'Thanks for your patience');
+  await titleIs(admin, 'Inbox'); // read once it stayed on screen for a second
   await admin.getByRole('button', { name: 'Back to conversations' }).click();
   await ui.rows.first().waitFor({ timeout: T });
   await rowUnread(admin, 'Lengthy', 0);

@@ -102,12 +102,16 @@ export async function visitorSays(page, text) {
 export const widgetShows = (page, text) =>
   widget(page).log.getByText(text, { exact: true }).waitFor({ timeout: T });
 
-/** An admin page signed in to `desk` (in `context`, a new tab). Resolves once the inbox is connected. */
+/** An admin page signed in to `desk` (in `context`, a new tab). Signs in with `token` unless the
+ *  context already is (the inbox keeps the sign-in per desk for every tab). Resolves once connected. */
 export async function openAdmin(context, base, desk, { token = ADMIN_TOKEN } = {}) {
   const page = await context.newPage();
   await page.goto(`${base}/admin/chat?desk=${encodeURIComponent(desk)}`);
-  await signIn(page, token);
-  await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor({ timeout: T });
+  const form = page.getByLabel('Admin token');
+  const connected = page.getByRole('status').filter({ hasText: /^Connected$/ });
+  await form.or(connected).first().waitFor({ timeout: T });
+  if (await form.isVisible()) await signIn(page, token);
+  await connected.waitFor({ timeout: T });
   return page;
 }
 
@@ -122,6 +126,10 @@ export function inbox(page) {
     row: (name) => page.getByRole('navigation', { name: 'Conversations' }).getByRole('button', { name: new RegExp(`^${name}\\b`) }),
     rows: page.getByRole('navigation', { name: 'Conversations' }).getByRole('button'),
     input: page.getByRole('textbox', { name: 'Reply' }),
+    note: page.getByRole('textbox', { name: 'Internal note' }),
+    tab: (view) => page.getByRole('tab', { name: new RegExp(`^${view}\\b`) }),
+    search: page.getByRole('searchbox', { name: 'Search conversations' }),
+    action: (name) => page.getByRole('toolbar', { name: 'Conversation actions' }).getByRole('button', { name }),
     send: page.getByRole('button', { name: 'Send' }),
     log: page.getByRole('log', { name: 'Conversation' }),
     status: page.getByRole('status'),

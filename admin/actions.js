@@ -1,0 +1,88 @@
+// The conversation header: who the visitor is (online or not), its status and assignee, and the actions on it: Resolve/Reopen, Snooze, Assign, Mark unread.
+import { el } from './render.js';
+
+/** The snooze choices, in local time: in an hour, tomorrow 09:00, next Monday 09:00. */
+export function snoozeUntil(choice, now = new Date()) {
+  const d = new Date(now.getTime());
+  if (choice === 'hour') return d.getTime() + 3600000;
+  if (choice === 'tomorrow') d.setDate(d.getDate() + 1);
+  else if (choice === 'monday') d.setDate(d.getDate() + (((8 - d.getDay()) % 7) || 7));
+  else return null;
+  d.setHours(9, 0, 0, 0);
+  return d.getTime();
+}
+
+const when = (at) => new Date(at).toLocaleString([], { weekday: 'short', hour: '2-digit', minute: '2-digit' });
+
+/**
+ * ui: { title, status, state, actions, resolve, snooze, assign, markUnread };
+ * hooks: { send(frame), onMarkUnread(userId) }.
+ * Returns { show(row|null), setAgents(agents) }.
+ */
+export function createActions(ui, { send, onMarkUnread }) {
+  let row = null, agents = [];
+
+  function fillAssign() {
+    const options = [el('option', '', 'Unassigned')];
+    options[0].value = '';
+    const seen = new Set();
+    for (const a of agents) {
+      if (a.pending || !a.agentId) continue;
+      const o = el('option', '', a.name || a.agentId);
+      o.value = a.agentId;
+      options.push(o);
+      seen.add(a.agentId);
+    }
+    // an assignee the agent list has not shown yet (or no longer shows) still reads right
+    if (row?.assigneeId && !seen.has(row.assigneeId)) {
+      const o = el('option', '', row.assigneeName || row.assigneeId);
+      o.value = row.assigneeId;
+      options.push(o);
+    }
+    ui.assign.replaceChildren(...options);
+    ui.assign.value = row?.assigneeId || '';
+  }
+
+  function show(r) {
+    row = r;
+    ui.title.textContent = r ? r.name || 'Visitor' : 'Select a conversation';
+    ui.status.textContent = r ? (r.online ? 'online' : 'offline') : '';
+    ui.status.dataset.online = r?.online ? 'yes' : 'no';
+    ui.actions.hidden = !r;
+    if (!r) { ui.state.textContent = ''; return; }
+    const status = r.status || 'open';
+    ui.state.dataset.status = status;
+    ui.state.textContent = (status === 'resolved' ? 'Resolved' : status === 'snoozed'
+      ? 'Snoozed' + (r.snoozedUntil ? ' until ' + when(r.snoozedUntil) : '') : 'Open') +
+      ' · ' + (r.assigneeName ? 'assigned to ' + r.assigneeName : 'unassigned');
+    ui.resolve.textContent = status === 'open' ? 'Resolve' : 'Reopen';
+    ui.snooze.value = '';
+    fillAssign();
+  }
+
+  ui.resolve.addEventListener('click', () => {
+    if (!row) return;
+    send({ type: (row.status || 'open') === 'open' ? 'resolve' : 'reopen', userId: row.userId });
+  });
+  ui.snooze.addEventListener('change', () => {
+    const until = snoozeUntil(ui.snooze.value);
+    ui.snooze.value = '';
+    if (row && until) send({ type: 'snooze', userId: row.userId, until });
+  });
+  ui.assign.addEventListener('change', () => {
+    if (row) send({ type: 'assign', userId: row.userId, agentId: ui.assign.value || null });
+  });
+  ui.markUnread.addEventListener('click', () => {
+    if (!row) return;
+    send({ type: 'unread', userId: row.userId });
+    onMarkUnread(row.userId);
+  });
+
+  return {
+    show,
+    setAgents(list) {
+      agents = Array.isArray(list) ? list : [];
+      fillAssign();
+    },
+  };
+}
