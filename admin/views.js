@@ -17,6 +17,14 @@ export function belongs(view, row, me) {
   }
 }
 
+/** Whether `a` had its latest activity before `b`: by the latest message's `seq` when the desk
+ *  sends it (its own order), else by `lastAt`. Equal is not before (ties keep the desk's order). */
+export function before(a, b) {
+  if (Number.isSafeInteger(a.lastSeq) && Number.isSafeInteger(b.lastSeq)) return a.lastSeq < b.lastSeq;
+  return (a.lastAt || 0) < (b.lastAt || 0);
+}
+const sameActivity = (a, b) => !before(a, b) && !before(b, a);
+
 /**
  * ui: { tabs, nav, list, results, more, empty, search }; send(frame) -> bool;
  * ctx() -> { selected, me }; onPick(userId) when a row is clicked.
@@ -91,8 +99,7 @@ export function createViews(ui, { send, ctx, onPick }) {
   }
   function place(row, li) {
     // newest activity first; equal times keep the order the desk gave (a new one goes after them)
-    const at = row.lastAt || 0;
-    let i = order.findIndex((id) => (shown.get(id).row.lastAt || 0) < at);
+    let i = order.findIndex((id) => before(shown.get(id).row, row));
     if (i < 0) {
       if (cursor !== undefined) return false; // older than everything loaded: it comes with a later page
       i = order.length;
@@ -209,13 +216,13 @@ export function createViews(ui, { send, ctx, onPick }) {
       maybeMore();
     },
     /** A live row: update, move, insert or remove the one item it concerns; counts follow. */
-    onUser(row, before) {
+    onUser(row, old) {
       const { me } = ctx();
       const item = shown.get(row.userId);
       const inView = belongs(view, row, me);
       if (item && !inView) remove(row.userId);
       else if (item) {
-        const moved = (row.lastAt || 0) !== (item.row.lastAt || 0);
+        const moved = !sameActivity(row, item.row);
         item.row = row;
         draw(row, item.li);
         if (moved) {
@@ -229,7 +236,7 @@ export function createViews(ui, { send, ctx, onPick }) {
         fallback = [...fallback.filter((r) => r.userId !== row.userId), row];
         for (const v of ['open', 'mine', 'unassigned', 'snoozed', 'resolved']) counts[v] = fallback.filter((r) => belongs(v, r, me)).length;
         paintTabs();
-      } else if (!before || before.status !== row.status || before.assigneeId !== row.assigneeId) refreshCounts();
+      } else if (!old || old.status !== row.status || old.assigneeId !== row.assigneeId) refreshCounts();
       paintFooter();
     },
     onSearch(f) {

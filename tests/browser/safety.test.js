@@ -120,14 +120,15 @@ test('a wrong admin token gets a clear message and the form again; the right one
   await signIn(page, (await import('./lib.js')).ADMIN_TOKEN);
   await rowUnread(page, 'Waiting', 1);
   assert.ok(urls.every((u) => !/token/i.test(u)), `the token never goes in a URL: ${urls.join(', ')}`);
-  // kept for this tab's session: a reload signs in without asking
+  // kept by this browser for this desk: a reload signs in without asking
   await page.reload();
   await rowUnread(page, 'Waiting', 1);
   assert.equal(await page.getByLabel('Admin token').isVisible(), false);
   // signing out forgets it and clears the screen
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByLabel('Admin token').waitFor({ timeout: T });
-  assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+  assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('inbox.token')).length), 0);
+  assert.equal(await page.getByRole('navigation', { name: 'Conversations' }).isVisible(), false);
   await page.reload();
   await page.getByLabel('Admin token').waitFor({ timeout: T });
   await V.context.close();
