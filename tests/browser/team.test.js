@@ -1,0 +1,130 @@
+// Browser: a small team. The owner names itself and invites an agent from the Team page; the link, opened in another browser, joins as that agent; both answer one visitor, whose widget names each; revoking signs the agent out.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { deskName } from '../helpers/desk.js';
+import { startStage, stopStage, openVisitor, openAdmin, visitorSays, widgetShows, widget, inbox, adminReplies, T } from './lib.js';
+
+let desk, site, browser;
+before(async () => ({ desk, site, browser } = await startStage()));
+after(() => stopStage({ desk, site, browser }));
+
+/** The Team page of an inbox page (opened from the header). */
+async function teamPage(page) {
+  const team = page.getByRole('region', { name: 'Team' });
+  if (!(await team.isVisible())) await page.getByRole('button', { name: 'Team' }).click();
+  await team.waitFor({ timeout: T });
+  return team;
+}
+
+/** The owner creates an invite for `name` as `role`; resolves with the link the page shows. */
+async function invite(page, name, role = 'agent') {
+  const team = await teamPage(page);
+  await team.getByLabel('Name', { exact: true }).fill(name);
+  await team.getByLabel('Role').selectOption(role);
+  await team.getByRole('button', { name: 'Create invite link' }).click();
+  await team.getByText(/^Works once, until /).waitFor({ timeout: T });
+  return team.getByRole('textbox', { name: 'Invite link' }).inputValue();
+}
+
+/** Opens an invite link in a fresh browser context and joins as `name`. Resolves { context, page }. */
+async function join(link, name) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(link);
+  const form = page.getByRole('region', { name: 'Join the team' });
+  await form.getByLabel('Your name').fill(name);
+  await form.getByRole('button', { name: 'Join' }).click();
+  return { context, page };
+}
+
+test('the owner invites an agent on the Team page; the link joins in another browser as that agent; used again it is refused; revoked, the agent is signed out', { timeout: 120_000 }, async () => {
+  const d = deskName('invite');
+  const ownerCtx = await browser.newContext();
+  const owner = await openAdmin(ownerCtx, desk.url, d);
+  await owner.getByText('Owner · owner', { exact: true }).waitFor({ timeout: T });
+
+  const link = await invite(owner, 'Ana');
+  assert.match(link, new RegExp(`^${desk.url}/admin/chat\\?desk=${d}#invite=[0-9a-f]{64}$`), 'the code travels in the fragment');
+  const team = await teamPage(owner);
+  const members = team.getByRole('list', { name: 'Members' });
+  await members.getByRole('listitem').filter({ hasText: 'Ana' }).filter({ hasText: 'invited, not joined yet' }).waitFor({ timeout: T });
+  await ownerCtx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: desk.url });
+  await team.getByRole('button', { name: 'Copy' }).click();
+  await team.getByRole('button', { name: 'Copied' }).waitFor({ timeout: T });
+  assert.equal(await owner.evaluate(() => navigator.clipboard.readText()), link);
+
+  // Ana, in her own browser: "Join the team", a name, and she is in, signed in as herself
+  const ana = await join(link, 'Ana');
+  await ana.page.getByRole('status').filter({ hasText: /^Connected$/ }).waitFor({ timeout: T });
+  await ana.page.getByText('Ana · agent', { exact: true }).waitFor({ timeout: T });
+  assert.equal(new URL(ana.page.url()).hash, '', 'the code is gone from the address bar');
+  await ana.page.reload(); // her own token, kept: no prompt
+  await ana.page.getByText('Ana · agent', { exact: true }).waitFor({ timeout: T });
+  assert.equal(await ana.page.getByLabel('Admin token').isVisible(), false);
+  await members.getByRole('listitem').filter({ hasText: 'Ana' }).filter({ hasText: 'Agent · online' }).waitFor({ timeout: T });
+
+  // an agent sees the members, not the invite form nor Revoke
+  const anaTeam = await teamPage(ana.page);
+  await anaTeam.getByRole('list', { name: 'Members' }).getByRole('listitem').filter({ hasText: 'Owner' }).waitFor({ timeout: T });
+  assert.equal(await anaTeam.getByRole('button', { name: 'Create invite link' }).isVisible(), false);
+  assert.equal(await anaTeam.getByRole('button', { name: /^Revoke/ }).count(), 0);
+
+  // the same link once more: refused, with words
+  const late = await join(link, 'Mallory');
+  await late.page.getByRole('alert').filter({ hasText: 'This invite was already used or has expired' }).waitFor({ timeout: T });
+  assert.equal(await late.page.getByRole('navigation', { name: 'Conversations' }).isVisible(), false);
+  await late.context.close();
+
+  // revoked: her open inbox closes with a clear message, and her browser forgets the token
+  owner.once('dialog', (dialog) => dialog.accept());
+  await team.getByRole('button', { name: 'Revoke Ana' }).click();
+  await ana.page.getByRole('alert').filter({ hasText: 'Your access to this desk was revoked' }).waitFor({ timeout: T });
+  await ana.page.getByLabel('Admin token').waitFor({ timeout: T });
+  assert.equal(await ana.page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('inbox.token')).length), 0);
+  await members.getByRole('listitem').filter({ hasText: 'Ana' }).waitFor({ state: 'detached', timeout: T });
+  await ana.context.close();
+  await ownerCtx.close();
+});
+
+test('two named agents answer one visitor: the widget shows each name, the inbox says "You" only for one\'s own', { timeout: 120_000 }, async () => {
+  const d = deskName('names');
+  const V = await openVisitor(browser, site, d, 'Vera');
+  await visitorSays(V.page, 'Is anyone there?');
+
+  const ownerCtx = await browser.newContext();
+  const owner = await openAdmin(ownerCtx, desk.url, d);
+  const team = await teamPage(owner);
+  await team.getByLabel('Your name').fill('Olga');
+  await team.getByRole('button', { name: 'Save name' }).click();
+  await owner.getByText('Olga · owner', { exact: true }).waitFor({ timeout: T });
+  const ana = await join(await invite(owner, 'Ana'), 'Ana');
+  await ana.page.getByText('Ana · agent', { exact: true }).waitFor({ timeout: T });
+  await owner.getByRole('button', { name: 'Back to the inbox' }).click();
+
+  await adminReplies(owner, 'Vera', 'Hi Vera, Olga here.');
+  await adminReplies(ana.page, 'Vera', 'And Ana, from billing.');
+  await widgetShows(V.page, 'Hi Vera, Olga here.');
+  await widgetShows(V.page, 'And Ana, from billing.');
+  const signed = async (page, log, text, who) => {
+    const item = log.getByRole('listitem').filter({ hasText: text });
+    await item.getByText(new RegExp(`^${who} · `)).waitFor({ timeout: T });
+  };
+  const wlog = widget(V.page).log;
+  await signed(V.page, wlog, 'Hi Vera, Olga here.', 'Olga');
+  await signed(V.page, wlog, 'And Ana, from billing.', 'Ana');
+  // the names are stored: a reload of the visitor's page shows them again
+  await V.page.reload();
+  await widget(V.page).launcher.click();
+  await signed(V.page, widget(V.page).log, 'Hi Vera, Olga here.', 'Olga');
+  await signed(V.page, widget(V.page).log, 'And Ana, from billing.', 'Ana');
+
+  // in each inbox: one's own reply is "You", the colleague's carries their name
+  await signed(owner, inbox(owner).log, 'Hi Vera, Olga here.', 'You');
+  await signed(owner, inbox(owner).log, 'And Ana, from billing.', 'Ana');
+  await signed(ana.page, inbox(ana.page).log, 'And Ana, from billing.', 'You');
+  await signed(ana.page, inbox(ana.page).log, 'Hi Vera, Olga here.', 'Olga');
+  assert.equal(await inbox(ana.page).log.getByText(/^You · /).count(), 1, 'only her own reply is "You"');
+  await V.context.close();
+  await ana.context.close();
+  await ownerCtx.close();
+});
