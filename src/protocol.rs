@@ -173,13 +173,22 @@ pub enum Inbound {
         client_msg_id: Option<String>,
     },
     #[serde(rename_all = "camelCase")]
-    Read { user_id: String },
+    Read {
+        user_id: String,
+    },
     #[serde(rename_all = "camelCase")]
-    Resolve { user_id: String },
+    Resolve {
+        user_id: String,
+    },
     #[serde(rename_all = "camelCase")]
-    Reopen { user_id: String },
+    Reopen {
+        user_id: String,
+    },
     #[serde(rename_all = "camelCase")]
-    Snooze { user_id: String, until: i64 },
+    Snooze {
+        user_id: String,
+        until: i64,
+    },
     /// `agentId: null` (or absent) unassigns.
     #[serde(rename_all = "camelCase")]
     Assign {
@@ -188,7 +197,9 @@ pub enum Inbound {
         agent_id: Option<String>,
     },
     #[serde(rename_all = "camelCase")]
-    Unread { user_id: String },
+    Unread {
+        user_id: String,
+    },
     #[serde(rename_all = "camelCase")]
     Note {
         user_id: String,
@@ -209,7 +220,9 @@ pub enum Inbound {
         #[serde(default)]
         limit: Option<u32>,
     },
-    Profile { name: String },
+    Profile {
+        name: String,
+    },
     Invite {
         name: String,
         role: InviteRole,
@@ -218,7 +231,9 @@ pub enum Inbound {
     },
     Agents,
     #[serde(rename_all = "camelCase")]
-    Revoke { agent_id: String },
+    Revoke {
+        agent_id: String,
+    },
     #[serde(rename_all = "camelCase")]
     History {
         #[serde(default)]
@@ -233,8 +248,8 @@ pub enum Inbound {
 
 /// The `type`s [`Inbound`] knows, to tell `unknown_type` from `bad_frame`.
 const INBOUND_TYPES: [&str; 16] = [
-    "message", "read", "history", "ping", "resolve", "reopen", "snooze", "assign", "unread", "note", "list", "search",
-    "profile", "invite", "agents", "revoke",
+    "message", "read", "history", "ping", "resolve", "reopen", "snooze", "assign", "unread",
+    "note", "list", "search", "profile", "invite", "agents", "revoke",
 ];
 
 /// Turns one text frame into a typed frame, or the error to answer it with.
@@ -273,14 +288,21 @@ pub fn peek_client_msg_id(text: &str) -> Option<String> {
 fn check_text(message: &str, client_msg_id: Option<&String>) -> Result<(), FrameError> {
     if let Some(id) = client_msg_id {
         if !valid_client_msg_id(id) {
-            return Err(FrameError::BadFrame(format!("clientMsgId must be 1 to {MAX_CLIENT_MSG_ID_CHARS} characters")));
+            return Err(FrameError::BadFrame(format!(
+                "clientMsgId must be 1 to {MAX_CLIENT_MSG_ID_CHARS} characters"
+            )));
         }
     }
     if message.chars().all(|c| c.is_whitespace() || invisible(c)) {
         return Err(FrameError::EmptyMessage);
     }
-    if message.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-        return Err(FrameError::BadFrame("message may not contain control characters other than line breaks and tabs".into()));
+    if message
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(FrameError::BadFrame(
+            "message may not contain control characters other than line breaks and tabs".into(),
+        ));
     }
     if message.chars().count() > MAX_MESSAGE_CHARS {
         return Err(FrameError::MessageTooLong);
@@ -290,31 +312,64 @@ fn check_text(message: &str, client_msg_id: Option<&String>) -> Result<(), Frame
 
 fn check_limits(frame: &Inbound) -> Result<(), FrameError> {
     match frame {
-        Inbound::Message { message, client_msg_id, .. } | Inbound::Note { message, client_msg_id, .. } => {
+        Inbound::Message {
+            message,
+            client_msg_id,
+            ..
+        }
+        | Inbound::Note {
+            message,
+            client_msg_id,
+            ..
+        } => {
             check_text(message, client_msg_id.as_ref())?;
         }
-        Inbound::List { limit: Some(limit), .. } if !(1..=LIST_MAX_LIMIT).contains(limit) => {
-            return Err(FrameError::BadFrame(format!("limit must be 1 to {LIST_MAX_LIMIT}")));
+        Inbound::List {
+            limit: Some(limit), ..
+        } if !(1..=LIST_MAX_LIMIT).contains(limit) => {
+            return Err(FrameError::BadFrame(format!(
+                "limit must be 1 to {LIST_MAX_LIMIT}"
+            )));
         }
-        Inbound::List { cursor: Some(cursor), .. } if parse_cursor(cursor).is_none() => {
-            return Err(FrameError::BadFrame("cursor must be one a list frame gave".into()));
+        Inbound::List {
+            cursor: Some(cursor),
+            ..
+        } if parse_cursor(cursor).is_none() => {
+            return Err(FrameError::BadFrame(
+                "cursor must be one a list frame gave".into(),
+            ));
         }
         Inbound::Search { query, limit } => {
             if limit.is_some_and(|l| !(1..=SEARCH_MAX_LIMIT).contains(&l)) {
-                return Err(FrameError::BadFrame(format!("limit must be 1 to {SEARCH_MAX_LIMIT}")));
+                return Err(FrameError::BadFrame(format!(
+                    "limit must be 1 to {SEARCH_MAX_LIMIT}"
+                )));
             }
             let n = query.chars().count();
-            if query.trim().is_empty() || n > MAX_QUERY_CHARS || query.chars().any(char::is_control) {
-                return Err(FrameError::BadFrame(format!("query must be 1 to {MAX_QUERY_CHARS} visible characters")));
+            if query.trim().is_empty() || n > MAX_QUERY_CHARS || query.chars().any(char::is_control)
+            {
+                return Err(FrameError::BadFrame(format!(
+                    "query must be 1 to {MAX_QUERY_CHARS} visible characters"
+                )));
             }
         }
-        Inbound::Profile { name } | Inbound::Invite { name, .. } if visitor_name(name).is_none() => {
-            return Err(FrameError::BadFrame("name must be 1 to 64 visible characters".into()));
+        Inbound::Profile { name } | Inbound::Invite { name, .. }
+            if visitor_name(name).is_none() =>
+        {
+            return Err(FrameError::BadFrame(
+                "name must be 1 to 64 visible characters".into(),
+            ));
         }
-        Inbound::Invite { email: Some(email), .. } if valid_email(email).is_none() => {
-            return Err(FrameError::BadFrame("email must be an address like ana@example.com".into()));
+        Inbound::Invite {
+            email: Some(email), ..
+        } if valid_email(email).is_none() => {
+            return Err(FrameError::BadFrame(
+                "email must be an address like ana@example.com".into(),
+            ));
         }
-        Inbound::History { before: Some(b), .. } if *b < 1 => {
+        Inbound::History {
+            before: Some(b), ..
+        } if *b < 1 => {
             return Err(FrameError::BadFrame("before must be a positive seq".into()));
         }
         Inbound::History { limit: Some(0), .. } => {
@@ -353,7 +408,9 @@ fn valid_client_msg_id(id: &str) -> bool {
 /// A desk name is 1 to 64 of `[A-Za-z0-9_-]`: safe in a URL, a log line and an object name.
 pub fn valid_desk_name(desk: &str) -> bool {
     (1..=64).contains(&desk.len())
-        && desk.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && desk
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// A visitor display name: trimmed, 1 to 64 characters, something visible, no control characters

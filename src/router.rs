@@ -7,7 +7,7 @@ use worker::{event, Context, Env, Headers, Request, Response, Result};
 
 use crate::auth::{offers_subprotocol, SUBPROTOCOL};
 use crate::error::HttpError;
-use crate::routes::{route, AllowedOrigins, Endpoint, Method, RequestHead};
+use crate::routes::{route, AllowedOrigins, Method, RequestHead};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
@@ -27,8 +27,12 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         (None, _) => String::new(),
     };
     let path = req.path();
-    let admin_secret = env.secret("ADMIN_TOKEN").ok().map(|s| s.to_string());
-    let origins = AllowedOrigins::from_setting(env.var("ALLOWED_ORIGINS").ok().map(|v| v.to_string()).as_deref());
+    let origins = AllowedOrigins::from_setting(
+        env.var("ALLOWED_ORIGINS")
+            .ok()
+            .map(|v| v.to_string())
+            .as_deref(),
+    );
     let head = RequestHead {
         method: match req.method() {
             worker::Method::Get => Method::Get,
@@ -43,14 +47,17 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         origin: origin.as_deref(),
         authority: &authority,
     };
-    let desk = match route(&head, admin_secret.as_deref(), &origins) {
-        // The credential was checked by `route`; nothing else to ask the desk.
-        Ok(r) if r.endpoint == Endpoint::AdminCheck => return known(),
+    // Agents' credentials are checked by the desk object (their tokens and the count of failed
+    // attempts live in its database), so admin endpoints go on to it like the others.
+    let desk = match route(&head, &origins) {
         Ok(r) => r.desk.to_owned(),
         Err(e) => return refuse(e),
     };
     // One object per desk, named by the desk: every socket of a desk meets in the same object.
-    env.durable_object("DESK")?.get_by_name(&desk)?.fetch_with_request(req).await
+    env.durable_object("DESK")?
+        .get_by_name(&desk)?
+        .fetch_with_request(req)
+        .await
 }
 
 /// The HTTP answer for a refused request: status and a JSON `{"code","message"}` body. Any page
@@ -60,12 +67,17 @@ pub fn refuse(err: HttpError) -> Result<Response> {
     let headers = Headers::new();
     headers.set("Content-Type", "application/json; charset=utf-8")?;
     headers.set("X-Content-Type-Options", "nosniff")?;
-    headers.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")?;
+    headers.set(
+        "Content-Security-Policy",
+        "default-src 'none'; frame-ancestors 'none'",
+    )?;
     headers.set("Access-Control-Allow-Origin", "*")?;
     if let Some(ms) = err.retry_after_ms() {
         headers.set("Retry-After", &ms.div_ceil(1000).to_string())?;
     }
-    Ok(Response::ok(err.body())?.with_status(err.status()).with_headers(headers))
+    Ok(Response::ok(err.body())?
+        .with_status(err.status())
+        .with_headers(headers))
 }
 
 /// 204 for a credential check that passed, readable from any page.
@@ -79,7 +91,9 @@ pub fn known() -> Result<Response> {
 /// if they offered protocols and none is selected).
 pub fn with_subprotocol(req: &Request, mut response: Response) -> Result<Response> {
     if offers_subprotocol(req.headers().get("Sec-WebSocket-Protocol")?.as_deref()) {
-        response.headers_mut().set("Sec-WebSocket-Protocol", SUBPROTOCOL)?;
+        response
+            .headers_mut()
+            .set("Sec-WebSocket-Protocol", SUBPROTOCOL)?;
     }
     Ok(response)
 }

@@ -13,10 +13,15 @@ use wasm_bindgen::JsCast;
 use worker::{js_sys, web_sys, State, WebSocket};
 
 use crate::desk::Sender;
-use crate::protocol::Outbound;
+use crate::protocol::{Outbound, Role};
 
-/// Tag on every admin socket. Visitor sockets carry their user id (a UUID, never `admin`).
+/// Tag on every admin (agent) socket. Visitor sockets carry their user id (a UUID, never `admin`).
 pub const ADMIN_TAG: &str = "admin";
+
+/// The second tag of an agent's sockets, so revoking an agent finds its sockets in one call.
+pub fn agent_tag(agent_id: &str) -> String {
+    format!("agent:{agent_id}")
+}
 
 /// Kept with each socket by the runtime (at most 16 KiB; this is well under 200 bytes).
 #[derive(Serialize, Deserialize)]
@@ -30,7 +35,18 @@ enum Attachment {
         #[serde(default)]
         sid: u64,
     },
+    /// Sockets accepted before agents existed: the one admin, now the owner.
     Admin {
+        #[serde(default, rename = "heardAt")]
+        heard_at: i64,
+        #[serde(default)]
+        sid: u64,
+    },
+    Agent {
+        #[serde(rename = "agentId")]
+        agent_id: String,
+        #[serde(rename = "agentRole")]
+        agent_role: Role,
         #[serde(default, rename = "heardAt")]
         heard_at: i64,
         #[serde(default)]
@@ -47,28 +63,80 @@ pub struct Label {
 }
 
 /// Accepts a hibernatable socket for `sender`, tagged and labelled, heard from `now`.
-pub fn accept(state: &State, ws: &WebSocket, sender: Sender, sid: u64, now: i64) -> worker::Result<()> {
+pub fn accept(
+    state: &State,
+    ws: &WebSocket,
+    sender: Sender,
+    sid: u64,
+    now: i64,
+) -> worker::Result<()> {
     match &sender {
         Sender::Visitor { user_id } => state.accept_websocket_with_tags(ws, &[user_id]),
-        Sender::Admin => state.accept_websocket_with_tags(ws, &[ADMIN_TAG]),
+        // Agent ids are ours (`owner` or a UUID), well under the runtime's 256-character tag limit.
+        Sender::Agent { id, .. } => {
+            state.accept_websocket_with_tags(ws, &[ADMIN_TAG, &agent_tag(id)])
+        }
     }
-    write(ws, &Label { sender, heard_at: now, sid })
+    write(
+        ws,
+        &Label {
+            sender,
+            heard_at: now,
+            sid,
+        },
+    )
 }
 
 fn write(ws: &WebSocket, label: &Label) -> worker::Result<()> {
     let (heard_at, sid) = (label.heard_at, label.sid);
     ws.serialize_attachment(match &label.sender {
-        Sender::Visitor { user_id } => Attachment::Visitor { user_id: user_id.clone(), heard_at, sid },
-        Sender::Admin => Attachment::Admin { heard_at, sid },
+        Sender::Visitor { user_id } => Attachment::Visitor {
+            user_id: user_id.clone(),
+            heard_at,
+            sid,
+        },
+        Sender::Agent { id, role } => Attachment::Agent {
+            agent_id: id.clone(),
+            agent_role: *role,
+            heard_at,
+            sid,
+        },
     })
 }
 
 /// Who a socket belongs to, when it last sent a frame (or opened), and its id.
 pub fn label(ws: &WebSocket) -> Option<Label> {
-    Some(match ws.deserialize_attachment::<Attachment>().ok().flatten()? {
-        Attachment::Visitor { user_id, heard_at, sid } => Label { sender: Sender::Visitor { user_id }, heard_at, sid },
-        Attachment::Admin { heard_at, sid } => Label { sender: Sender::Admin, heard_at, sid },
-    })
+    Some(
+        match ws.deserialize_attachment::<Attachment>().ok().flatten()? {
+            Attachment::Visitor {
+                user_id,
+                heard_at,
+                sid,
+            } => Label {
+                sender: Sender::Visitor { user_id },
+                heard_at,
+                sid,
+            },
+            Attachment::Admin { heard_at, sid } => Label {
+                sender: Sender::owner(),
+                heard_at,
+                sid,
+            },
+            Attachment::Agent {
+                agent_id,
+                agent_role,
+                heard_at,
+                sid,
+            } => Label {
+                sender: Sender::Agent {
+                    id: agent_id,
+                    role: agent_role,
+                },
+                heard_at,
+                sid,
+            },
+        },
+    )
 }
 
 /// Notes that a socket was heard from. Rewrites the attachment at most every `every_ms`, so a
@@ -91,7 +159,8 @@ extern "C" {
 /// When the runtime last answered a ping on this socket without waking us, in ms since the epoch.
 pub fn last_ping(state: &State, ws: &WebSocket) -> Option<i64> {
     let ext: &StateExt = state.as_raw().unchecked_ref();
-    ext.auto_response_timestamp(ws.as_ref()).map(|d| d.get_time() as i64)
+    ext.auto_response_timestamp(ws.as_ref())
+        .map(|d| d.get_time() as i64)
 }
 
 /// The sockets of each tag, asked of the runtime at most once per event: routing one reply needs
@@ -103,7 +172,10 @@ pub struct Tagged<'a> {
 
 impl<'a> Tagged<'a> {
     pub fn new(state: &'a State) -> Self {
-        Tagged { state, seen: RefCell::new(Vec::new()) }
+        Tagged {
+            state,
+            seen: RefCell::new(Vec::new()),
+        }
     }
 
     /// Every socket with `tag`, open or closing. Sending to a closing one fails harmlessly, so
@@ -113,7 +185,9 @@ impl<'a> Tagged<'a> {
             return Rc::clone(list);
         }
         let list = Rc::new(self.state.get_websockets_with_tag(tag));
-        self.seen.borrow_mut().push((tag.to_owned(), Rc::clone(&list)));
+        self.seen
+            .borrow_mut()
+            .push((tag.to_owned(), Rc::clone(&list)));
         list
     }
 

@@ -105,7 +105,9 @@ pub enum Outbound {
         #[serde(skip_serializing_if = "Option::is_none")]
         me: Option<Me>,
     },
-    User { user: UserRow },
+    User {
+        user: UserRow,
+    },
     /// A message delivered live. `user_id` names the conversation for admins; visitors get none.
     #[serde(rename_all = "camelCase")]
     Message {
@@ -136,7 +138,11 @@ pub enum Outbound {
         user_id: Option<String>,
     },
     #[serde(rename_all = "camelCase")]
-    History { user_id: String, messages: Vec<WireMessage>, has_more: bool },
+    History {
+        user_id: String,
+        messages: Vec<WireMessage>,
+        has_more: bool,
+    },
     /// A page of the sidebar; `cursor` absent on the last page.
     List {
         view: ListView,
@@ -145,11 +151,22 @@ pub enum Outbound {
         #[serde(skip_serializing_if = "Option::is_none")]
         cursor: Option<String>,
     },
-    Search { query: String, results: Vec<SearchResult> },
-    Profile { me: Me },
+    Search {
+        query: String,
+        results: Vec<SearchResult>,
+    },
+    Profile {
+        me: Me,
+    },
     #[serde(rename_all = "camelCase")]
-    Invited { agent_id: String, code: String, expires_at: i64 },
-    Agents { agents: Vec<AgentRow> },
+    Invited {
+        agent_id: String,
+        code: String,
+        expires_at: i64,
+    },
+    Agents {
+        agents: Vec<AgentRow>,
+    },
     Pong,
     #[serde(rename_all = "camelCase")]
     Error {
@@ -166,7 +183,12 @@ pub enum Outbound {
 impl Outbound {
     /// The frame for a refused client frame.
     pub fn error(err: &FrameError, client_msg_id: Option<String>) -> Self {
-        Outbound::Error { code: err.code(), message: err.to_string(), client_msg_id, retry_after_ms: err.retry_after_ms() }
+        Outbound::Error {
+            code: err.code(),
+            message: err.to_string(),
+            client_msg_id,
+            retry_after_ms: err.retry_after_ms(),
+        }
     }
 
     /// A stored message delivered live; `user_id` for admins (visitors get none, and no agent id).
