@@ -26,13 +26,7 @@ pub fn unhex(s: &str) -> Option<Vec<u8>> {
     if !s.len().is_multiple_of(2) || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| {
-            s.get(i..i + 2)
-                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
-        })
-        .collect()
+    (0..s.len()).step_by(2).map(|i| s.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok())).collect()
 }
 
 /// What the desk stores for a visitor token: its SHA-256, hex. A leaked database holds no token.
@@ -50,24 +44,15 @@ pub fn new_token(random: &[u8; 32]) -> String {
 pub fn secret_matches(presented: &str, configured: &str) -> bool {
     let a = Sha256::digest(presented.as_bytes());
     let b = Sha256::digest(configured.as_bytes());
-    a.iter()
-        .zip(b.iter())
-        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-        == 0
+    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The admin secret a request presents: `Authorization: Bearer <secret>`, or (browsers, which
 /// cannot set headers on a WebSocket) a `support-desk.token.<hex>` subprotocol.
-pub fn presented_admin_secret(
-    authorization: Option<&str>,
-    protocols: Option<&str>,
-) -> Option<String> {
+pub fn presented_admin_secret(authorization: Option<&str>, protocols: Option<&str>) -> Option<String> {
     if let Some(value) = authorization {
         let mut parts = value.trim().splitn(2, ' ');
-        if parts
-            .next()
-            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("bearer"))
-        {
+        if parts.next().is_some_and(|scheme| scheme.eq_ignore_ascii_case("bearer")) {
             if let Some(secret) = parts.next().map(str::trim).filter(|s| !s.is_empty()) {
                 return Some(secret.to_owned());
             }
@@ -90,22 +75,10 @@ mod tests {
 
     #[test]
     fn bearer_and_subprotocol_both_present_the_secret() {
-        assert_eq!(
-            presented_admin_secret(Some("Bearer s3cret"), None).as_deref(),
-            Some("s3cret")
-        );
-        assert_eq!(
-            presented_admin_secret(Some("bearer  s3cret "), None).as_deref(),
-            Some("s3cret")
-        );
-        let offered = format!(
-            "{SUBPROTOCOL}, {TOKEN_SUBPROTOCOL_PREFIX}{}",
-            hex(b"s3cret")
-        );
-        assert_eq!(
-            presented_admin_secret(None, Some(&offered)).as_deref(),
-            Some("s3cret")
-        );
+        assert_eq!(presented_admin_secret(Some("Bearer s3cret"), None).as_deref(), Some("s3cret"));
+        assert_eq!(presented_admin_secret(Some("bearer  s3cret "), None).as_deref(), Some("s3cret"));
+        let offered = format!("{SUBPROTOCOL}, {TOKEN_SUBPROTOCOL_PREFIX}{}", hex(b"s3cret"));
+        assert_eq!(presented_admin_secret(None, Some(&offered)).as_deref(), Some("s3cret"));
         assert!(offers_subprotocol(Some(&offered)));
     }
 
@@ -113,14 +86,8 @@ mod tests {
     fn malformed_credentials_present_nothing() {
         assert_eq!(presented_admin_secret(Some("Basic abc"), None), None);
         assert_eq!(presented_admin_secret(Some("Bearer "), None), None);
-        assert_eq!(
-            presented_admin_secret(None, Some("support-desk.token.zz")),
-            None
-        );
-        assert_eq!(
-            presented_admin_secret(None, Some("support-desk.token.abc")),
-            None
-        );
+        assert_eq!(presented_admin_secret(None, Some("support-desk.token.zz")), None);
+        assert_eq!(presented_admin_secret(None, Some("support-desk.token.abc")), None);
         assert_eq!(presented_admin_secret(None, None), None);
         assert!(!offers_subprotocol(Some("chat")));
     }

@@ -14,8 +14,7 @@
 
 use crate::error::FrameError;
 use crate::protocol::{
-    truncate, Author, Counts, Inbound, ListView, Outbound, Role, Status, UserRow, WireMessage,
-    PREVIEW_CHARS,
+    truncate, Author, Counts, Inbound, ListView, Outbound, Role, Status, UserRow, WireMessage, PREVIEW_CHARS,
 };
 
 pub mod conversation;
@@ -40,10 +39,7 @@ pub enum Sender {
 impl Sender {
     /// The built-in owner, as `ADMIN_TOKEN` signs in.
     pub fn owner() -> Self {
-        Sender::Agent {
-            id: OWNER_ID.into(),
-            role: Role::Owner,
-        }
+        Sender::Agent { id: OWNER_ID.into(), role: Role::Owner }
     }
 }
 
@@ -103,9 +99,7 @@ impl Conversation {
             online,
             verified_id: self.verified_id.clone(),
             status: self.status,
-            snoozed_until: self
-                .snoozed_until
-                .filter(|_| self.status == Status::Snoozed),
+            snoozed_until: self.snoozed_until.filter(|_| self.status == Status::Snoozed),
             assignee_id: self.assignee.clone(),
             assignee_name: None,
             last_seq: self.last.as_ref().map(|l| l.seq),
@@ -148,13 +142,7 @@ pub trait View {
     fn conversation(&self, user_id: &str) -> Option<Conversation>;
     /// The message `author_id` already stored as `sender` in `user_id`'s conversation under
     /// `client_msg_id` (a retry).
-    fn duplicate(
-        &self,
-        user_id: &str,
-        sender: Author,
-        author_id: &str,
-        client_msg_id: &str,
-    ) -> Option<WireMessage>;
+    fn duplicate(&self, user_id: &str, sender: Author, author_id: &str, client_msg_id: &str) -> Option<WireMessage>;
     /// Whether the visitor has an open socket.
     fn online(&self, user_id: &str) -> bool;
     /// An active (accepted, not revoked) agent; the owner always exists.
@@ -165,13 +153,7 @@ pub trait View {
     fn agent_online(&self, agent_id: &str) -> bool;
     /// Up to `limit` messages of a conversation with `seq < before`, newest first; only what a
     /// visitor sees unless `for_agents`.
-    fn messages(
-        &self,
-        user_id: &str,
-        before: Option<i64>,
-        limit: u32,
-        for_agents: bool,
-    ) -> Vec<WireMessage>;
+    fn messages(&self, user_id: &str, before: Option<i64>, limit: u32, for_agents: bool) -> Vec<WireMessage>;
     /// Up to `limit` conversations of `view` for agent `me` whose latest message is older than
     /// `before` (a `seq`), newest first. Only conversations with at least one message.
     fn list(&self, view: ListView, me: &str, before: Option<i64>, limit: u32) -> Vec<Conversation>;
@@ -206,37 +188,21 @@ pub trait Fresh {
 pub enum Write {
     /// Append a message. A visitor's or agent's message also becomes the conversation's latest
     /// activity, and a visitor's counts one more unread; notes and events change nothing else.
-    Append {
-        user_id: String,
-        message: WireMessage,
-        author_id: String,
-    },
+    Append { user_id: String, message: WireMessage, author_id: String },
     /// An agent read the conversation up to `seq`: unread 0.
     Read { user_id: String, up_to: i64 },
     /// Marked unread again: unread at least 1.
     Unread { user_id: String },
     /// A new status (`until` for snoozed).
-    Status {
-        user_id: String,
-        status: Status,
-        until: Option<i64>,
-    },
+    Status { user_id: String, status: Status, until: Option<i64> },
     /// A new assignee (`None`: unassigned).
-    Assign {
-        user_id: String,
-        agent_id: Option<String>,
-    },
+    Assign { user_id: String, agent_id: Option<String> },
     /// An agent's display name.
     Profile { agent_id: String, name: String },
     /// A pending agent and its one-time invite code (stored as a hash).
     Invite { invite: Invite },
     /// An invite accepted: the agent becomes active with its own token (stored as a hash).
-    Accept {
-        agent_id: String,
-        name: String,
-        code_hash: String,
-        token_hash: String,
-    },
+    Accept { agent_id: String, name: String, code_hash: String, token_hash: String },
     /// An agent (or a pending invite) loses access; what it wrote keeps its name.
     Revoke { agent_id: String },
 }
@@ -291,72 +257,39 @@ pub fn step(
         Sender::Visitor { user_id } => return c::visitor_step(user_id, frame, view, now, fresh),
         Sender::Agent { id, role } => (id.as_str(), *role),
     };
-    let agent = view
-        .agent(id)
-        .ok_or(FrameError::Forbidden("this agent was revoked"))?;
+    let agent = view.agent(id).ok_or(FrameError::Forbidden("this agent was revoked"))?;
     match frame {
         Inbound::Ping => Ok(vec![send(Audience::Sender, Outbound::Pong)]),
-        Inbound::Message {
-            message,
-            target_user_id,
-            client_msg_id,
-        } => {
+        Inbound::Message { message, target_user_id, client_msg_id } => {
             let user_id = target_user_id.ok_or(FrameError::MissingTarget)?;
             c::reply(&agent, user_id, message, client_msg_id, view, now, fresh)
         }
-        Inbound::Note {
-            user_id,
-            message,
-            client_msg_id,
-        } => c::note(&agent, user_id, message, client_msg_id, view, now, fresh),
+        Inbound::Note { user_id, message, client_msg_id } => {
+            c::note(&agent, user_id, message, client_msg_id, view, now, fresh)
+        }
         Inbound::Read { user_id } => c::read(&user_id, view),
         Inbound::Unread { user_id } => c::unread(&user_id, view),
-        Inbound::History {
-            user_id,
-            before,
-            limit,
-        } => {
-            let user_id =
-                user_id.ok_or_else(|| FrameError::BadFrame("history needs userId".into()))?;
+        Inbound::History { user_id, before, limit } => {
+            let user_id = user_id.ok_or_else(|| FrameError::BadFrame("history needs userId".into()))?;
             c::history(user_id, before, limit, true, view)
         }
-        Inbound::Resolve { user_id } => {
-            c::set_status(&agent, &user_id, Status::Resolved, None, view, now, fresh)
-        }
-        Inbound::Reopen { user_id } => {
-            c::set_status(&agent, &user_id, Status::Open, None, view, now, fresh)
-        }
+        Inbound::Resolve { user_id } => c::set_status(&agent, &user_id, Status::Resolved, None, view, now, fresh),
+        Inbound::Reopen { user_id } => c::set_status(&agent, &user_id, Status::Open, None, view, now, fresh),
         Inbound::Snooze { user_id, until } => {
             if until <= now || until - now > crate::protocol::MAX_SNOOZE_MS {
                 return Err(FrameError::BadFrame(
                     "until must be a time (ms) in the future, at most a year ahead".into(),
                 ));
             }
-            c::set_status(
-                &agent,
-                &user_id,
-                Status::Snoozed,
-                Some(until),
-                view,
-                now,
-                fresh,
-            )
+            c::set_status(&agent, &user_id, Status::Snoozed, Some(until), view, now, fresh)
         }
-        Inbound::Assign { user_id, agent_id } => {
-            c::assign(&agent, &user_id, agent_id.as_deref(), view, now, fresh)
-        }
-        Inbound::List {
-            view: which,
-            cursor,
-            limit,
-        } => c::list(&agent, which, cursor.as_deref(), limit, view),
+        Inbound::Assign { user_id, agent_id } => c::assign(&agent, &user_id, agent_id.as_deref(), view, now, fresh),
+        Inbound::List { view: which, cursor, limit } => c::list(&agent, which, cursor.as_deref(), limit, view),
         Inbound::Search { query, limit } => Ok(c::search(query, limit, view)),
         Inbound::Profile { name } => team::profile(&agent, &name),
-        Inbound::Invite {
-            name,
-            role: invited,
-            email,
-        } => team::invite(&agent, role, &name, invited.into(), email, view, now, fresh),
+        Inbound::Invite { name, role: invited, email } => {
+            team::invite(&agent, role, &name, invited.into(), email, view, now, fresh)
+        }
         Inbound::Agents => Ok(vec![send(Audience::Sender, team::agents_frame(view, None))]),
         Inbound::Revoke { agent_id } => team::revoke(role, &agent_id, view),
     }
@@ -364,32 +297,20 @@ pub fn step(
 
 /// The default display name of a new visitor, from its id: short, stable, recognisable.
 pub fn default_name(user_id: &str) -> String {
-    let tag: String = user_id
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .take(6)
-        .collect();
+    let tag: String = user_id.chars().filter(char::is_ascii_alphanumeric).take(6).collect();
     format!("Visitor {}", tag.to_ascii_uppercase())
 }
 
 /// A sidebar row with what only the view knows: presence and the assignee's name.
 pub fn row(view: &dyn View, conversation: &Conversation) -> UserRow {
     let mut row = conversation.row(view.online(&conversation.user_id));
-    row.assignee_name = conversation
-        .assignee
-        .as_deref()
-        .and_then(|id| view.agent_name(id));
+    row.assignee_name = conversation.assignee.as_deref().and_then(|id| view.agent_name(id));
     row
 }
 
 /// A visitor's first socket opened or last socket closed: admins see the online dot change.
 /// Visitors who never wrote are not in the sidebar, so nothing is sent for them.
-pub fn presence(
-    view: &dyn View,
-    conversation: &Conversation,
-    was_online: bool,
-    is_online: bool,
-) -> Vec<Effect> {
+pub fn presence(view: &dyn View, conversation: &Conversation, was_online: bool, is_online: bool) -> Vec<Effect> {
     if was_online == is_online || conversation.last.is_none() {
         return Vec::new();
     }

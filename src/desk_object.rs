@@ -12,8 +12,8 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use worker::{
-    console_error, console_log, durable_object, Date, DurableObject, Env, Request, Response,
-    Result, State, WebSocket, WebSocketIncomingMessage, WebSocketRequestResponsePair,
+    console_error, console_log, durable_object, Date, DurableObject, Env, Request, Response, Result, State, WebSocket,
+    WebSocketIncomingMessage, WebSocketRequestResponsePair,
 };
 
 use crate::auth::hex;
@@ -63,12 +63,7 @@ impl DurableObject for Desk {
             state.set_websocket_auto_response(&pair);
         }
         let var = |key: &str| env.var(key).ok().map(|v| v.to_string());
-        let secret = |key: &str| {
-            env.secret(key)
-                .ok()
-                .map(|s| s.to_string())
-                .or_else(|| var(key))
-        };
+        let secret = |key: &str| env.secret(key).ok().map(|s| s.to_string()).or_else(|| var(key));
         let set = |key: &str| var(key).is_some_and(|v| !v.trim().is_empty());
         Desk {
             liveness: Liveness::from_setting(var("SOCKET_STALE_MS").as_deref()),
@@ -99,22 +94,14 @@ impl DurableObject for Desk {
             let body = req.text().await?;
             return self.accept_invite(&body);
         }
-        let response = if path.ends_with("/admin") {
-            self.open_admin(&req)?
-        } else {
-            self.open_visitor(&req)?
-        };
+        let response = if path.ends_with("/admin") { self.open_admin(&req)? } else { self.open_visitor(&req)? };
         if response.status_code() == 101 {
             self.keep_sweeping().await?;
         }
         Ok(response)
     }
 
-    async fn websocket_message(
-        &self,
-        ws: WebSocket,
-        message: WebSocketIncomingMessage,
-    ) -> Result<()> {
+    async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> Result<()> {
         let Some(mut label) = sockets::label(&ws) else {
             let _ = ws.close(Some(1011), Some("unknown socket"));
             return Ok(());
@@ -128,10 +115,7 @@ impl DurableObject for Desk {
         // Before parsing: a flood costs the desk one bucket lookup per frame, nothing more.
         if let Err(retry_after_ms) = self.admit(&label, now) {
             let id = text.as_deref().and_then(protocol::peek_client_msg_id);
-            send(
-                &ws,
-                &Outbound::error(&FrameError::RateLimited { retry_after_ms }, id),
-            );
+            send(&ws, &Outbound::error(&FrameError::RateLimited { retry_after_ms }, id));
             return Ok(());
         }
         let tagged = Tagged::new(&self.state);
@@ -139,8 +123,7 @@ impl DurableObject for Desk {
         let view = StoreView::new(&store, &tagged, self.next_seq(&store)?);
         let mut fresh = RandomFresh::default();
         let outcome = match &text {
-            Some(text) => protocol::parse(text)
-                .and_then(|f| desk::step(&label.sender, f, &view, now, &mut fresh)),
+            Some(text) => protocol::parse(text).and_then(|f| desk::step(&label.sender, f, &view, now, &mut fresh)),
             None => Err(FrameError::BadJson),
         };
         if let Some(err) = view.failure() {
@@ -156,10 +139,7 @@ impl DurableObject for Desk {
             Ok(effects) => effects,
             Err(err) => {
                 let id = text.as_deref().and_then(protocol::peek_client_msg_id);
-                vec![Effect::Send {
-                    to: Audience::Sender,
-                    frame: Outbound::error(&err, id),
-                }]
+                vec![Effect::Send { to: Audience::Sender, frame: Outbound::error(&err, id) }]
             }
         };
         match self.perform(Some(&ws), effects, &tagged, now) {
@@ -172,13 +152,7 @@ impl DurableObject for Desk {
         Ok(())
     }
 
-    async fn websocket_close(
-        &self,
-        ws: WebSocket,
-        code: usize,
-        reason: String,
-        _clean: bool,
-    ) -> Result<()> {
+    async fn websocket_close(&self, ws: WebSocket, code: usize, reason: String, _clean: bool) -> Result<()> {
         // Answer a close with a close, or the client sees an abnormal 1006.
         let code = match code as u16 {
             c @ (1000..=1003 | 1007..=1014 | 3000..=4999) => c,
@@ -199,12 +173,7 @@ impl DurableObject for Desk {
     async fn alarm(&self) -> Result<Response> {
         let now = now();
         let mut open = 0;
-        for ws in self
-            .state
-            .get_websockets()
-            .into_iter()
-            .filter(sockets::is_open)
-        {
+        for ws in self.state.get_websockets().into_iter().filter(sockets::is_open) {
             let heard = sockets::label(&ws).map_or(0, |l| l.heard_at);
             let heard = heard.max(sockets::last_ping(&self.state, &ws).unwrap_or(0));
             if self.liveness.is_stale(now, heard) {
@@ -227,11 +196,7 @@ impl DurableObject for Desk {
             }
         }
         let sweep = (open > 0).then(|| now + self.liveness.sweep_every_ms());
-        let snooze = if more {
-            Some(now + 1)
-        } else {
-            store.next_due()?
-        };
+        let snooze = if more { Some(now + 1) } else { store.next_due()? };
         let next = match (sweep, snooze) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -247,11 +212,7 @@ impl DurableObject for Desk {
 impl Desk {
     fn store(&self) -> Result<Store> {
         let sql = self.state.storage().sql();
-        let store = if self.schema_checked.get() {
-            Store::attach(sql)
-        } else {
-            Store::open(sql)?
-        };
+        let store = if self.schema_checked.get() { Store::attach(sql) } else { Store::open(sql)? };
         self.schema_checked.set(true);
         Ok(store)
     }
@@ -277,11 +238,7 @@ impl Desk {
             return Ok(());
         };
         let storage = self.state.storage();
-        if storage
-            .get_alarm()
-            .await?
-            .is_none_or(|current| current > at)
-        {
+        if storage.get_alarm().await?.is_none_or(|current| current > at) {
             storage.set_alarm((at - now).max(1)).await?;
         }
         Ok(())
@@ -317,13 +274,7 @@ impl Desk {
 
     /// Carries out effects in order; returns when the alarm must fire by. The core puts writes
     /// before sends, so a failed write returns here before anyone is told anything.
-    fn perform(
-        &self,
-        origin: Option<&WebSocket>,
-        effects: Vec<Effect>,
-        tagged: &Tagged,
-        now: i64,
-    ) -> Result<Vec<i64>> {
+    fn perform(&self, origin: Option<&WebSocket>, effects: Vec<Effect>, tagged: &Tagged, now: i64) -> Result<Vec<i64>> {
         let mut store = None;
         let mut wake = Vec::new();
         for effect in effects {
@@ -354,11 +305,7 @@ impl Desk {
                         let _ = ws.send_with_str(&json); // a closing socket is not an error
                     }
                 }
-                Effect::CloseAgent {
-                    agent_id,
-                    code,
-                    reason,
-                } => {
+                Effect::CloseAgent { agent_id, code, reason } => {
                     for ws in self.state.get_websockets_with_tag(&agent_tag(&agent_id)) {
                         if let Some(label) = sockets::label(&ws) {
                             self.buckets.borrow_mut().remove(&label.sid);
@@ -378,11 +325,7 @@ impl Desk {
             Sender::Visitor { .. } => self.limits.visitor,
             Sender::Agent { .. } => self.limits.admin,
         };
-        self.buckets
-            .borrow_mut()
-            .entry(label.sid)
-            .or_insert_with(|| Bucket::full(rate, now))
-            .take(rate, now)
+        self.buckets.borrow_mut().entry(label.sid).or_insert_with(|| Bucket::full(rate, now)).take(rate, now)
     }
 
     /// A socket closed, failed or went stale: if it was a visitor's last, admins see them leave.
@@ -423,8 +366,7 @@ fn now() -> i64 {
 
 fn random_bytes() -> Result<[u8; 32]> {
     let mut bytes = [0u8; 32];
-    getrandom::getrandom(&mut bytes)
-        .map_err(|e| worker::Error::RustError(format!("no randomness: {e}")))?;
+    getrandom::getrandom(&mut bytes).map_err(|e| worker::Error::RustError(format!("no randomness: {e}")))?;
     Ok(bytes)
 }
 
@@ -440,9 +382,7 @@ fn new_uuid() -> Result<String> {
     let bytes = random_bytes()?;
     let mut sixteen = [0u8; 16];
     sixteen.copy_from_slice(&bytes[..16]);
-    Ok(uuid::Builder::from_random_bytes(sixteen)
-        .into_uuid()
-        .to_string())
+    Ok(uuid::Builder::from_random_bytes(sixteen).into_uuid().to_string())
 }
 
 fn new_epoch() -> Result<String> {

@@ -124,15 +124,11 @@ impl HttpError {
             HttpError::BadDesk | HttpError::BadRequest(_) => 400,
             HttpError::Unauthorized(_) => 401,
             HttpError::ForeignOrigin | HttpError::OriginNotAllowed => 403,
-            HttpError::RateLimited { .. }
-            | HttpError::TooManyFailures { .. }
-            | HttpError::TooManySockets => 429,
+            HttpError::RateLimited { .. } | HttpError::TooManyFailures { .. } | HttpError::TooManySockets => 429,
             HttpError::NotFound => 404,
             HttpError::MethodNotAllowed => 405,
             HttpError::UpgradeRequired => 426,
-            HttpError::AdminDisabled | HttpError::WeakAdminToken | HttpError::IdentityDisabled => {
-                503
-            }
+            HttpError::AdminDisabled | HttpError::WeakAdminToken | HttpError::IdentityDisabled => 503,
         }
     }
 
@@ -155,8 +151,9 @@ impl HttpError {
     /// When the client may try again, for refusals that are only about timing.
     pub fn retry_after_ms(&self) -> Option<u64> {
         match self {
-            HttpError::RateLimited { retry_after_ms }
-            | HttpError::TooManyFailures { retry_after_ms } => Some(*retry_after_ms),
+            HttpError::RateLimited { retry_after_ms } | HttpError::TooManyFailures { retry_after_ms } => {
+                Some(*retry_after_ms)
+            }
             _ => None,
         }
     }
@@ -171,13 +168,8 @@ impl HttpError {
             #[serde(skip_serializing_if = "Option::is_none")]
             retry_after_ms: Option<u64>,
         }
-        let body = Body {
-            code: self.code(),
-            message: self.to_string(),
-            retry_after_ms: self.retry_after_ms(),
-        };
+        let body = Body { code: self.code(), message: self.to_string(), retry_after_ms: self.retry_after_ms() };
         // Serialising two strings and a number cannot fail; the fallback keeps it panic-free.
-        serde_json::to_string(&body)
-            .unwrap_or_else(|_| r#"{"code":"internal","message":"refused"}"#.into())
+        serde_json::to_string(&body).unwrap_or_else(|_| r#"{"code":"internal","message":"refused"}"#.into())
     }
 }

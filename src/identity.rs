@@ -45,10 +45,7 @@ pub fn claim(protocols: Option<&str>) -> Result<Option<Claim>, HttpError> {
         .ok_or(HttpError::BadRequest(
             "the identity's user id must be hex of 1 to 128 characters without control characters",
         ))?;
-    Ok(Some(Claim {
-        user_id,
-        hash: hash.map(str::to_owned),
-    }))
+    Ok(Some(Claim { user_id, hash: hash.map(str::to_owned) }))
 }
 
 fn valid_external_id(id: &str) -> bool {
@@ -59,21 +56,13 @@ fn valid_external_id(id: &str) -> bool {
 /// Checks a claim against the configured secret (`None` or empty: verification is not set up,
 /// so every claim is refused). Returns the verified user id.
 pub fn verify(claim: Claim, secret: Option<&str>) -> Result<String, HttpError> {
-    let secret = secret
-        .filter(|s| !s.is_empty())
-        .ok_or(HttpError::IdentityDisabled)?;
-    let hash = claim
-        .hash
-        .ok_or(HttpError::Unauthorized("an identity needs its userHash"))?;
-    let presented = unhex(&hash).ok_or(HttpError::Unauthorized(
-        "the identity's userHash does not match",
-    ))?;
+    let secret = secret.filter(|s| !s.is_empty()).ok_or(HttpError::IdentityDisabled)?;
+    let hash = claim.hash.ok_or(HttpError::Unauthorized("an identity needs its userHash"))?;
+    let presented = unhex(&hash).ok_or(HttpError::Unauthorized("the identity's userHash does not match"))?;
     // `verify_slice` compares in constant time.
     match mac(secret, &claim.user_id).map(|m| m.verify_slice(&presented)) {
         Some(Ok(())) => Ok(claim.user_id),
-        _ => Err(HttpError::Unauthorized(
-            "the identity's userHash does not match",
-        )),
+        _ => Err(HttpError::Unauthorized("the identity's userHash does not match")),
     }
 }
 
@@ -120,16 +109,10 @@ mod tests {
     #[test]
     fn a_claim_with_the_right_hash_is_the_verified_user() {
         let hash = user_hash(SECRET, "customer-42");
-        let claim = claim(Some(&offered("customer-42", Some(&hash))))
-            .unwrap()
-            .unwrap();
+        let claim = claim(Some(&offered("customer-42", Some(&hash)))).unwrap().unwrap();
         assert_eq!(verify(claim, Some(SECRET)), Ok("customer-42".to_owned()));
         let upper = claim_of("customer-42", &hash.to_uppercase());
-        assert_eq!(
-            verify(upper, Some(SECRET)),
-            Ok("customer-42".to_owned()),
-            "hex in either case"
-        );
+        assert_eq!(verify(upper, Some(SECRET)), Ok("customer-42".to_owned()), "hex in either case");
     }
 
     fn claim_of(user_id: &str, hash: &str) -> Claim {
@@ -139,30 +122,15 @@ mod tests {
     #[test]
     fn missing_wrong_or_borrowed_hashes_are_refused() {
         let missing = claim(Some(&offered("customer-42", None))).unwrap().unwrap();
-        assert!(matches!(
-            verify(missing, Some(SECRET)),
-            Err(HttpError::Unauthorized(_))
-        ));
+        assert!(matches!(verify(missing, Some(SECRET)), Err(HttpError::Unauthorized(_))));
         let borrowed = claim_of("customer-43", &user_hash(SECRET, "customer-42"));
-        assert!(matches!(
-            verify(borrowed, Some(SECRET)),
-            Err(HttpError::Unauthorized(_))
-        ));
+        assert!(matches!(verify(borrowed, Some(SECRET)), Err(HttpError::Unauthorized(_))));
         let other_secret = claim_of("customer-42", &user_hash("another", "customer-42"));
-        assert!(matches!(
-            verify(other_secret, Some(SECRET)),
-            Err(HttpError::Unauthorized(_))
-        ));
+        assert!(matches!(verify(other_secret, Some(SECRET)), Err(HttpError::Unauthorized(_))));
         let truncated = claim_of("customer-42", &user_hash(SECRET, "customer-42")[..62]);
-        assert!(matches!(
-            verify(truncated, Some(SECRET)),
-            Err(HttpError::Unauthorized(_))
-        ));
+        assert!(matches!(verify(truncated, Some(SECRET)), Err(HttpError::Unauthorized(_))));
         let garbage = claim_of("customer-42", "zz");
-        assert!(matches!(
-            verify(garbage, Some(SECRET)),
-            Err(HttpError::Unauthorized(_))
-        ));
+        assert!(matches!(verify(garbage, Some(SECRET)), Err(HttpError::Unauthorized(_))));
     }
 
     #[test]
@@ -176,24 +144,11 @@ mod tests {
     fn unreadable_claims_are_bad_requests_and_absent_ones_are_none() {
         assert_eq!(claim(None), Ok(None));
         assert_eq!(claim(Some("support-desk.v1")), Ok(None));
-        for bad in [
-            "support-desk.identity.",
-            "support-desk.identity.zz.00",
-            "support-desk.identity.ff.00",
-        ] {
-            assert!(
-                matches!(claim(Some(bad)), Err(HttpError::BadRequest(_))),
-                "{bad}"
-            );
+        for bad in ["support-desk.identity.", "support-desk.identity.zz.00", "support-desk.identity.ff.00"] {
+            assert!(matches!(claim(Some(bad)), Err(HttpError::BadRequest(_))), "{bad}");
         }
         let long = "x".repeat(MAX_EXTERNAL_ID_CHARS + 1);
-        assert!(matches!(
-            claim(Some(&offered(&long, Some("00")))),
-            Err(HttpError::BadRequest(_))
-        ));
-        assert!(matches!(
-            claim(Some(&offered("a\u{7}b", Some("00")))),
-            Err(HttpError::BadRequest(_))
-        ));
+        assert!(matches!(claim(Some(&offered(&long, Some("00")))), Err(HttpError::BadRequest(_))));
+        assert!(matches!(claim(Some(&offered("a\u{7}b", Some("00")))), Err(HttpError::BadRequest(_))));
     }
 }

@@ -32,15 +32,9 @@ impl Default for Limits {
         Limits {
             // A person types far below 2 messages a second; the burst lets an outbox of queued
             // messages go out at once after a reconnect.
-            visitor: Rate {
-                per_sec: 2.0,
-                burst: 20.0,
-            },
+            visitor: Rate { per_sec: 2.0, burst: 20.0 },
             // Admins hold the desk secret; their limit only stops a runaway script.
-            admin: Rate {
-                per_sec: 50.0,
-                burst: 200.0,
-            },
+            admin: Rate { per_sec: 50.0, burst: 200.0 },
             new_visitors_per_ip: 60,
             new_visitor_window_ms: 600_000,
             sockets_per_visitor: 10,
@@ -53,23 +47,16 @@ impl Limits {
     /// its default (a typo must not lift a limit).
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Self {
         let d = Limits::default();
-        let num = |key: &str| {
-            var(key)
-                .and_then(|v| v.trim().parse::<f64>().ok())
-                .filter(|n| n.is_finite() && *n >= 0.0)
-        };
+        let num =
+            |key: &str| var(key).and_then(|v| v.trim().parse::<f64>().ok()).filter(|n| n.is_finite() && *n >= 0.0);
         let rate = |per_sec: &str, burst: &str, default: Rate| {
             let per_sec = num(per_sec).filter(|n| *n > 0.0).unwrap_or(default.per_sec);
-            Rate {
-                per_sec,
-                burst: num(burst).filter(|n| *n >= 1.0).unwrap_or(default.burst),
-            }
+            Rate { per_sec, burst: num(burst).filter(|n| *n >= 1.0).unwrap_or(default.burst) }
         };
         Limits {
             visitor: rate("VISITOR_FRAMES_PER_SEC", "VISITOR_FRAME_BURST", d.visitor),
             admin: rate("ADMIN_FRAMES_PER_SEC", "ADMIN_FRAME_BURST", d.admin),
-            new_visitors_per_ip: num("NEW_VISITORS_PER_IP")
-                .map_or(d.new_visitors_per_ip, |n| n as u32),
+            new_visitors_per_ip: num("NEW_VISITORS_PER_IP").map_or(d.new_visitors_per_ip, |n| n as u32),
             new_visitor_window_ms: num("NEW_VISITORS_WINDOW_SEC")
                 .filter(|n| *n >= 1.0)
                 .map_or(d.new_visitor_window_ms, |n| (n * 1000.0) as i64),
@@ -105,10 +92,7 @@ pub struct Bucket {
 
 impl Bucket {
     pub fn full(rate: Rate, now: i64) -> Self {
-        Bucket {
-            tokens: rate.burst,
-            at: now,
-        }
+        Bucket { tokens: rate.burst, at: now }
     }
 
     /// Takes one token for a frame at `now`. `Err` holds the ms until one is there again.
@@ -121,9 +105,7 @@ impl Bucket {
             self.tokens -= 1.0;
             Ok(())
         } else {
-            Err(((1.0 - self.tokens) * 1000.0 / rate.per_sec)
-                .ceil()
-                .max(1.0) as u64)
+            Err(((1.0 - self.tokens) * 1000.0 / rate.per_sec).ceil().max(1.0) as u64)
         }
     }
 }
@@ -132,20 +114,13 @@ impl Bucket {
 mod tests {
     use super::*;
 
-    const RATE: Rate = Rate {
-        per_sec: 2.0,
-        burst: 3.0,
-    };
+    const RATE: Rate = Rate { per_sec: 2.0, burst: 3.0 };
 
     #[test]
     fn a_burst_passes_then_frames_wait_for_the_refill() {
         let mut bucket = Bucket::full(RATE, 0);
         assert!((0..3).all(|_| bucket.take(RATE, 0).is_ok()));
-        assert_eq!(
-            bucket.take(RATE, 0),
-            Err(500),
-            "one token takes 500 ms at 2/s"
-        );
+        assert_eq!(bucket.take(RATE, 0), Err(500), "one token takes 500 ms at 2/s");
         assert_eq!(bucket.take(RATE, 400), Err(100));
         assert_eq!(bucket.take(RATE, 500), Ok(()));
         assert!(bucket.take(RATE, 500).is_err());
@@ -160,20 +135,14 @@ mod tests {
         for _ in 0..1000 {
             assert!(bucket.take(RATE, 0).is_err());
         }
-        assert_eq!(
-            bucket.take(RATE, 500),
-            Ok(()),
-            "a flood does not postpone the next token"
-        );
+        assert_eq!(bucket.take(RATE, 500), Ok(()), "a flood does not postpone the next token");
     }
 
     #[test]
     fn idle_time_refills_only_up_to_the_burst() {
         let mut bucket = Bucket::full(RATE, 0);
         bucket.take(RATE, 0).unwrap();
-        let passed = (0..10)
-            .filter(|_| bucket.take(RATE, 3_600_000).is_ok())
-            .count();
+        let passed = (0..10).filter(|_| bucket.take(RATE, 3_600_000).is_ok()).count();
         assert_eq!(passed, 3);
     }
 
@@ -200,13 +169,7 @@ mod tests {
         };
         let l = Limits::from_vars(vars);
         let d = Limits::default();
-        assert_eq!(
-            l.visitor,
-            Rate {
-                per_sec: 5.0,
-                burst: d.visitor.burst
-            }
-        );
+        assert_eq!(l.visitor, Rate { per_sec: 5.0, burst: d.visitor.burst });
         assert_eq!(l.admin, d.admin);
         assert_eq!(l.new_visitors_per_ip, 0);
         assert_eq!(l.sockets_per_visitor, d.sockets_per_visitor);
@@ -216,18 +179,11 @@ mod tests {
 
     #[test]
     fn new_visitors_per_address_are_counted_per_window() {
-        let l = Limits {
-            new_visitors_per_ip: 2,
-            new_visitor_window_ms: 1000,
-            ..Limits::default()
-        };
+        let l = Limits { new_visitors_per_ip: 2, new_visitor_window_ms: 1000, ..Limits::default() };
         assert_eq!(l.window(2_300), (2, 700));
         assert_eq!(l.may_create_visitor(1, 2_300), Ok(()));
         assert_eq!(l.may_create_visitor(2, 2_300), Err(700));
-        let open = Limits {
-            new_visitors_per_ip: 0,
-            ..l
-        };
+        let open = Limits { new_visitors_per_ip: 0, ..l };
         assert_eq!(open.may_create_visitor(1_000_000, 0), Ok(()));
     }
 }

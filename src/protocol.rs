@@ -248,8 +248,8 @@ pub enum Inbound {
 
 /// The `type`s [`Inbound`] knows, to tell `unknown_type` from `bad_frame`.
 const INBOUND_TYPES: [&str; 16] = [
-    "message", "read", "history", "ping", "resolve", "reopen", "snooze", "assign", "unread",
-    "note", "list", "search", "profile", "invite", "agents", "revoke",
+    "message", "read", "history", "ping", "resolve", "reopen", "snooze", "assign", "unread", "note", "list", "search",
+    "profile", "invite", "agents", "revoke",
 ];
 
 /// Turns one text frame into a typed frame, or the error to answer it with.
@@ -269,8 +269,7 @@ pub fn parse(text: &str) -> Result<Inbound, FrameError> {
         Some(t) => return Err(FrameError::UnknownType(truncate(t, 40).to_owned())),
         None => return Err(FrameError::UnknownType(String::new())),
     }
-    let frame: Inbound =
-        serde_json::from_value(value).map_err(|e| FrameError::BadFrame(e.to_string()))?;
+    let frame: Inbound = serde_json::from_value(value).map_err(|e| FrameError::BadFrame(e.to_string()))?;
     check_limits(&frame)?;
     Ok(frame)
 }
@@ -288,18 +287,13 @@ pub fn peek_client_msg_id(text: &str) -> Option<String> {
 fn check_text(message: &str, client_msg_id: Option<&String>) -> Result<(), FrameError> {
     if let Some(id) = client_msg_id {
         if !valid_client_msg_id(id) {
-            return Err(FrameError::BadFrame(format!(
-                "clientMsgId must be 1 to {MAX_CLIENT_MSG_ID_CHARS} characters"
-            )));
+            return Err(FrameError::BadFrame(format!("clientMsgId must be 1 to {MAX_CLIENT_MSG_ID_CHARS} characters")));
         }
     }
     if message.chars().all(|c| c.is_whitespace() || invisible(c)) {
         return Err(FrameError::EmptyMessage);
     }
-    if message
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
+    if message.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
         return Err(FrameError::BadFrame(
             "message may not contain control characters other than line breaks and tabs".into(),
         ));
@@ -312,64 +306,31 @@ fn check_text(message: &str, client_msg_id: Option<&String>) -> Result<(), Frame
 
 fn check_limits(frame: &Inbound) -> Result<(), FrameError> {
     match frame {
-        Inbound::Message {
-            message,
-            client_msg_id,
-            ..
-        }
-        | Inbound::Note {
-            message,
-            client_msg_id,
-            ..
-        } => {
+        Inbound::Message { message, client_msg_id, .. } | Inbound::Note { message, client_msg_id, .. } => {
             check_text(message, client_msg_id.as_ref())?;
         }
-        Inbound::List {
-            limit: Some(limit), ..
-        } if !(1..=LIST_MAX_LIMIT).contains(limit) => {
-            return Err(FrameError::BadFrame(format!(
-                "limit must be 1 to {LIST_MAX_LIMIT}"
-            )));
+        Inbound::List { limit: Some(limit), .. } if !(1..=LIST_MAX_LIMIT).contains(limit) => {
+            return Err(FrameError::BadFrame(format!("limit must be 1 to {LIST_MAX_LIMIT}")));
         }
-        Inbound::List {
-            cursor: Some(cursor),
-            ..
-        } if parse_cursor(cursor).is_none() => {
-            return Err(FrameError::BadFrame(
-                "cursor must be one a list frame gave".into(),
-            ));
+        Inbound::List { cursor: Some(cursor), .. } if parse_cursor(cursor).is_none() => {
+            return Err(FrameError::BadFrame("cursor must be one a list frame gave".into()));
         }
         Inbound::Search { query, limit } => {
             if limit.is_some_and(|l| !(1..=SEARCH_MAX_LIMIT).contains(&l)) {
-                return Err(FrameError::BadFrame(format!(
-                    "limit must be 1 to {SEARCH_MAX_LIMIT}"
-                )));
+                return Err(FrameError::BadFrame(format!("limit must be 1 to {SEARCH_MAX_LIMIT}")));
             }
             let n = query.chars().count();
-            if query.trim().is_empty() || n > MAX_QUERY_CHARS || query.chars().any(char::is_control)
-            {
-                return Err(FrameError::BadFrame(format!(
-                    "query must be 1 to {MAX_QUERY_CHARS} visible characters"
-                )));
+            if query.trim().is_empty() || n > MAX_QUERY_CHARS || query.chars().any(char::is_control) {
+                return Err(FrameError::BadFrame(format!("query must be 1 to {MAX_QUERY_CHARS} visible characters")));
             }
         }
-        Inbound::Profile { name } | Inbound::Invite { name, .. }
-            if visitor_name(name).is_none() =>
-        {
-            return Err(FrameError::BadFrame(
-                "name must be 1 to 64 visible characters".into(),
-            ));
+        Inbound::Profile { name } | Inbound::Invite { name, .. } if visitor_name(name).is_none() => {
+            return Err(FrameError::BadFrame("name must be 1 to 64 visible characters".into()));
         }
-        Inbound::Invite {
-            email: Some(email), ..
-        } if valid_email(email).is_none() => {
-            return Err(FrameError::BadFrame(
-                "email must be an address like ana@example.com".into(),
-            ));
+        Inbound::Invite { email: Some(email), .. } if valid_email(email).is_none() => {
+            return Err(FrameError::BadFrame("email must be an address like ana@example.com".into()));
         }
-        Inbound::History {
-            before: Some(b), ..
-        } if *b < 1 => {
+        Inbound::History { before: Some(b), .. } if *b < 1 => {
             return Err(FrameError::BadFrame("before must be a positive seq".into()));
         }
         Inbound::History { limit: Some(0), .. } => {
@@ -407,10 +368,7 @@ fn valid_client_msg_id(id: &str) -> bool {
 
 /// A desk name is 1 to 64 of `[A-Za-z0-9_-]`: safe in a URL, a log line and an object name.
 pub fn valid_desk_name(desk: &str) -> bool {
-    (1..=64).contains(&desk.len())
-        && desk
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    (1..=64).contains(&desk.len()) && desk.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// A visitor display name: trimmed, 1 to 64 characters, something visible, no control characters

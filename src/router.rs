@@ -27,12 +27,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         (None, _) => String::new(),
     };
     let path = req.path();
-    let origins = AllowedOrigins::from_setting(
-        env.var("ALLOWED_ORIGINS")
-            .ok()
-            .map(|v| v.to_string())
-            .as_deref(),
-    );
+    let origins = AllowedOrigins::from_setting(env.var("ALLOWED_ORIGINS").ok().map(|v| v.to_string()).as_deref());
     let head = RequestHead {
         method: match req.method() {
             worker::Method::Get => Method::Get,
@@ -54,10 +49,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         Err(e) => return refuse(e),
     };
     // One object per desk, named by the desk: every socket of a desk meets in the same object.
-    env.durable_object("DESK")?
-        .get_by_name(&desk)?
-        .fetch_with_request(req)
-        .await
+    env.durable_object("DESK")?.get_by_name(&desk)?.fetch_with_request(req).await
 }
 
 /// The HTTP answer for a refused request: status and a JSON `{"code","message"}` body. Any page
@@ -67,17 +59,12 @@ pub fn refuse(err: HttpError) -> Result<Response> {
     let headers = Headers::new();
     headers.set("Content-Type", "application/json; charset=utf-8")?;
     headers.set("X-Content-Type-Options", "nosniff")?;
-    headers.set(
-        "Content-Security-Policy",
-        "default-src 'none'; frame-ancestors 'none'",
-    )?;
+    headers.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")?;
     headers.set("Access-Control-Allow-Origin", "*")?;
     if let Some(ms) = err.retry_after_ms() {
         headers.set("Retry-After", &ms.div_ceil(1000).to_string())?;
     }
-    Ok(Response::ok(err.body())?
-        .with_status(err.status())
-        .with_headers(headers))
+    Ok(Response::ok(err.body())?.with_status(err.status()).with_headers(headers))
 }
 
 /// 204 for a credential check that passed, readable from any page.
@@ -91,9 +78,7 @@ pub fn known() -> Result<Response> {
 /// if they offered protocols and none is selected).
 pub fn with_subprotocol(req: &Request, mut response: Response) -> Result<Response> {
     if offers_subprotocol(req.headers().get("Sec-WebSocket-Protocol")?.as_deref()) {
-        response
-            .headers_mut()
-            .set("Sec-WebSocket-Protocol", SUBPROTOCOL)?;
+        response.headers_mut().set("Sec-WebSocket-Protocol", SUBPROTOCOL)?;
     }
     Ok(response)
 }

@@ -26,10 +26,7 @@ impl Endpoint {
     /// Endpoints that sign an agent in (the desk object checks the credential: agents' tokens
     /// live in its database, and failed attempts are counted there).
     pub fn is_admin(self) -> bool {
-        matches!(
-            self,
-            Endpoint::Admin | Endpoint::AdminCheck | Endpoint::AgentsAccept
-        )
+        matches!(self, Endpoint::Admin | Endpoint::AdminCheck | Endpoint::AgentsAccept)
     }
 
     fn is_socket(self) -> bool {
@@ -81,11 +78,8 @@ impl AllowedOrigins {
     /// Reads the setting: origins separated by commas or spaces, or `*`. Entries that are not
     /// `http(s)://host[:port]` are ignored, so a typo closes a site rather than opening all.
     pub fn from_setting(setting: Option<&str>) -> Self {
-        let entries: Vec<&str> = setting
-            .unwrap_or("")
-            .split([',', ' ', '\n', '\t'])
-            .filter(|e| !e.is_empty())
-            .collect();
+        let entries: Vec<&str> =
+            setting.unwrap_or("").split([',', ' ', '\n', '\t']).filter(|e| !e.is_empty()).collect();
         if entries.contains(&"*") {
             return AllowedOrigins::Any;
         }
@@ -104,35 +98,28 @@ impl AllowedOrigins {
             AllowedOrigins::Any => true,
             AllowedOrigins::Only(list) => {
                 same_origin(&origin, authority)
-                    || list
-                        .iter()
-                        .any(|allowed| match allowed.split_once("://*.") {
-                            // `https://*.shop.example` covers `https://a.shop.example`, not `https://shop.example`.
-                            Some((scheme, domain)) => origin
-                                .strip_prefix(scheme)
-                                .and_then(|o| o.strip_prefix("://"))
-                                .and_then(|host| host.strip_suffix(domain))
-                                .is_some_and(|sub| sub.len() > 1 && sub.ends_with('.')),
-                            None => *allowed == origin,
-                        })
+                    || list.iter().any(|allowed| match allowed.split_once("://*.") {
+                        // `https://*.shop.example` covers `https://a.shop.example`, not `https://shop.example`.
+                        Some((scheme, domain)) => origin
+                            .strip_prefix(scheme)
+                            .and_then(|o| o.strip_prefix("://"))
+                            .and_then(|host| host.strip_suffix(domain))
+                            .is_some_and(|sub| sub.len() > 1 && sub.ends_with('.')),
+                        None => *allowed == origin,
+                    })
             }
         }
     }
 }
 
 fn host_of(origin: &str) -> Option<&str> {
-    origin
-        .strip_prefix("https://")
-        .or_else(|| origin.strip_prefix("http://"))
+    origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"))
 }
 
 /// Decides whether `head` may reach a desk; `origins`, the sites that may embed the widget. The
 /// admin credential is not checked here but by the desk object (`desk::team::sign_in`).
 pub fn route<'a>(head: &RequestHead<'a>, origins: &AllowedOrigins) -> Result<Route<'a>, HttpError> {
-    let rest = head
-        .path
-        .strip_prefix("/desks/")
-        .ok_or(HttpError::NotFound)?;
+    let rest = head.path.strip_prefix("/desks/").ok_or(HttpError::NotFound)?;
     let (desk, endpoint) = rest.split_once('/').ok_or(HttpError::NotFound)?;
     let endpoint = match endpoint {
         "visitor" => Endpoint::Visitor,
@@ -145,36 +132,23 @@ pub fn route<'a>(head: &RequestHead<'a>, origins: &AllowedOrigins) -> Result<Rou
     if !valid_desk_name(desk) {
         return Err(HttpError::BadDesk);
     }
-    let wanted = if endpoint.is_socket() {
-        Method::Get
-    } else {
-        Method::Post
-    };
+    let wanted = if endpoint.is_socket() { Method::Get } else { Method::Post };
     if head.method != wanted {
         return Err(HttpError::MethodNotAllowed);
     }
-    if endpoint.is_socket()
-        && !head
-            .upgrade
-            .is_some_and(|u| u.trim().eq_ignore_ascii_case("websocket"))
-    {
+    if endpoint.is_socket() && !head.upgrade.is_some_and(|u| u.trim().eq_ignore_ascii_case("websocket")) {
         return Err(HttpError::UpgradeRequired);
     }
     if endpoint.is_socket() && head.websocket_key.is_none_or(|k| k.trim().is_empty()) {
         // Checked here, not left to the runtime: it would refuse such a handshake only after the
         // desk had created the visitor.
-        return Err(HttpError::BadRequest(
-            "a WebSocket handshake needs a Sec-WebSocket-Key header",
-        ));
+        return Err(HttpError::BadRequest("a WebSocket handshake needs a Sec-WebSocket-Key header"));
     }
     if !endpoint.is_admin() {
         // The widget runs on customers' sites: only those configured may talk to this desk, so a
         // copied snippet on a stranger's site does not get a working chat (non-browser clients
         // send no Origin and are limited like any visitor).
-        if head
-            .origin
-            .is_some_and(|o| !origins.allows(o, head.authority))
-        {
+        if head.origin.is_some_and(|o| !origins.allows(o, head.authority)) {
             return Err(HttpError::OriginNotAllowed);
         }
     } else {
@@ -216,141 +190,61 @@ mod tests {
     fn visitor_and_admin_paths_route_to_their_desk() {
         let r = route(&upgrade("/desks/acme-1/visitor"), &none()).unwrap();
         assert_eq!((r.desk, r.endpoint), ("acme-1", Endpoint::Visitor));
-        let head = RequestHead {
-            authorization: Some("Bearer k-0123456789abcdef"),
-            ..upgrade("/desks/acme/admin")
-        };
+        let head = RequestHead { authorization: Some("Bearer k-0123456789abcdef"), ..upgrade("/desks/acme/admin") };
         assert_eq!(route(&head, &none()).unwrap().endpoint, Endpoint::Admin);
     }
 
     #[test]
     fn each_refusal_has_its_reason() {
-        assert_eq!(
-            route(&upgrade("/desks/a.b/visitor"), &none()),
-            Err(HttpError::BadDesk)
-        );
-        assert_eq!(
-            route(&upgrade("/desks//visitor"), &none()),
-            Err(HttpError::BadDesk)
-        );
+        assert_eq!(route(&upgrade("/desks/a.b/visitor"), &none()), Err(HttpError::BadDesk));
+        assert_eq!(route(&upgrade("/desks//visitor"), &none()), Err(HttpError::BadDesk));
         let long = format!("/desks/{}/visitor", "a".repeat(65));
         assert_eq!(route(&upgrade(&long), &none()), Err(HttpError::BadDesk));
-        assert_eq!(
-            route(&upgrade("/desks/a/other"), &none()),
-            Err(HttpError::NotFound)
-        );
-        assert_eq!(
-            route(&upgrade("/desks/a/visitor/x"), &none()),
-            Err(HttpError::NotFound)
-        );
-        assert_eq!(
-            route(&upgrade("/elsewhere"), &none()),
-            Err(HttpError::NotFound)
-        );
-        let plain = RequestHead {
-            upgrade: None,
-            ..upgrade("/desks/a/visitor")
-        };
+        assert_eq!(route(&upgrade("/desks/a/other"), &none()), Err(HttpError::NotFound));
+        assert_eq!(route(&upgrade("/desks/a/visitor/x"), &none()), Err(HttpError::NotFound));
+        assert_eq!(route(&upgrade("/elsewhere"), &none()), Err(HttpError::NotFound));
+        let plain = RequestHead { upgrade: None, ..upgrade("/desks/a/visitor") };
         assert_eq!(route(&plain, &none()), Err(HttpError::UpgradeRequired));
-        let keyless = RequestHead {
-            websocket_key: None,
-            ..upgrade("/desks/a/visitor")
-        };
-        assert!(matches!(
-            route(&keyless, &none()),
-            Err(HttpError::BadRequest(_))
-        ));
-        let post = RequestHead {
-            method: Method::Post,
-            ..upgrade("/desks/a/visitor")
-        };
+        let keyless = RequestHead { websocket_key: None, ..upgrade("/desks/a/visitor") };
+        assert!(matches!(route(&keyless, &none()), Err(HttpError::BadRequest(_))));
+        let post = RequestHead { method: Method::Post, ..upgrade("/desks/a/visitor") };
         assert_eq!(route(&post, &none()), Err(HttpError::MethodNotAllowed));
-        let get_check = RequestHead {
-            upgrade: None,
-            ..upgrade("/desks/a/visitor/check")
-        };
+        let get_check = RequestHead { upgrade: None, ..upgrade("/desks/a/visitor/check") };
         assert_eq!(route(&get_check, &none()), Err(HttpError::MethodNotAllowed));
     }
 
     #[test]
     fn credential_checks_and_accepting_invites_are_posts() {
-        let check = |path| RequestHead {
-            method: Method::Post,
-            path,
-            authority: "desk.example",
-            ..Default::default()
-        };
-        assert_eq!(
-            route(&check("/desks/a/visitor/check"), &none()).map(|r| r.endpoint),
-            Ok(Endpoint::VisitorCheck)
-        );
+        let check = |path| RequestHead { method: Method::Post, path, authority: "desk.example", ..Default::default() };
+        assert_eq!(route(&check("/desks/a/visitor/check"), &none()).map(|r| r.endpoint), Ok(Endpoint::VisitorCheck));
         let accept = check("/desks/a/agents/accept");
-        assert_eq!(
-            route(&accept, &none()).map(|r| r.endpoint),
-            Ok(Endpoint::AgentsAccept)
-        );
-        let with_secret = RequestHead {
-            authorization: Some("Bearer k-0123456789abcdef"),
-            ..check("/desks/a/admin/check")
-        };
-        assert_eq!(
-            route(&with_secret, &none()).map(|r| r.endpoint),
-            Ok(Endpoint::AdminCheck)
-        );
-        let foreign = RequestHead {
-            origin: Some("https://evil.example"),
-            ..with_secret
-        };
+        assert_eq!(route(&accept, &none()).map(|r| r.endpoint), Ok(Endpoint::AgentsAccept));
+        let with_secret =
+            RequestHead { authorization: Some("Bearer k-0123456789abcdef"), ..check("/desks/a/admin/check") };
+        assert_eq!(route(&with_secret, &none()).map(|r| r.endpoint), Ok(Endpoint::AdminCheck));
+        let foreign = RequestHead { origin: Some("https://evil.example"), ..with_secret };
         assert_eq!(route(&foreign, &none()), Err(HttpError::ForeignOrigin));
     }
 
     #[test]
     fn admin_sockets_refuse_foreign_browser_origins() {
-        let good = RequestHead {
-            authorization: Some("Bearer k-0123456789abcdef"),
-            ..upgrade("/desks/a/admin")
-        };
-        let same = RequestHead {
-            origin: Some("https://desk.example"),
-            ..good
-        };
+        let good = RequestHead { authorization: Some("Bearer k-0123456789abcdef"), ..upgrade("/desks/a/admin") };
+        let same = RequestHead { origin: Some("https://desk.example"), ..good };
         assert!(route(&same, &none()).is_ok());
-        for origin in [
-            "https://evil.example",
-            "null",
-            "https://desk.example.evil",
-            "desk.example",
-        ] {
-            let foreign = RequestHead {
-                origin: Some(origin),
-                ..good
-            };
-            assert_eq!(
-                route(&foreign, &none()),
-                Err(HttpError::ForeignOrigin),
-                "{origin}"
-            );
+        for origin in ["https://evil.example", "null", "https://desk.example.evil", "desk.example"] {
+            let foreign = RequestHead { origin: Some(origin), ..good };
+            assert_eq!(route(&foreign, &none()), Err(HttpError::ForeignOrigin), "{origin}");
         }
-        let visitor = RequestHead {
-            origin: Some("https://customer.example"),
-            ..upgrade("/desks/a/visitor")
-        };
+        let visitor = RequestHead { origin: Some("https://customer.example"), ..upgrade("/desks/a/visitor") };
         let customer = AllowedOrigins::from_setting(Some("https://customer.example"));
-        assert!(
-            route(&visitor, &customer).is_ok(),
-            "the widget is embedded on configured sites"
-        );
+        assert!(route(&visitor, &customer).is_ok(), "the widget is embedded on configured sites");
     }
 
     #[test]
     fn visitor_sockets_and_checks_accept_only_configured_origins() {
-        let shops = AllowedOrigins::from_setting(Some(
-            "https://shop.example, https://*.acme.example/ http://localhost:8080",
-        ));
-        let visitor = |origin| RequestHead {
-            origin: Some(origin),
-            ..upgrade("/desks/a/visitor")
-        };
+        let shops =
+            AllowedOrigins::from_setting(Some("https://shop.example, https://*.acme.example/ http://localhost:8080"));
+        let visitor = |origin| RequestHead { origin: Some(origin), ..upgrade("/desks/a/visitor") };
         for origin in [
             "https://shop.example",
             "HTTPS://SHOP.EXAMPLE",
@@ -370,52 +264,24 @@ mod tests {
             "null",
             "http://localhost:8081",
         ] {
-            assert_eq!(
-                route(&visitor(origin), &shops),
-                Err(HttpError::OriginNotAllowed),
-                "{origin}"
-            );
+            assert_eq!(route(&visitor(origin), &shops), Err(HttpError::OriginNotAllowed), "{origin}");
         }
-        let check = RequestHead {
-            method: Method::Post,
-            upgrade: None,
-            ..visitor("https://evil.example")
-        };
-        let check = RequestHead {
-            path: "/desks/a/visitor/check",
-            ..check
-        };
+        let check = RequestHead { method: Method::Post, upgrade: None, ..visitor("https://evil.example") };
+        let check = RequestHead { path: "/desks/a/visitor/check", ..check };
         assert_eq!(route(&check, &shops), Err(HttpError::OriginNotAllowed));
         let no_origin = upgrade("/desks/a/visitor");
-        assert!(
-            route(&no_origin, &none()).is_ok(),
-            "non-browser clients send no Origin"
-        );
-        assert_eq!(
-            route(&visitor("https://shop.example"), &none()),
-            Err(HttpError::OriginNotAllowed)
-        );
+        assert!(route(&no_origin, &none()).is_ok(), "non-browser clients send no Origin");
+        assert_eq!(route(&visitor("https://shop.example"), &none()), Err(HttpError::OriginNotAllowed));
     }
 
     #[test]
     fn the_origins_setting_is_read_strictly() {
         assert_eq!(AllowedOrigins::from_setting(Some("*")), AllowedOrigins::Any);
-        assert_eq!(
-            AllowedOrigins::from_setting(Some("https://a.example, *")),
-            AllowedOrigins::Any
-        );
+        assert_eq!(AllowedOrigins::from_setting(Some("https://a.example, *")), AllowedOrigins::Any);
         assert!(AllowedOrigins::Any.allows("null", "desk.example"));
-        let typos = AllowedOrigins::from_setting(Some(
-            "shop.example, https://, ftp://x.example, https://a.example/path",
-        ));
-        assert_eq!(
-            typos,
-            AllowedOrigins::Only(vec![]),
-            "entries that are not origins open nothing"
-        );
-        assert_eq!(
-            AllowedOrigins::from_setting(Some("")),
-            AllowedOrigins::Only(vec![])
-        );
+        let typos =
+            AllowedOrigins::from_setting(Some("shop.example, https://, ftp://x.example, https://a.example/path"));
+        assert_eq!(typos, AllowedOrigins::Only(vec![]), "entries that are not origins open nothing");
+        assert_eq!(AllowedOrigins::from_setting(Some("")), AllowedOrigins::Only(vec![]));
     }
 }

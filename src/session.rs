@@ -17,27 +17,15 @@ pub struct ResumePoint {
 
 impl ResumePoint {
     /// Reads `since` and `epoch` from query parameters: both or neither. `Err` names the problem.
-    pub fn from_query(
-        since: Option<&str>,
-        epoch: Option<&str>,
-    ) -> Result<Option<Self>, &'static str> {
+    pub fn from_query(since: Option<&str>, epoch: Option<&str>) -> Result<Option<Self>, &'static str> {
         match (since, epoch) {
             (None, None) => Ok(None),
             (Some(since), Some(epoch)) => {
-                let since = since
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|s| *s >= 0)
-                    .ok_or("since must be a seq (0 or more)")?;
+                let since = since.parse::<i64>().ok().filter(|s| *s >= 0).ok_or("since must be a seq (0 or more)")?;
                 if epoch.is_empty() || epoch.chars().count() > MAX_EPOCH_CHARS {
-                    return Err(
-                        "epoch must be the desk's epoch from an earlier welcome or users frame",
-                    );
+                    return Err("epoch must be the desk's epoch from an earlier welcome or users frame");
                 }
-                Ok(Some(ResumePoint {
-                    since,
-                    epoch: epoch.to_owned(),
-                }))
+                Ok(Some(ResumePoint { since, epoch: epoch.to_owned() }))
             }
             _ => Err("since and epoch go together"),
         }
@@ -120,17 +108,8 @@ pub fn admin_snapshot(
         return Err(TooFarBehind);
     }
     let resumed = missed.is_some();
-    let users = Outbound::Users {
-        users: rows,
-        epoch: epoch.to_owned(),
-        seq: latest_seq,
-        resumed,
-        me: Some(me),
-    };
-    let replayed = missed
-        .into_iter()
-        .flatten()
-        .map(|(user_id, m)| Outbound::live(&m, Some(user_id)));
+    let users = Outbound::Users { users: rows, epoch: epoch.to_owned(), seq: latest_seq, resumed, me: Some(me) };
+    let replayed = missed.into_iter().flatten().map(|(user_id, m)| Outbound::live(&m, Some(user_id)));
     Ok(std::iter::once(users).chain(replayed).collect())
 }
 
@@ -189,9 +168,7 @@ mod tests {
     #[test]
     fn resume_points_come_in_pairs_and_must_be_sane() {
         assert_eq!(ResumePoint::from_query(None, None), Ok(None));
-        let p = ResumePoint::from_query(Some("12"), Some("e1"))
-            .unwrap()
-            .unwrap();
+        let p = ResumePoint::from_query(Some("12"), Some("e1")).unwrap().unwrap();
         assert_eq!((p.since, p.epoch.as_str()), (12, "e1"));
         assert!(ResumePoint::from_query(Some("12"), None).is_err());
         assert!(ResumePoint::from_query(None, Some("e1")).is_err());
@@ -202,10 +179,7 @@ mod tests {
 
     #[test]
     fn only_the_current_epoch_resumes() {
-        let p = ResumePoint {
-            since: 4,
-            epoch: "now".into(),
-        };
+        let p = ResumePoint { since: 4, epoch: "now".into() };
         assert_eq!(replay("now", Some(&p)), Replay::After(4));
         assert_eq!(replay("reset", Some(&p)), Replay::Fresh);
         assert_eq!(replay("now", None), Replay::Fresh);
@@ -215,99 +189,40 @@ mod tests {
     fn a_resumed_welcome_carries_exactly_the_missed_messages() {
         let c = Conversation::new("u", "U");
         let w = welcome(&c, "t".into(), "e", 200, Backlog::Missed(vec![m(5), m(9)])).unwrap();
-        let Outbound::Welcome {
-            messages,
-            resumed,
-            has_more,
-            ..
-        } = w
-        else {
-            panic!("welcome")
-        };
-        assert_eq!(
-            (
-                messages.iter().map(|m| m.seq).collect::<Vec<_>>(),
-                resumed,
-                has_more
-            ),
-            (vec![5, 9], true, false)
-        );
+        let Outbound::Welcome { messages, resumed, has_more, .. } = w else { panic!("welcome") };
+        assert_eq!((messages.iter().map(|m| m.seq).collect::<Vec<_>>(), resumed, has_more), (vec![5, 9], true, false));
         let gap = (1..=RESUME_MAX_MESSAGES as i64 + 1).map(m).collect();
-        assert_eq!(
-            welcome(&c, "t".into(), "e", 200, Backlog::Missed(gap)),
-            Err(TooFarBehind)
-        );
-        let Ok(Outbound::Welcome {
-            messages,
-            resumed,
-            has_more,
-            ..
-        }) = welcome(
-            &c,
-            "t".into(),
-            "e",
-            2,
-            Backlog::Latest(vec![m(3), m(2), m(1)]),
-        )
+        assert_eq!(welcome(&c, "t".into(), "e", 200, Backlog::Missed(gap)), Err(TooFarBehind));
+        let Ok(Outbound::Welcome { messages, resumed, has_more, .. }) =
+            welcome(&c, "t".into(), "e", 2, Backlog::Latest(vec![m(3), m(2), m(1)]))
         else {
             panic!("welcome")
         };
-        assert_eq!(
-            (
-                messages.iter().map(|m| m.seq).collect::<Vec<_>>(),
-                resumed,
-                has_more
-            ),
-            (vec![2, 3], false, true)
-        );
+        assert_eq!((messages.iter().map(|m| m.seq).collect::<Vec<_>>(), resumed, has_more), (vec![2, 3], false, true));
     }
 
     #[test]
     fn an_admin_resume_replays_missed_messages_after_the_sidebar() {
         let me = || crate::desk::Agent::owner(None).me();
-        let frames = admin_snapshot(
-            vec![],
-            "e",
-            9,
-            me(),
-            Some(vec![("a".into(), m(8)), ("b".into(), m(9))]),
-        )
-        .unwrap();
+        let frames = admin_snapshot(vec![], "e", 9, me(), Some(vec![("a".into(), m(8)), ("b".into(), m(9))])).unwrap();
         let json: Vec<String> = frames.iter().map(Outbound::to_json).collect();
-        assert!(json[0].starts_with(
-            r#"{"type":"users","users":[],"epoch":"e","seq":9,"resumed":true,"me":{"#
-        ));
+        assert!(json[0].starts_with(r#"{"type":"users","users":[],"epoch":"e","seq":9,"resumed":true,"me":{"#));
         assert!(json[1].contains(r#""userId":"a""#) && json[1].contains(r#""seq":8"#));
         assert!(json[2].contains(r#""userId":"b""#) && json[2].contains(r#""seq":9"#));
-        assert_eq!(
-            admin_snapshot(vec![], "e", 9, me(), None).map(|f| f.len()),
-            Ok(1)
-        );
-        let gap = (1..=RESUME_MAX_MESSAGES as i64 + 1)
-            .map(|s| ("a".to_string(), m(s)))
-            .collect();
-        assert_eq!(
-            admin_snapshot(vec![], "e", 600, me(), Some(gap)),
-            Err(TooFarBehind)
-        );
+        assert_eq!(admin_snapshot(vec![], "e", 9, me(), None).map(|f| f.len()), Ok(1));
+        let gap = (1..=RESUME_MAX_MESSAGES as i64 + 1).map(|s| ("a".to_string(), m(s))).collect();
+        assert_eq!(admin_snapshot(vec![], "e", 600, me(), Some(gap)), Err(TooFarBehind));
     }
 
     #[test]
     fn silence_past_the_limit_is_stale() {
         let live = Liveness::from_setting(None);
-        assert_eq!(
-            (live.stale_after_ms, live.sweep_every_ms()),
-            (75_000, 30_000)
-        );
+        assert_eq!((live.stale_after_ms, live.sweep_every_ms()), (75_000, 30_000));
         assert!(!live.is_stale(100_000, 100_000 - 75_000));
         assert!(live.is_stale(100_001, 100_000 - 75_000));
         assert_eq!(Liveness::from_setting(Some("3000")).stale_after_ms, 3_000);
         for unusable in ["", "x", "10", "-5", "99999999999"] {
-            assert_eq!(
-                Liveness::from_setting(Some(unusable)).stale_after_ms,
-                75_000,
-                "{unusable}"
-            );
+            assert_eq!(Liveness::from_setting(Some(unusable)).stale_after_ms, 75_000, "{unusable}");
         }
     }
 }

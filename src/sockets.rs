@@ -63,80 +63,32 @@ pub struct Label {
 }
 
 /// Accepts a hibernatable socket for `sender`, tagged and labelled, heard from `now`.
-pub fn accept(
-    state: &State,
-    ws: &WebSocket,
-    sender: Sender,
-    sid: u64,
-    now: i64,
-) -> worker::Result<()> {
+pub fn accept(state: &State, ws: &WebSocket, sender: Sender, sid: u64, now: i64) -> worker::Result<()> {
     match &sender {
         Sender::Visitor { user_id } => state.accept_websocket_with_tags(ws, &[user_id]),
         // Agent ids are ours (`owner` or a UUID), well under the runtime's 256-character tag limit.
-        Sender::Agent { id, .. } => {
-            state.accept_websocket_with_tags(ws, &[ADMIN_TAG, &agent_tag(id)])
-        }
+        Sender::Agent { id, .. } => state.accept_websocket_with_tags(ws, &[ADMIN_TAG, &agent_tag(id)]),
     }
-    write(
-        ws,
-        &Label {
-            sender,
-            heard_at: now,
-            sid,
-        },
-    )
+    write(ws, &Label { sender, heard_at: now, sid })
 }
 
 fn write(ws: &WebSocket, label: &Label) -> worker::Result<()> {
     let (heard_at, sid) = (label.heard_at, label.sid);
     ws.serialize_attachment(match &label.sender {
-        Sender::Visitor { user_id } => Attachment::Visitor {
-            user_id: user_id.clone(),
-            heard_at,
-            sid,
-        },
-        Sender::Agent { id, role } => Attachment::Agent {
-            agent_id: id.clone(),
-            agent_role: *role,
-            heard_at,
-            sid,
-        },
+        Sender::Visitor { user_id } => Attachment::Visitor { user_id: user_id.clone(), heard_at, sid },
+        Sender::Agent { id, role } => Attachment::Agent { agent_id: id.clone(), agent_role: *role, heard_at, sid },
     })
 }
 
 /// Who a socket belongs to, when it last sent a frame (or opened), and its id.
 pub fn label(ws: &WebSocket) -> Option<Label> {
-    Some(
-        match ws.deserialize_attachment::<Attachment>().ok().flatten()? {
-            Attachment::Visitor {
-                user_id,
-                heard_at,
-                sid,
-            } => Label {
-                sender: Sender::Visitor { user_id },
-                heard_at,
-                sid,
-            },
-            Attachment::Admin { heard_at, sid } => Label {
-                sender: Sender::owner(),
-                heard_at,
-                sid,
-            },
-            Attachment::Agent {
-                agent_id,
-                agent_role,
-                heard_at,
-                sid,
-            } => Label {
-                sender: Sender::Agent {
-                    id: agent_id,
-                    role: agent_role,
-                },
-                heard_at,
-                sid,
-            },
-        },
-    )
+    Some(match ws.deserialize_attachment::<Attachment>().ok().flatten()? {
+        Attachment::Visitor { user_id, heard_at, sid } => Label { sender: Sender::Visitor { user_id }, heard_at, sid },
+        Attachment::Admin { heard_at, sid } => Label { sender: Sender::owner(), heard_at, sid },
+        Attachment::Agent { agent_id, agent_role, heard_at, sid } => {
+            Label { sender: Sender::Agent { id: agent_id, role: agent_role }, heard_at, sid }
+        }
+    })
 }
 
 /// Notes that a socket was heard from. Rewrites the attachment at most every `every_ms`, so a
@@ -159,8 +111,7 @@ extern "C" {
 /// When the runtime last answered a ping on this socket without waking us, in ms since the epoch.
 pub fn last_ping(state: &State, ws: &WebSocket) -> Option<i64> {
     let ext: &StateExt = state.as_raw().unchecked_ref();
-    ext.auto_response_timestamp(ws.as_ref())
-        .map(|d| d.get_time() as i64)
+    ext.auto_response_timestamp(ws.as_ref()).map(|d| d.get_time() as i64)
 }
 
 /// The sockets of each tag, asked of the runtime at most once per event: routing one reply needs
@@ -172,10 +123,7 @@ pub struct Tagged<'a> {
 
 impl<'a> Tagged<'a> {
     pub fn new(state: &'a State) -> Self {
-        Tagged {
-            state,
-            seen: RefCell::new(Vec::new()),
-        }
+        Tagged { state, seen: RefCell::new(Vec::new()) }
     }
 
     /// Every socket with `tag`, open or closing. Sending to a closing one fails harmlessly, so
@@ -185,9 +133,7 @@ impl<'a> Tagged<'a> {
             return Rc::clone(list);
         }
         let list = Rc::new(self.state.get_websockets_with_tag(tag));
-        self.seen
-            .borrow_mut()
-            .push((tag.to_owned(), Rc::clone(&list)));
+        self.seen.borrow_mut().push((tag.to_owned(), Rc::clone(&list)));
         list
     }
 
@@ -199,11 +145,7 @@ impl<'a> Tagged<'a> {
 
 /// Open sockets with `tag`, leaving out `except`.
 pub fn tagged(state: &State, tag: &str, except: Option<&WebSocket>) -> Vec<WebSocket> {
-    state
-        .get_websockets_with_tag(tag)
-        .into_iter()
-        .filter(|ws| except != Some(ws) && is_open(ws))
-        .collect()
+    state.get_websockets_with_tag(tag).into_iter().filter(|ws| except != Some(ws) && is_open(ws)).collect()
 }
 
 pub fn is_open(ws: &WebSocket) -> bool {

@@ -163,12 +163,7 @@ struct ConversationRow {
 impl From<ConversationRow> for Conversation {
     fn from(r: ConversationRow) -> Self {
         let last = match (r.last_preview, r.last_sender, r.last_at, r.last_seq) {
-            (Some(preview), Some(sender), Some(at), Some(seq)) => Some(LastMessage {
-                preview,
-                sender,
-                at,
-                seq,
-            }),
+            (Some(preview), Some(sender), Some(at), Some(seq)) => Some(LastMessage { preview, sender, at, seq }),
             _ => None,
         };
         Conversation {
@@ -178,11 +173,7 @@ impl From<ConversationRow> for Conversation {
             read_seq: r.read_seq.unwrap_or(0),
             last,
             verified_id: r.verified_id,
-            status: r
-                .status
-                .as_deref()
-                .and_then(Status::from_str)
-                .unwrap_or_default(),
+            status: r.status.as_deref().and_then(Status::from_str).unwrap_or_default(),
             snoozed_until: r.snoozed_until,
             assignee: r.assignee_id,
         }
@@ -221,9 +212,7 @@ impl From<MessageRow> for WireMessage {
             client_msg_id: r.client_msg_id,
             agent_id: if by_agent { r.author_id } else { None },
             agent_name: if by_agent { r.author_name } else { None },
-            event: r
-                .meta
-                .and_then(|m| serde_json::from_str::<EventInfo>(&m).ok()),
+            event: r.meta.and_then(|m| serde_json::from_str::<EventInfo>(&m).ok()),
         }
     }
 }
@@ -257,13 +246,11 @@ struct InviteRow {
     expires_at: i64,
 }
 
-const CONVERSATION_COLUMNS: &str =
-    "v.id, v.name, c.unread, c.read_seq, c.last_preview, c.last_sender, c.last_at,
+const CONVERSATION_COLUMNS: &str = "v.id, v.name, c.unread, c.read_seq, c.last_preview, c.last_sender, c.last_at,
      c.last_seq, v.verified_id, c.status, c.snoozed_until, c.assignee_id";
 /// Larger than any `seq` (the largest integer JavaScript numbers hold exactly).
 const MAX_SAFE_SEQ: i64 = 9_007_199_254_740_991;
-const MESSAGE_COLUMNS: &str =
-    "id, seq, sender, body, at, client_msg_id, author_id, author_name, meta";
+const MESSAGE_COLUMNS: &str = "id, seq, sender, body, at, client_msg_id, author_id, author_name, meta";
 const AGENT_COLUMNS: &str = "a.id, a.name, a.role, a.email, a.state";
 
 fn text(s: &str) -> V {
@@ -282,15 +269,9 @@ impl Store {
 
     /// Opens the desk's database, bringing its schema up to the latest version.
     pub fn open(sql: SqlStorage) -> worker::Result<Self> {
-        sql.exec(
-            "CREATE TABLE IF NOT EXISTS desk_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
-            None,
-        )?;
+        sql.exec("CREATE TABLE IF NOT EXISTS desk_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)", None)?;
         let current = sql
-            .exec(
-                "SELECT value AS v FROM desk_meta WHERE key = 'schema_version'",
-                None,
-            )?
+            .exec("SELECT value AS v FROM desk_meta WHERE key = 'schema_version'", None)?
             .to_array::<Version>()?
             .first()
             .map_or(0, |r| r.v);
@@ -309,11 +290,7 @@ impl Store {
     pub fn apply(&self, write: &Write, now: i64) -> worker::Result<()> {
         let sql = &self.sql;
         match write {
-            Write::Append {
-                user_id,
-                message: m,
-                author_id,
-            } => {
+            Write::Append { user_id, message: m, author_id } => {
                 let meta = m.event.as_ref().and_then(|e| serde_json::to_string(e).ok());
                 sql.exec(
                     "INSERT INTO messages (seq, id, user_id, sender, body, client_msg_id, at, author_id, author_name, meta)
@@ -334,8 +311,7 @@ impl Store {
                 if m.sender.public() {
                     // The conversation's latest activity; a visitor's message is one more unread.
                     let unread = i64::from(m.sender == Author::User);
-                    let preview =
-                        crate::protocol::truncate(&m.message, crate::protocol::PREVIEW_CHARS);
+                    let preview = crate::protocol::truncate(&m.message, crate::protocol::PREVIEW_CHARS);
                     sql.exec(
                         "INSERT INTO conversations (user_id, unread, read_seq, last_preview, last_sender, last_at, last_seq, created_at)
                          VALUES (?, ?, 0, ?, ?, ?, ?, ?)
@@ -361,23 +337,12 @@ impl Store {
                 )?;
             }
             Write::Unread { user_id } => {
-                sql.exec(
-                    "UPDATE conversations SET unread = MAX(unread, 1) WHERE user_id = ?",
-                    vec![text(user_id)],
-                )?;
+                sql.exec("UPDATE conversations SET unread = MAX(unread, 1) WHERE user_id = ?", vec![text(user_id)])?;
             }
-            Write::Status {
-                user_id,
-                status,
-                until,
-            } => {
+            Write::Status { user_id, status, until } => {
                 sql.exec(
                     "UPDATE conversations SET status = ?, snoozed_until = ? WHERE user_id = ?",
-                    vec![
-                        text(status.as_str()),
-                        until.map_or(V::Null, V::Integer),
-                        text(user_id),
-                    ],
+                    vec![text(status.as_str()), until.map_or(V::Null, V::Integer), text(user_id)],
                 )?;
             }
             Write::Assign { user_id, agent_id } => {
@@ -398,41 +363,29 @@ impl Store {
                 let a = &invite.agent;
                 sql.exec(
                     "INSERT INTO agents (id, name, role, email, state, created_at) VALUES (?, ?, ?, ?, 'pending', ?)",
-                    vec![text(&a.id), text(&a.name), text(a.role.as_str()), opt_text(a.email.as_deref()), V::Integer(now)],
+                    vec![
+                        text(&a.id),
+                        text(&a.name),
+                        text(a.role.as_str()),
+                        opt_text(a.email.as_deref()),
+                        V::Integer(now),
+                    ],
                 )?;
                 sql.exec(
                     "INSERT INTO invites (code_hash, agent_id, expires_at) VALUES (?, ?, ?)",
-                    vec![
-                        text(&invite.code_hash),
-                        text(&a.id),
-                        V::Integer(invite.expires_at),
-                    ],
+                    vec![text(&invite.code_hash), text(&a.id), V::Integer(invite.expires_at)],
                 )?;
             }
-            Write::Accept {
-                agent_id,
-                name,
-                code_hash,
-                token_hash,
-            } => {
-                sql.exec(
-                    "DELETE FROM invites WHERE code_hash = ?",
-                    vec![text(code_hash)],
-                )?;
+            Write::Accept { agent_id, name, code_hash, token_hash } => {
+                sql.exec("DELETE FROM invites WHERE code_hash = ?", vec![text(code_hash)])?;
                 sql.exec(
                     "UPDATE agents SET state = 'active', name = ?, token_hash = ? WHERE id = ? AND state = 'pending'",
                     vec![text(name), text(token_hash), text(agent_id)],
                 )?;
             }
             Write::Revoke { agent_id } => {
-                sql.exec(
-                    "DELETE FROM invites WHERE agent_id = ?",
-                    vec![text(agent_id)],
-                )?;
-                sql.exec(
-                    "UPDATE agents SET state = 'revoked', token_hash = NULL WHERE id = ?",
-                    vec![text(agent_id)],
-                )?;
+                sql.exec("DELETE FROM invites WHERE agent_id = ?", vec![text(agent_id)])?;
+                sql.exec("UPDATE agents SET state = 'revoked', token_hash = NULL WHERE id = ?", vec![text(agent_id)])?;
             }
         }
         Ok(())

@@ -14,16 +14,9 @@ fn value() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(|n| json!(n)),
-        any::<f64>()
-            .prop_filter("finite", |f| f.is_finite())
-            .prop_map(|f| json!(f)),
-        prop_oneof![
-            Just("A".to_owned()),
-            Just("B".to_owned()),
-            Just(String::new()),
-            any::<String>()
-        ]
-        .prop_map(Value::String),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| json!(f)),
+        prop_oneof![Just("A".to_owned()), Just("B".to_owned()), Just(String::new()), any::<String>()]
+            .prop_map(Value::String),
     ];
     leaf.prop_recursive(3, 24, 4, |inner| {
         prop_oneof![
@@ -74,10 +67,7 @@ fn desk() -> Desk {
     desk.admin("admin");
     desk.visitor("a", "A");
     desk.visitor("b", "B");
-    desk.send(
-        "a",
-        &json!({ "type": "message", "message": "hello", "clientMsgId": "c1" }).to_string(),
-    );
+    desk.send("a", &json!({ "type": "message", "message": "hello", "clientMsgId": "c1" }).to_string());
     for s in ["a", "b", "admin"] {
         desk.take(s);
     }

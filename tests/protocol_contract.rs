@@ -34,17 +34,8 @@ fn server_frames_keep_their_shape() {
         welcome.to_json(),
         r#"{"type":"welcome","userId":"u1","token":"t","name":"Visitor U1","messages":[{"id":"m1","seq":7,"sender":"user","message":"Hi","at":1000}],"hasMore":false,"epoch":"e1","resumed":false}"#
     );
-    let ack = Outbound::Ack {
-        client_msg_id: Some("c".into()),
-        id: "m1".into(),
-        seq: 7,
-        at: 1000,
-        user_id: None,
-    };
-    assert_eq!(
-        ack.to_json(),
-        r#"{"type":"ack","clientMsgId":"c","id":"m1","seq":7,"at":1000}"#
-    );
+    let ack = Outbound::Ack { client_msg_id: Some("c".into()), id: "m1".into(), seq: 7, at: 1000, user_id: None };
+    assert_eq!(ack.to_json(), r#"{"type":"ack","clientMsgId":"c","id":"m1","seq":7,"at":1000}"#);
     let to_visitor = Outbound::Message {
         sender: Author::Admin,
         user_id: None,
@@ -63,22 +54,10 @@ fn server_frames_keep_their_shape() {
     );
     let mut c = Conversation::new("u1", "User A");
     c.unread = 2;
-    c.last = Some(LastMessage {
-        preview: "Hi".into(),
-        sender: Author::User,
-        at: 1000,
-        seq: 7,
-    });
+    c.last = Some(LastMessage { preview: "Hi".into(), sender: Author::User, at: 1000, seq: 7 });
     // The pinned row and frame, extended: new fields only after the pinned ones.
     assert_eq!(
-        Outbound::Users {
-            users: vec![c.row(true)],
-            epoch: "e1".into(),
-            seq: 7,
-            resumed: false,
-            me: None
-        }
-        .to_json(),
+        Outbound::Users { users: vec![c.row(true)], epoch: "e1".into(), seq: 7, resumed: false, me: None }.to_json(),
         r#"{"type":"users","users":[{"userId":"u1","name":"User A","unread":2,"lastMessage":"Hi","lastSender":"user","lastAt":1000,"online":true,"status":"open","lastSeq":7}],"epoch":"e1","seq":7,"resumed":false}"#
     );
     assert_eq!(
@@ -89,12 +68,7 @@ fn server_frames_keep_their_shape() {
 
 #[test]
 fn extensions_add_fields_only_where_they_apply() {
-    let limited = Outbound::error(
-        &FrameError::RateLimited {
-            retry_after_ms: 500,
-        },
-        Some("c1".into()),
-    );
+    let limited = Outbound::error(&FrameError::RateLimited { retry_after_ms: 500 }, Some("c1".into()));
     assert_eq!(
         limited.to_json(),
         r#"{"type":"error","code":"rate_limited","message":"too many frames: wait 500 ms before sending again","clientMsgId":"c1","retryAfterMs":500}"#
@@ -132,19 +106,10 @@ fn client_frames_parse_with_contract_field_names() {
             client_msg_id: Some("c1".into())
         })
     );
-    assert_eq!(
-        parse(r#"{"type":"read","userId":"u1"}"#),
-        Ok(Inbound::Read {
-            user_id: "u1".into()
-        })
-    );
+    assert_eq!(parse(r#"{"type":"read","userId":"u1"}"#), Ok(Inbound::Read { user_id: "u1".into() }));
     assert_eq!(
         parse(r#"{"type":"history","userId":"u1","before":9,"limit":5}"#),
-        Ok(Inbound::History {
-            user_id: Some("u1".into()),
-            before: Some(9),
-            limit: Some(5)
-        })
+        Ok(Inbound::History { user_id: Some("u1".into()), before: Some(9), limit: Some(5) })
     );
     assert_eq!(parse(r#"{"type":"ping"}"#), Ok(Inbound::Ping));
 }
@@ -160,42 +125,17 @@ fn visitor_names_are_plain_bounded_text() {
 
 #[test]
 fn invisible_text_is_empty_and_control_characters_are_refused() {
-    let msg =
-        |text: &str| parse(&serde_json::json!({ "type": "message", "message": text }).to_string());
-    for blank in [
-        "\u{200B}",
-        " \u{FEFF}\u{200D} ",
-        "\u{00AD}",
-        "\u{2060}\n",
-        "\u{0000}",
-    ] {
+    let msg = |text: &str| parse(&serde_json::json!({ "type": "message", "message": text }).to_string());
+    for blank in ["\u{200B}", " \u{FEFF}\u{200D} ", "\u{00AD}", "\u{2060}\n", "\u{0000}"] {
         assert_eq!(msg(blank), Err(FrameError::EmptyMessage), "{blank:?}");
     }
-    for control in [
-        "hi\u{0000}",
-        "bell\u{0007}",
-        "esc\u{001B}[31m",
-        "c1\u{0085}",
-    ] {
-        assert!(
-            matches!(msg(control), Err(FrameError::BadFrame(_))),
-            "{control:?}"
-        );
+    for control in ["hi\u{0000}", "bell\u{0007}", "esc\u{001B}[31m", "c1\u{0085}"] {
+        assert!(matches!(msg(control), Err(FrameError::BadFrame(_))), "{control:?}");
     }
-    for fine in [
-        "line one\nline two",
-        "tab\there",
-        "crlf\r\n",
-        "עברית \u{200F}ok",
-        "emoji 👋",
-    ] {
+    for fine in ["line one\nline two", "tab\there", "crlf\r\n", "עברית \u{200F}ok", "emoji 👋"] {
         assert!(msg(fine).is_ok(), "{fine:?}");
     }
     assert_eq!(visitor_name("\u{200B}"), None, "a name must show something");
-    assert_eq!(
-        visitor_name("Bob\u{202E}gnp.exe"),
-        None,
-        "no bidi override in names"
-    );
+    assert_eq!(visitor_name("Bob\u{202E}gnp.exe"), None, "no bidi override in names");
     assert_eq!(visitor_name("Zoë"), Some("Zoë".to_owned()));
 }

@@ -4,8 +4,8 @@
 use super::{row, send, Agent, Audience, Conversation, Effect, Fresh, View, Write};
 use crate::error::FrameError;
 use crate::protocol::{
-    Author, EventInfo, Inbound, ListView, Outbound, SearchResult, Status, WireMessage,
-    HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, LIST_DEFAULT_LIMIT, SEARCH_DEFAULT_LIMIT,
+    Author, EventInfo, Inbound, ListView, Outbound, SearchResult, Status, WireMessage, HISTORY_DEFAULT_LIMIT,
+    HISTORY_MAX_LIMIT, LIST_DEFAULT_LIMIT, SEARCH_DEFAULT_LIMIT,
 };
 
 /// A visitor's frame: only their own conversation, only what a visitor may do.
@@ -18,27 +18,15 @@ pub(super) fn visitor_step(
 ) -> Result<Vec<Effect>, FrameError> {
     match frame {
         Inbound::Ping => Ok(vec![send(Audience::Sender, Outbound::Pong)]),
-        Inbound::Message {
-            message,
-            target_user_id,
-            client_msg_id,
-        } => {
+        Inbound::Message { message, target_user_id, client_msg_id } => {
             if target_user_id.is_some() {
-                return Err(FrameError::Forbidden(
-                    "visitors cannot address a targetUserId",
-                ));
+                return Err(FrameError::Forbidden("visitors cannot address a targetUserId"));
             }
             visitor_message(user_id, message, client_msg_id, view, now, fresh)
         }
-        Inbound::History {
-            user_id: asked,
-            before,
-            limit,
-        } => {
+        Inbound::History { user_id: asked, before, limit } => {
             if asked.is_some_and(|asked| asked != user_id) {
-                return Err(FrameError::Forbidden(
-                    "visitors can only read their own conversation",
-                ));
+                return Err(FrameError::Forbidden("visitors can only read their own conversation"));
             }
             history(user_id.to_owned(), before, limit, false, view)
         }
@@ -82,10 +70,7 @@ fn event(
 ) -> WireMessage {
     info.agent_id = by.map(|a| a.id.clone());
     info.agent_name = by.map(|a| a.name.clone());
-    WireMessage {
-        event: Some(info),
-        ..message(fresh, seq, Author::Event, text, now)
-    }
+    WireMessage { event: Some(info), ..message(fresh, seq, Author::Event, text, now) }
 }
 
 fn conversation(view: &dyn View, user_id: &str) -> Result<Conversation, FrameError> {
@@ -95,9 +80,7 @@ fn conversation(view: &dyn View, user_id: &str) -> Result<Conversation, FrameErr
 /// A conversation that has begun (at least one message): what status, assignment, unread marks
 /// and notes apply to. A visitor who never wrote is not in any list yet.
 fn begun(view: &dyn View, user_id: &str) -> Result<Conversation, FrameError> {
-    Some(conversation(view, user_id)?)
-        .filter(|c| c.last.is_some())
-        .ok_or(FrameError::UnknownUser)
+    Some(conversation(view, user_id)?).filter(|c| c.last.is_some()).ok_or(FrameError::UnknownUser)
 }
 
 /// A visitor writes. A retry (same `clientMsgId`) is acked with the original and nothing else
@@ -110,10 +93,7 @@ fn visitor_message(
     now: i64,
     fresh: &mut dyn Fresh,
 ) -> Result<Vec<Effect>, FrameError> {
-    if let Some(original) = client_msg_id
-        .as_deref()
-        .and_then(|id| view.duplicate(user_id, Author::User, user_id, id))
-    {
+    if let Some(original) = client_msg_id.as_deref().and_then(|id| view.duplicate(user_id, Author::User, user_id, id)) {
         return Ok(vec![send(Audience::Sender, ack(&original, None))]);
     }
     let mut conv = conversation(view, user_id)?;
@@ -122,23 +102,9 @@ fn visitor_message(
     let mut live = Vec::new();
     if conv.status != Status::Open {
         let text = format!("Reopened: {} wrote again", conv.name);
-        let reopened = event(
-            fresh,
-            seq,
-            now,
-            text,
-            None,
-            EventInfo {
-                kind: "reopened".into(),
-                ..Default::default()
-            },
-        );
+        let reopened = event(fresh, seq, now, text, None, EventInfo { kind: "reopened".into(), ..Default::default() });
         seq += 1;
-        effects.push(Effect::Store(Write::Status {
-            user_id: user_id.to_owned(),
-            status: Status::Open,
-            until: None,
-        }));
+        effects.push(Effect::Store(Write::Status { user_id: user_id.to_owned(), status: Status::Open, until: None }));
         effects.push(Effect::Store(Write::Append {
             user_id: user_id.to_owned(),
             message: reopened.clone(),
@@ -146,15 +112,9 @@ fn visitor_message(
         }));
         conv.status = Status::Open;
         conv.snoozed_until = None;
-        live.push(send(
-            Audience::Admins,
-            Outbound::live(&reopened, Some(user_id.to_owned())),
-        ));
+        live.push(send(Audience::Admins, Outbound::live(&reopened, Some(user_id.to_owned()))));
     }
-    let m = WireMessage {
-        client_msg_id,
-        ..message(fresh, seq, Author::User, text, now)
-    };
+    let m = WireMessage { client_msg_id, ..message(fresh, seq, Author::User, text, now) };
     effects.push(Effect::Store(Write::Append {
         user_id: user_id.to_owned(),
         message: m.clone(),
@@ -163,21 +123,10 @@ fn visitor_message(
     conv.unread = conv.unread.saturating_add(1);
     conv.activity(&m);
     effects.push(send(Audience::Sender, ack(&m, None)));
-    effects.push(send(
-        Audience::VisitorOthers(user_id.to_owned()),
-        Outbound::live(&m, None),
-    ));
+    effects.push(send(Audience::VisitorOthers(user_id.to_owned()), Outbound::live(&m, None)));
     effects.extend(live);
-    effects.push(send(
-        Audience::Admins,
-        Outbound::live(&m, Some(user_id.to_owned())),
-    ));
-    effects.push(send(
-        Audience::Admins,
-        Outbound::User {
-            user: row(view, &conv),
-        },
-    ));
+    effects.push(send(Audience::Admins, Outbound::live(&m, Some(user_id.to_owned()))));
+    effects.push(send(Audience::Admins, Outbound::User { user: row(view, &conv) }));
     Ok(effects)
 }
 
@@ -191,9 +140,8 @@ pub(super) fn reply(
     now: i64,
     fresh: &mut dyn Fresh,
 ) -> Result<Vec<Effect>, FrameError> {
-    if let Some(original) = client_msg_id
-        .as_deref()
-        .and_then(|id| view.duplicate(&user_id, Author::Admin, &agent.id, id))
+    if let Some(original) =
+        client_msg_id.as_deref().and_then(|id| view.duplicate(&user_id, Author::Admin, &agent.id, id))
     {
         return Ok(vec![send(Audience::Sender, ack(&original, Some(user_id)))]);
     }
@@ -221,10 +169,7 @@ pub(super) fn reply(
         };
         let text = format!("Assigned to {} (first reply)", agent.name);
         let e = event(fresh, seq + 1, now, text, Some(agent), info);
-        effects.push(Effect::Store(Write::Assign {
-            user_id: user_id.clone(),
-            agent_id: Some(agent.id.clone()),
-        }));
+        effects.push(Effect::Store(Write::Assign { user_id: user_id.clone(), agent_id: Some(agent.id.clone()) }));
         effects.push(Effect::Store(Write::Append {
             user_id: user_id.clone(),
             message: e.clone(),
@@ -234,26 +179,12 @@ pub(super) fn reply(
         assigned = Some(e);
     }
     effects.push(send(Audience::Sender, ack(&m, Some(user_id.clone()))));
-    effects.push(send(
-        Audience::Visitor(user_id.clone()),
-        Outbound::live(&m, None),
-    ));
-    effects.push(send(
-        Audience::AdminOthers,
-        Outbound::live(&m, Some(user_id.clone())),
-    ));
+    effects.push(send(Audience::Visitor(user_id.clone()), Outbound::live(&m, None)));
+    effects.push(send(Audience::AdminOthers, Outbound::live(&m, Some(user_id.clone()))));
     if let Some(e) = assigned {
-        effects.push(send(
-            Audience::Admins,
-            Outbound::live(&e, Some(user_id.clone())),
-        ));
+        effects.push(send(Audience::Admins, Outbound::live(&e, Some(user_id.clone()))));
     }
-    effects.push(send(
-        Audience::Admins,
-        Outbound::User {
-            user: row(view, &conv),
-        },
-    ));
+    effects.push(send(Audience::Admins, Outbound::User { user: row(view, &conv) }));
     Ok(effects)
 }
 
@@ -268,9 +199,8 @@ pub(super) fn note(
     now: i64,
     fresh: &mut dyn Fresh,
 ) -> Result<Vec<Effect>, FrameError> {
-    if let Some(original) = client_msg_id
-        .as_deref()
-        .and_then(|id| view.duplicate(&user_id, Author::Note, &agent.id, id))
+    if let Some(original) =
+        client_msg_id.as_deref().and_then(|id| view.duplicate(&user_id, Author::Note, &agent.id, id))
     {
         return Ok(vec![send(Audience::Sender, ack(&original, Some(user_id)))]);
     }
@@ -282,11 +212,7 @@ pub(super) fn note(
         ..message(fresh, view.next_seq(), Author::Note, text, now)
     };
     Ok(vec![
-        Effect::Store(Write::Append {
-            user_id: user_id.clone(),
-            message: m.clone(),
-            author_id: agent.id.clone(),
-        }),
+        Effect::Store(Write::Append { user_id: user_id.clone(), message: m.clone(), author_id: agent.id.clone() }),
         send(Audience::Sender, ack(&m, Some(user_id.clone()))),
         send(Audience::AdminOthers, Outbound::live(&m, Some(user_id))),
     ])
@@ -300,16 +226,8 @@ pub(super) fn read(user_id: &str, view: &dyn View) -> Result<Vec<Effect>, FrameE
     conv.unread = 0;
     conv.read_seq = up_to;
     Ok(vec![
-        Effect::Store(Write::Read {
-            user_id: user_id.to_owned(),
-            up_to,
-        }),
-        send(
-            Audience::Admins,
-            Outbound::User {
-                user: row(view, &conv),
-            },
-        ),
+        Effect::Store(Write::Read { user_id: user_id.to_owned(), up_to }),
+        send(Audience::Admins, Outbound::User { user: row(view, &conv) }),
     ])
 }
 
@@ -318,15 +236,8 @@ pub(super) fn unread(user_id: &str, view: &dyn View) -> Result<Vec<Effect>, Fram
     let mut conv = begun(view, user_id)?;
     conv.unread = conv.unread.max(1);
     Ok(vec![
-        Effect::Store(Write::Unread {
-            user_id: user_id.to_owned(),
-        }),
-        send(
-            Audience::Admins,
-            Outbound::User {
-                user: row(view, &conv),
-            },
-        ),
+        Effect::Store(Write::Unread { user_id: user_id.to_owned() }),
+        send(Audience::Admins, Outbound::User { user: row(view, &conv) }),
     ])
 }
 
@@ -343,12 +254,7 @@ pub(super) fn set_status(
 ) -> Result<Vec<Effect>, FrameError> {
     let mut conv = begun(view, user_id)?;
     if conv.status == status && conv.snoozed_until == until {
-        return Ok(vec![send(
-            Audience::Sender,
-            Outbound::User {
-                user: row(view, &conv),
-            },
-        )]);
+        return Ok(vec![send(Audience::Sender, Outbound::User { user: row(view, &conv) })]);
     }
     let (kind, text) = match status {
         Status::Resolved => ("resolved", format!("{} resolved this", agent.name)),
@@ -361,35 +267,15 @@ pub(super) fn set_status(
         now,
         text,
         Some(agent),
-        EventInfo {
-            kind: kind.into(),
-            until,
-            ..Default::default()
-        },
+        EventInfo { kind: kind.into(), until, ..Default::default() },
     );
     conv.status = status;
     conv.snoozed_until = until;
     let mut effects = vec![
-        Effect::Store(Write::Status {
-            user_id: user_id.to_owned(),
-            status,
-            until,
-        }),
-        Effect::Store(Write::Append {
-            user_id: user_id.to_owned(),
-            message: e.clone(),
-            author_id: agent.id.clone(),
-        }),
-        send(
-            Audience::Admins,
-            Outbound::live(&e, Some(user_id.to_owned())),
-        ),
-        send(
-            Audience::Admins,
-            Outbound::User {
-                user: row(view, &conv),
-            },
-        ),
+        Effect::Store(Write::Status { user_id: user_id.to_owned(), status, until }),
+        Effect::Store(Write::Append { user_id: user_id.to_owned(), message: e.clone(), author_id: agent.id.clone() }),
+        send(Audience::Admins, Outbound::live(&e, Some(user_id.to_owned()))),
+        send(Audience::Admins, Outbound::User { user: row(view, &conv) }),
     ];
     if let Some(at) = until {
         effects.push(Effect::WakeAt(at));
@@ -412,21 +298,11 @@ pub(super) fn assign(
         None => None,
     };
     if conv.assignee.as_deref() == to {
-        return Ok(vec![send(
-            Audience::Sender,
-            Outbound::User {
-                user: row(view, &conv),
-            },
-        )]);
+        return Ok(vec![send(Audience::Sender, Outbound::User { user: row(view, &conv) })]);
     }
     let (kind, text) = match &assignee {
-        Some(a) if a.id == agent.id => {
-            ("assigned", format!("{} took this conversation", agent.name))
-        }
-        Some(a) => (
-            "assigned",
-            format!("{} assigned it to {}", agent.name, a.name),
-        ),
+        Some(a) if a.id == agent.id => ("assigned", format!("{} took this conversation", agent.name)),
+        Some(a) => ("assigned", format!("{} assigned it to {}", agent.name, a.name)),
         None => ("unassigned", format!("{} unassigned it", agent.name)),
     };
     let info = EventInfo {
@@ -438,25 +314,10 @@ pub(super) fn assign(
     let e = event(fresh, view.next_seq(), now, text, Some(agent), info);
     conv.assignee = assignee.map(|a| a.id);
     Ok(vec![
-        Effect::Store(Write::Assign {
-            user_id: user_id.to_owned(),
-            agent_id: conv.assignee.clone(),
-        }),
-        Effect::Store(Write::Append {
-            user_id: user_id.to_owned(),
-            message: e.clone(),
-            author_id: agent.id.clone(),
-        }),
-        send(
-            Audience::Admins,
-            Outbound::live(&e, Some(user_id.to_owned())),
-        ),
-        send(
-            Audience::Admins,
-            Outbound::User {
-                user: row(view, &conv),
-            },
-        ),
+        Effect::Store(Write::Assign { user_id: user_id.to_owned(), agent_id: conv.assignee.clone() }),
+        Effect::Store(Write::Append { user_id: user_id.to_owned(), message: e.clone(), author_id: agent.id.clone() }),
+        send(Audience::Admins, Outbound::live(&e, Some(user_id.to_owned()))),
+        send(Audience::Admins, Outbound::User { user: row(view, &conv) }),
     ])
 }
 
@@ -469,26 +330,13 @@ pub(super) fn history(
     view: &dyn View,
 ) -> Result<Vec<Effect>, FrameError> {
     conversation(view, &user_id)?;
-    let limit = limit
-        .unwrap_or(HISTORY_DEFAULT_LIMIT)
-        .min(HISTORY_MAX_LIMIT);
+    let limit = limit.unwrap_or(HISTORY_DEFAULT_LIMIT).min(HISTORY_MAX_LIMIT);
     let mut page = view.messages(&user_id, before, limit + 1, for_agents);
     let has_more = page.len() > limit as usize;
     page.truncate(limit as usize);
     page.reverse();
-    let messages = if for_agents {
-        page
-    } else {
-        page.into_iter().map(WireMessage::for_visitor).collect()
-    };
-    Ok(vec![send(
-        Audience::Sender,
-        Outbound::History {
-            user_id,
-            messages,
-            has_more,
-        },
-    )])
+    let messages = if for_agents { page } else { page.into_iter().map(WireMessage::for_visitor).collect() };
+    Ok(vec![send(Audience::Sender, Outbound::History { user_id, messages, has_more })])
 }
 
 /// A page of a sidebar view, newest activity first, by cursor.
@@ -504,20 +352,9 @@ pub(super) fn list(
     let mut rows = view.list(which, &agent.id, before, limit + 1);
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
-    let cursor = if more {
-        rows.last()
-            .and_then(|c| c.last.as_ref())
-            .map(|l| l.seq.to_string())
-    } else {
-        None
-    };
+    let cursor = if more { rows.last().and_then(|c| c.last.as_ref()).map(|l| l.seq.to_string()) } else { None };
     let users = rows.iter().map(|c| row(view, c)).collect();
-    let frame = Outbound::List {
-        view: which,
-        users,
-        counts: view.counts(&agent.id),
-        cursor,
-    };
+    let frame = Outbound::List { view: which, users, counts: view.counts(&agent.id), cursor };
     Ok(vec![send(Audience::Sender, frame)])
 }
 
@@ -528,29 +365,17 @@ pub(super) fn search(query: String, limit: Option<u32>, view: &dyn View) -> Vec<
         .into_iter()
         .filter_map(|h| {
             let conv = view.conversation(&h.user_id)?;
-            Some(SearchResult {
-                user: row(view, &conv),
-                user_id: h.user_id,
-                seq: h.seq,
-                snippet: h.snippet,
-            })
+            Some(SearchResult { user: row(view, &conv), user_id: h.user_id, seq: h.seq, snippet: h.snippet })
         })
         .collect();
     vec![send(Audience::Sender, Outbound::Search { query, results })]
 }
 
 /// The desk's alarm: every snoozed conversation whose time has come reopens, with an event.
-pub fn wake(
-    now: i64,
-    due: Vec<Conversation>,
-    view: &dyn View,
-    fresh: &mut dyn Fresh,
-) -> Vec<Effect> {
+pub fn wake(now: i64, due: Vec<Conversation>, view: &dyn View, fresh: &mut dyn Fresh) -> Vec<Effect> {
     let mut effects = Vec::new();
     let mut seq = view.next_seq();
-    for mut conv in due
-        .into_iter()
-        .filter(|c| c.status == Status::Snoozed && c.snoozed_until.is_some_and(|u| u <= now))
+    for mut conv in due.into_iter().filter(|c| c.status == Status::Snoozed && c.snoozed_until.is_some_and(|u| u <= now))
     {
         let user_id = conv.user_id.clone();
         let e = event(
@@ -559,31 +384,19 @@ pub fn wake(
             now,
             "Snooze ended: reopened".into(),
             None,
-            EventInfo {
-                kind: "reopened".into(),
-                ..Default::default()
-            },
+            EventInfo { kind: "reopened".into(), ..Default::default() },
         );
         seq += 1;
         conv.status = Status::Open;
         conv.snoozed_until = None;
-        effects.push(Effect::Store(Write::Status {
-            user_id: user_id.clone(),
-            status: Status::Open,
-            until: None,
-        }));
+        effects.push(Effect::Store(Write::Status { user_id: user_id.clone(), status: Status::Open, until: None }));
         effects.push(Effect::Store(Write::Append {
             user_id: user_id.clone(),
             message: e.clone(),
             author_id: String::new(),
         }));
         effects.push(send(Audience::Admins, Outbound::live(&e, Some(user_id))));
-        effects.push(send(
-            Audience::Admins,
-            Outbound::User {
-                user: row(view, &conv),
-            },
-        ));
+        effects.push(send(Audience::Admins, Outbound::User { user: row(view, &conv) }));
     }
     // Writes first, then sends: the glue performs them in this order.
     effects.sort_by_key(|e| !matches!(e, Effect::Store(_)));

@@ -36,35 +36,23 @@ pub struct Memory {
 }
 
 fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
+    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
 }
 
 /// Whether every query word is in `text` (the last one as a prefix), as FTS5 answers it.
 fn matches(query: &[String], text: &str) -> bool {
     let have = words(text);
-    query.iter().enumerate().all(|(i, q)| {
-        have.iter().any(|w| {
-            if i + 1 == query.len() {
-                w.starts_with(q.as_str())
-            } else {
-                w == q
-            }
-        })
-    })
+    query
+        .iter()
+        .enumerate()
+        .all(|(i, q)| have.iter().any(|w| if i + 1 == query.len() { w.starts_with(q.as_str()) } else { w == q }))
 }
 
 impl Memory {
     /// Applies one write, as `store.rs` does in SQLite.
     pub fn apply(&mut self, write: &Write) {
         match write {
-            Write::Append {
-                user_id,
-                message,
-                author_id,
-            } => {
+            Write::Append { user_id, message, author_id } => {
                 if let Some(c) = self.conversations.get_mut(user_id) {
                     if message.sender.public() {
                         c.activity(message);
@@ -90,11 +78,7 @@ impl Memory {
                     c.unread = c.unread.max(1);
                 }
             }
-            Write::Status {
-                user_id,
-                status,
-                until,
-            } => {
+            Write::Status { user_id, status, until } => {
                 if let Some(c) = self.conversations.get_mut(user_id) {
                     c.status = *status;
                     c.snoozed_until = *until;
@@ -106,34 +90,19 @@ impl Memory {
                 }
             }
             Write::Profile { agent_id, name } => {
-                let record = self
-                    .agents
-                    .entry(agent_id.clone())
-                    .or_insert_with(|| AgentRecord {
-                        agent: Agent::owner(None),
-                        token_hash: None,
-                        revoked: false,
-                    });
+                let record = self.agents.entry(agent_id.clone()).or_insert_with(|| AgentRecord {
+                    agent: Agent::owner(None),
+                    token_hash: None,
+                    revoked: false,
+                });
                 record.agent.name = name.clone();
             }
             Write::Invite { invite } => {
-                self.invites.insert(
-                    invite.code_hash.clone(),
-                    (invite.agent.id.clone(), invite.expires_at),
-                );
-                let record = AgentRecord {
-                    agent: invite.agent.clone(),
-                    token_hash: None,
-                    revoked: false,
-                };
+                self.invites.insert(invite.code_hash.clone(), (invite.agent.id.clone(), invite.expires_at));
+                let record = AgentRecord { agent: invite.agent.clone(), token_hash: None, revoked: false };
                 self.agents.insert(invite.agent.id.clone(), record);
             }
-            Write::Accept {
-                agent_id,
-                name,
-                code_hash,
-                token_hash,
-            } => {
+            Write::Accept { agent_id, name, code_hash, token_hash } => {
                 self.invites.remove(code_hash);
                 if let Some(r) = self.agents.get_mut(agent_id) {
                     r.agent.pending = false;
@@ -153,32 +122,18 @@ impl Memory {
 
     /// Snoozed conversations whose time has come.
     pub fn due(&self, now: i64) -> Vec<Conversation> {
-        let due = |c: &&Conversation| {
-            c.status == Status::Snoozed && c.snoozed_until.is_some_and(|u| u <= now)
-        };
+        let due = |c: &&Conversation| c.status == Status::Snoozed && c.snoozed_until.is_some_and(|u| u <= now);
         self.conversations.values().filter(due).cloned().collect()
     }
 
     fn active(&self) -> impl Iterator<Item = &AgentRecord> {
-        self.agents
-            .values()
-            .filter(|r| !r.revoked && !r.agent.pending)
+        self.agents.values().filter(|r| !r.revoked && !r.agent.pending)
     }
 
     fn pending_invite(&self, agent_id: &str) -> Option<Invite> {
-        let (code_hash, (_, expires_at)) =
-            self.invites.iter().find(|(_, (id, _))| id == agent_id)?;
-        let agent = self
-            .agents
-            .get(agent_id)
-            .filter(|r| !r.revoked)?
-            .agent
-            .clone();
-        Some(Invite {
-            agent,
-            code_hash: code_hash.clone(),
-            expires_at: *expires_at,
-        })
+        let (code_hash, (_, expires_at)) = self.invites.iter().find(|(_, (id, _))| id == agent_id)?;
+        let agent = self.agents.get(agent_id).filter(|r| !r.revoked)?.agent.clone();
+        Some(Invite { agent, code_hash: code_hash.clone(), expires_at: *expires_at })
     }
 }
 
@@ -187,13 +142,7 @@ impl View for Memory {
         self.conversations.get(user_id).cloned()
     }
 
-    fn duplicate(
-        &self,
-        user_id: &str,
-        sender: Author,
-        author_id: &str,
-        client_msg_id: &str,
-    ) -> Option<WireMessage> {
+    fn duplicate(&self, user_id: &str, sender: Author, author_id: &str, client_msg_id: &str) -> Option<WireMessage> {
         self.messages
             .iter()
             .find(|s| {
@@ -211,25 +160,14 @@ impl View for Memory {
 
     fn agent(&self, agent_id: &str) -> Option<Agent> {
         if agent_id == OWNER_ID {
-            return Some(
-                self.agents
-                    .get(OWNER_ID)
-                    .map_or_else(|| Agent::owner(None), |r| r.agent.clone()),
-            );
+            return Some(self.agents.get(OWNER_ID).map_or_else(|| Agent::owner(None), |r| r.agent.clone()));
         }
-        self.active()
-            .find(|r| r.agent.id == agent_id)
-            .map(|r| r.agent.clone())
+        self.active().find(|r| r.agent.id == agent_id).map(|r| r.agent.clone())
     }
 
     fn agents(&self) -> Vec<Agent> {
         let mut team: Vec<Agent> = vec![self.agent(OWNER_ID).unwrap_or_else(|| Agent::owner(None))];
-        team.extend(
-            self.agents
-                .values()
-                .filter(|r| !r.revoked && r.agent.id != OWNER_ID)
-                .map(|r| r.agent.clone()),
-        );
+        team.extend(self.agents.values().filter(|r| !r.revoked && r.agent.id != OWNER_ID).map(|r| r.agent.clone()));
         team
     }
 
@@ -237,13 +175,7 @@ impl View for Memory {
         self.agents_online.contains(agent_id)
     }
 
-    fn messages(
-        &self,
-        user_id: &str,
-        before: Option<i64>,
-        limit: u32,
-        for_agents: bool,
-    ) -> Vec<WireMessage> {
+    fn messages(&self, user_id: &str, before: Option<i64>, limit: u32, for_agents: bool) -> Vec<WireMessage> {
         self.messages
             .iter()
             .rev()
@@ -259,23 +191,14 @@ impl View for Memory {
             .conversations
             .values()
             .filter(|c| c.in_view(view, me))
-            .filter(|c| {
-                c.last
-                    .as_ref()
-                    .is_some_and(|l| before.is_none_or(|b| l.seq < b))
-            })
+            .filter(|c| c.last.as_ref().is_some_and(|l| before.is_none_or(|b| l.seq < b)))
             .collect();
         rows.sort_by_key(|c| std::cmp::Reverse(c.last.as_ref().map(|l| l.seq)));
         rows.into_iter().take(limit as usize).cloned().collect()
     }
 
     fn counts(&self, me: &str) -> Counts {
-        let n = |view| {
-            self.conversations
-                .values()
-                .filter(|c| c.last.is_some() && c.in_view(view, me))
-                .count() as u32
-        };
+        let n = |view| self.conversations.values().filter(|c| c.last.is_some() && c.in_view(view, me)).count() as u32;
         Counts {
             open: n(ListView::Open),
             mine: n(ListView::Mine),
@@ -291,12 +214,7 @@ impl View for Memory {
             return Vec::new();
         }
         let mut hits: Vec<Hit> = Vec::new();
-        for s in self
-            .messages
-            .iter()
-            .rev()
-            .filter(|s| s.message.sender != Author::Event)
-        {
+        for s in self.messages.iter().rev().filter(|s| s.message.sender != Author::Event) {
             if hits.iter().all(|h| h.user_id != s.user_id) && matches(&query, &s.message.message) {
                 hits.push(Hit {
                     user_id: s.user_id.clone(),
@@ -307,11 +225,7 @@ impl View for Memory {
         }
         for c in self.conversations.values() {
             if hits.iter().all(|h| h.user_id != c.user_id) && matches(&query, &c.name) {
-                hits.push(Hit {
-                    user_id: c.user_id.clone(),
-                    seq: 0,
-                    snippet: c.name.clone(),
-                });
+                hits.push(Hit { user_id: c.user_id.clone(), seq: 0, snippet: c.name.clone() });
             }
         }
         hits.truncate(limit as usize);
@@ -330,22 +244,16 @@ impl View for Memory {
     }
 
     fn agent_by_token(&self, token_hash: &str) -> Option<Agent> {
-        self.active()
-            .find(|r| r.token_hash.as_deref() == Some(token_hash))
-            .map(|r| r.agent.clone())
+        self.active().find(|r| r.token_hash.as_deref() == Some(token_hash)).map(|r| r.agent.clone())
     }
 
     fn agent_by_email(&self, email: &str) -> Option<Agent> {
-        self.active()
-            .find(|r| r.agent.email.as_deref() == Some(email))
-            .map(|r| r.agent.clone())
+        self.active().find(|r| r.agent.email.as_deref() == Some(email)).map(|r| r.agent.clone())
     }
 
     fn invite_by_email(&self, email: &str) -> Option<Invite> {
-        let r = self
-            .agents
-            .values()
-            .find(|r| !r.revoked && r.agent.pending && r.agent.email.as_deref() == Some(email))?;
+        let r =
+            self.agents.values().find(|r| !r.revoked && r.agent.pending && r.agent.email.as_deref() == Some(email))?;
         self.pending_invite(&r.agent.id)
     }
 

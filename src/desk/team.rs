@@ -45,11 +45,7 @@ impl Agent {
     }
 
     pub fn me(&self) -> Me {
-        Me {
-            agent_id: self.id.clone(),
-            name: self.name.clone(),
-            role: self.role,
-        }
+        Me { agent_id: self.id.clone(), name: self.name.clone(), role: self.role }
     }
 }
 
@@ -62,18 +58,11 @@ pub struct Invite {
 }
 
 pub(super) fn profile(agent: &super::Agent, name: &str) -> Result<Vec<Effect>, FrameError> {
-    let name = visitor_name(name)
-        .ok_or_else(|| FrameError::BadFrame("name must be 1 to 64 visible characters".into()))?;
-    let me = Me {
-        agent_id: agent.id.clone(),
-        name: name.clone(),
-        role: agent.role,
-    };
+    let name =
+        visitor_name(name).ok_or_else(|| FrameError::BadFrame("name must be 1 to 64 visible characters".into()))?;
+    let me = Me { agent_id: agent.id.clone(), name: name.clone(), role: agent.role };
     Ok(vec![
-        Effect::Store(Write::Profile {
-            agent_id: agent.id.clone(),
-            name,
-        }),
+        Effect::Store(Write::Profile { agent_id: agent.id.clone(), name }),
         send(Audience::Sender, Outbound::Profile { me }),
     ])
 }
@@ -103,8 +92,8 @@ pub(super) fn invite(
             _ => "admins invite agents; only the owner invites admins",
         }));
     }
-    let name = visitor_name(name)
-        .ok_or_else(|| FrameError::BadFrame("name must be 1 to 64 visible characters".into()))?;
+    let name =
+        visitor_name(name).ok_or_else(|| FrameError::BadFrame("name must be 1 to 64 visible characters".into()))?;
     let email = match email {
         Some(raw) => Some(
             crate::protocol::valid_email(&raw)
@@ -112,37 +101,16 @@ pub(super) fn invite(
         ),
         None => None,
     };
-    if email
-        .as_deref()
-        .is_some_and(|e| view.agents().iter().any(|a| a.email.as_deref() == Some(e)))
-    {
-        return Err(FrameError::BadFrame(
-            "someone on the team already has that email".into(),
-        ));
+    if email.as_deref().is_some_and(|e| view.agents().iter().any(|a| a.email.as_deref() == Some(e))) {
+        return Err(FrameError::BadFrame("someone on the team already has that email".into()));
     }
     let code = hex(&fresh.secret());
-    let agent = Agent {
-        id: fresh.id(),
-        name,
-        role: invited,
-        email,
-        pending: true,
-    };
+    let agent = Agent { id: fresh.id(), name, role: invited, email, pending: true };
     let expires_at = now + INVITE_TTL_MS;
-    let invited_frame = Outbound::Invited {
-        agent_id: agent.id.clone(),
-        code: code.clone(),
-        expires_at,
-    };
+    let invited_frame = Outbound::Invited { agent_id: agent.id.clone(), code: code.clone(), expires_at };
     let _ = by;
     Ok(vec![
-        Effect::Store(Write::Invite {
-            invite: Invite {
-                agent,
-                code_hash: token_hash(&code),
-                expires_at,
-            },
-        }),
+        Effect::Store(Write::Invite { invite: Invite { agent, code_hash: token_hash(&code), expires_at } }),
         send(Audience::Sender, invited_frame),
     ])
 }
@@ -165,16 +133,8 @@ pub fn agents_frame(view: &dyn View, without: Option<&str>) -> Outbound {
     Outbound::Agents { agents }
 }
 
-pub(super) fn revoke(
-    role: Role,
-    agent_id: &str,
-    view: &dyn View,
-) -> Result<Vec<Effect>, FrameError> {
-    let target = view
-        .agents()
-        .into_iter()
-        .find(|a| a.id == agent_id)
-        .ok_or(FrameError::UnknownAgent)?;
+pub(super) fn revoke(role: Role, agent_id: &str, view: &dyn View) -> Result<Vec<Effect>, FrameError> {
+    let target = view.agents().into_iter().find(|a| a.id == agent_id).ok_or(FrameError::UnknownAgent)?;
     if !may_manage(role, target.role) {
         return Err(FrameError::Forbidden(match (role, target.role) {
             (Role::Agent, _) => "only the owner and admins revoke",
@@ -183,14 +143,8 @@ pub(super) fn revoke(
         }));
     }
     Ok(vec![
-        Effect::Store(Write::Revoke {
-            agent_id: agent_id.to_owned(),
-        }),
-        Effect::CloseAgent {
-            agent_id: agent_id.to_owned(),
-            code: 4001,
-            reason: "access revoked",
-        },
+        Effect::Store(Write::Revoke { agent_id: agent_id.to_owned() }),
+        Effect::CloseAgent { agent_id: agent_id.to_owned(), code: 4001, reason: "access revoked" },
         send(Audience::Sender, agents_frame(view, Some(agent_id))),
     ])
 }
@@ -227,17 +181,9 @@ pub struct Refused {
 /// Decides an admin sign-in. Checked in this order: admin access configured (503), the address
 /// not throttled (429, even for a right credential, so guessing cannot go on), then the
 /// credential: Access email, `ADMIN_TOKEN`, an agent's own token.
-pub fn sign_in(
-    s: &SignIn,
-    view: &dyn View,
-    now: i64,
-    fresh: &mut dyn Fresh,
-) -> Result<Admitted, Refused> {
+pub fn sign_in(s: &SignIn, view: &dyn View, now: i64, fresh: &mut dyn Fresh) -> Result<Admitted, Refused> {
     let refuse = |error, failed| Refused { error, failed };
-    let owner_secret = s
-        .owner_secret
-        .filter(|t| !t.is_empty())
-        .ok_or(refuse(HttpError::AdminDisabled, false))?;
+    let owner_secret = s.owner_secret.filter(|t| !t.is_empty()).ok_or(refuse(HttpError::AdminDisabled, false))?;
     if owner_secret.chars().count() < MIN_ADMIN_TOKEN_CHARS {
         return Err(refuse(HttpError::WeakAdminToken, false));
     }
@@ -247,54 +193,30 @@ pub fn sign_in(
     }
     if let Some(email) = s.access_email {
         if let Some(agent) = view.agent_by_email(email) {
-            return Ok(Admitted {
-                agent,
-                writes: vec![],
-            });
+            return Ok(Admitted { agent, writes: vec![] });
         }
         let Some(invite) = view.invite_by_email(email).filter(|i| i.expires_at > now) else {
-            return Err(refuse(
-                HttpError::Unauthorized("no agent of this desk has that Access email"),
-                true,
-            ));
+            return Err(refuse(HttpError::Unauthorized("no agent of this desk has that Access email"), true));
         };
         // Signed in through Access: an own token is never needed, so it gets one nobody knows.
         let token_hash = token_hash(&hex(&fresh.secret()));
-        let agent = Agent {
-            pending: false,
-            ..invite.agent.clone()
-        };
+        let agent = Agent { pending: false, ..invite.agent.clone() };
         let write = Write::Accept {
             agent_id: agent.id.clone(),
             name: agent.name.clone(),
             code_hash: invite.code_hash,
             token_hash,
         };
-        return Ok(Admitted {
-            agent,
-            writes: vec![write],
-        });
+        return Ok(Admitted { agent, writes: vec![write] });
     }
-    let presented = s.presented.ok_or(refuse(
-        HttpError::Unauthorized("admin credential required"),
-        false,
-    ))?;
+    let presented = s.presented.ok_or(refuse(HttpError::Unauthorized("admin credential required"), false))?;
     if secret_matches(presented, owner_secret) {
         let owner = view.agent(OWNER_ID).unwrap_or_else(|| Agent::owner(None));
-        return Ok(Admitted {
-            agent: owner,
-            writes: vec![],
-        });
+        return Ok(Admitted { agent: owner, writes: vec![] });
     }
     match view.agent_by_token(&token_hash(presented)) {
-        Some(agent) => Ok(Admitted {
-            agent,
-            writes: vec![],
-        }),
-        None => Err(refuse(
-            HttpError::Unauthorized("wrong admin credential"),
-            true,
-        )),
+        Some(agent) => Ok(Admitted { agent, writes: vec![] }),
+        None => Err(refuse(HttpError::Unauthorized("wrong admin credential"), true)),
     }
 }
 
@@ -316,28 +238,17 @@ pub struct Accepted {
 }
 
 /// Accepts an invite: a known, unexpired, unused code and a name give the agent its token.
-pub fn accept(
-    body: &str,
-    view: &dyn View,
-    now: i64,
-    fresh: &mut dyn Fresh,
-) -> Result<(Write, Accepted), HttpError> {
+pub fn accept(body: &str, view: &dyn View, now: i64, fresh: &mut dyn Fresh) -> Result<(Write, Accepted), HttpError> {
     let body: AcceptBody = (body.len() <= 2048)
         .then(|| serde_json::from_str(body).ok())
         .flatten()
-        .ok_or(HttpError::BadRequest(
-            "the body must be {\"code\": \"...\", \"name\": \"...\"}",
-        ))?;
-    let name = visitor_name(&body.name).ok_or(HttpError::BadRequest(
-        "name must be 1 to 64 visible characters",
-    ))?;
+        .ok_or(HttpError::BadRequest("the body must be {\"code\": \"...\", \"name\": \"...\"}"))?;
+    let name = visitor_name(&body.name).ok_or(HttpError::BadRequest("name must be 1 to 64 visible characters"))?;
     let code_hash = token_hash(&body.code);
     let invite = view
         .invite(&code_hash)
         .filter(|i| i.expires_at > now)
-        .ok_or(HttpError::Unauthorized(
-            "this invite was already used, has expired or does not exist",
-        ))?;
+        .ok_or(HttpError::Unauthorized("this invite was already used, has expired or does not exist"))?;
     let token = hex(&fresh.secret());
     let accepted = Accepted {
         agent_id: invite.agent.id.clone(),
@@ -345,11 +256,6 @@ pub fn accept(
         role: invite.agent.role,
         token: token.clone(),
     };
-    let write = Write::Accept {
-        agent_id: invite.agent.id,
-        name,
-        code_hash,
-        token_hash: token_hash(&token),
-    };
+    let write = Write::Accept { agent_id: invite.agent.id, name, code_hash, token_hash: token_hash(&token) };
     Ok((write, accepted))
 }

@@ -12,9 +12,7 @@ use crate::desk::team::{self, Admitted, SignIn, AUTH_FAILURE_WINDOW_MS};
 use crate::desk::{self, Conversation, Sender, View};
 use crate::error::HttpError;
 use crate::identity;
-use crate::protocol::{
-    visitor_name, ListView, MAX_USERS_ROWS, RESUME_MAX_MESSAGES, WELCOME_MESSAGES,
-};
+use crate::protocol::{visitor_name, ListView, MAX_USERS_ROWS, RESUME_MAX_MESSAGES, WELCOME_MESSAGES};
 use crate::router::{known, refuse, with_subprotocol};
 use crate::session::{self, Backlog, Replay, ResumePoint};
 use crate::sockets::{self, send, Tagged};
@@ -24,35 +22,25 @@ impl Desk {
     pub(super) fn open_visitor(&self, req: &Request) -> Result<Response> {
         let store = self.store()?;
         let url = req.url()?;
-        let param = |key: &str| {
-            url.query_pairs()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v.into_owned())
-        };
+        let param = |key: &str| url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
         let name = match param("name").map(|raw| visitor_name(&raw)) {
             Some(None) => {
-                return refuse(HttpError::BadRequest(
-                    "name must be 1 to 64 characters without control characters",
-                ))
+                return refuse(HttpError::BadRequest("name must be 1 to 64 characters without control characters"))
             }
             Some(name) => name,
             None => None,
         };
-        let resume =
-            match ResumePoint::from_query(param("since").as_deref(), param("epoch").as_deref()) {
-                Ok(resume) => resume,
-                Err(why) => return refuse(HttpError::BadRequest(why)),
-            };
+        let resume = match ResumePoint::from_query(param("since").as_deref(), param("epoch").as_deref()) {
+            Ok(resume) => resume,
+            Err(why) => return refuse(HttpError::BadRequest(why)),
+        };
         let now = now();
         // A verified identity first: a claim that fails is refused, never treated as anonymous.
         let claim = match identity::claim(req.headers().get("Sec-WebSocket-Protocol")?.as_deref()) {
             Ok(claim) => claim,
             Err(e) => return refuse(e),
         };
-        let verified = match claim
-            .map(|c| identity::verify(c, self.identity_secret.as_deref()))
-            .transpose()
-        {
+        let verified = match claim.map(|c| identity::verify(c, self.identity_secret.as_deref())).transpose() {
             Ok(verified) => verified,
             Err(e) => return refuse(e),
         };
@@ -60,11 +48,7 @@ impl Desk {
             (Some(verified_id), _) => store.visitor_by_verified_id(verified_id)?,
             (None, Some(token)) => match store.visitor_by_token_hash(&token_hash(&token))? {
                 Some(conversation) => Some(conversation),
-                None => {
-                    return refuse(HttpError::Unauthorized(
-                        "this desk did not issue that token",
-                    ))
-                }
+                None => return refuse(HttpError::Unauthorized("this desk did not issue that token")),
             },
             (None, None) => None,
         };
@@ -73,11 +57,7 @@ impl Desk {
         let (conversation, token, resume) = match known {
             Some(mut conversation) => {
                 // Checked before anything is written: a refused socket leaves no trace.
-                let open = tagged
-                    .all(&conversation.user_id)
-                    .iter()
-                    .filter(|ws| sockets::is_open(ws))
-                    .count();
+                let open = tagged.all(&conversation.user_id).iter().filter(|ws| sockets::is_open(ws)).count();
                 if open >= self.limits.sockets_per_visitor {
                     return refuse(HttpError::TooManySockets);
                 }
@@ -86,11 +66,7 @@ impl Desk {
                     conversation.name = name;
                 }
                 // A verified visitor gets no token: it proves who it is again on every connect.
-                let token = if verified.is_some() {
-                    String::new()
-                } else {
-                    param("token").unwrap_or_default()
-                };
+                let token = if verified.is_some() { String::new() } else { param("token").unwrap_or_default() };
                 (conversation, token, resume)
             }
             None => {
@@ -104,23 +80,13 @@ impl Desk {
                 let user_id = new_uuid()?;
                 let token = new_token(&random_bytes()?);
                 let name = name.unwrap_or_else(|| desk::default_name(&user_id));
-                store.create_visitor(
-                    &user_id,
-                    &token_hash(&token),
-                    &name,
-                    verified.as_deref(),
-                    now,
-                )?;
+                store.create_visitor(&user_id, &token_hash(&token), &name, verified.as_deref(), now)?;
                 if let Some((address, period)) = births {
                     store.count(Counter::Births, &address, period)?;
                 }
                 let mut conversation = Conversation::new(user_id, name);
                 conversation.verified_id = verified.clone();
-                let token = if verified.is_some() {
-                    String::new()
-                } else {
-                    token
-                };
+                let token = if verified.is_some() { String::new() } else { token };
                 (conversation, token, None) // nothing to resume
             }
         };
@@ -129,19 +95,8 @@ impl Desk {
         let epoch = self.epoch(&store)?;
         let missed = match session::replay(&epoch, resume.as_ref()) {
             Replay::After(since) => {
-                let backlog = Backlog::Missed(store.messages_after(
-                    &user_id,
-                    since,
-                    RESUME_MAX_MESSAGES + 1,
-                )?);
-                session::welcome(
-                    &conversation,
-                    token.clone(),
-                    &epoch,
-                    WELCOME_MESSAGES,
-                    backlog,
-                )
-                .ok()
+                let backlog = Backlog::Missed(store.messages_after(&user_id, since, RESUME_MAX_MESSAGES + 1)?);
+                session::welcome(&conversation, token.clone(), &epoch, WELCOME_MESSAGES, backlog).ok()
             }
             Replay::Fresh => None,
         };
@@ -149,15 +104,11 @@ impl Desk {
             Some(welcome) => welcome,
             None => {
                 // A visitor created just now has no messages to read.
-                let latest = if returning {
-                    store.messages(&user_id, None, WELCOME_MESSAGES + 1, false)?
-                } else {
-                    Vec::new()
-                };
+                let latest =
+                    if returning { store.messages(&user_id, None, WELCOME_MESSAGES + 1, false)? } else { Vec::new() };
                 let backlog = Backlog::Latest(latest);
-                session::welcome(&conversation, token, &epoch, WELCOME_MESSAGES, backlog).map_err(
-                    |_| worker::Error::RustError("a latest page is never too far behind".into()),
-                )?
+                session::welcome(&conversation, token, &epoch, WELCOME_MESSAGES, backlog)
+                    .map_err(|_| worker::Error::RustError("a latest page is never too far behind".into()))?
             }
         };
 
@@ -183,25 +134,17 @@ impl Desk {
         req: &Request,
         now: i64,
     ) -> Result<std::result::Result<Option<(String, i64)>, HttpError>> {
-        let address = req
-            .headers()
-            .get("CF-Connecting-IP")?
-            .filter(|a| !a.is_empty());
+        let address = req.headers().get("CF-Connecting-IP")?.filter(|a| !a.is_empty());
         let (Some(address), true) = (address, self.limits.new_visitors_per_ip > 0) else {
             return Ok(Ok(None));
         };
         let (period, _) = self.limits.window(now);
         // Hashed with the desk's epoch, and deleted once its window is over.
         let address = token_hash(&format!("{}|{address}", self.epoch(store)?));
-        Ok(
-            match self
-                .limits
-                .may_create_visitor(store.counter(Counter::Births, &address, period)?, now)
-            {
-                Ok(()) => Ok(Some((address, period))),
-                Err(retry_after_ms) => Err(HttpError::RateLimited { retry_after_ms }),
-            },
-        )
+        Ok(match self.limits.may_create_visitor(store.counter(Counter::Births, &address, period)?, now) {
+            Ok(()) => Ok(Some((address, period))),
+            Err(retry_after_ms) => Err(HttpError::RateLimited { retry_after_ms }),
+        })
     }
 
     /// Answers whether this desk issued a visitor token (`{"token": "..."}`): 204 or 401.
@@ -210,33 +153,18 @@ impl Desk {
         struct Check {
             token: String,
         }
-        let Some(check) = (body.len() <= 1024)
-            .then(|| serde_json::from_str::<Check>(body).ok())
-            .flatten()
-        else {
-            return refuse(HttpError::BadRequest(
-                "the body must be {\"token\": \"...\"}",
-            ));
+        let Some(check) = (body.len() <= 1024).then(|| serde_json::from_str::<Check>(body).ok()).flatten() else {
+            return refuse(HttpError::BadRequest("the body must be {\"token\": \"...\"}"));
         };
-        match self
-            .store()?
-            .visitor_by_token_hash(&token_hash(&check.token))?
-        {
+        match self.store()?.visitor_by_token_hash(&token_hash(&check.token))? {
             Some(_) => known(),
-            None => refuse(HttpError::Unauthorized(
-                "this desk did not issue that token",
-            )),
+            None => refuse(HttpError::Unauthorized("this desk did not issue that token")),
         }
     }
 
     /// Decides an agent's sign-in (`desk::team::sign_in`): counts a wrong credential against the
     /// client address, stores what an Access sign-in accepted.
-    fn sign_in(
-        &self,
-        store: &Store,
-        req: &Request,
-        now: i64,
-    ) -> Result<std::result::Result<Admitted, HttpError>> {
+    fn sign_in(&self, store: &Store, req: &Request, now: i64) -> Result<std::result::Result<Admitted, HttpError>> {
         let headers = req.headers();
         let presented = presented_admin_secret(
             headers.get("Authorization")?.as_deref(),
@@ -244,11 +172,7 @@ impl Desk {
         );
         // Only the Worker sets this header, and only after verifying an Access token; it removes
         // any copy a client sent. Without Access configured it is never trusted.
-        let access_email = if self.access {
-            headers.get("X-Desk-Access-Email")?
-        } else {
-            None
-        };
+        let access_email = if self.access { headers.get("X-Desk-Access-Email")? } else { None };
         let address = self.address_key(store, &headers)?;
         let period = now.div_euclid(AUTH_FAILURE_WINDOW_MS);
         let failures = match &address {
@@ -292,10 +216,7 @@ impl Desk {
         let Some(address) = headers.get("CF-Connecting-IP")?.filter(|a| !a.is_empty()) else {
             return Ok(None);
         };
-        Ok(Some(token_hash(&format!(
-            "{}|{address}",
-            self.epoch(store)?
-        ))))
+        Ok(Some(token_hash(&format!("{}|{address}", self.epoch(store)?))))
     }
 
     /// `POST /desks/{desk}/admin/check`: 204 if the credential signs someone in.
@@ -335,16 +256,11 @@ impl Desk {
     pub(super) fn open_admin(&self, req: &Request) -> Result<Response> {
         let store = self.store()?;
         let url = req.url()?;
-        let param = |key: &str| {
-            url.query_pairs()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v.into_owned())
+        let param = |key: &str| url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
+        let resume = match ResumePoint::from_query(param("since").as_deref(), param("epoch").as_deref()) {
+            Ok(resume) => resume,
+            Err(why) => return refuse(HttpError::BadRequest(why)),
         };
-        let resume =
-            match ResumePoint::from_query(param("since").as_deref(), param("epoch").as_deref()) {
-                Ok(resume) => resume,
-                Err(why) => return refuse(HttpError::BadRequest(why)),
-            };
         let now = now();
         let agent = match self.sign_in(&store, req, now)? {
             Ok(admitted) => admitted.agent,
@@ -356,34 +272,23 @@ impl Desk {
         // follows the sidebar's size, not the number of visitors connected.
         let tagged = Tagged::new(&self.state);
         let view = StoreView::new(&store, &tagged, latest_seq + 1);
-        let rows: Vec<_> = view
-            .list(ListView::All, &agent.id, None, MAX_USERS_ROWS)
-            .iter()
-            .map(|c| desk::row(&view, c))
-            .collect();
+        let rows: Vec<_> =
+            view.list(ListView::All, &agent.id, None, MAX_USERS_ROWS).iter().map(|c| desk::row(&view, c)).collect();
         if let Some(e) = view.failure() {
             return Err(e);
         }
         let missed = match session::replay(&epoch, resume.as_ref()) {
-            Replay::After(since) => {
-                Some(store.desk_messages_after(since, RESUME_MAX_MESSAGES + 1)?)
-            }
+            Replay::After(since) => Some(store.desk_messages_after(since, RESUME_MAX_MESSAGES + 1)?),
             Replay::Fresh => None,
         };
-        let frames =
-            match session::admin_snapshot(rows.clone(), &epoch, latest_seq, agent.me(), missed) {
-                Ok(frames) => frames,
-                Err(_) => session::admin_snapshot(rows, &epoch, latest_seq, agent.me(), None)
-                    .map_err(|_| {
-                        worker::Error::RustError("a fresh snapshot is never too far behind".into())
-                    })?,
-            };
+        let frames = match session::admin_snapshot(rows.clone(), &epoch, latest_seq, agent.me(), missed) {
+            Ok(frames) => frames,
+            Err(_) => session::admin_snapshot(rows, &epoch, latest_seq, agent.me(), None)
+                .map_err(|_| worker::Error::RustError("a fresh snapshot is never too far behind".into()))?,
+        };
 
         let pair = WebSocketPair::new()?;
-        let sender = Sender::Agent {
-            id: agent.id,
-            role: agent.role,
-        };
+        let sender = Sender::Agent { id: agent.id, role: agent.role };
         sockets::accept(&self.state, &pair.server, sender, new_sid()?, now)?;
         for frame in &frames {
             send(&pair.server, frame);

@@ -21,12 +21,7 @@ pub struct StoreView<'a> {
 
 impl<'a> StoreView<'a> {
     pub fn new(store: &'a Store, tagged: &'a Tagged<'a>, next_seq: i64) -> Self {
-        StoreView {
-            store,
-            tagged,
-            next_seq,
-            failure: RefCell::new(None),
-        }
+        StoreView { store, tagged, next_seq, failure: RefCell::new(None) }
     }
 
     /// The first read that failed, if any: then the step's effects must not be performed.
@@ -47,18 +42,8 @@ impl View for StoreView<'_> {
         self.or(self.store.conversation(user_id), None)
     }
 
-    fn duplicate(
-        &self,
-        user_id: &str,
-        sender: Author,
-        author_id: &str,
-        client_msg_id: &str,
-    ) -> Option<WireMessage> {
-        self.or(
-            self.store
-                .duplicate(user_id, sender, author_id, client_msg_id),
-            None,
-        )
+    fn duplicate(&self, user_id: &str, sender: Author, author_id: &str, client_msg_id: &str) -> Option<WireMessage> {
+        self.or(self.store.duplicate(user_id, sender, author_id, client_msg_id), None)
     }
 
     fn online(&self, user_id: &str) -> bool {
@@ -86,17 +71,8 @@ impl View for StoreView<'_> {
         self.tagged.any_open(&agent_tag(agent_id))
     }
 
-    fn messages(
-        &self,
-        user_id: &str,
-        before: Option<i64>,
-        limit: u32,
-        for_agents: bool,
-    ) -> Vec<WireMessage> {
-        self.or(
-            self.store.messages(user_id, before, limit, for_agents),
-            Vec::new(),
-        )
+    fn messages(&self, user_id: &str, before: Option<i64>, limit: u32, for_agents: bool) -> Vec<WireMessage> {
+        self.or(self.store.messages(user_id, before, limit, for_agents), Vec::new())
     }
 
     fn list(&self, view: ListView, me: &str, before: Option<i64>, limit: u32) -> Vec<Conversation> {

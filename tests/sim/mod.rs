@@ -70,10 +70,7 @@ impl DerefMut for Desk {
 
 impl Desk {
     pub fn new() -> Self {
-        Desk {
-            now: 1_000,
-            ..Default::default()
-        }
+        Desk { now: 1_000, ..Default::default() }
     }
 
     /// Opens a visitor socket named `socket` for `user_id` (created on first sight); returns the
@@ -87,31 +84,12 @@ impl Desk {
             .or_insert_with(|| Conversation::new(user_id, format!("User {user_id}")))
             .clone();
         let was_online = self.state.online(user_id);
-        let sender = Sender::Visitor {
-            user_id: user_id.to_owned(),
-        };
-        self.sockets.insert(
-            socket,
-            Socket {
-                sender,
-                open: true,
-                inbox: Vec::new(),
-                closed_with: None,
-            },
-        );
+        let sender = Sender::Visitor { user_id: user_id.to_owned() };
+        self.sockets.insert(socket, Socket { sender, open: true, inbox: Vec::new(), closed_with: None });
         self.refresh_presence();
-        let page = Backlog::Latest(
-            self.state
-                .messages(user_id, None, WELCOME_MESSAGES + 1, false),
-        );
-        let welcome = session::welcome(
-            &conversation,
-            format!("token-{user_id}"),
-            "epoch-1",
-            WELCOME_MESSAGES,
-            page,
-        )
-        .expect("a latest page is never too far behind");
+        let page = Backlog::Latest(self.state.messages(user_id, None, WELCOME_MESSAGES + 1, false));
+        let welcome = session::welcome(&conversation, format!("token-{user_id}"), "epoch-1", WELCOME_MESSAGES, page)
+            .expect("a latest page is never too far behind");
         let effects = desk::presence(&self.state, &conversation, was_online, true);
         self.perform(socket, effects);
         welcome
@@ -119,21 +97,12 @@ impl Desk {
 
     /// Opens an admin socket signed in as the owner; returns its first frame (`users`).
     pub fn admin(&mut self, socket: &'static str) -> Outbound {
-        self.sign_in(socket, Some(OWNER_SECRET))
-            .expect("the owner signs in")
+        self.sign_in(socket, Some(OWNER_SECRET)).expect("the owner signs in")
     }
 
     /// Opens an admin socket with a credential, as the desk object does; returns `users`.
-    pub fn sign_in(
-        &mut self,
-        socket: &'static str,
-        presented: Option<&str>,
-    ) -> Result<Outbound, team::Refused> {
-        let request = SignIn {
-            owner_secret: Some(OWNER_SECRET),
-            presented,
-            ..Default::default()
-        };
+    pub fn sign_in(&mut self, socket: &'static str, presented: Option<&str>) -> Result<Outbound, team::Refused> {
+        let request = SignIn { owner_secret: Some(OWNER_SECRET), presented, ..Default::default() };
         let admitted = team::sign_in(&request, &self.state, self.now, &mut self.fresh)?;
         for w in &admitted.writes {
             self.state.apply(w);
@@ -141,21 +110,12 @@ impl Desk {
         let (id, role) = (admitted.agent.id.clone(), admitted.agent.role);
         self.sockets.insert(
             socket,
-            Socket {
-                sender: Sender::Agent { id, role },
-                open: true,
-                inbox: Vec::new(),
-                closed_with: None,
-            },
+            Socket { sender: Sender::Agent { id, role }, open: true, inbox: Vec::new(), closed_with: None },
         );
         self.refresh_presence();
         let rows = self.users();
         let seq = self.state.next_seq() - 1;
-        Ok(
-            session::admin_snapshot(rows, "epoch-1", seq, admitted.agent.me(), None)
-                .expect("fresh")
-                .remove(0),
-        )
+        Ok(session::admin_snapshot(rows, "epoch-1", seq, admitted.agent.me(), None).expect("fresh").remove(0))
     }
 
     /// The `users` rows as an admin socket opening now would get them: newest activity first.
@@ -189,8 +149,8 @@ impl Desk {
     pub fn send(&mut self, socket: &'static str, text: &str) {
         self.now += 1;
         let sender = self.sockets[socket].sender.clone();
-        let outcome = protocol::parse(text)
-            .and_then(|frame| desk::step(&sender, frame, &self.state, self.now, &mut self.fresh));
+        let outcome =
+            protocol::parse(text).and_then(|frame| desk::step(&sender, frame, &self.state, self.now, &mut self.fresh));
         let effects = match outcome {
             Ok(effects) => effects,
             Err(err) => vec![Effect::Send {
@@ -214,10 +174,7 @@ impl Desk {
 
     fn refresh_presence(&mut self) {
         let open = self.sockets.values().filter(|s| s.open);
-        let (mut visitors, mut agents) = (
-            std::collections::BTreeSet::new(),
-            std::collections::BTreeSet::new(),
-        );
+        let (mut visitors, mut agents) = (std::collections::BTreeSet::new(), std::collections::BTreeSet::new());
         for s in open {
             match &s.sender {
                 Sender::Visitor { user_id } => visitors.insert(user_id.clone()),
@@ -233,10 +190,7 @@ impl Desk {
         for effect in effects {
             match effect {
                 Effect::Store(write) => {
-                    assert!(
-                        !sent,
-                        "a write came after a send: an ack could precede durability"
-                    );
+                    assert!(!sent, "a write came after a send: an ack could precede durability");
                     self.state.apply(&write);
                 }
                 Effect::Send { to, frame } => {
@@ -249,9 +203,7 @@ impl Desk {
                 }
                 Effect::CloseAgent { agent_id, code, .. } => {
                     for s in self.sockets.values_mut() {
-                        if s.open
-                            && matches!(&s.sender, Sender::Agent { id, .. } if *id == agent_id)
-                        {
+                        if s.open && matches!(&s.sender, Sender::Agent { id, .. } if *id == agent_id) {
                             s.open = false;
                             s.closed_with = Some(code);
                         }
@@ -269,19 +221,12 @@ impl Desk {
         let is_agent = |s: &Socket| matches!(s.sender, Sender::Agent { .. });
         match to {
             Audience::Sender => vec![origin],
-            Audience::Visitor(id) => open
-                .filter(|(_, s)| is_visitor(s, id))
-                .map(|(n, _)| *n)
-                .collect(),
-            Audience::VisitorOthers(id) => open
-                .filter(|(n, s)| **n != origin && is_visitor(s, id))
-                .map(|(n, _)| *n)
-                .collect(),
+            Audience::Visitor(id) => open.filter(|(_, s)| is_visitor(s, id)).map(|(n, _)| *n).collect(),
+            Audience::VisitorOthers(id) => {
+                open.filter(|(n, s)| **n != origin && is_visitor(s, id)).map(|(n, _)| *n).collect()
+            }
             Audience::Admins => open.filter(|(_, s)| is_agent(s)).map(|(n, _)| *n).collect(),
-            Audience::AdminOthers => open
-                .filter(|(n, s)| **n != origin && is_agent(s))
-                .map(|(n, _)| *n)
-                .collect(),
+            Audience::AdminOthers => open.filter(|(n, s)| **n != origin && is_agent(s)).map(|(n, _)| *n).collect(),
         }
     }
 
@@ -294,19 +239,10 @@ impl Desk {
     /// agent's id and token.
     pub fn join(&mut self, by: &'static str, name: &str, role: Role) -> (String, String) {
         let role = role.as_str();
-        self.send(
-            by,
-            &serde_json::json!({ "type": "invite", "name": name, "role": role }).to_string(),
-        );
-        let invited = self
-            .take(by)
-            .into_iter()
-            .map(|f| json(&f))
-            .find(|f| f["type"] == "invited")
-            .expect("invited");
+        self.send(by, &serde_json::json!({ "type": "invite", "name": name, "role": role }).to_string());
+        let invited = self.take(by).into_iter().map(|f| json(&f)).find(|f| f["type"] == "invited").expect("invited");
         let body = serde_json::json!({ "code": invited["code"], "name": name }).to_string();
-        let (write, accepted) =
-            team::accept(&body, &self.state, self.now, &mut self.fresh).expect("accepted");
+        let (write, accepted) = team::accept(&body, &self.state, self.now, &mut self.fresh).expect("accepted");
         self.state.apply(&write);
         (accepted.agent_id, accepted.token)
     }
@@ -318,8 +254,5 @@ pub fn json(frame: &Outbound) -> serde_json::Value {
 }
 
 pub fn types(frames: &[Outbound]) -> Vec<String> {
-    frames
-        .iter()
-        .map(|f| json(f)["type"].as_str().unwrap_or("").to_owned())
-        .collect()
+    frames.iter().map(|f| json(f)["type"].as_str().unwrap_or("").to_owned()).collect()
 }
