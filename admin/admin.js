@@ -36,7 +36,7 @@ const actions = createActions(
 );
 const team = createTeam(
   { error: $('team-error'), inviteForm: $('invite-form'), result: $('invite-result'), agents: $('agents'), profileForm: $('profile-form'), myName: $('my-name'),
-    profileDone: $('profile-done'), inviteName: $('invite-name'), inviteRole: $('invite-role'), inviteEmail: $('invite-email'), copy: $('invite-copy'), link: $('invite-link'), expiry: $('invite-expiry') },
+    profileDone: $('profile-done'), refresh: $('agents-refresh'), inviteName: $('invite-name'), inviteRole: $('invite-role'), inviteEmail: $('invite-email'), copy: $('invite-copy'), link: $('invite-link'), expiry: $('invite-expiry') },
   desk, { send },
 );
 const join = setupJoin(
@@ -83,6 +83,7 @@ function signOut(message, forget) {
   document.body.classList.remove('show-conv', 'show-team');
   ui.inbox.hidden = ui.signout.hidden = ui.teamOpen.hidden = ui.me.hidden = true;
   ui.team.hidden = true;
+  team.close();
   document.title = 'Inbox';
   ui.login.hidden = false;
   ui.loginError.hidden = !message;
@@ -197,7 +198,9 @@ function showTeam(on) {
   ui.team.hidden = !on;
   ui.inbox.hidden = on;
   ui.teamOpen.setAttribute('aria-pressed', String(on));
-  if (on) { conv.leave(); team.open(); $('my-name').focus(); } else if (conv.selected) conv.select(conv.selected);
+  if (on) { conv.leave(); team.open(); $('my-name').focus(); return; }
+  team.close();
+  if (conv.selected) conv.select(conv.selected);
 }
 ui.teamOpen.addEventListener('click', () => showTeam(ui.team.hidden));
 $('team-close').addEventListener('click', () => showTeam(false));

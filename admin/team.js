@@ -12,10 +12,10 @@ export function mayRevoke(me, agent) {
 
 /**
  * ui: the Team page's elements; desk: this desk's name; hooks: { send(frame) }.
- * Returns { setMe(me), open(), onAgents(list), onInvited(f), onProfile(f), onError(f) -> handled }.
+ * Returns { setMe(me), open(), close(), onAgents(list), onInvited(f), onProfile(f), onError(f) -> handled }.
  */
 export function createTeam(ui, desk, { send }) {
-  let me = null, agents = [], waiting = false;
+  let me = null, agents = [], waiting = false, poll = 0;
   const manages = () => me?.role === 'owner' || me?.role === 'admin';
 
   function error(text) {
@@ -71,6 +71,7 @@ export function createTeam(ui, desk, { send }) {
     if (ui.inviteEmail.value.trim()) frame.email = ui.inviteEmail.value.trim();
     act(frame);
   });
+  ui.refresh.addEventListener('click', () => send({ type: 'agents' }));
   ui.copy.addEventListener('click', async () => {
     try {
       await navigator.clipboard.writeText(ui.link.value);
@@ -87,7 +88,15 @@ export function createTeam(ui, desk, { send }) {
       if (document.activeElement !== ui.myName) ui.myName.value = m?.name || '';
       paint();
     },
-    open() { error(''); send({ type: 'agents' }); paint(); },
+    /** The page is shown: the list is asked for now and every 10 s (the desk announces no joins or presence of agents). */
+    open() {
+      error('');
+      send({ type: 'agents' });
+      paint();
+      clearInterval(poll);
+      poll = setInterval(() => send({ type: 'agents' }), 10000);
+    },
+    close() { clearInterval(poll); },
     onAgents(list) {
       waiting = false;
       agents = Array.isArray(list) ? list : [];

@@ -61,6 +61,7 @@ test('the owner invites an agent on the Team page; the link joins in another bro
   await ana.page.reload(); // her own token, kept: no prompt
   await ana.page.getByText('Ana · agent', { exact: true }).waitFor({ timeout: T });
   assert.equal(await ana.page.getByLabel('Admin token').isVisible(), false);
+  await team.getByRole('button', { name: 'Refresh' }).click(); // the desk announces no joins: the page asks
   await members.getByRole('listitem').filter({ hasText: 'Ana' }).filter({ hasText: 'Agent · online' }).waitFor({ timeout: T });
 
   // an agent sees the members, not the invite form nor Revoke

@@ -28,7 +28,7 @@ test('Resolve from the header: the conversation leaves Open for Resolved; a visi
   await ui.row('Rosa').click();
   await ui.log.getByText('My order never came.', { exact: true }).waitFor({ timeout: T });
   await ui.action('Resolve').click();
-  await ui.log.getByText(/resolved/).waitFor({ timeout: T }); // the event line, as the desk words it
+  await ui.log.getByText(/resolved/i).waitFor({ timeout: T }); // the event line, as the desk words it
   await ui.row('Rosa').waitFor({ state: 'detached', timeout: T });
   await tabShows(admin, 'Open', 1);
   await tabShows(admin, 'Resolved', 1);
@@ -42,7 +42,7 @@ test('Resolve from the header: the conversation leaves Open for Resolved; a visi
   // the visitor writes again: reopened by the desk, it leaves Resolved and is back in Open
   await visitorSays(R.page, 'Hello? Still nothing.');
   await ui.log.getByText('Hello? Still nothing.', { exact: true }).waitFor({ timeout: T });
-  await ui.log.getByText(/reopened/).waitFor({ timeout: T });
+  await ui.log.getByText(/reopened/i).waitFor({ timeout: T });
   await ui.row('Rosa').waitFor({ state: 'detached', timeout: T });
   await tabShows(admin, 'Resolved', 0);
   await tabShows(admin, 'Open', 2);
@@ -53,7 +53,7 @@ test('Resolve from the header: the conversation leaves Open for Resolved; a visi
   await ui.action('Resolve').waitFor({ timeout: T });
   const events = ui.log.locator('.event');
   assert.equal(await events.count(), 2, 'one line per status change');
-  assert.equal(await widget(R.page).log.getByText(/resolved|reopened/).count(), 0, 'events never reach the visitor');
+  assert.equal(await widget(R.page).log.getByText(/resolved|reopened/i).count(), 0, 'events never reach the visitor');
   for (const v of [R, S]) await v.context.close();
   await ctx.close();
 });
