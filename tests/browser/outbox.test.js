@@ -20,7 +20,8 @@ async function restartAround(whileDown) {
   desk = await startWranglerDev({ persistDir, port, vars: DESK_VARS });
 }
 
-/** The stored conversation of the visitor called `name`, read back through a Node admin socket. */
+/** The stored conversation of the visitor called `name` (what visitor and agents wrote: no notes or
+ *  event lines), read back through a Node admin socket. */
 async function storedTexts(d, name) {
   const admin = await connectAdmin(desk.url, d);
   try {
@@ -28,7 +29,8 @@ async function storedTexts(d, name) {
     const row = users.find((r) => r.name === name);
     assert.ok(row, `${name} has a conversation`);
     admin.send({ type: 'history', userId: row.userId });
-    return (await admin.next('history')).messages.map((m) => `${m.sender}: ${m.message}`);
+    return (await admin.next('history')).messages.filter((m) => m.sender === 'user' || m.sender === 'admin')
+      .map((m) => `${m.sender}: ${m.message}`);
   } finally {
     await admin.close();
   }
