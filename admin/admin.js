@@ -171,10 +171,20 @@ function updateTitle() {
 }
 function showHeader() { actions.show(conv.selected ? known.get(conv.selected) ?? null : null); }
 
+// The desk announces no joins: the team is asked again (at most every 5 s) when a conversation opens
+// or the Assignee list is about to be used, so a colleague who just joined can be picked.
+let agentsAsked = 0;
+function refreshAgents() {
+  if (Date.now() - agentsAsked < 5000) return;
+  if (send({ type: 'agents' })) agentsAsked = Date.now();
+}
+for (const ev of ['focus', 'pointerdown']) $('assign').addEventListener(ev, refreshAgents);
+
 // ---- selection ----
 function select(userId, focusInput) {
   if (!userId || !known.has(userId)) return;
   const before = conv.selected;
+  if (userId !== before) refreshAgents();
   conv.select(userId);
   document.body.classList.add('show-conv');
   views.repaint(before, userId);

@@ -82,8 +82,9 @@ export function createViews(ui, { send, ctx, onPick }) {
     return true;
   }
 
-  /** Shows `id`'s first page (the list already shown stays until it arrives). */
-  function show(id) {
+  /** Shows `id`'s first page; `keep`: the list shown stays until it arrives (a reconnect), else it is cleared at once (another view). */
+  function show(id, keep) {
+    if (!keep || id !== view) clearList();
     view = id;
     paintTabs();
     loading = true;
@@ -183,7 +184,7 @@ export function createViews(ui, { send, ctx, onPick }) {
     connected() {
       asked.length = 0;
       loading = false;
-      show(view);
+      show(view, true);
       if (query) send({ type: 'search', query, limit: 20 });
     },
     /** The `users` rows: used only when the desk turns out not to know `list`. */

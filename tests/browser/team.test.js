@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { deskName } from '../helpers/desk.js';
-import { startStage, stopStage, openVisitor, openAdmin, visitorSays, widgetShows, widget, inbox, adminReplies, T } from './lib.js';
+import { startStage, stopStage, openVisitor, openAdmin, visitorSays, widgetShows, widget, inbox, adminReplies, rowUnread, T } from './lib.js';
 
 let desk, site, browser;
 before(async () => ({ desk, site, browser } = await startStage()));
@@ -125,6 +125,49 @@ test('two named agents answer one visitor: the widget shows each name, the inbox
   await signed(ana.page, inbox(ana.page).log, 'And Ana, from billing.', 'You');
   await signed(ana.page, inbox(ana.page).log, 'Hi Vera, Olga here.', 'Olga');
   assert.equal(await inbox(ana.page).log.getByText(/^You · /).count(), 1, 'only her own reply is "You"');
+  await V.context.close();
+  await ana.context.close();
+  await ownerCtx.close();
+});
+
+test('from the header: assign to a colleague (it is in their Mine), Mark unread stays unread, Snooze moves it to Snoozed', { timeout: 120_000 }, async () => {
+  const d = deskName('assign');
+  const V = await openVisitor(browser, site, d, 'Wanda');
+  await visitorSays(V.page, 'Can someone from billing help?');
+  const ownerCtx = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+  const owner = await openAdmin(ownerCtx, desk.url, d);
+  const ana = await join(await invite(owner, 'Ana'), 'Ana');
+  await ana.page.getByText('Ana · agent', { exact: true }).waitFor({ timeout: T });
+  await owner.getByRole('button', { name: 'Back to the inbox' }).click();
+  const ui = inbox(owner);
+  const anaUi = inbox(ana.page);
+  await anaUi.tab('Mine').click();
+  await ana.page.getByText('No conversations here.').waitFor({ timeout: T }); // not hers yet
+
+  await ui.row('Wanda').click();
+  await rowUnread(owner, 'Wanda', 0); // read after a second on it
+  const assignee = owner.getByRole('toolbar', { name: 'Conversation actions' }).getByLabel('Assignee');
+  await assignee.locator('option', { hasText: 'Ana' }).waitFor({ state: 'attached', timeout: T });
+  await assignee.selectOption({ label: 'Ana' });
+  await ui.log.locator('.event').filter({ hasText: 'Ana' }).waitFor({ timeout: T });
+  await owner.getByText(/assigned to Ana$/).waitFor({ timeout: T });
+  await anaUi.row('Wanda').waitFor({ timeout: T }); // live into her Mine view
+  await ana.page.getByRole('tab', { name: /^Mine 1$/ }).waitFor({ timeout: T });
+
+  // Mark unread: the badge comes back and stays while the conversation is still on screen
+  await ui.action('Mark unread').click();
+  await rowUnread(owner, 'Wanda', 1);
+  await visitorSays(V.page, 'Thanks!'); // a live message while it is kept unread: still not read
+  await rowUnread(owner, 'Wanda', 2);
+
+  // Snooze for an hour: out of Open (and out of her Mine), into Snoozed
+  await owner.getByRole('toolbar', { name: 'Conversation actions' }).getByLabel('Snooze').selectOption({ label: '1 hour' });
+  await ui.row('Wanda').waitFor({ state: 'detached', timeout: T });
+  await anaUi.row('Wanda').waitFor({ state: 'detached', timeout: T });
+  await owner.getByText(/^Snoozed until /).waitFor({ timeout: T });
+  await ui.tab('Snoozed').click();
+  await ui.row('Wanda').waitFor({ timeout: T });
+  await owner.getByRole('tab', { name: /^Snoozed 1$/ }).waitFor({ timeout: T });
   await V.context.close();
   await ana.context.close();
   await ownerCtx.close();

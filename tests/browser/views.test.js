@@ -1,11 +1,12 @@
 // Browser: finding and keeping work. Resolving moves a conversation from Open to Resolved and a visitor's message brings it back (with event lines); search finds a conversation by a word; each conversation keeps its own draft; notes stay internal; a phone-sized inbox keeps badge and time in view.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { deskName } from '../helpers/desk.js';
-import { startStage, stopStage, openVisitor, openAdmin, visitorSays, widgetShows, widget, inbox, rowUnread, T } from './lib.js';
+import { deskName, connectVisitor } from '../helpers/desk.js';
+import { startStage, stopStage, openVisitor, openAdmin, visitorSays, widgetShows, widget, inbox, rowUnread, T, DESK_VARS } from './lib.js';
 
 let desk, site, browser;
-before(async () => ({ desk, site, browser } = await startStage()));
+// sixty visitors from this one address in the paging test: no per-address limit (tests/integration/abuse.test.js has it)
+before(async () => ({ desk, site, browser } = await startStage({ vars: { ...DESK_VARS, NEW_VISITORS_PER_IP: '0' } })));
 after(() => stopStage({ desk, site, browser }));
 
 /** Resolves once the tab of `view` shows `n`. */
@@ -152,5 +153,39 @@ test('at 390×844 a row with a very long preview keeps its unread badge and time
   const width = await admin.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(width <= 390, `no horizontal overflow at 390 px (${width})`);
   await V.context.close();
+  await ctx.close();
+});
+
+test('a view longer than a page loads the next page when scrolled to its end; a live row moves to the top', { timeout: 120_000 }, async () => {
+  const d = deskName('pages');
+  const guests = [];
+  for (let i = 1; i <= 60; i++) {
+    const v = await connectVisitor(desk.url, d, { name: `Guest ${String(i).padStart(2, '0')}` });
+    await v.next('welcome');
+    v.send({ type: 'message', message: `hello number ${i}`, clientMsgId: `p-${i}` });
+    await v.next('ack');
+    guests.push(v);
+  }
+  const ctx = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+  const admin = await openAdmin(ctx, desk.url, d);
+  const ui = inbox(admin);
+  await tabShows(admin, 'Open', 60);
+  await ui.row('Guest 60').waitFor({ timeout: T });
+  assert.equal(await ui.rows.count(), 50, 'one page of 50 first');
+  const more = admin.getByRole('navigation', { name: 'Conversations' }).getByRole('status');
+  await more.filter({ hasText: /more/ }).waitFor({ timeout: T }); // never a silent cut-off
+  await ui.rows.last().scrollIntoViewIfNeeded();
+  await ui.row('Guest 01').waitFor({ timeout: T });
+  const names = await ui.rows.evaluateAll((bs) => bs.map((b) => b.querySelector('.name').textContent));
+  assert.deepEqual(names, Array.from({ length: 60 }, (_, i) => `Guest ${String(60 - i).padStart(2, '0')}`), 'all 60, newest first, none twice');
+  await more.waitFor({ state: 'hidden', timeout: T });
+
+  // the oldest writes again: its one row moves to the top, nothing else changes
+  guests[0].send({ type: 'message', message: 'me again', clientMsgId: 'p-again' });
+  await guests[0].next('ack');
+  await admin.waitForFunction(() => document.querySelector('#users button')?.getAttribute('aria-label')?.startsWith('Guest 01'), null, { timeout: T });
+  assert.equal(await ui.rows.count(), 60);
+  assert.equal(await ui.rows.nth(1).evaluate((b) => b.querySelector('.name').textContent), 'Guest 60');
+  for (const v of guests) await v.close();
   await ctx.close();
 });
