@@ -184,6 +184,9 @@ pub trait Fresh {
 
 /// A durable write, stating its intent. Each is applied atomically; all of a step's writes
 /// precede its sends.
+// `Append` is by far the most common write and the largest; boxing it would cost an allocation
+// per message for no gain.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Write {
     /// Append a message. A visitor's or agent's message also becomes the conversation's latest
@@ -200,7 +203,7 @@ pub enum Write {
     /// An agent's display name.
     Profile { agent_id: String, name: String },
     /// A pending agent and its one-time invite code (stored as a hash).
-    Invite { invite: Invite },
+    Invite { invite: Box<Invite> },
     /// An invite accepted: the agent becomes active with its own token (stored as a hash).
     Accept { agent_id: String, name: String, code_hash: String, token_hash: String },
     /// An agent (or a pending invite) loses access; what it wrote keeps its name.

@@ -173,7 +173,7 @@ impl From<ConversationRow> for Conversation {
             read_seq: r.read_seq.unwrap_or(0),
             last,
             verified_id: r.verified_id,
-            status: r.status.as_deref().and_then(Status::from_str).unwrap_or_default(),
+            status: r.status.as_deref().and_then(Status::parse).unwrap_or_default(),
             snoozed_until: r.snoozed_until,
             assignee: r.assignee_id,
         }
@@ -229,7 +229,7 @@ struct AgentRow {
 impl From<AgentRow> for Agent {
     fn from(r: AgentRow) -> Self {
         Agent {
-            role: Role::from_str(&r.role).unwrap_or(Role::Agent),
+            role: Role::parse(&r.role).unwrap_or(Role::Agent),
             pending: r.state == "pending",
             id: r.id,
             name: r.name,

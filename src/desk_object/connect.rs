@@ -173,7 +173,7 @@ impl Desk {
         // Only the Worker sets this header, and only after verifying an Access token; it removes
         // any copy a client sent. Without Access configured it is never trusted.
         let access_email = if self.access { headers.get("X-Desk-Access-Email")? } else { None };
-        let address = self.address_key(store, &headers)?;
+        let address = self.address_key(store, headers)?;
         let period = now.div_euclid(AUTH_FAILURE_WINDOW_MS);
         let failures = match &address {
             Some(a) => store.counter(Counter::AuthFailures, a, period)?,
