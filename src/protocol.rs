@@ -91,7 +91,7 @@ impl Status {
         }
     }
 
-    pub fn from_str(s: &str) -> Option<Self> {
+    pub fn parse(s: &str) -> Option<Self> {
         match s {
             "open" => Some(Status::Open),
             "snoozed" => Some(Status::Snoozed),
@@ -120,7 +120,7 @@ impl Role {
         }
     }
 
-    pub fn from_str(s: &str) -> Option<Self> {
+    pub fn parse(s: &str) -> Option<Self> {
         match s {
             "owner" => Some(Role::Owner),
             "admin" => Some(Role::Admin),

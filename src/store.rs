@@ -173,7 +173,7 @@ impl From<ConversationRow> for Conversation {
             read_seq: r.read_seq.unwrap_or(0),
             last,
             verified_id: r.verified_id,
-            status: r.status.as_deref().and_then(Status::from_str).unwrap_or_default(),
+            status: r.status.as_deref().and_then(Status::parse).unwrap_or_default(),
             snoozed_until: r.snoozed_until,
             assignee: r.assignee_id,
         }
@@ -229,7 +229,7 @@ struct AgentRow {
 impl From<AgentRow> for Agent {
     fn from(r: AgentRow) -> Self {
         Agent {
-            role: Role::from_str(&r.role).unwrap_or(Role::Agent),
+            role: Role::parse(&r.role).unwrap_or(Role::Agent),
             pending: r.state == "pending",
             id: r.id,
             name: r.name,
@@ -383,6 +383,11 @@ impl Store {
                     vec![text(name), text(token_hash), text(agent_id)],
                 )?;
             }
+            Write::CreateVisitor { user_id, token_hash, name, verified_id } => {
+                self.create_visitor(user_id, token_hash, name, verified_id.as_deref(), now)?;
+            }
+            Write::TouchVisitor { user_id, name } => self.touch_visitor(user_id, name.as_deref(), now)?,
+            Write::CountBirth { address, period } => self.count(Counter::Births, address, *period)?,
             Write::Revoke { agent_id } => {
                 sql.exec("DELETE FROM invites WHERE agent_id = ?", vec![text(agent_id)])?;
                 sql.exec("UPDATE agents SET state = 'revoked', token_hash = NULL WHERE id = ?", vec![text(agent_id)])?;

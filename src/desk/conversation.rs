@@ -374,19 +374,11 @@ pub(super) fn search(query: String, limit: Option<u32>, view: &dyn View) -> Vec<
 /// The desk's alarm: every snoozed conversation whose time has come reopens, with an event.
 pub fn wake(now: i64, due: Vec<Conversation>, view: &dyn View, fresh: &mut dyn Fresh) -> Vec<Effect> {
     let mut effects = Vec::new();
-    let mut seq = view.next_seq();
-    for mut conv in due.into_iter().filter(|c| c.status == Status::Snoozed && c.snoozed_until.is_some_and(|u| u <= now))
-    {
+    let due = due.into_iter().filter(|c| c.status == Status::Snoozed && c.snoozed_until.is_some_and(|u| u <= now));
+    for (seq, mut conv) in (view.next_seq()..).zip(due) {
         let user_id = conv.user_id.clone();
-        let e = event(
-            fresh,
-            seq,
-            now,
-            "Snooze ended: reopened".into(),
-            None,
-            EventInfo { kind: "reopened".into(), ..Default::default() },
-        );
-        seq += 1;
+        let info = EventInfo { kind: "reopened".into(), ..Default::default() };
+        let e = event(fresh, seq, now, "Snooze ended: reopened".into(), None, info);
         conv.status = Status::Open;
         conv.snoozed_until = None;
         effects.push(Effect::Store(Write::Status { user_id: user_id.clone(), status: Status::Open, until: None }));

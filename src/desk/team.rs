@@ -110,7 +110,7 @@ pub(super) fn invite(
     let invited_frame = Outbound::Invited { agent_id: agent.id.clone(), code: code.clone(), expires_at };
     let _ = by;
     Ok(vec![
-        Effect::Store(Write::Invite { invite: Invite { agent, code_hash: token_hash(&code), expires_at } }),
+        Effect::Store(Write::Invite { invite: Box::new(Invite { agent, code_hash: token_hash(&code), expires_at }) }),
         send(Audience::Sender, invited_frame),
     ])
 }
