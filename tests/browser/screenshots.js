@@ -2,11 +2,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startWranglerDev, ROOT } from '../helpers/desk.js';
-import { launch, startHostSite, openVisitor, openAdmin, visitorSays, widgetShows, widgetConnected, widget, inbox, adminReplies, rowUnread, T } from './lib.js';
+import { launch, startHostSite, openVisitor, openAdmin, visitorSays, widgetShows, widgetConnected, widget, inbox, adminReplies, rowUnread, T, DESK_VARS } from './lib.js';
 
 const out = join(ROOT, 'docs/screenshots');
 mkdirSync(out, { recursive: true });
-const desk = await startWranglerDev();
+const desk = await startWranglerDev({ vars: DESK_VARS }); // the customer site (another port) may embed the widget
 const site = await startHostSite(desk.url);
 const browser = await launch();
 try {
@@ -27,13 +27,27 @@ try {
   const adminCtx = await browser.newContext({ viewport: { width: 1200, height: 720 } });
   const admin = await openAdmin(adminCtx, desk.url, 'demo');
   await rowUnread(admin, 'Priya', 1);
-  const visitorName = await inbox(admin).rows.last().evaluate((b) => b.querySelector('.name').textContent);
+  // the owner signs replies with a name (Team page, "Your name")
+  await admin.getByRole('button', { name: 'Team' }).click();
+  await admin.getByRole('region', { name: 'Team' }).getByLabel('Your name').fill('Olga');
+  await admin.getByRole('button', { name: 'Save name' }).click();
+  await admin.getByText('Olga · owner', { exact: true }).waitFor({ timeout: T });
+  await admin.getByRole('button', { name: 'Back to the inbox' }).click();
+  const ui = inbox(admin);
+  const visitorName = await ui.rows.last().evaluate((b) => b.querySelector('.name').textContent);
   await adminReplies(admin, visitorName, 'Sorry about that! Could you send a photo of the dent? We will ship a new lid today.');
   await widgetShows(demo, 'Sorry about that! Could you send a photo of the dent? We will ship a new lid today.');
   await visitorSays(demo, 'Sure, sending it by email. Thanks!');
-  await inbox(admin).log.getByText('Sure, sending it by email. Thanks!', { exact: true }).waitFor({ timeout: T });
+  await ui.log.getByText('Sure, sending it by email. Thanks!', { exact: true }).waitFor({ timeout: T });
+  // an internal note for the team, then back to replying
+  await admin.getByRole('radio', { name: 'Note' }).check();
+  await ui.note.fill('Replacement lid: order #3391, ships from the Leeds warehouse.');
+  await ui.note.press('Enter');
+  await ui.log.getByRole('listitem').filter({ hasText: 'Replacement lid' }).filter({ hasText: /· sent$/ }).waitFor({ timeout: T });
+  await admin.getByRole('radio', { name: 'Reply' }).check();
   await visitorSays(others[1].page, 'Also: is the Travel Mini back in stock?');
   await rowUnread(admin, 'Tomás', 2);
+  await rowUnread(admin, visitorName, 0); // read: it has been on screen for more than a second
 
   await widget(demo).input.fill('');
   await demo.screenshot({ path: join(out, 'widget.png') });
