@@ -41,11 +41,22 @@ function previewPrefix(row, me) {
   return (row.lastAgentName || 'Agent') + ': ';
 }
 
+/** Appends `text` to `node`, the words starting with one of `terms` wrapped in <mark> (all as text nodes). */
+export function highlight(node, text, terms) {
+  const words = terms.map((t) => t.toLowerCase()).filter(Boolean);
+  if (!words.length) { node.append(text); return node; }
+  for (const part of text.split(/([\p{L}\p{N}_]+)/u)) {
+    const lower = part.toLowerCase();
+    node.append(words.some((w) => lower.startsWith(w)) ? el('mark', '', part) : part);
+  }
+  return node;
+}
+
 /**
  * Fills `li` (a sidebar item, created when missing) with `row`; the button inside carries data-user.
- * `snippet` replaces the preview (search results). onPick(userId) runs on click.
+ * `snippet` replaces the preview (search results, its words matching `terms` marked). onPick(userId) runs on click.
  */
-export function drawRow(li, row, { selected, me, snippet, onPick }) {
+export function drawRow(li, row, { selected, me, snippet, terms = [], onPick }) {
   li = li || el('li');
   let b = li.firstChild;
   if (!b) {
@@ -78,7 +89,7 @@ export function drawRow(li, row, { selected, me, snippet, onPick }) {
   top.append(dot, nameEl, time);
   const bottom = el('span', 'row-bottom');
   const text = snippet ?? previewPrefix(row, me) + (row.lastMessage || '');
-  bottom.append(el('span', 'preview', text));
+  bottom.append(snippet === undefined ? el('span', 'preview', text) : highlight(el('span', 'preview snippet'), text, terms));
   if (STATUS[row.status]) bottom.append(el('span', 'tag tag-' + row.status, row.status === 'snoozed' ? 'Snoozed' : 'Resolved'));
   if (row.assigneeName) {
     const who = el('span', 'assignee', initials(row.assigneeName));

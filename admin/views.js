@@ -57,7 +57,7 @@ export function createViews(ui, { send, ctx, onPick }) {
     tabs.get(next).b.focus();
   });
 
-  const draw = (row, li, snippet) => drawRow(li, row, { ...ctx(), snippet, onPick });
+  const draw = (row, li, snippet) => drawRow(li, row, { ...ctx(), snippet, terms: query.split(/\s+/), onPick });
   function paintTabs() {
     for (const [id, { b, count }] of tabs) {
       const on = id === view;
@@ -247,7 +247,7 @@ export function createViews(ui, { send, ctx, onPick }) {
       for (const r of f.results || []) {
         const row = r.user || { userId: r.userId };
         if (!row.userId || found.has(row.userId)) continue;
-        const snippet = r.seq ? String(r.snippet ?? '') : 'Name matches';
+        const snippet = r.seq ? String(r.snippet ?? '') : undefined; // seq 0: the name matched (shown anyway)
         const li = draw(row, undefined, snippet);
         found.set(row.userId, { row, li, snippet });
         items.push(li);

@@ -75,6 +75,7 @@ test('search finds a conversation by a word of a message; clicking opens it; Esc
   const hit = results.getByRole('button', { name: /^Saanvi\b/ });
   await hit.waitFor({ timeout: T });
   assert.match(await hit.textContent(), /Rotterdam/, 'the snippet shows the matching words, as text');
+  assert.equal(await hit.locator('mark').textContent(), 'Rotterdam', 'the matching word is marked');
   assert.equal(await results.getByRole('button').count(), 1, 'only the conversation that matches');
   assert.equal(await ui.row('Tove').isVisible(), false, 'the view is replaced by the results');
   await hit.click();
@@ -188,4 +189,28 @@ test('a view longer than a page loads the next page when scrolled to its end; a 
   assert.equal(await ui.rows.nth(1).evaluate((b) => b.querySelector('.name').textContent), 'Guest 60');
   for (const v of guests) await v.close();
   await ctx.close();
+});
+
+test('messages are grouped under day separators: "Today", and "Yesterday" once the day has turned', { timeout: 60_000 }, async () => {
+  const d = deskName('days');
+  const V = await openVisitor(browser, site, d, 'Dagny');
+  await visitorSays(V.page, 'Written today');
+  const ctx = await browser.newContext();
+  const admin = await openAdmin(ctx, desk.url, d);
+  const ui = inbox(admin);
+  await ui.row('Dagny').click();
+  await ui.log.getByText('Written today', { exact: true }).waitFor({ timeout: T });
+  assert.deepEqual(await ui.log.getByRole('separator').allTextContents(), ['Today']);
+
+  // the same conversation seen from a browser whose clock says tomorrow
+  const later = await browser.newContext();
+  await later.clock.install({ time: Date.now() + 86_400_000 });
+  const next = await openAdmin(later, desk.url, d);
+  await inbox(next).row('Dagny').click();
+  await inbox(next).log.getByText('Written today', { exact: true }).waitFor({ timeout: T });
+  await inbox(next).log.getByRole('separator', { name: 'Yesterday' }).waitFor({ timeout: T });
+  assert.equal(await inbox(next).log.getByRole('separator').count(), 1);
+  await V.context.close();
+  await ctx.close();
+  await later.close();
 });
