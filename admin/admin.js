@@ -43,10 +43,14 @@ const join = setupJoin(
   { section: $('join'), form: $('join-form'), name: $('join-name'), error: $('join-error'), submit: $('join-submit') },
   desk, { onJoined: (agent) => { signIn.save(agent.token); start(agent.token); } },
 );
-const signIn = session(desk, (token) => {
-  // another tab signed out (or in): follow it
-  if (!token) signOut('You signed out in another tab.', false);
-  else if (!signedIn) start(token);
+const signIn = session(desk, (t) => {
+  // another tab signed out, or in (perhaps as someone else, e.g. by accepting an invite): follow it
+  if (!t) {
+    if (conn || signedIn) signOut('You signed out in another tab.', false);
+  } else if (t !== token || !conn) {
+    if (conn || signedIn) signOut('', false);
+    start(t);
+  }
 });
 
 // ---- signing in and out ----
