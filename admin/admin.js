@@ -32,7 +32,8 @@ const conv = createConversation(
 );
 const actions = createActions(
   { title: $('conv-title'), status: $('conv-status'), state: $('conv-state'), actions: $('actions'), resolve: $('resolve'), snooze: $('snooze'), assign: $('assign'), markUnread: $('mark-unread') },
-  { send, onMarkUnread: () => conv.keepUnread() },
+  // on a phone the list comes back, as after handling a conversation
+  { send, onMarkUnread: () => { conv.keepUnread(); if (matchMedia('(max-width: 719px)').matches) ui.back.click(); } },
 );
 const team = createTeam(
   { error: $('team-error'), inviteForm: $('invite-form'), result: $('invite-result'), agents: $('agents'), profileForm: $('profile-form'), myName: $('my-name'),

@@ -30,6 +30,10 @@ export function createTeam(ui, desk, { send }) {
 
   function paint() {
     ui.inviteForm.hidden = !manages();
+    // an admin invites agents only; the owner chooses
+    const adminOption = ui.inviteRole.querySelector('option[value="admin"]');
+    if (adminOption) adminOption.disabled = adminOption.hidden = me?.role !== 'owner';
+    if (me?.role !== 'owner') ui.inviteRole.value = 'agent';
     if (!manages()) ui.result.hidden = true;
     const items = agents.map((a) => {
       const li = el('li', 'agent');
