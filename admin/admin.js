@@ -79,13 +79,13 @@ function signOut(message, forget) {
   conn = null;
   signedIn = false;
   me = null;
-  if (forget) signIn.clear();
+  if (forget && signIn.token() === token) signIn.clear(); // a mistyped token never clears a good one
   onState('signed-out');
   known.clear();
   conv.clear();
   views.reset();
   actions.show(null);
-  document.body.classList.remove('show-conv', 'show-team');
+  document.body.classList.remove('show-conv');
   ui.inbox.hidden = ui.signout.hidden = ui.teamOpen.hidden = ui.me.hidden = true;
   ui.team.hidden = true;
   team.close();
