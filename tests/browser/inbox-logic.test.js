@@ -1,0 +1,66 @@
+// The inbox's pure rules, run in Node without a browser: snooze times in local time, which view a row belongs to, the sidebar's order, day labels, who may revoke whom.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { snoozeUntil } from '../../admin/actions.js';
+import { belongs, before } from '../../admin/views.js';
+import { dayLabel, isOwn } from '../../admin/render.js';
+import { mayRevoke } from '../../admin/team.js';
+
+const local = (y, m, d, h = 0, min = 0) => new Date(y, m - 1, d, h, min).getTime();
+
+test('snooze choices: an hour from now, tomorrow 09:00, next Monday 09:00 (a Monday goes to the one after)', () => {
+  const wed = new Date(local(2026, 12, 2, 15, 30)); // a Wednesday
+  assert.equal(snoozeUntil('hour', wed), wed.getTime() + 3_600_000);
+  assert.equal(snoozeUntil('tomorrow', wed), local(2026, 12, 3, 9));
+  assert.equal(snoozeUntil('monday', wed), local(2026, 12, 7, 9));
+  assert.equal(snoozeUntil('monday', new Date(local(2026, 12, 6, 23))), local(2026, 12, 7, 9), 'Sunday night: the next morning');
+  assert.equal(snoozeUntil('monday', new Date(local(2026, 12, 7, 8))), local(2026, 12, 14, 9), 'on a Monday: a week later');
+  assert.equal(snoozeUntil('tomorrow', new Date(local(2026, 12, 31, 22))), local(2027, 1, 1, 9), 'across the year');
+  assert.equal(snoozeUntil('', wed), null);
+});
+
+test('view membership follows status and assignee, as the desk defines the views', () => {
+  const me = { agentId: 'ana' };
+  const open = { status: 'open' }, mine = { status: 'open', assigneeId: 'ana' }, theirs = { status: 'open', assigneeId: 'bo' };
+  const cases = [
+    [open, ['open', 'unassigned', 'all']],
+    [mine, ['open', 'mine', 'all']],
+    [theirs, ['open', 'all']],
+    [{ status: 'snoozed', assigneeId: 'ana' }, ['snoozed', 'all']],
+    [{ status: 'resolved' }, ['resolved', 'all']],
+    [{}, ['open', 'unassigned', 'all']], // an older desk's row: open
+  ];
+  for (const [row, views] of cases) {
+    const got = ['open', 'mine', 'unassigned', 'snoozed', 'resolved', 'all'].filter((v) => belongs(v, row, me));
+    assert.deepEqual(got, views, JSON.stringify(row));
+  }
+  assert.equal(belongs('mine', mine, null), false, 'nobody signed in: nothing is mine');
+});
+
+test('sidebar order: by the latest message seq when the desk sends it, else by time; equal is not before', () => {
+  assert.equal(before({ lastSeq: 4, lastAt: 9 }, { lastSeq: 5, lastAt: 1 }), true, 'seq wins over clocks');
+  assert.equal(before({ lastAt: 1 }, { lastAt: 2 }), true);
+  assert.equal(before({ lastSeq: 5 }, { lastSeq: 5 }), false);
+  assert.equal(before({ lastAt: 2 }, { lastAt: 2 }), false);
+});
+
+test('day labels in local time: Today, Yesterday, then a date', () => {
+  const now = local(2026, 12, 2, 0, 5);
+  assert.equal(dayLabel(local(2026, 12, 2, 0, 1), now), 'Today');
+  assert.equal(dayLabel(local(2026, 12, 1, 23, 59), now), 'Yesterday');
+  assert.match(dayLabel(local(2026, 11, 30, 12), now), /2026/);
+});
+
+test('"You" only for one\'s own replies; who may revoke whom', () => {
+  const me = { agentId: 'ana', role: 'admin' };
+  assert.equal(isOwn({ agentId: 'ana' }, me), true);
+  assert.equal(isOwn({ agentId: 'bo' }, me), false);
+  assert.equal(isOwn({ st: 'sending' }, me), true, 'an unsent reply is one\'s own');
+  assert.equal(isOwn({}, me), false, 'no author: not "You"');
+  assert.equal(mayRevoke(me, { agentId: 'bo', role: 'agent' }), true);
+  assert.equal(mayRevoke(me, { agentId: 'cy', role: 'admin' }), false, 'an admin revokes agents only');
+  assert.equal(mayRevoke(me, { agentId: 'ana', role: 'admin' }), false, 'never oneself');
+  assert.equal(mayRevoke({ agentId: 'owner', role: 'owner' }, { agentId: 'cy', role: 'admin' }), true);
+  assert.equal(mayRevoke({ agentId: 'owner', role: 'owner' }, { agentId: 'owner', role: 'owner' }), false);
+  assert.equal(mayRevoke({ agentId: 'bo', role: 'agent' }, { agentId: 'cy', role: 'agent' }), false);
+});
