@@ -172,3 +172,27 @@ test('from the header: assign to a colleague (it is in their Mine), Mark unread 
   await ana.context.close();
   await ownerCtx.close();
 });
+
+test('an admin invites agents only, and may revoke agents but not the owner or another admin', { timeout: 120_000 }, async () => {
+  const d = deskName('admins');
+  const ownerCtx = await browser.newContext();
+  const owner = await openAdmin(ownerCtx, desk.url, d);
+  const ada = await join(await invite(owner, 'Ada', 'admin'), 'Ada');
+  await ada.page.getByText('Ada · admin', { exact: true }).waitFor({ timeout: T });
+  await invite(owner, 'Cyd', 'admin');
+  const bo = await join(await invite(ada.page, 'Bo'), 'Bo'); // Ada invites an agent
+  await bo.page.getByText('Bo · agent', { exact: true }).waitFor({ timeout: T });
+
+  const team = await teamPage(ada.page);
+  const role = team.getByLabel('Role');
+  assert.deepEqual(await role.locator('option:not([disabled])').allTextContents(), ['Agent: answers conversations'], 'an admin is offered the agent role only');
+  await team.getByRole('button', { name: 'Refresh' }).click();
+  const members = team.getByRole('list', { name: 'Members' });
+  await members.getByRole('listitem').filter({ hasText: 'Bo' }).filter({ hasText: 'Agent · online' }).waitFor({ timeout: T });
+  assert.equal(await team.getByRole('button', { name: 'Revoke Bo' }).count(), 1);
+  assert.equal(await team.getByRole('button', { name: /^Revoke (Owner|Cyd|Ada)$/ }).count(), 0, 'not the owner, another admin or herself');
+  ada.page.once('dialog', (dialog) => dialog.accept());
+  await team.getByRole('button', { name: 'Revoke Bo' }).click();
+  await bo.page.getByRole('alert').filter({ hasText: 'Your access to this desk was revoked' }).waitFor({ timeout: T });
+  for (const c of [ada.context, bo.context, ownerCtx]) await c.close();
+});
