@@ -368,6 +368,12 @@ impl KeyCache {
         }
     }
 
+    /// Notes a refetch that failed at `now_ms`: it starts the interval as a successful one would,
+    /// so made-up `kid`s cannot turn an unreachable certs endpoint into a fetch per request.
+    pub fn refetch_failed(&mut self, now_ms: i64) {
+        self.refetched_at_ms = Some(now_ms);
+    }
+
     /// The key for `kid` whatever the age of the set: used when a refresh could not be fetched.
     pub fn stale(cache: Option<&KeyCache>, kid: &str) -> Option<Jwk> {
         cache.and_then(|c| c.keys.find(kid)).cloned()
@@ -673,6 +679,11 @@ mod tests {
         }
         assert_eq!(KeyCache::lookup(Some(&refetched), "bogus", NOW_MS + 5000, 5000), KeyLookup::Unknown);
         assert_eq!(KeyCache::lookup(Some(&refetched), "bogus", NOW_MS + 5001, 5000), KeyLookup::Refetch);
+        // A refetch that failed starts the interval too.
+        let mut failed = KeyCache::new(set(&["k1"]), NOW_MS, false);
+        failed.refetch_failed(NOW_MS + 10);
+        assert_eq!(KeyCache::lookup(Some(&failed), "bogus", NOW_MS + 11, 5000), KeyLookup::Unknown);
+        assert!(matches!(KeyCache::lookup(Some(&failed), "k1", NOW_MS + 11, 5000), KeyLookup::Found(_)));
         // An interval of 0 refetches for every unknown kid.
         assert_eq!(KeyCache::lookup(Some(&refetched), "bogus", NOW_MS + 1, 0), KeyLookup::Refetch);
     }

@@ -3,8 +3,8 @@
 //!
 //! The rules (what a token must say, when to refetch) live in [`crate::access`]; this file only
 //! performs them. Refetch bound: a key set is used for an hour; a `kid` missing from it causes one
-//! refetch at once (a key rotation), then at most one more per [`REFETCH_MS`], so made-up `kid`s
-//! cannot make the Worker hammer the certs endpoint. With no usable set at all (first use, expired,
+//! refetch at once (a key rotation), then at most one more per [`REFETCH_MS`] (failed refetches
+//! count), so made-up `kid`s cannot make the Worker hammer the certs endpoint. With no usable set at all (first use, expired,
 //! or every fetch failed so far) each request fetches.
 
 use std::cell::RefCell;
@@ -55,8 +55,17 @@ async fn key_for(config: &AccessConfig, kid: &str, now_ms: i64) -> Result<Jwk, A
             KEYS.with(|k| *k.borrow_mut() = Some(KeyCache::new(keys, now_ms, refetch)));
             key.ok_or(AccessError::UnknownKey)
         }
-        // A refresh that failed keeps signing in with the set we had, rather than locking agents out.
-        Err(e) => KEYS.with(|k| KeyCache::stale(k.borrow().as_ref(), kid)).ok_or(e),
+        Err(e) => KEYS.with(|k| {
+            let mut cache = k.borrow_mut();
+            if refetch {
+                if let Some(cache) = cache.as_mut() {
+                    cache.refetch_failed(now_ms);
+                }
+            }
+            // A refresh that failed keeps signing in with the set we had, rather than locking
+            // agents out.
+            KeyCache::stale(cache.as_ref(), kid).ok_or(e)
+        }),
     }
 }
 
