@@ -6,20 +6,25 @@
 //!   and the one `parse` of a text frame. Documented frame by frame in `docs/protocol.md`.
 //! - [`error`]: every refusal, each variant with its wire code (frames) or HTTP status.
 //! - [`routes`]: which endpoint an HTTP request is for and whether it may reach a desk.
-//! - [`auth`]: visitor tokens (stored hashed) and the admin secret (compared in constant time).
+//! - [`auth`]: visitor and agent tokens (stored hashed), secrets compared in constant time.
 //! - [`access`]: Cloudflare Access sign-in for agents, the pure half — configuration, reading a
 //!   `Cf-Access-Jwt-Assertion`, the header and claims rules, the key set and when to refetch it.
 //! - [`identity`]: verified identity — a host site vouches for a logged-in user with an HMAC.
 //! - [`limits`]: abuse limits — per-socket token buckets, new visitors per address, sockets per
 //!   visitor — with their defaults and the Worker variables that change them.
-//! - [`desk`]: the pure core — rights, state transitions and routing decisions as effects. No
+//! - [`desk`]: the pure core — one `step(sender, frame, view, now, fresh) -> effects` deciding
+//!   rights, state transitions and routing. It reads through the read-only `desk::View` (SQLite
+//!   in the glue, `desk::memory` in tests); `desk::conversation` holds messages, notes, status,
+//!   assignment, list and search; `desk::team` agents, sign-in, invites and revocation. No
 //!   `worker`, no clock, no randomness: those come in as arguments, so it is tested natively.
 //! - [`session`]: what a socket gets when it opens or resumes (`since` + `epoch`), and when a
 //!   silent socket counts as gone.
-//! - `store` (wasm only): the SQLite schema, its migrations and the queries the core needs.
+//! - `store` (wasm only): the SQLite schema, its migrations and writes by intent;
+//!   `store::queries` the reads.
 //! - `desk_object` (wasm only): the `Desk` Durable Object — accepts and tags hibernatable
-//!   sockets, loads facts, runs the core, performs its effects (writes first, then sends);
-//!   `desk_object::connect` opens visitor and admin sockets (fresh or resuming).
+//!   sockets, runs the core, performs its effects (writes first, then sends);
+//!   `desk_object::view` is the core's `View` over SQLite and the runtime's sockets;
+//!   `desk_object::connect` opens visitor and agent sockets and serves the desk's HTTP endpoints.
 //! - `sockets` (wasm only): tags, attachments and liveness of hibernatable sockets.
 //! - `access_keys` (wasm only): fetches and caches the Access key set, verifies RS256 with WebCrypto.
 //! - `router` (wasm only): the Worker's fetch handler in front of the desk objects.

@@ -29,7 +29,6 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         (None, _) => String::new(),
     };
     let path = req.path();
-    let admin_secret = env.secret("ADMIN_TOKEN").ok().map(|s| s.to_string());
     let origins = AllowedOrigins::from_setting(env.var("ALLOWED_ORIGINS").ok().map(|v| v.to_string()).as_deref());
     let head = RequestHead {
         method: match req.method() {
@@ -45,22 +44,20 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         origin: origin.as_deref(),
         authority: &authority,
     };
-    let (desk, endpoint) = match route(&head, admin_secret.as_deref(), &origins) {
+    // Agents' credentials are checked by the desk object (their tokens and the count of failed
+    // attempts live in its database), so admin endpoints go on to it like the others.
+    let (desk, endpoint) = match route(&head, &origins) {
         Ok(r) => (r.desk.to_owned(), r.endpoint),
         Err(e) => return refuse(e),
     };
     // Cloudflare Access: on the admin endpoints a `Cf-Access-Jwt-Assertion` is verified here, before
-    // anything reaches the desk; a bad one is 401 even beside another credential. NOTE: Access alone
-    // (no Bearer / subprotocol secret) gets past `route` only once the admin credential check has
-    // moved from `route` into the desk object, which then signs in the agent named by the email.
+    // anything reaches the desk; a bad one is 401 even beside another credential. The desk object
+    // signs in the agent named by the verified email (`X-Desk-Access-Email`), needing no other
+    // credential.
     let access = match signed_in_by_access(&req, &env, endpoint).await {
         Ok(email) => email,
         Err(e) => return refuse(e),
     };
-    if endpoint == Endpoint::AdminCheck {
-        // The credential was checked by `route`; nothing else to ask the desk.
-        return known();
-    }
     let req = with_access_email(req, access.as_deref())?;
     // One object per desk, named by the desk: every socket of a desk meets in the same object.
     env.durable_object("DESK")?.get_by_name(&desk)?.fetch_with_request(req).await

@@ -1,90 +1,61 @@
-//! Opening sockets on a desk: a visitor's upgrade (new or returning, fresh or resuming), an
-//! admin's (sidebar, then what it missed), and the visitor token check the widget asks before it
-//! gives a token up. A second `impl Desk`, split from `desk_object.rs` along this seam.
+//! Opening sockets on a desk and its HTTP endpoints: a visitor's upgrade (new or returning,
+//! fresh or resuming), an agent's sign-in and upgrade (sidebar, then what it missed), accepting
+//! an invite, and the credential checks clients ask before they give a credential up. A second
+//! `impl Desk`, split from `desk_object.rs` along this seam.
 
-use worker::{Request, Response, Result, WebSocketPair};
+use worker::{Headers, Request, Response, Result, WebSocketPair};
 
-use super::{new_sid, new_uuid, now, random_bytes, Desk};
-use crate::auth::{new_token, token_hash};
-use crate::desk::{self, Conversation, Sender};
+use super::view::RandomFresh;
+use super::{new_sid, now, Desk};
+use crate::auth::{presented_admin_secret, token_hash};
+use crate::desk::admission::{self, AdmittedVisitor, VisitorRequest};
+use crate::desk::team::{self, Admitted, SignIn, AUTH_FAILURE_WINDOW_MS};
+use crate::desk::{self, Sender, View};
 use crate::error::HttpError;
-use crate::identity;
-use crate::store::Store;
-use crate::protocol::{visitor_name, MAX_USERS_ROWS, RESUME_MAX_MESSAGES, WELCOME_MESSAGES};
+use crate::protocol::{ListView, MAX_USERS_ROWS, RESUME_MAX_MESSAGES, WELCOME_MESSAGES};
 use crate::router::{known, refuse, with_subprotocol};
 use crate::session::{self, Backlog, Replay, ResumePoint};
 use crate::sockets::{self, send, Tagged};
+use crate::store::{Counter, Store};
 
 impl Desk {
     pub(super) fn open_visitor(&self, req: &Request) -> Result<Response> {
         let store = self.store()?;
         let url = req.url()?;
         let param = |key: &str| url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
-        let name = match param("name").map(|raw| visitor_name(&raw)) {
-            Some(None) => return refuse(HttpError::BadRequest("name must be 1 to 64 characters without control characters")),
-            Some(name) => name,
-            None => None,
-        };
         let resume = match ResumePoint::from_query(param("since").as_deref(), param("epoch").as_deref()) {
             Ok(resume) => resume,
             Err(why) => return refuse(HttpError::BadRequest(why)),
         };
         let now = now();
-        // A verified identity first: a claim that fails is refused, never treated as anonymous.
-        let claim = match identity::claim(req.headers().get("Sec-WebSocket-Protocol")?.as_deref()) {
-            Ok(claim) => claim,
-            Err(e) => return refuse(e),
+        let headers = req.headers();
+        let (name, token, protocols) = (param("name"), param("token"), headers.get("Sec-WebSocket-Protocol")?);
+        let address = self.address_key(&store, headers)?;
+        let request = VisitorRequest {
+            name: name.as_deref(),
+            token: token.as_deref(),
+            protocols: protocols.as_deref(),
+            identity_secret: self.identity_secret.as_deref(),
+            address: address.as_deref(),
         };
-        let verified = match claim.map(|c| identity::verify(c, self.identity_secret.as_deref())).transpose() {
-            Ok(verified) => verified,
-            Err(e) => return refuse(e),
-        };
-        let known = match (&verified, param("token")) {
-            (Some(verified_id), _) => store.visitor_by_verified_id(verified_id)?,
-            (None, Some(token)) => match store.visitor_by_token_hash(&token_hash(&token))? {
-                Some(conversation) => Some(conversation),
-                None => return refuse(HttpError::Unauthorized("this desk did not issue that token")),
-            },
-            (None, None) => None,
-        };
-        let returning = known.is_some();
         let tagged = Tagged::new(&self.state); // this visitor's sockets, asked of the runtime once
-        let (conversation, token, resume) = match known {
-            Some(mut conversation) => {
-                // Checked before anything is written: a refused socket leaves no trace.
-                let open = tagged.all(&conversation.user_id).iter().filter(|ws| sockets::is_open(ws)).count();
-                if open >= self.limits.sockets_per_visitor {
-                    return refuse(HttpError::TooManySockets);
-                }
-                store.touch_visitor(&conversation.user_id, name.as_deref(), now)?;
-                if let Some(name) = name {
-                    conversation.name = name;
-                }
-                // A verified visitor gets no token: it proves who it is again on every connect.
-                let token = if verified.is_some() { String::new() } else { param("token").unwrap_or_default() };
-                (conversation, token, resume)
-            }
-            None => {
-                let births = match verified {
-                    Some(_) => None, // vouched for by the host site: not an anonymous flood
-                    None => match self.may_create_visitor(&store, req, now)? {
-                        Ok(births) => births,
-                        Err(e) => return refuse(e),
-                    },
-                };
-                let user_id = new_uuid()?;
-                let token = new_token(&random_bytes()?);
-                let name = name.unwrap_or_else(|| desk::default_name(&user_id));
-                store.create_visitor(&user_id, &token_hash(&token), &name, verified.as_deref(), now)?;
-                if let Some((address, period)) = births {
-                    store.count_birth(&address, period)?;
-                }
-                let mut conversation = Conversation::new(user_id, name);
-                conversation.verified_id = verified.clone();
-                let token = if verified.is_some() { String::new() } else { token };
-                (conversation, token, None) // nothing to resume
-            }
+        let view = self.view(&store, &tagged)?;
+        let mut fresh = RandomFresh::default();
+        let decided = admission::visitor(&request, &self.limits, &view, now, &mut fresh);
+        if let Some(e) = view.failure() {
+            return Err(e);
+        }
+        let admitted = match decided {
+            Ok(admitted) if !fresh.failed => admitted,
+            Ok(_) => return Err(worker::Error::RustError("no randomness".into())),
+            Err(e) => return refuse(e),
         };
+        // Written before the socket opens: a refused upgrade (above) leaves no trace.
+        for w in &admitted.writes {
+            self.write(&store, w, now)?;
+        }
+        let AdmittedVisitor { conversation, token, returning, .. } = admitted;
+        let resume = if returning { resume } else { None }; // someone new has nothing to resume
 
         let user_id = conversation.user_id.clone();
         let epoch = self.epoch(&store)?;
@@ -99,42 +70,25 @@ impl Desk {
             Some(welcome) => welcome,
             None => {
                 // A visitor created just now has no messages to read.
-                let latest = if returning { store.messages(&user_id, None, WELCOME_MESSAGES + 1)? } else { Vec::new() };
+                let latest =
+                    if returning { store.messages(&user_id, None, WELCOME_MESSAGES + 1, false)? } else { Vec::new() };
                 let backlog = Backlog::Latest(latest);
                 session::welcome(&conversation, token, &epoch, WELCOME_MESSAGES, backlog)
                     .map_err(|_| worker::Error::RustError("a latest page is never too far behind".into()))?
             }
         };
 
-        let was_online = tagged.any_open(&user_id);
+        let was_online = view.online(&user_id);
         let pair = WebSocketPair::new()?;
         let sender = Sender::Visitor { user_id };
         sockets::accept(&self.state, &pair.server, sender.clone(), new_sid()?, now)?;
         send(&pair.server, &welcome);
-        let presence = desk::presence(&conversation, was_online, true);
         // A fresh look: the socket just accepted is one of this visitor's now.
-        self.perform(&pair.server, presence, &Tagged::new(&self.state))?;
+        let tagged = Tagged::new(&self.state);
+        let view = self.view(&store, &tagged)?;
+        let presence = desk::presence(&view, &conversation, was_online, true);
+        self.perform(Some(&pair.server), presence, &tagged, now)?;
         with_subprotocol(req, Response::from_websocket(pair.client)?)
-    }
-
-    /// Whether the client address may create one more visitor now (`NEW_VISITORS_PER_IP`):
-    /// `Ok(Some((address hash, period)))` to count it once created, `Ok(None)` when there is
-    /// nothing to count (no limit, or no address: only local runs lack `CF-Connecting-IP`).
-    fn may_create_visitor(
-        &self,
-        store: &Store,
-        req: &Request,
-        now: i64,
-    ) -> Result<std::result::Result<Option<(String, i64)>, HttpError>> {
-        let address = req.headers().get("CF-Connecting-IP")?.filter(|a| !a.is_empty());
-        let (Some(address), true) = (address, self.limits.new_visitors_per_ip > 0) else { return Ok(Ok(None)) };
-        let (period, _) = self.limits.window(now);
-        // Hashed with the desk's epoch, and deleted once its window is over.
-        let address = token_hash(&format!("{}|{address}", self.epoch(store)?));
-        Ok(match self.limits.may_create_visitor(store.births(&address, period)?, now) {
-            Ok(()) => Ok(Some((address, period))),
-            Err(retry_after_ms) => Err(HttpError::RateLimited { retry_after_ms }),
-        })
     }
 
     /// Answers whether this desk issued a visitor token (`{"token": "..."}`): 204 or 401.
@@ -152,6 +106,97 @@ impl Desk {
         }
     }
 
+    /// Decides an agent's sign-in (`desk::team::sign_in`): counts a wrong credential against the
+    /// client address, stores what an Access sign-in accepted.
+    fn sign_in(&self, store: &Store, req: &Request, now: i64) -> Result<std::result::Result<Admitted, HttpError>> {
+        let headers = req.headers();
+        let presented = presented_admin_secret(
+            headers.get("Authorization")?.as_deref(),
+            headers.get("Sec-WebSocket-Protocol")?.as_deref(),
+        );
+        // Only the Worker sets this header, and only after verifying an Access token; it removes
+        // any copy a client sent. Without Access configured it is never trusted.
+        let access_email = if self.access { headers.get("X-Desk-Access-Email")? } else { None };
+        let address = self.address_key(store, headers)?;
+        let period = now.div_euclid(AUTH_FAILURE_WINDOW_MS);
+        let failures = match &address {
+            Some(a) => store.counter(Counter::AuthFailures, a, period)?,
+            None => 0,
+        };
+        let request = SignIn {
+            owner_secret: self.owner_secret.as_deref(),
+            presented: presented.as_deref(),
+            access_email: access_email.as_deref(),
+            failures,
+            window_ends: (period + 1) * AUTH_FAILURE_WINDOW_MS,
+        };
+        let tagged = Tagged::new(&self.state);
+        let view = self.view(store, &tagged)?;
+        let mut fresh = RandomFresh::default();
+        let decided = team::sign_in(&request, &view, now, &mut fresh);
+        if let Some(e) = view.failure() {
+            return Err(e);
+        }
+        match decided {
+            Ok(admitted) if !fresh.failed => {
+                for w in &admitted.writes {
+                    self.write(store, w, now)?;
+                }
+                Ok(Ok(admitted))
+            }
+            Ok(_) => Err(worker::Error::RustError("no randomness".into())),
+            Err(refused) => {
+                if let (true, Some(a)) = (refused.failed, &address) {
+                    store.count(Counter::AuthFailures, a, period)?;
+                }
+                Ok(Err(refused.error))
+            }
+        }
+    }
+
+    /// The client address as a key for per-address counters: hashed with the desk's epoch.
+    /// `None` where there is none (only local runs lack `CF-Connecting-IP`).
+    fn address_key(&self, store: &Store, headers: &Headers) -> Result<Option<String>> {
+        let Some(address) = headers.get("CF-Connecting-IP")?.filter(|a| !a.is_empty()) else {
+            return Ok(None);
+        };
+        Ok(Some(token_hash(&format!("{}|{address}", self.epoch(store)?))))
+    }
+
+    /// `POST /desks/{desk}/admin/check`: 204 if the credential signs someone in.
+    pub(super) fn check_admin(&self, req: &Request) -> Result<Response> {
+        let store = self.store()?;
+        match self.sign_in(&store, req, now())? {
+            Ok(_) => known(),
+            Err(e) => refuse(e),
+        }
+    }
+
+    /// `POST /desks/{desk}/agents/accept` with `{"code","name"}`: the invited agent's own token.
+    pub(super) fn accept_invite(&self, body: &str) -> Result<Response> {
+        let store = self.store()?;
+        let tagged = Tagged::new(&self.state);
+        let view = self.view(&store, &tagged)?;
+        let mut fresh = RandomFresh::default();
+        let now = now();
+        let decided = team::accept(body, &view, now, &mut fresh);
+        if let Some(e) = view.failure() {
+            return Err(e);
+        }
+        match decided {
+            Ok((write, accepted)) if !fresh.failed => {
+                self.write(&store, &write, now)?;
+                let headers = Headers::new();
+                headers.set("Content-Type", "application/json; charset=utf-8")?;
+                headers.set("Cache-Control", "no-store")?;
+                headers.set("X-Content-Type-Options", "nosniff")?;
+                Ok(Response::from_json(&accepted)?.with_headers(headers))
+            }
+            Ok(_) => Err(worker::Error::RustError("no randomness".into())),
+            Err(e) => refuse(e),
+        }
+    }
+
     pub(super) fn open_admin(&self, req: &Request) -> Result<Response> {
         let store = self.store()?;
         let url = req.url()?;
@@ -160,25 +205,35 @@ impl Desk {
             Ok(resume) => resume,
             Err(why) => return refuse(HttpError::BadRequest(why)),
         };
+        let now = now();
+        let agent = match self.sign_in(&store, req, now)? {
+            Ok(admitted) => admitted.agent,
+            Err(e) => return refuse(e),
+        };
         let epoch = self.epoch(&store)?;
         let latest_seq = self.next_seq(&store)? - 1;
         // Presence per row (at most MAX_USERS_ROWS tag lookups), not per open socket: the cost
         // follows the sidebar's size, not the number of visitors connected.
         let tagged = Tagged::new(&self.state);
+        let view = self.view(&store, &tagged)?;
         let rows: Vec<_> =
-            store.conversations(MAX_USERS_ROWS)?.iter().map(|c| c.row(tagged.any_open(&c.user_id))).collect();
+            view.list(ListView::All, &agent.id, None, MAX_USERS_ROWS).iter().map(|c| desk::row(&view, c)).collect();
+        if let Some(e) = view.failure() {
+            return Err(e);
+        }
         let missed = match session::replay(&epoch, resume.as_ref()) {
             Replay::After(since) => Some(store.desk_messages_after(since, RESUME_MAX_MESSAGES + 1)?),
             Replay::Fresh => None,
         };
-        let frames = match session::admin_snapshot(rows.clone(), &epoch, latest_seq, missed) {
+        let frames = match session::admin_snapshot(rows.clone(), &epoch, latest_seq, agent.me(), missed) {
             Ok(frames) => frames,
-            Err(_) => session::admin_snapshot(rows, &epoch, latest_seq, None)
+            Err(_) => session::admin_snapshot(rows, &epoch, latest_seq, agent.me(), None)
                 .map_err(|_| worker::Error::RustError("a fresh snapshot is never too far behind".into()))?,
         };
 
         let pair = WebSocketPair::new()?;
-        sockets::accept(&self.state, &pair.server, Sender::Admin, new_sid()?, now())?;
+        let sender = Sender::Agent { id: agent.id, role: agent.role };
+        sockets::accept(&self.state, &pair.server, sender, new_sid()?, now)?;
         for frame in &frames {
             send(&pair.server, frame);
         }
