@@ -1,5 +1,5 @@
 // The team inbox: sign-in shared by every tab of a desk, frames from the desk dispatched to the sidebar views, the open conversation, its header and the Team page; keyboard and notifications.
-import { connectAdmin } from './socket.js';
+import { connectAdmin, accessSignedIn } from './socket.js';
 import { refreshTimes } from './render.js';
 import { setupNotify } from './notify.js';
 import { session, local, inviteCode } from './session.js';
@@ -9,6 +9,7 @@ import { createActions } from './actions.js';
 import { createTeam, setupJoin } from './team.js';
 
 const desk = new URLSearchParams(location.search).get('desk') || 'demo';
+const ACCESS = 'cf-access'; // kept instead of a token when Cloudflare Access signed this browser in
 const $ = (id) => document.getElementById(id);
 const ui = {
   login: $('login'), loginForm: $('login-form'), loginError: $('login-error'), token: $('token'),
@@ -65,7 +66,7 @@ function start(t) {
   token = t;
   $('login').hidden = true;
   onState('connecting');
-  conn = connectAdmin(desk, token, {
+  conn = connectAdmin(desk, token === ACCESS ? null : token, {
     onFrame, onState,
     onRefused: () => signOut(signedIn
       ? 'The desk no longer accepts this token. Sign in again.'
@@ -95,7 +96,13 @@ function signOut(message, forget) {
   ui.loginError.textContent = message || '';
   ui.token.value = '';
   ui.token.focus();
+  // behind Cloudflare Access the edge vouches for this browser: offer it (never automatically, so signing out holds)
+  const access = $('access');
+  access.hidden = true;
+  delete access.dataset.checked;
+  accessSignedIn(desk).then((yes) => { access.hidden = !yes || ui.login.hidden; access.dataset.checked = yes ? 'yes' : 'no'; });
 }
+$('access-signin').addEventListener('click', () => { ui.loginError.hidden = true; start(ACCESS); });
 ui.loginForm.addEventListener('submit', (e) => {
   e.preventDefault();
   const t = ui.token.value.trim();

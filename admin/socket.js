@@ -19,7 +19,7 @@ export function tokenProtocol(token) {
 async function refused(desk, token) {
   try {
     const r = await fetch('/desks/' + encodeURIComponent(desk) + '/admin/check', {
-      method: 'POST', headers: { Authorization: 'Bearer ' + token }, cache: 'no-store',
+      method: 'POST', headers: token ? { Authorization: 'Bearer ' + token } : {}, cache: 'no-store',
     });
     return r.status === 401 || r.status === 403 || r.status === 503;
   } catch {
@@ -48,7 +48,22 @@ function resumePoint() {
 }
 
 /**
- * Opens and keeps open the admin socket of `desk`; reconnects ask to resume (`?since=&epoch=`).
+ * Whether this browser is signed in through Cloudflare Access (the edge adds the proof to every
+ * request of a desk behind Access): the check answers 204 without any credential of ours. A check
+ * without a credential is never counted as a failed sign-in.
+ */
+export async function accessSignedIn(desk) {
+  try {
+    const r = await fetch('/desks/' + encodeURIComponent(desk) + '/admin/check', { method: 'POST', cache: 'no-store' });
+    return r.status === 204;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Opens and keeps open the admin socket of `desk` (`token` null: signed in by Cloudflare Access);
+ * reconnects ask to resume (`?since=&epoch=`).
  * handlers: onFrame(frame, { resumeAsked }), onState('connecting'|'connected'|'reconnecting'), onRefused(),
  * onRevoked() (the desk closed the socket with 4001: this agent's token no longer works).
  * `resumeAsked` is true on every frame of a socket that asked to resume: a `users` with
@@ -73,7 +88,7 @@ export function connectAdmin(desk, token, { onFrame, onState, onRefused, onRevok
     let w;
     const query = point.query();
     try {
-      w = ws = new WebSocket(url + query, ['support-desk.v1', tokenProtocol(token)]);
+      w = ws = new WebSocket(url + query, token ? ['support-desk.v1', tokenProtocol(token)] : ['support-desk.v1']);
     } catch {
       retry();
       return;
