@@ -1,5 +1,5 @@
 // The team inbox: sign-in shared by every tab of a desk, frames from the desk dispatched to the sidebar views, the open conversation, its header and the Team page; keyboard and notifications.
-import { connectAdmin, accessSignedIn } from './socket.js';
+import { connectAdmin } from './socket.js';
 import { refreshTimes } from './render.js';
 import { setupNotify } from './notify.js';
 import { session, local, inviteCode } from './session.js';
@@ -68,9 +68,11 @@ function start(t) {
   onState('connecting');
   conn = connectAdmin(desk, token === ACCESS ? null : token, {
     onFrame, onState,
-    onRefused: () => signOut(signedIn
-      ? 'The desk no longer accepts this token. Sign in again.'
-      : 'The desk refused this token. Check it and try again (or admin access is disabled on this desk).', true),
+    onRefused: () => signOut(token === ACCESS
+      ? 'Cloudflare Access did not sign you in to this desk: it is not behind Access, your Access session ended, or no invite names your email.'
+      : signedIn
+        ? 'The desk no longer accepts this token. Sign in again.'
+        : 'The desk refused this token. Check it and try again (or admin access is disabled on this desk).', true),
     onRevoked: () => signOut('Your access to this desk was revoked.', true),
   });
 }
@@ -96,11 +98,6 @@ function signOut(message, forget) {
   ui.loginError.textContent = message || '';
   ui.token.value = '';
   ui.token.focus();
-  // behind Cloudflare Access the edge vouches for this browser: offer it (never automatically, so signing out holds)
-  const access = $('access');
-  access.hidden = true;
-  delete access.dataset.checked;
-  accessSignedIn(desk).then((yes) => { access.hidden = !yes || ui.login.hidden; access.dataset.checked = yes ? 'yes' : 'no'; });
 }
 $('access-signin').addEventListener('click', () => { ui.loginError.hidden = true; start(ACCESS); });
 ui.loginForm.addEventListener('submit', (e) => {

@@ -48,20 +48,6 @@ function resumePoint() {
 }
 
 /**
- * Whether this browser is signed in through Cloudflare Access (the edge adds the proof to every
- * request of a desk behind Access): the check answers 204 without any credential of ours. A check
- * without a credential is never counted as a failed sign-in.
- */
-export async function accessSignedIn(desk) {
-  try {
-    const r = await fetch('/desks/' + encodeURIComponent(desk) + '/admin/check', { method: 'POST', cache: 'no-store' });
-    return r.status === 204;
-  } catch {
-    return false;
-  }
-}
-
-/**
  * Opens and keeps open the admin socket of `desk` (`token` null: signed in by Cloudflare Access);
  * reconnects ask to resume (`?since=&epoch=`).
  * handlers: onFrame(frame, { resumeAsked }), onState('connecting'|'connected'|'reconnecting'), onRefused(),

@@ -1,4 +1,4 @@
-// Browser: a desk behind Cloudflare Access. The edge's proof (Cf-Access-Jwt-Assertion, here added to every request of the browser) signs in an invited email from the inbox's "Sign in with Cloudflare Access", with no token typed; new tabs follow; signing out holds.
+// Browser: a desk behind Cloudflare Access. The edge's proof (Cf-Access-Jwt-Assertion, here added to every request of the browser) signs in an invited email from the inbox's "Sign in with Cloudflare Access", with no token typed; new tabs follow; signing out holds; without the proof it is refused in words.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSign, generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -48,7 +48,7 @@ test('an invited email behind Cloudflare Access signs in without a token; new ta
   const page = await context.newPage();
   await page.goto(`${desk.url}/admin/chat?desk=${d}`);
   const viaAccess = page.getByRole('button', { name: 'Sign in with Cloudflare Access' });
-  await viaAccess.click({ timeout: T }); // offered, never automatic
+  await viaAccess.click({ timeout: T }); // a choice on the sign-in form, never automatic
   await page.getByText('Ana · agent', { exact: true }).waitFor({ timeout: T });
   assert.equal(await page.getByLabel('Admin token').isVisible(), false);
 
@@ -62,13 +62,14 @@ test('an invited email behind Cloudflare Access signs in without a token; new ta
   await page.getByRole('button', { name: 'Sign in with Cloudflare Access' }).waitFor({ timeout: T });
   assert.equal(await page.getByText('Ana · agent', { exact: true }).isVisible(), false, 'signed out stays signed out');
 
-  // a browser without the edge's proof is not offered Access
+  // a browser without the edge's proof: refused, with words, and the form stays
   const plain = await browser.newContext();
   const other = await plain.newPage();
   await other.goto(`${desk.url}/admin/chat?desk=${d}`);
+  await other.getByRole('button', { name: 'Sign in with Cloudflare Access' }).click();
+  await other.getByRole('alert').filter({ hasText: 'Cloudflare Access did not sign you in' }).waitFor({ timeout: T });
   await other.getByLabel('Admin token').waitFor({ timeout: T });
-  await other.locator('#access[data-checked="no"]').waitFor({ state: 'attached', timeout: T }); // the desk was asked
-  assert.equal(await other.getByRole('button', { name: 'Sign in with Cloudflare Access' }).isVisible(), false);
+  assert.equal(await other.getByRole('navigation', { name: 'Conversations' }).isVisible(), false);
   await owner.close();
   await plain.close();
   await context.close();

@@ -117,7 +117,7 @@ export async function openAdmin(context, base, desk, { token = ADMIN_TOKEN } = {
 
 export async function signIn(page, token) {
   await page.getByLabel('Admin token').fill(token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 /** The admin page's parts, by role. */

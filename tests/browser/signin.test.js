@@ -42,7 +42,7 @@ test('a new tab is signed in without a prompt; signing out in one tab signs out 
 
   // signing in again in one tab signs in the other (the stored token reaches it)
   await first.getByLabel('Admin token').fill((await import('./lib.js')).ADMIN_TOKEN);
-  await first.getByRole('button', { name: 'Sign in' }).click();
+  await first.getByRole('button', { name: 'Sign in', exact: true }).click();
   await rowUnread(first, 'Nadia', 1);
   await rowUnread(second, 'Nadia', 1);
   await V.context.close();
