@@ -90,7 +90,11 @@ export function drawRow(li, row, { selected, me, snippet, terms = [], onPick }) 
   const bottom = el('span', 'row-bottom');
   const text = snippet ?? previewPrefix(row, me) + (row.lastMessage || '');
   bottom.append(snippet === undefined ? el('span', 'preview', text) : highlight(el('span', 'preview snippet'), text, terms));
-  if (STATUS[row.status]) bottom.append(el('span', 'tag tag-' + row.status, row.status === 'snoozed' ? 'Snoozed' : 'Resolved'));
+  if (STATUS[row.status]) {
+    const tag = el('span', 'tag tag-' + row.status, row.status === 'snoozed' ? 'Snoozed' : 'Resolved');
+    if (row.snoozedUntil) tag.title = 'until ' + new Date(row.snoozedUntil).toLocaleString([], { weekday: 'short', hour: '2-digit', minute: '2-digit' });
+    bottom.append(tag);
+  }
   if (row.assigneeName) {
     const who = el('span', 'assignee', initials(row.assigneeName));
     who.title = 'Assigned to ' + row.assigneeName;
