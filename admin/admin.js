@@ -19,12 +19,17 @@ const ui = {
 
 let conn = null, token = null, signedIn = false, me = null;
 const known = new Map(); // userId -> the latest row seen (users, list, search, user frames)
+const authors = new Map(); // userId -> { seq, agentId, agentName } of the latest reply this page saw
+function sawReply(userId, m) {
+  if (!userId || !Number.isSafeInteger(m.seq) || (authors.get(userId)?.seq ?? -1) > m.seq) return;
+  authors.set(userId, { seq: m.seq, agentId: m.agentId, agentName: m.agentName });
+}
 
 // ---- parts ----
 const send = (frame) => conn?.send(frame) ?? false;
 const views = createViews(
   { tabs: $('tabs'), nav: document.querySelector('nav.list'), list: $('users'), results: $('results'), more: $('more'), empty: $('no-users'), search: $('search') },
-  { send, ctx: () => ({ selected: conv.selected, me }), onPick: (id) => select(id, true) },
+  { send, ctx: () => ({ selected: conv.selected, me, author: (id) => authors.get(id) }), onPick: (id) => select(id, true) },
 );
 const conv = createConversation(
   { log: $('log'), older: $('older'), input: ui.input, inputLabel: $('input-label'), send: $('send'), reply: $('reply'), sendError: ui.sendError, modes: [...document.querySelectorAll('input[name="mode"]')] },
@@ -154,11 +159,20 @@ function onFrame(f) {
       views.onSearch(f);
       break;
     case 'message':
+      if (f.sender === 'admin') sawReply(f.userId, f);
       conv.onMessage(f);
       if (f.sender === 'user') notify(f, known.get(f.userId)?.name, f.userId === conv.selected && conv.viewing);
       break;
-    case 'ack': conv.onAck(f); break;
-    case 'history': conv.onHistory(f); break;
+    case 'ack': {
+      const own = conv.onAck(f);
+      if (own?.sender === 'admin' && me) sawReply(own.userId, { seq: f.seq, agentId: me.agentId, agentName: me.name });
+      break;
+    }
+    case 'history':
+      for (const m of f.messages || []) if (m?.sender === 'admin') sawReply(f.userId, m);
+      views.repaint(f.userId);
+      conv.onHistory(f);
+      break;
     case 'agents':
       actions.setAgents(f.agents);
       team.onAgents(f.agents);

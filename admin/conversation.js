@@ -172,9 +172,11 @@ export function createConversation(ui, desk, { send, me, unread }) {
       if (f.sender === 'user' && dwelled) markRead(true); // its row (unread + 1) may come after it
       return true;
     },
+    /** An `ack`: returns the reply or note it settled, if it was this page's. */
     onAck(f) {
       const p = pending.get(f.clientMsgId);
       if (p) settle(p, f);
+      return p;
     },
     onHistory(f) { if (f.userId === selected) showHistory(f); },
     /** An `error` frame: true when it concerned a reply or note of the outbox. */

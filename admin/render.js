@@ -34,11 +34,17 @@ const STATUS = { snoozed: 'snoozed', resolved: 'resolved' };
 /** Whether a reply or note was written by the signed-in agent (an unsent one always is). */
 export const isOwn = (m, me) => m.st !== undefined || (!!me && m.agentId !== undefined && m.agentId === me.agentId);
 
-/** The preview's author prefix: the visitor writes plainly; a reply names its agent ("You" only for one's own). */
-function previewPrefix(row, me) {
+/**
+ * The preview's author prefix: the visitor writes plainly; a reply names its agent ("You" only for
+ * one's own). Rows do not say who wrote the latest reply: `author` is what this page saw of it
+ * ({seq, agentId, agentName}, kept when its seq is the row's lastSeq), else it reads "Agent".
+ */
+function previewPrefix(row, me, author) {
   if (row.lastSender !== 'admin') return '';
-  if (row.lastAgentId !== undefined && me && row.lastAgentId === me.agentId) return 'You: ';
-  return (row.lastAgentName || 'Agent') + ': ';
+  const by = row.lastAgentId !== undefined ? { agentId: row.lastAgentId, agentName: row.lastAgentName }
+    : author && author.seq === row.lastSeq ? author : null;
+  if (by && me && by.agentId === me.agentId) return 'You: ';
+  return (by?.agentName || 'Agent') + ': ';
 }
 
 /** Appends `text` to `node`, the words starting with one of `terms` wrapped in <mark> (all as text nodes). */
@@ -56,7 +62,7 @@ export function highlight(node, text, terms) {
  * Fills `li` (a sidebar item, created when missing) with `row`; the button inside carries data-user.
  * `snippet` replaces the preview (search results, its words matching `terms` marked). onPick(userId) runs on click.
  */
-export function drawRow(li, row, { selected, me, snippet, terms = [], onPick }) {
+export function drawRow(li, row, { selected, me, author, snippet, terms = [], onPick }) {
   li = li || el('li');
   let b = li.firstChild;
   if (!b) {
@@ -88,7 +94,7 @@ export function drawRow(li, row, { selected, me, snippet, terms = [], onPick }) 
   }
   top.append(dot, nameEl, time);
   const bottom = el('span', 'row-bottom');
-  const text = snippet ?? previewPrefix(row, me) + (row.lastMessage || '');
+  const text = snippet ?? previewPrefix(row, me, author?.(row.userId)) + (row.lastMessage || '');
   bottom.append(snippet === undefined ? el('span', 'preview', text) : highlight(el('span', 'preview snippet'), text, terms));
   if (STATUS[row.status]) {
     const tag = el('span', 'tag tag-' + row.status, row.status === 'snoozed' ? 'Snoozed' : 'Resolved');

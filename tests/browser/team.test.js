@@ -125,6 +125,9 @@ test('two named agents answer one visitor: the widget shows each name, the inbox
   await signed(ana.page, inbox(ana.page).log, 'And Ana, from billing.', 'You');
   await signed(ana.page, inbox(ana.page).log, 'Hi Vera, Olga here.', 'Olga');
   assert.equal(await inbox(ana.page).log.getByText(/^You · /).count(), 1, 'only her own reply is "You"');
+  // and the sidebar's preview names the latest reply's author the same way
+  await inbox(owner).row('Vera').filter({ hasText: 'Ana: And Ana, from billing.' }).waitFor({ timeout: T });
+  await inbox(ana.page).row('Vera').filter({ hasText: 'You: And Ana, from billing.' }).waitFor({ timeout: T });
   await V.context.close();
   await ana.context.close();
   await ownerCtx.close();
