@@ -133,7 +133,6 @@ function onFrame(f) {
       ui.inbox.hidden = !ui.team.hidden;
       setMe(f.me || me || { agentId: 'owner', name: 'Owner', role: 'owner' });
       for (const row of f.users || []) if (row?.userId) known.set(row.userId, row);
-      views.keep(f.users || []);
       views.connected();
       conv.connected(f.resumed === true);
       send({ type: 'agents' });
@@ -180,7 +179,7 @@ function onFrame(f) {
     case 'invited': team.onInvited(f); break;
     case 'profile': setMe(f.me); team.onProfile(f); break;
     case 'error':
-      if (conv.onError(f) || views.listRefused(f) || team.onError(f)) break;
+      if (conv.onError(f) || team.onError(f)) break;
       ui.sendError.textContent = 'The desk refused that: ' + (f.message || f.code || 'error');
       ui.sendError.hidden = false;
       break;

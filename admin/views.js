@@ -31,8 +31,6 @@ const sameActivity = (a, b) => !before(a, b) && !before(b, a);
  */
 export function createViews(ui, { send, ctx, onPick }) {
   let view = 'open', counts = {}, cursor, loading = false, query = '', searchTimer = 0, countsTimer = 0;
-  let fallback = null; // rows from `users`, when the desk does not know `list` (an older desk)
-  let usersRows = []; // the latest `users` snapshot, kept for that case
   const shown = new Map(); // userId -> { row, li } in the current view
   let order = []; // userIds as displayed
   const found = new Map(); // userId -> { row, li, snippet } of the search results
@@ -88,8 +86,7 @@ export function createViews(ui, { send, ctx, onPick }) {
     view = id;
     paintTabs();
     loading = true;
-    if (fallback) useRows(fallback);
-    else request('reset');
+    request('reset');
     paintFooter();
   }
 
@@ -137,22 +134,9 @@ export function createViews(ui, { send, ctx, onPick }) {
   ui.nav.addEventListener('scroll', maybeMore, { passive: true });
   addEventListener('resize', maybeMore);
 
-  /** The desk's rows, when it has no `list` (older desk): the view is filtered here, one page. */
-  function useRows(rows) {
-    fallback = rows;
-    const { me } = ctx();
-    clearList();
-    cursor = undefined;
-    loading = false;
-    for (const v of ['open', 'mine', 'unassigned', 'snoozed', 'resolved']) counts[v] = rows.filter((r) => belongs(v, r, me)).length;
-    for (const row of rows) if (belongs(view, row, me)) insert(row);
-    paintTabs();
-    paintFooter();
-  }
-
   function refreshCounts() {
     clearTimeout(countsTimer);
-    countsTimer = setTimeout(() => { if (!fallback) request('counts', { limit: 1 }); }, 250);
+    countsTimer = setTimeout(() => request('counts', { limit: 1 }), 250);
   }
 
   function runSearch() {
@@ -186,15 +170,6 @@ export function createViews(ui, { send, ctx, onPick }) {
       loading = false;
       show(view, true);
       if (query) send({ type: 'search', query, limit: 20 });
-    },
-    /** The `users` rows: used only when the desk turns out not to know `list`. */
-    keep(rows) { usersRows = rows; if (fallback) useRows(rows); },
-    /** An `error` frame without clientMsgId: true when it answered a `list` this desk does not know. */
-    listRefused(f) {
-      if (f.code !== 'unknown_type' || !asked.length) return false;
-      asked.length = 0;
-      useRows(usersRows);
-      return true;
     },
     onList(f) {
       const req = asked.shift() || { kind: 'reset', view: f.view };
@@ -233,11 +208,7 @@ export function createViews(ui, { send, ctx, onPick }) {
       } else if (inView) insert(row);
       const hit = found.get(row.userId);
       if (hit) { hit.row = row; draw(row, hit.li, hit.snippet); }
-      if (fallback) {
-        fallback = [...fallback.filter((r) => r.userId !== row.userId), row];
-        for (const v of ['open', 'mine', 'unassigned', 'snoozed', 'resolved']) counts[v] = fallback.filter((r) => belongs(v, r, me)).length;
-        paintTabs();
-      } else if (!old || old.status !== row.status || old.assigneeId !== row.assigneeId) refreshCounts();
+      if (!old || old.status !== row.status || old.assigneeId !== row.assigneeId) refreshCounts();
       paintFooter();
     },
     onSearch(f) {
@@ -272,6 +243,6 @@ export function createViews(ui, { send, ctx, onPick }) {
       return ids[i < 0 ? 0 : Math.max(0, Math.min(ids.length - 1, i + delta))];
     },
     rowEl(id) { return (query ? found : shown).get(id)?.li.firstChild ?? null; },
-    reset() { clearList(); found.clear(); ui.results.replaceChildren(); counts = {}; cursor = undefined; fallback = null; asked.length = 0; paintTabs(); paintFooter(); },
+    reset() { clearList(); found.clear(); ui.results.replaceChildren(); counts = {}; cursor = undefined; asked.length = 0; paintTabs(); paintFooter(); },
   };
 }
