@@ -177,7 +177,7 @@ function onFrame(f) {
       team.onAgents(f.agents);
       break;
     case 'invited': team.onInvited(f); break;
-    case 'profile': setMe(f.me); team.onProfile(f); break;
+    case 'profile': setMe(f.me); team.onProfile(f); send({ type: 'agents' }); break; // the Assignee list shows the new name
     case 'error':
       if (conv.onError(f) || team.onError(f)) break;
       ui.sendError.textContent = 'The desk refused that: ' + (f.message || f.code || 'error');
