@@ -140,9 +140,9 @@ export function createConversation(ui, desk, { send, me, unread }) {
     leave() { viewing = false; clearTimeout(dwellTimer); },
     /** "Mark unread": this conversation stays unread until it is opened again. */
     keepUnread() { keptUnread = true; clearTimeout(dwellTimer); },
-    /** Forgets everything (signed out). */
+    /** Forgets everything, drafts too (signed out). */
     clear() {
-      if (selected) drafts.save(selected, ui.input.value, mode);
+      drafts.forget();
       clearTimeout(dwellTimer);
       pending.clear();
       selected = null;

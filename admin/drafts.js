@@ -2,7 +2,7 @@
 
 /**
  * desk: the desk's name (drafts of different desks never mix).
- * Returns { save(userId, text, mode), take(userId) -> { text, mode } }.
+ * Returns { save(userId, text, mode), take(userId) -> { text, mode }, forget() }.
  */
 export function createDrafts(desk) {
   const key = 'inbox.drafts:' + desk;
@@ -17,6 +17,11 @@ export function createDrafts(desk) {
       if (text.trim() || mode === 'note') all[userId] = { text, mode };
       else delete all[userId];
       persist();
+    },
+    /** Signed out: nothing typed stays for whoever signs in next on this tab. */
+    forget() {
+      all = {};
+      try { sessionStorage.removeItem(key); } catch { /* nothing kept */ }
     },
     take(userId) {
       const d = all[userId];
