@@ -24,7 +24,7 @@ PORT    ?= 8787
 DESK    ?= demo
 ASSETS  := build/assets
 
-.PHONY: help deps dev dev-vars build worker worker-if-needed assets test test-rust test-integration test-chaos chaos test-browser browser-deps clean bench bench-full
+.PHONY: help deps dev dev-vars build worker worker-if-needed assets test lint test-rust test-integration test-chaos chaos test-browser browser-deps clean bench bench-full
 
 help:
 	@echo "make dev     install what is missing, build, run the desk locally (wrangler dev, persisted)"
@@ -104,7 +104,13 @@ dev: build dev-vars
 	wrangler dev --port $(PORT) --persist-to .wrangler/state
 
 ## ---- test -------------------------------------------------------------------------------------
-test: build test-rust test-integration test-chaos test-browser
+test: build lint test-rust test-integration test-chaos test-browser
+
+# Formatting and lints, warnings as errors, for the host (core and tests) and for wasm32 (the glue).
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets --quiet -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown --quiet -- -D warnings
 
 test-rust:
 	cargo test --quiet

@@ -1,26 +1,46 @@
 //! The pure core of a desk: who may do what, what is stored, and who receives which frame.
 //!
-//! Nothing here knows of `worker`, clocks or randomness. A step runs in two halves so that the
-//! glue only loads what a frame needs:
-//! 1. [`command`] turns a parsed frame and its sender into a [`Command`] (or a refusal), deciding
-//!    rights before anything is read;
-//! 2. the glue loads the [`Facts`] that command needs from SQLite, and a step function
-//!    ([`post`], [`read`], [`history`]) returns the [`Effect`]s: writes first, then sends.
+//! Nothing here knows of `worker`, clocks or randomness. One [`step`] takes the sender (from the
+//! socket's attachment, never from the frame), the parsed frame, a read-only [`View`] of the
+//! desk's state, the time and a source of [`Fresh`] ids, and returns [`Effect`]s: writes first,
+//! then sends. The Durable Object implements `View` over SQLite (`store.rs`); the scenario tests
+//! drive this same `step` over [`memory::Memory`], an in-memory view.
 //!
 //! The glue performs effects in order; because the runtime holds outgoing frames until the
 //! writes before them are durable, an `ack` is never seen for a message that could be lost.
+//!
+//! - [`conversation`]: messages, notes, read marks, status, assignment, history, list, search.
+//! - [`team`]: agents: sign-in decisions, profile, invites, the team list, revocation.
 
 use crate::error::FrameError;
 use crate::protocol::{
-    truncate, Author, Inbound, Outbound, UserRow, WireMessage, HISTORY_DEFAULT_LIMIT,
-    HISTORY_MAX_LIMIT, PREVIEW_CHARS,
+    truncate, Author, Counts, Inbound, ListView, Outbound, Role, Status, UserRow, WireMessage, PREVIEW_CHARS,
 };
+
+pub mod conversation;
+pub mod memory;
+pub mod team;
+
+pub use team::{Agent, Invite, OWNER_ID};
 
 /// Who sent a frame. Comes from the socket's attachment, set at upgrade: never from the frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Sender {
-    Visitor { user_id: String },
-    Admin,
+    Visitor {
+        user_id: String,
+    },
+    /// A signed-in member of the team (the owner included).
+    Agent {
+        id: String,
+        role: Role,
+    },
+}
+
+impl Sender {
+    /// The built-in owner, as `ADMIN_TOKEN` signs in.
+    pub fn owner() -> Self {
+        Sender::Agent { id: OWNER_ID.into(), role: Role::Owner }
+    }
 }
 
 /// One visitor and the state of their conversation, as stored.
@@ -28,14 +48,19 @@ pub enum Sender {
 pub struct Conversation {
     pub user_id: String,
     pub name: String,
-    /// Visitor messages since an admin last sent `read`.
+    /// Visitor messages since an agent last sent `read` (at least 1 after `unread`).
     pub unread: u32,
-    /// The `seq` up to which an admin has read.
+    /// The `seq` up to which an agent has read.
     pub read_seq: i64,
-    /// The latest message of either side: preview, author, time, seq. `None` before the first.
+    /// The latest visitor or agent message: preview, author, time, seq. `None` before the first.
     pub last: Option<LastMessage>,
     /// The host site's user id, for a visitor whose identity it vouched for (`identity.rs`).
     pub verified_id: Option<String>,
+    pub status: Status,
+    /// When a snoozed conversation reopens by itself.
+    pub snoozed_until: Option<i64>,
+    /// The agent it is assigned to.
+    pub assignee: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,10 +74,20 @@ pub struct LastMessage {
 impl Conversation {
     /// A visitor with no messages yet.
     pub fn new(user_id: impl Into<String>, name: impl Into<String>) -> Self {
-        Conversation { user_id: user_id.into(), name: name.into(), unread: 0, read_seq: 0, last: None, verified_id: None }
+        Conversation {
+            user_id: user_id.into(),
+            name: name.into(),
+            unread: 0,
+            read_seq: 0,
+            last: None,
+            verified_id: None,
+            status: Status::Open,
+            snoozed_until: None,
+            assignee: None,
+        }
     }
 
-    /// The admin sidebar row; `online` is known only to the glue (open sockets).
+    /// The admin sidebar row; `online` and the assignee's name come from the view.
     pub fn row(&self, online: bool) -> UserRow {
         UserRow {
             user_id: self.user_id.clone(),
@@ -63,84 +98,116 @@ impl Conversation {
             last_at: self.last.as_ref().map(|l| l.at),
             online,
             verified_id: self.verified_id.clone(),
+            status: self.status,
+            snoozed_until: self.snoozed_until.filter(|_| self.status == Status::Snoozed),
+            assignee_id: self.assignee.clone(),
+            assignee_name: None,
+            last_seq: self.last.as_ref().map(|l| l.seq),
         }
+    }
+
+    /// Whether this conversation belongs in `view` for agent `me`.
+    pub fn in_view(&self, view: ListView, me: &str) -> bool {
+        match view {
+            ListView::All => true,
+            ListView::Open => self.status == Status::Open,
+            ListView::Mine => self.status == Status::Open && self.assignee.as_deref() == Some(me),
+            ListView::Unassigned => self.status == Status::Open && self.assignee.is_none(),
+            ListView::Snoozed => self.status == Status::Snoozed,
+            ListView::Resolved => self.status == Status::Resolved,
+        }
+    }
+
+    pub(crate) fn activity(&mut self, message: &WireMessage) {
+        self.last = Some(LastMessage {
+            preview: truncate(&message.message, PREVIEW_CHARS).to_owned(),
+            sender: message.sender,
+            at: message.at,
+            seq: message.seq,
+        });
     }
 }
 
-/// What a frame asks for, once the sender's rights are checked.
+/// One search hit as the view finds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    /// Store a message in `user_id`'s conversation and deliver it.
-    Post { user_id: String, author: Author, text: String, client_msg_id: Option<String> },
-    /// Admin: mark `user_id`'s conversation read.
-    Read { user_id: String },
-    /// A page of `user_id`'s conversation, `seq < before`, newest `limit`, sent oldest first.
-    History { user_id: String, before: Option<i64>, limit: u32 },
-    /// Keep-alive that reached the object (the runtime usually answers it without waking us).
-    Ping,
-}
-
-/// Checks what `sender` may do with `frame`. Visitors can only ever touch their own conversation.
-pub fn command(sender: &Sender, frame: Inbound) -> Result<Command, FrameError> {
-    match (sender, frame) {
-        (_, Inbound::Ping) => Ok(Command::Ping),
-        (Sender::Visitor { user_id }, Inbound::Message { message, target_user_id, client_msg_id }) => {
-            if target_user_id.is_some() {
-                return Err(FrameError::Forbidden("visitors cannot address a targetUserId"));
-            }
-            Ok(Command::Post { user_id: user_id.clone(), author: Author::User, text: message, client_msg_id })
-        }
-        (Sender::Admin, Inbound::Message { message, target_user_id, client_msg_id }) => {
-            let user_id = target_user_id.ok_or(FrameError::MissingTarget)?;
-            Ok(Command::Post { user_id, author: Author::Admin, text: message, client_msg_id })
-        }
-        (Sender::Visitor { .. }, Inbound::Read { .. }) => {
-            Err(FrameError::Forbidden("only admins mark conversations read"))
-        }
-        (Sender::Admin, Inbound::Read { user_id }) => Ok(Command::Read { user_id }),
-        (Sender::Visitor { user_id: own }, Inbound::History { user_id, before, limit }) => {
-            if user_id.is_some_and(|asked| asked != *own) {
-                return Err(FrameError::Forbidden("visitors can only read their own conversation"));
-            }
-            Ok(Command::History { user_id: own.clone(), before, limit: clamp_limit(limit) })
-        }
-        (Sender::Admin, Inbound::History { user_id, before, limit }) => {
-            let user_id =
-                user_id.ok_or_else(|| FrameError::BadFrame("history needs userId".into()))?;
-            Ok(Command::History { user_id, before, limit: clamp_limit(limit) })
-        }
-    }
-}
-
-fn clamp_limit(limit: Option<u32>) -> u32 {
-    limit.unwrap_or(HISTORY_DEFAULT_LIMIT).min(HISTORY_MAX_LIMIT)
-}
-
-/// What the glue loaded for a command.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Facts {
-    /// The conversation the command names; `None` if no such visitor on this desk.
-    pub conversation: Option<Conversation>,
-    /// For a `Post` with a `clientMsgId`: the message this sender already stored under it.
-    pub duplicate: Option<WireMessage>,
-    /// Whether the visitor has an open socket (for the sidebar row).
-    pub online: bool,
-}
-
-/// Identity for a new message, chosen by the glue (randomness and the desk's counter).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fresh {
-    pub id: String,
+pub struct Hit {
+    pub user_id: String,
     pub seq: i64,
+    pub snippet: String,
 }
 
-/// A durable write. Each is applied atomically; all of a step's writes precede its sends.
+/// What the core may read of the desk's state. Read-only: every change is a [`Write`] effect.
+/// Implemented over SQLite by the glue and in memory by [`memory::Memory`].
+pub trait View {
+    fn conversation(&self, user_id: &str) -> Option<Conversation>;
+    /// The message `author_id` already stored as `sender` in `user_id`'s conversation under
+    /// `client_msg_id` (a retry).
+    fn duplicate(&self, user_id: &str, sender: Author, author_id: &str, client_msg_id: &str) -> Option<WireMessage>;
+    /// Whether the visitor has an open socket.
+    fn online(&self, user_id: &str) -> bool;
+    /// An active (accepted, not revoked) agent; the owner always exists.
+    fn agent(&self, agent_id: &str) -> Option<Agent>;
+    /// The team: active agents and pending invites, not revoked ones.
+    fn agents(&self) -> Vec<Agent>;
+    /// Whether the agent has an open admin socket.
+    fn agent_online(&self, agent_id: &str) -> bool;
+    /// Up to `limit` messages of a conversation with `seq < before`, newest first; only what a
+    /// visitor sees unless `for_agents`.
+    fn messages(&self, user_id: &str, before: Option<i64>, limit: u32, for_agents: bool) -> Vec<WireMessage>;
+    /// Up to `limit` conversations of `view` for agent `me` whose latest message is older than
+    /// `before` (a `seq`), newest first. Only conversations with at least one message.
+    fn list(&self, view: ListView, me: &str, before: Option<i64>, limit: u32) -> Vec<Conversation>;
+    fn counts(&self, me: &str) -> Counts;
+    /// The best match per conversation for every word of `query`, best first.
+    fn search(&self, query: &str, limit: u32) -> Vec<Hit>;
+    /// The `seq` the next message gets.
+    fn next_seq(&self) -> i64;
+    /// Any agent's name, revoked ones included (what they wrote and were assigned keeps it).
+    fn agent_name(&self, agent_id: &str) -> Option<String>;
+    /// Sign-in: the active agent whose own token hashes to this.
+    fn agent_by_token(&self, token_hash: &str) -> Option<Agent>;
+    /// Sign-in through Access: the active agent with this email.
+    fn agent_by_email(&self, email: &str) -> Option<Agent>;
+    /// A pending invite naming this email.
+    fn invite_by_email(&self, email: &str) -> Option<Invite>;
+    /// A pending invite by its code's hash.
+    fn invite(&self, code_hash: &str) -> Option<Invite>;
+}
+
+/// Ids and secrets for what a step creates, from the glue (randomness) or a test (counters).
+pub trait Fresh {
+    /// A new message or agent id.
+    fn id(&mut self) -> String;
+    /// 32 random bytes, for a secret (invite code, token).
+    fn secret(&mut self) -> [u8; 32];
+}
+
+/// A durable write, stating its intent. Each is applied atomically; all of a step's writes
+/// precede its sends.
+// `Append` is by far the most common write and the largest; boxing it would cost an allocation
+// per message for no gain.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Write {
-    /// A new message and the conversation state it changes, together.
-    Message { user_id: String, message: WireMessage, conversation: Conversation },
-    /// Conversation state alone (read marks).
-    Conversation(Conversation),
+    /// Append a message. A visitor's or agent's message also becomes the conversation's latest
+    /// activity, and a visitor's counts one more unread; notes and events change nothing else.
+    Append { user_id: String, message: WireMessage, author_id: String },
+    /// An agent read the conversation up to `seq`: unread 0.
+    Read { user_id: String, up_to: i64 },
+    /// Marked unread again: unread at least 1.
+    Unread { user_id: String },
+    /// A new status (`until` for snoozed).
+    Status { user_id: String, status: Status, until: Option<i64> },
+    /// A new assignee (`None`: unassigned).
+    Assign { user_id: String, agent_id: Option<String> },
+    /// An agent's display name.
+    Profile { agent_id: String, name: String },
+    /// A pending agent and its one-time invite code (stored as a hash).
+    Invite { invite: Box<Invite> },
+    /// An invite accepted: the agent becomes active with its own token (stored as a hash).
+    Accept { agent_id: String, name: String, code_hash: String, token_hash: String },
+    /// An agent (or a pending invite) loses access; what it wrote keeps its name.
+    Revoke { agent_id: String },
 }
 
 /// Who a frame goes to.
@@ -152,7 +219,7 @@ pub enum Audience {
     Visitor(String),
     /// Every socket of this visitor except the sender.
     VisitorOthers(String),
-    /// Every admin socket.
+    /// Every admin (agent) socket.
     Admins,
     /// Every admin socket except the sender.
     AdminOthers,
@@ -161,88 +228,74 @@ pub enum Audience {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     Store(Write),
-    Send { to: Audience, frame: Outbound },
+    Send {
+        to: Audience,
+        frame: Outbound,
+    },
+    /// Close every socket of this agent (revoked), with this code.
+    CloseAgent {
+        agent_id: String,
+        code: u16,
+        reason: &'static str,
+    },
+    /// Make sure the desk's alarm fires by then (a snoozed conversation reopens).
+    WakeAt(i64),
 }
 
-fn send(to: Audience, frame: Outbound) -> Effect {
+pub(crate) fn send(to: Audience, frame: Outbound) -> Effect {
     Effect::Send { to, frame }
 }
 
-/// Stores a message and routes it. A retry (same sender, same `clientMsgId`) is acked with the
-/// original and nothing else happens, so a resend can never duplicate a message.
-pub fn post(now: i64, fresh: Fresh, command: Command, facts: Facts) -> Result<Vec<Effect>, FrameError> {
-    let Command::Post { user_id, author, text, client_msg_id } = command else {
-        return Err(FrameError::BadFrame("not a message".into()));
+/// Runs one client frame: checks what `sender` may do, reads what it needs through `view`,
+/// and returns the effects. Visitors can only ever touch their own conversation.
+pub fn step(
+    sender: &Sender,
+    frame: Inbound,
+    view: &dyn View,
+    now: i64,
+    fresh: &mut dyn Fresh,
+) -> Result<Vec<Effect>, FrameError> {
+    use conversation as c;
+    let (id, role) = match sender {
+        Sender::Visitor { user_id } => return c::visitor_step(user_id, frame, view, now, fresh),
+        Sender::Agent { id, role } => (id.as_str(), *role),
     };
-    let ack_user = (author == Author::Admin).then(|| user_id.clone());
-    if let Some(original) = facts.duplicate {
-        return Ok(vec![send(Audience::Sender, ack(&original, ack_user))]);
-    }
-    let mut conversation = facts.conversation.ok_or(FrameError::UnknownUser)?;
-    let message = WireMessage { id: fresh.id, seq: fresh.seq, sender: author, message: text, at: now, client_msg_id };
-
-    if author == Author::User {
-        conversation.unread = conversation.unread.saturating_add(1);
-    }
-    conversation.last = Some(LastMessage {
-        preview: truncate(&message.message, PREVIEW_CHARS).to_owned(),
-        sender: author,
-        at: now,
-        seq: message.seq,
-    });
-    let row = conversation.row(facts.online);
-    let for_visitor = live(&message, None);
-    let for_admins = live(&message, Some(user_id.clone()));
-
-    let mut effects = vec![
-        Effect::Store(Write::Message { user_id: user_id.clone(), message: message.clone(), conversation }),
-        send(Audience::Sender, ack(&message, ack_user)),
-    ];
-    match author {
-        Author::User => {
-            effects.push(send(Audience::VisitorOthers(user_id), for_visitor));
-            effects.push(send(Audience::Admins, for_admins));
+    let agent = view.agent(id).ok_or(FrameError::Forbidden("this agent was revoked"))?;
+    match frame {
+        Inbound::Ping => Ok(vec![send(Audience::Sender, Outbound::Pong)]),
+        Inbound::Message { message, target_user_id, client_msg_id } => {
+            let user_id = target_user_id.ok_or(FrameError::MissingTarget)?;
+            c::reply(&agent, user_id, message, client_msg_id, view, now, fresh)
         }
-        Author::Admin => {
-            effects.push(send(Audience::Visitor(user_id), for_visitor));
-            effects.push(send(Audience::AdminOthers, for_admins));
+        Inbound::Note { user_id, message, client_msg_id } => {
+            c::note(&agent, user_id, message, client_msg_id, view, now, fresh)
         }
+        Inbound::Read { user_id } => c::read(&user_id, view),
+        Inbound::Unread { user_id } => c::unread(&user_id, view),
+        Inbound::History { user_id, before, limit } => {
+            let user_id = user_id.ok_or_else(|| FrameError::BadFrame("history needs userId".into()))?;
+            c::history(user_id, before, limit, true, view)
+        }
+        Inbound::Resolve { user_id } => c::set_status(&agent, &user_id, Status::Resolved, None, view, now, fresh),
+        Inbound::Reopen { user_id } => c::set_status(&agent, &user_id, Status::Open, None, view, now, fresh),
+        Inbound::Snooze { user_id, until } => {
+            if until <= now || until - now > crate::protocol::MAX_SNOOZE_MS {
+                return Err(FrameError::BadFrame(
+                    "until must be a time (ms) in the future, at most a year ahead".into(),
+                ));
+            }
+            c::set_status(&agent, &user_id, Status::Snoozed, Some(until), view, now, fresh)
+        }
+        Inbound::Assign { user_id, agent_id } => c::assign(&agent, &user_id, agent_id.as_deref(), view, now, fresh),
+        Inbound::List { view: which, cursor, limit } => c::list(&agent, which, cursor.as_deref(), limit, view),
+        Inbound::Search { query, limit } => Ok(c::search(query, limit, view)),
+        Inbound::Profile { name } => team::profile(&agent, &name),
+        Inbound::Invite { name, role: invited, email } => {
+            team::invite(&agent, role, &name, invited.into(), email, view, now, fresh)
+        }
+        Inbound::Agents => Ok(vec![send(Audience::Sender, team::agents_frame(view, None))]),
+        Inbound::Revoke { agent_id } => team::revoke(role, &agent_id, view),
     }
-    effects.push(send(Audience::Admins, Outbound::User { user: row }));
-    Ok(effects)
-}
-
-/// Marks a conversation read: unread to 0, read mark to its latest message. Every admin socket
-/// gets the new row, so every open inbox clears the badge.
-pub fn read(facts: Facts) -> Result<Vec<Effect>, FrameError> {
-    let mut conversation = facts.conversation.ok_or(FrameError::UnknownUser)?;
-    conversation.unread = 0;
-    conversation.read_seq = conversation.last.as_ref().map_or(conversation.read_seq, |l| l.seq);
-    let row = conversation.row(facts.online);
-    Ok(vec![Effect::Store(Write::Conversation(conversation)), send(Audience::Admins, Outbound::User { user: row })])
-}
-
-/// Answers `history`. `newest_first` holds up to `limit + 1` messages with `seq < before`,
-/// newest first, as the store reads them: one more than asked tells whether older ones exist.
-pub fn history(user_id: String, limit: u32, newest_first: Vec<WireMessage>) -> Outbound {
-    let (messages, has_more) = page(newest_first, limit);
-    Outbound::History { user_id, messages, has_more }
-}
-
-fn page(mut newest_first: Vec<WireMessage>, limit: u32) -> (Vec<WireMessage>, bool) {
-    let has_more = newest_first.len() > limit as usize;
-    newest_first.truncate(limit as usize);
-    newest_first.reverse();
-    (newest_first, has_more)
-}
-
-/// A visitor's first socket opened or last socket closed: admins see the online dot change.
-/// Visitors who never wrote are not in the sidebar, so nothing is sent for them.
-pub fn presence(conversation: &Conversation, was_online: bool, is_online: bool) -> Vec<Effect> {
-    if was_online == is_online || conversation.last.is_none() {
-        return Vec::new();
-    }
-    vec![send(Audience::Admins, Outbound::User { user: conversation.row(is_online) })]
 }
 
 /// The default display name of a new visitor, from its id: short, stable, recognisable.
@@ -251,24 +304,20 @@ pub fn default_name(user_id: &str) -> String {
     format!("Visitor {}", tag.to_ascii_uppercase())
 }
 
-fn ack(message: &WireMessage, user_id: Option<String>) -> Outbound {
-    Outbound::Ack {
-        client_msg_id: message.client_msg_id.clone(),
-        id: message.id.clone(),
-        seq: message.seq,
-        at: message.at,
-        user_id,
-    }
+/// A sidebar row with what only the view knows: presence and the assignee's name.
+pub fn row(view: &dyn View, conversation: &Conversation) -> UserRow {
+    let mut row = conversation.row(view.online(&conversation.user_id));
+    row.assignee_name = conversation.assignee.as_deref().and_then(|id| view.agent_name(id));
+    row
 }
 
-fn live(message: &WireMessage, user_id: Option<String>) -> Outbound {
-    Outbound::Message {
-        sender: message.sender,
-        user_id,
-        message: message.message.clone(),
-        id: message.id.clone(),
-        seq: message.seq,
-        at: message.at,
-        client_msg_id: message.client_msg_id.clone(),
+/// A visitor's first socket opened or last socket closed: admins see the online dot change.
+/// Visitors who never wrote are not in the sidebar, so nothing is sent for them.
+pub fn presence(view: &dyn View, conversation: &Conversation, was_online: bool, is_online: bool) -> Vec<Effect> {
+    if was_online == is_online || conversation.last.is_none() {
+        return Vec::new();
     }
+    let mut row = row(view, conversation);
+    row.online = is_online;
+    vec![send(Audience::Admins, Outbound::User { user: row })]
 }

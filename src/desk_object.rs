@@ -1,47 +1,37 @@
-//! The `Desk` Durable Object: accepts sockets, loads what the core needs, performs its effects.
+//! The `Desk` Durable Object: accepts sockets, runs the core over its SQLite view, performs the
+//! core's effects (writes first, then sends).
 //!
 //! It holds nothing that matters in memory: who a socket is lives in its tags and attachment
-//! (`sockets.rs`), everything else in SQLite (`store.rs`). Opening sockets is in
-//! `desk_object/connect.rs`. Its few fields are caches of what
-//! SQLite already says (schema checked, next seq, epoch, alarm armed): a new instance rebuilds them
-//! on first use, and they stay true because this instance is the desk's only writer.
+//! (`sockets.rs`), everything else in SQLite (`store.rs`). Opening sockets and the HTTP
+//! endpoints of a desk are in `desk_object/connect.rs`; the core's read-only view over SQLite in
+//! `desk_object/view.rs`. Its few fields are caches of what SQLite already says (schema checked,
+//! next seq, epoch, alarm armed): a new instance rebuilds them on first use, and they stay true
+//! because this instance is the desk's only writer.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use worker::{
-    console_error, console_log, durable_object, Date, DurableObject, Env, Request, Response, Result, State,
-    WebSocket, WebSocketIncomingMessage, WebSocketRequestResponsePair,
+    console_error, console_log, durable_object, Date, DurableObject, Env, Request, Response, Result, State, WebSocket,
+    WebSocketIncomingMessage, WebSocketRequestResponsePair,
 };
 
 use crate::auth::hex;
-use crate::desk::{self, Audience, Command, Effect, Facts, Fresh, Sender, Write};
+use crate::desk::{self, Audience, Effect, Sender, Write};
 use crate::error::FrameError;
 use crate::limits::{Bucket, Limits};
 use crate::protocol::{self, Outbound, PING_FRAME, PONG_FRAME};
 use crate::session::Liveness;
-use crate::sockets::{self, send, Label, Tagged, ADMIN_TAG};
+use crate::sockets::{self, agent_tag, send, Label, Tagged, ADMIN_TAG};
 use crate::store::Store;
 
 mod connect;
+mod view;
 
-/// Why a frame could not be handled: the client's fault (answered with its code) or ours.
-enum StepError {
-    Refused(FrameError),
-    Internal(worker::Error),
-}
+use view::{RandomFresh, StoreView};
 
-impl From<FrameError> for StepError {
-    fn from(e: FrameError) -> Self {
-        StepError::Refused(e)
-    }
-}
-
-impl From<worker::Error> for StepError {
-    fn from(e: worker::Error) -> Self {
-        StepError::Internal(e)
-    }
-}
+/// Snoozed conversations reopened per alarm run; more are left for an alarm right after.
+const WAKE_SLICE: u32 = 100;
 
 #[durable_object]
 pub struct Desk {
@@ -51,11 +41,15 @@ pub struct Desk {
     /// The `seq` the next message gets; `None`: ask SQLite.
     next_seq: Cell<Option<i64>>,
     epoch: RefCell<Option<String>>,
-    /// A sweep alarm is known to be set.
+    /// An alarm is known to be set within one sweep interval.
     sweeping: Cell<bool>,
     limits: Limits,
     /// `IDENTITY_SECRET`: verifies host sites' identity claims (`None`: every claim is refused).
     identity_secret: Option<String>,
+    /// `ADMIN_TOKEN`: the owner's secret (`None`: admin access is closed).
+    owner_secret: Option<String>,
+    /// Cloudflare Access is configured: the Worker verified the email it forwards.
+    access: bool,
     /// Each socket's rate bucket, by socket id. Memory only on purpose: an object is evicted only
     /// after it has been idle for a while, and by then every bucket would be full again.
     buckets: RefCell<HashMap<u64, Bucket>>,
@@ -69,29 +63,38 @@ impl DurableObject for Desk {
             state.set_websocket_auto_response(&pair);
         }
         let var = |key: &str| env.var(key).ok().map(|v| v.to_string());
-        let setting = var("SOCKET_STALE_MS");
-        let identity_secret = env.secret("IDENTITY_SECRET").ok().map(|s| s.to_string()).or_else(|| var("IDENTITY_SECRET"));
+        let secret = |key: &str| env.secret(key).ok().map(|s| s.to_string()).or_else(|| var(key));
+        let set = |key: &str| var(key).is_some_and(|v| !v.trim().is_empty());
         Desk {
-            state,
-            liveness: Liveness::from_setting(setting.as_deref()),
+            liveness: Liveness::from_setting(var("SOCKET_STALE_MS").as_deref()),
             schema_checked: Cell::new(false),
             next_seq: Cell::new(None),
             epoch: RefCell::new(None),
             sweeping: Cell::new(false),
             limits: Limits::from_vars(var),
-            identity_secret,
+            identity_secret: secret("IDENTITY_SECRET"),
+            owner_secret: secret("ADMIN_TOKEN"),
+            access: set("ACCESS_TEAM_DOMAIN") && set("ACCESS_AUD"),
             buckets: RefCell::new(HashMap::new()),
+            state,
         }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        // The router has already checked the desk name, the method, the upgrade and (for admins)
-        // the secret.
-        if req.path().ends_with("/visitor/check") {
+        // The router has already checked the desk name, the method, the upgrade and origins.
+        let path = req.path();
+        if path.ends_with("/visitor/check") {
             let body = req.text().await?;
             return self.check_visitor(&body);
         }
-        let response = if req.path().ends_with("/admin") { self.open_admin(&req)? } else { self.open_visitor(&req)? };
+        if path.ends_with("/admin/check") {
+            return self.check_admin(&req);
+        }
+        if path.ends_with("/agents/accept") {
+            let body = req.text().await?;
+            return self.accept_invite(&body);
+        }
+        let response = if path.ends_with("/admin") { self.open_admin(&req)? } else { self.open_visitor(&req)? };
         if response.status_code() == 101 {
             self.keep_sweeping().await?;
         }
@@ -105,36 +108,46 @@ impl DurableObject for Desk {
         };
         let now = now();
         sockets::heard(&ws, &mut label, now, self.liveness.sweep_every_ms() / 2);
+        let text = match message {
+            WebSocketIncomingMessage::String(text) => Some(text),
+            WebSocketIncomingMessage::Binary(_) => None,
+        };
         // Before parsing: a flood costs the desk one bucket lookup per frame, nothing more.
         if let Err(retry_after_ms) = self.admit(&label, now) {
-            let id = match &message {
-                WebSocketIncomingMessage::String(text) => protocol::peek_client_msg_id(text),
-                WebSocketIncomingMessage::Binary(_) => None,
-            };
+            let id = text.as_deref().and_then(protocol::peek_client_msg_id);
             send(&ws, &Outbound::error(&FrameError::RateLimited { retry_after_ms }, id));
             return Ok(());
         }
-        let sender = label.sender;
         let tagged = Tagged::new(&self.state);
-        let (outcome, text) = match message {
-            WebSocketIncomingMessage::String(text) => (self.step(&sender, &text, &tagged), Some(text)),
-            WebSocketIncomingMessage::Binary(_) => (Err(FrameError::BadJson.into()), None),
+        let store = self.store()?;
+        let view = StoreView::new(&store, &tagged, self.next_seq(&store)?);
+        let mut fresh = RandomFresh::default();
+        let outcome = match &text {
+            Some(text) => protocol::parse(text).and_then(|f| desk::step(&label.sender, f, &view, now, &mut fresh)),
+            None => Err(FrameError::BadJson),
         };
+        if let Some(err) = view.failure() {
+            console_error!("desk: frame failed: {err}");
+            send(&ws, &internal_error());
+            return Ok(());
+        }
         let effects = match outcome {
-            Ok(effects) => effects,
-            Err(StepError::Refused(err)) => {
-                let id = text.as_deref().and_then(protocol::peek_client_msg_id);
-                vec![Effect::Send { to: Audience::Sender, frame: Outbound::error(&err, id) }]
-            }
-            Err(StepError::Internal(err)) => {
-                console_error!("desk: frame failed: {err}");
+            _ if fresh.failed => {
                 send(&ws, &internal_error());
                 return Ok(());
             }
+            Ok(effects) => effects,
+            Err(err) => {
+                let id = text.as_deref().and_then(protocol::peek_client_msg_id);
+                vec![Effect::Send { to: Audience::Sender, frame: Outbound::error(&err, id) }]
+            }
         };
-        if let Err(err) = self.perform(&ws, effects, &tagged) {
-            console_error!("desk: effects failed: {err}");
-            send(&ws, &internal_error());
+        match self.perform(Some(&ws), effects, &tagged, now) {
+            Ok(wake) => self.wake_by(wake, now).await?,
+            Err(err) => {
+                console_error!("desk: effects failed: {err}");
+                send(&ws, &internal_error());
+            }
         }
         Ok(())
     }
@@ -155,7 +168,8 @@ impl DurableObject for Desk {
     }
 
     /// Closes sockets that went silent (their tab is gone but the runtime still lists them), so
-    /// presence does not lie; re-arms itself while any socket is open.
+    /// presence does not lie; reopens snoozed conversations whose time has come; re-arms itself
+    /// for whichever comes first next.
     async fn alarm(&self) -> Result<Response> {
         let now = now();
         let mut open = 0;
@@ -169,10 +183,28 @@ impl DurableObject for Desk {
                 open += 1;
             }
         }
-        if open > 0 {
-            self.state.storage().set_alarm(self.liveness.sweep_every_ms()).await?;
+        let store = self.store()?;
+        let due = store.due(now, WAKE_SLICE)?;
+        let more = due.len() as u32 == WAKE_SLICE;
+        if !due.is_empty() {
+            let tagged = Tagged::new(&self.state);
+            let view = StoreView::new(&store, &tagged, self.next_seq(&store)?);
+            let mut fresh = RandomFresh::default();
+            let effects = desk::conversation::wake(now, due, &view, &mut fresh);
+            if view.failure().is_none() && !fresh.failed {
+                self.perform(None, effects, &tagged, now)?;
+            }
         }
-        self.sweeping.set(open > 0);
+        let sweep = (open > 0).then(|| now + self.liveness.sweep_every_ms());
+        let snooze = if more { Some(now + 1) } else { store.next_due()? };
+        let next = match (sweep, snooze) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(at) = next {
+            self.state.storage().set_alarm((at - now).max(1)).await?;
+        }
+        self.sweeping.set(sweep.is_some());
         Response::ok("swept")
     }
 }
@@ -185,15 +217,30 @@ impl Desk {
         Ok(store)
     }
 
+    /// Makes sure an alarm fires within one sweep interval while sockets are open.
     async fn keep_sweeping(&self) -> Result<()> {
         if self.sweeping.get() {
             return Ok(());
         }
+        let every = self.liveness.sweep_every_ms();
         let storage = self.state.storage();
-        if storage.get_alarm().await?.is_none() {
-            storage.set_alarm(self.liveness.sweep_every_ms()).await?;
+        let now = now();
+        if storage.get_alarm().await?.is_none_or(|at| at > now + every) {
+            storage.set_alarm(every).await?;
         }
         self.sweeping.set(true);
+        Ok(())
+    }
+
+    /// Makes sure the alarm fires by the earliest of `times` (a snooze ending).
+    async fn wake_by(&self, times: Vec<i64>, now: i64) -> Result<()> {
+        let Some(at) = times.into_iter().min() else {
+            return Ok(());
+        };
+        let storage = self.state.storage();
+        if storage.get_alarm().await?.is_none_or(|current| current > at) {
+            storage.set_alarm((at - now).max(1)).await?;
+        }
         Ok(())
     }
 
@@ -213,41 +260,23 @@ impl Desk {
         }
     }
 
-    /// Parses a frame, checks rights, loads the facts, and asks the core for the effects.
-    fn step(&self, sender: &Sender, text: &str, tagged: &Tagged) -> std::result::Result<Vec<Effect>, StepError> {
-        let command = desk::command(sender, protocol::parse(text)?)?;
-        let store = self.store()?;
-        let effects = match command {
-            Command::Ping => vec![Effect::Send { to: Audience::Sender, frame: Outbound::Pong }],
-            Command::Post { ref user_id, author, ref client_msg_id, .. } => {
-                let duplicate = match client_msg_id {
-                    Some(id) => store.duplicate(user_id, author, id)?,
-                    None => None,
-                };
-                let facts = Facts { conversation: store.conversation(user_id)?, duplicate, online: tagged.any_open(user_id) };
-                let fresh = Fresh { id: new_uuid()?, seq: self.next_seq(&store)? };
-                desk::post(now(), fresh, command, facts)?
-            }
-            Command::Read { ref user_id } => desk::read(Facts {
-                conversation: store.conversation(user_id)?,
-                duplicate: None,
-                online: tagged.any_open(user_id),
-            })?,
-            Command::History { user_id, before, limit } => {
-                if store.conversation(&user_id)?.is_none() {
-                    return Err(FrameError::UnknownUser.into());
-                }
-                let page = store.messages(&user_id, before, limit + 1)?;
-                vec![Effect::Send { to: Audience::Sender, frame: desk::history(user_id, limit, page) }]
-            }
-        };
-        Ok(effects)
+    /// Applies one write and keeps the cached next `seq` in step.
+    fn write(&self, store: &Store, write: &Write, now: i64) -> Result<()> {
+        if let Err(e) = store.apply(write, now) {
+            self.next_seq.set(None);
+            return Err(e);
+        }
+        if let Write::Append { message, .. } = write {
+            self.next_seq.set(Some(message.seq + 1));
+        }
+        Ok(())
     }
 
-    /// Carries out effects in order. The core puts writes before sends, so a failed write
-    /// returns here before anyone is told anything.
-    fn perform(&self, origin: &WebSocket, effects: Vec<Effect>, tagged: &Tagged) -> Result<()> {
+    /// Carries out effects in order; returns when the alarm must fire by. The core puts writes
+    /// before sends, so a failed write returns here before anyone is told anything.
+    fn perform(&self, origin: Option<&WebSocket>, effects: Vec<Effect>, tagged: &Tagged, now: i64) -> Result<Vec<i64>> {
         let mut store = None;
+        let mut wake = Vec::new();
         for effect in effects {
             match effect {
                 Effect::Store(write) => {
@@ -255,62 +284,80 @@ impl Desk {
                         store = Some(self.store()?);
                     }
                     if let Some(s) = &store {
-                        if let Err(e) = s.apply(&write) {
-                            self.next_seq.set(None);
-                            return Err(e);
-                        }
-                        if let Write::Message { message, .. } = &write {
-                            self.next_seq.set(Some(message.seq + 1));
-                        }
+                        self.write(s, &write, now)?;
                     }
                 }
                 Effect::Send { to, frame } => {
                     let json = frame.to_json(); // once, whatever the number of recipients
                     let (tag, except) = match &to {
                         Audience::Sender => {
-                            let _ = origin.send_with_str(&json);
+                            if let Some(ws) = origin {
+                                let _ = ws.send_with_str(&json);
+                            }
                             continue;
                         }
                         Audience::Visitor(user_id) => (user_id.as_str(), None),
-                        Audience::VisitorOthers(user_id) => (user_id.as_str(), Some(origin)),
+                        Audience::VisitorOthers(user_id) => (user_id.as_str(), origin),
                         Audience::Admins => (ADMIN_TAG, None),
-                        Audience::AdminOthers => (ADMIN_TAG, Some(origin)),
+                        Audience::AdminOthers => (ADMIN_TAG, origin),
                     };
                     for ws in tagged.all(tag).iter().filter(|ws| except != Some(*ws)) {
                         let _ = ws.send_with_str(&json); // a closing socket is not an error
                     }
                 }
+                Effect::CloseAgent { agent_id, code, reason } => {
+                    for ws in self.state.get_websockets_with_tag(&agent_tag(&agent_id)) {
+                        if let Some(label) = sockets::label(&ws) {
+                            self.buckets.borrow_mut().remove(&label.sid);
+                        }
+                        let _ = ws.close(Some(code), Some(reason));
+                    }
+                }
+                Effect::WakeAt(at) => wake.push(at),
             }
         }
-        Ok(())
+        Ok(wake)
     }
 
     /// Takes a token from the socket's bucket; `Err`: ms until it may send again.
     fn admit(&self, label: &Label, now: i64) -> std::result::Result<(), u64> {
         let rate = match label.sender {
             Sender::Visitor { .. } => self.limits.visitor,
-            Sender::Admin => self.limits.admin,
+            Sender::Agent { .. } => self.limits.admin,
         };
         self.buckets.borrow_mut().entry(label.sid).or_insert_with(|| Bucket::full(rate, now)).take(rate, now)
     }
 
     /// A socket closed, failed or went stale: if it was a visitor's last, admins see them leave.
     fn gone(&self, ws: &WebSocket) -> Result<()> {
-        let Some(label) = sockets::label(ws) else { return Ok(()) };
+        let Some(label) = sockets::label(ws) else {
+            return Ok(());
+        };
         self.buckets.borrow_mut().remove(&label.sid);
-        let Sender::Visitor { user_id } = label.sender else { return Ok(()) };
+        let Sender::Visitor { user_id } = label.sender else {
+            return Ok(());
+        };
         if !sockets::tagged(&self.state, &user_id, Some(ws)).is_empty() {
             return Ok(());
         }
-        if let Some(conversation) = self.store()?.conversation(&user_id)? {
-            self.perform(ws, desk::presence(&conversation, true, false), &Tagged::new(&self.state))?;
+        let store = self.store()?;
+        if let Some(conversation) = store.conversation(&user_id)? {
+            let tagged = Tagged::new(&self.state);
+            let view = StoreView::new(&store, &tagged, self.next_seq(&store)?);
+            let effects = desk::presence(&view, &conversation, true, false);
+            self.perform(Some(ws), effects, &tagged, now())?;
         }
         Ok(())
     }
 }
 
 fn internal_error() -> Outbound {
-    Outbound::Error { code: "internal", message: "the desk could not handle this frame; retry later".into(), client_msg_id: None, retry_after_ms: None }
+    Outbound::Error {
+        code: "internal",
+        message: "the desk could not handle this frame; retry later".into(),
+        client_msg_id: None,
+        retry_after_ms: None,
+    }
 }
 
 fn now() -> i64 {

@@ -25,6 +25,9 @@ pub enum FrameError {
     /// The visitor named was never seen on this desk.
     #[error("no visitor with that id on this desk")]
     UnknownUser,
+    /// The agent named is not an active member of this desk's team (unknown or revoked).
+    #[error("no active agent with that id on this desk")]
+    UnknownAgent,
     /// A message with no visible text.
     #[error("message is empty")]
     EmptyMessage,
@@ -34,7 +37,8 @@ pub enum FrameError {
     /// A whole frame over the limit (checked before parsing).
     #[error("frame is larger than {MAX_FRAME_BYTES} bytes")]
     FrameTooLarge,
-    /// A visitor tried to act as an admin or to reach another visitor's conversation.
+    /// A visitor tried to act as an agent or to reach another visitor's conversation, or an agent
+    /// tried what its role does not allow.
     #[error("not allowed: {0}")]
     Forbidden(&'static str),
     /// The socket sent frames faster than its limit; the frame was dropped unread. The client
@@ -52,6 +56,7 @@ impl FrameError {
             FrameError::BadFrame(_) => "bad_frame",
             FrameError::MissingTarget => "missing_target",
             FrameError::UnknownUser => "unknown_user",
+            FrameError::UnknownAgent => "unknown_agent",
             FrameError::EmptyMessage => "empty_message",
             FrameError::MessageTooLong | FrameError::FrameTooLarge => "too_long",
             FrameError::Forbidden(_) => "forbidden",
@@ -89,6 +94,9 @@ pub enum HttpError {
     /// This client address created too many visitors lately (`NEW_VISITORS_PER_IP`).
     #[error("too many new visitors from this address: retry in {retry_after_ms} ms")]
     RateLimited { retry_after_ms: u64 },
+    /// This client address presented too many wrong admin credentials lately.
+    #[error("too many failed sign-ins from this address: retry in {retry_after_ms} ms")]
+    TooManyFailures { retry_after_ms: u64 },
     /// The visitor already holds `SOCKETS_PER_VISITOR` open sockets.
     #[error("too many open connections for this visitor: close a tab first")]
     TooManySockets,
@@ -103,7 +111,7 @@ pub enum HttpError {
     #[error("admin access is disabled: set the ADMIN_TOKEN secret")]
     AdminDisabled,
     /// `ADMIN_TOKEN` is configured but shorter than `MIN_ADMIN_TOKEN_CHARS`: closed, as if unset.
-    #[error("admin access is disabled: ADMIN_TOKEN must be at least 16 characters (e.g. openssl rand -hex 32)")]
+    #[error("admin access is disabled: ADMIN_TOKEN must be at least 32 characters (e.g. openssl rand -hex 32)")]
     WeakAdminToken,
     /// An identity claim reached a deployment with no `IDENTITY_SECRET`: refused, never trusted.
     #[error("identity verification is not configured: set the IDENTITY_SECRET secret")]
@@ -116,7 +124,7 @@ impl HttpError {
             HttpError::BadDesk | HttpError::BadRequest(_) => 400,
             HttpError::Unauthorized(_) => 401,
             HttpError::ForeignOrigin | HttpError::OriginNotAllowed => 403,
-            HttpError::RateLimited { .. } | HttpError::TooManySockets => 429,
+            HttpError::RateLimited { .. } | HttpError::TooManyFailures { .. } | HttpError::TooManySockets => 429,
             HttpError::NotFound => 404,
             HttpError::MethodNotAllowed => 405,
             HttpError::UpgradeRequired => 426,
@@ -130,7 +138,7 @@ impl HttpError {
             HttpError::BadRequest(_) => "bad_request",
             HttpError::Unauthorized(_) => "unauthorized",
             HttpError::ForeignOrigin | HttpError::OriginNotAllowed => "forbidden_origin",
-            HttpError::RateLimited { .. } => "rate_limited",
+            HttpError::RateLimited { .. } | HttpError::TooManyFailures { .. } => "rate_limited",
             HttpError::TooManySockets => "too_many_sockets",
             HttpError::NotFound => "not_found",
             HttpError::MethodNotAllowed => "method_not_allowed",
@@ -143,7 +151,9 @@ impl HttpError {
     /// When the client may try again, for refusals that are only about timing.
     pub fn retry_after_ms(&self) -> Option<u64> {
         match self {
-            HttpError::RateLimited { retry_after_ms } => Some(*retry_after_ms),
+            HttpError::RateLimited { retry_after_ms } | HttpError::TooManyFailures { retry_after_ms } => {
+                Some(*retry_after_ms)
+            }
             _ => None,
         }
     }

@@ -28,7 +28,10 @@ pub struct Claim {
 /// The identity claim among the offered subprotocols, if any. `Err` when one is offered but
 /// cannot be read (bad hex, not UTF-8, an id out of bounds).
 pub fn claim(protocols: Option<&str>) -> Result<Option<Claim>, HttpError> {
-    let Some(raw) = protocols.into_iter().flat_map(|p| p.split(',')).find_map(|p| p.trim().strip_prefix(IDENTITY_SUBPROTOCOL_PREFIX))
+    let Some(raw) = protocols
+        .into_iter()
+        .flat_map(|p| p.split(','))
+        .find_map(|p| p.trim().strip_prefix(IDENTITY_SUBPROTOCOL_PREFIX))
     else {
         return Ok(None);
     };
@@ -39,7 +42,9 @@ pub fn claim(protocols: Option<&str>) -> Result<Option<Claim>, HttpError> {
     let user_id = unhex(id_hex)
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .filter(|id| valid_external_id(id))
-        .ok_or(HttpError::BadRequest("the identity's user id must be hex of 1 to 128 characters without control characters"))?;
+        .ok_or(HttpError::BadRequest(
+            "the identity's user id must be hex of 1 to 128 characters without control characters",
+        ))?;
     Ok(Some(Claim { user_id, hash: hash.map(str::to_owned) }))
 }
 

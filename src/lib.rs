@@ -6,11 +6,14 @@
 //!   and the one `parse` of a text frame. Documented frame by frame in `docs/protocol.md`.
 //! - [`error`]: every refusal, each variant with its wire code (frames) or HTTP status.
 //! - [`routes`]: which endpoint an HTTP request is for and whether it may reach a desk.
-//! - [`auth`]: visitor tokens (stored hashed) and the admin secret (compared in constant time).
+//! - [`auth`]: visitor and agent tokens (stored hashed), secrets compared in constant time.
 //! - [`identity`]: verified identity — a host site vouches for a logged-in user with an HMAC.
 //! - [`limits`]: abuse limits — per-socket token buckets, new visitors per address, sockets per
 //!   visitor — with their defaults and the Worker variables that change them.
-//! - [`desk`]: the pure core — rights, state transitions and routing decisions as effects. No
+//! - [`desk`]: the pure core — one `step(sender, frame, view, now, fresh) -> effects` deciding
+//!   rights, state transitions and routing. It reads through the read-only `desk::View` (SQLite
+//!   in the glue, `desk::memory` in tests); `desk::conversation` holds messages, notes, status,
+//!   assignment, list and search; `desk::team` agents, sign-in, invites and revocation. No
 //!   `worker`, no clock, no randomness: those come in as arguments, so it is tested natively.
 //! - [`session`]: what a socket gets when it opens or resumes (`since` + `epoch`), and when a
 //!   silent socket counts as gone.

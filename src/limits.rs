@@ -47,7 +47,8 @@ impl Limits {
     /// its default (a typo must not lift a limit).
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Self {
         let d = Limits::default();
-        let num = |key: &str| var(key).and_then(|v| v.trim().parse::<f64>().ok()).filter(|n| n.is_finite() && *n >= 0.0);
+        let num =
+            |key: &str| var(key).and_then(|v| v.trim().parse::<f64>().ok()).filter(|n| n.is_finite() && *n >= 0.0);
         let rate = |per_sec: &str, burst: &str, default: Rate| {
             let per_sec = num(per_sec).filter(|n| *n > 0.0).unwrap_or(default.per_sec);
             Rate { per_sec, burst: num(burst).filter(|n| *n >= 1.0).unwrap_or(default.burst) }

@@ -9,6 +9,9 @@ use serde_json::Value;
 
 use crate::error::FrameError;
 
+mod outbound;
+pub use outbound::*;
+
 /// Longest message text, in Unicode scalar values (what `str::chars` counts).
 pub const MAX_MESSAGE_CHARS: usize = 4_000;
 /// Largest text frame accepted, in bytes. A 4,000-character message fits with room for escaping.
@@ -30,13 +33,27 @@ pub const MAX_EPOCH_CHARS: usize = 64;
 pub const MAX_USERS_ROWS: u32 = 500;
 /// Characters of the latest message shown as a row's preview.
 pub const PREVIEW_CHARS: usize = 140;
+/// `list.limit` when not given, and its ceiling.
+pub const LIST_DEFAULT_LIMIT: u32 = 50;
+pub const LIST_MAX_LIMIT: u32 = 100;
+/// `search.limit` when not given, and its ceiling; the longest query.
+pub const SEARCH_DEFAULT_LIMIT: u32 = 20;
+pub const SEARCH_MAX_LIMIT: u32 = 50;
+pub const MAX_QUERY_CHARS: usize = 200;
+/// Longest agent email (RFC 5321's path limit).
+pub const MAX_EMAIL_CHARS: usize = 254;
+/// How far ahead a conversation may be snoozed: a year.
+pub const MAX_SNOOZE_MS: i64 = 366 * 24 * 3600 * 1000;
 
-/// Who wrote a message.
+/// Who wrote a message: the visitor (`user`), an agent's reply (`admin`), or, seen by agents
+/// only, an agent's internal note or an event of the conversation (status, assignment).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Author {
     User,
     Admin,
+    Note,
+    Event,
 }
 
 impl Author {
@@ -44,8 +61,103 @@ impl Author {
         match self {
             Author::User => "user",
             Author::Admin => "admin",
+            Author::Note => "note",
+            Author::Event => "event",
         }
     }
+
+    /// Whether the visitor sees messages of this kind (notes and events are for agents only).
+    pub fn public(self) -> bool {
+        matches!(self, Author::User | Author::Admin)
+    }
+}
+
+/// Where a conversation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    #[default]
+    Open,
+    Snoozed,
+    Resolved,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::Snoozed => "snoozed",
+            Status::Resolved => "resolved",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "open" => Some(Status::Open),
+            "snoozed" => Some(Status::Snoozed),
+            "resolved" => Some(Status::Resolved),
+            _ => None,
+        }
+    }
+}
+
+/// An agent's role: the owner (built in, signs in with `ADMIN_TOKEN`), admins (manage the
+/// team), agents (answer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Owner,
+    Admin,
+    Agent,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Agent => "agent",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "owner" => Some(Role::Owner),
+            "admin" => Some(Role::Admin),
+            "agent" => Some(Role::Agent),
+            _ => None,
+        }
+    }
+}
+
+/// The roles an invite may give (the owner is built in, never invited).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InviteRole {
+    Admin,
+    Agent,
+}
+
+impl From<InviteRole> for Role {
+    fn from(r: InviteRole) -> Self {
+        match r {
+            InviteRole::Admin => Role::Admin,
+            InviteRole::Agent => Role::Agent,
+        }
+    }
+}
+
+/// The sidebar's views (`list.view`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ListView {
+    #[default]
+    Open,
+    Mine,
+    Unassigned,
+    Snoozed,
+    Resolved,
+    All,
 }
 
 /// A frame from a client, after [`parse`]. Which role may send which frame is the core's call.
@@ -61,7 +173,67 @@ pub enum Inbound {
         client_msg_id: Option<String>,
     },
     #[serde(rename_all = "camelCase")]
-    Read { user_id: String },
+    Read {
+        user_id: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    Resolve {
+        user_id: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    Reopen {
+        user_id: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    Snooze {
+        user_id: String,
+        until: i64,
+    },
+    /// `agentId: null` (or absent) unassigns.
+    #[serde(rename_all = "camelCase")]
+    Assign {
+        user_id: String,
+        #[serde(default)]
+        agent_id: Option<String>,
+    },
+    #[serde(rename_all = "camelCase")]
+    Unread {
+        user_id: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    Note {
+        user_id: String,
+        message: String,
+        #[serde(default)]
+        client_msg_id: Option<String>,
+    },
+    List {
+        #[serde(default)]
+        view: ListView,
+        #[serde(default)]
+        cursor: Option<String>,
+        #[serde(default)]
+        limit: Option<u32>,
+    },
+    Search {
+        query: String,
+        #[serde(default)]
+        limit: Option<u32>,
+    },
+    Profile {
+        name: String,
+    },
+    Invite {
+        name: String,
+        role: InviteRole,
+        #[serde(default)]
+        email: Option<String>,
+    },
+    Agents,
+    #[serde(rename_all = "camelCase")]
+    Revoke {
+        agent_id: String,
+    },
     #[serde(rename_all = "camelCase")]
     History {
         #[serde(default)]
@@ -75,7 +247,10 @@ pub enum Inbound {
 }
 
 /// The `type`s [`Inbound`] knows, to tell `unknown_type` from `bad_frame`.
-const INBOUND_TYPES: [&str; 4] = ["message", "read", "history", "ping"];
+const INBOUND_TYPES: [&str; 16] = [
+    "message", "read", "history", "ping", "resolve", "reopen", "snooze", "assign", "unread", "note", "list", "search",
+    "profile", "invite", "agents", "revoke",
+];
 
 /// Turns one text frame into a typed frame, or the error to answer it with.
 ///
@@ -94,8 +269,7 @@ pub fn parse(text: &str) -> Result<Inbound, FrameError> {
         Some(t) => return Err(FrameError::UnknownType(truncate(t, 40).to_owned())),
         None => return Err(FrameError::UnknownType(String::new())),
     }
-    let frame: Inbound =
-        serde_json::from_value(value).map_err(|e| FrameError::BadFrame(e.to_string()))?;
+    let frame: Inbound = serde_json::from_value(value).map_err(|e| FrameError::BadFrame(e.to_string()))?;
     check_limits(&frame)?;
     Ok(frame)
 }
@@ -110,25 +284,51 @@ pub fn peek_client_msg_id(text: &str) -> Option<String> {
     valid_client_msg_id(id).then(|| id.to_owned())
 }
 
+fn check_text(message: &str, client_msg_id: Option<&String>) -> Result<(), FrameError> {
+    if let Some(id) = client_msg_id {
+        if !valid_client_msg_id(id) {
+            return Err(FrameError::BadFrame(format!("clientMsgId must be 1 to {MAX_CLIENT_MSG_ID_CHARS} characters")));
+        }
+    }
+    if message.chars().all(|c| c.is_whitespace() || invisible(c)) {
+        return Err(FrameError::EmptyMessage);
+    }
+    if message.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err(FrameError::BadFrame(
+            "message may not contain control characters other than line breaks and tabs".into(),
+        ));
+    }
+    if message.chars().count() > MAX_MESSAGE_CHARS {
+        return Err(FrameError::MessageTooLong);
+    }
+    Ok(())
+}
+
 fn check_limits(frame: &Inbound) -> Result<(), FrameError> {
     match frame {
-        Inbound::Message { message, client_msg_id, .. } => {
-            if let Some(id) = client_msg_id {
-                if !valid_client_msg_id(id) {
-                    return Err(FrameError::BadFrame(format!(
-                        "clientMsgId must be 1 to {MAX_CLIENT_MSG_ID_CHARS} characters"
-                    )));
-                }
+        Inbound::Message { message, client_msg_id, .. } | Inbound::Note { message, client_msg_id, .. } => {
+            check_text(message, client_msg_id.as_ref())?;
+        }
+        Inbound::List { limit: Some(limit), .. } if !(1..=LIST_MAX_LIMIT).contains(limit) => {
+            return Err(FrameError::BadFrame(format!("limit must be 1 to {LIST_MAX_LIMIT}")));
+        }
+        Inbound::List { cursor: Some(cursor), .. } if parse_cursor(cursor).is_none() => {
+            return Err(FrameError::BadFrame("cursor must be one a list frame gave".into()));
+        }
+        Inbound::Search { query, limit } => {
+            if limit.is_some_and(|l| !(1..=SEARCH_MAX_LIMIT).contains(&l)) {
+                return Err(FrameError::BadFrame(format!("limit must be 1 to {SEARCH_MAX_LIMIT}")));
             }
-            if message.chars().all(|c| c.is_whitespace() || invisible(c)) {
-                return Err(FrameError::EmptyMessage);
+            let n = query.chars().count();
+            if query.trim().is_empty() || n > MAX_QUERY_CHARS || query.chars().any(char::is_control) {
+                return Err(FrameError::BadFrame(format!("query must be 1 to {MAX_QUERY_CHARS} visible characters")));
             }
-            if message.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-                return Err(FrameError::BadFrame("message may not contain control characters other than line breaks and tabs".into()));
-            }
-            if message.chars().count() > MAX_MESSAGE_CHARS {
-                return Err(FrameError::MessageTooLong);
-            }
+        }
+        Inbound::Profile { name } | Inbound::Invite { name, .. } if visitor_name(name).is_none() => {
+            return Err(FrameError::BadFrame("name must be 1 to 64 visible characters".into()));
+        }
+        Inbound::Invite { email: Some(email), .. } if valid_email(email).is_none() => {
+            return Err(FrameError::BadFrame("email must be an address like ana@example.com".into()));
         }
         Inbound::History { before: Some(b), .. } if *b < 1 => {
             return Err(FrameError::BadFrame("before must be a positive seq".into()));
@@ -141,6 +341,26 @@ fn check_limits(frame: &Inbound) -> Result<(), FrameError> {
     Ok(())
 }
 
+/// A list cursor: the `seq` of the last row of the previous page, as text.
+pub fn parse_cursor(cursor: &str) -> Option<i64> {
+    cursor.parse::<i64>().ok().filter(|s| *s > 0)
+}
+
+/// An email as agents are matched by it: trimmed, lowercased, `local@domain`, no white space or
+/// control characters. `None` if it is not one.
+pub fn valid_email(raw: &str) -> Option<String> {
+    let email = raw.trim().to_lowercase();
+    let (local, domain) = email.split_once('@')?;
+    let ok = !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && email.chars().count() <= MAX_EMAIL_CHARS
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    ok.then_some(email)
+}
+
 fn valid_client_msg_id(id: &str) -> bool {
     let n = id.chars().count();
     (1..=MAX_CLIENT_MSG_ID_CHARS).contains(&n)
@@ -148,8 +368,7 @@ fn valid_client_msg_id(id: &str) -> bool {
 
 /// A desk name is 1 to 64 of `[A-Za-z0-9_-]`: safe in a URL, a log line and an object name.
 pub fn valid_desk_name(desk: &str) -> bool {
-    (1..=64).contains(&desk.len())
-        && desk.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    (1..=64).contains(&desk.len()) && desk.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// A visitor display name: trimmed, 1 to 64 characters, something visible, no control characters
@@ -191,100 +410,40 @@ pub struct WireMessage {
     pub at: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_msg_id: Option<String>,
+    /// For agents' replies and notes: who wrote it (admins only; stripped for visitors).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<String>,
+    /// For agents' replies (everyone) and notes: the agent's display name when written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_name: Option<String>,
+    /// For events: what happened, for programs (`message` says it for people).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<EventInfo>,
 }
 
-/// One row of the admin sidebar.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+impl WireMessage {
+    /// The message as a visitor may see it: without the agent's id.
+    pub fn for_visitor(mut self) -> Self {
+        self.agent_id = None;
+        self
+    }
+}
+
+/// What an event message records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct UserRow {
-    pub user_id: String,
-    pub name: String,
-    pub unread: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_message: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_sender: Option<Author>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_at: Option<i64>,
-    pub online: bool,
-    /// The host site's user id when the site vouched for this visitor (verified identity).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub verified_id: Option<String>,
-}
-
-/// Every frame the server sends.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
-pub enum Outbound {
-    #[serde(rename_all = "camelCase")]
-    Welcome {
-        user_id: String,
-        token: String,
-        name: String,
-        /// `resumed`: only the messages after the client's `since`; else the latest page.
-        messages: Vec<WireMessage>,
-        has_more: bool,
-        epoch: String,
-        resumed: bool,
-        /// Set for a verified visitor (then `token` is empty: it presents its identity again).
-        #[serde(skip_serializing_if = "Option::is_none")]
-        verified_id: Option<String>,
-    },
-    /// The sidebar. `seq` is the desk's latest; `resumed` says the missed messages follow.
-    #[serde(rename_all = "camelCase")]
-    Users { users: Vec<UserRow>, epoch: String, seq: i64, resumed: bool },
-    User { user: UserRow },
-    /// A message delivered live. `user_id` names the conversation for admins; visitors get none.
-    #[serde(rename_all = "camelCase")]
-    Message {
-        sender: Author,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        user_id: Option<String>,
-        message: String,
-        id: String,
-        seq: i64,
-        at: i64,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        client_msg_id: Option<String>,
-    },
-    #[serde(rename_all = "camelCase")]
-    Ack {
-        #[serde(skip_serializing_if = "Option::is_none")]
-        client_msg_id: Option<String>,
-        id: String,
-        seq: i64,
-        at: i64,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        user_id: Option<String>,
-    },
-    #[serde(rename_all = "camelCase")]
-    History { user_id: String, messages: Vec<WireMessage>, has_more: bool },
-    Pong,
-    #[serde(rename_all = "camelCase")]
-    Error {
-        code: &'static str,
-        message: String,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        client_msg_id: Option<String>,
-        /// For `rate_limited`: when the client may send again.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        retry_after_ms: Option<u64>,
-    },
-}
-
-impl Outbound {
-    /// The frame for a refused client frame.
-    pub fn error(err: &FrameError, client_msg_id: Option<String>) -> Self {
-        Outbound::Error { code: err.code(), message: err.to_string(), client_msg_id, retry_after_ms: err.retry_after_ms() }
-    }
-
-    /// JSON text of the frame. Serialising these types cannot fail (no maps with non-string
-    /// keys, no custom serialisers); the fallback keeps a bug from ever panicking in wasm.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|_| {
-            r#"{"type":"error","code":"internal","message":"frame could not be encoded"}"#.into()
-        })
-    }
+pub struct EventInfo {
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<i64>,
 }
 
 /// The exact frames the runtime answers without waking the object (see `desk_object.rs`).

@@ -3,7 +3,6 @@
 //! Pure: the router hands in the method, path and headers it read, and gets a [`Route`] or the
 //! [`HttpError`] to answer with. Checks run in a fixed order so each request gets one clear reason.
 
-use crate::auth::{presented_admin_secret, secret_matches};
 use crate::error::HttpError;
 use crate::protocol::valid_desk_name;
 
@@ -19,11 +18,15 @@ pub enum Endpoint {
     VisitorCheck,
     /// `POST /desks/{desk}/admin/check`: is this admin credential right?
     AdminCheck,
+    /// `POST /desks/{desk}/agents/accept`: an invited person joins the team.
+    AgentsAccept,
 }
 
 impl Endpoint {
-    fn is_admin(self) -> bool {
-        matches!(self, Endpoint::Admin | Endpoint::AdminCheck)
+    /// Endpoints that sign an agent in (the desk object checks the credential: agents' tokens
+    /// live in its database, and failed attempts are counted there).
+    pub fn is_admin(self) -> bool {
+        matches!(self, Endpoint::Admin | Endpoint::AdminCheck | Endpoint::AgentsAccept)
     }
 
     fn is_socket(self) -> bool {
@@ -75,7 +78,8 @@ impl AllowedOrigins {
     /// Reads the setting: origins separated by commas or spaces, or `*`. Entries that are not
     /// `http(s)://host[:port]` are ignored, so a typo closes a site rather than opening all.
     pub fn from_setting(setting: Option<&str>) -> Self {
-        let entries: Vec<&str> = setting.unwrap_or("").split([',', ' ', '\n', '\t']).filter(|e| !e.is_empty()).collect();
+        let entries: Vec<&str> =
+            setting.unwrap_or("").split([',', ' ', '\n', '\t']).filter(|e| !e.is_empty()).collect();
         if entries.contains(&"*") {
             return AllowedOrigins::Any;
         }
@@ -112,17 +116,9 @@ fn host_of(origin: &str) -> Option<&str> {
     origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"))
 }
 
-/// Shortest `ADMIN_TOKEN` the desk accepts; a shorter one keeps admin access closed.
-pub const MIN_ADMIN_TOKEN_CHARS: usize = 16;
-
-/// Decides whether `head` may open a socket on a desk. `admin_secret` is the configured
-/// `ADMIN_TOKEN` (`None` or empty: admin access is closed); `origins`, the sites that may embed
-/// the widget.
-pub fn route<'a>(
-    head: &RequestHead<'a>,
-    admin_secret: Option<&str>,
-    origins: &AllowedOrigins,
-) -> Result<Route<'a>, HttpError> {
+/// Decides whether `head` may reach a desk; `origins`, the sites that may embed the widget. The
+/// admin credential is not checked here but by the desk object (`desk::team::sign_in`).
+pub fn route<'a>(head: &RequestHead<'a>, origins: &AllowedOrigins) -> Result<Route<'a>, HttpError> {
     let rest = head.path.strip_prefix("/desks/").ok_or(HttpError::NotFound)?;
     let (desk, endpoint) = rest.split_once('/').ok_or(HttpError::NotFound)?;
     let endpoint = match endpoint {
@@ -130,6 +126,7 @@ pub fn route<'a>(
         "admin" => Endpoint::Admin,
         "visitor/check" => Endpoint::VisitorCheck,
         "admin/check" => Endpoint::AdminCheck,
+        "agents/accept" => Endpoint::AgentsAccept,
         _ => return Err(HttpError::NotFound),
     };
     if !valid_desk_name(desk) {
@@ -160,16 +157,6 @@ pub fn route<'a>(
         if head.origin.is_some_and(|o| !same_origin(o, head.authority)) {
             return Err(HttpError::ForeignOrigin);
         }
-        let configured = admin_secret.filter(|s| !s.is_empty()).ok_or(HttpError::AdminDisabled)?;
-        // Failed guesses are not counted, so the secret itself must be out of reach of guessing.
-        if configured.chars().count() < MIN_ADMIN_TOKEN_CHARS {
-            return Err(HttpError::WeakAdminToken);
-        }
-        let presented = presented_admin_secret(head.authorization, head.protocols)
-            .ok_or(HttpError::Unauthorized("admin credential required"))?;
-        if !secret_matches(&presented, configured) {
-            return Err(HttpError::Unauthorized("wrong admin credential"));
-        }
     }
     Ok(Route { desk, endpoint })
 }
@@ -182,9 +169,6 @@ fn same_origin(origin: &str, authority: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A configured admin secret (long enough).
-    const K: &str = "k-0123456789abcdef";
 
     /// The default: no `ALLOWED_ORIGINS`, so only the desk's own pages.
     fn none() -> AllowedOrigins {
@@ -204,74 +188,71 @@ mod tests {
 
     #[test]
     fn visitor_and_admin_paths_route_to_their_desk() {
-        let r = route(&upgrade("/desks/acme-1/visitor"), None, &none()).unwrap();
+        let r = route(&upgrade("/desks/acme-1/visitor"), &none()).unwrap();
         assert_eq!((r.desk, r.endpoint), ("acme-1", Endpoint::Visitor));
         let head = RequestHead { authorization: Some("Bearer k-0123456789abcdef"), ..upgrade("/desks/acme/admin") };
-        assert_eq!(route(&head, Some(K), &none()).unwrap().endpoint, Endpoint::Admin);
+        assert_eq!(route(&head, &none()).unwrap().endpoint, Endpoint::Admin);
     }
 
     #[test]
     fn each_refusal_has_its_reason() {
-        assert_eq!(route(&upgrade("/desks/a.b/visitor"), None, &none()), Err(HttpError::BadDesk));
-        assert_eq!(route(&upgrade("/desks//visitor"), None, &none()), Err(HttpError::BadDesk));
+        assert_eq!(route(&upgrade("/desks/a.b/visitor"), &none()), Err(HttpError::BadDesk));
+        assert_eq!(route(&upgrade("/desks//visitor"), &none()), Err(HttpError::BadDesk));
         let long = format!("/desks/{}/visitor", "a".repeat(65));
-        assert_eq!(route(&upgrade(&long), None, &none()), Err(HttpError::BadDesk));
-        assert_eq!(route(&upgrade("/desks/a/other"), None, &none()), Err(HttpError::NotFound));
-        assert_eq!(route(&upgrade("/desks/a/visitor/x"), None, &none()), Err(HttpError::NotFound));
-        assert_eq!(route(&upgrade("/elsewhere"), None, &none()), Err(HttpError::NotFound));
+        assert_eq!(route(&upgrade(&long), &none()), Err(HttpError::BadDesk));
+        assert_eq!(route(&upgrade("/desks/a/other"), &none()), Err(HttpError::NotFound));
+        assert_eq!(route(&upgrade("/desks/a/visitor/x"), &none()), Err(HttpError::NotFound));
+        assert_eq!(route(&upgrade("/elsewhere"), &none()), Err(HttpError::NotFound));
         let plain = RequestHead { upgrade: None, ..upgrade("/desks/a/visitor") };
-        assert_eq!(route(&plain, None, &none()), Err(HttpError::UpgradeRequired));
+        assert_eq!(route(&plain, &none()), Err(HttpError::UpgradeRequired));
         let keyless = RequestHead { websocket_key: None, ..upgrade("/desks/a/visitor") };
-        assert!(matches!(route(&keyless, None, &none()), Err(HttpError::BadRequest(_))));
+        assert!(matches!(route(&keyless, &none()), Err(HttpError::BadRequest(_))));
         let post = RequestHead { method: Method::Post, ..upgrade("/desks/a/visitor") };
-        assert_eq!(route(&post, None, &none()), Err(HttpError::MethodNotAllowed));
+        assert_eq!(route(&post, &none()), Err(HttpError::MethodNotAllowed));
         let get_check = RequestHead { upgrade: None, ..upgrade("/desks/a/visitor/check") };
-        assert_eq!(route(&get_check, None, &none()), Err(HttpError::MethodNotAllowed));
+        assert_eq!(route(&get_check, &none()), Err(HttpError::MethodNotAllowed));
     }
 
     #[test]
-    fn admin_needs_the_configured_secret() {
-        let bare = upgrade("/desks/a/admin");
-        assert_eq!(route(&bare, None, &none()), Err(HttpError::AdminDisabled));
-        assert_eq!(route(&bare, Some(""), &none()), Err(HttpError::AdminDisabled));
-        let short = RequestHead { authorization: Some("Bearer guessable"), ..bare };
-        assert_eq!(route(&short, Some("guessable"), &none()), Err(HttpError::WeakAdminToken));
-        assert!(matches!(route(&bare, Some(K), &none()), Err(HttpError::Unauthorized(_))));
-        let wrong = RequestHead { authorization: Some("Bearer nope"), ..bare };
-        assert!(matches!(route(&wrong, Some(K), &none()), Err(HttpError::Unauthorized(_))));
-    }
-
-    #[test]
-    fn credential_checks_are_posts_and_the_admin_one_needs_the_secret() {
+    fn credential_checks_and_accepting_invites_are_posts() {
         let check = |path| RequestHead { method: Method::Post, path, authority: "desk.example", ..Default::default() };
-        assert_eq!(route(&check("/desks/a/visitor/check"), None, &none()).map(|r| r.endpoint), Ok(Endpoint::VisitorCheck));
-        assert!(matches!(route(&check("/desks/a/admin/check"), Some(K), &none()), Err(HttpError::Unauthorized(_))));
-        let with_secret = RequestHead { authorization: Some("Bearer k-0123456789abcdef"), ..check("/desks/a/admin/check") };
-        assert_eq!(route(&with_secret, Some(K), &none()).map(|r| r.endpoint), Ok(Endpoint::AdminCheck));
+        assert_eq!(route(&check("/desks/a/visitor/check"), &none()).map(|r| r.endpoint), Ok(Endpoint::VisitorCheck));
+        let accept = check("/desks/a/agents/accept");
+        assert_eq!(route(&accept, &none()).map(|r| r.endpoint), Ok(Endpoint::AgentsAccept));
+        let with_secret =
+            RequestHead { authorization: Some("Bearer k-0123456789abcdef"), ..check("/desks/a/admin/check") };
+        assert_eq!(route(&with_secret, &none()).map(|r| r.endpoint), Ok(Endpoint::AdminCheck));
         let foreign = RequestHead { origin: Some("https://evil.example"), ..with_secret };
-        assert_eq!(route(&foreign, Some(K), &none()), Err(HttpError::ForeignOrigin));
+        assert_eq!(route(&foreign, &none()), Err(HttpError::ForeignOrigin));
     }
 
     #[test]
     fn admin_sockets_refuse_foreign_browser_origins() {
         let good = RequestHead { authorization: Some("Bearer k-0123456789abcdef"), ..upgrade("/desks/a/admin") };
         let same = RequestHead { origin: Some("https://desk.example"), ..good };
-        assert!(route(&same, Some(K), &none()).is_ok());
+        assert!(route(&same, &none()).is_ok());
         for origin in ["https://evil.example", "null", "https://desk.example.evil", "desk.example"] {
             let foreign = RequestHead { origin: Some(origin), ..good };
-            assert_eq!(route(&foreign, Some(K), &none()), Err(HttpError::ForeignOrigin), "{origin}");
+            assert_eq!(route(&foreign, &none()), Err(HttpError::ForeignOrigin), "{origin}");
         }
         let visitor = RequestHead { origin: Some("https://customer.example"), ..upgrade("/desks/a/visitor") };
         let customer = AllowedOrigins::from_setting(Some("https://customer.example"));
-        assert!(route(&visitor, None, &customer).is_ok(), "the widget is embedded on configured sites");
+        assert!(route(&visitor, &customer).is_ok(), "the widget is embedded on configured sites");
     }
 
     #[test]
     fn visitor_sockets_and_checks_accept_only_configured_origins() {
-        let shops = AllowedOrigins::from_setting(Some("https://shop.example, https://*.acme.example/ http://localhost:8080"));
+        let shops =
+            AllowedOrigins::from_setting(Some("https://shop.example, https://*.acme.example/ http://localhost:8080"));
         let visitor = |origin| RequestHead { origin: Some(origin), ..upgrade("/desks/a/visitor") };
-        for origin in ["https://shop.example", "HTTPS://SHOP.EXAMPLE", "https://eu.acme.example", "https://desk.example", "http://localhost:8080"] {
-            assert!(route(&visitor(origin), None, &shops).is_ok(), "{origin}");
+        for origin in [
+            "https://shop.example",
+            "HTTPS://SHOP.EXAMPLE",
+            "https://eu.acme.example",
+            "https://desk.example",
+            "http://localhost:8080",
+        ] {
+            assert!(route(&visitor(origin), &shops).is_ok(), "{origin}");
         }
         for origin in [
             "https://evil.example",
@@ -283,14 +264,14 @@ mod tests {
             "null",
             "http://localhost:8081",
         ] {
-            assert_eq!(route(&visitor(origin), None, &shops), Err(HttpError::OriginNotAllowed), "{origin}");
+            assert_eq!(route(&visitor(origin), &shops), Err(HttpError::OriginNotAllowed), "{origin}");
         }
         let check = RequestHead { method: Method::Post, upgrade: None, ..visitor("https://evil.example") };
         let check = RequestHead { path: "/desks/a/visitor/check", ..check };
-        assert_eq!(route(&check, None, &shops), Err(HttpError::OriginNotAllowed));
+        assert_eq!(route(&check, &shops), Err(HttpError::OriginNotAllowed));
         let no_origin = upgrade("/desks/a/visitor");
-        assert!(route(&no_origin, None, &none()).is_ok(), "non-browser clients send no Origin");
-        assert_eq!(route(&visitor("https://shop.example"), None, &none()), Err(HttpError::OriginNotAllowed));
+        assert!(route(&no_origin, &none()).is_ok(), "non-browser clients send no Origin");
+        assert_eq!(route(&visitor("https://shop.example"), &none()), Err(HttpError::OriginNotAllowed));
     }
 
     #[test]
@@ -298,7 +279,8 @@ mod tests {
         assert_eq!(AllowedOrigins::from_setting(Some("*")), AllowedOrigins::Any);
         assert_eq!(AllowedOrigins::from_setting(Some("https://a.example, *")), AllowedOrigins::Any);
         assert!(AllowedOrigins::Any.allows("null", "desk.example"));
-        let typos = AllowedOrigins::from_setting(Some("shop.example, https://, ftp://x.example, https://a.example/path"));
+        let typos =
+            AllowedOrigins::from_setting(Some("shop.example, https://, ftp://x.example, https://a.example/path"));
         assert_eq!(typos, AllowedOrigins::Only(vec![]), "entries that are not origins open nothing");
         assert_eq!(AllowedOrigins::from_setting(Some("")), AllowedOrigins::Only(vec![]));
     }

@@ -6,7 +6,7 @@
 //! fresh snapshot, marked `resumed: false`, which tells it to reload what it shows.
 
 use crate::desk::Conversation;
-use crate::protocol::{Outbound, UserRow, WireMessage, MAX_EPOCH_CHARS, RESUME_MAX_MESSAGES};
+use crate::protocol::{Me, Outbound, UserRow, WireMessage, MAX_EPOCH_CHARS, RESUME_MAX_MESSAGES};
 
 /// Where a reconnecting client left off, from its query string.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,7 +87,7 @@ pub fn welcome(
         user_id: conversation.user_id.clone(),
         token,
         name: conversation.name.clone(),
-        messages,
+        messages: messages.into_iter().map(WireMessage::for_visitor).collect(),
         has_more,
         epoch: epoch.to_owned(),
         resumed,
@@ -95,28 +95,21 @@ pub fn welcome(
     })
 }
 
-/// The first frames of an admin socket: the sidebar, then (on a resume) every message the admin
-/// missed, in `seq` order, each naming its conversation.
+/// The first frames of an admin socket: the sidebar (with who signed in), then (on a resume)
+/// every message, note and event the agent missed, in `seq` order, each naming its conversation.
 pub fn admin_snapshot(
     rows: Vec<UserRow>,
     epoch: &str,
     latest_seq: i64,
+    me: Me,
     missed: Option<Vec<(String, WireMessage)>>,
 ) -> Result<Vec<Outbound>, TooFarBehind> {
     if missed.as_deref().is_some_and(too_far) {
         return Err(TooFarBehind);
     }
     let resumed = missed.is_some();
-    let users = Outbound::Users { users: rows, epoch: epoch.to_owned(), seq: latest_seq, resumed };
-    let replayed = missed.into_iter().flatten().map(|(user_id, m)| Outbound::Message {
-        sender: m.sender,
-        user_id: Some(user_id),
-        message: m.message,
-        id: m.id,
-        seq: m.seq,
-        at: m.at,
-        client_msg_id: m.client_msg_id,
-    });
+    let users = Outbound::Users { users: rows, epoch: epoch.to_owned(), seq: latest_seq, resumed, me: Some(me) };
+    let replayed = missed.into_iter().flatten().map(|(user_id, m)| Outbound::live(&m, Some(user_id)));
     Ok(std::iter::once(users).chain(replayed).collect())
 }
 
@@ -159,7 +152,17 @@ mod tests {
     use crate::protocol::Author;
 
     fn m(seq: i64) -> WireMessage {
-        WireMessage { id: format!("m{seq}"), seq, sender: Author::User, message: "x".into(), at: seq, client_msg_id: None }
+        WireMessage {
+            id: format!("m{seq}"),
+            seq,
+            sender: Author::User,
+            message: "x".into(),
+            at: seq,
+            client_msg_id: None,
+            agent_id: None,
+            agent_name: None,
+            event: None,
+        }
     }
 
     #[test]
@@ -200,14 +203,15 @@ mod tests {
 
     #[test]
     fn an_admin_resume_replays_missed_messages_after_the_sidebar() {
-        let frames = admin_snapshot(vec![], "e", 9, Some(vec![("a".into(), m(8)), ("b".into(), m(9))])).unwrap();
+        let me = || crate::desk::Agent::owner(None).me();
+        let frames = admin_snapshot(vec![], "e", 9, me(), Some(vec![("a".into(), m(8)), ("b".into(), m(9))])).unwrap();
         let json: Vec<String> = frames.iter().map(Outbound::to_json).collect();
-        assert!(json[0].starts_with(r#"{"type":"users","users":[],"epoch":"e","seq":9,"resumed":true}"#));
+        assert!(json[0].starts_with(r#"{"type":"users","users":[],"epoch":"e","seq":9,"resumed":true,"me":{"#));
         assert!(json[1].contains(r#""userId":"a""#) && json[1].contains(r#""seq":8"#));
         assert!(json[2].contains(r#""userId":"b""#) && json[2].contains(r#""seq":9"#));
-        assert_eq!(admin_snapshot(vec![], "e", 9, None).map(|f| f.len()), Ok(1));
+        assert_eq!(admin_snapshot(vec![], "e", 9, me(), None).map(|f| f.len()), Ok(1));
         let gap = (1..=RESUME_MAX_MESSAGES as i64 + 1).map(|s| ("a".to_string(), m(s))).collect();
-        assert_eq!(admin_snapshot(vec![], "e", 600, Some(gap)), Err(TooFarBehind));
+        assert_eq!(admin_snapshot(vec![], "e", 600, me(), Some(gap)), Err(TooFarBehind));
     }
 
     #[test]

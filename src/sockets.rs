@@ -13,10 +13,15 @@ use wasm_bindgen::JsCast;
 use worker::{js_sys, web_sys, State, WebSocket};
 
 use crate::desk::Sender;
-use crate::protocol::Outbound;
+use crate::protocol::{Outbound, Role};
 
-/// Tag on every admin socket. Visitor sockets carry their user id (a UUID, never `admin`).
+/// Tag on every admin (agent) socket. Visitor sockets carry their user id (a UUID, never `admin`).
 pub const ADMIN_TAG: &str = "admin";
+
+/// The second tag of an agent's sockets, so revoking an agent finds its sockets in one call.
+pub fn agent_tag(agent_id: &str) -> String {
+    format!("agent:{agent_id}")
+}
 
 /// Kept with each socket by the runtime (at most 16 KiB; this is well under 200 bytes).
 #[derive(Serialize, Deserialize)]
@@ -30,7 +35,18 @@ enum Attachment {
         #[serde(default)]
         sid: u64,
     },
+    /// Sockets accepted before agents existed: the one admin, now the owner.
     Admin {
+        #[serde(default, rename = "heardAt")]
+        heard_at: i64,
+        #[serde(default)]
+        sid: u64,
+    },
+    Agent {
+        #[serde(rename = "agentId")]
+        agent_id: String,
+        #[serde(rename = "agentRole")]
+        agent_role: Role,
         #[serde(default, rename = "heardAt")]
         heard_at: i64,
         #[serde(default)]
@@ -50,7 +66,8 @@ pub struct Label {
 pub fn accept(state: &State, ws: &WebSocket, sender: Sender, sid: u64, now: i64) -> worker::Result<()> {
     match &sender {
         Sender::Visitor { user_id } => state.accept_websocket_with_tags(ws, &[user_id]),
-        Sender::Admin => state.accept_websocket_with_tags(ws, &[ADMIN_TAG]),
+        // Agent ids are ours (`owner` or a UUID), well under the runtime's 256-character tag limit.
+        Sender::Agent { id, .. } => state.accept_websocket_with_tags(ws, &[ADMIN_TAG, &agent_tag(id)]),
     }
     write(ws, &Label { sender, heard_at: now, sid })
 }
@@ -59,7 +76,7 @@ fn write(ws: &WebSocket, label: &Label) -> worker::Result<()> {
     let (heard_at, sid) = (label.heard_at, label.sid);
     ws.serialize_attachment(match &label.sender {
         Sender::Visitor { user_id } => Attachment::Visitor { user_id: user_id.clone(), heard_at, sid },
-        Sender::Admin => Attachment::Admin { heard_at, sid },
+        Sender::Agent { id, role } => Attachment::Agent { agent_id: id.clone(), agent_role: *role, heard_at, sid },
     })
 }
 
@@ -67,7 +84,10 @@ fn write(ws: &WebSocket, label: &Label) -> worker::Result<()> {
 pub fn label(ws: &WebSocket) -> Option<Label> {
     Some(match ws.deserialize_attachment::<Attachment>().ok().flatten()? {
         Attachment::Visitor { user_id, heard_at, sid } => Label { sender: Sender::Visitor { user_id }, heard_at, sid },
-        Attachment::Admin { heard_at, sid } => Label { sender: Sender::Admin, heard_at, sid },
+        Attachment::Admin { heard_at, sid } => Label { sender: Sender::owner(), heard_at, sid },
+        Attachment::Agent { agent_id, agent_role, heard_at, sid } => {
+            Label { sender: Sender::Agent { id: agent_id, role: agent_role }, heard_at, sid }
+        }
     })
 }
 
@@ -125,11 +145,7 @@ impl<'a> Tagged<'a> {
 
 /// Open sockets with `tag`, leaving out `except`.
 pub fn tagged(state: &State, tag: &str, except: Option<&WebSocket>) -> Vec<WebSocket> {
-    state
-        .get_websockets_with_tag(tag)
-        .into_iter()
-        .filter(|ws| except != Some(ws) && is_open(ws))
-        .collect()
+    state.get_websockets_with_tag(tag).into_iter().filter(|ws| except != Some(ws) && is_open(ws)).collect()
 }
 
 pub fn is_open(ws: &WebSocket) -> bool {

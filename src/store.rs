@@ -8,8 +8,11 @@
 use serde::Deserialize;
 use worker::{SqlStorage, SqlStorageValue as V};
 
-use crate::desk::{Conversation, LastMessage, Write};
-use crate::protocol::{Author, WireMessage};
+use crate::desk::{Agent, Conversation, Hit, Invite, LastMessage, Write};
+use crate::protocol::{Author, Counts, EventInfo, ListView, Role, Status, WireMessage};
+
+mod queries;
+pub use queries::Counter;
 
 /// Each entry moves the schema one version up; applied in order, each exactly once.
 const MIGRATIONS: &[&str] = &[
@@ -55,6 +58,76 @@ const MIGRATIONS: &[&str] = &[
         count INTEGER NOT NULL,
         PRIMARY KEY (address_hash, period)
      ) WITHOUT ROWID;",
+    // v4: the team inbox. Conversations get a status, a snooze time and an assignee; messages
+    // their author (an agent id, or the visitor's id) and, for events, what happened; notes and
+    // events join the kinds (the CHECK changes, so the table is rebuilt, data carried over: old
+    // replies were the one admin's, now the owner's). Agents, invites, failed sign-ins per
+    // address, and a full-text index of messages and visitor names kept in step by triggers in
+    // the same statement as every insert (rowid = seq for messages, -rowid of the visitor for
+    // names).
+    "ALTER TABLE conversations ADD COLUMN status TEXT NOT NULL DEFAULT 'open';
+     ALTER TABLE conversations ADD COLUMN snoozed_until INTEGER;
+     ALTER TABLE conversations ADD COLUMN assignee_id TEXT;
+     ALTER TABLE conversations ADD COLUMN created_at INTEGER;
+     UPDATE conversations SET created_at = last_at;
+     CREATE INDEX conversations_by_seq ON conversations(last_seq DESC);
+     CREATE INDEX conversations_by_status ON conversations(status, last_seq DESC);
+     CREATE INDEX conversations_by_assignee ON conversations(assignee_id, status, last_seq DESC);
+     CREATE INDEX conversations_snoozed ON conversations(snoozed_until) WHERE snoozed_until IS NOT NULL;
+     CREATE TABLE messages_v4 (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        user_id TEXT NOT NULL REFERENCES visitors(id),
+        sender TEXT NOT NULL CHECK (sender IN ('user', 'admin', 'note', 'event')),
+        body TEXT NOT NULL,
+        client_msg_id TEXT,
+        at INTEGER NOT NULL,
+        author_id TEXT NOT NULL,
+        author_name TEXT,
+        meta TEXT
+     );
+     INSERT INTO messages_v4 (seq, id, user_id, sender, body, client_msg_id, at, author_id)
+        SELECT seq, id, user_id, sender, body, client_msg_id, at,
+               CASE sender WHEN 'user' THEN user_id ELSE 'owner' END FROM messages;
+     DROP TABLE messages;
+     ALTER TABLE messages_v4 RENAME TO messages;
+     CREATE INDEX messages_by_user ON messages(user_id, seq);
+     CREATE UNIQUE INDEX messages_by_client_id
+        ON messages(user_id, sender, author_id, client_msg_id) WHERE client_msg_id IS NOT NULL;
+     CREATE TABLE agents (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'agent')),
+        email TEXT,
+        token_hash TEXT UNIQUE,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'active', 'revoked')),
+        created_at INTEGER NOT NULL
+     );
+     CREATE UNIQUE INDEX agents_by_email ON agents(email) WHERE email IS NOT NULL AND state != 'revoked';
+     CREATE TABLE invites (
+        code_hash TEXT PRIMARY KEY,
+        agent_id TEXT NOT NULL REFERENCES agents(id),
+        expires_at INTEGER NOT NULL
+     );
+     CREATE TABLE auth_failures (
+        address_hash TEXT NOT NULL,
+        period INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (address_hash, period)
+     ) WITHOUT ROWID;
+     CREATE VIRTUAL TABLE search USING fts5(body, user_id UNINDEXED, tokenize = 'unicode61 remove_diacritics 2');
+     INSERT INTO search (rowid, body, user_id) SELECT seq, body, user_id FROM messages;
+     INSERT INTO search (rowid, body, user_id) SELECT -rowid, name, id FROM visitors;
+     CREATE TRIGGER messages_search AFTER INSERT ON messages WHEN new.sender != 'event' BEGIN
+        INSERT INTO search (rowid, body, user_id) VALUES (new.seq, new.body, new.user_id);
+     END;
+     CREATE TRIGGER visitors_search AFTER INSERT ON visitors BEGIN
+        INSERT INTO search (rowid, body, user_id) VALUES (-new.rowid, new.name, new.id);
+     END;
+     CREATE TRIGGER visitors_rename AFTER UPDATE OF name ON visitors WHEN new.name != old.name BEGIN
+        DELETE FROM search WHERE rowid = -new.rowid;
+        INSERT INTO search (rowid, body, user_id) VALUES (-new.rowid, new.name, new.id);
+     END;",
 ];
 
 pub struct Store {
@@ -64,6 +137,11 @@ pub struct Store {
 #[derive(Deserialize)]
 struct Version {
     v: i64,
+}
+
+#[derive(Deserialize)]
+struct Text {
+    v: String,
 }
 
 #[derive(Deserialize)]
@@ -77,6 +155,9 @@ struct ConversationRow {
     last_at: Option<i64>,
     last_seq: Option<i64>,
     verified_id: Option<String>,
+    status: Option<String>,
+    snoozed_until: Option<i64>,
+    assignee_id: Option<String>,
 }
 
 impl From<ConversationRow> for Conversation {
@@ -92,13 +173,11 @@ impl From<ConversationRow> for Conversation {
             read_seq: r.read_seq.unwrap_or(0),
             last,
             verified_id: r.verified_id,
+            status: r.status.as_deref().and_then(Status::parse).unwrap_or_default(),
+            snoozed_until: r.snoozed_until,
+            assignee: r.assignee_id,
         }
     }
-}
-
-#[derive(Deserialize)]
-struct Text {
-    v: String,
 }
 
 #[derive(Deserialize)]
@@ -116,19 +195,63 @@ struct MessageRow {
     body: String,
     at: i64,
     client_msg_id: Option<String>,
+    author_id: Option<String>,
+    author_name: Option<String>,
+    meta: Option<String>,
 }
 
 impl From<MessageRow> for WireMessage {
     fn from(r: MessageRow) -> Self {
-        WireMessage { id: r.id, seq: r.seq, sender: r.sender, message: r.body, at: r.at, client_msg_id: r.client_msg_id }
+        let by_agent = matches!(r.sender, Author::Admin | Author::Note);
+        WireMessage {
+            id: r.id,
+            seq: r.seq,
+            sender: r.sender,
+            message: r.body,
+            at: r.at,
+            client_msg_id: r.client_msg_id,
+            agent_id: if by_agent { r.author_id } else { None },
+            agent_name: if by_agent { r.author_name } else { None },
+            event: r.meta.and_then(|m| serde_json::from_str::<EventInfo>(&m).ok()),
+        }
     }
 }
 
-const CONVERSATION_SELECT: &str = "SELECT v.id, v.name, c.unread, c.read_seq, c.last_preview, c.last_sender, c.last_at, c.last_seq,
-     v.verified_id FROM visitors v LEFT JOIN conversations c ON c.user_id = v.id";
+#[derive(Deserialize)]
+struct AgentRow {
+    id: String,
+    name: String,
+    role: String,
+    email: Option<String>,
+    state: String,
+}
+
+impl From<AgentRow> for Agent {
+    fn from(r: AgentRow) -> Self {
+        Agent {
+            role: Role::parse(&r.role).unwrap_or(Role::Agent),
+            pending: r.state == "pending",
+            id: r.id,
+            name: r.name,
+            email: r.email,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct InviteRow {
+    #[serde(flatten)]
+    agent: AgentRow,
+    code_hash: String,
+    expires_at: i64,
+}
+
+const CONVERSATION_COLUMNS: &str = "v.id, v.name, c.unread, c.read_seq, c.last_preview, c.last_sender, c.last_at,
+     c.last_seq, v.verified_id, c.status, c.snoozed_until, c.assignee_id";
 /// Larger than any `seq` (the largest integer JavaScript numbers hold exactly).
 const MAX_SAFE_SEQ: i64 = 9_007_199_254_740_991;
-const MESSAGE_COLUMNS: &str = "id, seq, sender, body, at, client_msg_id";
+const MESSAGE_COLUMNS: &str = "id, seq, sender, body, at, client_msg_id, author_id, author_name, meta";
+const AGENT_COLUMNS: &str = "a.id, a.name, a.role, a.email, a.state";
 
 fn text(s: &str) -> V {
     V::String(s.to_owned())
@@ -163,170 +286,108 @@ impl Store {
         Ok(Store { sql })
     }
 
-    pub fn visitor_by_token_hash(&self, token_hash: &str) -> worker::Result<Option<Conversation>> {
-        let q = format!("{CONVERSATION_SELECT} WHERE v.token_hash = ?");
-        Ok(self.sql.exec(&q, vec![text(token_hash)])?.to_array::<ConversationRow>()?.pop().map(Into::into))
-    }
-
-    pub fn conversation(&self, user_id: &str) -> worker::Result<Option<Conversation>> {
-        let q = format!("{CONVERSATION_SELECT} WHERE v.id = ?");
-        Ok(self.sql.exec(&q, vec![text(user_id)])?.to_array::<ConversationRow>()?.pop().map(Into::into))
-    }
-
-    /// Conversations with at least one message, newest activity first.
-    pub fn conversations(&self, limit: u32) -> worker::Result<Vec<Conversation>> {
-        let q = "SELECT v.id, v.name, c.unread, c.read_seq, c.last_preview, c.last_sender, c.last_at, c.last_seq,
-             v.verified_id FROM conversations c JOIN visitors v ON v.id = c.user_id
-             ORDER BY c.last_at DESC, c.last_seq DESC LIMIT ?";
-        let rows = self.sql.exec(q, vec![V::Integer(limit.into())])?.to_array::<ConversationRow>()?;
-        Ok(rows.into_iter().map(Into::into).collect())
-    }
-
-    pub fn visitor_by_verified_id(&self, verified_id: &str) -> worker::Result<Option<Conversation>> {
-        let q = format!("{CONVERSATION_SELECT} WHERE v.verified_id = ?");
-        Ok(self.sql.exec(&q, vec![text(verified_id)])?.to_array::<ConversationRow>()?.pop().map(Into::into))
-    }
-
-    /// A new visitor; `verified_id` for one whose host site vouched for it.
-    pub fn create_visitor(
-        &self,
-        user_id: &str,
-        token_hash: &str,
-        name: &str,
-        verified_id: Option<&str>,
-        now: i64,
-    ) -> worker::Result<()> {
-        self.sql.exec(
-            "INSERT INTO visitors (id, token_hash, name, created_at, last_seen, verified_id) VALUES (?, ?, ?, ?, ?, ?)",
-            vec![text(user_id), text(token_hash), text(name), V::Integer(now), V::Integer(now), opt_text(verified_id)],
-        )?;
-        Ok(())
-    }
-
-    /// Visitors created from this address (hashed) in this window.
-    pub fn births(&self, address_hash: &str, window: i64) -> worker::Result<u32> {
-        let rows = self.sql.exec(
-            "SELECT count AS v FROM visitor_births WHERE address_hash = ? AND period = ?",
-            vec![text(address_hash), V::Integer(window)],
-        )?;
-        Ok(rows.to_array::<Version>()?.first().map_or(0, |r| r.v.max(0) as u32))
-    }
-
-    /// Counts one more visitor created from this address in this window; forgets older windows.
-    pub fn count_birth(&self, address_hash: &str, window: i64) -> worker::Result<()> {
-        self.sql.exec("DELETE FROM visitor_births WHERE period < ?", vec![V::Integer(window)])?;
-        self.sql.exec(
-            "INSERT INTO visitor_births (address_hash, period, count) VALUES (?, ?, 1)
-             ON CONFLICT(address_hash, period) DO UPDATE SET count = count + 1",
-            vec![text(address_hash), V::Integer(window)],
-        )?;
-        Ok(())
-    }
-
-    /// Records a returning visitor: last seen now, and a new display name if one was given.
-    pub fn touch_visitor(&self, user_id: &str, name: Option<&str>, now: i64) -> worker::Result<()> {
-        self.sql.exec(
-            "UPDATE visitors SET last_seen = ?, name = COALESCE(?, name) WHERE id = ?",
-            vec![V::Integer(now), opt_text(name), text(user_id)],
-        )?;
-        Ok(())
-    }
-
-    /// The message `author` already stored in `user_id`'s conversation under `client_msg_id`.
-    pub fn duplicate(&self, user_id: &str, author: Author, client_msg_id: &str) -> worker::Result<Option<WireMessage>> {
-        let q = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE user_id = ? AND sender = ? AND client_msg_id = ?"
-        );
-        let rows = self.sql.exec(&q, vec![text(user_id), text(author.as_str()), text(client_msg_id)])?;
-        Ok(rows.to_array::<MessageRow>()?.pop().map(Into::into))
-    }
-
-    /// The `seq` the next message gets: one past the largest stored (an index lookup).
-    pub fn next_seq(&self) -> worker::Result<i64> {
-        let rows = self.sql.exec("SELECT COALESCE(MAX(seq), 0) + 1 AS v FROM messages", None)?;
-        Ok(rows.to_array::<Version>()?.first().map_or(1, |r| r.v))
-    }
-
-    /// The desk's epoch: random, made once, changed only if its history is ever reset. `fresh`
-    /// is used when there is none yet.
-    pub fn epoch(&self, fresh: impl FnOnce() -> worker::Result<String>) -> worker::Result<String> {
-        let rows = self.sql.exec("SELECT value AS v FROM desk_info WHERE key = 'epoch'", None)?;
-        if let Some(row) = rows.to_array::<Text>()?.pop() {
-            return Ok(row.v);
-        }
-        let epoch = fresh()?;
-        self.sql.exec("INSERT INTO desk_info (key, value) VALUES ('epoch', ?)", vec![text(&epoch)])?;
-        Ok(epoch)
-    }
-
-    /// Up to `limit` messages of a conversation with `seq > since`, oldest first.
-    pub fn messages_after(&self, user_id: &str, since: i64, limit: u32) -> worker::Result<Vec<WireMessage>> {
-        let q = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?"
-        );
-        let rows = self.sql.exec(&q, vec![text(user_id), V::Integer(since), V::Integer(limit.into())])?;
-        Ok(rows.to_array::<MessageRow>()?.into_iter().map(Into::into).collect())
-    }
-
-    /// Up to `limit` messages of the whole desk with `seq > since`, oldest first, with their
-    /// conversation: what an admin missed.
-    pub fn desk_messages_after(&self, since: i64, limit: u32) -> worker::Result<Vec<(String, WireMessage)>> {
-        let q = format!("SELECT user_id, {MESSAGE_COLUMNS} FROM messages WHERE seq > ? ORDER BY seq LIMIT ?");
-        let rows = self.sql.exec(&q, vec![V::Integer(since), V::Integer(limit.into())])?;
-        Ok(rows.to_array::<DeskMessageRow>()?.into_iter().map(|r| (r.user_id, r.message.into())).collect())
-    }
-
-    /// Up to `limit` messages of a conversation with `seq < before`, newest first.
-    pub fn messages(&self, user_id: &str, before: Option<i64>, limit: u32) -> worker::Result<Vec<WireMessage>> {
-        let q = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE user_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?"
-        );
-        let before = before.unwrap_or(MAX_SAFE_SEQ);
-        let rows = self.sql.exec(&q, vec![text(user_id), V::Integer(before), V::Integer(limit.into())])?;
-        Ok(rows.to_array::<MessageRow>()?.into_iter().map(Into::into).collect())
-    }
-
-    /// Applies one of the core's writes. Synchronous: see the module note on atomicity.
-    pub fn apply(&self, write: &Write) -> worker::Result<()> {
+    /// Applies one of the core's writes, as its intent says. Synchronous: see the module note.
+    pub fn apply(&self, write: &Write, now: i64) -> worker::Result<()> {
+        let sql = &self.sql;
         match write {
-            Write::Message { user_id, message, conversation } => {
-                self.sql.exec(
-                    "INSERT INTO messages (seq, id, user_id, sender, body, client_msg_id, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            Write::Append { user_id, message: m, author_id } => {
+                let meta = m.event.as_ref().and_then(|e| serde_json::to_string(e).ok());
+                sql.exec(
+                    "INSERT INTO messages (seq, id, user_id, sender, body, client_msg_id, at, author_id, author_name, meta)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     vec![
-                        V::Integer(message.seq),
-                        text(&message.id),
+                        V::Integer(m.seq),
+                        text(&m.id),
                         text(user_id),
-                        text(message.sender.as_str()),
-                        text(&message.message),
-                        opt_text(message.client_msg_id.as_deref()),
-                        V::Integer(message.at),
+                        text(m.sender.as_str()),
+                        text(&m.message),
+                        opt_text(m.client_msg_id.as_deref()),
+                        V::Integer(m.at),
+                        text(author_id),
+                        opt_text(m.agent_name.as_deref()),
+                        opt_text(meta.as_deref()),
                     ],
                 )?;
-                self.save_conversation(conversation)
+                if m.sender.public() {
+                    // The conversation's latest activity; a visitor's message is one more unread.
+                    let unread = i64::from(m.sender == Author::User);
+                    let preview = crate::protocol::truncate(&m.message, crate::protocol::PREVIEW_CHARS);
+                    sql.exec(
+                        "INSERT INTO conversations (user_id, unread, read_seq, last_preview, last_sender, last_at, last_seq, created_at)
+                         VALUES (?, ?, 0, ?, ?, ?, ?, ?)
+                         ON CONFLICT(user_id) DO UPDATE SET unread = unread + excluded.unread,
+                           last_preview = excluded.last_preview, last_sender = excluded.last_sender,
+                           last_at = excluded.last_at, last_seq = excluded.last_seq",
+                        vec![
+                            text(user_id),
+                            V::Integer(unread),
+                            text(preview),
+                            text(m.sender.as_str()),
+                            V::Integer(m.at),
+                            V::Integer(m.seq),
+                            V::Integer(m.at),
+                        ],
+                    )?;
+                }
             }
-            Write::Conversation(conversation) => self.save_conversation(conversation),
+            Write::Read { user_id, up_to } => {
+                sql.exec(
+                    "UPDATE conversations SET unread = 0, read_seq = ? WHERE user_id = ?",
+                    vec![V::Integer(*up_to), text(user_id)],
+                )?;
+            }
+            Write::Unread { user_id } => {
+                sql.exec("UPDATE conversations SET unread = MAX(unread, 1) WHERE user_id = ?", vec![text(user_id)])?;
+            }
+            Write::Status { user_id, status, until } => {
+                sql.exec(
+                    "UPDATE conversations SET status = ?, snoozed_until = ? WHERE user_id = ?",
+                    vec![text(status.as_str()), until.map_or(V::Null, V::Integer), text(user_id)],
+                )?;
+            }
+            Write::Assign { user_id, agent_id } => {
+                sql.exec(
+                    "UPDATE conversations SET assignee_id = ? WHERE user_id = ?",
+                    vec![opt_text(agent_id.as_deref()), text(user_id)],
+                )?;
+            }
+            Write::Profile { agent_id, name } => {
+                // The owner has no row until it names itself; other agents always have one.
+                sql.exec(
+                    "INSERT INTO agents (id, name, role, state, created_at) VALUES (?, ?, 'owner', 'active', ?)
+                     ON CONFLICT(id) DO UPDATE SET name = excluded.name",
+                    vec![text(agent_id), text(name), V::Integer(now)],
+                )?;
+            }
+            Write::Invite { invite } => {
+                let a = &invite.agent;
+                sql.exec(
+                    "INSERT INTO agents (id, name, role, email, state, created_at) VALUES (?, ?, ?, ?, 'pending', ?)",
+                    vec![
+                        text(&a.id),
+                        text(&a.name),
+                        text(a.role.as_str()),
+                        opt_text(a.email.as_deref()),
+                        V::Integer(now),
+                    ],
+                )?;
+                sql.exec(
+                    "INSERT INTO invites (code_hash, agent_id, expires_at) VALUES (?, ?, ?)",
+                    vec![text(&invite.code_hash), text(&a.id), V::Integer(invite.expires_at)],
+                )?;
+            }
+            Write::Accept { agent_id, name, code_hash, token_hash } => {
+                sql.exec("DELETE FROM invites WHERE code_hash = ?", vec![text(code_hash)])?;
+                sql.exec(
+                    "UPDATE agents SET state = 'active', name = ?, token_hash = ? WHERE id = ? AND state = 'pending'",
+                    vec![text(name), text(token_hash), text(agent_id)],
+                )?;
+            }
+            Write::Revoke { agent_id } => {
+                sql.exec("DELETE FROM invites WHERE agent_id = ?", vec![text(agent_id)])?;
+                sql.exec("UPDATE agents SET state = 'revoked', token_hash = NULL WHERE id = ?", vec![text(agent_id)])?;
+            }
         }
-    }
-
-    fn save_conversation(&self, c: &Conversation) -> worker::Result<()> {
-        // A conversation row exists only once there is a message: nothing to save before that.
-        let Some(last) = &c.last else { return Ok(()) };
-        self.sql.exec(
-            "INSERT INTO conversations (user_id, unread, read_seq, last_preview, last_sender, last_at, last_seq)
-             VALUES (?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT(user_id) DO UPDATE SET unread = excluded.unread, read_seq = excluded.read_seq,
-               last_preview = excluded.last_preview, last_sender = excluded.last_sender,
-               last_at = excluded.last_at, last_seq = excluded.last_seq",
-            vec![
-                text(&c.user_id),
-                V::Integer(c.unread.into()),
-                V::Integer(c.read_seq),
-                text(&last.preview),
-                text(last.sender.as_str()),
-                V::Integer(last.at),
-                V::Integer(last.seq),
-            ],
-        )?;
         Ok(())
     }
 }

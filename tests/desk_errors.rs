@@ -25,7 +25,9 @@ fn refused(desk: &mut Desk, socket: &'static str, frame: &str) -> String {
         assert!(desk.take(other).is_empty(), "{other} heard of a refused frame {frame:.80}");
     }
     let good = match socket {
-        "admin" | "admin-2" => json!({ "type": "message", "message": "still here", "targetUserId": "A" }),
+        "admin" | "admin-2" => {
+            json!({ "type": "message", "message": "still here", "targetUserId": "A" })
+        }
         _ => json!({ "type": "message", "message": "still here" }),
     };
     desk.send(socket, &good.to_string());
@@ -74,7 +76,10 @@ fn admin_message_without_target_is_refused_never_broadcast() {
 #[test]
 fn unknown_targets() {
     let mut d = desk();
-    assert_eq!(refused(&mut d, "admin", r#"{"type":"message","message":"hi","targetUserId":"nobody"}"#), "unknown_user");
+    assert_eq!(
+        refused(&mut d, "admin", r#"{"type":"message","message":"hi","targetUserId":"nobody"}"#),
+        "unknown_user"
+    );
     assert_eq!(refused(&mut d, "admin", r#"{"type":"read","userId":"nobody"}"#), "unknown_user");
     assert_eq!(refused(&mut d, "admin", r#"{"type":"history","userId":"nobody"}"#), "unknown_user");
 }

@@ -53,13 +53,23 @@ fn abc_reply_reaches_only_its_visitor_and_unread_counts_follow_reads() {
     assert!(desk.take("b").is_empty(), "B must see nothing");
     assert!(desk.take("c").is_empty(), "C must see nothing");
 
+    // The first reply to an unassigned conversation assigns it to its author: an event for agents.
     let admin = desk.take("admin");
-    assert_eq!(types(&admin), ["ack", "user"]);
+    assert_eq!(types(&admin), ["ack", "message", "user"]);
     assert_eq!(j(&admin[0])["userId"], "A");
+    assert_eq!(
+        (j(&admin[1])["sender"].clone(), j(&admin[1])["event"]["kind"].clone()),
+        (json!("event"), json!("assigned"))
+    );
     let mirror = desk.take("admin-tab-2");
-    assert_eq!(types(&mirror), ["message", "user"]);
+    assert_eq!(types(&mirror), ["message", "message", "user"]);
     assert_eq!((j(&mirror[0])["sender"].clone(), j(&mirror[0])["userId"].clone()), (json!("admin"), json!("A")));
-    assert_eq!(j(&mirror[1])["user"]["unread"], 2, "an admin reply does not clear unread: only read does");
+    assert_eq!(
+        (j(&mirror[0])["agentId"].clone(), j(&mirror[0])["agentName"].clone()),
+        (json!("owner"), json!("Owner"))
+    );
+    assert_eq!(j(&mirror[2])["user"]["unread"], 2, "an admin reply does not clear unread: only read does");
+    assert_eq!(j(&mirror[2])["user"]["assigneeId"], "owner");
 }
 
 #[test]
@@ -71,12 +81,21 @@ fn visitor_message_is_acked_and_reaches_every_admin_with_its_row() {
     desk.send("a", &json!({ "type": "message", "message": "Hi", "clientMsgId": "c-1" }).to_string());
 
     let ack = j(&desk.take("a")[0]);
-    assert_eq!((ack["type"].clone(), ack["clientMsgId"].clone(), ack["seq"].clone()), (json!("ack"), json!("c-1"), json!(1)));
+    assert_eq!(
+        (ack["type"].clone(), ack["clientMsgId"].clone(), ack["seq"].clone()),
+        (json!("ack"), json!("c-1"), json!(1))
+    );
     let admin = desk.take("admin");
     assert_eq!(types(&admin), ["message", "user"]);
     let (m, row) = (j(&admin[0]), j(&admin[1])["user"].clone());
-    assert_eq!((m["sender"].clone(), m["userId"].clone(), m["id"].clone()), (json!("user"), json!("A"), ack["id"].clone()));
-    assert_eq!((row["unread"].clone(), row["lastMessage"].clone(), row["online"].clone()), (json!(1), json!("Hi"), json!(true)));
+    assert_eq!(
+        (m["sender"].clone(), m["userId"].clone(), m["id"].clone()),
+        (json!("user"), json!("A"), ack["id"].clone())
+    );
+    assert_eq!(
+        (row["unread"].clone(), row["lastMessage"].clone(), row["online"].clone()),
+        (json!(1), json!("Hi"), json!(true))
+    );
 }
 
 #[test]
@@ -131,14 +150,21 @@ fn a_repeated_client_msg_id_is_stored_once_and_acked_with_the_original() {
     desk.send("a", &frame);
     let second = j(&desk.take("a")[0]);
 
-    assert_eq!((second["id"].clone(), second["seq"].clone(), second["at"].clone()), (first["id"].clone(), first["seq"].clone(), first["at"].clone()));
+    assert_eq!(
+        (second["id"].clone(), second["seq"].clone(), second["at"].clone()),
+        (first["id"].clone(), first["seq"].clone(), first["at"].clone())
+    );
     assert_eq!(desk.messages.len(), 1);
     assert!(desk.take("admin").is_empty(), "a retry is not delivered again");
     assert_eq!(desk.users()[0].unread, 1, "nor counted again");
 
     // The same id from the admin side is another sender: it is a new message.
-    desk.send("admin", &json!({ "type": "message", "message": "x", "targetUserId": "A", "clientMsgId": "retry-me" }).to_string());
-    assert_eq!(desk.messages.len(), 2);
+    desk.send(
+        "admin",
+        &json!({ "type": "message", "message": "x", "targetUserId": "A", "clientMsgId": "retry-me" }).to_string(),
+    );
+    let replies = desk.messages.iter().filter(|s| s.message.sender == support_desk::protocol::Author::Admin).count();
+    assert_eq!((desk.messages.len(), replies), (3, 1), "the reply, and the event of its assignment");
 }
 
 #[test]

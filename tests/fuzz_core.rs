@@ -15,12 +15,14 @@ fn value() -> impl Strategy<Value = Value> {
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(|n| json!(n)),
         any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| json!(f)),
-        prop_oneof![Just("A".to_owned()), Just("B".to_owned()), Just(String::new()), any::<String>()].prop_map(Value::String),
+        prop_oneof![Just("A".to_owned()), Just("B".to_owned()), Just(String::new()), any::<String>()]
+            .prop_map(Value::String),
     ];
     leaf.prop_recursive(3, 24, 4, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::btree_map(any::<String>(), inner, 0..4).prop_map(|m| Value::Object(m.into_iter().collect())),
+            prop::collection::btree_map(any::<String>(), inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }
@@ -29,10 +31,22 @@ fn value() -> impl Strategy<Value = Value> {
 /// get past the first checks.
 fn frame() -> impl Strategy<Value = String> {
     let kind = prop_oneof![
-        Just("message"), Just("read"), Just("history"), Just("ping"), Just("MESSAGE"), Just(""), Just("welcome")
+        Just("message"),
+        Just("read"),
+        Just("history"),
+        Just("ping"),
+        Just("MESSAGE"),
+        Just(""),
+        Just("welcome")
     ];
     let field = prop_oneof![
-        Just("message"), Just("targetUserId"), Just("clientMsgId"), Just("userId"), Just("before"), Just("limit"), Just("type")
+        Just("message"),
+        Just("targetUserId"),
+        Just("clientMsgId"),
+        Just("userId"),
+        Just("before"),
+        Just("limit"),
+        Just("type")
     ];
     (kind, prop::collection::vec((field, value()), 0..5)).prop_map(|(kind, fields)| {
         let mut map = Map::new();

@@ -5,7 +5,17 @@ use support_desk::error::FrameError;
 use support_desk::protocol::{parse, visitor_name, Author, Inbound, Outbound, WireMessage};
 
 fn message() -> WireMessage {
-    WireMessage { id: "m1".into(), seq: 7, sender: Author::User, message: "Hi".into(), at: 1000, client_msg_id: None }
+    WireMessage {
+        id: "m1".into(),
+        seq: 7,
+        sender: Author::User,
+        message: "Hi".into(),
+        at: 1000,
+        client_msg_id: None,
+        agent_id: None,
+        agent_name: None,
+        event: None,
+    }
 }
 
 #[test]
@@ -34,6 +44,9 @@ fn server_frames_keep_their_shape() {
         seq: 8,
         at: 1001,
         client_msg_id: None,
+        agent_id: None,
+        agent_name: None,
+        event: None,
     };
     assert_eq!(
         to_visitor.to_json(),
@@ -42,9 +55,10 @@ fn server_frames_keep_their_shape() {
     let mut c = Conversation::new("u1", "User A");
     c.unread = 2;
     c.last = Some(LastMessage { preview: "Hi".into(), sender: Author::User, at: 1000, seq: 7 });
+    // The pinned row and frame, extended: new fields only after the pinned ones.
     assert_eq!(
-        Outbound::Users { users: vec![c.row(true)], epoch: "e1".into(), seq: 7, resumed: false }.to_json(),
-        r#"{"type":"users","users":[{"userId":"u1","name":"User A","unread":2,"lastMessage":"Hi","lastSender":"user","lastAt":1000,"online":true}],"epoch":"e1","seq":7,"resumed":false}"#
+        Outbound::Users { users: vec![c.row(true)], epoch: "e1".into(), seq: 7, resumed: false, me: None }.to_json(),
+        r#"{"type":"users","users":[{"userId":"u1","name":"User A","unread":2,"lastMessage":"Hi","lastSender":"user","lastAt":1000,"online":true,"status":"open","lastSeq":7}],"epoch":"e1","seq":7,"resumed":false}"#
     );
     assert_eq!(
         Outbound::error(&FrameError::MissingTarget, None).to_json(),
@@ -63,7 +77,7 @@ fn extensions_add_fields_only_where_they_apply() {
     c.verified_id = Some("customer-42".into());
     assert_eq!(
         serde_json::to_value(c.row(false)).unwrap(),
-        serde_json::json!({"userId":"u1","name":"Ada","unread":0,"online":false,"verifiedId":"customer-42"})
+        serde_json::json!({"userId":"u1","name":"Ada","unread":0,"online":false,"verifiedId":"customer-42","status":"open"})
     );
     let verified = Outbound::Welcome {
         user_id: "u1".into(),
@@ -86,7 +100,11 @@ fn client_frames_parse_with_contract_field_names() {
     let admin = r#"{"type":"message","message":"Hello","targetUserId":"u1","clientMsgId":"c1","extra":true}"#;
     assert_eq!(
         parse(admin),
-        Ok(Inbound::Message { message: "Hello".into(), target_user_id: Some("u1".into()), client_msg_id: Some("c1".into()) })
+        Ok(Inbound::Message {
+            message: "Hello".into(),
+            target_user_id: Some("u1".into()),
+            client_msg_id: Some("c1".into())
+        })
     );
     assert_eq!(parse(r#"{"type":"read","userId":"u1"}"#), Ok(Inbound::Read { user_id: "u1".into() }));
     assert_eq!(

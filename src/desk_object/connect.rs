@@ -1,19 +1,22 @@
-//! Opening sockets on a desk: a visitor's upgrade (new or returning, fresh or resuming), an
-//! admin's (sidebar, then what it missed), and the visitor token check the widget asks before it
-//! gives a token up. A second `impl Desk`, split from `desk_object.rs` along this seam.
+//! Opening sockets on a desk and its HTTP endpoints: a visitor's upgrade (new or returning,
+//! fresh or resuming), an agent's sign-in and upgrade (sidebar, then what it missed), accepting
+//! an invite, and the credential checks clients ask before they give a credential up. A second
+//! `impl Desk`, split from `desk_object.rs` along this seam.
 
-use worker::{Request, Response, Result, WebSocketPair};
+use worker::{Headers, Request, Response, Result, WebSocketPair};
 
+use super::view::{RandomFresh, StoreView};
 use super::{new_sid, new_uuid, now, random_bytes, Desk};
-use crate::auth::{new_token, token_hash};
-use crate::desk::{self, Conversation, Sender};
+use crate::auth::{new_token, presented_admin_secret, token_hash};
+use crate::desk::team::{self, Admitted, SignIn, AUTH_FAILURE_WINDOW_MS};
+use crate::desk::{self, Conversation, Sender, View};
 use crate::error::HttpError;
 use crate::identity;
-use crate::store::Store;
-use crate::protocol::{visitor_name, MAX_USERS_ROWS, RESUME_MAX_MESSAGES, WELCOME_MESSAGES};
+use crate::protocol::{visitor_name, ListView, MAX_USERS_ROWS, RESUME_MAX_MESSAGES, WELCOME_MESSAGES};
 use crate::router::{known, refuse, with_subprotocol};
 use crate::session::{self, Backlog, Replay, ResumePoint};
 use crate::sockets::{self, send, Tagged};
+use crate::store::{Counter, Store};
 
 impl Desk {
     pub(super) fn open_visitor(&self, req: &Request) -> Result<Response> {
@@ -21,7 +24,9 @@ impl Desk {
         let url = req.url()?;
         let param = |key: &str| url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
         let name = match param("name").map(|raw| visitor_name(&raw)) {
-            Some(None) => return refuse(HttpError::BadRequest("name must be 1 to 64 characters without control characters")),
+            Some(None) => {
+                return refuse(HttpError::BadRequest("name must be 1 to 64 characters without control characters"))
+            }
             Some(name) => name,
             None => None,
         };
@@ -77,7 +82,7 @@ impl Desk {
                 let name = name.unwrap_or_else(|| desk::default_name(&user_id));
                 store.create_visitor(&user_id, &token_hash(&token), &name, verified.as_deref(), now)?;
                 if let Some((address, period)) = births {
-                    store.count_birth(&address, period)?;
+                    store.count(Counter::Births, &address, period)?;
                 }
                 let mut conversation = Conversation::new(user_id, name);
                 conversation.verified_id = verified.clone();
@@ -99,7 +104,8 @@ impl Desk {
             Some(welcome) => welcome,
             None => {
                 // A visitor created just now has no messages to read.
-                let latest = if returning { store.messages(&user_id, None, WELCOME_MESSAGES + 1)? } else { Vec::new() };
+                let latest =
+                    if returning { store.messages(&user_id, None, WELCOME_MESSAGES + 1, false)? } else { Vec::new() };
                 let backlog = Backlog::Latest(latest);
                 session::welcome(&conversation, token, &epoch, WELCOME_MESSAGES, backlog)
                     .map_err(|_| worker::Error::RustError("a latest page is never too far behind".into()))?
@@ -111,9 +117,11 @@ impl Desk {
         let sender = Sender::Visitor { user_id };
         sockets::accept(&self.state, &pair.server, sender.clone(), new_sid()?, now)?;
         send(&pair.server, &welcome);
-        let presence = desk::presence(&conversation, was_online, true);
         // A fresh look: the socket just accepted is one of this visitor's now.
-        self.perform(&pair.server, presence, &Tagged::new(&self.state))?;
+        let tagged = Tagged::new(&self.state);
+        let view = StoreView::new(&store, &tagged, self.next_seq(&store)?);
+        let presence = desk::presence(&view, &conversation, was_online, true);
+        self.perform(Some(&pair.server), presence, &tagged, now)?;
         with_subprotocol(req, Response::from_websocket(pair.client)?)
     }
 
@@ -127,11 +135,13 @@ impl Desk {
         now: i64,
     ) -> Result<std::result::Result<Option<(String, i64)>, HttpError>> {
         let address = req.headers().get("CF-Connecting-IP")?.filter(|a| !a.is_empty());
-        let (Some(address), true) = (address, self.limits.new_visitors_per_ip > 0) else { return Ok(Ok(None)) };
+        let (Some(address), true) = (address, self.limits.new_visitors_per_ip > 0) else {
+            return Ok(Ok(None));
+        };
         let (period, _) = self.limits.window(now);
         // Hashed with the desk's epoch, and deleted once its window is over.
         let address = token_hash(&format!("{}|{address}", self.epoch(store)?));
-        Ok(match self.limits.may_create_visitor(store.births(&address, period)?, now) {
+        Ok(match self.limits.may_create_visitor(store.counter(Counter::Births, &address, period)?, now) {
             Ok(()) => Ok(Some((address, period))),
             Err(retry_after_ms) => Err(HttpError::RateLimited { retry_after_ms }),
         })
@@ -152,6 +162,97 @@ impl Desk {
         }
     }
 
+    /// Decides an agent's sign-in (`desk::team::sign_in`): counts a wrong credential against the
+    /// client address, stores what an Access sign-in accepted.
+    fn sign_in(&self, store: &Store, req: &Request, now: i64) -> Result<std::result::Result<Admitted, HttpError>> {
+        let headers = req.headers();
+        let presented = presented_admin_secret(
+            headers.get("Authorization")?.as_deref(),
+            headers.get("Sec-WebSocket-Protocol")?.as_deref(),
+        );
+        // Only the Worker sets this header, and only after verifying an Access token; it removes
+        // any copy a client sent. Without Access configured it is never trusted.
+        let access_email = if self.access { headers.get("X-Desk-Access-Email")? } else { None };
+        let address = self.address_key(store, headers)?;
+        let period = now.div_euclid(AUTH_FAILURE_WINDOW_MS);
+        let failures = match &address {
+            Some(a) => store.counter(Counter::AuthFailures, a, period)?,
+            None => 0,
+        };
+        let request = SignIn {
+            owner_secret: self.owner_secret.as_deref(),
+            presented: presented.as_deref(),
+            access_email: access_email.as_deref(),
+            failures,
+            window_ends: (period + 1) * AUTH_FAILURE_WINDOW_MS,
+        };
+        let tagged = Tagged::new(&self.state);
+        let view = StoreView::new(store, &tagged, self.next_seq(store)?);
+        let mut fresh = RandomFresh::default();
+        let decided = team::sign_in(&request, &view, now, &mut fresh);
+        if let Some(e) = view.failure() {
+            return Err(e);
+        }
+        match decided {
+            Ok(admitted) if !fresh.failed => {
+                for w in &admitted.writes {
+                    self.write(store, w, now)?;
+                }
+                Ok(Ok(admitted))
+            }
+            Ok(_) => Err(worker::Error::RustError("no randomness".into())),
+            Err(refused) => {
+                if let (true, Some(a)) = (refused.failed, &address) {
+                    store.count(Counter::AuthFailures, a, period)?;
+                }
+                Ok(Err(refused.error))
+            }
+        }
+    }
+
+    /// The client address as a key for per-address counters: hashed with the desk's epoch.
+    /// `None` where there is none (only local runs lack `CF-Connecting-IP`).
+    fn address_key(&self, store: &Store, headers: &Headers) -> Result<Option<String>> {
+        let Some(address) = headers.get("CF-Connecting-IP")?.filter(|a| !a.is_empty()) else {
+            return Ok(None);
+        };
+        Ok(Some(token_hash(&format!("{}|{address}", self.epoch(store)?))))
+    }
+
+    /// `POST /desks/{desk}/admin/check`: 204 if the credential signs someone in.
+    pub(super) fn check_admin(&self, req: &Request) -> Result<Response> {
+        let store = self.store()?;
+        match self.sign_in(&store, req, now())? {
+            Ok(_) => known(),
+            Err(e) => refuse(e),
+        }
+    }
+
+    /// `POST /desks/{desk}/agents/accept` with `{"code","name"}`: the invited agent's own token.
+    pub(super) fn accept_invite(&self, body: &str) -> Result<Response> {
+        let store = self.store()?;
+        let tagged = Tagged::new(&self.state);
+        let view = StoreView::new(&store, &tagged, self.next_seq(&store)?);
+        let mut fresh = RandomFresh::default();
+        let now = now();
+        let decided = team::accept(body, &view, now, &mut fresh);
+        if let Some(e) = view.failure() {
+            return Err(e);
+        }
+        match decided {
+            Ok((write, accepted)) if !fresh.failed => {
+                self.write(&store, &write, now)?;
+                let headers = Headers::new();
+                headers.set("Content-Type", "application/json; charset=utf-8")?;
+                headers.set("Cache-Control", "no-store")?;
+                headers.set("X-Content-Type-Options", "nosniff")?;
+                Ok(Response::from_json(&accepted)?.with_headers(headers))
+            }
+            Ok(_) => Err(worker::Error::RustError("no randomness".into())),
+            Err(e) => refuse(e),
+        }
+    }
+
     pub(super) fn open_admin(&self, req: &Request) -> Result<Response> {
         let store = self.store()?;
         let url = req.url()?;
@@ -160,25 +261,35 @@ impl Desk {
             Ok(resume) => resume,
             Err(why) => return refuse(HttpError::BadRequest(why)),
         };
+        let now = now();
+        let agent = match self.sign_in(&store, req, now)? {
+            Ok(admitted) => admitted.agent,
+            Err(e) => return refuse(e),
+        };
         let epoch = self.epoch(&store)?;
         let latest_seq = self.next_seq(&store)? - 1;
         // Presence per row (at most MAX_USERS_ROWS tag lookups), not per open socket: the cost
         // follows the sidebar's size, not the number of visitors connected.
         let tagged = Tagged::new(&self.state);
+        let view = StoreView::new(&store, &tagged, latest_seq + 1);
         let rows: Vec<_> =
-            store.conversations(MAX_USERS_ROWS)?.iter().map(|c| c.row(tagged.any_open(&c.user_id))).collect();
+            view.list(ListView::All, &agent.id, None, MAX_USERS_ROWS).iter().map(|c| desk::row(&view, c)).collect();
+        if let Some(e) = view.failure() {
+            return Err(e);
+        }
         let missed = match session::replay(&epoch, resume.as_ref()) {
             Replay::After(since) => Some(store.desk_messages_after(since, RESUME_MAX_MESSAGES + 1)?),
             Replay::Fresh => None,
         };
-        let frames = match session::admin_snapshot(rows.clone(), &epoch, latest_seq, missed) {
+        let frames = match session::admin_snapshot(rows.clone(), &epoch, latest_seq, agent.me(), missed) {
             Ok(frames) => frames,
-            Err(_) => session::admin_snapshot(rows, &epoch, latest_seq, None)
+            Err(_) => session::admin_snapshot(rows, &epoch, latest_seq, agent.me(), None)
                 .map_err(|_| worker::Error::RustError("a fresh snapshot is never too far behind".into()))?,
         };
 
         let pair = WebSocketPair::new()?;
-        sockets::accept(&self.state, &pair.server, Sender::Admin, new_sid()?, now())?;
+        let sender = Sender::Agent { id: agent.id, role: agent.role };
+        sockets::accept(&self.state, &pair.server, sender, new_sid()?, now)?;
         for frame in &frames {
             send(&pair.server, frame);
         }

@@ -1,30 +1,71 @@
-//! A deterministic desk simulator for scenario tests: the real parser and core, an in-memory
-//! stand-in for SQLite, and named sockets whose inboxes the tests read.
+//! A deterministic desk for scenario tests: the real parser and the real core (`desk::step`)
+//! over the library's in-memory view, and named sockets whose inboxes the tests read.
 //!
-//! It performs effects exactly as the Durable Object glue does (writes first, then sends to the
-//! audience), with a fixed clock and sequential ids, so a scenario reads like the use case.
+//! Only what the Durable Object glue does itself is repeated here: effects performed in order
+//! (writes first, then sends to their audience), a fixed clock and sequential ids, so a scenario
+//! reads like the use case.
 
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
+use std::ops::{Deref, DerefMut};
 
-use support_desk::desk::{self, Audience, Command, Conversation, Effect, Facts, Fresh, Sender, Write};
-use support_desk::protocol::{self, Outbound, WireMessage, WELCOME_MESSAGES};
+use support_desk::desk::memory::Memory;
+use support_desk::desk::team::{self, SignIn};
+use support_desk::desk::{self, Audience, Conversation, Effect, Sender, View};
+use support_desk::protocol::{self, Outbound, Role, UserRow, WELCOME_MESSAGES};
 use support_desk::session::{self, Backlog};
+
+/// The owner secret every simulated desk is configured with.
+pub const OWNER_SECRET: &str = "owner-secret-0123456789abcdef-0123456789";
 
 pub struct Socket {
     pub sender: Sender,
     pub open: bool,
     pub inbox: Vec<Outbound>,
+    /// Close code, once the desk closed it.
+    pub closed_with: Option<u16>,
+}
+
+/// Sequential ids and secrets: `m1`, `m2`… and bytes from a counter.
+#[derive(Default)]
+pub struct Counter(u32);
+
+impl desk::Fresh for Counter {
+    fn id(&mut self) -> String {
+        self.0 += 1;
+        format!("m{}", self.0)
+    }
+
+    fn secret(&mut self) -> [u8; 32] {
+        self.0 += 1;
+        let mut bytes = [0u8; 32];
+        bytes[..4].copy_from_slice(&self.0.to_le_bytes());
+        bytes
+    }
 }
 
 #[derive(Default)]
 pub struct Desk {
     pub now: i64,
-    pub conversations: BTreeMap<String, Conversation>,
-    pub messages: Vec<(String, WireMessage)>,
+    pub state: Memory,
     pub sockets: BTreeMap<&'static str, Socket>,
-    ids: u32,
+    pub fresh: Counter,
+    /// Earliest time the desk asked its alarm to fire.
+    pub alarm: Option<i64>,
+}
+
+impl Deref for Desk {
+    type Target = Memory;
+    fn deref(&self) -> &Memory {
+        &self.state
+    }
+}
+
+impl DerefMut for Desk {
+    fn deref_mut(&mut self) -> &mut Memory {
+        &mut self.state
+    }
 }
 
 impl Desk {
@@ -37,39 +78,67 @@ impl Desk {
     pub fn visitor(&mut self, socket: &'static str, user_id: &str) -> Outbound {
         self.now += 1;
         let conversation = self
+            .state
             .conversations
             .entry(user_id.to_owned())
             .or_insert_with(|| Conversation::new(user_id, format!("User {user_id}")))
             .clone();
-        let was_online = self.online(user_id);
+        let was_online = self.state.online(user_id);
         let sender = Sender::Visitor { user_id: user_id.to_owned() };
-        self.sockets.insert(socket, Socket { sender, open: true, inbox: Vec::new() });
-        let page = Backlog::Latest(self.page(user_id, None, WELCOME_MESSAGES + 1));
+        self.sockets.insert(socket, Socket { sender, open: true, inbox: Vec::new(), closed_with: None });
+        self.refresh_presence();
+        let page = Backlog::Latest(self.state.messages(user_id, None, WELCOME_MESSAGES + 1, false));
         let welcome = session::welcome(&conversation, format!("token-{user_id}"), "epoch-1", WELCOME_MESSAGES, page)
             .expect("a latest page is never too far behind");
-        let effects = desk::presence(&conversation, was_online, true);
+        let effects = desk::presence(&self.state, &conversation, was_online, true);
         self.perform(socket, effects);
         welcome
     }
 
-    pub fn admin(&mut self, socket: &'static str) {
-        self.sockets.insert(socket, Socket { sender: Sender::Admin, open: true, inbox: Vec::new() });
+    /// Opens an admin socket signed in as the owner; returns its first frame (`users`).
+    pub fn admin(&mut self, socket: &'static str) -> Outbound {
+        self.sign_in(socket, Some(OWNER_SECRET)).expect("the owner signs in")
     }
 
-    /// The admin sidebar as an admin socket opening now would get it: newest activity first.
-    pub fn users(&self) -> Vec<support_desk::protocol::UserRow> {
-        let mut rows: Vec<_> = self.conversations.values().filter(|c| c.last.is_some()).collect();
-        rows.sort_by_key(|c| std::cmp::Reverse(c.last.as_ref().map(|l| (l.at, l.seq))));
-        rows.into_iter().map(|c| c.row(self.online(&c.user_id))).collect()
+    /// Opens an admin socket with a credential, as the desk object does; returns `users`.
+    pub fn sign_in(&mut self, socket: &'static str, presented: Option<&str>) -> Result<Outbound, team::Refused> {
+        let request = SignIn { owner_secret: Some(OWNER_SECRET), presented, ..Default::default() };
+        let admitted = team::sign_in(&request, &self.state, self.now, &mut self.fresh)?;
+        for w in &admitted.writes {
+            self.state.apply(w);
+        }
+        let (id, role) = (admitted.agent.id.clone(), admitted.agent.role);
+        self.sockets.insert(
+            socket,
+            Socket { sender: Sender::Agent { id, role }, open: true, inbox: Vec::new(), closed_with: None },
+        );
+        self.refresh_presence();
+        let rows = self.users();
+        let seq = self.state.next_seq() - 1;
+        Ok(session::admin_snapshot(rows, "epoch-1", seq, admitted.agent.me(), None).expect("fresh").remove(0))
+    }
+
+    /// The `users` rows as an admin socket opening now would get them: newest activity first.
+    pub fn users(&self) -> Vec<UserRow> {
+        self.state
+            .list(protocol::ListView::All, "", None, protocol::MAX_USERS_ROWS)
+            .iter()
+            .map(|c| desk::row(&self.state, c))
+            .collect()
     }
 
     pub fn close(&mut self, socket: &'static str) {
-        let Some(s) = self.sockets.get_mut(socket) else { return };
+        let Some(s) = self.sockets.get_mut(socket) else {
+            return;
+        };
         s.open = false;
-        if let Sender::Visitor { user_id } = s.sender.clone() {
-            if !self.online(&user_id) {
-                if let Some(c) = self.conversations.get(&user_id).cloned() {
-                    let effects = desk::presence(&c, true, false);
+        let sender = s.sender.clone();
+        let was = self.state.online.clone();
+        self.refresh_presence();
+        if let Sender::Visitor { user_id } = sender {
+            if was.contains(&user_id) && !self.state.online(&user_id) {
+                if let Some(c) = self.state.conversation(&user_id) {
+                    let effects = desk::presence(&self.state, &c, true, false);
                     self.perform(socket, effects);
                 }
             }
@@ -80,7 +149,9 @@ impl Desk {
     pub fn send(&mut self, socket: &'static str, text: &str) {
         self.now += 1;
         let sender = self.sockets[socket].sender.clone();
-        let effects = match self.step(&sender, text) {
+        let outcome =
+            protocol::parse(text).and_then(|frame| desk::step(&sender, frame, &self.state, self.now, &mut self.fresh));
+        let effects = match outcome {
             Ok(effects) => effects,
             Err(err) => vec![Effect::Send {
                 to: Audience::Sender,
@@ -90,39 +161,28 @@ impl Desk {
         self.perform(socket, effects);
     }
 
-    fn step(&mut self, sender: &Sender, text: &str) -> Result<Vec<Effect>, support_desk::error::FrameError> {
-        let command = desk::command(sender, protocol::parse(text)?)?;
-        Ok(match command {
-            Command::Ping => vec![Effect::Send { to: Audience::Sender, frame: Outbound::Pong }],
-            Command::Post { ref user_id, author, ref client_msg_id, .. } => {
-                let duplicate = client_msg_id.as_ref().and_then(|id| {
-                    self.messages
-                        .iter()
-                        .find(|(u, m)| u == user_id && m.sender == author && m.client_msg_id.as_ref() == Some(id))
-                        .map(|(_, m)| m.clone())
-                });
-                let facts = Facts {
-                    conversation: self.conversations.get(user_id).cloned(),
-                    duplicate,
-                    online: self.online(user_id),
-                };
-                self.ids += 1;
-                let seq = self.messages.last().map_or(1, |(_, m)| m.seq + 1);
-                desk::post(self.now, Fresh { id: format!("m{}", self.ids), seq }, command, facts)?
-            }
-            Command::Read { ref user_id } => desk::read(Facts {
-                conversation: self.conversations.get(user_id).cloned(),
-                duplicate: None,
-                online: self.online(user_id),
-            })?,
-            Command::History { user_id, before, limit } => {
-                if !self.conversations.contains_key(&user_id) {
-                    return Err(support_desk::error::FrameError::UnknownUser);
-                }
-                let page = self.page(&user_id, before, limit + 1);
-                vec![Effect::Send { to: Audience::Sender, frame: desk::history(user_id, limit, page) }]
-            }
-        })
+    /// Moves the clock to `now` and runs the alarm if it is due, as the desk object's `alarm`.
+    pub fn advance(&mut self, now: i64) {
+        self.now = now;
+        if self.alarm.is_some_and(|at| at <= now) {
+            self.alarm = None;
+            let due = self.state.due(now);
+            let effects = desk::conversation::wake(now, due, &self.state, &mut self.fresh);
+            self.perform("", effects);
+        }
+    }
+
+    fn refresh_presence(&mut self) {
+        let open = self.sockets.values().filter(|s| s.open);
+        let (mut visitors, mut agents) = (std::collections::BTreeSet::new(), std::collections::BTreeSet::new());
+        for s in open {
+            match &s.sender {
+                Sender::Visitor { user_id } => visitors.insert(user_id.clone()),
+                Sender::Agent { id, .. } => agents.insert(id.clone()),
+            };
+        }
+        self.state.online = visitors;
+        self.state.agents_online = agents;
     }
 
     fn perform(&mut self, origin: &'static str, effects: Vec<Effect>) {
@@ -131,15 +191,7 @@ impl Desk {
             match effect {
                 Effect::Store(write) => {
                     assert!(!sent, "a write came after a send: an ack could precede durability");
-                    match write {
-                        Write::Message { user_id, message, conversation } => {
-                            self.messages.push((user_id.clone(), message));
-                            self.conversations.insert(user_id, conversation);
-                        }
-                        Write::Conversation(c) => {
-                            self.conversations.insert(c.user_id.clone(), c);
-                        }
-                    }
+                    self.state.apply(&write);
                 }
                 Effect::Send { to, frame } => {
                     sent = true;
@@ -149,6 +201,16 @@ impl Desk {
                         }
                     }
                 }
+                Effect::CloseAgent { agent_id, code, .. } => {
+                    for s in self.sockets.values_mut() {
+                        if s.open && matches!(&s.sender, Sender::Agent { id, .. } if *id == agent_id) {
+                            s.open = false;
+                            s.closed_with = Some(code);
+                        }
+                    }
+                    self.refresh_presence();
+                }
+                Effect::WakeAt(at) => self.alarm = Some(self.alarm.map_or(at, |a| a.min(at))),
             }
         }
     }
@@ -156,38 +218,33 @@ impl Desk {
     fn audience(&self, to: &Audience, origin: &'static str) -> Vec<&'static str> {
         let open = self.sockets.iter().filter(|(_, s)| s.open);
         let is_visitor = |s: &Socket, id: &str| matches!(&s.sender, Sender::Visitor { user_id } if user_id == id);
+        let is_agent = |s: &Socket| matches!(s.sender, Sender::Agent { .. });
         match to {
             Audience::Sender => vec![origin],
             Audience::Visitor(id) => open.filter(|(_, s)| is_visitor(s, id)).map(|(n, _)| *n).collect(),
             Audience::VisitorOthers(id) => {
                 open.filter(|(n, s)| **n != origin && is_visitor(s, id)).map(|(n, _)| *n).collect()
             }
-            Audience::Admins => open.filter(|(_, s)| s.sender == Sender::Admin).map(|(n, _)| *n).collect(),
-            Audience::AdminOthers => {
-                open.filter(|(n, s)| **n != origin && s.sender == Sender::Admin).map(|(n, _)| *n).collect()
-            }
+            Audience::Admins => open.filter(|(_, s)| is_agent(s)).map(|(n, _)| *n).collect(),
+            Audience::AdminOthers => open.filter(|(n, s)| **n != origin && is_agent(s)).map(|(n, _)| *n).collect(),
         }
-    }
-
-    fn online(&self, user_id: &str) -> bool {
-        self.sockets
-            .values()
-            .any(|s| s.open && matches!(&s.sender, Sender::Visitor { user_id: u } if u == user_id))
-    }
-
-    fn page(&self, user_id: &str, before: Option<i64>, limit: u32) -> Vec<WireMessage> {
-        self.messages
-            .iter()
-            .rev()
-            .filter(|(u, m)| u == user_id && before.is_none_or(|b| m.seq < b))
-            .take(limit as usize)
-            .map(|(_, m)| m.clone())
-            .collect()
     }
 
     /// Takes everything `socket` received so far.
     pub fn take(&mut self, socket: &'static str) -> Vec<Outbound> {
         std::mem::take(&mut self.sockets.get_mut(socket).expect("socket").inbox)
+    }
+
+    /// The owner (on socket `by`) invites `name` as `role`, and they accept: returns the new
+    /// agent's id and token.
+    pub fn join(&mut self, by: &'static str, name: &str, role: Role) -> (String, String) {
+        let role = role.as_str();
+        self.send(by, &serde_json::json!({ "type": "invite", "name": name, "role": role }).to_string());
+        let invited = self.take(by).into_iter().map(|f| json(&f)).find(|f| f["type"] == "invited").expect("invited");
+        let body = serde_json::json!({ "code": invited["code"], "name": name }).to_string();
+        let (write, accepted) = team::accept(&body, &self.state, self.now, &mut self.fresh).expect("accepted");
+        self.state.apply(&write);
+        (accepted.agent_id, accepted.token)
     }
 }
 

@@ -1,0 +1,396 @@
+//! Conversations: messages and notes, read marks, status and assignment (each recorded as an
+//! event agents see), history pages, the sidebar's views and search.
+
+use super::{row, send, Agent, Audience, Conversation, Effect, Fresh, View, Write};
+use crate::error::FrameError;
+use crate::protocol::{
+    Author, EventInfo, Inbound, ListView, Outbound, SearchResult, Status, WireMessage, HISTORY_DEFAULT_LIMIT,
+    HISTORY_MAX_LIMIT, LIST_DEFAULT_LIMIT, SEARCH_DEFAULT_LIMIT,
+};
+
+/// A visitor's frame: only their own conversation, only what a visitor may do.
+pub(super) fn visitor_step(
+    user_id: &str,
+    frame: Inbound,
+    view: &dyn View,
+    now: i64,
+    fresh: &mut dyn Fresh,
+) -> Result<Vec<Effect>, FrameError> {
+    match frame {
+        Inbound::Ping => Ok(vec![send(Audience::Sender, Outbound::Pong)]),
+        Inbound::Message { message, target_user_id, client_msg_id } => {
+            if target_user_id.is_some() {
+                return Err(FrameError::Forbidden("visitors cannot address a targetUserId"));
+            }
+            visitor_message(user_id, message, client_msg_id, view, now, fresh)
+        }
+        Inbound::History { user_id: asked, before, limit } => {
+            if asked.is_some_and(|asked| asked != user_id) {
+                return Err(FrameError::Forbidden("visitors can only read their own conversation"));
+            }
+            history(user_id.to_owned(), before, limit, false, view)
+        }
+        Inbound::Read { .. } => Err(FrameError::Forbidden("only agents mark conversations read")),
+        _ => Err(FrameError::Forbidden("only agents can do that")),
+    }
+}
+
+fn ack(message: &WireMessage, user_id: Option<String>) -> Outbound {
+    Outbound::Ack {
+        client_msg_id: message.client_msg_id.clone(),
+        id: message.id.clone(),
+        seq: message.seq,
+        at: message.at,
+        user_id,
+    }
+}
+
+fn message(fresh: &mut dyn Fresh, seq: i64, sender: Author, text: String, at: i64) -> WireMessage {
+    WireMessage {
+        id: fresh.id(),
+        seq,
+        sender,
+        message: text,
+        at,
+        client_msg_id: None,
+        agent_id: None,
+        agent_name: None,
+        event: None,
+    }
+}
+
+/// An event line: what happened, said for people in `text`, for programs in `info`.
+fn event(
+    fresh: &mut dyn Fresh,
+    seq: i64,
+    now: i64,
+    text: String,
+    by: Option<&Agent>,
+    mut info: EventInfo,
+) -> WireMessage {
+    info.agent_id = by.map(|a| a.id.clone());
+    info.agent_name = by.map(|a| a.name.clone());
+    WireMessage { event: Some(info), ..message(fresh, seq, Author::Event, text, now) }
+}
+
+fn conversation(view: &dyn View, user_id: &str) -> Result<Conversation, FrameError> {
+    view.conversation(user_id).ok_or(FrameError::UnknownUser)
+}
+
+/// A conversation that has begun (at least one message): what status, assignment, unread marks
+/// and notes apply to. A visitor who never wrote is not in any list yet.
+fn begun(view: &dyn View, user_id: &str) -> Result<Conversation, FrameError> {
+    Some(conversation(view, user_id)?).filter(|c| c.last.is_some()).ok_or(FrameError::UnknownUser)
+}
+
+/// A visitor writes. A retry (same `clientMsgId`) is acked with the original and nothing else
+/// happens. A message to a resolved or snoozed conversation reopens it first.
+fn visitor_message(
+    user_id: &str,
+    text: String,
+    client_msg_id: Option<String>,
+    view: &dyn View,
+    now: i64,
+    fresh: &mut dyn Fresh,
+) -> Result<Vec<Effect>, FrameError> {
+    if let Some(original) = client_msg_id.as_deref().and_then(|id| view.duplicate(user_id, Author::User, user_id, id)) {
+        return Ok(vec![send(Audience::Sender, ack(&original, None))]);
+    }
+    let mut conv = conversation(view, user_id)?;
+    let mut seq = view.next_seq();
+    let mut effects = Vec::new();
+    let mut live = Vec::new();
+    if conv.status != Status::Open {
+        let text = format!("Reopened: {} wrote again", conv.name);
+        let reopened = event(fresh, seq, now, text, None, EventInfo { kind: "reopened".into(), ..Default::default() });
+        seq += 1;
+        effects.push(Effect::Store(Write::Status { user_id: user_id.to_owned(), status: Status::Open, until: None }));
+        effects.push(Effect::Store(Write::Append {
+            user_id: user_id.to_owned(),
+            message: reopened.clone(),
+            author_id: String::new(),
+        }));
+        conv.status = Status::Open;
+        conv.snoozed_until = None;
+        live.push(send(Audience::Admins, Outbound::live(&reopened, Some(user_id.to_owned()))));
+    }
+    let m = WireMessage { client_msg_id, ..message(fresh, seq, Author::User, text, now) };
+    effects.push(Effect::Store(Write::Append {
+        user_id: user_id.to_owned(),
+        message: m.clone(),
+        author_id: user_id.to_owned(),
+    }));
+    conv.unread = conv.unread.saturating_add(1);
+    conv.activity(&m);
+    effects.push(send(Audience::Sender, ack(&m, None)));
+    effects.push(send(Audience::VisitorOthers(user_id.to_owned()), Outbound::live(&m, None)));
+    effects.extend(live);
+    effects.push(send(Audience::Admins, Outbound::live(&m, Some(user_id.to_owned()))));
+    effects.push(send(Audience::Admins, Outbound::User { user: row(view, &conv) }));
+    Ok(effects)
+}
+
+/// An agent replies. The first reply to an unassigned conversation assigns it to its author.
+pub(super) fn reply(
+    agent: &Agent,
+    user_id: String,
+    text: String,
+    client_msg_id: Option<String>,
+    view: &dyn View,
+    now: i64,
+    fresh: &mut dyn Fresh,
+) -> Result<Vec<Effect>, FrameError> {
+    if let Some(original) =
+        client_msg_id.as_deref().and_then(|id| view.duplicate(&user_id, Author::Admin, &agent.id, id))
+    {
+        return Ok(vec![send(Audience::Sender, ack(&original, Some(user_id)))]);
+    }
+    let mut conv = conversation(view, &user_id)?;
+    let seq = view.next_seq();
+    let m = WireMessage {
+        client_msg_id,
+        agent_id: Some(agent.id.clone()),
+        agent_name: Some(agent.name.clone()),
+        ..message(fresh, seq, Author::Admin, text, now)
+    };
+    let mut effects = vec![Effect::Store(Write::Append {
+        user_id: user_id.clone(),
+        message: m.clone(),
+        author_id: agent.id.clone(),
+    })];
+    conv.activity(&m);
+    let mut assigned = None;
+    if conv.assignee.is_none() {
+        let info = EventInfo {
+            kind: "assigned".into(),
+            assignee_id: Some(agent.id.clone()),
+            assignee_name: Some(agent.name.clone()),
+            ..Default::default()
+        };
+        let text = format!("Assigned to {} (first reply)", agent.name);
+        let e = event(fresh, seq + 1, now, text, Some(agent), info);
+        effects.push(Effect::Store(Write::Assign { user_id: user_id.clone(), agent_id: Some(agent.id.clone()) }));
+        effects.push(Effect::Store(Write::Append {
+            user_id: user_id.clone(),
+            message: e.clone(),
+            author_id: agent.id.clone(),
+        }));
+        conv.assignee = Some(agent.id.clone());
+        assigned = Some(e);
+    }
+    effects.push(send(Audience::Sender, ack(&m, Some(user_id.clone()))));
+    effects.push(send(Audience::Visitor(user_id.clone()), Outbound::live(&m, None)));
+    effects.push(send(Audience::AdminOthers, Outbound::live(&m, Some(user_id.clone()))));
+    if let Some(e) = assigned {
+        effects.push(send(Audience::Admins, Outbound::live(&e, Some(user_id.clone()))));
+    }
+    effects.push(send(Audience::Admins, Outbound::User { user: row(view, &conv) }));
+    Ok(effects)
+}
+
+/// An internal note: stored and shown to agents, never to the visitor; it changes no count,
+/// preview or order.
+pub(super) fn note(
+    agent: &Agent,
+    user_id: String,
+    text: String,
+    client_msg_id: Option<String>,
+    view: &dyn View,
+    now: i64,
+    fresh: &mut dyn Fresh,
+) -> Result<Vec<Effect>, FrameError> {
+    if let Some(original) =
+        client_msg_id.as_deref().and_then(|id| view.duplicate(&user_id, Author::Note, &agent.id, id))
+    {
+        return Ok(vec![send(Audience::Sender, ack(&original, Some(user_id)))]);
+    }
+    begun(view, &user_id)?;
+    let m = WireMessage {
+        client_msg_id,
+        agent_id: Some(agent.id.clone()),
+        agent_name: Some(agent.name.clone()),
+        ..message(fresh, view.next_seq(), Author::Note, text, now)
+    };
+    Ok(vec![
+        Effect::Store(Write::Append { user_id: user_id.clone(), message: m.clone(), author_id: agent.id.clone() }),
+        send(Audience::Sender, ack(&m, Some(user_id.clone()))),
+        send(Audience::AdminOthers, Outbound::live(&m, Some(user_id))),
+    ])
+}
+
+/// Marks a conversation read: unread to 0, read mark to its latest message. Every admin socket
+/// gets the new row, so every open inbox clears the badge.
+pub(super) fn read(user_id: &str, view: &dyn View) -> Result<Vec<Effect>, FrameError> {
+    let mut conv = conversation(view, user_id)?;
+    let up_to = conv.last.as_ref().map_or(conv.read_seq, |l| l.seq);
+    conv.unread = 0;
+    conv.read_seq = up_to;
+    Ok(vec![
+        Effect::Store(Write::Read { user_id: user_id.to_owned(), up_to }),
+        send(Audience::Admins, Outbound::User { user: row(view, &conv) }),
+    ])
+}
+
+/// Marks a conversation unread again (at least one unread), as a reminder to come back.
+pub(super) fn unread(user_id: &str, view: &dyn View) -> Result<Vec<Effect>, FrameError> {
+    let mut conv = begun(view, user_id)?;
+    conv.unread = conv.unread.max(1);
+    Ok(vec![
+        Effect::Store(Write::Unread { user_id: user_id.to_owned() }),
+        send(Audience::Admins, Outbound::User { user: row(view, &conv) }),
+    ])
+}
+
+/// Resolves, reopens or snoozes. Setting the status it already has changes nothing and answers
+/// the row to the sender only.
+pub(super) fn set_status(
+    agent: &Agent,
+    user_id: &str,
+    status: Status,
+    until: Option<i64>,
+    view: &dyn View,
+    now: i64,
+    fresh: &mut dyn Fresh,
+) -> Result<Vec<Effect>, FrameError> {
+    let mut conv = begun(view, user_id)?;
+    if conv.status == status && conv.snoozed_until == until {
+        return Ok(vec![send(Audience::Sender, Outbound::User { user: row(view, &conv) })]);
+    }
+    let (kind, text) = match status {
+        Status::Resolved => ("resolved", format!("{} resolved this", agent.name)),
+        Status::Open => ("reopened", format!("{} reopened this", agent.name)),
+        Status::Snoozed => ("snoozed", format!("{} snoozed this", agent.name)),
+    };
+    let e = event(
+        fresh,
+        view.next_seq(),
+        now,
+        text,
+        Some(agent),
+        EventInfo { kind: kind.into(), until, ..Default::default() },
+    );
+    conv.status = status;
+    conv.snoozed_until = until;
+    let mut effects = vec![
+        Effect::Store(Write::Status { user_id: user_id.to_owned(), status, until }),
+        Effect::Store(Write::Append { user_id: user_id.to_owned(), message: e.clone(), author_id: agent.id.clone() }),
+        send(Audience::Admins, Outbound::live(&e, Some(user_id.to_owned()))),
+        send(Audience::Admins, Outbound::User { user: row(view, &conv) }),
+    ];
+    if let Some(at) = until {
+        effects.push(Effect::WakeAt(at));
+    }
+    Ok(effects)
+}
+
+/// Assigns a conversation to an active agent, or to nobody.
+pub(super) fn assign(
+    agent: &Agent,
+    user_id: &str,
+    to: Option<&str>,
+    view: &dyn View,
+    now: i64,
+    fresh: &mut dyn Fresh,
+) -> Result<Vec<Effect>, FrameError> {
+    let mut conv = begun(view, user_id)?;
+    let assignee = match to {
+        Some(id) => Some(view.agent(id).ok_or(FrameError::UnknownAgent)?),
+        None => None,
+    };
+    if conv.assignee.as_deref() == to {
+        return Ok(vec![send(Audience::Sender, Outbound::User { user: row(view, &conv) })]);
+    }
+    let (kind, text) = match &assignee {
+        Some(a) if a.id == agent.id => ("assigned", format!("{} took this conversation", agent.name)),
+        Some(a) => ("assigned", format!("{} assigned it to {}", agent.name, a.name)),
+        None => ("unassigned", format!("{} unassigned it", agent.name)),
+    };
+    let info = EventInfo {
+        kind: kind.into(),
+        assignee_id: assignee.as_ref().map(|a| a.id.clone()),
+        assignee_name: assignee.as_ref().map(|a| a.name.clone()),
+        ..Default::default()
+    };
+    let e = event(fresh, view.next_seq(), now, text, Some(agent), info);
+    conv.assignee = assignee.map(|a| a.id);
+    Ok(vec![
+        Effect::Store(Write::Assign { user_id: user_id.to_owned(), agent_id: conv.assignee.clone() }),
+        Effect::Store(Write::Append { user_id: user_id.to_owned(), message: e.clone(), author_id: agent.id.clone() }),
+        send(Audience::Admins, Outbound::live(&e, Some(user_id.to_owned()))),
+        send(Audience::Admins, Outbound::User { user: row(view, &conv) }),
+    ])
+}
+
+/// A page of a conversation: up to `limit` messages with `seq < before`, oldest first.
+pub(super) fn history(
+    user_id: String,
+    before: Option<i64>,
+    limit: Option<u32>,
+    for_agents: bool,
+    view: &dyn View,
+) -> Result<Vec<Effect>, FrameError> {
+    conversation(view, &user_id)?;
+    let limit = limit.unwrap_or(HISTORY_DEFAULT_LIMIT).min(HISTORY_MAX_LIMIT);
+    let mut page = view.messages(&user_id, before, limit + 1, for_agents);
+    let has_more = page.len() > limit as usize;
+    page.truncate(limit as usize);
+    page.reverse();
+    let messages = if for_agents { page } else { page.into_iter().map(WireMessage::for_visitor).collect() };
+    Ok(vec![send(Audience::Sender, Outbound::History { user_id, messages, has_more })])
+}
+
+/// A page of a sidebar view, newest activity first, by cursor.
+pub(super) fn list(
+    agent: &Agent,
+    which: ListView,
+    cursor: Option<&str>,
+    limit: Option<u32>,
+    view: &dyn View,
+) -> Result<Vec<Effect>, FrameError> {
+    let limit = limit.unwrap_or(LIST_DEFAULT_LIMIT);
+    let before = cursor.and_then(crate::protocol::parse_cursor);
+    let mut rows = view.list(which, &agent.id, before, limit + 1);
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let cursor = if more { rows.last().and_then(|c| c.last.as_ref()).map(|l| l.seq.to_string()) } else { None };
+    let users = rows.iter().map(|c| row(view, c)).collect();
+    let frame = Outbound::List { view: which, users, counts: view.counts(&agent.id), cursor };
+    Ok(vec![send(Audience::Sender, frame)])
+}
+
+/// Conversations matching every word of `query`, with the matching snippet.
+pub(super) fn search(query: String, limit: Option<u32>, view: &dyn View) -> Vec<Effect> {
+    let hits = view.search(&query, limit.unwrap_or(SEARCH_DEFAULT_LIMIT));
+    let results = hits
+        .into_iter()
+        .filter_map(|h| {
+            let conv = view.conversation(&h.user_id)?;
+            Some(SearchResult { user: row(view, &conv), user_id: h.user_id, seq: h.seq, snippet: h.snippet })
+        })
+        .collect();
+    vec![send(Audience::Sender, Outbound::Search { query, results })]
+}
+
+/// The desk's alarm: every snoozed conversation whose time has come reopens, with an event.
+pub fn wake(now: i64, due: Vec<Conversation>, view: &dyn View, fresh: &mut dyn Fresh) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    let due = due.into_iter().filter(|c| c.status == Status::Snoozed && c.snoozed_until.is_some_and(|u| u <= now));
+    for (seq, mut conv) in (view.next_seq()..).zip(due) {
+        let user_id = conv.user_id.clone();
+        let info = EventInfo { kind: "reopened".into(), ..Default::default() };
+        let e = event(fresh, seq, now, "Snooze ended: reopened".into(), None, info);
+        conv.status = Status::Open;
+        conv.snoozed_until = None;
+        effects.push(Effect::Store(Write::Status { user_id: user_id.clone(), status: Status::Open, until: None }));
+        effects.push(Effect::Store(Write::Append {
+            user_id: user_id.clone(),
+            message: e.clone(),
+            author_id: String::new(),
+        }));
+        effects.push(send(Audience::Admins, Outbound::live(&e, Some(user_id))));
+        effects.push(send(Audience::Admins, Outbound::User { user: row(view, &conv) }));
+    }
+    // Writes first, then sends: the glue performs them in this order.
+    effects.sort_by_key(|e| !matches!(e, Effect::Store(_)));
+    effects
+}

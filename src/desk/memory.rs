@@ -1,0 +1,264 @@
+//! An in-memory desk state implementing [`View`], with the same meaning of every [`Write`] as
+//! SQLite's (`store.rs`): what the scenario and property tests drive the real core over.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Agent, Conversation, Hit, Invite, View, Write, OWNER_ID};
+use crate::protocol::{truncate, Author, Counts, ListView, Status, WireMessage};
+
+/// A stored message with its conversation and author (agent id, or the visitor's id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub user_id: String,
+    pub message: WireMessage,
+    pub author_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentRecord {
+    pub agent: Agent,
+    pub token_hash: Option<String>,
+    pub revoked: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Memory {
+    pub conversations: BTreeMap<String, Conversation>,
+    pub messages: Vec<Stored>,
+    /// The team, the owner included once it set a name; pending invites too.
+    pub agents: BTreeMap<String, AgentRecord>,
+    /// Pending invite codes (hash) to (agent id, expiry).
+    pub invites: BTreeMap<String, (String, i64)>,
+    /// Visitors with an open socket.
+    pub online: BTreeSet<String>,
+    /// Agents with an open admin socket.
+    pub agents_online: BTreeSet<String>,
+}
+
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
+}
+
+/// Whether every query word is in `text` (the last one as a prefix), as FTS5 answers it.
+fn matches(query: &[String], text: &str) -> bool {
+    let have = words(text);
+    query
+        .iter()
+        .enumerate()
+        .all(|(i, q)| have.iter().any(|w| if i + 1 == query.len() { w.starts_with(q.as_str()) } else { w == q }))
+}
+
+impl Memory {
+    /// Applies one write, as `store.rs` does in SQLite.
+    pub fn apply(&mut self, write: &Write) {
+        match write {
+            Write::Append { user_id, message, author_id } => {
+                if let Some(c) = self.conversations.get_mut(user_id) {
+                    if message.sender.public() {
+                        c.activity(message);
+                    }
+                    if message.sender == Author::User {
+                        c.unread = c.unread.saturating_add(1);
+                    }
+                }
+                self.messages.push(Stored {
+                    user_id: user_id.clone(),
+                    message: message.clone(),
+                    author_id: author_id.clone(),
+                });
+            }
+            Write::Read { user_id, up_to } => {
+                if let Some(c) = self.conversations.get_mut(user_id) {
+                    c.unread = 0;
+                    c.read_seq = *up_to;
+                }
+            }
+            Write::Unread { user_id } => {
+                if let Some(c) = self.conversations.get_mut(user_id) {
+                    c.unread = c.unread.max(1);
+                }
+            }
+            Write::Status { user_id, status, until } => {
+                if let Some(c) = self.conversations.get_mut(user_id) {
+                    c.status = *status;
+                    c.snoozed_until = *until;
+                }
+            }
+            Write::Assign { user_id, agent_id } => {
+                if let Some(c) = self.conversations.get_mut(user_id) {
+                    c.assignee = agent_id.clone();
+                }
+            }
+            Write::Profile { agent_id, name } => {
+                let record = self.agents.entry(agent_id.clone()).or_insert_with(|| AgentRecord {
+                    agent: Agent::owner(None),
+                    token_hash: None,
+                    revoked: false,
+                });
+                record.agent.name = name.clone();
+            }
+            Write::Invite { invite } => {
+                self.invites.insert(invite.code_hash.clone(), (invite.agent.id.clone(), invite.expires_at));
+                let record = AgentRecord { agent: invite.agent.clone(), token_hash: None, revoked: false };
+                self.agents.insert(invite.agent.id.clone(), record);
+            }
+            Write::Accept { agent_id, name, code_hash, token_hash } => {
+                self.invites.remove(code_hash);
+                if let Some(r) = self.agents.get_mut(agent_id) {
+                    r.agent.pending = false;
+                    r.agent.name = name.clone();
+                    r.token_hash = Some(token_hash.clone());
+                }
+            }
+            Write::Revoke { agent_id } => {
+                self.invites.retain(|_, (id, _)| id != agent_id);
+                if let Some(r) = self.agents.get_mut(agent_id) {
+                    r.revoked = true;
+                    r.token_hash = None;
+                }
+            }
+        }
+    }
+
+    /// Snoozed conversations whose time has come.
+    pub fn due(&self, now: i64) -> Vec<Conversation> {
+        let due = |c: &&Conversation| c.status == Status::Snoozed && c.snoozed_until.is_some_and(|u| u <= now);
+        self.conversations.values().filter(due).cloned().collect()
+    }
+
+    fn active(&self) -> impl Iterator<Item = &AgentRecord> {
+        self.agents.values().filter(|r| !r.revoked && !r.agent.pending)
+    }
+
+    fn pending_invite(&self, agent_id: &str) -> Option<Invite> {
+        let (code_hash, (_, expires_at)) = self.invites.iter().find(|(_, (id, _))| id == agent_id)?;
+        let agent = self.agents.get(agent_id).filter(|r| !r.revoked)?.agent.clone();
+        Some(Invite { agent, code_hash: code_hash.clone(), expires_at: *expires_at })
+    }
+}
+
+impl View for Memory {
+    fn conversation(&self, user_id: &str) -> Option<Conversation> {
+        self.conversations.get(user_id).cloned()
+    }
+
+    fn duplicate(&self, user_id: &str, sender: Author, author_id: &str, client_msg_id: &str) -> Option<WireMessage> {
+        self.messages
+            .iter()
+            .find(|s| {
+                s.user_id == user_id
+                    && s.author_id == author_id
+                    && s.message.sender == sender
+                    && s.message.client_msg_id.as_deref() == Some(client_msg_id)
+            })
+            .map(|s| s.message.clone())
+    }
+
+    fn online(&self, user_id: &str) -> bool {
+        self.online.contains(user_id)
+    }
+
+    fn agent(&self, agent_id: &str) -> Option<Agent> {
+        if agent_id == OWNER_ID {
+            return Some(self.agents.get(OWNER_ID).map_or_else(|| Agent::owner(None), |r| r.agent.clone()));
+        }
+        self.active().find(|r| r.agent.id == agent_id).map(|r| r.agent.clone())
+    }
+
+    fn agents(&self) -> Vec<Agent> {
+        let mut team: Vec<Agent> = vec![self.agent(OWNER_ID).unwrap_or_else(|| Agent::owner(None))];
+        team.extend(self.agents.values().filter(|r| !r.revoked && r.agent.id != OWNER_ID).map(|r| r.agent.clone()));
+        team
+    }
+
+    fn agent_online(&self, agent_id: &str) -> bool {
+        self.agents_online.contains(agent_id)
+    }
+
+    fn messages(&self, user_id: &str, before: Option<i64>, limit: u32, for_agents: bool) -> Vec<WireMessage> {
+        self.messages
+            .iter()
+            .rev()
+            .filter(|s| s.user_id == user_id && before.is_none_or(|b| s.message.seq < b))
+            .filter(|s| for_agents || s.message.sender.public())
+            .take(limit as usize)
+            .map(|s| s.message.clone())
+            .collect()
+    }
+
+    fn list(&self, view: ListView, me: &str, before: Option<i64>, limit: u32) -> Vec<Conversation> {
+        let mut rows: Vec<&Conversation> = self
+            .conversations
+            .values()
+            .filter(|c| c.in_view(view, me))
+            .filter(|c| c.last.as_ref().is_some_and(|l| before.is_none_or(|b| l.seq < b)))
+            .collect();
+        rows.sort_by_key(|c| std::cmp::Reverse(c.last.as_ref().map(|l| l.seq)));
+        rows.into_iter().take(limit as usize).cloned().collect()
+    }
+
+    fn counts(&self, me: &str) -> Counts {
+        let n = |view| self.conversations.values().filter(|c| c.last.is_some() && c.in_view(view, me)).count() as u32;
+        Counts {
+            open: n(ListView::Open),
+            mine: n(ListView::Mine),
+            unassigned: n(ListView::Unassigned),
+            snoozed: n(ListView::Snoozed),
+            resolved: n(ListView::Resolved),
+        }
+    }
+
+    fn search(&self, query: &str, limit: u32) -> Vec<Hit> {
+        let query = words(query);
+        if query.is_empty() {
+            return Vec::new();
+        }
+        let mut hits: Vec<Hit> = Vec::new();
+        for s in self.messages.iter().rev().filter(|s| s.message.sender != Author::Event) {
+            if hits.iter().all(|h| h.user_id != s.user_id) && matches(&query, &s.message.message) {
+                hits.push(Hit {
+                    user_id: s.user_id.clone(),
+                    seq: s.message.seq,
+                    snippet: truncate(&s.message.message, 64).into(),
+                });
+            }
+        }
+        for c in self.conversations.values() {
+            if hits.iter().all(|h| h.user_id != c.user_id) && matches(&query, &c.name) {
+                hits.push(Hit { user_id: c.user_id.clone(), seq: 0, snippet: c.name.clone() });
+            }
+        }
+        hits.truncate(limit as usize);
+        hits
+    }
+
+    fn next_seq(&self) -> i64 {
+        self.messages.last().map_or(1, |s| s.message.seq + 1)
+    }
+
+    fn agent_name(&self, agent_id: &str) -> Option<String> {
+        match self.agents.get(agent_id) {
+            Some(r) => Some(r.agent.name.clone()),
+            None => self.agent(agent_id).map(|a| a.name),
+        }
+    }
+
+    fn agent_by_token(&self, token_hash: &str) -> Option<Agent> {
+        self.active().find(|r| r.token_hash.as_deref() == Some(token_hash)).map(|r| r.agent.clone())
+    }
+
+    fn agent_by_email(&self, email: &str) -> Option<Agent> {
+        self.active().find(|r| r.agent.email.as_deref() == Some(email)).map(|r| r.agent.clone())
+    }
+
+    fn invite_by_email(&self, email: &str) -> Option<Invite> {
+        let r =
+            self.agents.values().find(|r| !r.revoked && r.agent.pending && r.agent.email.as_deref() == Some(email))?;
+        self.pending_invite(&r.agent.id)
+    }
+
+    fn invite(&self, code_hash: &str) -> Option<Invite> {
+        let (agent_id, _) = self.invites.get(code_hash)?;
+        self.pending_invite(agent_id)
+    }
+}

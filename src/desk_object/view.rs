@@ -1,0 +1,139 @@
+//! The glue's side of the core's contract: [`View`] over SQLite and the runtime's sockets, and
+//! [`Fresh`] ids and secrets from the runtime's randomness.
+//!
+//! The core never sees a storage error: a failed read is remembered here and answers as empty,
+//! and the glue throws away the effects of a step whose view failed (answering `internal`).
+
+use std::cell::RefCell;
+
+use super::{new_uuid, random_bytes};
+use crate::desk::{Agent, Conversation, Fresh, Hit, Invite, View, OWNER_ID};
+use crate::protocol::{Author, Counts, ListView, WireMessage};
+use crate::sockets::{agent_tag, Tagged};
+use crate::store::Store;
+
+pub struct StoreView<'a> {
+    store: &'a Store,
+    tagged: &'a Tagged<'a>,
+    next_seq: i64,
+    failure: RefCell<Option<worker::Error>>,
+}
+
+impl<'a> StoreView<'a> {
+    pub fn new(store: &'a Store, tagged: &'a Tagged<'a>, next_seq: i64) -> Self {
+        StoreView { store, tagged, next_seq, failure: RefCell::new(None) }
+    }
+
+    /// The first read that failed, if any: then the step's effects must not be performed.
+    pub fn failure(&self) -> Option<worker::Error> {
+        self.failure.borrow_mut().take()
+    }
+
+    fn or<T>(&self, result: worker::Result<T>, fallback: T) -> T {
+        result.unwrap_or_else(|e| {
+            self.failure.borrow_mut().get_or_insert(e);
+            fallback
+        })
+    }
+}
+
+impl View for StoreView<'_> {
+    fn conversation(&self, user_id: &str) -> Option<Conversation> {
+        self.or(self.store.conversation(user_id), None)
+    }
+
+    fn duplicate(&self, user_id: &str, sender: Author, author_id: &str, client_msg_id: &str) -> Option<WireMessage> {
+        self.or(self.store.duplicate(user_id, sender, author_id, client_msg_id), None)
+    }
+
+    fn online(&self, user_id: &str) -> bool {
+        self.tagged.any_open(user_id)
+    }
+
+    fn agent(&self, agent_id: &str) -> Option<Agent> {
+        let found = self.or(self.store.agent_any(agent_id), None);
+        match found {
+            Some((agent, false)) if !agent.pending => Some(agent),
+            None if agent_id == OWNER_ID => Some(Agent::owner(None)),
+            _ => None,
+        }
+    }
+
+    fn agents(&self) -> Vec<Agent> {
+        let mut team = self.or(self.store.agents(), Vec::new());
+        if !team.iter().any(|a| a.id == OWNER_ID) {
+            team.insert(0, Agent::owner(None));
+        }
+        team
+    }
+
+    fn agent_online(&self, agent_id: &str) -> bool {
+        self.tagged.any_open(&agent_tag(agent_id))
+    }
+
+    fn messages(&self, user_id: &str, before: Option<i64>, limit: u32, for_agents: bool) -> Vec<WireMessage> {
+        self.or(self.store.messages(user_id, before, limit, for_agents), Vec::new())
+    }
+
+    fn list(&self, view: ListView, me: &str, before: Option<i64>, limit: u32) -> Vec<Conversation> {
+        self.or(self.store.list(view, me, before, limit), Vec::new())
+    }
+
+    fn counts(&self, me: &str) -> Counts {
+        self.or(self.store.counts(me), Counts::default())
+    }
+
+    fn search(&self, query: &str, limit: u32) -> Vec<Hit> {
+        self.or(self.store.search(query, limit), Vec::new())
+    }
+
+    fn next_seq(&self) -> i64 {
+        self.next_seq
+    }
+
+    fn agent_name(&self, agent_id: &str) -> Option<String> {
+        match self.or(self.store.agent_any(agent_id), None) {
+            Some((agent, _)) => Some(agent.name),
+            None => (agent_id == OWNER_ID).then(|| Agent::owner(None).name),
+        }
+    }
+
+    fn agent_by_token(&self, token_hash: &str) -> Option<Agent> {
+        self.or(self.store.agent_by_token(token_hash), None)
+    }
+
+    fn agent_by_email(&self, email: &str) -> Option<Agent> {
+        self.or(self.store.agent_by_email(email), None)
+    }
+
+    fn invite_by_email(&self, email: &str) -> Option<Invite> {
+        self.or(self.store.invite_by_email(email), None)
+    }
+
+    fn invite(&self, code_hash: &str) -> Option<Invite> {
+        self.or(self.store.invite(code_hash), None)
+    }
+}
+
+/// Ids and secrets from the runtime's CSPRNG. Randomness does not fail in workerd; if it ever
+/// did, the step's effects are thrown away (`failed`), never performed with a weak secret.
+#[derive(Default)]
+pub struct RandomFresh {
+    pub failed: bool,
+}
+
+impl Fresh for RandomFresh {
+    fn id(&mut self) -> String {
+        new_uuid().unwrap_or_else(|_| {
+            self.failed = true;
+            String::new()
+        })
+    }
+
+    fn secret(&mut self) -> [u8; 32] {
+        random_bytes().unwrap_or_else(|_| {
+            self.failed = true;
+            [0; 32]
+        })
+    }
+}

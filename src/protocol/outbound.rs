@@ -1,0 +1,217 @@
+//! Frames the desk sends: one `#[serde(tag = "type")]` union, serialised once per send.
+
+use serde::Serialize;
+
+use super::{Author, EventInfo, ListView, Role, Status, WireMessage};
+use crate::error::FrameError;
+
+/// One row of the admin sidebar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserRow {
+    pub user_id: String,
+    pub name: String,
+    pub unread: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_sender: Option<Author>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_at: Option<i64>,
+    pub online: bool,
+    /// The host site's user id when the site vouched for this visitor (verified identity).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified_id: Option<String>,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snoozed_until: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignee_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignee_name: Option<String>,
+    /// The `seq` of the latest message: the order of the sidebar, and a list cursor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_seq: Option<i64>,
+}
+
+/// Who a socket is signed in as.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Me {
+    pub agent_id: String,
+    pub name: String,
+    pub role: Role,
+}
+
+/// A member of the team as the `agents` frame lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentRow {
+    pub agent_id: String,
+    pub name: String,
+    pub role: Role,
+    pub online: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pending: bool,
+}
+
+/// Conversations per view, for the sidebar's tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+pub struct Counts {
+    pub open: u32,
+    pub mine: u32,
+    pub unassigned: u32,
+    pub snoozed: u32,
+    pub resolved: u32,
+}
+
+/// One search result: a conversation, the matching message (`seq` 0: the name matched).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchResult {
+    pub user_id: String,
+    pub seq: i64,
+    pub snippet: String,
+    pub user: UserRow,
+}
+
+/// Every frame the server sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Outbound {
+    #[serde(rename_all = "camelCase")]
+    Welcome {
+        user_id: String,
+        token: String,
+        name: String,
+        /// `resumed`: only the messages after the client's `since`; else the latest page.
+        messages: Vec<WireMessage>,
+        has_more: bool,
+        epoch: String,
+        resumed: bool,
+        /// Set for a verified visitor (then `token` is empty: it presents its identity again).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        verified_id: Option<String>,
+    },
+    /// The sidebar. `seq` is the desk's latest; `resumed` says the missed messages follow.
+    #[serde(rename_all = "camelCase")]
+    Users {
+        users: Vec<UserRow>,
+        epoch: String,
+        seq: i64,
+        resumed: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        me: Option<Me>,
+    },
+    User {
+        user: UserRow,
+    },
+    /// A message delivered live. `user_id` names the conversation for admins; visitors get none.
+    #[serde(rename_all = "camelCase")]
+    Message {
+        sender: Author,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        user_id: Option<String>,
+        message: String,
+        id: String,
+        seq: i64,
+        at: i64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        client_msg_id: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        agent_id: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        agent_name: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        event: Option<EventInfo>,
+    },
+    #[serde(rename_all = "camelCase")]
+    Ack {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        client_msg_id: Option<String>,
+        id: String,
+        seq: i64,
+        at: i64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        user_id: Option<String>,
+    },
+    #[serde(rename_all = "camelCase")]
+    History {
+        user_id: String,
+        messages: Vec<WireMessage>,
+        has_more: bool,
+    },
+    /// A page of the sidebar; `cursor` absent on the last page.
+    List {
+        view: ListView,
+        users: Vec<UserRow>,
+        counts: Counts,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cursor: Option<String>,
+    },
+    Search {
+        query: String,
+        results: Vec<SearchResult>,
+    },
+    Profile {
+        me: Me,
+    },
+    #[serde(rename_all = "camelCase")]
+    Invited {
+        agent_id: String,
+        code: String,
+        expires_at: i64,
+    },
+    Agents {
+        agents: Vec<AgentRow>,
+    },
+    Pong,
+    #[serde(rename_all = "camelCase")]
+    Error {
+        code: &'static str,
+        message: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        client_msg_id: Option<String>,
+        /// For `rate_limited`: when the client may send again.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
+    },
+}
+
+impl Outbound {
+    /// The frame for a refused client frame.
+    pub fn error(err: &FrameError, client_msg_id: Option<String>) -> Self {
+        Outbound::Error {
+            code: err.code(),
+            message: err.to_string(),
+            client_msg_id,
+            retry_after_ms: err.retry_after_ms(),
+        }
+    }
+
+    /// A stored message delivered live; `user_id` for admins (visitors get none, and no agent id).
+    pub fn live(m: &WireMessage, user_id: Option<String>) -> Self {
+        let for_admins = user_id.is_some();
+        Outbound::Message {
+            sender: m.sender,
+            user_id,
+            message: m.message.clone(),
+            id: m.id.clone(),
+            seq: m.seq,
+            at: m.at,
+            client_msg_id: m.client_msg_id.clone(),
+            agent_id: if for_admins { m.agent_id.clone() } else { None },
+            agent_name: m.agent_name.clone(),
+            event: m.event.clone(),
+        }
+    }
+
+    /// JSON text of the frame. Serialising these types cannot fail (no maps with non-string
+    /// keys, no custom serialisers); the fallback keeps a bug from ever panicking in wasm.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self)
+            .unwrap_or_else(|_| r#"{"type":"error","code":"internal","message":"frame could not be encoded"}"#.into())
+    }
+}

@@ -1,0 +1,325 @@
+//! The reads the core and the glue need: conversations, messages, the sidebar's views, search,
+//! agents and invites, counters. A second `impl Store`, split from `store.rs` along this seam.
+
+use worker::SqlStorageValue as V;
+
+use super::*;
+
+/// `list`'s `WHERE` for a view; `?` placeholders for `me` where the view needs it.
+fn view_filter(view: ListView) -> &'static str {
+    match view {
+        ListView::All => "1",
+        ListView::Open => "c.status = 'open'",
+        ListView::Mine => "c.status = 'open' AND c.assignee_id = ?",
+        ListView::Unassigned => "c.status = 'open' AND c.assignee_id IS NULL",
+        ListView::Snoozed => "c.status = 'snoozed'",
+        ListView::Resolved => "c.status = 'resolved'",
+    }
+}
+
+/// The user's words as an FTS5 query: each quoted (so no character of theirs is syntax), all
+/// required, the last one a prefix. `None` when nothing searchable is left.
+pub fn fts_query(query: &str) -> Option<String> {
+    let words: Vec<String> = query
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(16)
+        .map(|w| format!("\"{w}\""))
+        .collect();
+    let last = words.len().checked_sub(1)?;
+    Some(
+        words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| if i == last { format!("{w}*") } else { w.clone() })
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
+}
+
+#[derive(Deserialize)]
+struct HitRow {
+    user_id: String,
+    seq: i64,
+    snippet: String,
+}
+
+#[derive(Deserialize)]
+struct CountsRow {
+    open: Option<u32>,
+    mine: Option<u32>,
+    unassigned: Option<u32>,
+    snoozed: Option<u32>,
+    resolved: Option<u32>,
+}
+
+impl Store {
+    fn one_conversation(&self, filter: &str, value: &str) -> worker::Result<Option<Conversation>> {
+        let q = format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM visitors v LEFT JOIN conversations c ON c.user_id = v.id WHERE {filter} = ?"
+        );
+        Ok(self.sql.exec(&q, vec![text(value)])?.to_array::<ConversationRow>()?.pop().map(Into::into))
+    }
+
+    pub fn visitor_by_token_hash(&self, token_hash: &str) -> worker::Result<Option<Conversation>> {
+        self.one_conversation("v.token_hash", token_hash)
+    }
+
+    pub fn conversation(&self, user_id: &str) -> worker::Result<Option<Conversation>> {
+        self.one_conversation("v.id", user_id)
+    }
+
+    pub fn visitor_by_verified_id(&self, verified_id: &str) -> worker::Result<Option<Conversation>> {
+        self.one_conversation("v.verified_id", verified_id)
+    }
+
+    /// A page of a sidebar view: conversations whose latest message is older than `before`,
+    /// newest first.
+    pub fn list(&self, view: ListView, me: &str, before: Option<i64>, limit: u32) -> worker::Result<Vec<Conversation>> {
+        let q = format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations c JOIN visitors v ON v.id = c.user_id
+             WHERE {} AND c.last_seq < ? ORDER BY c.last_seq DESC LIMIT ?",
+            view_filter(view)
+        );
+        let mut args = if view == ListView::Mine { vec![text(me)] } else { vec![] };
+        args.extend([V::Integer(before.unwrap_or(MAX_SAFE_SEQ)), V::Integer(limit.into())]);
+        Ok(self.sql.exec(&q, args)?.to_array::<ConversationRow>()?.into_iter().map(Into::into).collect())
+    }
+
+    pub fn counts(&self, me: &str) -> worker::Result<Counts> {
+        let q = "SELECT SUM(status = 'open') AS open, SUM(status = 'open' AND assignee_id = ?) AS mine,
+             SUM(status = 'open' AND assignee_id IS NULL) AS unassigned, SUM(status = 'snoozed') AS snoozed,
+             SUM(status = 'resolved') AS resolved FROM conversations";
+        let row = self.sql.exec(q, vec![text(me)])?.to_array::<CountsRow>()?.pop();
+        Ok(row.map_or_else(Counts::default, |r| Counts {
+            open: r.open.unwrap_or(0),
+            mine: r.mine.unwrap_or(0),
+            unassigned: r.unassigned.unwrap_or(0),
+            snoozed: r.snoozed.unwrap_or(0),
+            resolved: r.resolved.unwrap_or(0),
+        }))
+    }
+
+    /// The best match per conversation, best first (FTS5's rank), at most `limit`.
+    pub fn search(&self, query: &str, limit: u32) -> worker::Result<Vec<Hit>> {
+        let Some(fts) = fts_query(query) else {
+            return Ok(Vec::new());
+        };
+        let q = "SELECT user_id, MAX(rowid, 0) AS seq, snippet(search, 0, '', '', '…', 12) AS snippet
+             FROM search WHERE search MATCH ? ORDER BY rank LIMIT ?";
+        let rows = self.sql.exec(q, vec![text(&fts), V::Integer(i64::from(limit) * 8)])?.to_array::<HitRow>()?;
+        let mut hits: Vec<Hit> = Vec::new();
+        for r in rows {
+            if hits.len() < limit as usize && hits.iter().all(|h| h.user_id != r.user_id) {
+                hits.push(Hit { user_id: r.user_id, seq: r.seq, snippet: r.snippet });
+            }
+        }
+        Ok(hits)
+    }
+
+    /// A new visitor; `verified_id` for one whose host site vouched for it.
+    pub fn create_visitor(
+        &self,
+        user_id: &str,
+        token_hash: &str,
+        name: &str,
+        verified_id: Option<&str>,
+        now: i64,
+    ) -> worker::Result<()> {
+        self.sql.exec(
+            "INSERT INTO visitors (id, token_hash, name, created_at, last_seen, verified_id) VALUES (?, ?, ?, ?, ?, ?)",
+            vec![text(user_id), text(token_hash), text(name), V::Integer(now), V::Integer(now), opt_text(verified_id)],
+        )?;
+        Ok(())
+    }
+
+    /// A per-address counter in `table` (`visitor_births`, `auth_failures`) for this window.
+    pub fn counter(&self, table: Counter, address_hash: &str, window: i64) -> worker::Result<u32> {
+        let q = format!("SELECT count AS v FROM {} WHERE address_hash = ? AND period = ?", table.name());
+        let rows = self.sql.exec(&q, vec![text(address_hash), V::Integer(window)])?;
+        Ok(rows.to_array::<Version>()?.first().map_or(0, |r| r.v.max(0) as u32))
+    }
+
+    /// Counts one more for this address in this window; forgets older windows.
+    pub fn count(&self, table: Counter, address_hash: &str, window: i64) -> worker::Result<()> {
+        let t = table.name();
+        self.sql.exec(&format!("DELETE FROM {t} WHERE period < ?"), vec![V::Integer(window)])?;
+        self.sql.exec(
+            &format!(
+                "INSERT INTO {t} (address_hash, period, count) VALUES (?, ?, 1)
+                 ON CONFLICT(address_hash, period) DO UPDATE SET count = count + 1"
+            ),
+            vec![text(address_hash), V::Integer(window)],
+        )?;
+        Ok(())
+    }
+
+    /// Records a returning visitor: last seen now, and a new display name if one was given.
+    pub fn touch_visitor(&self, user_id: &str, name: Option<&str>, now: i64) -> worker::Result<()> {
+        self.sql.exec(
+            "UPDATE visitors SET last_seen = ?, name = COALESCE(?, name) WHERE id = ?",
+            vec![V::Integer(now), opt_text(name), text(user_id)],
+        )?;
+        Ok(())
+    }
+
+    /// The message `author_id` already stored as `sender` in the conversation under `client_msg_id`.
+    pub fn duplicate(
+        &self,
+        user_id: &str,
+        sender: Author,
+        author_id: &str,
+        client_msg_id: &str,
+    ) -> worker::Result<Option<WireMessage>> {
+        let q = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE user_id = ? AND sender = ? AND author_id = ? AND client_msg_id = ?"
+        );
+        let rows =
+            self.sql.exec(&q, vec![text(user_id), text(sender.as_str()), text(author_id), text(client_msg_id)])?;
+        Ok(rows.to_array::<MessageRow>()?.pop().map(Into::into))
+    }
+
+    /// The `seq` the next message gets: one past the largest stored (an index lookup).
+    pub fn next_seq(&self) -> worker::Result<i64> {
+        let rows = self.sql.exec("SELECT COALESCE(MAX(seq), 0) + 1 AS v FROM messages", None)?;
+        Ok(rows.to_array::<Version>()?.first().map_or(1, |r| r.v))
+    }
+
+    /// The desk's epoch: random, made once, changed only if its history is ever reset. `fresh`
+    /// is used when there is none yet.
+    pub fn epoch(&self, fresh: impl FnOnce() -> worker::Result<String>) -> worker::Result<String> {
+        let rows = self.sql.exec("SELECT value AS v FROM desk_info WHERE key = 'epoch'", None)?;
+        if let Some(row) = rows.to_array::<Text>()?.pop() {
+            return Ok(row.v);
+        }
+        let epoch = fresh()?;
+        self.sql.exec("INSERT INTO desk_info (key, value) VALUES ('epoch', ?)", vec![text(&epoch)])?;
+        Ok(epoch)
+    }
+
+    /// Up to `limit` messages a visitor sees in its conversation with `seq > since`, oldest first.
+    pub fn messages_after(&self, user_id: &str, since: i64, limit: u32) -> worker::Result<Vec<WireMessage>> {
+        let q = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE user_id = ? AND seq > ? AND sender IN ('user', 'admin')
+             ORDER BY seq LIMIT ?"
+        );
+        let rows = self.sql.exec(&q, vec![text(user_id), V::Integer(since), V::Integer(limit.into())])?;
+        Ok(rows.to_array::<MessageRow>()?.into_iter().map(Into::into).collect())
+    }
+
+    /// Up to `limit` messages, notes and events of the whole desk with `seq > since`, oldest
+    /// first, with their conversation: what an agent missed.
+    pub fn desk_messages_after(&self, since: i64, limit: u32) -> worker::Result<Vec<(String, WireMessage)>> {
+        let q = format!("SELECT user_id, {MESSAGE_COLUMNS} FROM messages WHERE seq > ? ORDER BY seq LIMIT ?");
+        let rows = self.sql.exec(&q, vec![V::Integer(since), V::Integer(limit.into())])?;
+        Ok(rows.to_array::<DeskMessageRow>()?.into_iter().map(|r| (r.user_id, r.message.into())).collect())
+    }
+
+    /// Up to `limit` messages of a conversation with `seq < before`, newest first; notes and
+    /// events only `for_agents`.
+    pub fn messages(
+        &self,
+        user_id: &str,
+        before: Option<i64>,
+        limit: u32,
+        for_agents: bool,
+    ) -> worker::Result<Vec<WireMessage>> {
+        let kinds = if for_agents { "" } else { "AND sender IN ('user', 'admin')" };
+        let q = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE user_id = ? AND seq < ? {kinds} ORDER BY seq DESC LIMIT ?"
+        );
+        let before = before.unwrap_or(MAX_SAFE_SEQ);
+        let rows = self.sql.exec(&q, vec![text(user_id), V::Integer(before), V::Integer(limit.into())])?;
+        Ok(rows.to_array::<MessageRow>()?.into_iter().map(Into::into).collect())
+    }
+
+    fn agents_where(&self, filter: &str, args: Vec<V>) -> worker::Result<Vec<Agent>> {
+        let q = format!("SELECT {AGENT_COLUMNS} FROM agents a WHERE {filter} ORDER BY a.created_at, a.id");
+        Ok(self.sql.exec(&q, args)?.to_array::<AgentRow>()?.into_iter().map(Into::into).collect())
+    }
+
+    /// An agent in any state (revoked ones keep their names on what they did).
+    pub fn agent_any(&self, id: &str) -> worker::Result<Option<(Agent, bool)>> {
+        let q = format!("SELECT {AGENT_COLUMNS} FROM agents a WHERE a.id = ?");
+        let row = self.sql.exec(&q, vec![text(id)])?.to_array::<AgentRow>()?.pop();
+        Ok(row.map(|r| {
+            let revoked = r.state == "revoked";
+            (r.into(), revoked)
+        }))
+    }
+
+    /// The team: every agent not revoked (pending invites included), the owner's row if named.
+    pub fn agents(&self) -> worker::Result<Vec<Agent>> {
+        self.agents_where("a.state != 'revoked'", vec![])
+    }
+
+    pub fn agent_by_token(&self, token_hash: &str) -> worker::Result<Option<Agent>> {
+        Ok(self.agents_where("a.token_hash = ? AND a.state = 'active'", vec![text(token_hash)])?.pop())
+    }
+
+    pub fn agent_by_email(&self, email: &str) -> worker::Result<Option<Agent>> {
+        Ok(self.agents_where("a.email = ? AND a.state = 'active'", vec![text(email)])?.pop())
+    }
+
+    fn invite_where(&self, filter: &str, value: &str) -> worker::Result<Option<Invite>> {
+        let q = format!(
+            "SELECT {AGENT_COLUMNS}, i.code_hash, i.expires_at FROM invites i JOIN agents a ON a.id = i.agent_id
+             WHERE a.state = 'pending' AND {filter} = ?"
+        );
+        let row = self.sql.exec(&q, vec![text(value)])?.to_array::<InviteRow>()?.pop();
+        Ok(row.map(|r| Invite { agent: r.agent.into(), code_hash: r.code_hash, expires_at: r.expires_at }))
+    }
+
+    pub fn invite(&self, code_hash: &str) -> worker::Result<Option<Invite>> {
+        self.invite_where("i.code_hash", code_hash)
+    }
+
+    pub fn invite_by_email(&self, email: &str) -> worker::Result<Option<Invite>> {
+        self.invite_where("a.email", email)
+    }
+
+    /// Snoozed conversations whose time has come, oldest first, at most `limit`.
+    pub fn due(&self, now: i64, limit: u32) -> worker::Result<Vec<Conversation>> {
+        let q = format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations c JOIN visitors v ON v.id = c.user_id
+             WHERE c.snoozed_until IS NOT NULL AND c.snoozed_until <= ? AND c.status = 'snoozed'
+             ORDER BY c.snoozed_until LIMIT ?"
+        );
+        Ok(self
+            .sql
+            .exec(&q, vec![V::Integer(now), V::Integer(limit.into())])?
+            .to_array::<ConversationRow>()?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// When the next snoozed conversation reopens.
+    pub fn next_due(&self) -> worker::Result<Option<i64>> {
+        let q =
+            "SELECT MIN(snoozed_until) AS v FROM conversations WHERE snoozed_until IS NOT NULL AND status = 'snoozed'";
+        #[derive(Deserialize)]
+        struct Min {
+            v: Option<i64>,
+        }
+        Ok(self.sql.exec(q, None)?.to_array::<Min>()?.pop().and_then(|m| m.v))
+    }
+}
+
+/// The per-address counters, by table.
+#[derive(Debug, Clone, Copy)]
+pub enum Counter {
+    /// New visitors created (`NEW_VISITORS_PER_IP`).
+    Births,
+    /// Failed admin credentials.
+    AuthFailures,
+}
+
+impl Counter {
+    fn name(self) -> &'static str {
+        match self {
+            Counter::Births => "visitor_births",
+            Counter::AuthFailures => "auth_failures",
+        }
+    }
+}
