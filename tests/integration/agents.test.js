@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import { connectAdmin, deskName, startMiniflare, upgradeStatus } from '../helpers/desk.js';
 import {
   OWNER, acceptInvite, act, admin, agentSocket, assertNoNulls, closeAll, freshAddress, history, invite, messageWith, newAgent,
-  reply, say, visitor, where,
+  refusal, reply, say, visitor, where,
 } from './flows.js';
 
 let desk;
@@ -189,7 +189,7 @@ test('revoke: open sockets close with 4001, the token is refused, what the agent
   const back = await visitor(desk.url, name, { token: v.token });
   assert.equal(back.welcome.messages.find((m) => m.message === 'Ana here, on it').agentName, 'Ana');
   // A revoked agent cannot be assigned.
-  const err = await act(owner, { type: 'assign', userId: v.userId, agentId: ana.agentId });
+  const err = await refusal(owner, { type: 'assign', userId: v.userId, agentId: ana.agentId });
   assert.equal(err.code, 'unknown_agent', JSON.stringify(err));
   // The owner still works.
   await reply(owner, v.userId, 'the owner takes over');

@@ -187,6 +187,14 @@ export function act(a, frame, check = () => true) {
     (f) => (f.type === 'user' && f.user?.userId === frame.userId && check(f.user)) || f.type === 'error'));
 }
 
+/** Sends `frame`, which must be refused: resolves with the error (frames buffered before are dropped,
+ *  so that an earlier row cannot pass for the answer; the caller checks that nothing changed). */
+export function refusal(a, frame) {
+  a.drain();
+  a.send(frame);
+  return a.next(where(`an error for ${JSON.stringify(frame).slice(0, 80)}`, (f) => f.type === 'error'));
+}
+
 /** Admin `a` writes a note on `userId`; resolves with its ack. */
 export function note(a, userId, text, clientMsgId = cid('n')) {
   a.send({ type: 'note', userId, message: text, clientMsgId });

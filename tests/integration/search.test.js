@@ -104,6 +104,28 @@ test('a common word: one result per conversation, best match each, at most limit
   }
 });
 
+test('a chatty conversation does not hide a quiet one: every matching conversation counts toward limit', async () => {
+  const name = deskName('chatty');
+  const chatty = await visitor(desk.url, name, { name: 'Chatty' });
+  const pending = [];
+  for (let i = 0; i < 300; i += 1) {
+    const clientMsgId = cid('ch');
+    chatty.send({ type: 'message', message: 'order order', clientMsgId });
+    pending.push(chatty.next(ackFor(clientMsgId), { timeout: 60_000 }));
+  }
+  await Promise.all(pending);
+  const quiet = await visitor(desk.url, name, { name: 'Quiet' });
+  const quietAck = await say(quiet, 'hello, I placed an order last week and nothing has arrived since then, could you check it');
+  const a = await admin(desk.url, name);
+  for (const extra of [{}, { limit: 2 }, { limit: 50 }]) {
+    const res = await search(a, 'order', extra);
+    assert.deepEqual(res.results.map((r) => r.user.name).sort(), ['Chatty', 'Quiet'],
+      `limit ${extra.limit ?? 'default'}: both conversations match "order": ${JSON.stringify(res.results.map((r) => [r.user.name, r.seq]))}`);
+    assert.equal(res.results.find((r) => r.user.name === 'Quiet').seq, quietAck.seq);
+  }
+  await closeAll(a, chatty, quiet);
+});
+
 test('FTS syntax in a query is taken as text: never an error, and the word around it still found', async () => {
   const findsNeedle = [`"${UNIQUE}`, `${UNIQUE}"`, `"${UNIQUE}"`, `${UNIQUE}*`, `(${UNIQUE})`, `(${UNIQUE}`, `-${UNIQUE}`,
     `^${UNIQUE}`, `${UNIQUE}:`, `{${UNIQUE}}`, `'${UNIQUE}'`, `${UNIQUE};`, `+${UNIQUE}`, `${UNIQUE}\\`];

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { connectAdmin, connectVisitor, deskName, startMiniflare } from '../helpers/desk.js';
 import {
   OWNER, act, admin, agentOnly, agentSocket, assertNoNulls, closeAll, eventFor, history, internal,
-  messageWith, newAgent, note, noteWith, reply, rowFor, rowOf, rows, say, texts, visitor,
+  messageWith, newAgent, note, noteWith, refusal, reply, rowFor, rowOf, rows, say, texts, visitor,
 } from './flows.js';
 
 let desk;
@@ -101,10 +101,10 @@ test('resolve and reopen: every admin gets the row and the event; the visitor ge
   assert.deepEqual(texts(seen.resumed.messages), ['user:Hi, I need help']);
 
   // Refusals: an unknown conversation, a wrong shape; nothing changes.
-  assert.equal((await act(a1, { type: 'resolve', userId: 'no-such-user' })).code, 'unknown_user');
-  assert.equal((await act(a1, { type: 'reopen', userId: 'no-such-user' })).code, 'unknown_user');
-  assert.equal((await act(a1, { type: 'resolve', userId: 5 })).code, 'bad_frame');
-  assert.equal((await act(a1, { type: 'resolve' })).code, 'bad_frame');
+  assert.equal((await refusal(a1, { type: 'resolve', userId: 'no-such-user' })).code, 'unknown_user');
+  assert.equal((await refusal(a1, { type: 'reopen', userId: 'no-such-user' })).code, 'unknown_user');
+  assert.equal((await refusal(a1, { type: 'resolve', userId: 5 })).code, 'bad_frame');
+  assert.equal((await refusal(a1, { type: 'resolve' })).code, 'bad_frame');
   await a2.expectNone((f) => f.type === 'error', 200);
   await closeAll(a1, a2, v);
 });
@@ -137,11 +137,11 @@ test('snooze: the row says until when; the desk\'s alarm reopens it (row and eve
   const [a1, a2] = [await admin(desk.url, name), await admin(desk.url, name)];
   const v = await customer(name);
   for (const bad of [Date.now() - 1000, 'tomorrow', null, Date.now() + 400 * 24 * 3600_000, 1.5e20]) {
-    const err = await act(a1, { type: 'snooze', userId: v.userId, until: bad });
+    const err = await refusal(a1, { type: 'snooze', userId: v.userId, until: bad });
     assert.equal(err.code, 'bad_frame', `until ${bad}: ${JSON.stringify(err)}`);
   }
-  assert.equal((await act(a1, { type: 'snooze', userId: v.userId })).code, 'bad_frame', 'until missing');
-  assert.equal((await act(a1, { type: 'snooze', userId: 'no-such-user', until: Date.now() + 60_000 })).code, 'unknown_user');
+  assert.equal((await refusal(a1, { type: 'snooze', userId: v.userId })).code, 'bad_frame', 'until missing');
+  assert.equal((await refusal(a1, { type: 'snooze', userId: 'no-such-user', until: Date.now() + 60_000 })).code, 'unknown_user');
   assert.equal(rowOf(await rows(desk.url, name), v.userId).status, 'open', 'refused snoozes changed nothing');
 
   const until = Date.now() + 1500;
@@ -227,11 +227,11 @@ test('assign to another agent, to null, to an unknown agent; every admin socket 
   await act(anaSock, { type: 'assign', userId: v.userId, agentId: 'owner' }, (r) => r.assigneeId === 'owner' && r.assigneeName === 'Owner');
 
   for (const bad of ['no-such-agent', '']) {
-    const err = await act(owner, { type: 'assign', userId: v.userId, agentId: bad });
+    const err = await refusal(owner, { type: 'assign', userId: v.userId, agentId: bad });
     assert.ok(['unknown_agent', ...(bad === '' ? ['bad_frame'] : [])].includes(err.code), `agentId "${bad}": ${JSON.stringify(err)}`);
   }
-  assert.equal((await act(owner, { type: 'assign', userId: v.userId, agentId: 7 })).code, 'bad_frame');
-  assert.equal((await act(owner, { type: 'assign', userId: 'no-such-user', agentId: 'owner' })).code, 'unknown_user');
+  assert.equal((await refusal(owner, { type: 'assign', userId: v.userId, agentId: 7 })).code, 'bad_frame');
+  assert.equal((await refusal(owner, { type: 'assign', userId: 'no-such-user', agentId: 'owner' })).code, 'unknown_user');
   assert.equal(rowOf(await rows(desk.url, name), v.userId).assigneeId, 'owner', 'refusals changed nothing');
   assert.deepEqual((await history(owner, v.userId)).messages.map((m) => m.event?.kind ?? m.sender),
     ['user', 'assigned', 'unassigned', 'assigned']);
@@ -250,7 +250,7 @@ test('unread marks a read conversation unread again, durably, on every admin soc
   assert.equal(marked.type, 'user', `unread answered ${JSON.stringify(marked)}`);
   await a2.next(rowFor(v.userId, (r) => r.unread >= 1));
   assert.ok(rowOf(await rows(desk.url, name), v.userId).unread >= 1, 'durably unread');
-  assert.equal((await act(a1, { type: 'unread', userId: 'no-such-user' })).code, 'unknown_user');
+  assert.equal((await refusal(a1, { type: 'unread', userId: 'no-such-user' })).code, 'unknown_user');
   await v.expectNone(() => true, 300);
   await closeAll(a1, a2, v);
 });
