@@ -180,8 +180,10 @@ export async function listAll(a, view, { limit, maxPages = 1000 } = {}) {
 }
 
 /** Sends a conversation frame (`resolve`, `reopen`, `snooze`, `assign`, `unread`) and resolves
- *  with the first `user` row of `userId` satisfying `check`, or the error it caused. */
+ *  with the first `user` row of `userId` satisfying `check`, or the error it caused. Frames buffered
+ *  before are dropped first, so that an earlier row cannot pass for the answer. */
 export function act(a, frame, check = () => true) {
+  a.drain();
   a.send(frame);
   return a.next(where(`${frame.type}: row of ${frame.userId} or error`,
     (f) => (f.type === 'user' && f.user?.userId === frame.userId && check(f.user)) || f.type === 'error'));
