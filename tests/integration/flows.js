@@ -75,8 +75,14 @@ export async function storedState(url, desk, visitors) {
   return state;
 }
 
-/** The texts of a message list, for readable assertions. */
-export const texts = (messages) => messages.map((m) => `${m.sender}:${m.message}`);
+/** The texts of a message list, for readable assertions (an event as `event:<kind>`). */
+export const texts = (messages) => messages.map((m) => (m.sender === 'event' ? `event:${m.event?.kind}` : `${m.sender}:${m.message}`));
+
+/** What a visitor is owed of an admin's `history` answer: no notes, no events, no `agentId`. */
+export function asVisitorSees(h) {
+  const messages = h.messages.filter((m) => m.sender !== 'note' && m.sender !== 'event').map(({ agentId, ...m }) => m);
+  return { ...h, messages };
+}
 
 /** Asserts a stored message object has the documented shape. */
 export function assertStoredMessage(m, { sender, message }) {
