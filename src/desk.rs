@@ -11,12 +11,14 @@
 //!
 //! - [`conversation`]: messages, notes, read marks, status, assignment, history, list, search.
 //! - [`team`]: agents: sign-in decisions, profile, invites, the team list, revocation.
+//! - [`admission`]: who a visitor's upgrade is, and whether it may open a socket now.
 
 use crate::error::FrameError;
 use crate::protocol::{
     truncate, Author, Counts, Inbound, ListView, Outbound, Role, Status, UserRow, WireMessage, PREVIEW_CHARS,
 };
 
+pub mod admission;
 pub mod conversation;
 pub mod memory;
 pub mod team;
@@ -172,6 +174,14 @@ pub trait View {
     fn invite_by_email(&self, email: &str) -> Option<Invite>;
     /// A pending invite by its code's hash.
     fn invite(&self, code_hash: &str) -> Option<Invite>;
+    /// Admission: the visitor whose token hashes to this.
+    fn visitor_by_token(&self, token_hash: &str) -> Option<Conversation>;
+    /// Admission: the visitor a host site vouched for under this id.
+    fn visitor_by_verified_id(&self, verified_id: &str) -> Option<Conversation>;
+    /// Admission: how many sockets this visitor holds open.
+    fn open_sockets(&self, user_id: &str) -> usize;
+    /// Admission: visitors created from this (hashed) address in this window.
+    fn births(&self, address: &str, period: i64) -> u32;
 }
 
 /// Ids and secrets for what a step creates, from the glue (randomness) or a test (counters).
@@ -208,6 +218,12 @@ pub enum Write {
     Accept { agent_id: String, name: String, code_hash: String, token_hash: String },
     /// An agent (or a pending invite) loses access; what it wrote keeps its name.
     Revoke { agent_id: String },
+    /// A new visitor and its token (stored as a hash).
+    CreateVisitor { user_id: String, token_hash: String, name: String, verified_id: Option<String> },
+    /// A returning visitor: seen now, renamed if it gave a name.
+    TouchVisitor { user_id: String, name: Option<String> },
+    /// One more visitor created from this (hashed) address in this window.
+    CountBirth { address: String, period: i64 },
 }
 
 /// Who a frame goes to.

@@ -383,6 +383,11 @@ impl Store {
                     vec![text(name), text(token_hash), text(agent_id)],
                 )?;
             }
+            Write::CreateVisitor { user_id, token_hash, name, verified_id } => {
+                self.create_visitor(user_id, token_hash, name, verified_id.as_deref(), now)?;
+            }
+            Write::TouchVisitor { user_id, name } => self.touch_visitor(user_id, name.as_deref(), now)?,
+            Write::CountBirth { address, period } => self.count(Counter::Births, address, *period)?,
             Write::Revoke { agent_id } => {
                 sql.exec("DELETE FROM invites WHERE agent_id = ?", vec![text(agent_id)])?;
                 sql.exec("UPDATE agents SET state = 'revoked', token_hash = NULL WHERE id = ?", vec![text(agent_id)])?;

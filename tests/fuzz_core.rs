@@ -15,8 +15,17 @@ fn value() -> impl Strategy<Value = Value> {
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(|n| json!(n)),
         any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| json!(f)),
-        prop_oneof![Just("A".to_owned()), Just("B".to_owned()), Just(String::new()), any::<String>()]
-            .prop_map(Value::String),
+        prop_oneof![
+            Just("A".to_owned()),
+            Just("B".to_owned()),
+            Just("owner".to_owned()),
+            Just("m1".to_owned()),
+            Just("open".to_owned()),
+            Just("agent".to_owned()),
+            Just(String::new()),
+            any::<String>()
+        ]
+        .prop_map(Value::String),
     ];
     leaf.prop_recursive(3, 24, 4, |inner| {
         prop_oneof![
@@ -37,7 +46,19 @@ fn frame() -> impl Strategy<Value = String> {
         Just("ping"),
         Just("MESSAGE"),
         Just(""),
-        Just("welcome")
+        Just("welcome"),
+        Just("note"),
+        Just("resolve"),
+        Just("reopen"),
+        Just("snooze"),
+        Just("assign"),
+        Just("unread"),
+        Just("list"),
+        Just("search"),
+        Just("invite"),
+        Just("revoke"),
+        Just("agents"),
+        Just("profile")
     ];
     let field = prop_oneof![
         Just("message"),
@@ -46,7 +67,15 @@ fn frame() -> impl Strategy<Value = String> {
         Just("userId"),
         Just("before"),
         Just("limit"),
-        Just("type")
+        Just("type"),
+        Just("until"),
+        Just("agentId"),
+        Just("view"),
+        Just("cursor"),
+        Just("query"),
+        Just("name"),
+        Just("role"),
+        Just("email")
     ];
     (kind, prop::collection::vec((field, value()), 0..5)).prop_map(|(kind, fields)| {
         let mut map = Map::new();
@@ -65,23 +94,41 @@ fn any_input() -> impl Strategy<Value = String> {
 fn desk() -> Desk {
     let mut desk = Desk::new();
     desk.admin("admin");
+    let (_, token) = desk.join("admin", "Ana", support_desk::protocol::Role::Agent);
+    desk.sign_in("agent", Some(&token)).expect("Ana signs in");
     desk.visitor("a", "A");
     desk.visitor("b", "B");
     desk.send("a", &json!({ "type": "message", "message": "hello", "clientMsgId": "c1" }).to_string());
-    for s in ["a", "b", "admin"] {
+    desk.send("b", &json!({ "type": "message", "message": "hi" }).to_string());
+    for s in ["a", "b", "admin", "agent"] {
         desk.take(s);
     }
     desk
+}
+
+/// Every message in a frame a visitor got (live, `history`, `welcome`): its id.
+fn message_ids(f: &Value) -> Vec<String> {
+    let mut ids = Vec::new();
+    if f["type"] == "message" {
+        ids.extend(f["id"].as_str().map(str::to_owned));
+    }
+    for m in f["messages"].as_array().into_iter().flatten() {
+        ids.extend(m["id"].as_str().map(str::to_owned));
+    }
+    ids
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
 
     #[test]
-    fn any_frame_from_anyone_is_answered_without_panic(inputs in prop::collection::vec((0..3usize, any_input()), 1..8)) {
+    fn any_frame_from_anyone_is_answered_without_panic(inputs in prop::collection::vec((0..4usize, any_input()), 1..8)) {
         let mut desk = desk();
         for (who, text) in inputs {
-            let socket = ["a", "b", "admin"][who];
+            let socket = ["a", "b", "admin", "agent"][who];
+            if !desk.sockets[socket].open {
+                continue; // revoked by an earlier frame
+            }
             let before = (desk.messages.clone(), desk.conversations.clone());
             desk.send(socket, &text);
             let answers = desk.take(socket);
@@ -90,14 +137,22 @@ proptest! {
                 prop_assert_eq!(answers.len(), 1, "a refusal is the only answer");
                 prop_assert_eq!(&(desk.messages.clone(), desk.conversations.clone()), &before, "a refusal stores nothing");
             }
-            // Visitors can never learn about another visitor's conversation.
+            // Visitors can never learn about another visitor's conversation: no frame names one,
+            // and every message delivered belongs to their own conversation and is one a visitor
+            // may see (never a note or an event), whatever frame carried it.
             for (visitor, own) in [("a", "A"), ("b", "B")] {
                 for frame in desk.take(visitor) {
                     let f = j(&frame);
                     prop_assert!(f.get("userId").is_none() || f["userId"] == own, "{} got a frame about another visitor: {}", own, f);
+                    prop_assert!(f.get("agentId").is_none() && !f.to_string().contains("\"agentId\""), "agent ids reach no visitor: {}", f);
+                    for id in message_ids(&f) {
+                        let stored = desk.messages.iter().find(|s| s.message.id == id);
+                        prop_assert!(stored.is_some_and(|s| s.user_id == own && s.message.sender.public()), "{} got message {} of another conversation or kind: {}", own, id, f);
+                    }
                 }
             }
             desk.take("admin");
+            desk.take("agent");
         }
     }
 

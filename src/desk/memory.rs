@@ -33,6 +33,12 @@ pub struct Memory {
     pub online: BTreeSet<String>,
     /// Agents with an open admin socket.
     pub agents_online: BTreeSet<String>,
+    /// Open sockets per visitor.
+    pub sockets: BTreeMap<String, usize>,
+    /// Visitor tokens (hash) to user ids.
+    pub tokens: BTreeMap<String, String>,
+    /// New visitors per (hashed address, window).
+    pub births: BTreeMap<(String, i64), u32>,
 }
 
 fn words(text: &str) -> Vec<String> {
@@ -109,6 +115,22 @@ impl Memory {
                     r.agent.name = name.clone();
                     r.token_hash = Some(token_hash.clone());
                 }
+            }
+            Write::CreateVisitor { user_id, token_hash, name, verified_id } => {
+                let mut c = Conversation::new(user_id.clone(), name.clone());
+                c.verified_id = verified_id.clone();
+                self.conversations.insert(user_id.clone(), c);
+                self.tokens.insert(token_hash.clone(), user_id.clone());
+            }
+            Write::TouchVisitor { user_id, name: Some(name) } => {
+                if let Some(c) = self.conversations.get_mut(user_id) {
+                    c.name = name.clone();
+                }
+            }
+            Write::TouchVisitor { .. } => {}
+            Write::CountBirth { address, period } => {
+                self.births.retain(|(_, p), _| p >= period);
+                *self.births.entry((address.clone(), *period)).or_default() += 1;
             }
             Write::Revoke { agent_id } => {
                 self.invites.retain(|_, (id, _)| id != agent_id);
@@ -260,5 +282,21 @@ impl View for Memory {
     fn invite(&self, code_hash: &str) -> Option<Invite> {
         let (agent_id, _) = self.invites.get(code_hash)?;
         self.pending_invite(agent_id)
+    }
+
+    fn visitor_by_token(&self, token_hash: &str) -> Option<Conversation> {
+        self.tokens.get(token_hash).and_then(|id| self.conversation(id))
+    }
+
+    fn visitor_by_verified_id(&self, verified_id: &str) -> Option<Conversation> {
+        self.conversations.values().find(|c| c.verified_id.as_deref() == Some(verified_id)).cloned()
+    }
+
+    fn open_sockets(&self, user_id: &str) -> usize {
+        self.sockets.get(user_id).copied().unwrap_or(0)
+    }
+
+    fn births(&self, address: &str, period: i64) -> u32 {
+        self.births.get(&(address.to_owned(), period)).copied().unwrap_or(0)
     }
 }

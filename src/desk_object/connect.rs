@@ -6,13 +6,13 @@
 use worker::{Headers, Request, Response, Result, WebSocketPair};
 
 use super::view::{RandomFresh, StoreView};
-use super::{new_sid, new_uuid, now, random_bytes, Desk};
-use crate::auth::{new_token, presented_admin_secret, token_hash};
+use super::{new_sid, now, Desk};
+use crate::auth::{presented_admin_secret, token_hash};
+use crate::desk::admission::{self, AdmittedVisitor, VisitorRequest};
 use crate::desk::team::{self, Admitted, SignIn, AUTH_FAILURE_WINDOW_MS};
-use crate::desk::{self, Conversation, Sender, View};
+use crate::desk::{self, Sender, View};
 use crate::error::HttpError;
-use crate::identity;
-use crate::protocol::{visitor_name, ListView, MAX_USERS_ROWS, RESUME_MAX_MESSAGES, WELCOME_MESSAGES};
+use crate::protocol::{ListView, MAX_USERS_ROWS, RESUME_MAX_MESSAGES, WELCOME_MESSAGES};
 use crate::router::{known, refuse, with_subprotocol};
 use crate::session::{self, Backlog, Replay, ResumePoint};
 use crate::sockets::{self, send, Tagged};
@@ -23,73 +23,39 @@ impl Desk {
         let store = self.store()?;
         let url = req.url()?;
         let param = |key: &str| url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
-        let name = match param("name").map(|raw| visitor_name(&raw)) {
-            Some(None) => {
-                return refuse(HttpError::BadRequest("name must be 1 to 64 characters without control characters"))
-            }
-            Some(name) => name,
-            None => None,
-        };
         let resume = match ResumePoint::from_query(param("since").as_deref(), param("epoch").as_deref()) {
             Ok(resume) => resume,
             Err(why) => return refuse(HttpError::BadRequest(why)),
         };
         let now = now();
-        // A verified identity first: a claim that fails is refused, never treated as anonymous.
-        let claim = match identity::claim(req.headers().get("Sec-WebSocket-Protocol")?.as_deref()) {
-            Ok(claim) => claim,
-            Err(e) => return refuse(e),
+        let headers = req.headers();
+        let (name, token, protocols) = (param("name"), param("token"), headers.get("Sec-WebSocket-Protocol")?);
+        let address = self.address_key(&store, headers)?;
+        let request = VisitorRequest {
+            name: name.as_deref(),
+            token: token.as_deref(),
+            protocols: protocols.as_deref(),
+            identity_secret: self.identity_secret.as_deref(),
+            address: address.as_deref(),
         };
-        let verified = match claim.map(|c| identity::verify(c, self.identity_secret.as_deref())).transpose() {
-            Ok(verified) => verified,
-            Err(e) => return refuse(e),
-        };
-        let known = match (&verified, param("token")) {
-            (Some(verified_id), _) => store.visitor_by_verified_id(verified_id)?,
-            (None, Some(token)) => match store.visitor_by_token_hash(&token_hash(&token))? {
-                Some(conversation) => Some(conversation),
-                None => return refuse(HttpError::Unauthorized("this desk did not issue that token")),
-            },
-            (None, None) => None,
-        };
-        let returning = known.is_some();
         let tagged = Tagged::new(&self.state); // this visitor's sockets, asked of the runtime once
-        let (conversation, token, resume) = match known {
-            Some(mut conversation) => {
-                // Checked before anything is written: a refused socket leaves no trace.
-                let open = tagged.all(&conversation.user_id).iter().filter(|ws| sockets::is_open(ws)).count();
-                if open >= self.limits.sockets_per_visitor {
-                    return refuse(HttpError::TooManySockets);
-                }
-                store.touch_visitor(&conversation.user_id, name.as_deref(), now)?;
-                if let Some(name) = name {
-                    conversation.name = name;
-                }
-                // A verified visitor gets no token: it proves who it is again on every connect.
-                let token = if verified.is_some() { String::new() } else { param("token").unwrap_or_default() };
-                (conversation, token, resume)
-            }
-            None => {
-                let births = match verified {
-                    Some(_) => None, // vouched for by the host site: not an anonymous flood
-                    None => match self.may_create_visitor(&store, req, now)? {
-                        Ok(births) => births,
-                        Err(e) => return refuse(e),
-                    },
-                };
-                let user_id = new_uuid()?;
-                let token = new_token(&random_bytes()?);
-                let name = name.unwrap_or_else(|| desk::default_name(&user_id));
-                store.create_visitor(&user_id, &token_hash(&token), &name, verified.as_deref(), now)?;
-                if let Some((address, period)) = births {
-                    store.count(Counter::Births, &address, period)?;
-                }
-                let mut conversation = Conversation::new(user_id, name);
-                conversation.verified_id = verified.clone();
-                let token = if verified.is_some() { String::new() } else { token };
-                (conversation, token, None) // nothing to resume
-            }
+        let view = StoreView::new(&store, &tagged, self.next_seq(&store)?);
+        let mut fresh = RandomFresh::default();
+        let decided = admission::visitor(&request, &self.limits, &view, now, &mut fresh);
+        if let Some(e) = view.failure() {
+            return Err(e);
+        }
+        let admitted = match decided {
+            Ok(admitted) if !fresh.failed => admitted,
+            Ok(_) => return Err(worker::Error::RustError("no randomness".into())),
+            Err(e) => return refuse(e),
         };
+        // Written before the socket opens: a refused upgrade (above) leaves no trace.
+        for w in &admitted.writes {
+            self.write(&store, w, now)?;
+        }
+        let AdmittedVisitor { conversation, token, returning, .. } = admitted;
+        let resume = if returning { resume } else { None }; // someone new has nothing to resume
 
         let user_id = conversation.user_id.clone();
         let epoch = self.epoch(&store)?;
@@ -112,7 +78,7 @@ impl Desk {
             }
         };
 
-        let was_online = tagged.any_open(&user_id);
+        let was_online = view.online(&user_id);
         let pair = WebSocketPair::new()?;
         let sender = Sender::Visitor { user_id };
         sockets::accept(&self.state, &pair.server, sender.clone(), new_sid()?, now)?;
@@ -123,28 +89,6 @@ impl Desk {
         let presence = desk::presence(&view, &conversation, was_online, true);
         self.perform(Some(&pair.server), presence, &tagged, now)?;
         with_subprotocol(req, Response::from_websocket(pair.client)?)
-    }
-
-    /// Whether the client address may create one more visitor now (`NEW_VISITORS_PER_IP`):
-    /// `Ok(Some((address hash, period)))` to count it once created, `Ok(None)` when there is
-    /// nothing to count (no limit, or no address: only local runs lack `CF-Connecting-IP`).
-    fn may_create_visitor(
-        &self,
-        store: &Store,
-        req: &Request,
-        now: i64,
-    ) -> Result<std::result::Result<Option<(String, i64)>, HttpError>> {
-        let address = req.headers().get("CF-Connecting-IP")?.filter(|a| !a.is_empty());
-        let (Some(address), true) = (address, self.limits.new_visitors_per_ip > 0) else {
-            return Ok(Ok(None));
-        };
-        let (period, _) = self.limits.window(now);
-        // Hashed with the desk's epoch, and deleted once its window is over.
-        let address = token_hash(&format!("{}|{address}", self.epoch(store)?));
-        Ok(match self.limits.may_create_visitor(store.counter(Counter::Births, &address, period)?, now) {
-            Ok(()) => Ok(Some((address, period))),
-            Err(retry_after_ms) => Err(HttpError::RateLimited { retry_after_ms }),
-        })
     }
 
     /// Answers whether this desk issued a visitor token (`{"token": "..."}`): 204 or 401.

@@ -9,8 +9,8 @@ use std::cell::RefCell;
 use super::{new_uuid, random_bytes};
 use crate::desk::{Agent, Conversation, Fresh, Hit, Invite, View, OWNER_ID};
 use crate::protocol::{Author, Counts, ListView, WireMessage};
-use crate::sockets::{agent_tag, Tagged};
-use crate::store::Store;
+use crate::sockets::{self, agent_tag, Tagged};
+use crate::store::{Counter, Store};
 
 pub struct StoreView<'a> {
     store: &'a Store,
@@ -112,6 +112,22 @@ impl View for StoreView<'_> {
 
     fn invite(&self, code_hash: &str) -> Option<Invite> {
         self.or(self.store.invite(code_hash), None)
+    }
+
+    fn visitor_by_token(&self, token_hash: &str) -> Option<Conversation> {
+        self.or(self.store.visitor_by_token_hash(token_hash), None)
+    }
+
+    fn visitor_by_verified_id(&self, verified_id: &str) -> Option<Conversation> {
+        self.or(self.store.visitor_by_verified_id(verified_id), None)
+    }
+
+    fn open_sockets(&self, user_id: &str) -> usize {
+        self.tagged.all(user_id).iter().filter(|ws| sockets::is_open(ws)).count()
+    }
+
+    fn births(&self, address: &str, period: i64) -> u32 {
+        self.or(self.store.counter(Counter::Births, address, period), 0)
     }
 }
 

@@ -1,0 +1,108 @@
+//! Admission of visitor sockets, driving the real decision over the in-memory view: new,
+//! returning, verified, refused; and nothing written for a refusal.
+
+mod sim;
+
+use sim::Desk;
+use support_desk::desk::admission::{self, VisitorRequest};
+use support_desk::desk::View;
+use support_desk::error::HttpError;
+use support_desk::identity::user_hash;
+use support_desk::limits::Limits;
+
+const SECRET: &str = "identity-secret-for-tests";
+
+fn limits(new_per_ip: &str) -> Limits {
+    Limits::from_vars(|k| match k {
+        "NEW_VISITORS_PER_IP" => Some(new_per_ip.to_owned()),
+        "SOCKETS_PER_VISITOR" => Some("2".to_owned()),
+        _ => None,
+    })
+}
+
+fn claim(user_id: &str, hash: &str) -> String {
+    let hex: String = user_id.bytes().map(|b| format!("{b:02x}")).collect();
+    format!("support-desk.v1, support-desk.identity.{hex}.{hash}")
+}
+
+/// Admits `request` and applies its writes, as the glue does.
+fn admit(desk: &mut Desk, request: &VisitorRequest, limits: &Limits) -> Result<admission::AdmittedVisitor, HttpError> {
+    let admitted = admission::visitor(request, limits, &desk.state, desk.now, &mut desk.fresh)?;
+    for w in &admitted.writes {
+        desk.state.apply(w);
+    }
+    Ok(admitted)
+}
+
+#[test]
+fn someone_new_gets_a_token_and_comes_back_with_it() {
+    let mut desk = Desk::new();
+    let l = limits("60");
+    let first = admit(&mut desk, &VisitorRequest { address: Some("addr-1"), ..Default::default() }, &l).expect("new");
+    assert!(!first.returning && first.token.len() == 64);
+    assert_eq!(first.conversation.name, support_desk::desk::default_name(&first.conversation.user_id));
+    let again = VisitorRequest { token: Some(&first.token), name: Some("Ada"), ..Default::default() };
+    let back = admit(&mut desk, &again, &l).expect("returning");
+    assert!(back.returning);
+    assert_eq!(
+        (back.conversation.user_id.as_str(), back.conversation.name.as_str()),
+        (first.conversation.user_id.as_str(), "Ada")
+    );
+    assert_eq!(desk.state.conversation(&first.conversation.user_id).map(|c| c.name), Some("Ada".into()));
+}
+
+#[test]
+fn refusals_write_nothing() {
+    let mut desk = Desk::new();
+    let l = limits("1");
+    admit(&mut desk, &VisitorRequest { address: Some("busy"), ..Default::default() }, &l).expect("the first");
+    let before = (desk.state.conversations.clone(), desk.state.births.clone());
+    let refused = |desk: &mut Desk, request: VisitorRequest| admit(desk, &request, &l).err();
+    assert!(matches!(
+        refused(&mut desk, VisitorRequest { address: Some("busy"), ..Default::default() }),
+        Some(HttpError::RateLimited { .. })
+    ));
+    assert!(matches!(
+        refused(&mut desk, VisitorRequest { token: Some("forged"), ..Default::default() }),
+        Some(HttpError::Unauthorized(_))
+    ));
+    assert!(matches!(
+        refused(&mut desk, VisitorRequest { name: Some("\u{202E}evil"), ..Default::default() }),
+        Some(HttpError::BadRequest(_))
+    ));
+    let forged = claim("42", &"0".repeat(64));
+    let no_secret = VisitorRequest { protocols: Some(&forged), ..Default::default() };
+    assert_eq!(refused(&mut desk, no_secret), Some(HttpError::IdentityDisabled));
+    let wrong = VisitorRequest { protocols: Some(&forged), identity_secret: Some(SECRET), ..Default::default() };
+    assert!(matches!(refused(&mut desk, wrong), Some(HttpError::Unauthorized(_))));
+    assert_eq!((desk.state.conversations.clone(), desk.state.births.clone()), before, "nothing stored for a refusal");
+}
+
+#[test]
+fn a_verified_visitor_is_one_conversation_everywhere_and_not_counted() {
+    let mut desk = Desk::new();
+    let l = limits("1");
+    let hash = user_hash(SECRET, "customer-42").expect("a hash");
+    let proof = claim("customer-42", &hash);
+    let request = VisitorRequest {
+        protocols: Some(&proof),
+        identity_secret: Some(SECRET),
+        address: Some("office"),
+        ..Default::default()
+    };
+    let laptop = admit(&mut desk, &request, &l).expect("laptop");
+    let phone = admit(&mut desk, &request, &l).expect("phone");
+    assert_eq!(laptop.conversation.user_id, phone.conversation.user_id);
+    assert_eq!((laptop.token.as_str(), laptop.conversation.verified_id.as_deref()), ("", Some("customer-42")));
+    assert!(desk.state.births.is_empty(), "vouched-for visitors are not an anonymous flood");
+}
+
+#[test]
+fn a_visitor_holds_at_most_its_socket_limit() {
+    let mut desk = Desk::new();
+    let l = limits("60");
+    let first = admit(&mut desk, &VisitorRequest::default(), &l).expect("new");
+    desk.state.sockets.insert(first.conversation.user_id.clone(), 2);
+    let again = VisitorRequest { token: Some(&first.token), ..Default::default() };
+    assert_eq!(admit(&mut desk, &again, &l).err(), Some(HttpError::TooManySockets));
+}
