@@ -236,3 +236,24 @@ test('profile renames the signed-in agent: answered with me, seen in agents, use
   assert.equal((await agents(owner)).agents.find((x) => x.agentId === ana.agentId).name, 'Ana Souza', 'refusals changed nothing');
   await closeAll(owner, s, again, v);
 });
+
+test('a revoked agent\'s open conversations go back to the unassigned queue (contract silent: what a team needs)', async () => {
+  // Otherwise they sit assigned to someone who can no longer sign in: in nobody's "mine" and not
+  // in "unassigned", so no one is told to pick them up.
+  const name = deskName('revoke-queue');
+  const owner = await admin(desk.url, name);
+  const ana = await newAgent(desk.url, name, owner, { name: 'Ana' });
+  const v = await visitor(desk.url, name);
+  await say(v, 'is anyone there?');
+  await act(owner, { type: 'assign', userId: v.userId, agentId: ana.agentId }, (r) => r.assigneeId === ana.agentId);
+  owner.drain();
+  owner.send({ type: 'revoke', agentId: ana.agentId });
+  await owner.next('agents');
+  const { user } = await owner.next(where('the row back in the queue', (f) => f.type === 'user' && f.user.userId === v.userId), { timeout: 3000 })
+    .catch(() => ({ user: null }));
+  assert.ok(user && !('assigneeId' in user), `every admin gets the row, unassigned: ${JSON.stringify(user)}`);
+  owner.send({ type: 'list', view: 'unassigned' });
+  const queue = await owner.next('list');
+  assert.deepEqual(queue.users.map((r) => r.userId), [v.userId], 'in the unassigned view');
+  await closeAll(owner, v);
+});
