@@ -152,6 +152,9 @@ test('roles: an agent may not invite or revoke; an admin invites agents, not adm
   // Nothing was created by the refusals.
   const names = (await agents(owner)).agents.map((x) => x.name).sort();
   assert.deepEqual(names, ['Ana', 'Fay', 'Max', 'Mia', 'Owner']);
+  // The owner may revoke an admin.
+  owner.send({ type: 'revoke', agentId: secondAdmin.agentId });
+  assert.deepEqual((await owner.next('agents')).agents.map((x) => x.name).sort(), ['Ana', 'Fay', 'Max', 'Owner']);
   await closeAll(owner, ag, ad);
 });
 
