@@ -28,7 +28,7 @@ use crate::store::Store;
 mod connect;
 mod view;
 
-use view::{RandomFresh, StoreView};
+use view::{RandomFresh, StoreView, Team};
 
 /// Snoozed conversations reopened per alarm run; more are left for an alarm right after.
 const WAKE_SLICE: u32 = 100;
@@ -50,6 +50,8 @@ pub struct Desk {
     owner_secret: Option<String>,
     /// Cloudflare Access is configured: the Worker verified the email it forwards.
     access: bool,
+    /// The team, as SQLite says (see `view::Team`); `None`: read it again.
+    team: RefCell<Option<Team>>,
     /// Each socket's rate bucket, by socket id. Memory only on purpose: an object is evicted only
     /// after it has been idle for a while, and by then every bucket would be full again.
     buckets: RefCell<HashMap<u64, Bucket>>,
@@ -75,6 +77,7 @@ impl DurableObject for Desk {
             identity_secret: secret("IDENTITY_SECRET"),
             owner_secret: secret("ADMIN_TOKEN"),
             access: set("ACCESS_TEAM_DOMAIN") && set("ACCESS_AUD"),
+            team: RefCell::new(None),
             buckets: RefCell::new(HashMap::new()),
             state,
         }
@@ -120,7 +123,7 @@ impl DurableObject for Desk {
         }
         let tagged = Tagged::new(&self.state);
         let store = self.store()?;
-        let view = StoreView::new(&store, &tagged, self.next_seq(&store)?);
+        let view = self.view(&store, &tagged)?;
         let mut fresh = RandomFresh::default();
         let outcome = match &text {
             Some(text) => protocol::parse(text).and_then(|f| desk::step(&label.sender, f, &view, now, &mut fresh)),
@@ -188,7 +191,7 @@ impl DurableObject for Desk {
         let more = due.len() as u32 == WAKE_SLICE;
         if !due.is_empty() {
             let tagged = Tagged::new(&self.state);
-            let view = StoreView::new(&store, &tagged, self.next_seq(&store)?);
+            let view = self.view(&store, &tagged)?;
             let mut fresh = RandomFresh::default();
             let effects = desk::conversation::wake(now, due, &view, &mut fresh);
             if view.failure().is_none() && !fresh.failed {
@@ -260,8 +263,25 @@ impl Desk {
         }
     }
 
-    /// Applies one write and keeps the cached next `seq` in step.
+    /// The core's view of this desk for one event.
+    fn view<'a>(&self, store: &'a Store, tagged: &'a Tagged<'a>) -> Result<StoreView<'a>> {
+        let cached = self.team.borrow().clone();
+        let team = match cached {
+            Some(team) => team,
+            None => {
+                let team: Team = std::rc::Rc::new(store.all_agents()?);
+                *self.team.borrow_mut() = Some(team.clone());
+                team
+            }
+        };
+        Ok(StoreView::new(store, tagged, self.next_seq(store)?, team))
+    }
+
+    /// Applies one write and keeps the cached next `seq` and team in step.
     fn write(&self, store: &Store, write: &Write, now: i64) -> Result<()> {
+        if matches!(write, Write::Profile { .. } | Write::Invite { .. } | Write::Accept { .. } | Write::Revoke { .. }) {
+            *self.team.borrow_mut() = None;
+        }
         if let Err(e) = store.apply(write, now) {
             self.next_seq.set(None);
             return Err(e);
@@ -343,7 +363,7 @@ impl Desk {
         let store = self.store()?;
         if let Some(conversation) = store.conversation(&user_id)? {
             let tagged = Tagged::new(&self.state);
-            let view = StoreView::new(&store, &tagged, self.next_seq(&store)?);
+            let view = self.view(&store, &tagged)?;
             let effects = desk::presence(&view, &conversation, true, false);
             self.perform(Some(ws), effects, &tagged, now())?;
         }

@@ -17,10 +17,12 @@
 //!   `worker`, no clock, no randomness: those come in as arguments, so it is tested natively.
 //! - [`session`]: what a socket gets when it opens or resumes (`since` + `epoch`), and when a
 //!   silent socket counts as gone.
-//! - `store` (wasm only): the SQLite schema, its migrations and the queries the core needs.
+//! - `store` (wasm only): the SQLite schema, its migrations and writes by intent;
+//!   `store::queries` the reads.
 //! - `desk_object` (wasm only): the `Desk` Durable Object — accepts and tags hibernatable
-//!   sockets, loads facts, runs the core, performs its effects (writes first, then sends);
-//!   `desk_object::connect` opens visitor and admin sockets (fresh or resuming).
+//!   sockets, runs the core, performs its effects (writes first, then sends);
+//!   `desk_object::view` is the core's `View` over SQLite and the runtime's sockets;
+//!   `desk_object::connect` opens visitor and agent sockets and serves the desk's HTTP endpoints.
 //! - `sockets` (wasm only): tags, attachments and liveness of hibernatable sockets.
 //! - `router` (wasm only): the Worker's fetch handler in front of the desk objects.
 //!

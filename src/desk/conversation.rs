@@ -73,6 +73,47 @@ fn event(
     WireMessage { event: Some(info), ..message(fresh, seq, Author::Event, text, now) }
 }
 
+/// A retry (same author, kind and `clientMsgId`) is acked with the original and nothing else
+/// happens, so a resend can never duplicate a message.
+fn retry(
+    view: &dyn View,
+    user_id: &str,
+    sender: Author,
+    author_id: &str,
+    client_msg_id: Option<&str>,
+) -> Option<Effect> {
+    let original = view.duplicate(user_id, sender, author_id, client_msg_id?)?;
+    let ack_user = (sender != Author::User).then(|| user_id.to_owned());
+    Some(send(Audience::Sender, ack(&original, ack_user)))
+}
+
+/// An agent's reply or note, signed with the agent's id and name.
+fn by_agent(
+    agent: &Agent,
+    sender: Author,
+    seq: i64,
+    text: String,
+    client_msg_id: Option<String>,
+    now: i64,
+    fresh: &mut dyn Fresh,
+) -> WireMessage {
+    WireMessage {
+        client_msg_id,
+        agent_id: Some(agent.id.clone()),
+        agent_name: Some(agent.name.clone()),
+        ..message(fresh, seq, sender, text, now)
+    }
+}
+
+/// "Append this message to `user_id`'s conversation", written by `author_id`.
+fn append(user_id: &str, message: &WireMessage, author_id: &str) -> Effect {
+    Effect::Store(Write::Append {
+        user_id: user_id.to_owned(),
+        message: message.clone(),
+        author_id: author_id.to_owned(),
+    })
+}
+
 fn conversation(view: &dyn View, user_id: &str) -> Result<Conversation, FrameError> {
     view.conversation(user_id).ok_or(FrameError::UnknownUser)
 }
@@ -93,8 +134,8 @@ fn visitor_message(
     now: i64,
     fresh: &mut dyn Fresh,
 ) -> Result<Vec<Effect>, FrameError> {
-    if let Some(original) = client_msg_id.as_deref().and_then(|id| view.duplicate(user_id, Author::User, user_id, id)) {
-        return Ok(vec![send(Audience::Sender, ack(&original, None))]);
+    if let Some(ack) = retry(view, user_id, Author::User, user_id, client_msg_id.as_deref()) {
+        return Ok(vec![ack]);
     }
     let mut conv = conversation(view, user_id)?;
     let mut seq = view.next_seq();
@@ -105,21 +146,13 @@ fn visitor_message(
         let reopened = event(fresh, seq, now, text, None, EventInfo { kind: "reopened".into(), ..Default::default() });
         seq += 1;
         effects.push(Effect::Store(Write::Status { user_id: user_id.to_owned(), status: Status::Open, until: None }));
-        effects.push(Effect::Store(Write::Append {
-            user_id: user_id.to_owned(),
-            message: reopened.clone(),
-            author_id: String::new(),
-        }));
+        effects.push(append(user_id, &reopened, ""));
         conv.status = Status::Open;
         conv.snoozed_until = None;
         live.push(send(Audience::Admins, Outbound::live(&reopened, Some(user_id.to_owned()))));
     }
     let m = WireMessage { client_msg_id, ..message(fresh, seq, Author::User, text, now) };
-    effects.push(Effect::Store(Write::Append {
-        user_id: user_id.to_owned(),
-        message: m.clone(),
-        author_id: user_id.to_owned(),
-    }));
+    effects.push(append(user_id, &m, user_id));
     conv.unread = conv.unread.saturating_add(1);
     conv.activity(&m);
     effects.push(send(Audience::Sender, ack(&m, None)));
@@ -140,24 +173,13 @@ pub(super) fn reply(
     now: i64,
     fresh: &mut dyn Fresh,
 ) -> Result<Vec<Effect>, FrameError> {
-    if let Some(original) =
-        client_msg_id.as_deref().and_then(|id| view.duplicate(&user_id, Author::Admin, &agent.id, id))
-    {
-        return Ok(vec![send(Audience::Sender, ack(&original, Some(user_id)))]);
+    if let Some(ack) = retry(view, &user_id, Author::Admin, &agent.id, client_msg_id.as_deref()) {
+        return Ok(vec![ack]);
     }
     let mut conv = conversation(view, &user_id)?;
     let seq = view.next_seq();
-    let m = WireMessage {
-        client_msg_id,
-        agent_id: Some(agent.id.clone()),
-        agent_name: Some(agent.name.clone()),
-        ..message(fresh, seq, Author::Admin, text, now)
-    };
-    let mut effects = vec![Effect::Store(Write::Append {
-        user_id: user_id.clone(),
-        message: m.clone(),
-        author_id: agent.id.clone(),
-    })];
+    let m = by_agent(agent, Author::Admin, seq, text, client_msg_id, now, fresh);
+    let mut effects = vec![append(&user_id, &m, &agent.id)];
     conv.activity(&m);
     let mut assigned = None;
     if conv.assignee.is_none() {
@@ -170,11 +192,7 @@ pub(super) fn reply(
         let text = format!("Assigned to {} (first reply)", agent.name);
         let e = event(fresh, seq + 1, now, text, Some(agent), info);
         effects.push(Effect::Store(Write::Assign { user_id: user_id.clone(), agent_id: Some(agent.id.clone()) }));
-        effects.push(Effect::Store(Write::Append {
-            user_id: user_id.clone(),
-            message: e.clone(),
-            author_id: agent.id.clone(),
-        }));
+        effects.push(append(&user_id, &e, &agent.id));
         conv.assignee = Some(agent.id.clone());
         assigned = Some(e);
     }
@@ -199,20 +217,13 @@ pub(super) fn note(
     now: i64,
     fresh: &mut dyn Fresh,
 ) -> Result<Vec<Effect>, FrameError> {
-    if let Some(original) =
-        client_msg_id.as_deref().and_then(|id| view.duplicate(&user_id, Author::Note, &agent.id, id))
-    {
-        return Ok(vec![send(Audience::Sender, ack(&original, Some(user_id)))]);
+    if let Some(ack) = retry(view, &user_id, Author::Note, &agent.id, client_msg_id.as_deref()) {
+        return Ok(vec![ack]);
     }
     begun(view, &user_id)?;
-    let m = WireMessage {
-        client_msg_id,
-        agent_id: Some(agent.id.clone()),
-        agent_name: Some(agent.name.clone()),
-        ..message(fresh, view.next_seq(), Author::Note, text, now)
-    };
+    let m = by_agent(agent, Author::Note, view.next_seq(), text, client_msg_id, now, fresh);
     Ok(vec![
-        Effect::Store(Write::Append { user_id: user_id.clone(), message: m.clone(), author_id: agent.id.clone() }),
+        append(&user_id, &m, &agent.id),
         send(Audience::Sender, ack(&m, Some(user_id.clone()))),
         send(Audience::AdminOthers, Outbound::live(&m, Some(user_id))),
     ])
@@ -273,7 +284,7 @@ pub(super) fn set_status(
     conv.snoozed_until = until;
     let mut effects = vec![
         Effect::Store(Write::Status { user_id: user_id.to_owned(), status, until }),
-        Effect::Store(Write::Append { user_id: user_id.to_owned(), message: e.clone(), author_id: agent.id.clone() }),
+        append(user_id, &e, &agent.id),
         send(Audience::Admins, Outbound::live(&e, Some(user_id.to_owned()))),
         send(Audience::Admins, Outbound::User { user: row(view, &conv) }),
     ];
@@ -315,7 +326,7 @@ pub(super) fn assign(
     conv.assignee = assignee.map(|a| a.id);
     Ok(vec![
         Effect::Store(Write::Assign { user_id: user_id.to_owned(), agent_id: conv.assignee.clone() }),
-        Effect::Store(Write::Append { user_id: user_id.to_owned(), message: e.clone(), author_id: agent.id.clone() }),
+        append(user_id, &e, &agent.id),
         send(Audience::Admins, Outbound::live(&e, Some(user_id.to_owned()))),
         send(Audience::Admins, Outbound::User { user: row(view, &conv) }),
     ])
@@ -382,11 +393,7 @@ pub fn wake(now: i64, due: Vec<Conversation>, view: &dyn View, fresh: &mut dyn F
         conv.status = Status::Open;
         conv.snoozed_until = None;
         effects.push(Effect::Store(Write::Status { user_id: user_id.clone(), status: Status::Open, until: None }));
-        effects.push(Effect::Store(Write::Append {
-            user_id: user_id.clone(),
-            message: e.clone(),
-            author_id: String::new(),
-        }));
+        effects.push(append(&user_id, &e, ""));
         effects.push(send(Audience::Admins, Outbound::live(&e, Some(user_id))));
         effects.push(send(Audience::Admins, Outbound::User { user: row(view, &conv) }));
     }

@@ -5,7 +5,7 @@
 
 use worker::{Headers, Request, Response, Result, WebSocketPair};
 
-use super::view::{RandomFresh, StoreView};
+use super::view::RandomFresh;
 use super::{new_sid, now, Desk};
 use crate::auth::{presented_admin_secret, token_hash};
 use crate::desk::admission::{self, AdmittedVisitor, VisitorRequest};
@@ -39,7 +39,7 @@ impl Desk {
             address: address.as_deref(),
         };
         let tagged = Tagged::new(&self.state); // this visitor's sockets, asked of the runtime once
-        let view = StoreView::new(&store, &tagged, self.next_seq(&store)?);
+        let view = self.view(&store, &tagged)?;
         let mut fresh = RandomFresh::default();
         let decided = admission::visitor(&request, &self.limits, &view, now, &mut fresh);
         if let Some(e) = view.failure() {
@@ -85,7 +85,7 @@ impl Desk {
         send(&pair.server, &welcome);
         // A fresh look: the socket just accepted is one of this visitor's now.
         let tagged = Tagged::new(&self.state);
-        let view = StoreView::new(&store, &tagged, self.next_seq(&store)?);
+        let view = self.view(&store, &tagged)?;
         let presence = desk::presence(&view, &conversation, was_online, true);
         self.perform(Some(&pair.server), presence, &tagged, now)?;
         with_subprotocol(req, Response::from_websocket(pair.client)?)
@@ -131,7 +131,7 @@ impl Desk {
             window_ends: (period + 1) * AUTH_FAILURE_WINDOW_MS,
         };
         let tagged = Tagged::new(&self.state);
-        let view = StoreView::new(store, &tagged, self.next_seq(store)?);
+        let view = self.view(store, &tagged)?;
         let mut fresh = RandomFresh::default();
         let decided = team::sign_in(&request, &view, now, &mut fresh);
         if let Some(e) = view.failure() {
@@ -176,7 +176,7 @@ impl Desk {
     pub(super) fn accept_invite(&self, body: &str) -> Result<Response> {
         let store = self.store()?;
         let tagged = Tagged::new(&self.state);
-        let view = StoreView::new(&store, &tagged, self.next_seq(&store)?);
+        let view = self.view(&store, &tagged)?;
         let mut fresh = RandomFresh::default();
         let now = now();
         let decided = team::accept(body, &view, now, &mut fresh);
@@ -215,7 +215,7 @@ impl Desk {
         // Presence per row (at most MAX_USERS_ROWS tag lookups), not per open socket: the cost
         // follows the sidebar's size, not the number of visitors connected.
         let tagged = Tagged::new(&self.state);
-        let view = StoreView::new(&store, &tagged, latest_seq + 1);
+        let view = self.view(&store, &tagged)?;
         let rows: Vec<_> =
             view.list(ListView::All, &agent.id, None, MAX_USERS_ROWS).iter().map(|c| desk::row(&view, c)).collect();
         if let Some(e) = view.failure() {

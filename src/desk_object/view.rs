@@ -5,6 +5,7 @@
 //! and the glue throws away the effects of a step whose view failed (answering `internal`).
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use super::{new_uuid, random_bytes};
 use crate::desk::{Agent, Conversation, Fresh, Hit, Invite, View, OWNER_ID};
@@ -12,16 +13,25 @@ use crate::protocol::{Author, Counts, ListView, WireMessage};
 use crate::sockets::{self, agent_tag, Tagged};
 use crate::store::{Counter, Store};
 
+/// The team as the object caches it: every agent ever, revoked ones flagged. It is small, read
+/// on almost every agent frame (rights, names on rows), and changes only by this object's writes.
+pub type Team = Rc<Vec<(Agent, bool)>>;
+
 pub struct StoreView<'a> {
     store: &'a Store,
     tagged: &'a Tagged<'a>,
     next_seq: i64,
+    team: Team,
     failure: RefCell<Option<worker::Error>>,
 }
 
 impl<'a> StoreView<'a> {
-    pub fn new(store: &'a Store, tagged: &'a Tagged<'a>, next_seq: i64) -> Self {
-        StoreView { store, tagged, next_seq, failure: RefCell::new(None) }
+    pub fn new(store: &'a Store, tagged: &'a Tagged<'a>, next_seq: i64, team: Team) -> Self {
+        StoreView { store, tagged, next_seq, team, failure: RefCell::new(None) }
+    }
+
+    fn member(&self, agent_id: &str) -> Option<&(Agent, bool)> {
+        self.team.iter().find(|(a, _)| a.id == agent_id)
     }
 
     /// The first read that failed, if any: then the step's effects must not be performed.
@@ -51,16 +61,15 @@ impl View for StoreView<'_> {
     }
 
     fn agent(&self, agent_id: &str) -> Option<Agent> {
-        let found = self.or(self.store.agent_any(agent_id), None);
-        match found {
-            Some((agent, false)) if !agent.pending => Some(agent),
+        match self.member(agent_id) {
+            Some((agent, false)) if !agent.pending => Some(agent.clone()),
             None if agent_id == OWNER_ID => Some(Agent::owner(None)),
             _ => None,
         }
     }
 
     fn agents(&self) -> Vec<Agent> {
-        let mut team = self.or(self.store.agents(), Vec::new());
+        let mut team: Vec<Agent> = self.team.iter().filter(|(_, revoked)| !revoked).map(|(a, _)| a.clone()).collect();
         if !team.iter().any(|a| a.id == OWNER_ID) {
             team.insert(0, Agent::owner(None));
         }
@@ -92,8 +101,8 @@ impl View for StoreView<'_> {
     }
 
     fn agent_name(&self, agent_id: &str) -> Option<String> {
-        match self.or(self.store.agent_any(agent_id), None) {
-            Some((agent, _)) => Some(agent.name),
+        match self.member(agent_id) {
+            Some((agent, _)) => Some(agent.name.clone()),
             None => (agent_id == OWNER_ID).then(|| Agent::owner(None).name),
         }
     }
@@ -103,7 +112,8 @@ impl View for StoreView<'_> {
     }
 
     fn agent_by_email(&self, email: &str) -> Option<Agent> {
-        self.or(self.store.agent_by_email(email), None)
+        let active = |(a, revoked): &&(Agent, bool)| !revoked && !a.pending && a.email.as_deref() == Some(email);
+        self.team.iter().find(active).map(|(a, _)| a.clone())
     }
 
     fn invite_by_email(&self, email: &str) -> Option<Invite> {

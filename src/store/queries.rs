@@ -238,27 +238,21 @@ impl Store {
         Ok(self.sql.exec(&q, args)?.to_array::<AgentRow>()?.into_iter().map(Into::into).collect())
     }
 
-    /// An agent in any state (revoked ones keep their names on what they did).
-    pub fn agent_any(&self, id: &str) -> worker::Result<Option<(Agent, bool)>> {
-        let q = format!("SELECT {AGENT_COLUMNS} FROM agents a WHERE a.id = ?");
-        let row = self.sql.exec(&q, vec![text(id)])?.to_array::<AgentRow>()?.pop();
-        Ok(row.map(|r| {
-            let revoked = r.state == "revoked";
-            (r.into(), revoked)
-        }))
-    }
-
-    /// The team: every agent not revoked (pending invites included), the owner's row if named.
-    pub fn agents(&self) -> worker::Result<Vec<Agent>> {
-        self.agents_where("a.state != 'revoked'", vec![])
+    /// Every agent ever on the team, revoked ones flagged: small, and cached by the object.
+    pub fn all_agents(&self) -> worker::Result<Vec<(Agent, bool)>> {
+        let q = format!("SELECT {AGENT_COLUMNS} FROM agents a ORDER BY a.created_at, a.id");
+        let rows = self.sql.exec(&q, None)?.to_array::<AgentRow>()?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let revoked = r.state == "revoked";
+                (r.into(), revoked)
+            })
+            .collect())
     }
 
     pub fn agent_by_token(&self, token_hash: &str) -> worker::Result<Option<Agent>> {
         Ok(self.agents_where("a.token_hash = ? AND a.state = 'active'", vec![text(token_hash)])?.pop())
-    }
-
-    pub fn agent_by_email(&self, email: &str) -> worker::Result<Option<Agent>> {
-        Ok(self.agents_where("a.email = ? AND a.state = 'active'", vec![text(email)])?.pop())
     }
 
     fn invite_where(&self, filter: &str, value: &str) -> worker::Result<Option<Invite>> {
