@@ -260,3 +260,21 @@ test('a revoked agent\'s open conversations go back to the unassigned queue (con
   assert.deepEqual(queue.users.map((r) => r.userId), [v.userId], 'in the unassigned view');
   await closeAll(owner, v);
 });
+
+test('a rename changes the rows assigned to that agent: every admin socket gets them (every change of a row)', async () => {
+  const name = deskName('rename-rows');
+  const owner = await admin(desk.url, name);
+  const ana = await newAgent(desk.url, name, owner, { name: 'Ana' });
+  const s = await agentSocket(desk.url, name, ana);
+  const v = await visitor(desk.url, name);
+  await say(v, 'hello');
+  await act(owner, { type: 'assign', userId: v.userId, agentId: ana.agentId }, (r) => r.assigneeName === 'Ana');
+  s.send({ type: 'profile', name: 'Ana B' });
+  await s.next('profile');
+  const fresh = await admin(desk.url, name);
+  assert.equal(fresh.users.find((r) => r.userId === v.userId).assigneeName, 'Ana B', 'a fresh sidebar shows the new name');
+  await fresh.close();
+  await owner.next(where('the row with the new name', (f) => f.type === 'user' && f.user.userId === v.userId && f.user.assigneeName === 'Ana B'),
+    { timeout: 3000 });
+  await closeAll(owner, s, v);
+});
