@@ -54,3 +54,24 @@ test('after idling past eviction, the restarted object routes with state intact'
   assert.equal(retry.id, ack.id);
   await closeAll(a, A, B);
 });
+
+test('a snooze outlives eviction: the alarm starts a new instance, which reopens it', { timeout: 60_000 }, async () => {
+  const name = deskName('snooze-sleep');
+  const a = await admin(desk.url, name);
+  const A = await visitor(desk.url, name);
+  await say(A, 'call me back later');
+  await a.next(rowFor(A.userId, (u) => u.lastMessage === 'call me back later' && u.status === 'open'));
+  const until = Date.now() + IDLE_MS;
+  a.drain(); // the row of the message (open) must not pass for the reopening
+  a.send({ type: 'snooze', userId: A.userId, until });
+  await a.next(rowFor(A.userId, (u) => u.status === 'snoozed'));
+  const mark = desk.logs.lines.length;
+  // Nothing is sent meanwhile: only the desk's own alarm can reopen it.
+  const { user } = await a.next(rowFor(A.userId, (u) => u.status === 'open'), { timeout: IDLE_MS + 20_000 });
+  assert.ok(Date.now() >= until, 'not before its time');
+  assert.equal(user.unread, 1, 'the row came back from storage intact');
+  assert.ok(desk.logs.count(STARTED_LINE, mark) >= 1, `the object was evicted meanwhile and the alarm started it again:\n${desk.logs.text}`);
+  assert.deepEqual(texts((await history(a, A.userId)).messages), ['user:call me back later', 'event:snoozed', 'event:reopened']);
+  await A.expectNone((f) => f.type !== 'pong', 300);
+  await closeAll(a, A);
+});
