@@ -7,6 +7,8 @@
 //! - [`error`]: every refusal, each variant with its wire code (frames) or HTTP status.
 //! - [`routes`]: which endpoint an HTTP request is for and whether it may reach a desk.
 //! - [`auth`]: visitor and agent tokens (stored hashed), secrets compared in constant time.
+//! - [`access`]: Cloudflare Access sign-in for agents, the pure half — configuration, reading a
+//!   `Cf-Access-Jwt-Assertion`, the header and claims rules, the key set and when to refetch it.
 //! - [`identity`]: verified identity — a host site vouches for a logged-in user with an HMAC.
 //! - [`limits`]: abuse limits — per-socket token buckets, new visitors per address, sockets per
 //!   visitor — with their defaults and the Worker variables that change them.
@@ -24,11 +26,13 @@
 //!   `desk_object::view` is the core's `View` over SQLite and the runtime's sockets;
 //!   `desk_object::connect` opens visitor and agent sockets and serves the desk's HTTP endpoints.
 //! - `sockets` (wasm only): tags, attachments and liveness of hibernatable sockets.
+//! - `access_keys` (wasm only): fetches and caches the Access key set, verifies RS256 with WebCrypto.
 //! - `router` (wasm only): the Worker's fetch handler in front of the desk objects.
 //!
 //! Everything that touches the JavaScript runtime is compiled for wasm32 only, so `cargo test`
 //! runs the core on the host.
 
+pub mod access;
 pub mod auth;
 pub mod desk;
 pub mod error;
@@ -38,6 +42,8 @@ pub mod protocol;
 pub mod routes;
 pub mod session;
 
+#[cfg(target_arch = "wasm32")]
+mod access_keys;
 #[cfg(target_arch = "wasm32")]
 mod desk_object;
 #[cfg(target_arch = "wasm32")]

@@ -5,9 +5,11 @@
 
 use worker::{event, Context, Env, Headers, Request, Response, Result};
 
+use crate::access::AccessConfig;
+use crate::access_keys::access_email;
 use crate::auth::{offers_subprotocol, SUBPROTOCOL};
 use crate::error::HttpError;
-use crate::routes::{route, AllowedOrigins, Method, RequestHead};
+use crate::routes::{route, AllowedOrigins, Endpoint, Method, RequestHead};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
@@ -44,12 +46,65 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     };
     // Agents' credentials are checked by the desk object (their tokens and the count of failed
     // attempts live in its database), so admin endpoints go on to it like the others.
-    let desk = match route(&head, &origins) {
-        Ok(r) => r.desk.to_owned(),
+    let (desk, endpoint) = match route(&head, &origins) {
+        Ok(r) => (r.desk.to_owned(), r.endpoint),
         Err(e) => return refuse(e),
     };
+    // Cloudflare Access: on the admin endpoints a `Cf-Access-Jwt-Assertion` is verified here, before
+    // anything reaches the desk; a bad one is 401 even beside another credential. The desk object
+    // signs in the agent named by the verified email (`X-Desk-Access-Email`), needing no other
+    // credential.
+    let access = match signed_in_by_access(&req, &env, endpoint).await {
+        Ok(email) => email,
+        Err(e) => return refuse(e),
+    };
+    let req = with_access_email(req, access.as_deref())?;
     // One object per desk, named by the desk: every socket of a desk meets in the same object.
     env.durable_object("DESK")?.get_by_name(&desk)?.fetch_with_request(req).await
+}
+
+/// The internal header carrying the email Cloudflare Access signed in (verified by the router).
+pub const ACCESS_EMAIL_HEADER: &str = "X-Desk-Access-Email";
+
+/// For the admin endpoints, when `ACCESS_TEAM_DOMAIN` and `ACCESS_AUD` are set and the request
+/// carries `Cf-Access-Jwt-Assertion`: the verified email, or the 401 to answer. `Ok(None)`: no
+/// Access sign-in on this request.
+async fn signed_in_by_access(
+    req: &Request,
+    env: &Env,
+    endpoint: Endpoint,
+) -> std::result::Result<Option<String>, HttpError> {
+    if !matches!(endpoint, Endpoint::Admin | Endpoint::AdminCheck) {
+        return Ok(None);
+    }
+    let var = |name| env.var(name).ok().map(|v| v.to_string());
+    let (team_domain, aud) = (var("ACCESS_TEAM_DOMAIN"), var("ACCESS_AUD"));
+    let Some(config) = AccessConfig::from_vars(team_domain.as_deref(), aud.as_deref()) else {
+        return Ok(None);
+    };
+    let Some(assertion) = req.headers().get("Cf-Access-Jwt-Assertion").ok().flatten() else {
+        return Ok(None);
+    };
+    access_email(&config, &assertion, worker::Date::now().as_millis() as i64).await.map(Some)
+}
+
+/// The request to forward to the desk object: never with a client-sent `X-Desk-Access-Email`
+/// (only the router may vouch for an email), and with the verified one when Access signed someone
+/// in. Unchanged (the very same request) when there is nothing to remove or add.
+///
+/// An incoming request's headers are immutable, so a copy is made (`new Request(req)`, which
+/// keeps method, headers and body; a WebSocket upgrade forwarded this way still upgrades).
+pub fn with_access_email(req: Request, email: Option<&str>) -> Result<Request> {
+    if email.is_none() && !req.headers().has(ACCESS_EMAIL_HEADER)? {
+        return Ok(req);
+    }
+    let mut forwarded = req.clone_mut()?;
+    let headers = forwarded.headers_mut()?;
+    headers.delete(ACCESS_EMAIL_HEADER)?;
+    if let Some(email) = email {
+        headers.set(ACCESS_EMAIL_HEADER, email)?;
+    }
+    Ok(forwarded)
 }
 
 /// The HTTP answer for a refused request: status and a JSON `{"code","message"}` body. Any page

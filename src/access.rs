@@ -1,0 +1,690 @@
+//! Cloudflare Access single sign-on, the pure half: the configuration, reading a
+//! `Cf-Access-Jwt-Assertion` (compact JWT), the header and claims rules, the key set (JWKS) and
+//! when to fetch it again.
+//!
+//! No clock, no network, no crypto here: the time comes in as `now_ms`, the key set as the JSON the
+//! team's certs endpoint served, and the RS256 signature is checked by WebCrypto in
+//! `access_keys` (wasm only) over the [`Token::signing_input`] this module cuts out. Every failure
+//! is an [`AccessError`], answered as 401 `unauthorized` with a reason that never echoes the token.
+
+use base64::alphabet;
+use base64::engine::general_purpose::GeneralPurposeConfig;
+use base64::engine::{DecodePaddingMode, GeneralPurpose};
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+use crate::error::HttpError;
+
+/// The longest assertion read at all: Access tokens are about 1 KB; anything over this is refused
+/// before it is split or decoded.
+pub const MAX_ASSERTION_BYTES: usize = 8 * 1024;
+/// The longest key set read from the certs endpoint (Cloudflare serves two keys, a few KB).
+pub const MAX_KEY_SET_BYTES: usize = 64 * 1024;
+/// Clock difference tolerated between Cloudflare and this isolate, both ways (`exp`, `nbf`).
+pub const CLOCK_SKEW_MS: i64 = 60_000;
+/// How long a fetched key set is used before it is fetched again.
+pub const KEY_SET_TTL_MS: i64 = 60 * 60 * 1000;
+/// Least time between two refetches caused by an unknown `kid`, so tokens with made-up `kid`s
+/// cannot make the Worker hammer the certs endpoint. A fill (no set, or an expired one) does not
+/// start this interval: the first rotation after a fill is fetched at once.
+pub const REFETCH_MS: i64 = 5_000;
+/// The longest email accepted (RFC 5321's path limit).
+const MAX_EMAIL_CHARS: usize = 254;
+
+/// base64url without padding, as JWTs use it; padded input is accepted too.
+const B64URL: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::URL_SAFE,
+    GeneralPurposeConfig::new().with_encode_padding(false).with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// Why an Access assertion was not accepted. Each maps to 401 `unauthorized` with its reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccessError {
+    TooLarge,
+    NotCompact,
+    BadBase64,
+    BadJson,
+    WrongAlgorithm,
+    MissingKid,
+    WrongAudience,
+    WrongIssuer,
+    MissingExpiry,
+    Expired,
+    NotYetValid,
+    MissingEmail,
+    UnknownKey,
+    BadSignature,
+    KeysUnavailable,
+}
+
+impl AccessError {
+    /// The `reason` carried in the 401 body (a fixed sentence: no part of the token).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            AccessError::TooLarge => "Access token is too large",
+            AccessError::NotCompact => "Access token is not a compact JWT (header.payload.signature)",
+            AccessError::BadBase64 => "Access token is not valid base64url",
+            AccessError::BadJson => "Access token header or claims are not valid JSON",
+            AccessError::WrongAlgorithm => "Access token must be signed with RS256",
+            AccessError::MissingKid => "Access token names no key id (kid)",
+            AccessError::WrongAudience => "Access token is for another application (aud)",
+            AccessError::WrongIssuer => "Access token is from another issuer (iss)",
+            AccessError::MissingExpiry => "Access token has no expiry (exp)",
+            AccessError::Expired => "Access token has expired",
+            AccessError::NotYetValid => "Access token is not valid yet (nbf)",
+            AccessError::MissingEmail => "Access token names no email",
+            AccessError::UnknownKey => "Access token is signed with a key the team does not publish",
+            AccessError::BadSignature => "Access token signature is not valid",
+            AccessError::KeysUnavailable => "Access keys could not be fetched from the team domain",
+        }
+    }
+}
+
+impl std::fmt::Display for AccessError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.reason())
+    }
+}
+
+impl std::error::Error for AccessError {}
+
+impl From<AccessError> for HttpError {
+    fn from(e: AccessError) -> Self {
+        HttpError::Unauthorized(e.reason())
+    }
+}
+
+/// `ACCESS_TEAM_DOMAIN` + `ACCESS_AUD`: which Access application's tokens sign agents in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessConfig {
+    /// `https://<team>.cloudflareaccess.com`: the tokens' `iss`, and where the keys are served.
+    origin: String,
+    /// The application's audience tag (`aud`).
+    aud: String,
+}
+
+impl AccessConfig {
+    /// `None` (Access sign-in off) unless both are set and non-empty. A team domain such as
+    /// `myteam.cloudflareaccess.com` means `https://myteam.cloudflareaccess.com`; a value that
+    /// already has a scheme (`http://127.0.0.1:9999`, for tests and local runs) is the origin as is.
+    pub fn from_vars(team_domain: Option<&str>, aud: Option<&str>) -> Option<Self> {
+        let domain = team_domain.map(str::trim).unwrap_or("").trim_end_matches('/');
+        let aud = aud.map(str::trim).unwrap_or("");
+        if domain.is_empty() || aud.is_empty() {
+            return None;
+        }
+        let origin = if domain.contains("://") { domain.to_owned() } else { format!("https://{domain}") };
+        Some(AccessConfig { origin, aud: aud.to_owned() })
+    }
+
+    /// The issuer every token must name: the team's origin.
+    pub fn issuer(&self) -> &str {
+        &self.origin
+    }
+
+    pub fn aud(&self) -> &str {
+        &self.aud
+    }
+
+    /// Where the team publishes its signing keys.
+    pub fn certs_url(&self) -> String {
+        format!("{}/cdn-cgi/access/certs", self.origin)
+    }
+}
+
+/// The JOSE header fields that matter.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Header {
+    pub alg: String,
+    pub kid: String,
+}
+
+/// `aud` is a string or an array of strings.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// The claims that matter. Times are seconds since the epoch (JWT NumericDate; fractions allowed).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Claims {
+    #[serde(default)]
+    aud: Option<Audience>,
+    #[serde(default)]
+    iss: Option<String>,
+    #[serde(default)]
+    exp: Option<f64>,
+    #[serde(default)]
+    nbf: Option<f64>,
+    #[serde(default)]
+    email: Option<String>,
+}
+
+/// A split, decoded assertion whose header has passed [`parse`]'s checks. Its signature is not
+/// verified yet: nothing in it may be trusted before `access_keys` has checked it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Token {
+    pub header: Header,
+    pub claims: Claims,
+    /// `base64url(header) + "." + base64url(payload)` as received: what the signature covers.
+    pub signing_input: String,
+    pub signature: Vec<u8>,
+}
+
+#[derive(Deserialize)]
+struct RawHeader {
+    #[serde(default)]
+    alg: Option<String>,
+    #[serde(default)]
+    kid: Option<String>,
+}
+
+/// Splits and decodes a compact JWT and checks its header: `alg` must be `RS256` (never `none`
+/// or an HMAC one) and a `kid` must name the key.
+pub fn parse(assertion: &str) -> Result<Token, AccessError> {
+    if assertion.len() > MAX_ASSERTION_BYTES {
+        return Err(AccessError::TooLarge);
+    }
+    let assertion = assertion.trim();
+    let mut parts = assertion.split('.');
+    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err(AccessError::NotCompact);
+    };
+    if h.is_empty() || p.is_empty() {
+        return Err(AccessError::NotCompact);
+    }
+    let header_bytes = B64URL.decode(h).map_err(|_| AccessError::BadBase64)?;
+    let payload_bytes = B64URL.decode(p).map_err(|_| AccessError::BadBase64)?;
+    let signature = B64URL.decode(s).map_err(|_| AccessError::BadBase64)?;
+    let raw: RawHeader = serde_json::from_slice(&header_bytes).map_err(|_| AccessError::BadJson)?;
+    if raw.alg.as_deref() != Some("RS256") {
+        return Err(AccessError::WrongAlgorithm);
+    }
+    let kid = raw.kid.filter(|k| !k.is_empty()).ok_or(AccessError::MissingKid)?;
+    let claims: Claims = serde_json::from_slice(&payload_bytes).map_err(|_| AccessError::BadJson)?;
+    if signature.is_empty() {
+        return Err(AccessError::BadSignature);
+    }
+    Ok(Token { header: Header { alg: "RS256".into(), kid }, claims, signing_input: format!("{h}.{p}"), signature })
+}
+
+/// Seconds (NumericDate) to milliseconds, saturating.
+fn to_ms(seconds: f64) -> i64 {
+    // `as` saturates and maps NaN to 0; serde_json never yields NaN or infinities.
+    (seconds * 1000.0) as i64
+}
+
+/// Checks the claims against the configuration at `now_ms` and returns the email they name,
+/// lowercased. Order: audience, issuer, expiry, not-before, email.
+pub fn check_claims(claims: &Claims, config: &AccessConfig, now_ms: i64) -> Result<String, AccessError> {
+    let for_us = match &claims.aud {
+        Some(Audience::One(a)) => a == config.aud(),
+        Some(Audience::Many(list)) => list.iter().any(|a| a == config.aud()),
+        None => false,
+    };
+    if !for_us {
+        return Err(AccessError::WrongAudience);
+    }
+    if claims.iss.as_deref() != Some(config.issuer()) {
+        return Err(AccessError::WrongIssuer);
+    }
+    let exp = claims.exp.map(to_ms).ok_or(AccessError::MissingExpiry)?;
+    if exp.saturating_add(CLOCK_SKEW_MS) <= now_ms {
+        return Err(AccessError::Expired);
+    }
+    if claims.nbf.map(to_ms).is_some_and(|nbf| nbf.saturating_sub(CLOCK_SKEW_MS) > now_ms) {
+        return Err(AccessError::NotYetValid);
+    }
+    let email = claims.email.as_deref().map(str::trim).unwrap_or("");
+    if email.is_empty() || email.chars().count() > MAX_EMAIL_CHARS || !email.contains('@') {
+        return Err(AccessError::MissingEmail);
+    }
+    Ok(email.to_lowercase())
+}
+
+/// One RSA public key of the team's key set, in the JWK form WebCrypto imports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Jwk {
+    pub kid: String,
+    pub kty: String,
+    pub n: String,
+    pub e: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alg: Option<String>,
+}
+
+impl Jwk {
+    /// The JSON handed to `crypto.subtle.importKey("jwk", …)`: only the public RSA fields.
+    pub fn import_json(&self) -> String {
+        #[derive(Serialize)]
+        struct Import<'a> {
+            kty: &'a str,
+            n: &'a str,
+            e: &'a str,
+            alg: &'a str,
+            ext: bool,
+        }
+        let import = Import { kty: "RSA", n: &self.n, e: &self.e, alg: "RS256", ext: true };
+        // Serialising strings and a bool cannot fail; an empty object would fail the import.
+        serde_json::to_string(&import).unwrap_or_else(|_| "{}".into())
+    }
+}
+
+/// The team's published keys (`{"keys":[…]}`), RSA signing keys only.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KeySet {
+    keys: Vec<Jwk>,
+}
+
+impl KeySet {
+    /// Reads a certs response. Entries that are not RSA signing keys with a `kid`, `n` and `e`
+    /// are skipped; a body that is not `{"keys":[…]}` is refused.
+    pub fn parse(json: &str) -> Result<KeySet, AccessError> {
+        #[derive(Deserialize)]
+        struct Raw {
+            keys: Vec<serde_json::Value>,
+        }
+        if json.len() > MAX_KEY_SET_BYTES {
+            return Err(AccessError::KeysUnavailable);
+        }
+        let raw: Raw = serde_json::from_str(json).map_err(|_| AccessError::KeysUnavailable)?;
+        let keys = raw
+            .keys
+            .into_iter()
+            .filter(|v| v.get("use").is_none_or(|u| u == "sig"))
+            .filter_map(|v| serde_json::from_value::<Jwk>(v).ok())
+            .filter(|k| {
+                k.kty == "RSA"
+                    && !k.kid.is_empty()
+                    && !k.n.is_empty()
+                    && !k.e.is_empty()
+                    && k.alg.as_deref().is_none_or(|a| a == "RS256")
+            })
+            .collect();
+        Ok(KeySet { keys })
+    }
+
+    /// The key a token's `kid` names.
+    pub fn find(&self, kid: &str) -> Option<&Jwk> {
+        self.keys.iter().find(|k| k.kid == kid)
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+}
+
+/// The isolate's copy of the key set, and when it was fetched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyCache {
+    keys: KeySet,
+    fetched_at_ms: i64,
+    /// When a `kid` missing from the set last caused a refetch (`None`: not since the last fill).
+    refetched_at_ms: Option<i64>,
+}
+
+/// What to do for a token's `kid`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyLookup {
+    /// The cached set has it.
+    Found(Jwk),
+    /// Nothing usable is cached (none yet, or older than [`KEY_SET_TTL_MS`]): fetch.
+    Fill,
+    /// The set is fresh but lacks the `kid` (the team may have rotated): fetch once more.
+    Refetch,
+    /// The set lacks the `kid` and was refetched for an unknown `kid` too recently: refuse.
+    Unknown,
+}
+
+impl KeyCache {
+    /// A cache holding a set fetched at `now_ms`; `refetch` says whether an unknown `kid` caused it
+    /// (which starts the refetch interval; a fill does not, so the first rotation after a fill is
+    /// served at once).
+    pub fn new(keys: KeySet, now_ms: i64, refetch: bool) -> Self {
+        KeyCache { keys, fetched_at_ms: now_ms, refetched_at_ms: refetch.then_some(now_ms) }
+    }
+
+    /// Decides for `kid` at `now_ms`. `refetch_ms` is the least time between two refetches caused
+    /// by unknown `kid`s ([`REFETCH_MS`] in the Worker; a parameter so tests can vary it).
+    pub fn lookup(cache: Option<&KeyCache>, kid: &str, now_ms: i64, refetch_ms: i64) -> KeyLookup {
+        let Some(cache) = cache else { return KeyLookup::Fill };
+        // A clock that went backwards also counts as stale, rather than trusting the set forever.
+        let age = now_ms.saturating_sub(cache.fetched_at_ms);
+        if !(0..KEY_SET_TTL_MS).contains(&age) {
+            return KeyLookup::Fill;
+        }
+        if let Some(key) = cache.keys.find(kid) {
+            return KeyLookup::Found(key.clone());
+        }
+        match cache.refetched_at_ms {
+            Some(at) if (0..refetch_ms).contains(&now_ms.saturating_sub(at)) => KeyLookup::Unknown,
+            _ => KeyLookup::Refetch,
+        }
+    }
+
+    /// Notes a refetch that failed at `now_ms`: it starts the interval as a successful one would,
+    /// so made-up `kid`s cannot turn an unreachable certs endpoint into a fetch per request.
+    pub fn refetch_failed(&mut self, now_ms: i64) {
+        self.refetched_at_ms = Some(now_ms);
+    }
+
+    /// The key for `kid` whatever the age of the set: used when a refresh could not be fetched.
+    pub fn stale(cache: Option<&KeyCache>, kid: &str) -> Option<Jwk> {
+        cache.and_then(|c| c.keys.find(kid)).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW_MS: i64 = 1_800_000_000_000;
+    const AUD: &str = "aud-0123456789";
+    const ISS: &str = "https://myteam.cloudflareaccess.com";
+
+    fn config() -> AccessConfig {
+        AccessConfig::from_vars(Some("myteam.cloudflareaccess.com"), Some(AUD)).unwrap()
+    }
+
+    fn b64(bytes: &[u8]) -> String {
+        B64URL.encode(bytes)
+    }
+
+    fn jwt(header: &serde_json::Value, claims: &serde_json::Value, sig: &[u8]) -> String {
+        format!("{}.{}.{}", b64(header.to_string().as_bytes()), b64(claims.to_string().as_bytes()), b64(sig))
+    }
+
+    fn header() -> serde_json::Value {
+        serde_json::json!({"alg": "RS256", "kid": "k1", "typ": "JWT"})
+    }
+
+    fn claims() -> serde_json::Value {
+        serde_json::json!({
+            "aud": [AUD], "iss": ISS, "email": "Ana@Example.com", "sub": "123",
+            "iat": NOW_MS / 1000 - 10, "nbf": NOW_MS / 1000 - 10, "exp": NOW_MS / 1000 + 3600,
+        })
+    }
+
+    fn with(mut claims: serde_json::Value, key: &str, value: serde_json::Value) -> serde_json::Value {
+        claims[key] = value;
+        claims
+    }
+
+    fn without(mut claims: serde_json::Value, key: &str) -> serde_json::Value {
+        claims.as_object_mut().unwrap().remove(key);
+        claims
+    }
+
+    /// Parses and checks claims, as `access_keys` does before it looks for the key.
+    fn email_of(token: &str) -> Result<String, AccessError> {
+        check_claims(&parse(token)?.claims, &config(), NOW_MS)
+    }
+
+    #[test]
+    fn config_needs_both_values() {
+        assert_eq!(AccessConfig::from_vars(None, Some(AUD)), None);
+        assert_eq!(AccessConfig::from_vars(Some("t.cloudflareaccess.com"), None), None);
+        assert_eq!(AccessConfig::from_vars(Some(""), Some(AUD)), None);
+        assert_eq!(AccessConfig::from_vars(Some("t.cloudflareaccess.com"), Some("  ")), None);
+    }
+
+    #[test]
+    fn team_domain_becomes_issuer_and_certs_url() {
+        let c = config();
+        assert_eq!(c.issuer(), ISS);
+        assert_eq!(c.aud(), AUD);
+        assert_eq!(c.certs_url(), "https://myteam.cloudflareaccess.com/cdn-cgi/access/certs");
+        let local = AccessConfig::from_vars(Some("http://127.0.0.1:9999/"), Some(AUD)).unwrap();
+        assert_eq!(local.issuer(), "http://127.0.0.1:9999");
+        assert_eq!(local.certs_url(), "http://127.0.0.1:9999/cdn-cgi/access/certs");
+        let https = AccessConfig::from_vars(Some(" https://myteam.cloudflareaccess.com "), Some(AUD)).unwrap();
+        assert_eq!(https, c);
+    }
+
+    #[test]
+    fn a_good_token_names_its_email_lowercased() {
+        let token = jwt(&header(), &claims(), b"sig");
+        let parsed = parse(&token).unwrap();
+        assert_eq!(parsed.header.kid, "k1");
+        assert_eq!(parsed.signature, b"sig");
+        let (h, rest) = token.split_once('.').unwrap();
+        let p = rest.split('.').next().unwrap();
+        assert_eq!(parsed.signing_input, format!("{h}.{p}"));
+        assert_eq!(email_of(&token), Ok("ana@example.com".into()));
+        let single_aud = with(claims(), "aud", serde_json::json!(AUD));
+        assert_eq!(email_of(&jwt(&header(), &single_aud, b"sig")), Ok("ana@example.com".into()));
+        let no_nbf = without(claims(), "nbf");
+        assert!(email_of(&jwt(&header(), &no_nbf, b"sig")).is_ok(), "nbf is optional");
+        let fractional = with(claims(), "exp", serde_json::json!(NOW_MS as f64 / 1000.0 + 0.5));
+        assert!(email_of(&jwt(&header(), &fractional, b"sig")).is_ok());
+    }
+
+    #[test]
+    fn padding_is_tolerated() {
+        let pad = |s: &str| format!("{s}{}", "=".repeat((4 - s.len() % 4) % 4));
+        let token = jwt(&header(), &claims(), b"signature!");
+        let padded: Vec<String> = token.split('.').map(pad).collect();
+        assert!(padded.iter().any(|p| p.ends_with('=')), "the test pads something");
+        assert_eq!(email_of(&padded.join(".")), Ok("ana@example.com".into()));
+    }
+
+    #[test]
+    fn the_audience_must_be_ours() {
+        for aud in [
+            serde_json::json!("other"),
+            serde_json::json!(["other", "another"]),
+            serde_json::json!([]),
+            serde_json::json!(null),
+        ] {
+            let token = jwt(&header(), &with(claims(), "aud", aud.clone()), b"sig");
+            assert_eq!(email_of(&token), Err(AccessError::WrongAudience), "{aud}");
+        }
+        assert_eq!(email_of(&jwt(&header(), &without(claims(), "aud"), b"sig")), Err(AccessError::WrongAudience));
+        let listed = with(claims(), "aud", serde_json::json!(["other", AUD]));
+        assert!(email_of(&jwt(&header(), &listed, b"sig")).is_ok());
+    }
+
+    #[test]
+    fn the_issuer_must_be_the_team() {
+        for iss in [
+            "https://evil.cloudflareaccess.com",
+            "http://myteam.cloudflareaccess.com",
+            "https://myteam.cloudflareaccess.com/",
+            "",
+        ] {
+            let token = jwt(&header(), &with(claims(), "iss", serde_json::json!(iss)), b"sig");
+            assert_eq!(email_of(&token), Err(AccessError::WrongIssuer), "{iss}");
+        }
+        assert_eq!(email_of(&jwt(&header(), &without(claims(), "iss"), b"sig")), Err(AccessError::WrongIssuer));
+    }
+
+    #[test]
+    fn expiry_is_required_and_checked_with_skew() {
+        let exp = |s: i64| jwt(&header(), &with(claims(), "exp", serde_json::json!(s)), b"sig");
+        let now = NOW_MS / 1000;
+        assert_eq!(email_of(&exp(now - 61)), Err(AccessError::Expired));
+        assert_eq!(email_of(&exp(now - 3600)), Err(AccessError::Expired));
+        assert!(email_of(&exp(now - 59)).is_ok(), "within the clock skew");
+        assert_eq!(email_of(&jwt(&header(), &without(claims(), "exp"), b"sig")), Err(AccessError::MissingExpiry));
+        let text_exp = with(claims(), "exp", serde_json::json!("tomorrow"));
+        assert_eq!(email_of(&jwt(&header(), &text_exp, b"sig")), Err(AccessError::BadJson));
+    }
+
+    #[test]
+    fn not_before_is_checked_with_skew() {
+        let nbf = |s: i64| jwt(&header(), &with(claims(), "nbf", serde_json::json!(s)), b"sig");
+        let now = NOW_MS / 1000;
+        assert_eq!(email_of(&nbf(now + 61)), Err(AccessError::NotYetValid));
+        assert!(email_of(&nbf(now + 59)).is_ok(), "within the clock skew");
+    }
+
+    #[test]
+    fn an_email_is_required() {
+        assert_eq!(email_of(&jwt(&header(), &without(claims(), "email"), b"sig")), Err(AccessError::MissingEmail));
+        for email in ["", "   ", "no-at-sign"] {
+            let token = jwt(&header(), &with(claims(), "email", serde_json::json!(email)), b"sig");
+            assert_eq!(email_of(&token), Err(AccessError::MissingEmail), "{email:?}");
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert_eq!(
+            email_of(&jwt(&header(), &with(claims(), "email", serde_json::json!(long)), b"sig")),
+            Err(AccessError::MissingEmail)
+        );
+        // A service token carries `common_name` and no email: it signs nobody in.
+        let service = with(without(claims(), "email"), "common_name", serde_json::json!("abc.access"));
+        assert_eq!(email_of(&jwt(&header(), &service, b"sig")), Err(AccessError::MissingEmail));
+    }
+
+    #[test]
+    fn only_rs256_with_a_kid_is_accepted() {
+        for alg in ["none", "None", "HS256", "RS512", "ES256", "PS256", ""] {
+            let h = serde_json::json!({"alg": alg, "kid": "k1"});
+            assert_eq!(email_of(&jwt(&h, &claims(), b"sig")), Err(AccessError::WrongAlgorithm), "{alg}");
+        }
+        let no_alg = serde_json::json!({"kid": "k1"});
+        assert_eq!(email_of(&jwt(&no_alg, &claims(), b"sig")), Err(AccessError::WrongAlgorithm));
+        let no_kid = serde_json::json!({"alg": "RS256"});
+        assert_eq!(email_of(&jwt(&no_kid, &claims(), b"sig")), Err(AccessError::MissingKid));
+        let empty_kid = serde_json::json!({"alg": "RS256", "kid": ""});
+        assert_eq!(email_of(&jwt(&empty_kid, &claims(), b"sig")), Err(AccessError::MissingKid));
+        // alg none with an empty signature, the classic forgery.
+        let none = format!("{}.{}.", b64(br#"{"alg":"none","kid":"k1"}"#), b64(claims().to_string().as_bytes()));
+        assert_eq!(email_of(&none), Err(AccessError::WrongAlgorithm));
+        assert_eq!(
+            email_of(&jwt(&header(), &claims(), b"")),
+            Err(AccessError::BadSignature),
+            "RS256 with no signature"
+        );
+    }
+
+    #[test]
+    fn garbage_is_refused_without_panicking() {
+        let good = jwt(&header(), &claims(), b"sig");
+        let parts: Vec<&str> = good.split('.').collect();
+        let cases = [
+            ("", AccessError::NotCompact),
+            ("garbage", AccessError::NotCompact),
+            ("a.b", AccessError::NotCompact),
+            ("a.b.c.d", AccessError::NotCompact),
+            ("..", AccessError::NotCompact),
+            ("!!!.@@@.###", AccessError::BadBase64),
+            ("eyJ+.eyJ/.c2ln", AccessError::BadBase64),
+            ("e.e.e", AccessError::BadBase64),
+        ];
+        for (token, want) in cases {
+            assert_eq!(email_of(token), Err(want.clone()), "{token:?}");
+        }
+        let not_json = format!("{}.{}.{}", b64(b"not json"), parts[1], parts[2]);
+        assert_eq!(email_of(&not_json), Err(AccessError::BadJson));
+        let claims_not_json = format!("{}.{}.{}", parts[0], b64(b"[1,2"), parts[2]);
+        assert_eq!(email_of(&claims_not_json), Err(AccessError::BadJson));
+        let array_claims = format!("{}.{}.{}", parts[0], b64(b"[1,2]"), parts[2]);
+        assert_eq!(email_of(&array_claims), Err(AccessError::BadJson));
+        let bad_sig = format!("{}.{}.{}", parts[0], parts[1], "%%%");
+        assert_eq!(email_of(&bad_sig), Err(AccessError::BadBase64));
+    }
+
+    #[test]
+    fn oversize_tokens_are_refused_before_parsing() {
+        let big = "a".repeat(MAX_ASSERTION_BYTES + 1);
+        assert_eq!(parse(&big), Err(AccessError::TooLarge));
+        let padded_claims = with(claims(), "pad", serde_json::json!("x".repeat(MAX_ASSERTION_BYTES)));
+        assert_eq!(email_of(&jwt(&header(), &padded_claims, b"sig")), Err(AccessError::TooLarge));
+    }
+
+    #[test]
+    fn every_failure_is_a_401_that_never_echoes_the_token() {
+        let secretish = "eyJhbGciOiJub25lIn0.c2VjcmV0LWVtYWlsQGV4YW1wbGUuY29t.";
+        let err = email_of(secretish).unwrap_err();
+        let http = HttpError::from(err);
+        assert_eq!(http.status(), 401);
+        assert_eq!(http.code(), "unauthorized");
+        assert!(!http.body().contains("c2VjcmV0"), "{}", http.body());
+        for e in
+            [AccessError::TooLarge, AccessError::UnknownKey, AccessError::BadSignature, AccessError::KeysUnavailable]
+        {
+            assert_eq!(HttpError::from(e.clone()), HttpError::Unauthorized(e.reason()));
+            assert_eq!(e.to_string(), e.reason(), "Display and reason agree");
+        }
+    }
+
+    fn key(kid: &str) -> serde_json::Value {
+        serde_json::json!({"kid": kid, "kty": "RSA", "alg": "RS256", "use": "sig", "e": "AQAB", "n": "xyz"})
+    }
+
+    #[test]
+    fn the_key_set_keeps_rsa_signing_keys_by_kid() {
+        let body = serde_json::json!({
+            "keys": [
+                key("k1"),
+                {"kid": "k2", "kty": "RSA", "e": "AQAB", "n": "abc"},
+                {"kid": "ec", "kty": "EC", "crv": "P-256", "x": "a", "y": "b"},
+                {"kid": "enc", "kty": "RSA", "use": "enc", "e": "AQAB", "n": "abc"},
+                {"kid": "hs", "kty": "RSA", "alg": "HS256", "e": "AQAB", "n": "abc"},
+                {"kid": "no-n", "kty": "RSA", "e": "AQAB"},
+                "not an object",
+            ],
+            "public_cert": {"kid": "k1", "cert": "-----BEGIN CERTIFICATE-----"},
+        });
+        let set = KeySet::parse(&body.to_string()).unwrap();
+        assert_eq!(set.len(), 2);
+        assert_eq!(set.find("k1").map(|k| k.n.as_str()), Some("xyz"));
+        assert_eq!(set.find("k2").map(|k| k.alg.clone()), Some(None));
+        for kid in ["ec", "enc", "hs", "no-n", "k3"] {
+            assert_eq!(set.find(kid), None, "{kid}");
+        }
+        assert_eq!(KeySet::parse("not json"), Err(AccessError::KeysUnavailable));
+        assert_eq!(KeySet::parse(r#"{"nokeys":[]}"#), Err(AccessError::KeysUnavailable));
+        let huge = format!(r#"{{"keys":[],"pad":"{}"}}"#, "x".repeat(MAX_KEY_SET_BYTES));
+        assert_eq!(KeySet::parse(&huge), Err(AccessError::KeysUnavailable));
+        let import: serde_json::Value = serde_json::from_str(&set.find("k2").unwrap().import_json()).unwrap();
+        assert_eq!(import, serde_json::json!({"kty": "RSA", "n": "abc", "e": "AQAB", "alg": "RS256", "ext": true}));
+    }
+
+    fn set(kids: &[&str]) -> KeySet {
+        KeySet::parse(&serde_json::json!({"keys": kids.iter().map(|k| key(k)).collect::<Vec<_>>()}).to_string())
+            .unwrap()
+    }
+
+    #[test]
+    fn the_cache_fills_finds_and_expires() {
+        assert_eq!(KeyCache::lookup(None, "k1", NOW_MS, 5000), KeyLookup::Fill);
+        let cache = KeyCache::new(set(&["k1"]), NOW_MS, false);
+        assert!(
+            matches!(KeyCache::lookup(Some(&cache), "k1", NOW_MS + 1000, 5000), KeyLookup::Found(k) if k.kid == "k1")
+        );
+        assert_eq!(KeyCache::lookup(Some(&cache), "k1", NOW_MS + KEY_SET_TTL_MS, 5000), KeyLookup::Fill, "an hour old");
+        assert_eq!(KeyCache::lookup(Some(&cache), "k1", NOW_MS - 1, 5000), KeyLookup::Fill, "the clock went back");
+        assert_eq!(KeyCache::stale(Some(&cache), "k1").map(|k| k.kid), Some("k1".into()));
+        assert_eq!(KeyCache::stale(Some(&cache), "k9"), None);
+        assert_eq!(KeyCache::stale(None, "k1"), None);
+    }
+
+    #[test]
+    fn unknown_kids_refetch_at_most_once_per_interval() {
+        let filled = KeyCache::new(set(&["k1"]), NOW_MS, false);
+        // Right after a fill, a rotated key is fetched at once.
+        assert_eq!(KeyCache::lookup(Some(&filled), "k2", NOW_MS + 1, 5000), KeyLookup::Refetch);
+        let refetched = KeyCache::new(set(&["k1", "k2"]), NOW_MS + 1, true);
+        assert!(matches!(KeyCache::lookup(Some(&refetched), "k2", NOW_MS + 2, 5000), KeyLookup::Found(_)));
+        // Made-up kids right after: refused without a fetch, until the interval has passed.
+        for kid in ["bogus-1", "bogus-2", "bogus-3"] {
+            assert_eq!(KeyCache::lookup(Some(&refetched), kid, NOW_MS + 2, 5000), KeyLookup::Unknown);
+        }
+        assert_eq!(KeyCache::lookup(Some(&refetched), "bogus", NOW_MS + 5000, 5000), KeyLookup::Unknown);
+        assert_eq!(KeyCache::lookup(Some(&refetched), "bogus", NOW_MS + 5001, 5000), KeyLookup::Refetch);
+        // A refetch that failed starts the interval too.
+        let mut failed = KeyCache::new(set(&["k1"]), NOW_MS, false);
+        failed.refetch_failed(NOW_MS + 10);
+        assert_eq!(KeyCache::lookup(Some(&failed), "bogus", NOW_MS + 11, 5000), KeyLookup::Unknown);
+        assert!(matches!(KeyCache::lookup(Some(&failed), "k1", NOW_MS + 11, 5000), KeyLookup::Found(_)));
+        // An interval of 0 refetches for every unknown kid.
+        assert_eq!(KeyCache::lookup(Some(&refetched), "bogus", NOW_MS + 1, 0), KeyLookup::Refetch);
+    }
+}
