@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { connectAdmin, connectVisitor, deskName, startMiniflare } from '../helpers/desk.js';
 import {
   OWNER, act, admin, agentOnly, agentSocket, assertNoNulls, closeAll, eventFor, history, internal,
-  messageWith, newAgent, note, noteWith, refusal, reply, rowFor, rowOf, rows, say, texts, visitor,
+  messageWith, newAgent, note, noteWith, refusal, reply, rowFor, rowOf, rows, say, texts, visitor, where,
 } from './flows.js';
 
 let desk;
@@ -402,4 +402,35 @@ test('an admin resume carries notes and events in seq order; a visitor resume sk
   const w2 = await vr2.next('welcome');
   assert.deepEqual(texts(w2.messages), ['user:after', 'admin:an answer']);
   await closeAll(a, back, v, vr, vr2);
+});
+
+test('a stale snooze never fires: reopened or resolved by hand, or snoozed again for later', async () => {
+  const name = deskName('snooze-stale');
+  const a = await admin(desk.url, name);
+  const [byHand, resolved, later] = [await customer(name, 'one'), await customer(name, 'two'), await customer(name, 'three')];
+  await a.next(rowFor(later.userId, (r) => r.lastMessage === 'three'));
+  const soon = Date.now() + 1500;
+  for (const v of [byHand, resolved, later]) {
+    await act(a, { type: 'snooze', userId: v.userId, until: soon }, (r) => r.status === 'snoozed');
+  }
+  const reopened = await act(a, { type: 'reopen', userId: byHand.userId }, (r) => r.status === 'open');
+  assert.equal('snoozedUntil' in reopened.user, false, 'reopening clears snoozedUntil');
+  await act(a, { type: 'resolve', userId: resolved.userId }, (r) => r.status === 'resolved');
+  const laterUntil = Date.now() + 4000;
+  const again = await act(a, { type: 'snooze', userId: later.userId, until: laterUntil }, (r) => r.snoozedUntil === laterUntil);
+  assert.equal(again.user.status, 'snoozed');
+
+  // The later snooze is the one that fires; nothing fires for the other two, before or after.
+  const woke = await a.next(rowFor(later.userId, (r) => r.status === 'open'), { timeout: 15_000 });
+  assert.ok(Date.now() >= laterUntil, `the second snooze replaced the first: woke ${laterUntil - Date.now()} ms early`);
+  assert.equal(woke.user.status, 'open');
+  await a.expectNone(where('an event or row for the other two', (f) => [byHand.userId, resolved.userId].includes(f.userId ?? f.user?.userId)), 500);
+  const now = await rows(desk.url, name);
+  assert.deepEqual([rowOf(now, byHand.userId).status, rowOf(now, resolved.userId).status, rowOf(now, later.userId).status],
+    ['open', 'resolved', 'open'], 'a resolved conversation is not reopened by an old snooze');
+  const kinds = (userId) => history(a, userId).then((h) => h.messages.map((m) => m.event?.kind ?? m.sender));
+  assert.deepEqual(await kinds(byHand.userId), ['user', 'snoozed', 'reopened']);
+  assert.deepEqual(await kinds(resolved.userId), ['user', 'snoozed', 'resolved']);
+  assert.deepEqual(await kinds(later.userId), ['user', 'snoozed', 'snoozed', 'reopened']);
+  await closeAll(a, byHand, resolved, later);
 });
