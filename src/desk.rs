@@ -159,6 +159,8 @@ pub trait View {
     /// Up to `limit` conversations of `view` for agent `me` whose latest message is older than
     /// `before` (a `seq`), newest first. Only conversations with at least one message.
     fn list(&self, view: ListView, me: &str, before: Option<i64>, limit: u32) -> Vec<Conversation>;
+    /// Up to `limit` conversations assigned to an agent, whatever their status, newest first.
+    fn assigned_to(&self, agent_id: &str, limit: u32) -> Vec<Conversation>;
     fn counts(&self, me: &str) -> Counts;
     /// The best match per conversation for every word of `query`, best first.
     fn search(&self, query: &str, limit: u32) -> Vec<Hit>;
@@ -305,7 +307,7 @@ pub fn step(
         Inbound::Assign { user_id, agent_id } => c::assign(&agent, &user_id, agent_id.as_deref(), view, now, fresh),
         Inbound::List { view: which, cursor, limit } => c::list(&agent, which, cursor.as_deref(), limit, view),
         Inbound::Search { query, limit } => Ok(c::search(query, limit, view)),
-        Inbound::Profile { name } => team::profile(&agent, &name),
+        Inbound::Profile { name } => team::profile(&agent, &name, view),
         Inbound::Invite { name, role: invited, email } => {
             team::invite(&agent, role, &name, invited.into(), email, view, now, fresh)
         }

@@ -298,3 +298,20 @@ fn ids(list: &Value) -> Vec<String> {
 fn types_of(frames: &[Value]) -> Vec<String> {
     frames.iter().map(|f| f["type"].as_str().unwrap_or("").to_owned()).collect()
 }
+
+#[test]
+fn a_rename_resends_the_rows_assigned_to_the_agent() {
+    let mut desk = team();
+    send(&mut desk, "ana", json!({ "type": "message", "message": "Mine now", "targetUserId": "A" }));
+    for s in ["owner", "ana", "ben", "a"] {
+        desk.take(s);
+    }
+    send(&mut desk, "ana", json!({ "type": "profile", "name": "Ana Lima" }));
+    assert_eq!(frames(&mut desk, "ana")[0]["me"]["name"], "Ana Lima");
+    let rows = frames(&mut desk, "ben");
+    assert_eq!(rows.len(), 1, "only the rows assigned to Ana: {rows:?}");
+    assert_eq!(
+        (rows[0]["user"]["userId"].clone(), rows[0]["user"]["assigneeName"].clone()),
+        (json!("A"), json!("Ana Lima"))
+    );
+}

@@ -219,6 +219,13 @@ impl View for Memory {
         rows.into_iter().take(limit as usize).cloned().collect()
     }
 
+    fn assigned_to(&self, agent_id: &str, limit: u32) -> Vec<Conversation> {
+        let mut rows: Vec<&Conversation> =
+            self.conversations.values().filter(|c| c.assignee.as_deref() == Some(agent_id)).collect();
+        rows.sort_by_key(|c| std::cmp::Reverse(c.last.as_ref().map(|l| l.seq)));
+        rows.into_iter().take(limit as usize).cloned().collect()
+    }
+
     fn counts(&self, me: &str) -> Counts {
         let n = |view| self.conversations.values().filter(|c| c.last.is_some() && c.in_view(view, me)).count() as u32;
         Counts {

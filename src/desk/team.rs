@@ -57,14 +57,26 @@ pub struct Invite {
     pub expires_at: i64,
 }
 
-pub(super) fn profile(agent: &super::Agent, name: &str) -> Result<Vec<Effect>, FrameError> {
+/// Most rows one rename re-sends (the conversations assigned to the agent, newest first); an
+/// older one shows the new name when it is next sent or listed.
+pub const RENAME_ROWS: u32 = 200;
+
+/// Renames the signed-in agent. The rows of the conversations assigned to it change (their
+/// `assigneeName`), so every admin socket gets them.
+pub(super) fn profile(agent: &super::Agent, name: &str, view: &dyn View) -> Result<Vec<Effect>, FrameError> {
     let name =
         visitor_name(name).ok_or_else(|| FrameError::BadFrame("name must be 1 to 64 visible characters".into()))?;
     let me = Me { agent_id: agent.id.clone(), name: name.clone(), role: agent.role };
-    Ok(vec![
-        Effect::Store(Write::Profile { agent_id: agent.id.clone(), name }),
+    let mut effects = vec![
+        Effect::Store(Write::Profile { agent_id: agent.id.clone(), name: name.clone() }),
         send(Audience::Sender, Outbound::Profile { me }),
-    ])
+    ];
+    for conversation in view.assigned_to(&agent.id, RENAME_ROWS) {
+        let mut row = super::row(view, &conversation);
+        row.assignee_name = Some(name.clone());
+        effects.push(send(Audience::Admins, Outbound::User { user: row }));
+    }
+    Ok(effects)
 }
 
 fn may_manage(by: Role, target: Role) -> bool {

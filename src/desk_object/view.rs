@@ -88,6 +88,10 @@ impl View for StoreView<'_> {
         self.or(self.store.list(view, me, before, limit), Vec::new())
     }
 
+    fn assigned_to(&self, agent_id: &str, limit: u32) -> Vec<Conversation> {
+        self.or(self.store.assigned_to(agent_id, limit), Vec::new())
+    }
+
     fn counts(&self, me: &str) -> Counts {
         self.or(self.store.counts(me), Counts::default())
     }

@@ -86,6 +86,15 @@ impl Store {
         Ok(self.sql.exec(&q, args)?.to_array::<ConversationRow>()?.into_iter().map(Into::into).collect())
     }
 
+    pub fn assigned_to(&self, agent_id: &str, limit: u32) -> worker::Result<Vec<Conversation>> {
+        let q = format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations c JOIN visitors v ON v.id = c.user_id
+             WHERE c.assignee_id = ? ORDER BY c.last_seq DESC LIMIT ?"
+        );
+        let rows = self.sql.exec(&q, vec![text(agent_id), V::Integer(limit.into())])?;
+        Ok(rows.to_array::<ConversationRow>()?.into_iter().map(Into::into).collect())
+    }
+
     pub fn counts(&self, me: &str) -> worker::Result<Counts> {
         let q = "SELECT SUM(status = 'open') AS open, SUM(status = 'open' AND assignee_id = ?) AS mine,
              SUM(status = 'open' AND assignee_id IS NULL) AS unassigned, SUM(status = 'snoozed') AS snoozed,
