@@ -434,3 +434,49 @@ test('a stale snooze never fires: reopened or resolved by hand, or snoozed again
   assert.deepEqual(await kinds(later.userId), ['user', 'snoozed', 'snoozed', 'reopened']);
   await closeAll(a, byHand, resolved, later);
 });
+
+test('two agents answer an unassigned conversation at once: one assignment, to the first reply\'s author', async () => {
+  const name = deskName('race');
+  const owner = await admin(desk.url, name);
+  const ana = await newAgent(desk.url, name, owner, { name: 'Ana' });
+  const bo = await newAgent(desk.url, name, owner, { name: 'Bo' });
+  const [sa, sb] = [await agentSocket(desk.url, name, ana), await agentSocket(desk.url, name, bo)];
+  const v = await customer(name, 'anyone?');
+  await owner.next(rowFor(v.userId, (r) => r.lastMessage === 'anyone?'));
+  const [ackA, ackB] = await Promise.all([reply(sa, v.userId, 'Ana: hi'), reply(sb, v.userId, 'Bo: hi')]);
+  const first = ackA.seq < ackB.seq ? ana : bo;
+  const h = (await history(owner, v.userId)).messages;
+  const assigned = h.filter((m) => m.event?.kind === 'assigned');
+  assert.equal(assigned.length, 1, `one assignment: ${JSON.stringify(assigned)}`);
+  assert.equal(assigned[0].event.assigneeId, first.agentId, 'to the author of the first reply');
+  assert.equal(rowOf(await rows(desk.url, name), v.userId).assigneeId, first.agentId);
+  await closeAll(owner, sa, sb, v);
+});
+
+test('assignments sent quickly from two sockets: every socket\'s last row is the stored state', async () => {
+  const name = deskName('flurry');
+  const owner = await admin(desk.url, name);
+  const ana = await newAgent(desk.url, name, owner, { name: 'Ana' });
+  const sa = await agentSocket(desk.url, name, ana);
+  const v = await customer(name, 'pass me around');
+  await Promise.all([owner, sa].map((s) => s.next(rowFor(v.userId, (r) => r.lastMessage === 'pass me around'))));
+  for (let i = 0; i < 15; i += 1) {
+    owner.send({ type: 'assign', userId: v.userId, agentId: i % 2 ? 'owner' : ana.agentId });
+    sa.send({ type: 'assign', userId: v.userId, agentId: i % 3 ? null : 'owner' });
+  }
+  // A frame the desk itself answers (not ping: the runtime answers that) queues behind each socket's
+  // assigns; a second round on each socket then comes after every row the other one caused.
+  for (let round = 0; round < 2; round += 1) {
+    owner.send({ type: 'agents' });
+    sa.send({ type: 'agents' });
+    await Promise.all([owner.next('agents'), sa.next('agents')]);
+  }
+  const stored = rowOf(await rows(desk.url, name), v.userId);
+  for (const s of [owner, sa]) {
+    await s.expectNone((f) => f.type === 'error', 200);
+    const last = s.frames.filter((f) => f.type === 'user' && f.user.userId === v.userId).at(-1).user;
+    assert.deepEqual([last.assigneeId, last.assigneeName], [stored.assigneeId, stored.assigneeName],
+      `the last row a socket heard is the stored assignment (${s === owner ? 'owner' : 'Ana'})`);
+  }
+  await closeAll(owner, sa, v);
+});
