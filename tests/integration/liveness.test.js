@@ -74,3 +74,19 @@ test('a silent admin socket is swept too, and its close completes (the inbox rec
     await pinging.close();
   }
 });
+
+test('a silent visitor who never wrote is swept too, and its close completes', async () => {
+  const name = deskName('sweep-quiet');
+  const pinging = await connectAdmin(desk.url, name);
+  await pinging.next('users');
+  const silent = await connectVisitor(desk.url, name);
+  await silent.next('welcome');
+  const keepAlive = setInterval(() => pinging.sendRaw('{"type":"ping"}'), STALE_MS / 4);
+  try {
+    const closed = await Promise.race([silent.closed, new Promise((r) => setTimeout(() => r('not closed'), STALE_MS * 6))]);
+    assert.equal(closed.code, 4000, `closed by the sweep with its code: ${JSON.stringify(closed)} (readyState ${silent.ws.readyState})`);
+  } finally {
+    clearInterval(keepAlive);
+    await pinging.close();
+  }
+});
