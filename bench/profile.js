@@ -17,7 +17,7 @@ const HERE = new URL('.', import.meta.url).pathname;
 const [impl = 'ours', load = 'routed', rateArg = '1500', visitorsArg = '1000'] = process.argv.slice(2);
 const rate = Number(rateArg);
 const visitors = Number(visitorsArg);
-const token = 'profile-token';
+const token = 'profile-token-0123456789abcdef0123456789';
 const server = await startServer({ name: impl, config: impl === 'peer' ? join(HERE, 'peer-ts', 'wrangler.toml') : null, adminToken: token });
 const child = fork(join(HERE, 'client.js'), [impl, server.directUrl, 'profile', token]);
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, async () => { child.kill(); await server.stop(); process.exit(130); });

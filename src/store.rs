@@ -115,7 +115,7 @@ const MIGRATIONS: &[&str] = &[
         count INTEGER NOT NULL,
         PRIMARY KEY (address_hash, period)
      ) WITHOUT ROWID;
-     CREATE VIRTUAL TABLE search USING fts5(body, user_id UNINDEXED, tokenize = 'unicode61 remove_diacritics 2');
+     CREATE VIRTUAL TABLE search USING fts5(body, user_id UNINDEXED, tokenize = 'unicode61 remove_diacritics 2', detail = none);
      INSERT INTO search (rowid, body, user_id) SELECT seq, body, user_id FROM messages;
      INSERT INTO search (rowid, body, user_id) SELECT -rowid, name, id FROM visitors;
      CREATE TRIGGER messages_search AFTER INSERT ON messages WHEN new.sender != 'event' BEGIN

@@ -125,6 +125,18 @@ export class LogLines {
 /** The built worker in Miniflare (workerd), on 127.0.0.1. In-memory storage unless `persistDir`;
  *  `bindings` adds or overrides Worker variables (e.g. SOCKET_STALE_MS). */
 export async function startMiniflare({ persistDir, bindings = {} } = {}) {
+  // The port is free when chosen but another process (the machine is shared) may take it before
+  // workerd binds: dispose of the failed instance, so it keeps nothing alive, and try another.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startMiniflareOnce({ persistDir, bindings });
+    } catch (err) {
+      if (err?.code !== 'ERR_ADDRESS_IN_USE' || attempt >= 3) throw err;
+    }
+  }
+}
+
+async function startMiniflareOnce({ persistDir, bindings }) {
   const logs = new LogLines();
   const port = await freePort();
   const mf = new Miniflare({
@@ -143,7 +155,13 @@ export async function startMiniflare({ persistDir, bindings = {} } = {}) {
       stderr.on('data', (c) => logs.feed(c, 'err'));
     },
   });
-  const ready = await mf.ready;
+  let ready;
+  try {
+    ready = await mf.ready;
+  } catch (err) {
+    await mf.dispose().catch(() => {});
+    throw err;
+  }
   const url = `http://127.0.0.1:${ready.port || port}`;
   let disposed = false;
   return {

@@ -75,8 +75,14 @@ export async function storedState(url, desk, visitors) {
   return state;
 }
 
-/** The texts of a message list, for readable assertions. */
-export const texts = (messages) => messages.map((m) => `${m.sender}:${m.message}`);
+/** The texts of a message list, for readable assertions (an event as `event:<kind>`). */
+export const texts = (messages) => messages.map((m) => (m.sender === 'event' ? `event:${m.event?.kind}` : `${m.sender}:${m.message}`));
+
+/** What a visitor is owed of an admin's `history` answer: no notes, no events, no `agentId`. */
+export function asVisitorSees(h) {
+  const messages = h.messages.filter((m) => m.sender !== 'note' && m.sender !== 'event').map(({ agentId, ...m }) => m);
+  return { ...h, messages };
+}
 
 /** Asserts a stored message object has the documented shape. */
 export function assertStoredMessage(m, { sender, message }) {
@@ -98,4 +104,113 @@ export function assertNoNulls(frames) {
 
 export async function closeAll(...clients) {
   await Promise.all(clients.filter(Boolean).map((c) => c.close()));
+}
+
+// ---- the team inbox (docs/protocol.md, "The team inbox") -------------------------------------------
+
+/** The built-in owner, as `users.me` names the ADMIN_TOKEN socket. */
+export const OWNER = { agentId: 'owner', name: 'Owner', role: 'owner' };
+
+/** A distinct client address per call (TEST-NET-2), so credential counters of tests never meet. */
+let addressCount = 0;
+export const freshAddress = () => {
+  addressCount += 1;
+  return `198.51.${100 + Math.floor(addressCount / 250)}.${(addressCount % 250) + 1}`;
+};
+
+export const eventFor = (userId, kind, check = () => true) =>
+  where(`event ${kind} of ${userId}`, (f) => f.type === 'message' && f.sender === 'event' && f.userId === userId && f.event?.kind === kind && check(f));
+export const noteWith = (text) => where(`note "${text.slice(0, 40)}"`, (f) => f.type === 'message' && f.sender === 'note' && f.message === text);
+/** True when `value` holds, anywhere, what only agents may see: a note, an event, an `agentId`,
+ *  an assignee or a conversation status. */
+export function agentOnly(value) {
+  if (value === null || typeof value !== 'object') return false;
+  if (value.sender === 'note' || value.sender === 'event') return true;
+  if (['agentId', 'event', 'assigneeId', 'assigneeName', 'snoozedUntil'].some((k) => k in value)) return true;
+  return Object.values(value).some(agentOnly);
+}
+/** Matches any frame a visitor must never get (see `agentOnly`). */
+export const internal = where('a frame with a note, an event or agent-only fields', (f) => agentOnly(f));
+
+/** Owner/admin `a` invites someone; resolves with the `invited` frame (or the error). */
+export function invite(a, { name = 'Ana', role = 'agent', email } = {}) {
+  a.send({ type: 'invite', name, role, ...(email ? { email } : {}) });
+  return a.next(where('invited or error', (f) => f.type === 'invited' || f.type === 'error'));
+}
+
+/** `POST /desks/{desk}/agents/accept`; resolves `{ status, body, headers }`. `body` may be a raw string. */
+export async function acceptInvite(url, desk, code, name, { headers = {}, body } = {}) {
+  const res = await fetch(`${url}/desks/${desk}/agents/accept`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'CF-Connecting-IP': freshAddress(), ...headers },
+    body: body ?? JSON.stringify({ code, name }),
+  });
+  const text = await res.text();
+  let parsed = text;
+  try { parsed = JSON.parse(text); } catch { /* keep the text */ }
+  return { status: res.status, body: parsed, headers: res.headers };
+}
+
+/** A new accepted agent on `desk`, invited by `by` (an owner/admin socket): `{ agentId, name, role, token }`. */
+export async function newAgent(url, desk, by, { name = 'Ana', role = 'agent', email } = {}) {
+  const invited = await invite(by, { name, role, email });
+  assert.equal(invited.type, 'invited', `invite answered ${JSON.stringify(invited)}`);
+  const res = await acceptInvite(url, desk, invited.code, name);
+  assert.equal(res.status, 200, `accept: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+/** An admin socket signed in with an agent's own token (its `users` read, like `admin`). */
+export function agentSocket(url, desk, agent, opts = {}) {
+  return admin(url, desk, { token: agent.token, ...opts });
+}
+
+/** One `list` page. */
+export function listPage(a, view, { cursor, limit } = {}) {
+  a.send({ type: 'list', ...(view ? { view } : {}), ...(cursor !== undefined ? { cursor } : {}), ...(limit !== undefined ? { limit } : {}) });
+  return a.next(where(`list ${view ?? '(default)'} or error`, (f) => f.type === 'list' || f.type === 'error'));
+}
+
+/** Every row of a view, paging by cursor: `{ rows, pages, counts }` (counts of the first page). */
+export async function listAll(a, view, { limit, maxPages = 1000 } = {}) {
+  const pages = [];
+  let cursor;
+  do {
+    const page = await listPage(a, view, { cursor, limit });
+    assert.equal(page.type, 'list', `list ${view}: ${JSON.stringify(page)}`);
+    pages.push(page);
+    cursor = page.cursor;
+    assert.ok(pages.length <= maxPages, `list ${view}: more than ${maxPages} pages`);
+  } while (cursor !== undefined);
+  return { rows: pages.flatMap((p) => p.users), pages, counts: pages[0].counts };
+}
+
+/** Sends a conversation frame (`resolve`, `reopen`, `snooze`, `assign`, `unread`) and resolves
+ *  with the first `user` row of `userId` satisfying `check`, or the error it caused. Frames buffered
+ *  before are dropped first, so that an earlier row cannot pass for the answer. */
+export function act(a, frame, check = () => true) {
+  a.drain();
+  a.send(frame);
+  return a.next(where(`${frame.type}: row of ${frame.userId} or error`,
+    (f) => (f.type === 'user' && f.user?.userId === frame.userId && check(f.user)) || f.type === 'error'));
+}
+
+/** Sends `frame`, which must be refused: resolves with the error (frames buffered before are dropped,
+ *  so that an earlier row cannot pass for the answer; the caller checks that nothing changed). */
+export function refusal(a, frame) {
+  a.drain();
+  a.send(frame);
+  return a.next(where(`an error for ${JSON.stringify(frame).slice(0, 80)}`, (f) => f.type === 'error'));
+}
+
+/** Admin `a` writes a note on `userId`; resolves with its ack. */
+export function note(a, userId, text, clientMsgId = cid('n')) {
+  a.send({ type: 'note', userId, message: text, clientMsgId });
+  return a.next(where(`ack or error for ${clientMsgId}`, (f) => (f.type === 'ack' || f.type === 'error') && f.clientMsgId === clientMsgId));
+}
+
+/** A search answer (or the error). */
+export function search(a, query, extra = {}) {
+  a.send({ type: 'search', query, ...extra });
+  return a.next(where(`search "${String(query).slice(0, 30)}" or error`, (f) => f.type === 'search' || f.type === 'error'));
 }

@@ -127,13 +127,13 @@ test('without an ADMIN_TOKEN admin access is closed (503), never open', async ()
   }
 });
 
-test('a guessable ADMIN_TOKEN (under 16 characters) keeps admin access closed (503), even when presented', async () => {
+test('a guessable ADMIN_TOKEN (under 32 characters) keeps admin access closed (503), even when presented', async () => {
   const weak = await startMiniflare({ bindings: { ADMIN_TOKEN: 'hunter2' } });
   try {
     const res = await upgradeStatus(weak.url, `/desks/${deskName('weak')}/admin`, { Authorization: 'Bearer hunter2' });
     assert.equal(res.status, 503, res.text);
     assert.equal(res.body.code, 'admin_disabled');
-    assert.match(res.body.message, /at least 16 characters/);
+    assert.match(res.body.message, /at least 32 characters/);
   } finally {
     await weak.dispose();
   }

@@ -39,6 +39,7 @@ test("desk2's admin sees nothing of desk1, and desk1's ids and tokens are unknow
   await say(v2, 'hello desk 2');
   await admin2.next(messageWith('hello desk 2'));
   await admin1.expectNone(messageWith('hello desk 2'), 500);
-  assert.deepEqual(texts((await history(admin1, v1.userId)).messages), ['user:secret of desk 1', 'admin:desk 1 answers']);
+  assert.deepEqual(texts((await history(admin1, v1.userId)).messages), ['user:secret of desk 1', 'admin:desk 1 answers',
+    'event:assigned']); // the first reply assigns the conversation to its author
   await closeAll(admin1, admin2, fresh2, v1, v2);
 });

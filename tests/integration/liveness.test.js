@@ -56,3 +56,37 @@ test('a silent socket is swept and goes offline; a pinging one stays', async () 
     await admin.close();
   }
 });
+
+test('a silent admin socket is swept too, and its close completes (the inbox reconnects on close)', async () => {
+  const name = deskName('sweep-admin');
+  const pinging = await connectAdmin(desk.url, name);
+  await pinging.next('users');
+  const silent = await connectAdmin(desk.url, name);
+  await silent.next('users');
+  const keepAlive = setInterval(() => pinging.sendRaw('{"type":"ping"}'), STALE_MS / 4);
+  try {
+    // The whole close, not only the close frame: a browser fires onclose only once the connection ends.
+    const closed = await Promise.race([silent.closed, new Promise((r) => setTimeout(() => r('not closed'), STALE_MS * 6))]);
+    assert.equal(closed.code, 4000, `closed by the sweep with its code: ${JSON.stringify(closed)} (readyState ${silent.ws.readyState})`);
+    assert.ok(pinging.open, 'the pinging admin stays');
+  } finally {
+    clearInterval(keepAlive);
+    await pinging.close();
+  }
+});
+
+test('a silent visitor who never wrote is swept too, and its close completes', async () => {
+  const name = deskName('sweep-quiet');
+  const pinging = await connectAdmin(desk.url, name);
+  await pinging.next('users');
+  const silent = await connectVisitor(desk.url, name);
+  await silent.next('welcome');
+  const keepAlive = setInterval(() => pinging.sendRaw('{"type":"ping"}'), STALE_MS / 4);
+  try {
+    const closed = await Promise.race([silent.closed, new Promise((r) => setTimeout(() => r('not closed'), STALE_MS * 6))]);
+    assert.equal(closed.code, 4000, `closed by the sweep with its code: ${JSON.stringify(closed)} (readyState ${silent.ws.readyState})`);
+  } finally {
+    clearInterval(keepAlive);
+    await pinging.close();
+  }
+});

@@ -52,10 +52,11 @@ test('an admin resumes: a fresh users snapshot, then every message after since i
   assert.equal(back.snapshot.resumed, true);
   assert.deepEqual(back.users.map((r) => r.userId), [A.userId, B.userId], 'users is always fresh');
   const replay = [];
-  for (let i = 0; i < 3; i += 1) replay.push(await back.next('message'));
-  assert.deepEqual(replay.map((m) => [m.sender, m.userId, m.message]), [
+  for (let i = 0; i < 4; i += 1) replay.push(await back.next('message'));
+  assert.deepEqual(replay.map((m) => [m.sender, m.userId, m.event?.kind ?? m.message]), [
     ['user', B.userId, 'missed B'],
     ['admin', A.userId, 'missed colleague reply'],
+    ['event', A.userId, 'assigned'], // the first reply assigns the conversation to its author
     ['user', A.userId, 'missed A'],
   ]);
   assert.ok(replay.every((m, i) => m.seq > (i ? replay[i - 1].seq : since)), 'in seq order, after since');

@@ -62,7 +62,8 @@ test('A/B/C: unread counts, newest first, read, and a reply reaches A only', asy
     'a reply is activity but does not change unread');
   assert.equal(rowOf(later, A.userId).lastMessage, text);
   assert.equal(rowOf(later, A.userId).lastSender, 'admin');
-  assert.deepEqual(texts((await history(admin1, A.userId)).messages), ['user:A one', 'user:A two', `admin:${text}`]);
+  assert.deepEqual(texts((await history(admin1, A.userId)).messages), ['user:A one', 'user:A two', `admin:${text}`,
+    'event:assigned']); // the first reply assigns the conversation to its author
   for (const c of [admin1, admin2, A, B, C]) assertNoNulls(c.frames);
   await closeAll(admin1, admin2, A, B, C);
 });
@@ -149,7 +150,8 @@ test('no clientMsgId: acked and stored without one (omitted, not null); unknown 
   await a.next('ack');
   await v.next(messageWith('reply, no id'));
   const { messages } = await history(a, v.userId);
-  assert.deepEqual(messages.map((x) => 'clientMsgId' in x), [false, false]);
+  assert.deepEqual(texts(messages), ['user:no id here', 'admin:reply, no id', 'event:assigned']);
+  assert.deepEqual(messages.map((x) => 'clientMsgId' in x), [false, false, false]);
   for (const c of [a, v]) assertNoNulls(c.frames);
   await closeAll(a, v);
 });

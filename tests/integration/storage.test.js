@@ -51,7 +51,7 @@ test('a repeated clientMsgId from an admin to the same visitor is stored and del
   const again = await reply(a1, v.userId, 'on it', 'adm-1');
   assert.deepEqual([again.id, again.seq, again.at], [first.id, first.seq, first.at]);
   await Promise.all([v.expectNone(messageWith('on it'), 500), a2.expectNone(messageWith('on it'), 500)]);
-  assert.deepEqual(texts((await history(a1, v.userId)).messages), ['user:hi', 'admin:on it']);
+  assert.deepEqual(texts((await history(a1, v.userId)).messages), ['user:hi', 'admin:on it', 'event:assigned']); // the first reply assigns it
 
   // The same clientMsgId to another conversation is another message.
   const w = await visitor(desk.url, name);
@@ -91,9 +91,10 @@ test('history: oldest first, pages with before/limit, hasMore; a visitor may rea
     seqs.push((await reply(a, v.userId, `a${i}`)).seq);
   }
   const all = await history(a, v.userId);
-  assert.deepEqual(texts(all.messages), ['v1', 'a1', 'v2', 'a2', 'v3', 'a3', 'v4', 'a4', 'v5', 'a5']
-    .map((t) => `${t[0] === 'v' ? 'user' : 'admin'}:${t}`));
-  assert.deepEqual(all.messages.map((m) => m.seq), seqs);
+  // The first reply assigns the conversation to its author: an event, in the admin's history only.
+  assert.deepEqual(texts(all.messages), ['user:v1', 'admin:a1', 'event:assigned', 'user:v2', 'admin:a2', 'user:v3', 'admin:a3',
+    'user:v4', 'admin:a4', 'user:v5', 'admin:a5']);
+  assert.deepEqual(all.messages.filter((m) => m.sender !== 'event').map((m) => m.seq), seqs);
   assert.equal(all.hasMore, false);
 
   const page1 = await history(a, v.userId, { limit: 4 });
@@ -103,12 +104,15 @@ test('history: oldest first, pages with before/limit, hasMore; a visitor may rea
   assert.deepEqual(page2.messages.map((m) => m.message), ['v2', 'a2', 'v3', 'a3']);
   assert.equal(page2.hasMore, true);
   const page3 = await history(a, v.userId, { limit: 4, before: page2.messages[0].seq });
-  assert.deepEqual(page3.messages.map((m) => m.message), ['v1', 'a1']);
+  assert.deepEqual(texts(page3.messages), ['user:v1', 'admin:a1', 'event:assigned']);
   assert.equal(page3.hasMore, false);
 
   const own = await history(v, undefined, { limit: 3, before: seqs[4] });
   assert.deepEqual(own.messages.map((m) => m.message), ['a1', 'v2', 'a2'], 'a visitor pages its own conversation');
   assert.equal(own.userId, v.userId);
+  const ownFirst = await history(v, undefined, { limit: 3, before: seqs[2] });
+  assert.deepEqual(texts(ownFirst.messages), ['user:v1', 'admin:a1'], "a visitor's page skips the assignment event");
+  assert.equal(ownFirst.hasMore, false, 'nothing older that the visitor may see');
   const ownById = await history(v, v.userId, { limit: 1 });
   assert.deepEqual(ownById.messages.map((m) => m.message), ['a5'], 'its own userId is allowed');
   await closeAll(a, v);

@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { deskName, startWranglerDev, tempDir, upgradeStatus } from '../helpers/desk.js';
-import { admin, closeAll, history, messageWith, reply, rowOf, say, texts, visitor } from './flows.js';
+import {
+  act, admin, closeAll, eventFor, history, messageWith, newAgent, reply, rowFor, rowOf, say, texts, visitor,
+} from './flows.js';
 
 let dev;
 after(async () => { await dev?.stop(); });
@@ -45,4 +47,35 @@ test('wrangler dev: A/B routing, auth, and state intact after a restart on the s
   assert.ok(after3.seq > ack.seq, 'seq continues');
   await fresh.next(messageWith('A three'));
   await closeAll(back, fresh);
+});
+
+test('wrangler dev: the team inbox end to end (invite, accept, agent sign-in, named reply, snooze alarm, throttling)', { timeout: 180_000 }, async () => {
+  await dev?.stop();
+  dev = await startWranglerDev();
+  const name = deskName('wrangler-team');
+  const owner = await admin(dev.url, name);
+  assert.deepEqual(owner.snapshot.me, { agentId: 'owner', name: 'Owner', role: 'owner' });
+  const ana = await newAgent(dev.url, name, owner, { name: 'Ana' });
+  const s = await admin(dev.url, name, { token: ana.token, via: 'subprotocol' });
+  assert.equal(s.snapshot.me.agentId, ana.agentId);
+  const V = await visitor(dev.url, name);
+  await say(V, 'hello from a page');
+  await reply(s, V.userId, 'Ana here');
+  assert.equal((await V.next(messageWith('Ana here'))).agentName, 'Ana');
+  await owner.next(rowFor(V.userId, (r) => r.assigneeId === ana.agentId));
+
+  const until = Date.now() + 1500;
+  await act(owner, { type: 'snooze', userId: V.userId, until }, (r) => r.status === 'snoozed');
+  await owner.next(rowFor(V.userId, (r) => r.status === 'open'), { timeout: 15_000 });
+  assert.ok(Date.now() >= until);
+  await owner.next(eventFor(V.userId, 'reopened'));
+
+  const ip = '203.0.113.99';
+  for (let i = 0; i < 10; i += 1) {
+    assert.equal((await upgradeStatus(dev.url, `/desks/${name}/admin`, { Authorization: `Bearer nope-${i}`, 'CF-Connecting-IP': ip })).status, 401);
+  }
+  const locked = await upgradeStatus(dev.url, `/desks/${name}/admin`, { Authorization: `Bearer ${ana.token}`, 'CF-Connecting-IP': ip });
+  assert.equal(locked.status, 429, locked.text);
+  assert.ok(Number(locked.headers['retry-after']) >= 1);
+  await closeAll(owner, s, V);
 });
