@@ -142,7 +142,8 @@ fn invisible_text_is_empty_and_control_characters_are_refused() {
 
 #[test]
 fn an_empty_or_unknown_view_is_a_bad_frame() {
-    for frame in [r#"{"type":"list","view":""}"#, r#"{"type":"list","view":"Open"}"#, r#"{"type":"list","view":null}"#] {
+    for frame in [r#"{"type":"list","view":""}"#, r#"{"type":"list","view":"Open"}"#, r#"{"type":"list","view":null}"#]
+    {
         assert_eq!(parse(frame).map_err(|e| e.code()), Err("bad_frame"), "{frame}");
     }
     assert!(parse(r#"{"type":"list"}"#).is_ok(), "no view: the default, open");
