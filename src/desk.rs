@@ -312,7 +312,7 @@ pub fn step(
             team::invite(&agent, role, &name, invited.into(), email, view, now, fresh)
         }
         Inbound::Agents => Ok(vec![send(Audience::Sender, team::agents_frame(view, None))]),
-        Inbound::Revoke { agent_id } => team::revoke(role, &agent_id, view),
+        Inbound::Revoke { agent_id } => team::revoke(&agent, &agent_id, view, now, fresh),
     }
 }
 

@@ -139,3 +139,12 @@ fn invisible_text_is_empty_and_control_characters_are_refused() {
     assert_eq!(visitor_name("Bob\u{202E}gnp.exe"), None, "no bidi override in names");
     assert_eq!(visitor_name("Zoë"), Some("Zoë".to_owned()));
 }
+
+#[test]
+fn an_empty_or_unknown_view_is_a_bad_frame() {
+    for frame in [r#"{"type":"list","view":""}"#, r#"{"type":"list","view":"Open"}"#, r#"{"type":"list","view":null}"#]
+    {
+        assert_eq!(parse(frame).map_err(|e| e.code()), Err("bad_frame"), "{frame}");
+    }
+    assert!(parse(r#"{"type":"list"}"#).is_ok(), "no view: the default, open");
+}

@@ -178,21 +178,22 @@ fn revoking_closes_the_agents_sockets_and_its_token_stops_working() {
     let mut desk = team();
     send(&mut desk, "ana", json!({ "type": "message", "message": "From Ana", "targetUserId": "A" }));
     let ana = agent_id(&desk, "Ana");
+    desk.take("ben");
     send(&mut desk, "ben", json!({ "type": "revoke", "agentId": ana }));
     assert_eq!(desk.sockets["ana"].closed_with, Some(4001));
-    let listed = frames(&mut desk, "ben").pop().expect("agents");
-    assert!(!listed.to_string().contains("\"Ana\""), "{listed}");
+    let seen = frames(&mut desk, "ben");
+    assert!(!seen[0].to_string().contains("\"Ana\""), "the team list without Ana: {}", seen[0]);
+    // Her conversation goes back to nobody, said in an event and a row.
+    assert_eq!(seen[1]["message"], "Ana left the team: unassigned");
+    assert_eq!((seen[2]["user"]["userId"].clone(), seen[2]["user"].get("assigneeId").cloned()), (json!("A"), None));
+    assert_eq!(desk.conversations["A"].assignee, None);
     assert!(desk.sign_in("ana-again", Some("not-a-token")).is_err());
     let record = desk.agents[&ana].clone();
     assert!(record.revoked && record.token_hash.is_none());
-    // What Ana wrote keeps her name, and so does her assignment.
+    // What Ana wrote keeps her name.
     send(&mut desk, "owner", json!({ "type": "history", "userId": "A" }));
     let history = frames(&mut desk, "owner").pop().expect("history");
     assert!(history["messages"].as_array().is_some_and(|m| m.iter().any(|m| m["agentName"] == "Ana")));
-    assert_eq!(
-        desk.users().iter().find(|r| r.user_id == "A").and_then(|r| r.assignee_name.clone()).as_deref(),
-        Some("Ana")
-    );
     assert_eq!(
         error_code(&mut desk, "owner", json!({ "type": "assign", "userId": "A", "agentId": ana })),
         "unknown_agent"

@@ -332,6 +332,34 @@ pub(super) fn assign(
     ])
 }
 
+/// Most conversations a revocation unassigns at once (newest first); older ones keep the
+/// departed agent's name until someone reassigns them.
+pub const UNASSIGN_LIMIT: u32 = 500;
+
+/// The conversations assigned to an agent who left go back to nobody: the writes, then the
+/// sends (an event and a row each).
+pub(super) fn unassign_all(
+    by: &Agent,
+    departed: &Agent,
+    view: &dyn View,
+    now: i64,
+    fresh: &mut dyn Fresh,
+) -> (Vec<Effect>, Vec<Effect>) {
+    let (mut writes, mut sends) = (Vec::new(), Vec::new());
+    let assigned = view.assigned_to(&departed.id, UNASSIGN_LIMIT);
+    for (seq, mut conv) in (view.next_seq()..).zip(assigned) {
+        let text = format!("{} left the team: unassigned", departed.name);
+        let info = EventInfo { kind: "unassigned".into(), ..Default::default() };
+        let e = event(fresh, seq, now, text, Some(by), info);
+        conv.assignee = None;
+        writes.push(Effect::Store(Write::Assign { user_id: conv.user_id.clone(), agent_id: None }));
+        writes.push(append(&conv.user_id, &e, &by.id));
+        sends.push(send(Audience::Admins, Outbound::live(&e, Some(conv.user_id.clone()))));
+        sends.push(send(Audience::Admins, Outbound::User { user: row(view, &conv) }));
+    }
+    (writes, sends)
+}
+
 /// A page of a conversation: up to `limit` messages with `seq < before`, oldest first.
 pub(super) fn history(
     user_id: String,

@@ -145,7 +145,17 @@ pub fn agents_frame(view: &dyn View, without: Option<&str>) -> Outbound {
     Outbound::Agents { agents }
 }
 
-pub(super) fn revoke(role: Role, agent_id: &str, view: &dyn View) -> Result<Vec<Effect>, FrameError> {
+/// Revokes an agent (or a pending invite): its token stops working, its sockets close with 4001,
+/// and the conversations assigned to it go back to nobody (an event and a row each), so the
+/// team sees them as unassigned instead of waiting on someone who left.
+pub(super) fn revoke(
+    by: &Agent,
+    agent_id: &str,
+    view: &dyn View,
+    now: i64,
+    fresh: &mut dyn Fresh,
+) -> Result<Vec<Effect>, FrameError> {
+    let role = by.role;
     let target = view.agents().into_iter().find(|a| a.id == agent_id).ok_or(FrameError::UnknownAgent)?;
     if !may_manage(role, target.role) {
         return Err(FrameError::Forbidden(match (role, target.role) {
@@ -154,11 +164,13 @@ pub(super) fn revoke(role: Role, agent_id: &str, view: &dyn View) -> Result<Vec<
             _ => "admins revoke agents; only the owner revokes admins",
         }));
     }
-    Ok(vec![
-        Effect::Store(Write::Revoke { agent_id: agent_id.to_owned() }),
-        Effect::CloseAgent { agent_id: agent_id.to_owned(), code: 4001, reason: "access revoked" },
-        send(Audience::Sender, agents_frame(view, Some(agent_id))),
-    ])
+    let (writes, sends) = super::conversation::unassign_all(by, &target, view, now, fresh);
+    let mut effects = vec![Effect::Store(Write::Revoke { agent_id: agent_id.to_owned() })];
+    effects.extend(writes);
+    effects.push(Effect::CloseAgent { agent_id: agent_id.to_owned(), code: 4001, reason: "access revoked" });
+    effects.push(send(Audience::Sender, agents_frame(view, Some(agent_id))));
+    effects.extend(sends);
+    Ok(effects)
 }
 
 /// What the glue read for an admin sign-in.

@@ -38,13 +38,6 @@ pub fn fts_query(query: &str) -> Option<String> {
 }
 
 #[derive(Deserialize)]
-struct HitRow {
-    user_id: String,
-    seq: i64,
-    snippet: String,
-}
-
-#[derive(Deserialize)]
 struct CountsRow {
     open: Option<u32>,
     mine: Option<u32>,
@@ -109,21 +102,50 @@ impl Store {
         }))
     }
 
-    /// The best match per conversation, best first (FTS5's rank), at most `limit`.
+    /// The best match per conversation, best first (FTS5's rank), at most `limit` conversations:
+    /// grouped before the limit, so one chatty conversation cannot crowd out the others. Two
+    /// steps, because FTS5's `snippet()` is not allowed in an aggregate: the best row of each
+    /// conversation (SQLite takes the bare `rowid` from the row with `MIN(rank)`), then the
+    /// snippets of just those rows.
     pub fn search(&self, query: &str, limit: u32) -> worker::Result<Vec<Hit>> {
-        let Some(fts) = fts_query(query) else {
-            return Ok(Vec::new());
-        };
-        let q = "SELECT user_id, MAX(rowid, 0) AS seq, snippet(search, 0, '', '', '…', 12) AS snippet
-             FROM search WHERE search MATCH ? ORDER BY rank LIMIT ?";
-        let rows = self.sql.exec(q, vec![text(&fts), V::Integer(i64::from(limit) * 8)])?.to_array::<HitRow>()?;
-        let mut hits: Vec<Hit> = Vec::new();
-        for r in rows {
-            if hits.len() < limit as usize && hits.iter().all(|h| h.user_id != r.user_id) {
-                hits.push(Hit { user_id: r.user_id, seq: r.seq, snippet: r.snippet });
-            }
+        let Some(fts) = fts_query(query) else { return Ok(Vec::new()) };
+        #[derive(Deserialize)]
+        struct Best {
+            user_id: String,
+            id: i64,
         }
-        Ok(hits)
+        #[derive(Deserialize)]
+        struct Snippet {
+            id: i64,
+            snippet: String,
+        }
+        let best = self
+            .sql
+            .exec(
+                "SELECT user_id, rowid AS id, MIN(rank) AS r FROM search WHERE search MATCH ?
+                 GROUP BY user_id ORDER BY r LIMIT ?",
+                vec![text(&fts), V::Integer(limit.into())],
+            )?
+            .to_array::<Best>()?;
+        if best.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks = vec!["?"; best.len()].join(", ");
+        let q = format!(
+            "SELECT rowid AS id, snippet(search, 0, '', '', '…', 12) AS snippet FROM search
+             WHERE search MATCH ? AND rowid IN ({marks})"
+        );
+        let mut args = vec![text(&fts)];
+        args.extend(best.iter().map(|b| V::Integer(b.id)));
+        let snippets = self.sql.exec(&q, args)?.to_array::<Snippet>()?;
+        Ok(best
+            .into_iter()
+            .map(|b| Hit {
+                snippet: snippets.iter().find(|s| s.id == b.id).map(|s| s.snippet.clone()).unwrap_or_default(),
+                seq: b.id.max(0),
+                user_id: b.user_id,
+            })
+            .collect())
     }
 
     /// A new visitor; `verified_id` for one whose host site vouched for it.

@@ -167,7 +167,7 @@ export function agentSocket(url, desk, agent, opts = {}) {
 
 /** One `list` page. */
 export function listPage(a, view, { cursor, limit } = {}) {
-  a.send({ type: 'list', ...(view ? { view } : {}), ...(cursor !== undefined ? { cursor } : {}), ...(limit !== undefined ? { limit } : {}) });
+  a.send({ type: 'list', ...(view !== undefined ? { view } : {}), ...(cursor !== undefined ? { cursor } : {}), ...(limit !== undefined ? { limit } : {}) });
   return a.next(where(`list ${view ?? '(default)'} or error`, (f) => f.type === 'list' || f.type === 'error'));
 }
 
