@@ -58,7 +58,9 @@ const MIGRATIONS: &[&str] = &[
         count INTEGER NOT NULL,
         PRIMARY KEY (address_hash, period)
      ) WITHOUT ROWID;",
-    // v4: the team inbox. Conversations get a status, a snooze time and an assignee; messages
+    // v4: the team inbox. Conversations get a status, a snooze time and an assignee, and are
+    // ordered by their latest message's seq (two indexes: every message updates each of them, so
+    // `mine` walks the open ones by seq rather than keeping a third); messages
     // their author (an agent id, or the visitor's id) and, for events, what happened; notes and
     // events join the kinds (the CHECK changes, so the table is rebuilt, data carried over: old
     // replies were the one admin's, now the owner's). Agents, invites, failed sign-ins per
@@ -70,9 +72,9 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE conversations ADD COLUMN assignee_id TEXT;
      ALTER TABLE conversations ADD COLUMN created_at INTEGER;
      UPDATE conversations SET created_at = last_at;
+     DROP INDEX conversations_by_activity;
      CREATE INDEX conversations_by_seq ON conversations(last_seq DESC);
      CREATE INDEX conversations_by_status ON conversations(status, last_seq DESC);
-     CREATE INDEX conversations_by_assignee ON conversations(assignee_id, status, last_seq DESC);
      CREATE INDEX conversations_snoozed ON conversations(snoozed_until) WHERE snoozed_until IS NOT NULL;
      CREATE TABLE messages_v4 (
         seq INTEGER PRIMARY KEY,
