@@ -8,7 +8,8 @@
 //! - [`routes`]: which endpoint an HTTP request is for and whether it may reach a desk.
 //! - [`auth`]: visitor and agent tokens (stored hashed), secrets compared in constant time.
 //! - [`access`]: Cloudflare Access sign-in for agents, the pure half — configuration, reading a
-//!   `Cf-Access-Jwt-Assertion`, the header and claims rules, the key set and when to refetch it.
+//!   `Cf-Access-Jwt-Assertion`, the header and claims rules; `access::keys` the key set and when to
+//!   refetch it.
 //! - [`identity`]: verified identity — a host site vouches for a logged-in user with an HMAC.
 //! - [`limits`]: abuse limits — per-socket token buckets, new visitors per address, sockets per
 //!   visitor — with their defaults and the Worker variables that change them.
