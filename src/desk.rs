@@ -274,9 +274,10 @@ pub fn step(
     fresh: &mut dyn Fresh,
 ) -> Result<Vec<Effect>, FrameError> {
     use conversation as c;
-    let (id, role) = match sender {
+    let id = match sender {
         Sender::Visitor { user_id } => return c::visitor_step(user_id, frame, view, now, fresh),
-        Sender::Agent { id, role } => (id.as_str(), *role),
+        // Rights follow the agent as stored (the socket's role is what it had at sign-in).
+        Sender::Agent { id, .. } => id.as_str(),
     };
     let agent = view.agent(id).ok_or(FrameError::Forbidden("this agent was revoked"))?;
     match frame {
@@ -309,7 +310,7 @@ pub fn step(
         Inbound::Search { query, limit } => Ok(c::search(query, limit, view)),
         Inbound::Profile { name } => team::profile(&agent, &name, view),
         Inbound::Invite { name, role: invited, email } => {
-            team::invite(&agent, role, &name, invited.into(), email, view, now, fresh)
+            team::invite(&agent, &name, invited.into(), email, view, now, fresh)
         }
         Inbound::Agents => Ok(vec![send(Audience::Sender, team::agents_frame(view, None))]),
         Inbound::Revoke { agent_id } => team::revoke(&agent, &agent_id, view, now, fresh),

@@ -87,10 +87,8 @@ fn may_manage(by: Role, target: Role) -> bool {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 pub(super) fn invite(
     by: &Agent,
-    role: Role,
     name: &str,
     invited: Role,
     email: Option<String>,
@@ -98,8 +96,8 @@ pub(super) fn invite(
     now: i64,
     fresh: &mut dyn Fresh,
 ) -> Result<Vec<Effect>, FrameError> {
-    if !may_manage(role, invited) {
-        return Err(FrameError::Forbidden(match role {
+    if !may_manage(by.role, invited) {
+        return Err(FrameError::Forbidden(match by.role {
             Role::Agent => "only the owner and admins invite",
             _ => "admins invite agents; only the owner invites admins",
         }));
@@ -120,7 +118,6 @@ pub(super) fn invite(
     let agent = Agent { id: fresh.id(), name, role: invited, email, pending: true };
     let expires_at = now + INVITE_TTL_MS;
     let invited_frame = Outbound::Invited { agent_id: agent.id.clone(), code: code.clone(), expires_at };
-    let _ = by;
     Ok(vec![
         Effect::Store(Write::Invite { invite: Box::new(Invite { agent, code_hash: token_hash(&code), expires_at }) }),
         send(Audience::Sender, invited_frame),
