@@ -120,6 +120,37 @@ impl Conversation {
         }
     }
 
+    /// What `write` does to this conversation, exactly as SQLite applies it (`store.rs`), so a
+    /// copy kept in memory (`view_cache`, `memory`) stays equal to the stored row. The caller
+    /// checks that the write is for this conversation (`Write::user_id`). SQLite keeps read
+    /// marks, status and assignee in a row that the first visitor or agent message creates, so
+    /// before one (`last` is `None`) only names and messages change anything.
+    pub fn apply(&mut self, write: &Write) {
+        let begun = self.last.is_some();
+        match write {
+            Write::Append { message, .. } => {
+                if message.sender.public() {
+                    self.activity(message);
+                }
+                if message.sender == Author::User {
+                    self.unread = self.unread.saturating_add(1);
+                }
+            }
+            Write::Read { up_to, .. } if begun => {
+                self.unread = 0;
+                self.read_seq = *up_to;
+            }
+            Write::Unread { .. } if begun => self.unread = self.unread.max(1),
+            Write::Status { status, until, .. } if begun => {
+                self.status = *status;
+                self.snoozed_until = *until;
+            }
+            Write::Assign { agent_id, .. } if begun => self.assignee = agent_id.clone(),
+            Write::TouchVisitor { name: Some(name), .. } => self.name = name.clone(),
+            _ => {}
+        }
+    }
+
     pub(crate) fn activity(&mut self, message: &WireMessage) {
         self.last = Some(LastMessage {
             preview: truncate(&message.message, PREVIEW_CHARS).to_owned(),
@@ -226,6 +257,26 @@ pub enum Write {
     TouchVisitor { user_id: String, name: Option<String> },
     /// One more visitor created from this (hashed) address in this window.
     CountBirth { address: String, period: i64 },
+}
+
+impl Write {
+    /// The conversation this write changes, if it changes one.
+    pub fn user_id(&self) -> Option<&str> {
+        match self {
+            Write::Append { user_id, .. }
+            | Write::Read { user_id, .. }
+            | Write::Unread { user_id }
+            | Write::Status { user_id, .. }
+            | Write::Assign { user_id, .. }
+            | Write::CreateVisitor { user_id, .. }
+            | Write::TouchVisitor { user_id, .. } => Some(user_id),
+            Write::Profile { .. }
+            | Write::Invite { .. }
+            | Write::Accept { .. }
+            | Write::Revoke { .. }
+            | Write::CountBirth { .. } => None,
+        }
+    }
 }
 
 /// Who a frame goes to.

@@ -17,13 +17,14 @@ use worker::{
 };
 
 use crate::auth::hex;
-use crate::desk::{self, Audience, Effect, Sender, Write};
+use crate::desk::{self, Audience, Effect, Sender, View, Write};
 use crate::error::FrameError;
 use crate::limits::{Bucket, Limits};
 use crate::protocol::{self, Outbound, PING_FRAME, PONG_FRAME};
 use crate::session::Liveness;
 use crate::sockets::{self, agent_tag, send, Label, Tagged, ADMIN_TAG};
 use crate::store::Store;
+use crate::view_cache::ViewCache;
 
 mod connect;
 mod view;
@@ -52,6 +53,9 @@ pub struct Desk {
     access: bool,
     /// The team, as SQLite says (see `view::Team`); `None`: read it again.
     team: RefCell<Option<Team>>,
+    /// Conversations and their client ids as SQLite says (see `view_cache`), kept in step by
+    /// `write`; emptied when a write fails.
+    cache: RefCell<ViewCache>,
     /// Each socket's rate bucket, by socket id. Memory only on purpose: an object is evicted only
     /// after it has been idle for a while, and by then every bucket would be full again.
     buckets: RefCell<HashMap<u64, Bucket>>,
@@ -78,6 +82,7 @@ impl DurableObject for Desk {
             owner_secret: secret("ADMIN_TOKEN"),
             access: set("ACCESS_TEAM_DOMAIN") && set("ACCESS_AUD"),
             team: RefCell::new(None),
+            cache: RefCell::new(ViewCache::default()),
             buckets: RefCell::new(HashMap::new()),
             state,
         }
@@ -264,7 +269,7 @@ impl Desk {
     }
 
     /// The core's view of this desk for one event.
-    fn view<'a>(&self, store: &'a Store, tagged: &'a Tagged<'a>) -> Result<StoreView<'a>> {
+    fn view<'a>(&'a self, store: &'a Store, tagged: &'a Tagged<'a>) -> Result<StoreView<'a>> {
         let cached = self.team.borrow().clone();
         let team = match cached {
             Some(team) => team,
@@ -274,7 +279,7 @@ impl Desk {
                 team
             }
         };
-        Ok(StoreView::new(store, tagged, self.next_seq(store)?, team))
+        Ok(StoreView::new(store, tagged, &self.cache, self.next_seq(store)?, team))
     }
 
     /// Applies one write and keeps the cached next `seq` and team in step.
@@ -283,9 +288,12 @@ impl Desk {
             *self.team.borrow_mut() = None;
         }
         if let Err(e) = store.apply(write, now) {
+            // A write may have failed after changing something: what memory holds is unknown.
             self.next_seq.set(None);
+            self.cache.borrow_mut().clear();
             return Err(e);
         }
+        self.cache.borrow_mut().apply(write);
         if let Write::Append { message, .. } = write {
             self.next_seq.set(Some(message.seq + 1));
         }
@@ -361,11 +369,14 @@ impl Desk {
             return Ok(());
         }
         let store = self.store()?;
-        if let Some(conversation) = store.conversation(&user_id)? {
-            let tagged = Tagged::new(&self.state);
-            let view = self.view(&store, &tagged)?;
+        let tagged = Tagged::new(&self.state);
+        let view = self.view(&store, &tagged)?;
+        if let Some(conversation) = view.conversation(&user_id) {
             let effects = desk::presence(&view, &conversation, true, false);
             self.perform(Some(ws), effects, &tagged, now())?;
+        }
+        if let Some(e) = view.failure() {
+            return Err(e);
         }
         Ok(())
     }

@@ -20,6 +20,8 @@
 //!   `worker`, no clock, no randomness: those come in as arguments, so it is tested natively.
 //! - [`session`]: what a socket gets when it opens or resumes (`since` + `epoch`), and when a
 //!   silent socket counts as gone.
+//! - [`view_cache`]: the glue's bounded in-memory copy of conversation rows and client ids, kept
+//!   in step with every write, so a message costs its writes and no reads.
 //! - `store` (wasm only): the SQLite schema, its migrations and writes by intent;
 //!   `store::queries` the reads.
 //! - `desk_object` (wasm only): the `Desk` Durable Object — accepts and tags hibernatable
@@ -42,6 +44,7 @@ pub mod limits;
 pub mod protocol;
 pub mod routes;
 pub mod session;
+pub mod view_cache;
 
 #[cfg(target_arch = "wasm32")]
 mod access_keys;

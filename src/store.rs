@@ -220,6 +220,13 @@ impl From<MessageRow> for WireMessage {
 }
 
 #[derive(Deserialize)]
+struct ClientIdRow {
+    sender: Author,
+    author_id: String,
+    client_msg_id: String,
+}
+
+#[derive(Deserialize)]
 struct AgentRow {
     id: String,
     name: String,

@@ -60,12 +60,7 @@ impl Memory {
         match write {
             Write::Append { user_id, message, author_id } => {
                 if let Some(c) = self.conversations.get_mut(user_id) {
-                    if message.sender.public() {
-                        c.activity(message);
-                    }
-                    if message.sender == Author::User {
-                        c.unread = c.unread.saturating_add(1);
-                    }
+                    c.apply(write);
                 }
                 self.messages.push(Stored {
                     user_id: user_id.clone(),
@@ -73,26 +68,13 @@ impl Memory {
                     author_id: author_id.clone(),
                 });
             }
-            Write::Read { user_id, up_to } => {
+            Write::Read { user_id, .. }
+            | Write::Unread { user_id }
+            | Write::Status { user_id, .. }
+            | Write::Assign { user_id, .. }
+            | Write::TouchVisitor { user_id, .. } => {
                 if let Some(c) = self.conversations.get_mut(user_id) {
-                    c.unread = 0;
-                    c.read_seq = *up_to;
-                }
-            }
-            Write::Unread { user_id } => {
-                if let Some(c) = self.conversations.get_mut(user_id) {
-                    c.unread = c.unread.max(1);
-                }
-            }
-            Write::Status { user_id, status, until } => {
-                if let Some(c) = self.conversations.get_mut(user_id) {
-                    c.status = *status;
-                    c.snoozed_until = *until;
-                }
-            }
-            Write::Assign { user_id, agent_id } => {
-                if let Some(c) = self.conversations.get_mut(user_id) {
-                    c.assignee = agent_id.clone();
+                    c.apply(write);
                 }
             }
             Write::Profile { agent_id, name } => {
@@ -122,12 +104,6 @@ impl Memory {
                 self.conversations.insert(user_id.clone(), c);
                 self.tokens.insert(token_hash.clone(), user_id.clone());
             }
-            Write::TouchVisitor { user_id, name: Some(name) } => {
-                if let Some(c) = self.conversations.get_mut(user_id) {
-                    c.name = name.clone();
-                }
-            }
-            Write::TouchVisitor { .. } => {}
             Write::CountBirth { address, period } => {
                 self.births.retain(|(_, p), _| p >= period);
                 *self.births.entry((address.clone(), *period)).or_default() += 1;

@@ -12,6 +12,7 @@ use crate::desk::{Agent, Conversation, Fresh, Hit, Invite, View, OWNER_ID};
 use crate::protocol::{Author, Counts, ListView, WireMessage};
 use crate::sockets::{self, agent_tag, Tagged};
 use crate::store::{Counter, Store};
+use crate::view_cache::{Seen, ViewCache, MAX_CLIENT_IDS_PER_CONVERSATION};
 
 /// The team as the object caches it: every agent ever, revoked ones flagged. It is small, read
 /// on almost every agent frame (rights, names on rows), and changes only by this object's writes.
@@ -20,14 +21,29 @@ pub type Team = Rc<Vec<(Agent, bool)>>;
 pub struct StoreView<'a> {
     store: &'a Store,
     tagged: &'a Tagged<'a>,
+    cache: &'a RefCell<ViewCache>,
     next_seq: i64,
     team: Team,
     failure: RefCell<Option<worker::Error>>,
 }
 
 impl<'a> StoreView<'a> {
-    pub fn new(store: &'a Store, tagged: &'a Tagged<'a>, next_seq: i64, team: Team) -> Self {
-        StoreView { store, tagged, next_seq, team, failure: RefCell::new(None) }
+    pub fn new(
+        store: &'a Store,
+        tagged: &'a Tagged<'a>,
+        cache: &'a RefCell<ViewCache>,
+        next_seq: i64,
+        team: Team,
+    ) -> Self {
+        StoreView { store, tagged, cache, next_seq, team, failure: RefCell::new(None) }
+    }
+
+    /// A conversation read from SQLite is as new: the cache holds it from now on.
+    fn held(&self, found: Option<Conversation>) -> Option<Conversation> {
+        if let Some(c) = &found {
+            self.cache.borrow_mut().fill(c.clone());
+        }
+        found
     }
 
     fn member(&self, agent_id: &str) -> Option<&(Agent, bool)> {
@@ -49,10 +65,26 @@ impl<'a> StoreView<'a> {
 
 impl View for StoreView<'_> {
     fn conversation(&self, user_id: &str) -> Option<Conversation> {
-        self.or(self.store.conversation(user_id), None)
+        if let Some(c) = self.cache.borrow_mut().conversation(user_id) {
+            return Some(c);
+        }
+        self.held(self.or(self.store.conversation(user_id), None))
     }
 
     fn duplicate(&self, user_id: &str, sender: Author, author_id: &str, client_msg_id: &str) -> Option<WireMessage> {
+        let mut seen = self.cache.borrow().seen(user_id, sender, author_id, client_msg_id);
+        if seen == Seen::Unknown && self.conversation(user_id).is_some() {
+            // Once per conversation per wake: then every new id is told apart in memory.
+            let ids = self.or(self.store.client_ids(user_id, MAX_CLIENT_IDS_PER_CONVERSATION + 1), Vec::new());
+            if self.failure.borrow().is_none() {
+                let ids = ids.iter().map(|(s, a, c)| (*s, a.as_str(), c.as_str()));
+                self.cache.borrow_mut().fill_ids(user_id, ids);
+            }
+            seen = self.cache.borrow().seen(user_id, sender, author_id, client_msg_id);
+        }
+        if seen == Seen::No {
+            return None;
+        }
         self.or(self.store.duplicate(user_id, sender, author_id, client_msg_id), None)
     }
 
@@ -129,11 +161,11 @@ impl View for StoreView<'_> {
     }
 
     fn visitor_by_token(&self, token_hash: &str) -> Option<Conversation> {
-        self.or(self.store.visitor_by_token_hash(token_hash), None)
+        self.held(self.or(self.store.visitor_by_token_hash(token_hash), None))
     }
 
     fn visitor_by_verified_id(&self, verified_id: &str) -> Option<Conversation> {
-        self.or(self.store.visitor_by_verified_id(verified_id), None)
+        self.held(self.or(self.store.visitor_by_verified_id(verified_id), None))
     }
 
     fn open_sockets(&self, user_id: &str) -> usize {

@@ -210,6 +210,17 @@ impl Store {
         Ok(rows.to_array::<MessageRow>()?.pop().map(Into::into))
     }
 
+    /// Every (kind, author, clientMsgId) stored in a conversation, up to `limit` of them: what the
+    /// view's cache holds to answer "not a duplicate" without a statement per message.
+    pub fn client_ids(&self, user_id: &str, limit: usize) -> worker::Result<Vec<(Author, String, String)>> {
+        let rows = self.sql.exec(
+            "SELECT sender, author_id, client_msg_id FROM messages
+             WHERE user_id = ? AND client_msg_id IS NOT NULL LIMIT ?",
+            vec![text(user_id), V::Integer(limit as i64)],
+        )?;
+        Ok(rows.to_array::<ClientIdRow>()?.into_iter().map(|r| (r.sender, r.author_id, r.client_msg_id)).collect())
+    }
+
     /// The `seq` the next message gets: one past the largest stored (an index lookup).
     pub fn next_seq(&self) -> worker::Result<i64> {
         let rows = self.sql.exec("SELECT COALESCE(MAX(seq), 0) + 1 AS v FROM messages", None)?;

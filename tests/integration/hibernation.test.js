@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { STARTED_LINE, deskName, startMiniflare } from '../helpers/desk.js';
-import { admin, closeAll, history, messageWith, newAgent, reply, rowFor, rowOf, rows, say, texts, visitor } from './flows.js';
+import { act, admin, closeAll, history, messageWith, newAgent, reply, rowFor, rowOf, rows, say, texts, visitor } from './flows.js';
 
 // workerd evicts an idle object with only hibernatable sockets after about 10 s.
 const IDLE_MS = 15_000;
@@ -99,4 +99,34 @@ test("an agent's socket keeps who it is through eviction: name on replies, role 
   s.send({ type: 'list', view: 'mine' });
   assert.deepEqual((await s.next('list')).users.map((r) => r.userId), [V.userId], "'mine' is still Ana's");
   await closeAll(owner, s, V);
+});
+
+test('a woken object answers from storage what the last one held in memory: status, assignee, read mark, retries', { timeout: 60_000 }, async () => {
+  const name = deskName('cache-sleep');
+  const a = await admin(desk.url, name);
+  const V = await visitor(desk.url, name);
+  const first = await say(V, 'first question', 'v-first');
+  const answer = await reply(a, V.userId, 'first answer', 'a-first');
+  await act(a, { type: 'read', userId: V.userId }, (u) => u.unread === 0);
+  await act(a, { type: 'resolve', userId: V.userId }, (u) => u.status === 'resolved');
+  // Retries in the same instance: acked with the originals, nothing stored, nothing reopened.
+  assert.equal((await say(V, 'first question', 'v-first')).id, first.id);
+  assert.equal((await reply(a, V.userId, 'first answer', 'a-first')).id, answer.id);
+
+  [a, V].forEach((c) => c.drain());
+  const mark = desk.logs.lines.length;
+  await Promise.all([a, V].map((c) => c.expectNone(() => true, IDLE_MS)));
+
+  // The same retries reach a new instance, which has nothing in memory yet.
+  assert.equal((await say(V, 'first question', 'v-first')).id, first.id);
+  await desk.waitForLog(STARTED_LINE, { since: mark, timeout: 10_000 });
+  assert.equal((await reply(a, V.userId, 'first answer', 'a-first')).id, answer.id);
+  await a.expectNone(rowFor(V.userId), 300); // a retry changes no row
+  await say(V, 'one more thing', 'v-second');
+  const { user } = await a.next(rowFor(V.userId, (u) => u.lastMessage === 'one more thing'));
+  assert.deepEqual([user.status, user.unread, user.assigneeId], ['open', 1, 'owner'],
+    'reopened from the stored status, one unread after the stored read mark, still assigned');
+  assert.deepEqual(texts((await history(a, V.userId)).messages),
+    ['user:first question', 'admin:first answer', 'event:assigned', 'event:resolved', 'event:reopened', 'user:one more thing']);
+  await closeAll(a, V);
 });
