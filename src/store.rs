@@ -130,7 +130,19 @@ const MIGRATIONS: &[&str] = &[
         DELETE FROM search WHERE rowid = -new.rowid;
         INSERT INTO search (rowid, body, user_id) VALUES (-new.rowid, new.name, new.id);
      END;",
+    // v5: cheaper messages. FTS5 writes a new index segment at every commit, and each message is
+    // its own commit: that doubled the cost of storing a message. Messages are now indexed in
+    // batches (`Store::index_messages`: before every search, and every `SEARCH_BATCH` seqs), so a
+    // search still finds every message stored before it; `search_messages` is the last seq
+    // indexed, and `seq` never goes below it again. The index by `last_seq` alone goes too: the
+    // all-conversations list merges the three status ranges of `conversations_by_status`.
+    "DROP TRIGGER messages_search;
+     DROP INDEX conversations_by_seq;
+     INSERT INTO desk_meta (key, value) SELECT 'search_messages', COALESCE(MAX(seq), 0) FROM messages;",
 ];
+
+/// Messages are indexed for search at least once per this many seqs (and before every search).
+pub const SEARCH_BATCH: i64 = 1024;
 
 pub struct Store {
     sql: SqlStorage,
@@ -317,6 +329,9 @@ impl Store {
                         opt_text(meta.as_deref()),
                     ],
                 )?;
+                if m.seq % SEARCH_BATCH == 0 {
+                    self.index_messages()?;
+                }
                 if m.sender.public() {
                     // The conversation's latest activity; a visitor's message is one more unread.
                     let unread = i64::from(m.sender == Author::User);

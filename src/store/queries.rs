@@ -69,13 +69,32 @@ impl Store {
     /// A page of a sidebar view: conversations whose latest message is older than `before`,
     /// newest first.
     pub fn list(&self, view: ListView, me: &str, before: Option<i64>, limit: u32) -> worker::Result<Vec<Conversation>> {
+        let (before, limit) = (V::Integer(before.unwrap_or(MAX_SAFE_SEQ)), V::Integer(limit.into()));
+        if view == ListView::All {
+            // Every status, newest first: the newest `limit` of each status's range of
+            // `conversations_by_status`, merged (no index by `last_seq` alone to maintain).
+            let arm = |status: &str| {
+                format!(
+                    "SELECT * FROM (SELECT {CONVERSATION_COLUMNS} FROM conversations c JOIN visitors v ON v.id = c.user_id
+                     WHERE c.status = '{status}' AND c.last_seq < ? ORDER BY c.last_seq DESC LIMIT ?)"
+                )
+            };
+            let q = format!(
+                "{} UNION ALL {} UNION ALL {} ORDER BY last_seq DESC LIMIT ?",
+                arm("open"),
+                arm("snoozed"),
+                arm("resolved")
+            );
+            let args = vec![before.clone(), limit.clone(), before.clone(), limit.clone(), before, limit.clone(), limit];
+            return Ok(self.sql.exec(&q, args)?.to_array::<ConversationRow>()?.into_iter().map(Into::into).collect());
+        }
         let q = format!(
             "SELECT {CONVERSATION_COLUMNS} FROM conversations c JOIN visitors v ON v.id = c.user_id
              WHERE {} AND c.last_seq < ? ORDER BY c.last_seq DESC LIMIT ?",
             view_filter(view)
         );
         let mut args = if view == ListView::Mine { vec![text(me)] } else { vec![] };
-        args.extend([V::Integer(before.unwrap_or(MAX_SAFE_SEQ)), V::Integer(limit.into())]);
+        args.extend([before, limit]);
         Ok(self.sql.exec(&q, args)?.to_array::<ConversationRow>()?.into_iter().map(Into::into).collect())
     }
 
@@ -109,6 +128,7 @@ impl Store {
     /// snippets of just those rows.
     pub fn search(&self, query: &str, limit: u32) -> worker::Result<Vec<Hit>> {
         let Some(fts) = fts_query(query) else { return Ok(Vec::new()) };
+        self.index_messages()?; // every message stored so far is found
         #[derive(Deserialize)]
         struct Best {
             user_id: String,
@@ -221,9 +241,30 @@ impl Store {
         Ok(rows.to_array::<ClientIdRow>()?.into_iter().map(|r| (r.sender, r.author_id, r.client_msg_id)).collect())
     }
 
-    /// The `seq` the next message gets: one past the largest stored (an index lookup).
+    /// Adds the messages stored since the last call to the search index, in one statement (one
+    /// index segment for the batch instead of one per message), and moves the mark past them.
+    pub fn index_messages(&self) -> worker::Result<()> {
+        self.sql.exec(
+            "INSERT INTO search (rowid, body, user_id) SELECT seq, body, user_id FROM messages
+             WHERE seq > (SELECT value FROM desk_meta WHERE key = 'search_messages') AND sender != 'event'",
+            None,
+        )?;
+        self.sql.exec(
+            "UPDATE desk_meta SET value = MAX(value, (SELECT COALESCE(MAX(seq), 0) FROM messages))
+             WHERE key = 'search_messages'",
+            None,
+        )?;
+        Ok(())
+    }
+
+    /// The `seq` the next message gets: one past the largest stored or indexed (index lookups),
+    /// so a seq is never reused, not even after the newest messages were deleted.
     pub fn next_seq(&self) -> worker::Result<i64> {
-        let rows = self.sql.exec("SELECT COALESCE(MAX(seq), 0) + 1 AS v FROM messages", None)?;
+        let rows = self.sql.exec(
+            "SELECT MAX(COALESCE((SELECT MAX(seq) FROM messages), 0),
+                        COALESCE((SELECT value FROM desk_meta WHERE key = 'search_messages'), 0)) + 1 AS v",
+            None,
+        )?;
         Ok(rows.to_array::<Version>()?.first().map_or(1, |r| r.v))
     }
 

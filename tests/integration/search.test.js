@@ -164,3 +164,13 @@ test('an empty or blank query is not an internal error', async () => {
   w.owner.send({ type: 'search' });
   assert.equal((await w.owner.next((f) => f.type === 'search' || f.type === 'error')).code, 'bad_frame');
 });
+
+test('a message is found by the first search after its ack, however recent (the index catches up first)', async () => {
+  const v = await visitor(desk.url, w.name, { name: 'Late Writer' });
+  for (const word of ['quillwortfirst', 'quillwortsecond']) {
+    const ack = await say(v, `just now: ${word}`);
+    const res = await search(w.owner, word);
+    assert.deepEqual(res.results.map((r) => [r.userId, r.seq]), [[v.userId, ack.seq]], `${word}: ${JSON.stringify(res)}`);
+  }
+  await v.close();
+});
