@@ -125,7 +125,10 @@ fn host_of(origin: &str) -> Option<&str> {
 pub fn route<'a>(head: &RequestHead<'a>, origins: &AllowedOrigins) -> Result<Route<'a>, HttpError> {
     let rest = head.path.strip_prefix("/desks/").filter(|r| !r.is_empty()).ok_or(HttpError::NotFound)?;
     let (desk, endpoint) = match rest.split_once('/') {
-        None => (rest, Endpoint::CreateDesk),
+        // Only a POST names a desk itself; any other method finds no route there, as before desks
+        // could be created (so `/desks/./visitor` and `/desks/x%2Fvisitor` stay 404).
+        None if head.method == Method::Post => (rest, Endpoint::CreateDesk),
+        None => return Err(HttpError::NotFound),
         Some((desk, "visitor")) => (desk, Endpoint::Visitor),
         Some((desk, "admin")) => (desk, Endpoint::Admin),
         Some((desk, "visitor/check")) => (desk, Endpoint::VisitorCheck),
@@ -236,7 +239,9 @@ mod tests {
         let r = route(&post("/desks/acme-2"), &none()).unwrap();
         assert_eq!((r.desk, r.endpoint), ("acme-2", Endpoint::CreateDesk));
         let get = RequestHead { method: Method::Get, ..post("/desks/acme") };
-        assert_eq!(route(&get, &none()), Err(HttpError::MethodNotAllowed));
+        assert_eq!(route(&get, &none()), Err(HttpError::NotFound), "only a POST names a desk itself");
+        let upgrade = RequestHead { upgrade: Some("websocket"), ..get };
+        assert_eq!(route(&RequestHead { path: "/desks/visitor", ..upgrade }, &none()), Err(HttpError::NotFound));
         assert_eq!(route(&post("/desks/"), &none()), Err(HttpError::NotFound));
         assert_eq!(route(&post("/desks/a.b"), &none()), Err(HttpError::BadDesk));
         assert_eq!(route(&post("/desks/acme/"), &none()), Err(HttpError::NotFound));

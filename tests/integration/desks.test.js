@@ -113,7 +113,7 @@ test('DESKS=* (make dev, the harness, the bench) serves any name without reading
   assert.equal(rt.logs.count('directory object started'), 0, `the directory was never touched:\n${rt.logs.text}`);
 });
 
-test('POST /desks/{desk}: the owner creates a desk (201, then 200); a wrong or missing token, a bad name, GET and a foreign page are refused and create nothing', { timeout: 60_000 }, async () => {
+test('POST /desks/{desk}: the owner creates a desk (201, then 200); a wrong or missing token, a bad name, another method and a foreign page are refused and create nothing', { timeout: 60_000 }, async () => {
   const rt = await start({ bindings: { DESKS: undefined } }); // unset: only created desks exist
   const name = deskName('made');
   assertUnknown(await upgradeStatus(rt.url, `/desks/${name}/visitor`), 'before it is created');
@@ -129,7 +129,7 @@ test('POST /desks/{desk}: the owner creates a desk (201, then 200); a wrong or m
   const foreign = await createDesk(rt.url, name, { headers: [['Origin', 'https://evil.example']] });
   assert.deepEqual([foreign.status, foreign.body.code], [403, 'forbidden_origin']);
   const get = await rawRequest(rt.url, `/desks/${name}`, { headers: [['Authorization', `Bearer ${ADMIN_TOKEN}`]] });
-  assert.deepEqual([get.status, get.body.code], [405, 'method_not_allowed']);
+  assert.deepEqual([get.status, get.body.code], [404, 'not_found'], 'only a POST names a desk itself');
   for (const bad of ['a.b', 'x'.repeat(65), 'caf%C3%A9']) {
     const res = await createDesk(rt.url, bad);
     assert.deepEqual([res.status, res.body.code], [400, 'bad_desk'], `${bad}: ${res.text}`);
