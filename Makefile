@@ -85,12 +85,14 @@ assets:
 
 ## ---- run --------------------------------------------------------------------------------------
 # Local secrets and settings for `make dev` (never deployed). Lines an older .dev.vars lacks are
-# added: any site may embed the widget locally (production lists its sites in ALLOWED_ORIGINS).
+# added: any site may embed the widget locally (production lists its sites in ALLOWED_ORIGINS), and
+# any desk name exists locally (production lists its desks in DESKS or creates them).
 .dev.vars:
 	@echo "ADMIN_TOKEN=$$(node -e 'console.log(require("crypto").randomBytes(24).toString("hex"))')" > $@
 	@echo "created .dev.vars with a random ADMIN_TOKEN"
 dev-vars: .dev.vars
 	@grep -q '^ALLOWED_ORIGINS=' .dev.vars || echo 'ALLOWED_ORIGINS=*' >> .dev.vars
+	@grep -q '^DESKS=' .dev.vars || echo 'DESKS=*' >> .dev.vars
 	@grep -q '^IDENTITY_SECRET=' .dev.vars || \
 	  echo "IDENTITY_SECRET=$$(node -e 'console.log(require("crypto").randomBytes(24).toString("hex"))')" >> .dev.vars
 

@@ -102,6 +102,13 @@ pub enum HttpError {
     TooManySockets,
     #[error("no such route")]
     NotFound,
+    /// A valid desk name this deployment does not serve: not in `DESKS` and never created by the
+    /// owner. Answered by the Worker before any desk object is named.
+    #[error("no such desk on this deployment")]
+    UnknownDesk,
+    /// `POST /desks/{desk}` when `MAX_DESKS` desks have already been created.
+    #[error("this deployment already has MAX_DESKS created desks: raise MAX_DESKS to create more")]
+    TooManyDesks,
     #[error("wrong method: sockets are GET, credential checks POST")]
     MethodNotAllowed,
     /// A plain request on a WebSocket path.
@@ -125,7 +132,8 @@ impl HttpError {
             HttpError::Unauthorized(_) => 401,
             HttpError::ForeignOrigin | HttpError::OriginNotAllowed => 403,
             HttpError::RateLimited { .. } | HttpError::TooManyFailures { .. } | HttpError::TooManySockets => 429,
-            HttpError::NotFound => 404,
+            HttpError::NotFound | HttpError::UnknownDesk => 404,
+            HttpError::TooManyDesks => 409,
             HttpError::MethodNotAllowed => 405,
             HttpError::UpgradeRequired => 426,
             HttpError::AdminDisabled | HttpError::WeakAdminToken | HttpError::IdentityDisabled => 503,
@@ -140,7 +148,8 @@ impl HttpError {
             HttpError::ForeignOrigin | HttpError::OriginNotAllowed => "forbidden_origin",
             HttpError::RateLimited { .. } | HttpError::TooManyFailures { .. } => "rate_limited",
             HttpError::TooManySockets => "too_many_sockets",
-            HttpError::NotFound => "not_found",
+            HttpError::NotFound | HttpError::UnknownDesk => "not_found",
+            HttpError::TooManyDesks => "too_many_desks",
             HttpError::MethodNotAllowed => "method_not_allowed",
             HttpError::UpgradeRequired => "upgrade_required",
             HttpError::AdminDisabled | HttpError::WeakAdminToken => "admin_disabled",

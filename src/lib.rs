@@ -6,6 +6,8 @@
 //!   and the one `parse` of a text frame. Documented frame by frame in `docs/protocol.md`.
 //! - [`error`]: every refusal, each variant with its wire code (frames) or HTTP status.
 //! - [`routes`]: which endpoint an HTTP request is for and whether it may reach a desk.
+//! - [`directory`]: which desks exist — the `DESKS` list, the Worker's per-isolate memory of the
+//!   desks the owner created (and how rarely an unknown name may re-read them), creating one.
 //! - [`auth`]: visitor and agent tokens (stored hashed), secrets compared in constant time.
 //! - [`access`]: Cloudflare Access sign-in for agents, the pure half — configuration, reading a
 //!   `Cf-Access-Jwt-Assertion`, the header and claims rules; `access::keys` the key set and when to
@@ -30,7 +32,10 @@
 //!   `desk_object::connect` opens visitor and agent sockets and serves the desk's HTTP endpoints.
 //! - `sockets` (wasm only): tags, attachments and liveness of hibernatable sockets.
 //! - `access_keys` (wasm only): fetches and caches the Access key set, verifies RS256 with WebCrypto.
-//! - `router` (wasm only): the Worker's fetch handler in front of the desk objects.
+//! - `router` (wasm only): the Worker's fetch handler in front of the desk objects;
+//!   `router::desks` answers unknown desks 404 before any object is touched, and creates desks.
+//! - `directory_object` (wasm only): the `Directory` Durable Object, the deployment's one SQLite
+//!   record of created desks.
 //!
 //! Everything that touches the JavaScript runtime is compiled for wasm32 only, so `cargo test`
 //! runs the core on the host.
@@ -38,6 +43,7 @@
 pub mod access;
 pub mod auth;
 pub mod desk;
+pub mod directory;
 pub mod error;
 pub mod identity;
 pub mod limits;
@@ -50,6 +56,8 @@ pub mod view_cache;
 mod access_keys;
 #[cfg(target_arch = "wasm32")]
 mod desk_object;
+#[cfg(target_arch = "wasm32")]
+mod directory_object;
 #[cfg(target_arch = "wasm32")]
 mod router;
 #[cfg(target_arch = "wasm32")]

@@ -1,7 +1,9 @@
 //! The Worker's fetch handler: checks each `/desks/...` request and forwards it to its desk object.
 //!
 //! Static files (widget, admin page, demo site) never get here: Workers static assets serve them
-//! first, and only requests matching no file reach the Worker.
+//! first, and only requests matching no file reach the Worker. A desk that this deployment does
+//! not serve (not in `DESKS`, never created) is answered 404 here, before any object is named;
+//! creating one is `router::desks`.
 
 use worker::{event, Context, Env, Headers, Request, Response, Result};
 
@@ -10,6 +12,8 @@ use crate::access_keys::access_email;
 use crate::auth::{offers_subprotocol, SUBPROTOCOL};
 use crate::error::HttpError;
 use crate::routes::{route, AllowedOrigins, Endpoint, Method, RequestHead};
+
+mod desks;
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
@@ -50,6 +54,13 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         Ok(r) => (r.desk.to_owned(), r.endpoint),
         Err(e) => return refuse(e),
     };
+    if endpoint == Endpoint::CreateDesk {
+        return desks::create(&req, &env, &desk).await;
+    }
+    // Before anything else reaches a desk: an unknown name creates and touches no object.
+    if !desks::exists(&env, &desk).await? {
+        return refuse(HttpError::UnknownDesk);
+    }
     // Cloudflare Access: on the admin endpoints a `Cf-Access-Jwt-Assertion` is verified here, before
     // anything reaches the desk; a bad one is 401 even beside another credential. The desk object
     // signs in the agent named by the verified email (`X-Desk-Access-Email`), needing no other

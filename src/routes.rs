@@ -20,13 +20,17 @@ pub enum Endpoint {
     AdminCheck,
     /// `POST /desks/{desk}/agents/accept`: an invited person joins the team.
     AgentsAccept,
+    /// `POST /desks/{desk}`: the owner creates a desk (the Worker checks `ADMIN_TOKEN` and the
+    /// directory records the name; no desk object is touched).
+    CreateDesk,
 }
 
 impl Endpoint {
     /// Endpoints that sign an agent in (the desk object checks the credential: agents' tokens
-    /// live in its database, and failed attempts are counted there).
+    /// live in its database, and failed attempts are counted there), and creating a desk (the
+    /// owner's, checked by the Worker): pages of other origins may not call them.
     pub fn is_admin(self) -> bool {
-        matches!(self, Endpoint::Admin | Endpoint::AdminCheck | Endpoint::AgentsAccept)
+        matches!(self, Endpoint::Admin | Endpoint::AdminCheck | Endpoint::AgentsAccept | Endpoint::CreateDesk)
     }
 
     fn is_socket(self) -> bool {
@@ -119,15 +123,18 @@ fn host_of(origin: &str) -> Option<&str> {
 /// Decides whether `head` may reach a desk; `origins`, the sites that may embed the widget. The
 /// admin credential is not checked here but by the desk object (`desk::team::sign_in`).
 pub fn route<'a>(head: &RequestHead<'a>, origins: &AllowedOrigins) -> Result<Route<'a>, HttpError> {
-    let rest = head.path.strip_prefix("/desks/").ok_or(HttpError::NotFound)?;
-    let (desk, endpoint) = rest.split_once('/').ok_or(HttpError::NotFound)?;
-    let endpoint = match endpoint {
-        "visitor" => Endpoint::Visitor,
-        "admin" => Endpoint::Admin,
-        "visitor/check" => Endpoint::VisitorCheck,
-        "admin/check" => Endpoint::AdminCheck,
-        "agents/accept" => Endpoint::AgentsAccept,
-        _ => return Err(HttpError::NotFound),
+    let rest = head.path.strip_prefix("/desks/").filter(|r| !r.is_empty()).ok_or(HttpError::NotFound)?;
+    let (desk, endpoint) = match rest.split_once('/') {
+        // Only a POST names a desk itself; any other method finds no route there, as before desks
+        // could be created (so `/desks/./visitor` and `/desks/x%2Fvisitor` stay 404).
+        None if head.method == Method::Post => (rest, Endpoint::CreateDesk),
+        None => return Err(HttpError::NotFound),
+        Some((desk, "visitor")) => (desk, Endpoint::Visitor),
+        Some((desk, "admin")) => (desk, Endpoint::Admin),
+        Some((desk, "visitor/check")) => (desk, Endpoint::VisitorCheck),
+        Some((desk, "admin/check")) => (desk, Endpoint::AdminCheck),
+        Some((desk, "agents/accept")) => (desk, Endpoint::AgentsAccept),
+        Some(_) => return Err(HttpError::NotFound),
     };
     if !valid_desk_name(desk) {
         return Err(HttpError::BadDesk);
@@ -223,6 +230,22 @@ mod tests {
             RequestHead { authorization: Some("Bearer k-0123456789abcdef"), ..check("/desks/a/admin/check") };
         assert_eq!(route(&with_secret, &none()).map(|r| r.endpoint), Ok(Endpoint::AdminCheck));
         let foreign = RequestHead { origin: Some("https://evil.example"), ..with_secret };
+        assert_eq!(route(&foreign, &none()), Err(HttpError::ForeignOrigin));
+    }
+
+    #[test]
+    fn creating_a_desk_is_a_post_on_the_desk_itself() {
+        let post = |path| RequestHead { method: Method::Post, path, authority: "desk.example", ..Default::default() };
+        let r = route(&post("/desks/acme-2"), &none()).unwrap();
+        assert_eq!((r.desk, r.endpoint), ("acme-2", Endpoint::CreateDesk));
+        let get = RequestHead { method: Method::Get, ..post("/desks/acme") };
+        assert_eq!(route(&get, &none()), Err(HttpError::NotFound), "only a POST names a desk itself");
+        let upgrade = RequestHead { upgrade: Some("websocket"), ..get };
+        assert_eq!(route(&RequestHead { path: "/desks/visitor", ..upgrade }, &none()), Err(HttpError::NotFound));
+        assert_eq!(route(&post("/desks/"), &none()), Err(HttpError::NotFound));
+        assert_eq!(route(&post("/desks/a.b"), &none()), Err(HttpError::BadDesk));
+        assert_eq!(route(&post("/desks/acme/"), &none()), Err(HttpError::NotFound));
+        let foreign = RequestHead { origin: Some("https://evil.example"), ..post("/desks/acme") };
         assert_eq!(route(&foreign, &none()), Err(HttpError::ForeignOrigin));
     }
 

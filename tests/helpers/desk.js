@@ -35,6 +35,15 @@ export const identityProtocol = ({ userId, userHash: hash }) =>
 
 /** The line the desk object's constructor logs each time an instance starts. */
 export const STARTED_LINE = 'desk object started';
+/** The line the directory object (created desks) logs on each read of its list. */
+export const DIRECTORY_READ_LINE = 'directory read:';
+/** Worker variables every harness sets unless a test overrides them: any desk name exists (tests
+ *  use a fresh desk name each), as in `make dev`. A value given as `undefined` leaves it unset. */
+export const HARNESS_VARS = { DESKS: '*' };
+
+/** `defaults` overridden by `given`, without the keys given as `undefined`. */
+const withVars = (defaults, given) =>
+  Object.fromEntries(Object.entries({ ...defaults, ...given }).filter(([, v]) => v !== undefined));
 
 // ---- temp dirs and ports ------------------------------------------------------------------------
 
@@ -123,7 +132,7 @@ export class LogLines {
 // ---- runtimes -------------------------------------------------------------------------------------
 
 /** The built worker in Miniflare (workerd), on 127.0.0.1. In-memory storage unless `persistDir`;
- *  `bindings` adds or overrides Worker variables (e.g. SOCKET_STALE_MS). */
+ *  `bindings` adds or overrides Worker variables (e.g. SOCKET_STALE_MS, or `DESKS: 'acme'`). */
 export async function startMiniflare({ persistDir, bindings = {} } = {}) {
   // The port is free when chosen but another process (the machine is shared) may take it before
   // workerd binds: dispose of the failed instance, so it keeps nothing alive, and try another.
@@ -144,9 +153,12 @@ async function startMiniflareOnce({ persistDir, bindings }) {
     scriptPath: join(ROOT, 'build/index.js'),
     modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
     compatibilityDate: '2026-04-20',
-    durableObjects: { DESK: { className: 'Desk', useSQLite: true } },
+    durableObjects: {
+      DESK: { className: 'Desk', useSQLite: true },
+      DIRECTORY: { className: 'Directory', useSQLite: true },
+    },
     assets: { directory: join(ROOT, 'build/assets'), binding: 'ASSETS', routerConfig: { has_user_worker: true } },
-    bindings: { ADMIN_TOKEN, ...bindings },
+    bindings: withVars({ ADMIN_TOKEN, ...HARNESS_VARS }, bindings),
     ...(persistDir ? { durableObjectsPersist: persistDir } : {}),
     host: '127.0.0.1',
     port,
@@ -178,7 +190,8 @@ async function startMiniflareOnce({ persistDir, bindings }) {
 }
 
 /** `wrangler dev` on the built worker (no rebuild), persisted to `persistDir` (a temp dir if none).
- *  `vars` adds or overrides Worker variables, like Miniflare's `bindings`. */
+ *  `vars` adds or overrides Worker variables, like Miniflare's `bindings` (one given as
+ *  `undefined` is not passed, so wrangler.toml's `[vars]` value applies). */
 export async function startWranglerDev({ persistDir, port, vars = {}, timeout = 60_000 } = {}) {
   const ownDir = !persistDir;
   const dir = persistDir ?? tempDir('desk-wrangler-state-');
@@ -190,7 +203,8 @@ export async function startWranglerDev({ persistDir, port, vars = {}, timeout = 
   const child = spawn(
     join(ROOT, 'node_modules/.bin/wrangler'),
     ['dev', '--port', String(p), '--ip', '127.0.0.1', '--inspector-port', String(inspector), '--persist-to', dir,
-      '--var', `ADMIN_TOKEN:${ADMIN_TOKEN}`, ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])],
+      '--var', `ADMIN_TOKEN:${ADMIN_TOKEN}`,
+      ...Object.entries(withVars(HARNESS_VARS, vars)).flatMap(([k, v]) => ['--var', `${k}:${v}`])],
     {
       cwd: ROOT,
       detached: true, // its own process group, so stop() ends workerd too

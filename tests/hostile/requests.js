@@ -3,12 +3,15 @@
 //
 // `path` and `headers` are values or functions of the context `{ desk1, desk2, A, X, origin, secret }`
 // (desk names, visitor A of desk 1 and X of desk 2 as `{ userId, token }`, the desk's own origin and
-// the admin secret). The path is sent verbatim (no `..` normalisation by the client); `headers` are
+// the admin secret). Desks 1 and 2 are the deployment's only desks (`DESKS`): any other name is
+// not served. The path is sent verbatim (no `..` normalisation by the client); `headers` are
 // [name, value] pairs and may repeat a name. `ws: true` adds the WebSocket handshake headers.
 const GET_WS = { method: 'GET', ws: true };
 const hex = (s) => Buffer.from(s, 'utf8').toString('hex');
 const bearer = (c) => ['Authorization', `Bearer ${c.secret}`];
 const v1 = 'support-desk.v1';
+/** A valid desk name the deployment neither lists nor creates (the corpus never creates a desk). */
+const NOBODY = 'nobody-listed-this-desk';
 
 export const REQUESTS = [
   // ---- path tricks: the runtime resolves `..` and `%2e%2e`; whatever is left must be a route -------
@@ -31,10 +34,41 @@ export const REQUESTS = [
   { name: 'desk name of 65 characters', ...GET_WS, path: `/desks/${'d'.repeat(65)}/visitor`, status: 400, code: 'bad_desk' },
   { name: 'role in capitals', ...GET_WS, path: (c) => `/desks/${c.desk1}/Admin`, headers: (c) => [bearer(c)], status: 404, code: 'not_found' },
   { name: '/DESKS in capitals', ...GET_WS, path: (c) => `/DESKS/${c.desk1}/visitor`, status: 404, code: 'not_found' },
-  { name: "desk 1 in capitals is another desk: A's token is unknown there", ...GET_WS,
-    path: (c) => `/desks/${c.desk1.toUpperCase()}/visitor?token=${c.A.token}`, status: 401, code: 'unauthorized' },
+  { name: 'desk 1 in capitals is another desk, and not one of this deployment', ...GET_WS,
+    path: (c) => `/desks/${c.desk1.toUpperCase()}/visitor?token=${c.A.token}`, status: 404, code: 'not_found' },
   { name: "A's token on desk 2", ...GET_WS, path: (c) => `/desks/${c.desk2}/visitor?token=${c.A.token}`, status: 401, code: 'unauthorized' },
   { name: "desk 2's token on desk 1", ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor?token=${c.X.token}`, status: 401, code: 'unauthorized' },
+
+  // ---- unlimited desks: a name nobody listed or created reaches no object, and creating one is the
+  // owner's alone (tests/integration/desks.test.js proves nothing is created) -----------------------
+  { name: 'visitor socket on a desk that does not exist', ...GET_WS, path: `/desks/${NOBODY}/visitor`, status: 404, code: 'not_found' },
+  { name: 'admin socket with the secret on a desk that does not exist', ...GET_WS, path: `/desks/${NOBODY}/admin`,
+    headers: (c) => [bearer(c)], status: 404, code: 'not_found' },
+  { name: 'visitor check on a desk that does not exist', method: 'POST', path: `/desks/${NOBODY}/visitor/check`,
+    body: (c) => JSON.stringify({ token: c.A.token }), status: 404, code: 'not_found' },
+  { name: 'admin check with the secret on a desk that does not exist', method: 'POST', path: `/desks/${NOBODY}/admin/check`,
+    headers: (c) => [bearer(c)], status: 404, code: 'not_found' },
+  { name: 'accepting an invite on a desk that does not exist', method: 'POST', path: `/desks/${NOBODY}/agents/accept`,
+    body: '{"code":"x","name":"Mallory"}', status: 404, code: 'not_found' },
+  { name: "desk 1's name with a suffix", ...GET_WS, path: (c) => `/desks/${c.desk1}-x/visitor`, status: 404, code: 'not_found' },
+  { name: 'creating a desk without a credential', method: 'POST', path: `/desks/${NOBODY}`, status: 401, code: 'unauthorized' },
+  { name: 'creating a desk with a wrong Bearer', method: 'POST', path: `/desks/${NOBODY}`, headers: [['Authorization', 'Bearer wrong']],
+    status: 401, code: 'unauthorized' },
+  { name: "creating a desk with A's visitor token as the Bearer", method: 'POST', path: `/desks/${NOBODY}`,
+    headers: (c) => [['Authorization', `Bearer ${c.A.token}`]], status: 401, code: 'unauthorized' },
+  { name: 'creating a desk with the secret in the subprotocol (only the Bearer header counts)', method: 'POST', path: `/desks/${NOBODY}`,
+    headers: (c) => [['Sec-WebSocket-Protocol', `${v1}, support-desk.token.${hex(c.secret)}`]], status: 401, code: 'unauthorized' },
+  { name: 'creating a desk with the secret in the query string', method: 'POST', path: (c) => `/desks/${NOBODY}?token=${c.secret}`,
+    status: 401, code: 'unauthorized' },
+  { name: 'creating a desk with the secret from a foreign page', method: 'POST', path: `/desks/${NOBODY}`,
+    headers: (c) => [bearer(c), ['Origin', 'https://evil.example']], status: 403, code: 'forbidden_origin' },
+  { name: 'creating a desk whose name is invalid', method: 'POST', path: '/desks/a.b', headers: (c) => [bearer(c)], status: 400, code: 'bad_desk' },
+  { name: 'creating a desk of 65 characters', method: 'POST', path: `/desks/${'d'.repeat(65)}`, headers: (c) => [bearer(c)],
+    status: 400, code: 'bad_desk' },
+  { name: 'GET on a desk itself (only POST creates)', method: 'GET', path: (c) => `/desks/${c.desk1}`, status: 404, code: 'not_found' },
+  { name: 'PUT on a desk itself, with the secret', method: 'PUT', path: `/desks/${NOBODY}`, headers: (c) => [bearer(c)], body: '{}',
+    status: 404, code: 'not_found' },
+  { name: 'POST on /desks/ with no name', method: 'POST', path: '/desks/', headers: (c) => [bearer(c)], status: 404, code: 'not_found' },
 
   // ---- upgrade and method --------------------------------------------------------------------------
   { name: 'visitor path without Upgrade', method: 'GET', path: (c) => `/desks/${c.desk1}/visitor`, status: 426, code: 'upgrade_required' },

@@ -2,7 +2,7 @@
 // read history back), built on the harness in ../helpers/desk.js. Not a test file itself.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { connectAdmin, connectVisitor, where } from '../helpers/desk.js';
+import { ADMIN_TOKEN, connectAdmin, connectVisitor, rawRequest, where } from '../helpers/desk.js';
 
 export { where };
 
@@ -213,4 +213,11 @@ export function note(a, userId, text, clientMsgId = cid('n')) {
 export function search(a, query, extra = {}) {
   a.send({ type: 'search', query, ...extra });
   return a.next(where(`search "${String(query).slice(0, 30)}" or error`, (f) => f.type === 'search' || f.type === 'error'));
+}
+
+/** `POST /desks/{desk}` with `Authorization: Bearer <token>`, as the owner creates a desk:
+ *  resolves with `{ status, body }` (`body`: `{desk, created}` or a refusal `{code, message}`). */
+export async function createDesk(url, desk, { token = ADMIN_TOKEN, headers = [] } = {}) {
+  const auth = token === null ? [] : [['Authorization', `Bearer ${token}`]];
+  return rawRequest(url, `/desks/${desk}`, { method: 'POST', headers: [...auth, ...headers] });
 }

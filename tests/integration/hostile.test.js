@@ -38,8 +38,10 @@ const leftovers = (t) => {
 before(async () => {
   // A hundred refusals in a row from one socket, on purpose: the frame limits would answer rate_limited
   // instead of each frame's own code (limits have their own tests in abuse.test.js).
-  desk = await startMiniflare({ bindings: BULK_LIMITS });
+  // The two desks are the deployment's only ones (DESKS), as in production: any other name is the
+  // "unlimited desks" class of the corpus.
   const [desk1, desk2] = [deskName('hostile-one'), deskName('hostile-two')];
+  desk = await startMiniflare({ bindings: { ...BULK_LIMITS, DESKS: `${desk1},${desk2}` } });
   const adm = await admin(desk.url, desk1); // sends the admin half of the corpus
   const obs = await admin(desk.url, desk1); // another admin tab: hears nothing of refused frames
   const adm2 = await admin(desk.url, desk2);
