@@ -7,6 +7,7 @@ import { createViews } from './views.js';
 import { createConversation } from './conversation.js';
 import { createActions } from './actions.js';
 import { createTeam, setupJoin } from './team.js';
+import { createRowBatch } from './batch.js';
 
 const desk = new URLSearchParams(location.search).get('desk') || 'demo';
 const ACCESS = 'cf-access'; // kept instead of a token when Cloudflare Access signed this browser in
@@ -41,6 +42,20 @@ const actions = createActions(
   // on a phone the list comes back, as after handling a conversation
   { send, onMarkUnread: () => { conv.keepUnread(); if (matchMedia('(max-width: 719px)').matches) ui.back.click(); } },
 );
+// Live rows are painted once per animation frame (a flood sends hundreds a second). `known` is
+// always current and the batch paints what it holds then, so a `list` or `users` frame that came
+// in between is never painted over by an older row. Moving the selection flushes it first.
+const rows = createRowBatch((batch) => {
+  let header = false;
+  for (const { row: { userId }, before } of batch) {
+    const row = known.get(userId);
+    if (!row) continue;
+    views.onUser(row, before);
+    if (userId === conv.selected) header = true;
+  }
+  if (header) showHeader();
+  updateTitle();
+});
 const team = createTeam(
   { error: $('team-error'), inviteForm: $('invite-form'), result: $('invite-result'), agents: $('agents'), profileForm: $('profile-form'), myName: $('my-name'),
     profileDone: $('profile-done'), refresh: $('agents-refresh'), inviteName: $('invite-name'), inviteRole: $('invite-role'), inviteEmail: $('invite-email'), copy: $('invite-copy'), link: $('invite-link'), expiry: $('invite-expiry') },
@@ -89,6 +104,7 @@ function signOut(message, forget) {
   me = null;
   if (forget && signIn.token() === token) signIn.clear(); // a mistyped token never clears a good one
   onState('signed-out');
+  rows.clear();
   known.clear();
   conv.clear();
   views.reset();
@@ -144,9 +160,7 @@ function onFrame(f) {
       if (!f.user?.userId) break;
       const before = known.get(f.user.userId);
       known.set(f.user.userId, f.user);
-      views.onUser(f.user, before);
-      if (f.user.userId === conv.selected) showHeader();
-      updateTitle();
+      rows.add(f.user, before);
       break;
     }
     case 'list':
@@ -205,6 +219,7 @@ for (const ev of ['focus', 'pointerdown']) $('assign').addEventListener(ev, refr
 // ---- selection ----
 function select(userId, focusInput) {
   if (!userId || !known.has(userId)) return;
+  rows.flush(); // the sidebar as it is now, before the selection moves in it
   const before = conv.selected;
   if (userId !== before) refreshAgents();
   conv.select(userId);
@@ -214,6 +229,7 @@ function select(userId, focusInput) {
   if (focusInput) ui.input.focus();
 }
 function move(delta, focusRow) {
+  rows.flush(); // the neighbour in the order the desk has announced, not a frame behind
   const next = views.neighbor(conv.selected, delta);
   if (!next) return;
   select(next, false);

@@ -134,9 +134,11 @@ export function createViews(ui, { send, ctx, onPick }) {
   ui.nav.addEventListener('scroll', maybeMore, { passive: true });
   addEventListener('resize', maybeMore);
 
+  // The tab counts are asked again 250 ms after a row changed view; changes within that time share
+  // the request (a flood of new conversations asks at most 4 times a second, and never starves it).
   function refreshCounts() {
-    clearTimeout(countsTimer);
-    countsTimer = setTimeout(() => request('counts', { limit: 1 }), 250);
+    if (countsTimer) return;
+    countsTimer = setTimeout(() => { countsTimer = 0; request('counts', { limit: 1 }); }, 250);
   }
 
   function runSearch() {

@@ -1,10 +1,11 @@
-// The inbox's pure rules, run in Node without a browser: snooze times in local time, which view a row belongs to, the sidebar's order, day labels, who may revoke whom.
+// The inbox's pure rules, run in Node without a browser: snooze times in local time, which view a row belongs to, the sidebar's order, live rows batched per frame, day labels, who may revoke whom.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { snoozeUntil } from '../../admin/actions.js';
 import { belongs, before } from '../../admin/views.js';
 import { dayLabel, isOwn } from '../../admin/render.js';
 import { mayRevoke } from '../../admin/team.js';
+import { createRowBatch } from '../../admin/batch.js';
 
 const local = (y, m, d, h = 0, min = 0) => new Date(y, m - 1, d, h, min).getTime();
 
@@ -42,6 +43,35 @@ test('sidebar order: by the latest message seq when the desk sends it, else by t
   assert.equal(before({ lastAt: 1 }, { lastAt: 2 }), true);
   assert.equal(before({ lastSeq: 5 }, { lastSeq: 5 }), false);
   assert.equal(before({ lastAt: 2 }, { lastAt: 2 }), false);
+});
+
+test('live rows: one paint per frame with the latest row of each conversation and the row it replaced when the frame began', () => {
+  const frames = []; // scheduled paints, run by hand as the browser runs animation frames
+  const schedule = (run) => { frames.push(run); return () => frames.splice(frames.indexOf(run), 1); };
+  const painted = [];
+  const rows = createRowBatch((batch) => painted.push(batch), schedule);
+  rows.add({ userId: 'a', unread: 1 }, undefined);
+  rows.add({ userId: 'b', unread: 1 }, { userId: 'b', unread: 0 });
+  rows.add({ userId: 'a', unread: 2 }, { userId: 'a', unread: 1 });
+  assert.equal(frames.length, 1, 'one frame asked for, however many rows come');
+  assert.equal(painted.length, 0, 'nothing painted before it');
+  frames[0]();
+  assert.deepEqual(painted, [[
+    { row: { userId: 'a', unread: 2 }, before: undefined }, // new in this frame: still new
+    { row: { userId: 'b', unread: 1 }, before: { userId: 'b', unread: 0 } },
+  ]]);
+  rows.flush();
+  assert.equal(painted.length, 1, 'nothing pending, nothing painted');
+
+  rows.add({ userId: 'c', unread: 1 }, undefined);
+  rows.flush(); // the agent moves: painted now, and the frame it had asked for is cancelled
+  assert.equal(painted.length, 2);
+  assert.equal(frames.length, 0);
+  rows.add({ userId: 'd', unread: 1 }, undefined);
+  rows.clear(); // signed out
+  assert.equal(frames.length, 0);
+  assert.equal(rows.size, 0);
+  assert.equal(painted.length, 2, 'what was cleared is never painted');
 });
 
 test('day labels in local time: Today, Yesterday, then a date', () => {

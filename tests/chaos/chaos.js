@@ -40,7 +40,7 @@ export async function runChaos(profile, log = console.log) {
   const onChange = () => { for (const w of [...waiters]) w(); };
   let desk = await startWranglerDev({ persistDir: dir, vars: CHAOS_VARS });
   const { url } = desk;
-  const figures = { restarts: 0, drops: 0 };
+  const figures = { restarts: 0, drops: 0, readBackLimited: 0 };
   const make = (role) => new ResilientClient({ url, desk: DESK, role, adminToken: ADMIN_TOKEN, onChange });
   const admins = Array.from({ length: profile.admins }, () => make('admin'));
   const visitors = Array.from({ length: profile.visitors }, () => make('visitor'));
@@ -82,7 +82,7 @@ export async function runChaos(profile, log = console.log) {
 
     // Settle: everyone back, every send acked, every delivery owed has arrived.
     await until(() => everyone.every((c) => c.open && c.outbox.size === 0), 'all reconnected and acked', 90_000, waiters);
-    const history = await readBack(url);
+    const history = await readBack(url, figures);
     const owed = owedDeliveries(history, visitors, admins);
     await until(() => owed.every(({ client, ids }) => ids.every((id) => client.deliveries.has(id))), 'all deliveries arrived', 30_000, waiters)
       .catch(() => {}); // missing deliveries are counted as lost below, with figures
@@ -94,18 +94,50 @@ export async function runChaos(profile, log = console.log) {
   }
 }
 
+// The documented admin socket limit (docs/protocol.md, Limits): the read-back paces itself to it,
+// as a well-behaved client does, and still waits out any `rate_limited` answer.
+const ADMIN_RATE = { perSec: 50, burst: 200 };
+const wait = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Requests on one admin socket the way the inbox makes them: paced by a token bucket of the
+ * documented shape, one at a time, and a `rate_limited` answer waited out (`retryAfterMs`) before
+ * the same frame goes again. Returns ask(frame, want) -> the answer matching `want`.
+ */
+function pacedRequests(admin, figures) {
+  let tokens = ADMIN_RATE.burst, at = Date.now();
+  return async function ask(frame, want) {
+    for (;;) {
+      const now = Date.now();
+      tokens = Math.min(ADMIN_RATE.burst, tokens + ((now - at) * ADMIN_RATE.perSec) / 1000);
+      at = now;
+      if (tokens < 1) {
+        await wait(Math.ceil(((1 - tokens) * 1000) / ADMIN_RATE.perSec));
+        continue;
+      }
+      tokens -= 1;
+      admin.send(frame);
+      const answer = await admin.next((f) => want(f) || (f.type === 'error' && f.code === 'rate_limited'), { timeout: 10_000 });
+      if (answer.type !== 'error') return answer;
+      figures.readBackLimited += 1;
+      await wait(Number(answer.retryAfterMs) || 1000);
+    }
+  };
+}
+
 /** Every conversation of the desk, read back through a fresh admin socket. */
-async function readBack(url) {
+async function readBack(url, figures) {
   const admin = await connectAdmin(url, DESK);
   try {
     const { users } = await admin.next('users', { timeout: 10_000 });
+    const ask = pacedRequests(admin, figures);
     const conversations = new Map();
     for (const row of users) {
       const messages = [];
       let before;
       for (;;) {
-        admin.send({ type: 'history', userId: row.userId, limit: 200, ...(before ? { before } : {}) });
-        const page = await admin.next((f) => f.type === 'history' && f.userId === row.userId, { timeout: 10_000 });
+        const page = await ask({ type: 'history', userId: row.userId, limit: 200, ...(before ? { before } : {}) },
+          (f) => f.type === 'history' && f.userId === row.userId);
         messages.unshift(...page.messages);
         if (!page.hasMore || page.messages.length === 0) break;
         before = page.messages[0].seq;
@@ -180,7 +212,8 @@ function verify(history, everyone, owed) {
     resets: everyone.reduce((s, c) => s + c.resets, 0),
     retried: everyone.reduce((s, c) => s + c.retried, 0),
     reconnects: everyone.reduce((s, c) => s + c.connects - 1, 0),
-    errors: everyone.reduce((s, c) => s + (c.errors ?? 0), 0),
+    errors: everyone.reduce((s, c) => s + c.errors, 0),
+    rateLimited: everyone.reduce((s, c) => s + c.rateLimited, 0),
     problems,
   };
 }

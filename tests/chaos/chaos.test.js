@@ -11,7 +11,8 @@ test(`chaos (${name}): SIGKILL restarts and dropped sockets lose and double noth
   console.log(
     `chaos figures: sent ${r.sent}, acked ${r.acked}, stored ${r.stored}, delivered ${r.delivered}, ` +
       `duplicates ${r.duplicates}, lost ${r.lost}, restarts ${r.restarts}, drops ${r.drops}, ` +
-      `reconnects ${r.reconnects}, retried ${r.retried}, resets ${r.resets}, errors ${r.errors}`,
+      `reconnects ${r.reconnects}, retried ${r.retried}, resets ${r.resets}, errors ${r.errors}, ` +
+      `rate_limited waited out ${r.rateLimited} (read-back ${r.readBackLimited})`,
   );
   assert.deepEqual(r.problems, [], 'the desk read back consistent');
   assert.equal(r.restarts, profile.restarts, 'the runtime was killed and restarted');
@@ -26,5 +27,5 @@ test(`chaos (${name}): SIGKILL restarts and dropped sockets lose and double noth
   assert.equal(r.missingDeliveries, 0, 'every client got every message owed to it');
   assert.equal(r.duplicateDeliveries, 0, 'no client got a message twice');
   assert.equal(r.outOfOrder, 0, 'deliveries arrived in seq order');
-  assert.equal(r.errors, 0, 'no frame was refused');
+  assert.equal(r.errors, 0, 'no frame was refused (rate_limited answers are waited out and the frame resent)');
 });

@@ -1,7 +1,7 @@
 // A chat client that behaves as the widget and admin page must on a flaky network: an outbox of
-// unacked sends (each with a clientMsgId, resent after every reconnect), resume by seq/epoch,
-// reconnect with backoff and jitter. It counts what it receives so the chaos test can prove
-// "nothing lost, nothing doubled".
+// unacked sends (each with a clientMsgId, resent after every reconnect, and after `retryAfterMs`
+// when the desk answers `rate_limited`), resume by seq/epoch, reconnect with backoff and jitter.
+// It counts what it receives so the chaos test can prove "nothing lost, nothing doubled".
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 
@@ -27,6 +27,8 @@ export class ResilientClient {
     this.firstSeq = null; // admins: the desk's seq when first connected (they are owed what follows)
     this.outOfOrder = 0; // deliveries whose seq was not above the previous one
     this.lastDelivered = -1;
+    this.errors = 0; // refusals other than rate_limited: none are expected
+    this.rateLimited = 0; // rate_limited answers, each waited out and the frame sent again
   }
 
   connect() {
@@ -105,6 +107,19 @@ export class ResilientClient {
     this.#seen(seq);
   }
 
+  /** A send refused as too fast: still in the outbox, sent again when the desk says (as the widget
+   *  and inbox do); a reconnect before then resends it anyway. */
+  #later(f) {
+    this.rateLimited += 1;
+    const ws = this.ws;
+    setTimeout(() => {
+      const frame = this.outbox.get(f.clientMsgId);
+      if (!frame || this.stopped || ws !== this.ws || !this.open) return;
+      ws.send(JSON.stringify(frame));
+      this.retried += 1;
+    }, Number(f.retryAfterMs) || 1000);
+  }
+
   #ready() {
     this.open = true;
     this.attempt = 0;
@@ -141,7 +156,8 @@ export class ResilientClient {
         this.#ack(f);
         break;
       case 'error':
-        this.errors = (this.errors ?? 0) + 1;
+        if (f.code === 'rate_limited') this.#later(f);
+        else this.errors += 1;
         this.lastError = f;
         break;
       default:
