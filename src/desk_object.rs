@@ -19,7 +19,7 @@ use worker::{
 use crate::auth::hex;
 use crate::desk::{self, Audience, Effect, Sender, View, Write};
 use crate::error::FrameError;
-use crate::limits::{Bucket, Limits};
+use crate::limits::{self, Bucket, Limits};
 use crate::protocol::{self, Outbound, PING_FRAME, PONG_FRAME};
 use crate::session::Liveness;
 use crate::sockets::{self, agent_tag, send, Label, Tagged, ADMIN_TAG};
@@ -151,7 +151,11 @@ impl DurableObject for Desk {
             }
         };
         match self.perform(Some(&ws), effects, &tagged, now) {
-            Ok(wake) => self.wake_by(wake, now).await?,
+            Ok(done) => {
+                // A big answer (history, list, search) costs its requester by its size.
+                self.charge(&label, now, limits::answer_cost(done.answered_bytes));
+                self.wake_by(done.wake, now).await?
+            }
             Err(err) => {
                 console_error!("desk: effects failed: {err}");
                 send(&ws, &internal_error());
@@ -300,11 +304,19 @@ impl Desk {
         Ok(())
     }
 
-    /// Carries out effects in order; returns when the alarm must fire by. The core puts writes
-    /// before sends, so a failed write returns here before anyone is told anything.
-    fn perform(&self, origin: Option<&WebSocket>, effects: Vec<Effect>, tagged: &Tagged, now: i64) -> Result<Vec<i64>> {
+    /// Carries out effects in order; returns when the alarm must fire by and how many bytes went
+    /// to `origin`. The core puts writes before sends, so a failed write returns here before
+    /// anyone is told anything.
+    fn perform(
+        &self,
+        origin: Option<&WebSocket>,
+        effects: Vec<Effect>,
+        tagged: &Tagged,
+        now: i64,
+    ) -> Result<Performed> {
         let mut store = None;
         let mut wake = Vec::new();
+        let mut answered_bytes = 0;
         for effect in effects {
             match effect {
                 Effect::Store(write) => {
@@ -320,6 +332,7 @@ impl Desk {
                     let (tag, except) = match &to {
                         Audience::Sender => {
                             if let Some(ws) = origin {
+                                answered_bytes += json.len();
                                 let _ = ws.send_with_str(&json);
                             }
                             continue;
@@ -344,7 +357,7 @@ impl Desk {
                 Effect::WakeAt(at) => wake.push(at),
             }
         }
-        Ok(wake)
+        Ok(Performed { wake, answered_bytes })
     }
 
     /// Takes a token from the socket's bucket; `Err`: ms until it may send again.
@@ -354,6 +367,18 @@ impl Desk {
             Sender::Agent { .. } => self.limits.admin,
         };
         self.buckets.borrow_mut().entry(label.sid).or_insert_with(|| Bucket::full(rate, now)).take(rate, now)
+    }
+
+    /// Charges the socket's bucket `cost` more tokens (an answer bigger than one token pays for).
+    fn charge(&self, label: &Label, now: i64, cost: f64) {
+        if cost <= 0.0 {
+            return;
+        }
+        let rate = match label.sender {
+            Sender::Visitor { .. } => self.limits.visitor,
+            Sender::Agent { .. } => self.limits.admin,
+        };
+        self.buckets.borrow_mut().entry(label.sid).or_insert_with(|| Bucket::full(rate, now)).charge(rate, now, cost);
     }
 
     /// A socket closed, failed or went stale: if it was a visitor's last, admins see them leave.
@@ -380,6 +405,14 @@ impl Desk {
         }
         Ok(())
     }
+}
+
+/// What performing a step's effects came to.
+struct Performed {
+    /// When the alarm must fire by (snoozes ending).
+    wake: Vec<i64>,
+    /// Bytes of JSON sent to the socket the frame came from: what its answer cost.
+    answered_bytes: usize,
 }
 
 fn internal_error() -> Outbound {
