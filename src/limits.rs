@@ -98,33 +98,49 @@ impl Bucket {
 
     /// Takes one token for a frame at `now`. `Err` holds the ms until one is there again.
     pub fn take(&mut self, rate: Rate, now: i64) -> Result<(), u64> {
-        // A clock that steps back must not mint tokens nor lock the socket out.
-        let elapsed = (now - self.at).max(0) as f64;
-        self.tokens = (self.tokens + elapsed * rate.per_sec / 1000.0).min(rate.burst);
-        self.at = self.at.max(now);
+        self.ready(rate, now)?;
+        self.tokens -= 1.0;
+        Ok(())
+    }
+
+    /// Whether a token is there at `now`, taking none: for an account only big answers draw on.
+    /// `Err` holds the ms until one is there again.
+    pub fn ready(&mut self, rate: Rate, now: i64) -> Result<(), u64> {
+        self.refill(rate, now);
         if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
             Ok(())
         } else {
             Err(((1.0 - self.tokens) * 1000.0 / rate.per_sec).ceil().max(1.0) as u64)
         }
     }
 
+    /// Whether the bucket has refilled to its burst by `now` (nothing left to remember).
+    pub fn is_full(&self, rate: Rate, now: i64) -> bool {
+        self.tokens + (now - self.at).max(0) as f64 * rate.per_sec / 1000.0 >= rate.burst
+    }
+
+    fn refill(&mut self, rate: Rate, now: i64) {
+        // A clock that steps back must not mint tokens nor lock the socket out.
+        let elapsed = (now - self.at).max(0) as f64;
+        self.tokens = (self.tokens + elapsed * rate.per_sec / 1000.0).min(rate.burst);
+        self.at = self.at.max(now);
+    }
+
     /// Charges `cost` more tokens at `now` for what an admitted frame turned out to cost (see
     /// [`answer_cost`]). The bucket may go below zero: the next frames wait until the debt is
     /// paid back at the bucket's rate (`take`'s `retryAfterMs` says how long).
     pub fn charge(&mut self, rate: Rate, now: i64, cost: f64) {
-        let elapsed = (now - self.at).max(0) as f64;
-        self.tokens = (self.tokens + elapsed * rate.per_sec / 1000.0).min(rate.burst) - cost.max(0.0);
-        self.at = self.at.max(now);
+        self.refill(rate, now);
+        self.tokens -= cost.max(0.0);
     }
 }
 
 /// Bytes of answer one token pays for. A frame is admitted with one token; an answer larger than
-/// this (a `history` page, a `list`, a `search`) costs one more token per started block, so a
+/// this (a `history` page, a `list`, a `search`) costs one more token per started block, drawn
+/// from its sender's answer account (one per visitor or agent, whatever its sockets), so a
 /// client pulling history pays for what it pulls: at the visitors' 2 tokens a second, about
-/// 16 KB/s per bucket, whatever its requests ask for. A full frame (256 KB) costs 32 tokens, more
-/// than a visitor's burst: a fresh socket gets one full page at once, not two.
+/// 16 KB/s, whatever its requests ask for and however many tabs ask. A full frame (256 KB) costs
+/// 32 tokens, more than a visitor's burst: one full page at once, then a wait.
 pub const ANSWER_BYTES_PER_TOKEN: usize = 8 * 1024;
 
 /// The tokens an answer of `bytes` costs beyond the one its request was admitted with.
@@ -193,6 +209,17 @@ mod tests {
         assert_eq!(bucket.take(RATE, 6_000), Ok(()));
         bucket.charge(RATE, 6_000, -5.0);
         assert!(bucket.take(RATE, 6_000).is_err(), "a negative cost mints nothing");
+    }
+
+    #[test]
+    fn an_answer_account_is_checked_without_taking_and_forgotten_once_full() {
+        let mut account = Bucket::full(RATE, 0);
+        assert!((0..10).all(|_| account.ready(RATE, 0).is_ok()), "checking takes nothing");
+        account.charge(RATE, 0, 4.0); // 3 - 4 = -1: 2 tokens short, 1 s at 2/s
+        assert_eq!(account.ready(RATE, 0), Err(1_000));
+        assert_eq!(account.ready(RATE, 1_000), Ok(()));
+        assert!(!account.is_full(RATE, 1_000));
+        assert!(account.is_full(RATE, 2_000), "back to its burst of 3 after 2 s");
     }
 
     #[test]
