@@ -19,7 +19,7 @@ use worker::{
 use crate::auth::hex;
 use crate::desk::{self, Audience, Effect, Sender, View, Write};
 use crate::error::FrameError;
-use crate::limits::{Bucket, Limits};
+use crate::limits::{self, Bucket, Limits, Rate};
 use crate::protocol::{self, Outbound, PING_FRAME, PONG_FRAME};
 use crate::session::Liveness;
 use crate::sockets::{self, agent_tag, send, Label, Tagged, ADMIN_TAG};
@@ -59,6 +59,10 @@ pub struct Desk {
     /// Each socket's rate bucket, by socket id. Memory only on purpose: an object is evicted only
     /// after it has been idle for a while, and by then every bucket would be full again.
     buckets: RefCell<HashMap<u64, Bucket>>,
+    /// What big answers cost, per sender (visitor or agent), shared by all its sockets so that ten
+    /// tabs cannot pull ten times as much; while in debt, none of its sockets is heard. Kept
+    /// across reconnects, forgotten by the alarm once refilled.
+    answers: RefCell<HashMap<String, Bucket>>,
 }
 
 impl DurableObject for Desk {
@@ -84,6 +88,7 @@ impl DurableObject for Desk {
             team: RefCell::new(None),
             cache: RefCell::new(ViewCache::default()),
             buckets: RefCell::new(HashMap::new()),
+            answers: RefCell::new(HashMap::new()),
             state,
         }
     }
@@ -151,7 +156,11 @@ impl DurableObject for Desk {
             }
         };
         match self.perform(Some(&ws), effects, &tagged, now) {
-            Ok(wake) => self.wake_by(wake, now).await?,
+            Ok(done) => {
+                // A big answer (history, list, search) costs its requester by its size.
+                self.charge(&label.sender, now, limits::answer_cost(done.answered_bytes));
+                self.wake_by(done.wake, now).await?
+            }
             Err(err) => {
                 console_error!("desk: effects failed: {err}");
                 send(&ws, &internal_error());
@@ -180,6 +189,7 @@ impl DurableObject for Desk {
     /// for whichever comes first next.
     async fn alarm(&self) -> Result<Response> {
         let now = now();
+        self.forget_paid_answers(now);
         let mut open = 0;
         for ws in self.state.get_websockets().into_iter().filter(sockets::is_open) {
             let heard = sockets::label(&ws).map_or(0, |l| l.heard_at);
@@ -300,11 +310,19 @@ impl Desk {
         Ok(())
     }
 
-    /// Carries out effects in order; returns when the alarm must fire by. The core puts writes
-    /// before sends, so a failed write returns here before anyone is told anything.
-    fn perform(&self, origin: Option<&WebSocket>, effects: Vec<Effect>, tagged: &Tagged, now: i64) -> Result<Vec<i64>> {
+    /// Carries out effects in order; returns when the alarm must fire by and how many bytes went
+    /// to `origin`. The core puts writes before sends, so a failed write returns here before
+    /// anyone is told anything.
+    fn perform(
+        &self,
+        origin: Option<&WebSocket>,
+        effects: Vec<Effect>,
+        tagged: &Tagged,
+        now: i64,
+    ) -> Result<Performed> {
         let mut store = None;
         let mut wake = Vec::new();
+        let mut answered_bytes = 0;
         for effect in effects {
             match effect {
                 Effect::Store(write) => {
@@ -320,6 +338,7 @@ impl Desk {
                     let (tag, except) = match &to {
                         Audience::Sender => {
                             if let Some(ws) = origin {
+                                answered_bytes += json.len();
                                 let _ = ws.send_with_str(&json);
                             }
                             continue;
@@ -344,16 +363,44 @@ impl Desk {
                 Effect::WakeAt(at) => wake.push(at),
             }
         }
-        Ok(wake)
+        Ok(Performed { wake, answered_bytes })
     }
 
-    /// Takes a token from the socket's bucket; `Err`: ms until it may send again.
-    fn admit(&self, label: &Label, now: i64) -> std::result::Result<(), u64> {
-        let rate = match label.sender {
+    fn rate(&self, sender: &Sender) -> Rate {
+        match sender {
             Sender::Visitor { .. } => self.limits.visitor,
             Sender::Agent { .. } => self.limits.admin,
-        };
+        }
+    }
+
+    /// Takes a token from the socket's bucket, if its sender is not paying off a big answer;
+    /// `Err`: ms until it may send again.
+    fn admit(&self, label: &Label, now: i64) -> std::result::Result<(), u64> {
+        let rate = self.rate(&label.sender);
+        if let Some(account) = self.answers.borrow_mut().get_mut(&account_key(&label.sender)) {
+            account.ready(rate, now)?;
+        }
         self.buckets.borrow_mut().entry(label.sid).or_insert_with(|| Bucket::full(rate, now)).take(rate, now)
+    }
+
+    /// Charges the sender's answer account `cost` tokens (an answer bigger than its frame's
+    /// token pays for).
+    fn charge(&self, sender: &Sender, now: i64, cost: f64) {
+        if cost <= 0.0 {
+            return;
+        }
+        let rate = self.rate(sender);
+        let mut answers = self.answers.borrow_mut();
+        answers.entry(account_key(sender)).or_insert_with(|| Bucket::full(rate, now)).charge(rate, now, cost);
+    }
+
+    /// Forgets the answer accounts that have refilled: memory holds only senders still in debt.
+    fn forget_paid_answers(&self, now: i64) {
+        let (visitor, admin) = (self.limits.visitor, self.limits.admin);
+        self.answers.borrow_mut().retain(|key, account| {
+            let rate = if key.starts_with("v:") { visitor } else { admin };
+            !account.is_full(rate, now)
+        });
     }
 
     /// A socket closed, failed or went stale: if it was a visitor's last, admins see them leave.
@@ -380,6 +427,22 @@ impl Desk {
         }
         Ok(())
     }
+}
+
+/// Whose answer account a sender draws on: one per visitor, one per agent.
+fn account_key(sender: &Sender) -> String {
+    match sender {
+        Sender::Visitor { user_id } => format!("v:{user_id}"),
+        Sender::Agent { id, .. } => format!("a:{id}"),
+    }
+}
+
+/// What performing a step's effects came to.
+struct Performed {
+    /// When the alarm must fire by (snoozes ending).
+    wake: Vec<i64>,
+    /// Bytes of JSON sent to the socket the frame came from: what its answer cost.
+    answered_bytes: usize,
 }
 
 fn internal_error() -> Outbound {

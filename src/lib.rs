@@ -4,6 +4,7 @@
 //! The map, from the wire inwards:
 //! - [`protocol`]: the wire contract — inbound/outbound frames (serde, `tag = "type"`), limits,
 //!   and the one `parse` of a text frame. Documented frame by frame in `docs/protocol.md`.
+//!   `protocol::budget` measures frames as sent and cuts lists to the frame budget.
 //! - [`error`]: every refusal, each variant with its wire code (frames) or HTTP status.
 //! - [`routes`]: which endpoint an HTTP request is for and whether it may reach a desk.
 //! - [`directory`]: which desks exist — the `DESKS` list, the Worker's per-isolate memory of the
@@ -13,8 +14,9 @@
 //!   `Cf-Access-Jwt-Assertion`, the header and claims rules; `access::keys` the key set and when to
 //!   refetch it.
 //! - [`identity`]: verified identity — a host site vouches for a logged-in user with an HMAC.
-//! - [`limits`]: abuse limits — per-socket token buckets, new visitors per address, sockets per
-//!   visitor — with their defaults and the Worker variables that change them.
+//! - [`limits`]: abuse limits — per-socket token buckets (big answers cost more tokens), new
+//!   visitors per address, sockets per visitor — with their defaults and the Worker variables
+//!   that change them.
 //! - [`desk`]: the pure core — one `step(sender, frame, view, now, fresh) -> effects` deciding
 //!   rights, state transitions and routing. It reads through the read-only `desk::View` (SQLite
 //!   in the glue, `desk::memory` in tests); `desk::conversation` holds messages, notes, status,

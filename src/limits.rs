@@ -1,5 +1,6 @@
-//! Abuse limits: how fast a socket may send, how many visitors one address may create, how many
-//! sockets one visitor may hold. Pure: settings come in as strings, time as milliseconds.
+//! Abuse limits: how fast a socket may send (and what a big answer costs), how many visitors one
+//! address may create, how many sockets one visitor may hold. Pure: settings come in as strings,
+//! time as milliseconds.
 //!
 //! Every limit has a default (documented in `SECURITY.md`) and a Worker variable to change it.
 //! A flood is refused before its frames are parsed, so it costs the desk little and other
@@ -97,17 +98,54 @@ impl Bucket {
 
     /// Takes one token for a frame at `now`. `Err` holds the ms until one is there again.
     pub fn take(&mut self, rate: Rate, now: i64) -> Result<(), u64> {
-        // A clock that steps back must not mint tokens nor lock the socket out.
-        let elapsed = (now - self.at).max(0) as f64;
-        self.tokens = (self.tokens + elapsed * rate.per_sec / 1000.0).min(rate.burst);
-        self.at = self.at.max(now);
+        self.ready(rate, now)?;
+        self.tokens -= 1.0;
+        Ok(())
+    }
+
+    /// Whether a token is there at `now`, taking none: for an account only big answers draw on.
+    /// `Err` holds the ms until one is there again.
+    pub fn ready(&mut self, rate: Rate, now: i64) -> Result<(), u64> {
+        self.refill(rate, now);
         if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
             Ok(())
         } else {
             Err(((1.0 - self.tokens) * 1000.0 / rate.per_sec).ceil().max(1.0) as u64)
         }
     }
+
+    /// Whether the bucket has refilled to its burst by `now` (nothing left to remember).
+    pub fn is_full(&self, rate: Rate, now: i64) -> bool {
+        self.tokens + (now - self.at).max(0) as f64 * rate.per_sec / 1000.0 >= rate.burst
+    }
+
+    fn refill(&mut self, rate: Rate, now: i64) {
+        // A clock that steps back must not mint tokens nor lock the socket out.
+        let elapsed = (now - self.at).max(0) as f64;
+        self.tokens = (self.tokens + elapsed * rate.per_sec / 1000.0).min(rate.burst);
+        self.at = self.at.max(now);
+    }
+
+    /// Charges `cost` more tokens at `now` for what an admitted frame turned out to cost (see
+    /// [`answer_cost`]). The bucket may go below zero: the next frames wait until the debt is
+    /// paid back at the bucket's rate (`take`'s `retryAfterMs` says how long).
+    pub fn charge(&mut self, rate: Rate, now: i64, cost: f64) {
+        self.refill(rate, now);
+        self.tokens -= cost.max(0.0);
+    }
+}
+
+/// Bytes of answer one token pays for. A frame is admitted with one token; an answer larger than
+/// this (a `history` page, a `list`, a `search`) costs one more token per started block, drawn
+/// from its sender's answer account (one per visitor or agent, whatever its sockets), so a
+/// client pulling history pays for what it pulls: at the visitors' 2 tokens a second, about
+/// 16 KB/s, whatever its requests ask for and however many tabs ask. A full frame (256 KB) costs
+/// 32 tokens, more than a visitor's burst: one full page at once, then a wait.
+pub const ANSWER_BYTES_PER_TOKEN: usize = 8 * 1024;
+
+/// The tokens an answer of `bytes` costs beyond the one its request was admitted with.
+pub fn answer_cost(bytes: usize) -> f64 {
+    bytes.div_ceil(ANSWER_BYTES_PER_TOKEN).saturating_sub(1) as f64
 }
 
 #[cfg(test)]
@@ -154,6 +192,34 @@ mod tests {
         }
         assert!(bucket.take(RATE, 0).is_err());
         assert_eq!(bucket.take(RATE, 10_500), Ok(()));
+    }
+
+    #[test]
+    fn big_answers_cost_a_token_per_block_and_the_debt_is_waited_out() {
+        assert_eq!(answer_cost(0), 0.0);
+        assert_eq!(answer_cost(ANSWER_BYTES_PER_TOKEN), 0.0, "the admission token pays for one block");
+        assert_eq!(answer_cost(ANSWER_BYTES_PER_TOKEN + 1), 1.0);
+        assert_eq!(answer_cost(256 * 1024), 31.0, "a full frame: 32 tokens in all");
+        let mut bucket = Bucket::full(RATE, 0);
+        bucket.take(RATE, 0).unwrap();
+        bucket.charge(RATE, 0, answer_cost(112 * 1024));
+        // 3 - 1 - 13 = -11 tokens: 12 tokens short of the next frame, 6 s at 2/s.
+        assert_eq!(bucket.take(RATE, 0), Err(6_000));
+        assert_eq!(bucket.take(RATE, 5_000), Err(1_000));
+        assert_eq!(bucket.take(RATE, 6_000), Ok(()));
+        bucket.charge(RATE, 6_000, -5.0);
+        assert!(bucket.take(RATE, 6_000).is_err(), "a negative cost mints nothing");
+    }
+
+    #[test]
+    fn an_answer_account_is_checked_without_taking_and_forgotten_once_full() {
+        let mut account = Bucket::full(RATE, 0);
+        assert!((0..10).all(|_| account.ready(RATE, 0).is_ok()), "checking takes nothing");
+        account.charge(RATE, 0, 4.0); // 3 - 4 = -1: 2 tokens short, 1 s at 2/s
+        assert_eq!(account.ready(RATE, 0), Err(1_000));
+        assert_eq!(account.ready(RATE, 1_000), Ok(()));
+        assert!(!account.is_full(RATE, 1_000));
+        assert!(account.is_full(RATE, 2_000), "back to its burst of 3 after 2 s");
     }
 
     #[test]

@@ -9,13 +9,19 @@ use serde_json::Value;
 
 use crate::error::FrameError;
 
+mod budget;
 mod outbound;
+pub use budget::{fitting, json_len, newest_page, total_fits};
 pub use outbound::*;
 
 /// Longest message text, in Unicode scalar values (what `str::chars` counts).
 pub const MAX_MESSAGE_CHARS: usize = 4_000;
 /// Largest text frame accepted, in bytes. A 4,000-character message fits with room for escaping.
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+/// Largest frame the desk sends, in bytes of JSON text (UTF-8). Every list in a frame (messages,
+/// rows, results) is cut to fit; a cut page says so (`hasMore`, a `cursor`), and a resume whose
+/// replay would not fit gets a fresh snapshot instead.
+pub const MAX_SEND_BYTES: usize = 256 * 1024;
 /// Longest `clientMsgId`; it is an idempotency key, usually a UUID.
 pub const MAX_CLIENT_MSG_ID_CHARS: usize = 100;
 /// Longest visitor display name.

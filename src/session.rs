@@ -6,7 +6,10 @@
 //! fresh snapshot, marked `resumed: false`, which tells it to reload what it shows.
 
 use crate::desk::Conversation;
-use crate::protocol::{Me, Outbound, UserRow, WireMessage, MAX_EPOCH_CHARS, RESUME_MAX_MESSAGES};
+use crate::protocol::{
+    fitting, json_len, newest_page, total_fits, Me, Outbound, UserRow, WireMessage, MAX_EPOCH_CHARS, MAX_USERS_ROWS,
+    RESUME_MAX_MESSAGES,
+};
 
 /// Where a reconnecting client left off, from its query string.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +60,9 @@ pub enum Backlog<M> {
     Latest(Vec<M>),
 }
 
-/// The gap is larger than a resume replays: load [`Backlog::Latest`] and build again.
+/// The gap is larger than a resume replays (more than `RESUME_MAX_MESSAGES` messages, or more
+/// bytes than one frame's budget): load [`Backlog::Latest`] and build again. The client then gets
+/// `resumed: false` and replaces what it shows, as it does after any gap too large.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TooFarBehind;
 
@@ -65,7 +70,9 @@ fn too_far<M>(missed: &[M]) -> bool {
     missed.len() > RESUME_MAX_MESSAGES as usize
 }
 
-/// The first frame of a visitor socket.
+/// The first frame of a visitor socket. A fresh one holds the newest messages that fit in
+/// `MAX_SEND_BYTES` (at most `limit`), `hasMore` if older ones exist; a resumed one holds every
+/// missed message, or is [`TooFarBehind`] if they do not all fit.
 pub fn welcome(
     conversation: &Conversation,
     token: String,
@@ -73,32 +80,40 @@ pub fn welcome(
     limit: u32,
     backlog: Backlog<WireMessage>,
 ) -> Result<Outbound, TooFarBehind> {
-    let (messages, has_more, resumed) = match backlog {
-        Backlog::Missed(missed) if too_far(&missed) => return Err(TooFarBehind),
-        Backlog::Missed(missed) => (missed, false, true),
-        Backlog::Latest(mut newest_first) => {
-            let has_more = newest_first.len() > limit as usize;
-            newest_first.truncate(limit as usize);
-            newest_first.reverse();
-            (newest_first, has_more, false)
-        }
-    };
-    Ok(Outbound::Welcome {
+    let frame = |messages: Vec<WireMessage>, has_more: bool, resumed: bool| Outbound::Welcome {
         user_id: conversation.user_id.clone(),
-        token,
+        token: token.clone(),
         name: conversation.name.clone(),
-        messages: messages.into_iter().map(WireMessage::for_visitor).collect(),
+        messages,
         has_more,
         epoch: epoch.to_owned(),
         resumed,
         verified_id: conversation.verified_id.clone(),
-    })
+    };
+    let base = json_len(&frame(Vec::new(), false, false));
+    match backlog {
+        Backlog::Missed(missed) if too_far(&missed) => Err(TooFarBehind),
+        Backlog::Missed(missed) => {
+            let missed: Vec<_> = missed.into_iter().map(WireMessage::for_visitor).collect();
+            if fitting(base, &missed) < missed.len() {
+                return Err(TooFarBehind);
+            }
+            Ok(frame(missed, false, true))
+        }
+        Backlog::Latest(newest_first) => {
+            let (page, has_more) = newest_page(base, newest_first, limit, WireMessage::for_visitor);
+            Ok(frame(page, has_more, false))
+        }
+    }
 }
 
-/// The first frames of an admin socket: the sidebar (with who signed in), then (on a resume)
-/// every message, note and event the agent missed, in `seq` order, each naming its conversation.
+/// The first frames of an admin socket: the sidebar (with who signed in; of `rows`, newest
+/// first, at most `MAX_USERS_ROWS` and as many as fit in one frame, `hasMore` if some were left
+/// out), then (on a resume) every message, note and event the agent missed, in `seq` order, each
+/// naming its conversation. A replay of more than `RESUME_MAX_MESSAGES` messages or more than
+/// `MAX_SEND_BYTES` in all is [`TooFarBehind`].
 pub fn admin_snapshot(
-    rows: Vec<UserRow>,
+    mut rows: Vec<UserRow>,
     epoch: &str,
     latest_seq: i64,
     me: Me,
@@ -107,9 +122,28 @@ pub fn admin_snapshot(
     if missed.as_deref().is_some_and(too_far) {
         return Err(TooFarBehind);
     }
+    let replayed: Vec<Outbound> =
+        missed.iter().flatten().map(|(user_id, m)| Outbound::live(m, Some(user_id.clone()))).collect();
+    if !total_fits(&replayed) {
+        return Err(TooFarBehind);
+    }
     let resumed = missed.is_some();
-    let users = Outbound::Users { users: rows, epoch: epoch.to_owned(), seq: latest_seq, resumed, me: Some(me) };
-    let replayed = missed.into_iter().flatten().map(|(user_id, m)| Outbound::live(&m, Some(user_id)));
+    let mut users = Outbound::Users {
+        users: Vec::new(),
+        epoch: epoch.to_owned(),
+        seq: latest_seq,
+        resumed,
+        me: Some(me),
+        has_more: false,
+    };
+    let more = rows.len() > MAX_USERS_ROWS as usize;
+    rows.truncate(MAX_USERS_ROWS as usize);
+    let fit = fitting(json_len(&users), &rows);
+    if let Outbound::Users { users, has_more, .. } = &mut users {
+        *has_more = more || fit < rows.len();
+        rows.truncate(fit);
+        *users = rows;
+    }
     Ok(std::iter::once(users).chain(replayed).collect())
 }
 

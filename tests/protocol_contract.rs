@@ -57,7 +57,15 @@ fn server_frames_keep_their_shape() {
     c.last = Some(LastMessage { preview: "Hi".into(), sender: Author::User, at: 1000, seq: 7 });
     // The pinned row and frame, extended: new fields only after the pinned ones.
     assert_eq!(
-        Outbound::Users { users: vec![c.row(true)], epoch: "e1".into(), seq: 7, resumed: false, me: None }.to_json(),
+        Outbound::Users {
+            users: vec![c.row(true)],
+            epoch: "e1".into(),
+            seq: 7,
+            resumed: false,
+            me: None,
+            has_more: false
+        }
+        .to_json(),
         r#"{"type":"users","users":[{"userId":"u1","name":"User A","unread":2,"lastMessage":"Hi","lastSender":"user","lastAt":1000,"online":true,"status":"open","lastSeq":7}],"epoch":"e1","seq":7,"resumed":false}"#
     );
     assert_eq!(

@@ -4,8 +4,8 @@
 use super::{row, send, Agent, Audience, Conversation, Effect, Fresh, View, Write};
 use crate::error::FrameError;
 use crate::protocol::{
-    Author, EventInfo, Inbound, ListView, Outbound, SearchResult, Status, WireMessage, HISTORY_DEFAULT_LIMIT,
-    HISTORY_MAX_LIMIT, LIST_DEFAULT_LIMIT, SEARCH_DEFAULT_LIMIT,
+    fitting, json_len, newest_page, Author, EventInfo, Inbound, ListView, Outbound, SearchResult, Status, WireMessage,
+    HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, LIST_DEFAULT_LIMIT, SEARCH_DEFAULT_LIMIT,
 };
 
 /// A visitor's frame: only their own conversation, only what a visitor may do.
@@ -360,7 +360,9 @@ pub(super) fn unassign_all(
     (writes, sends)
 }
 
-/// A page of a conversation: up to `limit` messages with `seq < before`, oldest first.
+/// A page of a conversation: up to `limit` messages with `seq < before`, oldest first: the newest
+/// of them that fit in one frame (`MAX_SEND_BYTES`). `hasMore` says older ones exist, whether
+/// past the count or cut for bytes: the client pages on with `before` = the oldest it got.
 pub(super) fn history(
     user_id: String,
     before: Option<i64>,
@@ -370,15 +372,17 @@ pub(super) fn history(
 ) -> Result<Vec<Effect>, FrameError> {
     conversation(view, &user_id)?;
     let limit = limit.unwrap_or(HISTORY_DEFAULT_LIMIT).min(HISTORY_MAX_LIMIT);
-    let mut page = view.messages(&user_id, before, limit + 1, for_agents);
-    let has_more = page.len() > limit as usize;
-    page.truncate(limit as usize);
-    page.reverse();
-    let messages = if for_agents { page } else { page.into_iter().map(WireMessage::for_visitor).collect() };
-    Ok(vec![send(Audience::Sender, Outbound::History { user_id, messages, has_more })])
+    let newest_first = view.messages(&user_id, before, limit + 1, for_agents);
+    let frame =
+        |messages: Vec<WireMessage>, has_more: bool| Outbound::History { user_id: user_id.clone(), messages, has_more };
+    let base = json_len(&frame(Vec::new(), false));
+    let shown: fn(WireMessage) -> WireMessage = if for_agents { |m| m } else { WireMessage::for_visitor };
+    let (messages, has_more) = newest_page(base, newest_first, limit, shown);
+    Ok(vec![send(Audience::Sender, frame(messages, has_more))])
 }
 
-/// A page of a sidebar view, newest activity first, by cursor.
+/// A page of a sidebar view, newest activity first, by cursor: up to `limit` rows, as many as fit
+/// in one frame; a page cut short (by count or bytes) gives the cursor of its last row.
 pub(super) fn list(
     agent: &Agent,
     which: ListView,
@@ -389,25 +393,36 @@ pub(super) fn list(
     let limit = limit.unwrap_or(LIST_DEFAULT_LIMIT);
     let before = cursor.and_then(crate::protocol::parse_cursor);
     let mut rows = view.list(which, &agent.id, before, limit + 1);
-    let more = rows.len() > limit as usize;
+    let mut more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
-    let cursor = if more { rows.last().and_then(|c| c.last.as_ref()).map(|l| l.seq.to_string()) } else { None };
-    let users = rows.iter().map(|c| row(view, c)).collect();
-    let frame = Outbound::List { view: which, users, counts: view.counts(&agent.id), cursor };
-    Ok(vec![send(Audience::Sender, frame)])
+    let mut users: Vec<_> = rows.iter().map(|c| row(view, c)).collect();
+    let counts = view.counts(&agent.id);
+    // The cursor's length is known before it is chosen: a seq is at most 20 characters.
+    let longest_cursor = Some(i64::MIN.to_string());
+    let base = json_len(&Outbound::List { view: which, users: Vec::new(), counts, cursor: longest_cursor });
+    let fit = fitting(base, &users);
+    more |= fit < users.len();
+    users.truncate(fit);
+    let cursor = if more { users.last().and_then(|r| r.last_seq).map(|s| s.to_string()) } else { None };
+    Ok(vec![send(Audience::Sender, Outbound::List { view: which, users, counts, cursor })])
 }
 
-/// Conversations matching every word of `query`, with the matching snippet.
+/// Conversations matching every word of `query`, with the matching snippet: the best `limit`,
+/// as many as fit in one frame (`hasMore` when some were left out for bytes).
 pub(super) fn search(query: String, limit: Option<u32>, view: &dyn View) -> Vec<Effect> {
     let hits = view.search(&query, limit.unwrap_or(SEARCH_DEFAULT_LIMIT));
-    let results = hits
+    let mut results: Vec<_> = hits
         .into_iter()
         .filter_map(|h| {
             let conv = view.conversation(&h.user_id)?;
             Some(SearchResult { user: row(view, &conv), user_id: h.user_id, seq: h.seq, snippet: h.snippet })
         })
         .collect();
-    vec![send(Audience::Sender, Outbound::Search { query, results })]
+    let base = json_len(&Outbound::Search { query: query.clone(), results: Vec::new(), has_more: false });
+    let fit = fitting(base, &results);
+    let has_more = fit < results.len();
+    results.truncate(fit);
+    vec![send(Audience::Sender, Outbound::Search { query, results, has_more })]
 }
 
 /// The desk's alarm: every snoozed conversation whose time has come reopens, with an event.

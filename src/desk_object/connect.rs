@@ -212,12 +212,13 @@ impl Desk {
         };
         let epoch = self.epoch(&store)?;
         let latest_seq = self.next_seq(&store)? - 1;
-        // Presence per row (at most MAX_USERS_ROWS tag lookups), not per open socket: the cost
-        // follows the sidebar's size, not the number of visitors connected.
+        // Presence per row (at most MAX_USERS_ROWS + 1 tag lookups), not per open socket: the
+        // cost follows the sidebar's size, not the number of visitors connected. One more row
+        // than the frame holds tells whether there are more.
         let tagged = Tagged::new(&self.state);
         let view = self.view(&store, &tagged)?;
         let rows: Vec<_> =
-            view.list(ListView::All, &agent.id, None, MAX_USERS_ROWS).iter().map(|c| desk::row(&view, c)).collect();
+            view.list(ListView::All, &agent.id, None, MAX_USERS_ROWS + 1).iter().map(|c| desk::row(&view, c)).collect();
         if let Some(e) = view.failure() {
             return Err(e);
         }

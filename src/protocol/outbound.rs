@@ -104,6 +104,9 @@ pub enum Outbound {
         resumed: bool,
         #[serde(skip_serializing_if = "Option::is_none")]
         me: Option<Me>,
+        /// Sent only when true: more conversations than fit in one frame (page on with `list`).
+        #[serde(rename = "hasMore", skip_serializing_if = "std::ops::Not::not")]
+        has_more: bool,
     },
     User {
         user: UserRow,
@@ -154,6 +157,9 @@ pub enum Outbound {
     Search {
         query: String,
         results: Vec<SearchResult>,
+        /// Sent only when true: more results matched than fit in one frame (the best are sent).
+        #[serde(rename = "hasMore", skip_serializing_if = "std::ops::Not::not")]
+        has_more: bool,
     },
     Profile {
         me: Me,

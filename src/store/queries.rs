@@ -3,7 +3,24 @@
 
 use worker::SqlStorageValue as V;
 
+use crate::protocol::MAX_SEND_BYTES;
+
 use super::*;
+
+/// A message's text in bytes, as a column of a message query (`len`).
+const BODY_BYTES: &str = "length(CAST(body AS BLOB)) AS len";
+
+/// Wraps a message query (with its `ORDER BY seq {order} LIMIT`, selecting [`BODY_BYTES`]) so
+/// that SQLite hands over only the rows a frame could hold: once the texts of the rows before it
+/// pass `MAX_SEND_BYTES`, no later row can be sent (its JSON is never shorter than its text), so
+/// it is not read out. The first row past the budget is kept: the core, which cuts by the exact
+/// JSON, sees that it does not fit and says so (`hasMore`, or a resume too far behind).
+fn within_budget(query: &str, order: &str) -> String {
+    format!(
+        "SELECT * FROM (SELECT *, SUM(len) OVER (ORDER BY seq {order} ROWS UNBOUNDED PRECEDING) AS run FROM ({query}))
+         WHERE run - len <= {MAX_SEND_BYTES} ORDER BY seq {order}"
+    )
+}
 
 /// `list`'s `WHERE` for a view; `?` placeholders for `me` where the view needs it.
 fn view_filter(view: ListView) -> &'static str {
@@ -282,9 +299,12 @@ impl Store {
 
     /// Up to `limit` messages a visitor sees in its conversation with `seq > since`, oldest first.
     pub fn messages_after(&self, user_id: &str, since: i64, limit: u32) -> worker::Result<Vec<WireMessage>> {
-        let q = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE user_id = ? AND seq > ? AND sender IN ('user', 'admin')
-             ORDER BY seq LIMIT ?"
+        let q = within_budget(
+            &format!(
+                "SELECT {MESSAGE_COLUMNS}, {BODY_BYTES} FROM messages
+                 WHERE user_id = ? AND seq > ? AND sender IN ('user', 'admin') ORDER BY seq LIMIT ?"
+            ),
+            "ASC",
         );
         let rows = self.sql.exec(&q, vec![text(user_id), V::Integer(since), V::Integer(limit.into())])?;
         Ok(rows.to_array::<MessageRow>()?.into_iter().map(Into::into).collect())
@@ -293,7 +313,12 @@ impl Store {
     /// Up to `limit` messages, notes and events of the whole desk with `seq > since`, oldest
     /// first, with their conversation: what an agent missed.
     pub fn desk_messages_after(&self, since: i64, limit: u32) -> worker::Result<Vec<(String, WireMessage)>> {
-        let q = format!("SELECT user_id, {MESSAGE_COLUMNS} FROM messages WHERE seq > ? ORDER BY seq LIMIT ?");
+        let q = within_budget(
+            &format!(
+                "SELECT user_id, {MESSAGE_COLUMNS}, {BODY_BYTES} FROM messages WHERE seq > ? ORDER BY seq LIMIT ?"
+            ),
+            "ASC",
+        );
         let rows = self.sql.exec(&q, vec![V::Integer(since), V::Integer(limit.into())])?;
         Ok(rows.to_array::<DeskMessageRow>()?.into_iter().map(|r| (r.user_id, r.message.into())).collect())
     }
@@ -308,8 +333,12 @@ impl Store {
         for_agents: bool,
     ) -> worker::Result<Vec<WireMessage>> {
         let kinds = if for_agents { "" } else { "AND sender IN ('user', 'admin')" };
-        let q = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE user_id = ? AND seq < ? {kinds} ORDER BY seq DESC LIMIT ?"
+        let q = within_budget(
+            &format!(
+                "SELECT {MESSAGE_COLUMNS}, {BODY_BYTES} FROM messages
+                 WHERE user_id = ? AND seq < ? {kinds} ORDER BY seq DESC LIMIT ?"
+            ),
+            "DESC",
         );
         let before = before.unwrap_or(MAX_SAFE_SEQ);
         let rows = self.sql.exec(&q, vec![text(user_id), V::Integer(before), V::Integer(limit.into())])?;

@@ -9,6 +9,8 @@ const show = (frames) => (frames.length ? frames.map((f) => `  ${JSON.stringify(
 export class DeskClient {
   /** Every frame received, in order (consumed or not). */
   frames = [];
+  /** The size in bytes of each frame received, as sent (UTF-8), in the same order as `frames`. */
+  sizes = [];
   /** Frames not yet consumed by `next`. */
   #buffer = [];
   #waiters = new Set();
@@ -25,6 +27,7 @@ export class DeskClient {
         frame = { type: '<not json>', raw: String(data), isBinary };
       }
       this.frames.push(frame);
+      this.sizes.push(Buffer.isBuffer(data) ? data.length : Buffer.byteLength(String(data)));
       this.#buffer.push(frame);
       for (const w of [...this.#waiters]) w();
     });
