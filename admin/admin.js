@@ -14,7 +14,7 @@ const $ = (id) => document.getElementById(id);
 const ui = {
   login: $('login'), loginForm: $('login-form'), loginError: $('login-error'), token: $('token'),
   inbox: $('inbox'), conn: $('conn'), me: $('me'), signout: $('signout'), teamOpen: $('team-open'),
-  team: $('team'), back: $('back'), input: $('input'), notify: $('notify'), sendError: $('send-error'),
+  team: $('team'), back: $('back'), input: $('input'), notify: $('notify'), sendError: $('send-error'), storage: $('storage'),
 };
 
 let conn = null, token = null, signedIn = false, me = null;
@@ -37,9 +37,9 @@ const conv = createConversation(
   { send, me: () => me, unread: (id) => known.get(id)?.unread },
 );
 const actions = createActions(
-  { title: $('conv-title'), status: $('conv-status'), state: $('conv-state'), actions: $('actions'), resolve: $('resolve'), snooze: $('snooze'), assign: $('assign'), markUnread: $('mark-unread') },
+  { title: $('conv-title'), status: $('conv-status'), state: $('conv-state'), actions: $('actions'), resolve: $('resolve'), snooze: $('snooze'), assign: $('assign'), markUnread: $('mark-unread'), block: $('block'), del: $('delete') },
   // on a phone the list comes back, as after handling a conversation
-  { send, onMarkUnread: () => { conv.keepUnread(); if (matchMedia('(max-width: 719px)').matches) ui.back.click(); } },
+  { send, onMarkUnread: () => { conv.keepUnread(); if (matchMedia('(max-width: 719px)').matches) ui.back.click(); }, confirm: (q) => window.confirm(q) },
 );
 const team = createTeam(
   { error: $('team-error'), inviteForm: $('invite-form'), result: $('invite-result'), agents: $('agents'), profileForm: $('profile-form'), myName: $('my-name'),
@@ -96,6 +96,7 @@ function signOut(message, forget) {
   document.body.classList.remove('show-conv');
   ui.inbox.hidden = ui.signout.hidden = ui.teamOpen.hidden = ui.me.hidden = true;
   ui.team.hidden = true;
+  ui.storage.hidden = true;
   team.close();
   document.title = 'Inbox';
   ui.login.hidden = false;
@@ -120,6 +121,9 @@ function setMe(m) {
   ui.me.textContent = (m.name || 'Agent') + ' · ' + (m.role || 'agent');
   ui.me.hidden = false;
   team.setMe(m);
+  const moderator = m.role === 'owner' || m.role === 'admin';
+  views.setModerator(moderator);
+  actions.setModerator(moderator);
 }
 
 // ---- frames from the desk ----
@@ -175,6 +179,25 @@ function onFrame(f) {
     case 'agents':
       actions.setAgents(f.agents);
       team.onAgents(f.agents);
+      break;
+    case 'removed': {
+      if (typeof f.userId !== 'string') break;
+      known.delete(f.userId);
+      authors.delete(f.userId);
+      views.onRemoved(f.userId);
+      if (conv.selected === f.userId) {
+        conv.drop();
+        actions.show(null);
+        document.body.classList.remove('show-conv');
+      }
+      updateTitle();
+      break;
+    }
+    case 'storage':
+      ui.storage.hidden = !f.full;
+      ui.storage.textContent = f.full
+        ? `This desk is full (${(f.usedBytes / 1048576).toFixed(1)} of ${(f.budgetBytes / 1048576).toFixed(1)} MB): new visitor messages are refused. Delete old conversations or raise STORAGE_BUDGET_MB.`
+        : '';
       break;
     case 'invited': team.onInvited(f); break;
     case 'profile': setMe(f.me); team.onProfile(f); send({ type: 'agents' }); break; // the Assignee list shows the new name
