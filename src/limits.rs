@@ -197,7 +197,11 @@ mod tests {
         assert_eq!(l.retention_ms, 8_640, "decimals: seconds, for tests");
         assert_eq!((d.storage_budget_bytes, d.retention_ms), (1 << 30, 365 * 86_400_000));
         let off = Limits::from_vars(|k| (k == "RETENTION_DAYS" || k == "STORAGE_BUDGET_MB").then(|| "0".to_owned()));
-        assert_eq!((off.retention_ms, off.storage_budget_bytes), (0, d.storage_budget_bytes), "0 keeps forever; no 0 budget");
+        assert_eq!(
+            (off.retention_ms, off.storage_budget_bytes),
+            (0, d.storage_budget_bytes),
+            "0 keeps forever; no 0 budget"
+        );
         assert_eq!(Limits::from_vars(|_| None), d);
     }
 

@@ -114,7 +114,10 @@ fn a_deleted_conversation_is_gone_everywhere_and_its_seqs_are_never_reused() {
     assert_eq!(list["counts"]["open"], 1);
     // Its token is refused (the widget then starts afresh); the deletion was the last message's
     // conversation, yet the next message gets a new seq.
-    assert_eq!(admit(&mut desk, &VisitorRequest { token: Some(&token), ..Default::default() }).err().map(|e| e.status()), Some(401));
+    assert_eq!(
+        admit(&mut desk, &VisitorRequest { token: Some(&token), ..Default::default() }).err().map(|e| e.status()),
+        Some(401)
+    );
     send(&mut desk, "b", json!({ "type": "message", "message": "still here", "clientMsgId": "b-2" }));
     let ack = frames(&mut desk, "b").into_iter().find(|f| f["type"] == "ack").expect("acked");
     assert!(ack["seq"].as_i64() > Some(last_seq), "seq {} after {last_seq}", ack["seq"]);
@@ -150,7 +153,7 @@ fn a_blocked_visitor_is_shut_out_and_out_of_every_list_until_reopened() {
         assert_eq!((list["counts"]["open"].clone(), list["counts"]["blocked"].clone()), (json!(1), json!(1)));
     }
     let blocked = answer(&mut desk, "ben", json!({ "type": "list", "view": "blocked" }));
-    assert_eq!(ids(&blocked), [a.clone()]);
+    assert_eq!(ids(&blocked), vec![a.clone()]);
     assert!(desk.users().iter().all(|r| r.user_id != a), "not in an opening inbox's users");
     let found = answer(&mut desk, "owner", json!({ "type": "search", "query": "zanzibar" }));
     assert_eq!(found["results"], json!([]), "not in search results");
@@ -203,7 +206,7 @@ fn a_full_desk_refuses_new_visitor_messages_tells_admins_and_agents_still_reply(
     assert_eq!((refused[0]["code"].clone(), refused[0]["clientMsgId"].clone()), (json!("storage_full"), json!("b-9")));
     let told = json!({ "type": "storage", "full": true, "usedBytes": 2_000, "budgetBytes": 1_000 });
     for admin in ["owner", "ben", "ana"] {
-        assert_eq!(frames(&mut desk, admin), [told.clone()], "{admin} is told");
+        assert_eq!(frames(&mut desk, admin), vec![told.clone()], "{admin} is told");
     }
     assert_eq!(desk.messages.len(), stored, "nothing stored");
 
@@ -217,11 +220,18 @@ fn a_full_desk_refuses_new_visitor_messages_tells_admins_and_agents_still_reply(
     frames(&mut desk, "b");
 
     // Agents keep answering; a retry of what was stored before is still acked.
-    send(&mut desk, "ana", json!({ "type": "message", "message": "We are on it", "targetUserId": "B", "clientMsgId": "r1" }));
+    send(
+        &mut desk,
+        "ana",
+        json!({ "type": "message", "message": "We are on it", "targetUserId": "B", "clientMsgId": "r1" }),
+    );
     assert!(frames(&mut desk, "ana").iter().any(|f| f["type"] == "ack"));
     assert_eq!(frames(&mut desk, "b")[0]["message"], "We are on it");
     assert!(desk.messages.iter().any(|m| m.message.sender == Author::Admin));
-    assert_eq!(support_desk::desk::moderation::on_connect(desk.storage), Some(support_desk::desk::moderation::notice(desk.storage)));
+    assert_eq!(
+        support_desk::desk::moderation::on_connect(desk.storage),
+        Some(support_desk::desk::moderation::notice(desk.storage))
+    );
 
     desk.storage.used_bytes = 999;
     send(&mut desk, "b", json!({ "type": "message", "message": "room again", "clientMsgId": "b-10" }));

@@ -42,7 +42,9 @@ impl Store {
 
     /// The first message with `seq >= from`: its `seq` and time.
     fn first_from(&self, from: i64) -> worker::Result<Option<(i64, i64)>> {
-        let rows = self.sql.exec("SELECT seq, at FROM messages WHERE seq >= ? ORDER BY seq LIMIT 1", vec![V::Integer(from)])?;
+        let rows = self
+            .sql
+            .exec("SELECT seq, at FROM messages WHERE seq >= ? ORDER BY seq LIMIT 1", vec![V::Integer(from)])?;
         Ok(rows.to_array::<SeqAt>()?.pop().map(|r| (r.seq, r.at)))
     }
 
@@ -62,7 +64,12 @@ impl Store {
 
     /// Up to `limit` conversations whose latest message comes before `before_seq` and `before_at`,
     /// oldest first (the first rows of `conversations_by_seq`).
-    pub fn expired_conversations(&self, before_seq: i64, before_at: i64, limit: u32) -> worker::Result<Vec<Conversation>> {
+    pub fn expired_conversations(
+        &self,
+        before_seq: i64,
+        before_at: i64,
+        limit: u32,
+    ) -> worker::Result<Vec<Conversation>> {
         let q = format!(
             "SELECT {CONVERSATION_COLUMNS} FROM conversations c JOIN visitors v ON v.id = c.user_id
              WHERE c.last_seq < ? AND c.last_at < ? ORDER BY c.last_seq LIMIT ?"
