@@ -1,4 +1,4 @@
-// The conversation header: who the visitor is (online or not), its status and assignee, and the actions on it: Resolve/Reopen, Snooze, Assign, Mark unread.
+// The conversation header: who the visitor is (online or not), its status and assignee, and the actions on it: Resolve/Reopen, Snooze, Assign, Mark unread; for owners and admins Block/Unblock and Delete (each confirmed first).
 import { el } from './render.js';
 
 /** The snooze choices, in local time: in an hour, tomorrow 09:00, next Monday 09:00. */
@@ -15,12 +15,12 @@ export function snoozeUntil(choice, now = new Date()) {
 const when = (at) => new Date(at).toLocaleString([], { weekday: 'short', hour: '2-digit', minute: '2-digit' });
 
 /**
- * ui: { title, status, state, actions, resolve, snooze, assign, markUnread };
- * hooks: { send(frame), onMarkUnread(userId) }.
- * Returns { show(row|null), setAgents(agents) }.
+ * ui: { title, status, state, actions, resolve, snooze, assign, markUnread, block, del };
+ * hooks: { send(frame), onMarkUnread(userId), confirm(question) -> bool }.
+ * Returns { show(row|null), setAgents(agents), setModerator(bool) }.
  */
-export function createActions(ui, { send, onMarkUnread }) {
-  let row = null, agents = [];
+export function createActions(ui, { send, onMarkUnread, confirm }) {
+  let row = null, agents = [], moderator = false;
 
   function fillAssign() {
     const options = [el('option', '', 'Unassigned')];
@@ -51,11 +51,16 @@ export function createActions(ui, { send, onMarkUnread }) {
     ui.actions.hidden = !r;
     if (!r) { ui.state.textContent = ''; return; }
     const status = r.status || 'open';
+    const blocked = status === 'blocked';
     ui.state.dataset.status = status;
     ui.state.textContent = (status === 'resolved' ? 'Resolved' : status === 'snoozed'
-      ? 'Snoozed' + (r.snoozedUntil ? ' until ' + when(r.snoozedUntil) : '') : 'Open') +
+      ? 'Snoozed' + (r.snoozedUntil ? ' until ' + when(r.snoozedUntil) : '') : blocked ? 'Blocked' : 'Open') +
       ' · ' + (r.assigneeName ? 'assigned to ' + r.assigneeName : 'unassigned');
-    ui.resolve.textContent = status === 'open' ? 'Resolve' : 'Reopen';
+    ui.resolve.textContent = status === 'open' ? 'Resolve' : blocked ? 'Unblock' : 'Reopen';
+    ui.resolve.hidden = blocked && !moderator;
+    ui.snooze.hidden = blocked;
+    ui.block.hidden = blocked || !moderator;
+    ui.del.hidden = !moderator;
     ui.snooze.value = '';
     fillAssign();
   }
@@ -72,6 +77,16 @@ export function createActions(ui, { send, onMarkUnread }) {
   ui.assign.addEventListener('change', () => {
     if (row) send({ type: 'assign', userId: row.userId, agentId: ui.assign.value || null });
   });
+  ui.block.addEventListener('click', () => {
+    if (row && confirm(`Block ${row.name || 'this visitor'}? They are disconnected and cannot write again until someone unblocks them.`)) {
+      send({ type: 'block', userId: row.userId });
+    }
+  });
+  ui.del.addEventListener('click', () => {
+    if (row && confirm(`Delete the conversation with ${row.name || 'this visitor'}? Every message goes, for good.`)) {
+      send({ type: 'delete', userId: row.userId });
+    }
+  });
   ui.markUnread.addEventListener('click', () => {
     if (!row) return;
     send({ type: 'unread', userId: row.userId });
@@ -83,6 +98,11 @@ export function createActions(ui, { send, onMarkUnread }) {
     setAgents(list) {
       agents = Array.isArray(list) ? list : [];
       fillAssign();
+    },
+    /** Owners and admins may block and delete. */
+    setModerator(on) {
+      moderator = on;
+      show(row);
     },
   };
 }

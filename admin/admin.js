@@ -15,7 +15,7 @@ const $ = (id) => document.getElementById(id);
 const ui = {
   login: $('login'), loginForm: $('login-form'), loginError: $('login-error'), token: $('token'),
   inbox: $('inbox'), conn: $('conn'), me: $('me'), signout: $('signout'), teamOpen: $('team-open'),
-  team: $('team'), back: $('back'), input: $('input'), notify: $('notify'), sendError: $('send-error'),
+  team: $('team'), back: $('back'), input: $('input'), notify: $('notify'), sendError: $('send-error'), storage: $('storage'),
 };
 
 let conn = null, token = null, signedIn = false, me = null;
@@ -38,9 +38,9 @@ const conv = createConversation(
   { send, me: () => me, unread: (id) => known.get(id)?.unread },
 );
 const actions = createActions(
-  { title: $('conv-title'), status: $('conv-status'), state: $('conv-state'), actions: $('actions'), resolve: $('resolve'), snooze: $('snooze'), assign: $('assign'), markUnread: $('mark-unread') },
+  { title: $('conv-title'), status: $('conv-status'), state: $('conv-state'), actions: $('actions'), resolve: $('resolve'), snooze: $('snooze'), assign: $('assign'), markUnread: $('mark-unread'), block: $('block'), del: $('delete') },
   // on a phone the list comes back, as after handling a conversation
-  { send, onMarkUnread: () => { conv.keepUnread(); if (matchMedia('(max-width: 719px)').matches) ui.back.click(); } },
+  { send, onMarkUnread: () => { conv.keepUnread(); if (matchMedia('(max-width: 719px)').matches) ui.back.click(); }, confirm: (q) => window.confirm(q) },
 );
 // Live rows are painted once per animation frame (a flood sends hundreds a second). `known` is
 // always current and the batch paints what it holds then, so a `list` or `users` frame that came
@@ -112,6 +112,7 @@ function signOut(message, forget) {
   document.body.classList.remove('show-conv');
   ui.inbox.hidden = ui.signout.hidden = ui.teamOpen.hidden = ui.me.hidden = true;
   ui.team.hidden = true;
+  ui.storage.hidden = true;
   team.close();
   document.title = 'Inbox';
   ui.login.hidden = false;
@@ -136,6 +137,9 @@ function setMe(m) {
   ui.me.textContent = (m.name || 'Agent') + ' · ' + (m.role || 'agent');
   ui.me.hidden = false;
   team.setMe(m);
+  const moderator = m.role === 'owner' || m.role === 'admin';
+  views.setModerator(moderator);
+  actions.setModerator(moderator);
 }
 
 // ---- frames from the desk ----
@@ -189,6 +193,25 @@ function onFrame(f) {
     case 'agents':
       actions.setAgents(f.agents);
       team.onAgents(f.agents);
+      break;
+    case 'removed': {
+      if (typeof f.userId !== 'string') break;
+      known.delete(f.userId);
+      authors.delete(f.userId);
+      views.onRemoved(f.userId);
+      if (conv.selected === f.userId) {
+        conv.drop();
+        actions.show(null);
+        document.body.classList.remove('show-conv');
+      }
+      updateTitle();
+      break;
+    }
+    case 'storage':
+      ui.storage.hidden = !f.full;
+      ui.storage.textContent = f.full
+        ? `This desk is full (${(f.usedBytes / 1048576).toFixed(1)} of ${(f.budgetBytes / 1048576).toFixed(1)} MB): new visitor messages are refused. Delete old conversations or raise STORAGE_BUDGET_MB.`
+        : '';
       break;
     case 'invited': team.onInvited(f); break;
     case 'profile': setMe(f.me); team.onProfile(f); send({ type: 'agents' }); break; // the Assignee list shows the new name

@@ -153,6 +153,17 @@ export function createConversation(ui, desk, { send, me, unread }) {
       ui.input.disabled = ui.send.disabled = true;
       ui.input.placeholder = 'Select a conversation to reply';
     },
+    /** The open conversation was deleted: nothing is shown any more (other drafts stay). */
+    drop() {
+      clearTimeout(dwellTimer);
+      selected = null;
+      viewing = false;
+      conv = [];
+      renderConversation(ui.log, conv, false, null);
+      ui.input.value = '';
+      ui.input.disabled = ui.send.disabled = true;
+      ui.input.placeholder = 'Select a conversation to reply';
+    },
     /** A new socket: reload what is open unless resumed, then the outbox goes out again (same clientMsgId). */
     connected(resumed) {
       loadingOlder = false; // an "earlier messages" request the old socket did not answer is lost

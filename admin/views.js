@@ -1,7 +1,9 @@
 // The sidebar as server-side views: tabs with counts (`list.counts`), pages by `cursor` loaded as the list is scrolled, live `user` rows moved/inserted/removed one at a time, and search results.
 import { el, drawRow } from './render.js';
 
-export const VIEWS = [['open', 'Open'], ['mine', 'Mine'], ['unassigned', 'Unassigned'], ['snoozed', 'Snoozed'], ['resolved', 'Resolved']];
+export const VIEWS = [['open', 'Open'], ['mine', 'Mine'], ['unassigned', 'Unassigned'], ['snoozed', 'Snoozed'], ['resolved', 'Resolved'], ['blocked', 'Blocked']];
+/** Views only owners and admins have. */
+const MODERATOR_VIEWS = new Set(['blocked']);
 const PAGE = 50;
 
 /** Whether `row` belongs to `view` (the server's rule; a row without status is open). */
@@ -13,7 +15,8 @@ export function belongs(view, row, me) {
     case 'unassigned': return status === 'open' && !row.assigneeId;
     case 'snoozed': return status === 'snoozed';
     case 'resolved': return status === 'resolved';
-    default: return true;
+    case 'blocked': return status === 'blocked';
+    default: return status !== 'blocked';
   }
 }
 
@@ -30,7 +33,7 @@ const sameActivity = (a, b) => !before(a, b) && !before(b, a);
  * ctx() -> { selected, me }; onPick(userId) when a row is clicked.
  */
 export function createViews(ui, { send, ctx, onPick }) {
-  let view = 'open', counts = {}, cursor, loading = false, query = '', searchTimer = 0, countsTimer = 0;
+  let view = 'open', counts = {}, cursor, loading = false, query = '', searchTimer = 0, countsTimer = 0, moderator = false;
   const shown = new Map(); // userId -> { row, li } in the current view
   let order = []; // userIds as displayed
   const found = new Map(); // userId -> { row, li, snippet } of the search results
@@ -44,13 +47,15 @@ export function createViews(ui, { send, ctx, onPick }) {
     const count = el('span', 'count');
     b.append(el('span', '', label), ' ', count);
     b.addEventListener('click', () => show(id));
+    b.hidden = MODERATOR_VIEWS.has(id);
     ui.tabs.append(b);
     return [id, { b, count }];
   }));
   ui.tabs.addEventListener('keydown', (e) => {
     if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
-    const i = VIEWS.findIndex(([id]) => id === view) + (e.key === 'ArrowRight' ? 1 : -1);
-    const next = VIEWS[(i + VIEWS.length) % VIEWS.length][0];
+    const mine = VIEWS.filter(([id]) => moderator || !MODERATOR_VIEWS.has(id));
+    const i = mine.findIndex(([id]) => id === view) + (e.key === 'ArrowRight' ? 1 : -1);
+    const next = mine[(i + mine.length) % mine.length][0];
     show(next);
     tabs.get(next).b.focus();
   });
@@ -245,6 +250,20 @@ export function createViews(ui, { send, ctx, onPick }) {
       return ids[i < 0 ? 0 : Math.max(0, Math.min(ids.length - 1, i + delta))];
     },
     rowEl(id) { return (query ? found : shown).get(id)?.li.firstChild ?? null; },
+    /** A conversation was deleted: its row goes from the list and the results; counts follow. */
+    onRemoved(userId) {
+      remove(userId);
+      found.get(userId)?.li.remove();
+      found.delete(userId);
+      refreshCounts();
+      paintFooter();
+    },
+    /** Owners and admins get the Blocked tab; others go back to Open if they were on it. */
+    setModerator(on) {
+      moderator = on;
+      for (const id of MODERATOR_VIEWS) tabs.get(id).b.hidden = !on;
+      if (!on && MODERATOR_VIEWS.has(view)) show('open');
+    },
     reset() { clearList(); found.clear(); ui.results.replaceChildren(); counts = {}; cursor = undefined; asked.length = 0; paintTabs(); paintFooter(); },
   };
 }

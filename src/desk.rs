@@ -12,6 +12,7 @@
 //! - [`conversation`]: messages, notes, read marks, status, assignment, history, list, search.
 //! - [`team`]: agents: sign-in decisions, profile, invites, the team list, revocation.
 //! - [`admission`]: who a visitor's upgrade is, and whether it may open a socket now.
+//! - [`moderation`]: deleting and blocking visitors, the storage budget, retention.
 
 use crate::error::FrameError;
 use crate::protocol::{
@@ -21,6 +22,7 @@ use crate::protocol::{
 pub mod admission;
 pub mod conversation;
 pub mod memory;
+pub mod moderation;
 pub mod team;
 
 pub use team::{Agent, Invite, OWNER_ID};
@@ -111,7 +113,8 @@ impl Conversation {
     /// Whether this conversation belongs in `view` for agent `me`.
     pub fn in_view(&self, view: ListView, me: &str) -> bool {
         match view {
-            ListView::All => true,
+            ListView::All => self.status != Status::Blocked,
+            ListView::Blocked => self.status == Status::Blocked,
             ListView::Open => self.status == Status::Open,
             ListView::Mine => self.status == Status::Open && self.assignee.as_deref() == Some(me),
             ListView::Unassigned => self.status == Status::Open && self.assignee.is_none(),
@@ -215,6 +218,26 @@ pub trait View {
     fn open_sockets(&self, user_id: &str) -> usize;
     /// Admission: visitors created from this (hashed) address in this window.
     fn births(&self, address: &str, period: i64) -> u32;
+    /// How much the desk stores against its budget, and when admins were last told it is full.
+    fn storage(&self) -> StorageUse;
+}
+
+/// The desk's storage as the view knows it (the glue measures SQLite now and then and adds what
+/// it wrote since): what the budget is decided on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StorageUse {
+    pub used_bytes: u64,
+    /// `STORAGE_BUDGET_MB` in bytes; `None`: no budget.
+    pub budget_bytes: Option<u64>,
+    /// When admins were last told the desk is full (`Effect::StorageWarned`).
+    pub warned_at: Option<i64>,
+}
+
+impl StorageUse {
+    /// At or over its budget: new visitor messages are refused.
+    pub fn full(&self) -> bool {
+        self.budget_bytes.is_some_and(|b| self.used_bytes >= b)
+    }
 }
 
 /// Ids and secrets for what a step creates, from the glue (randomness) or a test (counters).
@@ -257,6 +280,9 @@ pub enum Write {
     TouchVisitor { user_id: String, name: Option<String> },
     /// One more visitor created from this (hashed) address in this window.
     CountBirth { address: String, period: i64 },
+    /// The visitor, its token, its conversation, messages, notes, events and search entries go.
+    /// Message `seq`s are never reused: the desk remembers the highest it gave.
+    Delete { user_id: String },
 }
 
 impl Write {
@@ -269,7 +295,8 @@ impl Write {
             | Write::Status { user_id, .. }
             | Write::Assign { user_id, .. }
             | Write::CreateVisitor { user_id, .. }
-            | Write::TouchVisitor { user_id, .. } => Some(user_id),
+            | Write::TouchVisitor { user_id, .. }
+            | Write::Delete { user_id } => Some(user_id),
             Write::Profile { .. }
             | Write::Invite { .. }
             | Write::Accept { .. }
@@ -307,8 +334,16 @@ pub enum Effect {
         code: u16,
         reason: &'static str,
     },
+    /// Close every socket of this visitor (deleted, blocked, expired), with this code.
+    CloseVisitor {
+        user_id: String,
+        code: u16,
+        reason: &'static str,
+    },
     /// Make sure the desk's alarm fires by then (a snoozed conversation reopens).
     WakeAt(i64),
+    /// Admins were told now that the desk is full (so they are not told again for a while).
+    StorageWarned(i64),
 }
 
 pub(crate) fn send(to: Audience, frame: Outbound) -> Effect {
@@ -365,6 +400,8 @@ pub fn step(
         }
         Inbound::Agents => Ok(vec![send(Audience::Sender, team::agents_frame(view, None))]),
         Inbound::Revoke { agent_id } => team::revoke(&agent, &agent_id, view, now, fresh),
+        Inbound::Delete { user_id } => moderation::delete(&agent, &user_id, view),
+        Inbound::Block { user_id } => moderation::block(&agent, &user_id, view, now, fresh),
     }
 }
 

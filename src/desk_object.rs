@@ -27,6 +27,7 @@ use crate::store::Store;
 use crate::view_cache::ViewCache;
 
 mod connect;
+mod upkeep;
 mod view;
 
 use view::{RandomFresh, StoreView, Team};
@@ -63,6 +64,10 @@ pub struct Desk {
     /// tabs cannot pull ten times as much; while in debt, none of its sockets is heard. Kept
     /// across reconnects, forgotten by the alarm once refilled.
     answers: RefCell<HashMap<String, Bucket>>,
+    /// The database's size as last measured and what was written since (see `upkeep.rs`).
+    storage: Cell<upkeep::Measure>,
+    /// When admins were last told the desk is full (memory only: a new instance tells them again).
+    storage_warned: Cell<Option<i64>>,
 }
 
 impl DurableObject for Desk {
@@ -89,6 +94,8 @@ impl DurableObject for Desk {
             cache: RefCell::new(ViewCache::default()),
             buckets: RefCell::new(HashMap::new()),
             answers: RefCell::new(HashMap::new()),
+            storage: Cell::new(upkeep::Measure::default()),
+            storage_warned: Cell::new(None),
             state,
         }
     }
@@ -185,8 +192,8 @@ impl DurableObject for Desk {
     }
 
     /// Closes sockets that went silent (their tab is gone but the runtime still lists them), so
-    /// presence does not lie; reopens snoozed conversations whose time has come; re-arms itself
-    /// for whichever comes first next.
+    /// presence does not lie; deletes a slice of conversations retention made due; reopens
+    /// snoozed conversations whose time has come; re-arms itself for whichever comes first next.
     async fn alarm(&self) -> Result<Response> {
         let now = now();
         self.forget_paid_answers(now);
@@ -202,6 +209,7 @@ impl DurableObject for Desk {
             }
         }
         let store = self.store()?;
+        let expiry = self.expire(&store, now)?;
         let due = store.due(now, WAKE_SLICE)?;
         let more = due.len() as u32 == WAKE_SLICE;
         if !due.is_empty() {
@@ -215,10 +223,7 @@ impl DurableObject for Desk {
         }
         let sweep = (open > 0).then(|| now + self.liveness.sweep_every_ms());
         let snooze = if more { Some(now + 1) } else { store.next_due()? };
-        let next = match (sweep, snooze) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let next = [sweep, snooze, expiry].into_iter().flatten().min();
         if let Some(at) = next {
             self.state.storage().set_alarm((at - now).max(1)).await?;
         }
@@ -289,7 +294,8 @@ impl Desk {
                 team
             }
         };
-        Ok(StoreView::new(store, tagged, &self.cache, self.next_seq(store)?, team))
+        let storage = self.storage_use(store);
+        Ok(StoreView::new(store, tagged, &self.cache, self.next_seq(store)?, team, storage))
     }
 
     /// Applies one write and keeps the cached next `seq` and team in step.
@@ -304,6 +310,7 @@ impl Desk {
             return Err(e);
         }
         self.cache.borrow_mut().apply(write);
+        self.wrote(write);
         if let Write::Append { message, .. } = write {
             self.next_seq.set(Some(message.seq + 1));
         }
@@ -360,7 +367,16 @@ impl Desk {
                         let _ = ws.close(Some(code), Some(reason));
                     }
                 }
+                Effect::CloseVisitor { user_id, code, reason } => {
+                    for ws in self.state.get_websockets_with_tag(&user_id) {
+                        if let Some(label) = sockets::label(&ws) {
+                            self.buckets.borrow_mut().remove(&label.sid);
+                        }
+                        let _ = ws.close(Some(code), Some(reason));
+                    }
+                }
                 Effect::WakeAt(at) => wake.push(at),
+                Effect::StorageWarned(at) => self.storage_warned.set(Some(at)),
             }
         }
         Ok(Performed { wake, answered_bytes })

@@ -1,7 +1,8 @@
 //! Refusals: every way a client's frame or request can be turned down, each with its wire code.
 //!
-//! All of these are caused by the client (bad input or missing rights), none by the server: they
-//! are answered, never logged as faults, and leave stored state untouched.
+//! All of these but [`FrameError::StorageFull`] are caused by the client (bad input or missing
+//! rights); that one is the desk's (its storage budget is used up). None is a fault of the code:
+//! they are answered, never logged as faults, and leave stored state untouched.
 
 use thiserror::Error;
 
@@ -45,6 +46,11 @@ pub enum FrameError {
     /// may send again after `retry_after_ms` (the error frame carries it as `retryAfterMs`).
     #[error("too many frames: wait {retry_after_ms} ms before sending again")]
     RateLimited { retry_after_ms: u64 },
+    /// Not the client's fault: the desk's storage budget (`STORAGE_BUDGET_MB`) is used up, so new
+    /// visitor messages are refused until its owner deletes conversations or raises the budget.
+    /// The client may resend later with the same `clientMsgId`; agents' replies still work.
+    #[error("this desk cannot store more messages right now; try again later")]
+    StorageFull,
 }
 
 impl FrameError {
@@ -61,7 +67,13 @@ impl FrameError {
             FrameError::MessageTooLong | FrameError::FrameTooLarge => "too_long",
             FrameError::Forbidden(_) => "forbidden",
             FrameError::RateLimited { .. } => "rate_limited",
+            FrameError::StorageFull => "storage_full",
         }
+    }
+
+    /// Whether the client caused the refusal (every refusal but a full desk).
+    pub fn client_fault(&self) -> bool {
+        !matches!(self, FrameError::StorageFull)
     }
 
     /// When the client may try again, for refusals that are only about timing.
@@ -97,6 +109,9 @@ pub enum HttpError {
     /// This client address presented too many wrong admin credentials lately.
     #[error("too many failed sign-ins from this address: retry in {retry_after_ms} ms")]
     TooManyFailures { retry_after_ms: u64 },
+    /// An owner or admin blocked this visitor (its token or verified id): refused until reopened.
+    #[error("this conversation was closed by the desk's team")]
+    Blocked,
     /// The visitor already holds `SOCKETS_PER_VISITOR` open sockets.
     #[error("too many open connections for this visitor: close a tab first")]
     TooManySockets,
@@ -130,7 +145,7 @@ impl HttpError {
         match self {
             HttpError::BadDesk | HttpError::BadRequest(_) => 400,
             HttpError::Unauthorized(_) => 401,
-            HttpError::ForeignOrigin | HttpError::OriginNotAllowed => 403,
+            HttpError::ForeignOrigin | HttpError::OriginNotAllowed | HttpError::Blocked => 403,
             HttpError::RateLimited { .. } | HttpError::TooManyFailures { .. } | HttpError::TooManySockets => 429,
             HttpError::NotFound | HttpError::UnknownDesk => 404,
             HttpError::TooManyDesks => 409,
@@ -150,6 +165,7 @@ impl HttpError {
             HttpError::TooManySockets => "too_many_sockets",
             HttpError::NotFound | HttpError::UnknownDesk => "not_found",
             HttpError::TooManyDesks => "too_many_desks",
+            HttpError::Blocked => "blocked",
             HttpError::MethodNotAllowed => "method_not_allowed",
             HttpError::UpgradeRequired => "upgrade_required",
             HttpError::AdminDisabled | HttpError::WeakAdminToken => "admin_disabled",

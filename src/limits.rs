@@ -1,6 +1,6 @@
 //! Abuse limits: how fast a socket may send (and what a big answer costs), how many visitors one
-//! address may create, how many sockets one visitor may hold. Pure: settings come in as strings,
-//! time as milliseconds.
+//! address may create, how many sockets one visitor may hold, how much a desk stores and for how
+//! long. Pure: settings come in as strings, time as milliseconds.
 //!
 //! Every limit has a default (documented in `SECURITY.md`) and a Worker variable to change it.
 //! A flood is refused before its frames are parsed, so it costs the desk little and other
@@ -26,7 +26,16 @@ pub struct Limits {
     pub new_visitor_window_ms: i64,
     /// Open sockets one visitor may hold at once, e.g. tabs (`SOCKETS_PER_VISITOR`).
     pub sockets_per_visitor: usize,
+    /// The desk's SQLite size beyond which new visitor messages are refused (`STORAGE_BUDGET_MB`, MiB).
+    pub storage_budget_bytes: u64,
+    /// Conversations untouched this long are deleted (`RETENTION_DAYS`, decimals allowed); 0: never.
+    pub retention_ms: i64,
 }
+
+/// Bytes in the MiB that `STORAGE_BUDGET_MB` counts in.
+pub const MIB: f64 = 1024.0 * 1024.0;
+/// A day in ms, as `RETENTION_DAYS` counts it.
+pub const DAY_MS: f64 = 86_400_000.0;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -39,6 +48,9 @@ impl Default for Limits {
             new_visitors_per_ip: 60,
             new_visitor_window_ms: 600_000,
             sockets_per_visitor: 10,
+            // A SQLite Durable Object stops at 10 GB: a desk full at 1 GiB leaves room for agents.
+            storage_budget_bytes: 1024 * 1024 * 1024,
+            retention_ms: 365 * 86_400_000,
         }
     }
 }
@@ -64,6 +76,10 @@ impl Limits {
             sockets_per_visitor: num("SOCKETS_PER_VISITOR")
                 .filter(|n| *n >= 1.0)
                 .map_or(d.sockets_per_visitor, |n| n as usize),
+            storage_budget_bytes: num("STORAGE_BUDGET_MB")
+                .filter(|n| *n > 0.0)
+                .map_or(d.storage_budget_bytes, |n| (n * MIB) as u64),
+            retention_ms: num("RETENTION_DAYS").map_or(d.retention_ms, |n| (n * DAY_MS).min(i64::MAX as f64) as i64),
         }
     }
 
@@ -231,6 +247,8 @@ mod tests {
             "NEW_VISITORS_PER_IP" => Some("0".to_owned()),
             "SOCKETS_PER_VISITOR" => Some("-3".to_owned()),
             "NEW_VISITORS_WINDOW_SEC" => Some("60".to_owned()),
+            "STORAGE_BUDGET_MB" => Some("0.5".to_owned()),
+            "RETENTION_DAYS" => Some("0.0001".to_owned()),
             _ => None,
         };
         let l = Limits::from_vars(vars);
@@ -240,6 +258,15 @@ mod tests {
         assert_eq!(l.new_visitors_per_ip, 0);
         assert_eq!(l.sockets_per_visitor, d.sockets_per_visitor);
         assert_eq!(l.new_visitor_window_ms, 60_000);
+        assert_eq!(l.storage_budget_bytes, 512 * 1024, "decimals: half a MiB");
+        assert_eq!(l.retention_ms, 8_640, "decimals: seconds, for tests");
+        assert_eq!((d.storage_budget_bytes, d.retention_ms), (1 << 30, 365 * 86_400_000));
+        let off = Limits::from_vars(|k| (k == "RETENTION_DAYS" || k == "STORAGE_BUDGET_MB").then(|| "0".to_owned()));
+        assert_eq!(
+            (off.retention_ms, off.storage_budget_bytes),
+            (0, d.storage_budget_bytes),
+            "0 keeps forever; no 0 budget"
+        );
         assert_eq!(Limits::from_vars(|_| None), d);
     }
 

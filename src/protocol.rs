@@ -86,6 +86,8 @@ pub enum Status {
     Open,
     Snoozed,
     Resolved,
+    /// An owner or admin blocked the visitor: out of every list, refused at connect, until reopened.
+    Blocked,
 }
 
 impl Status {
@@ -94,6 +96,7 @@ impl Status {
             Status::Open => "open",
             Status::Snoozed => "snoozed",
             Status::Resolved => "resolved",
+            Status::Blocked => "blocked",
         }
     }
 
@@ -102,6 +105,7 @@ impl Status {
             "open" => Some(Status::Open),
             "snoozed" => Some(Status::Snoozed),
             "resolved" => Some(Status::Resolved),
+            "blocked" => Some(Status::Blocked),
             _ => None,
         }
     }
@@ -163,7 +167,10 @@ pub enum ListView {
     Unassigned,
     Snoozed,
     Resolved,
+    /// Every conversation but the blocked ones.
     All,
+    /// Blocked visitors (owners and admins only).
+    Blocked,
 }
 
 /// A frame from a client, after [`parse`]. Which role may send which frame is the core's call.
@@ -240,6 +247,16 @@ pub enum Inbound {
     Revoke {
         agent_id: String,
     },
+    /// Owner/admin: the visitor, its conversation, messages and search entries go.
+    #[serde(rename_all = "camelCase")]
+    Delete {
+        user_id: String,
+    },
+    /// Owner/admin: the visitor is shut out (status `blocked`); `reopen` lets it back.
+    #[serde(rename_all = "camelCase")]
+    Block {
+        user_id: String,
+    },
     #[serde(rename_all = "camelCase")]
     History {
         #[serde(default)]
@@ -253,9 +270,9 @@ pub enum Inbound {
 }
 
 /// The `type`s [`Inbound`] knows, to tell `unknown_type` from `bad_frame`.
-const INBOUND_TYPES: [&str; 16] = [
+const INBOUND_TYPES: [&str; 18] = [
     "message", "read", "history", "ping", "resolve", "reopen", "snooze", "assign", "unread", "note", "list", "search",
-    "profile", "invite", "agents", "revoke",
+    "profile", "invite", "agents", "revoke", "delete", "block",
 ];
 
 /// Turns one text frame into a typed frame, or the error to answer it with.

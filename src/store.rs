@@ -12,6 +12,7 @@ use crate::desk::{Agent, Conversation, Hit, Invite, LastMessage, Write};
 use crate::protocol::{Author, Counts, EventInfo, ListView, Role, Status, WireMessage};
 
 mod queries;
+mod upkeep;
 pub use queries::Counter;
 
 /// Each entry moves the schema one version up; applied in order, each exactly once.
@@ -139,6 +140,17 @@ const MIGRATIONS: &[&str] = &[
     "DROP TRIGGER messages_search;
      DROP INDEX conversations_by_seq;
      INSERT INTO desk_meta (key, value) SELECT 'search_messages', COALESCE(MAX(seq), 0) FROM messages;",
+    // v6: bounded storage. Deleting a message or a visitor removes its search entry in the same
+    // statement. Visitors by last visit, for the retention of those who never wrote (updated once
+    // per connect, never per message: no index is added to the message path). Conversations due
+    // for retention are found through `conversations_by_status`, status by status (`upkeep.rs`).
+    "CREATE TRIGGER messages_unsearch AFTER DELETE ON messages WHEN old.sender != 'event' BEGIN
+        DELETE FROM search WHERE rowid = old.seq;
+     END;
+     CREATE TRIGGER visitors_unsearch AFTER DELETE ON visitors BEGIN
+        DELETE FROM search WHERE rowid = -old.rowid;
+     END;
+     CREATE INDEX visitors_by_seen ON visitors(last_seen);",
 ];
 
 /// Messages are indexed for search at least once per this many seqs (and before every search).
@@ -412,6 +424,19 @@ impl Store {
             }
             Write::TouchVisitor { user_id, name } => self.touch_visitor(user_id, name.as_deref(), now)?,
             Write::CountBirth { address, period } => self.count(Counter::Births, address, *period)?,
+            Write::Delete { user_id } => {
+                // The highest seq ever given survives its message: seqs are never reused, so no
+                // client's resume point can skip a later message.
+                sql.exec(
+                    "INSERT INTO desk_meta (key, value) VALUES ('seq_floor', (SELECT COALESCE(MAX(seq), 0) FROM messages))
+                     ON CONFLICT(key) DO UPDATE SET value = MAX(value, excluded.value)",
+                    None,
+                )?;
+                // Triggers remove the search entries of each message and of the name.
+                sql.exec("DELETE FROM messages WHERE user_id = ?", vec![text(user_id)])?;
+                sql.exec("DELETE FROM conversations WHERE user_id = ?", vec![text(user_id)])?;
+                sql.exec("DELETE FROM visitors WHERE id = ?", vec![text(user_id)])?;
+            }
             Write::Revoke { agent_id } => {
                 sql.exec("DELETE FROM invites WHERE agent_id = ?", vec![text(agent_id)])?;
                 sql.exec("UPDATE agents SET state = 'revoked', token_hash = NULL WHERE id = ?", vec![text(agent_id)])?;

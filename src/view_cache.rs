@@ -146,6 +146,11 @@ impl ViewCache {
             self.insert(conversation, Ids::Known(HashSet::new()));
             return;
         }
+        if let Write::Delete { user_id } = write {
+            // Gone from SQLite: held no more (a later read finds nothing there either).
+            self.remove(user_id);
+            return;
+        }
         let Some(entry) = write.user_id().and_then(|id| self.entries.get_mut(id)) else {
             return;
         };

@@ -124,6 +124,21 @@ fn marks_and_status_before_the_first_message_change_nothing_as_in_sqlite() {
     assert_eq!(cache.conversation("u1").and_then(|c| c.last), None);
 }
 
+#[test]
+fn a_deleted_conversation_is_dropped_with_its_ids_and_a_block_is_a_status() {
+    let mut cache = ViewCache::default();
+    cache.apply(&created("u1"));
+    cache.apply(&append("u1", "u1", message(1, Author::User, "hi", Some("a"))));
+    cache.apply(&Write::Status { user_id: "u1".into(), status: Status::Blocked, until: None });
+    assert_eq!(cache.conversation("u1").map(|c| c.status), Some(Status::Blocked));
+    assert_eq!(cache.ids_held(), 1);
+    cache.apply(&Write::Delete { user_id: "u1".into() });
+    assert!(cache.conversation("u1").is_none(), "gone: storage is asked (and has nothing)");
+    assert_eq!(cache.ids_held(), 0, "its ids went with it");
+    assert_eq!(cache.seen("u1", Author::User, "u1", "a"), Seen::Unknown);
+    assert_eq!(Write::Delete { user_id: "u1".into() }.user_id(), Some("u1"));
+}
+
 /// Every write the real core makes, over a long random-ish session, leaves the cached rows equal
 /// to the desk's own (the in-memory desk applies writes as SQLite does).
 #[test]
@@ -155,7 +170,14 @@ fn in_step_with_the_core_over_a_scripted_session() {
     let mut now = 10_000;
     for round in 0..400usize {
         let u = users[round * 7 % users.len()];
-        let (sender, frame) = match round % 9 {
+        if round % 37 == 36 {
+            // Deleted, then the same id back as a new visitor: the cache never answers the old row.
+            for w in [Write::Delete { user_id: u.into() }, created(u)] {
+                desk.apply(&w);
+                cache.apply(&w);
+            }
+        }
+        let (sender, frame) = match round % 11 {
             0 | 4 | 7 => (
                 Sender::Visitor { user_id: u.into() },
                 format!(r#"{{"type":"message","message":"hi {round}","clientMsgId":"c{}"}}"#, round % 13),
@@ -167,6 +189,8 @@ fn in_step_with_the_core_over_a_scripted_session() {
             2 => (owner.clone(), format!(r#"{{"type":"read","userId":"{u}"}}"#)),
             3 => (owner.clone(), format!(r#"{{"type":"resolve","userId":"{u}"}}"#)),
             6 => (owner.clone(), format!(r#"{{"type":"snooze","userId":"{u}","until":{}}}"#, now + 5)),
+            8 => (owner.clone(), format!(r#"{{"type":"block","userId":"{u}"}}"#)),
+            9 => (owner.clone(), format!(r#"{{"type":"reopen","userId":"{u}"}}"#)),
             _ => (owner.clone(), format!(r#"{{"type":"unread","userId":"{u}"}}"#)),
         };
         now += 3;

@@ -58,10 +58,10 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
   if (root.adoptedStyleSheets) { const c = new CSSStyleSheet(); c.replaceSync(css); root.adoptedStyleSheets = [c] }
   else { const c = document.createElement('style'); c.textContent = css; root.prepend(c) }
   const $ = s => root.querySelector(s);
-  const L = $('.l'), B = $('.b'), P = $('.p'), ST = $('.s'), LOG = $('ol'), TA = $('textarea'), F = $('form'), EMPTY = $('.e');
+  const L = $('.l'), B = $('.b'), P = $('.p'), ST = $('.s'), LOG = $('ol'), TA = $('textarea'), F = $('form'), EMPTY = $('.e'), HELLO = EMPTY.textContent;
 
   // ---- state ----
-  let ws = null, welcomed = false, refused = false, fails = 0, timer = 0, ping = 0, state = '', isOpen = false;
+  let ws = null, welcomed = false, refused = false, fails = 0, timer = 0, ping = 0, state = '', isOpen = false, closedByDesk = false;
   let unread = 0, seen = +get(KS) || 0, msgs = [], tk = get(K), ep = ''; // tk: the token, also kept in memory when storage is unavailable
   const ls = {};
   const emit = (t, d) => {
@@ -72,7 +72,7 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
     if (s == state) return;
     state = s;
     ST.dataset.s = s;
-    ST.textContent = { connecting: 'Connecting…', connected: 'Online', reconnecting: 'Reconnecting…' }[s];
+    ST.textContent = { connecting: 'Connecting…', connected: 'Online', reconnecting: 'Reconnecting…', closed: 'Closed' }[s];
     emit('state', { state: s });
   };
   const setUnread = n => {
@@ -172,7 +172,17 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
   // Browsers hide why a handshake failed: ask the desk whether it refuses this token (401), rather
   // than guess and lose a conversation while the desk restarts (204 or no answer: keep it, retry).
   const refusedTok = t => fetch(src.origin + '/desks/' + encodeURIComponent(desk) + '/visitor/check',
-    { method: 'POST', body: JSON.stringify({ token: t }), cache: 'no-store' }).then(r => r.status == 401, () => false);
+    { method: 'POST', body: JSON.stringify({ token: t }), cache: 'no-store' }).then(r => r.status == 401 || (r.status == 403 && 403), () => false);
+  // The chat was closed by the desk's team: no reconnect, a clear line instead of "Reconnecting…".
+  const shut = () => {
+    clearTimeout(timer);
+    closedByDesk = true;
+    setState('closed');
+    TA.disabled = true;
+    EMPTY.textContent = 'This chat was closed by the support team.';
+    EMPTY.hidden = false;
+    LOG.append(EMPTY);
+  };
   const retry = () => {
     setState('reconnecting');
     clearTimeout(timer);
@@ -180,7 +190,7 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
   };
   function connect() {
     clearTimeout(timer);
-    if (ws) return;
+    if (ws || closedByDesk) return;
     const tok = tk, q = new URLSearchParams();
     if (tok) q.set('token', tok);
     if ((tok || who) && ep) { q.set('since', since()); q.set('epoch', ep) }
@@ -198,16 +208,20 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
       if (f && typeof f == 'object') onFrame(f);
     });
     w.addEventListener('open', () => { ping = setInterval(() => w.readyState == 1 && w.send('{"type":"ping"}'), 25000) });
-    w.addEventListener('close', () => {
+    w.addEventListener('close', e => {
       if (ws != w) return;
       const ok = welcomed;
       ws = null;
       welcomed = false;
       clearInterval(ping);
-      // Closed before any welcome: drop the stored token only if the desk says it refuses it.
+      // 4003: the desk's team deleted this conversation or blocked this visitor: say so, stay closed.
+      if (e.code == 4003) return shut();
+      // Closed before any welcome: drop the stored token only if the desk says it refuses it (401);
+      // 403: this visitor is blocked.
       if (!ok && tok && !refused) {
         refusedTok(tok).then(no => {
-          if (no && tk == tok) { refused = true; put(K, tk = null); put(KS, null); seen = 0; ep = ''; save(); connect() } else retry();
+          if (no == 403) shut();
+          else if (no && tk == tok) { refused = true; put(K, tk = null); put(KS, null); seen = 0; ep = ''; save(); connect() } else retry();
         });
       } else retry();
     });
@@ -266,6 +280,7 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
       if (w) { clearInterval(ping); w.close() }
       msgs = []; LOG.replaceChildren(EMPTY); EMPTY.hidden = false;
       tk = get(K); seen = +get(KS) || 0; ep = ''; refused = false; fails = 0;
+      closedByDesk = false; TA.disabled = false; EMPTY.textContent = HELLO;
       setUnread(0);
       connect();
     },

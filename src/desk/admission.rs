@@ -7,7 +7,7 @@ use crate::auth::{new_token, token_hash};
 use crate::error::HttpError;
 use crate::identity;
 use crate::limits::Limits;
-use crate::protocol::visitor_name;
+use crate::protocol::{visitor_name, Status};
 
 /// What a visitor's upgrade request says.
 #[derive(Debug, Clone, Default)]
@@ -38,7 +38,8 @@ pub struct AdmittedVisitor {
 
 /// Decides a visitor's upgrade. Checked in order: the name, an identity claim (a claim that
 /// fails is refused, never treated as anonymous), a presented token (one this desk did not issue
-/// is 401), the visitor's open sockets, then, for someone new and anonymous, the address's quota.
+/// is 401), a blocked visitor (403), the visitor's open sockets, then, for someone new and
+/// anonymous, the address's quota.
 /// Nothing is written for a refusal.
 pub fn visitor(
     request: &VisitorRequest,
@@ -63,6 +64,9 @@ pub fn visitor(
         (None, None) => None,
     };
     if let Some(mut conversation) = known {
+        if conversation.status == Status::Blocked {
+            return Err(HttpError::Blocked);
+        }
         if view.open_sockets(&conversation.user_id) >= limits.sockets_per_visitor {
             return Err(HttpError::TooManySockets);
         }

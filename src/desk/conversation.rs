@@ -16,6 +16,10 @@ pub(super) fn visitor_step(
     now: i64,
     fresh: &mut dyn Fresh,
 ) -> Result<Vec<Effect>, FrameError> {
+    // A socket still open when its visitor was blocked (its close is on its way) does nothing.
+    if !matches!(frame, Inbound::Ping) && view.conversation(user_id).is_some_and(|c| c.status == Status::Blocked) {
+        return Err(FrameError::Forbidden("this conversation was closed by the desk's team"));
+    }
     match frame {
         Inbound::Ping => Ok(vec![send(Audience::Sender, Outbound::Pong)]),
         Inbound::Message { message, target_user_id, client_msg_id } => {
@@ -60,7 +64,7 @@ fn message(fresh: &mut dyn Fresh, seq: i64, sender: Author, text: String, at: i6
 }
 
 /// An event line: what happened, said for people in `text`, for programs in `info`.
-fn event(
+pub(super) fn event(
     fresh: &mut dyn Fresh,
     seq: i64,
     now: i64,
@@ -120,12 +124,13 @@ fn conversation(view: &dyn View, user_id: &str) -> Result<Conversation, FrameErr
 
 /// A conversation that has begun (at least one message): what status, assignment, unread marks
 /// and notes apply to. A visitor who never wrote is not in any list yet.
-fn begun(view: &dyn View, user_id: &str) -> Result<Conversation, FrameError> {
+pub(super) fn begun(view: &dyn View, user_id: &str) -> Result<Conversation, FrameError> {
     Some(conversation(view, user_id)?).filter(|c| c.last.is_some()).ok_or(FrameError::UnknownUser)
 }
 
 /// A visitor writes. A retry (same `clientMsgId`) is acked with the original and nothing else
-/// happens. A message to a resolved or snoozed conversation reopens it first.
+/// happens. A desk over its storage budget refuses anything new. A message to a resolved or
+/// snoozed conversation reopens it first.
 fn visitor_message(
     user_id: &str,
     text: String,
@@ -138,6 +143,10 @@ fn visitor_message(
         return Ok(vec![ack]);
     }
     let mut conv = conversation(view, user_id)?;
+    let storage = view.storage();
+    if storage.full() {
+        return Ok(super::moderation::refuse_full(storage, client_msg_id, now));
+    }
     let mut seq = view.next_seq();
     let mut effects = Vec::new();
     let mut live = Vec::new();
@@ -252,8 +261,9 @@ pub(super) fn unread(user_id: &str, view: &dyn View) -> Result<Vec<Effect>, Fram
     ])
 }
 
-/// Resolves, reopens or snoozes. Setting the status it already has changes nothing and answers
-/// the row to the sender only.
+/// Resolves, reopens, snoozes or blocks. Setting the status it already has changes nothing and
+/// answers the row to the sender only. A blocked conversation only reopens (unblocks), and only
+/// by the owner or an admin.
 pub(super) fn set_status(
     agent: &Agent,
     user_id: &str,
@@ -267,10 +277,19 @@ pub(super) fn set_status(
     if conv.status == status && conv.snoozed_until == until {
         return Ok(vec![send(Audience::Sender, Outbound::User { user: row(view, &conv) })]);
     }
+    let unblock = conv.status == Status::Blocked;
+    if unblock && !super::moderation::may_moderate(agent.role) {
+        return Err(FrameError::Forbidden("only the owner and admins unblock a visitor"));
+    }
+    if unblock && status != Status::Open {
+        return Err(FrameError::Forbidden("this visitor is blocked: reopen the conversation first"));
+    }
     let (kind, text) = match status {
         Status::Resolved => ("resolved", format!("{} resolved this", agent.name)),
+        Status::Open if unblock => ("unblocked", format!("{} unblocked this", agent.name)),
         Status::Open => ("reopened", format!("{} reopened this", agent.name)),
         Status::Snoozed => ("snoozed", format!("{} snoozed this", agent.name)),
+        Status::Blocked => ("blocked", format!("{} blocked this", agent.name)),
     };
     let e = event(
         fresh,
@@ -390,13 +409,20 @@ pub(super) fn list(
     limit: Option<u32>,
     view: &dyn View,
 ) -> Result<Vec<Effect>, FrameError> {
+    let moderator = super::moderation::may_moderate(agent.role);
+    if which == ListView::Blocked && !moderator {
+        return Err(FrameError::Forbidden("only the owner and admins see blocked visitors"));
+    }
     let limit = limit.unwrap_or(LIST_DEFAULT_LIMIT);
     let before = cursor.and_then(crate::protocol::parse_cursor);
     let mut rows = view.list(which, &agent.id, before, limit + 1);
     let mut more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     let mut users: Vec<_> = rows.iter().map(|c| row(view, c)).collect();
-    let counts = view.counts(&agent.id);
+    let mut counts = view.counts(&agent.id);
+    if !moderator {
+        counts.blocked = None;
+    }
     // The cursor's length is known before it is chosen: a seq is at most 20 characters.
     let longest_cursor = Some(i64::MIN.to_string());
     let base = json_len(&Outbound::List { view: which, users: Vec::new(), counts, cursor: longest_cursor });
@@ -407,14 +433,14 @@ pub(super) fn list(
     Ok(vec![send(Audience::Sender, Outbound::List { view: which, users, counts, cursor })])
 }
 
-/// Conversations matching every word of `query`, with the matching snippet: the best `limit`,
-/// as many as fit in one frame (`hasMore` when some were left out for bytes).
+/// Conversations matching every word of `query`, with the matching snippet (never a blocked
+/// one): the best `limit`, as many as fit in one frame (`hasMore` when some were left out for bytes).
 pub(super) fn search(query: String, limit: Option<u32>, view: &dyn View) -> Vec<Effect> {
     let hits = view.search(&query, limit.unwrap_or(SEARCH_DEFAULT_LIMIT));
     let mut results: Vec<_> = hits
         .into_iter()
         .filter_map(|h| {
-            let conv = view.conversation(&h.user_id)?;
+            let conv = view.conversation(&h.user_id).filter(|c| c.status != Status::Blocked)?;
             Some(SearchResult { user: row(view, &conv), user_id: h.user_id, seq: h.seq, snippet: h.snippet })
         })
         .collect();

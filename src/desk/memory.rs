@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Agent, Conversation, Hit, Invite, View, Write, OWNER_ID};
+use super::{Agent, Conversation, Hit, Invite, StorageUse, View, Write, OWNER_ID};
 use crate::protocol::{truncate, Author, Counts, ListView, Status, WireMessage};
 
 /// A stored message with its conversation and author (agent id, or the visitor's id).
@@ -39,6 +39,10 @@ pub struct Memory {
     pub tokens: BTreeMap<String, String>,
     /// New visitors per (hashed address, window).
     pub births: BTreeMap<(String, i64), u32>,
+    /// The highest `seq` ever given, as the desk remembers it when messages are deleted.
+    pub seq_floor: i64,
+    /// What the budget is decided on; tests set it (no budget by default).
+    pub storage: StorageUse,
 }
 
 fn words(text: &str) -> Vec<String> {
@@ -108,6 +112,12 @@ impl Memory {
                 self.births.retain(|(_, p), _| p >= period);
                 *self.births.entry((address.clone(), *period)).or_default() += 1;
             }
+            Write::Delete { user_id } => {
+                self.seq_floor = self.seq_floor.max(self.next_seq() - 1);
+                self.conversations.remove(user_id);
+                self.messages.retain(|m| m.user_id != *user_id);
+                self.tokens.retain(|_, id| id != user_id);
+            }
             Write::Revoke { agent_id } => {
                 self.invites.retain(|_, (id, _)| id != agent_id);
                 if let Some(r) = self.agents.get_mut(agent_id) {
@@ -122,6 +132,19 @@ impl Memory {
     pub fn due(&self, now: i64) -> Vec<Conversation> {
         let due = |c: &&Conversation| c.status == Status::Snoozed && c.snoozed_until.is_some_and(|u| u <= now);
         self.conversations.values().filter(due).cloned().collect()
+    }
+
+    /// Conversations whose latest message is older than `retention_ms` before `now`, oldest
+    /// first, at most `limit` (visitors who never wrote are chosen by their last visit, which
+    /// this in-memory desk does not keep).
+    pub fn expired(&self, now: i64, retention_ms: i64, limit: u32) -> Vec<Conversation> {
+        let Some(cutoff) = super::moderation::retention_cutoff(now, retention_ms) else {
+            return Vec::new();
+        };
+        let mut due: Vec<&Conversation> =
+            self.conversations.values().filter(|c| c.last.as_ref().is_some_and(|l| l.at < cutoff)).collect();
+        due.sort_by_key(|c| c.last.as_ref().map(|l| l.seq));
+        due.into_iter().take(limit as usize).cloned().collect()
     }
 
     fn active(&self) -> impl Iterator<Item = &AgentRecord> {
@@ -210,6 +233,7 @@ impl View for Memory {
             unassigned: n(ListView::Unassigned),
             snoozed: n(ListView::Snoozed),
             resolved: n(ListView::Resolved),
+            blocked: Some(n(ListView::Blocked)),
         }
     }
 
@@ -238,7 +262,7 @@ impl View for Memory {
     }
 
     fn next_seq(&self) -> i64 {
-        self.messages.last().map_or(1, |s| s.message.seq + 1)
+        self.messages.last().map_or(0, |s| s.message.seq).max(self.seq_floor) + 1
     }
 
     fn agent_name(&self, agent_id: &str) -> Option<String> {
@@ -281,5 +305,9 @@ impl View for Memory {
 
     fn births(&self, address: &str, period: i64) -> u32 {
         self.births.get(&(address.to_owned(), period)).copied().unwrap_or(0)
+    }
+
+    fn storage(&self) -> StorageUse {
+        self.storage
     }
 }

@@ -10,9 +10,9 @@ use super::{new_sid, now, Desk};
 use crate::auth::{presented_admin_secret, token_hash};
 use crate::desk::admission::{self, AdmittedVisitor, VisitorRequest};
 use crate::desk::team::{self, Admitted, SignIn, AUTH_FAILURE_WINDOW_MS};
-use crate::desk::{self, Sender, View};
+use crate::desk::{self, moderation, Sender, View};
 use crate::error::HttpError;
-use crate::protocol::{ListView, MAX_USERS_ROWS, RESUME_MAX_MESSAGES, WELCOME_MESSAGES};
+use crate::protocol::{ListView, Status, MAX_USERS_ROWS, RESUME_MAX_MESSAGES, WELCOME_MESSAGES};
 use crate::router::{known, refuse, with_subprotocol};
 use crate::session::{self, Backlog, Replay, ResumePoint};
 use crate::sockets::{self, send, Tagged};
@@ -91,7 +91,8 @@ impl Desk {
         with_subprotocol(req, Response::from_websocket(pair.client)?)
     }
 
-    /// Answers whether this desk issued a visitor token (`{"token": "..."}`): 204 or 401.
+    /// Answers whether this desk issued a visitor token (`{"token": "..."}`): 204, 401, or 403
+    /// for a blocked visitor (the widget then stops trying).
     pub(super) fn check_visitor(&self, body: &str) -> Result<Response> {
         #[derive(serde::Deserialize)]
         struct Check {
@@ -101,6 +102,7 @@ impl Desk {
             return refuse(HttpError::BadRequest("the body must be {\"token\": \"...\"}"));
         };
         match self.store()?.visitor_by_token_hash(&token_hash(&check.token))? {
+            Some(c) if c.status == Status::Blocked => refuse(HttpError::Blocked),
             Some(_) => known(),
             None => refuse(HttpError::Unauthorized("this desk did not issue that token")),
         }
@@ -237,6 +239,10 @@ impl Desk {
         sockets::accept(&self.state, &pair.server, sender, new_sid()?, now)?;
         for frame in &frames {
             send(&pair.server, frame);
+        }
+        // While the desk is full, every inbox that opens is told so.
+        if let Some(notice) = moderation::on_connect(self.storage_use(&store)) {
+            send(&pair.server, &notice);
         }
         with_subprotocol(req, Response::from_websocket(pair.client)?)
     }

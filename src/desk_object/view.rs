@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::{new_uuid, random_bytes};
-use crate::desk::{Agent, Conversation, Fresh, Hit, Invite, View, OWNER_ID};
+use crate::desk::{Agent, Conversation, Fresh, Hit, Invite, StorageUse, View, OWNER_ID};
 use crate::protocol::{Author, Counts, ListView, WireMessage};
 use crate::sockets::{self, agent_tag, Tagged};
 use crate::store::{Counter, Store};
@@ -24,6 +24,7 @@ pub struct StoreView<'a> {
     cache: &'a RefCell<ViewCache>,
     next_seq: i64,
     team: Team,
+    storage: StorageUse,
     failure: RefCell<Option<worker::Error>>,
 }
 
@@ -34,8 +35,9 @@ impl<'a> StoreView<'a> {
         cache: &'a RefCell<ViewCache>,
         next_seq: i64,
         team: Team,
+        storage: StorageUse,
     ) -> Self {
-        StoreView { store, tagged, cache, next_seq, team, failure: RefCell::new(None) }
+        StoreView { store, tagged, cache, next_seq, team, storage, failure: RefCell::new(None) }
     }
 
     /// A conversation read from SQLite is as new: the cache holds it from now on.
@@ -174,6 +176,10 @@ impl View for StoreView<'_> {
 
     fn births(&self, address: &str, period: i64) -> u32 {
         self.or(self.store.counter(Counter::Births, address, period), 0)
+    }
+
+    fn storage(&self) -> StorageUse {
+        self.storage
     }
 }
 

@@ -65,6 +65,9 @@ pub struct Counts {
     pub unassigned: u32,
     pub snoozed: u32,
     pub resolved: u32,
+    /// Blocked visitors: told to owners and admins only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<u32>,
 }
 
 /// One search result: a conversation, the matching message (`seq` 0: the name matched).
@@ -174,6 +177,18 @@ pub enum Outbound {
         agents: Vec<AgentRow>,
     },
     Pong,
+    /// A conversation is gone (deleted by an owner or admin, or by retention): drop its row.
+    #[serde(rename_all = "camelCase")]
+    Removed {
+        user_id: String,
+    },
+    /// The desk's storage budget: `full` while new visitor messages are refused.
+    #[serde(rename_all = "camelCase")]
+    Storage {
+        full: bool,
+        used_bytes: u64,
+        budget_bytes: u64,
+    },
     #[serde(rename_all = "camelCase")]
     Error {
         code: &'static str,

@@ -25,7 +25,8 @@ fn within_budget(query: &str, order: &str) -> String {
 /// `list`'s `WHERE` for a view; `?` placeholders for `me` where the view needs it.
 fn view_filter(view: ListView) -> &'static str {
     match view {
-        ListView::All => "1",
+        ListView::All => "c.status != 'blocked'",
+        ListView::Blocked => "c.status = 'blocked'",
         ListView::Open => "c.status = 'open'",
         ListView::Mine => "c.status = 'open' AND c.assignee_id = ?",
         ListView::Unassigned => "c.status = 'open' AND c.assignee_id IS NULL",
@@ -61,6 +62,7 @@ struct CountsRow {
     unassigned: Option<u32>,
     snoozed: Option<u32>,
     resolved: Option<u32>,
+    blocked: Option<u32>,
 }
 
 impl Store {
@@ -127,7 +129,7 @@ impl Store {
     pub fn counts(&self, me: &str) -> worker::Result<Counts> {
         let q = "SELECT SUM(status = 'open') AS open, SUM(status = 'open' AND assignee_id = ?) AS mine,
              SUM(status = 'open' AND assignee_id IS NULL) AS unassigned, SUM(status = 'snoozed') AS snoozed,
-             SUM(status = 'resolved') AS resolved FROM conversations";
+             SUM(status = 'resolved') AS resolved, SUM(status = 'blocked') AS blocked FROM conversations";
         let row = self.sql.exec(q, vec![text(me)])?.to_array::<CountsRow>()?.pop();
         Ok(row.map_or_else(Counts::default, |r| Counts {
             open: r.open.unwrap_or(0),
@@ -135,6 +137,7 @@ impl Store {
             unassigned: r.unassigned.unwrap_or(0),
             snoozed: r.snoozed.unwrap_or(0),
             resolved: r.resolved.unwrap_or(0),
+            blocked: Some(r.blocked.unwrap_or(0)),
         }))
     }
 
@@ -274,12 +277,14 @@ impl Store {
         Ok(())
     }
 
-    /// The `seq` the next message gets: one past the largest stored or indexed (index lookups),
-    /// so a seq is never reused, not even after the newest messages were deleted.
+    /// The `seq` the next message gets: one past the largest ever given (index lookups: the
+    /// largest stored, the last indexed for search, and the floor a deletion leaves), so a seq is
+    /// never reused, not even after the newest messages were deleted.
     pub fn next_seq(&self) -> worker::Result<i64> {
         let rows = self.sql.exec(
             "SELECT MAX(COALESCE((SELECT MAX(seq) FROM messages), 0),
-                        COALESCE((SELECT value FROM desk_meta WHERE key = 'search_messages'), 0)) + 1 AS v",
+                        COALESCE((SELECT value FROM desk_meta WHERE key = 'search_messages'), 0),
+                        COALESCE((SELECT value FROM desk_meta WHERE key = 'seq_floor'), 0)) + 1 AS v",
             None,
         )?;
         Ok(rows.to_array::<Version>()?.first().map_or(1, |r| r.v))

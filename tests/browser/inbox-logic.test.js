@@ -30,9 +30,10 @@ test('view membership follows status and assignee, as the desk defines the views
     [{ status: 'snoozed', assigneeId: 'ana' }, ['snoozed', 'all']],
     [{ status: 'resolved' }, ['resolved', 'all']],
     [{}, ['open', 'unassigned', 'all']], // an older desk's row: open
+    [{ status: 'blocked', assigneeId: 'ana' }, ['blocked']], // blocked: in no view but its own, not even all
   ];
   for (const [row, views] of cases) {
-    const got = ['open', 'mine', 'unassigned', 'snoozed', 'resolved', 'all'].filter((v) => belongs(v, row, me));
+    const got = ['open', 'mine', 'unassigned', 'snoozed', 'resolved', 'all', 'blocked'].filter((v) => belongs(v, row, me));
     assert.deepEqual(got, views, JSON.stringify(row));
   }
   assert.equal(belongs('mine', mine, null), false, 'nobody signed in: nothing is mine');

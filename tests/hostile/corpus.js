@@ -151,6 +151,23 @@ export const FRAMES = [
   { name: 'admin read of an empty userId', as: 'admin', frame: '{"type":"read","userId":""}', code: 'unknown_user' },
   { name: "admin history of desk 2's visitor", as: 'admin', frame: (c) => `{"type":"history","userId":"${c.X.userId}"}`, code: 'unknown_user' },
 
+  // ---- deleting and blocking (storage exhaustion's cleanup, turned against the desk) -------------
+  // A visitor cannot delete or block anyone, itself included; an admin cannot reach another desk's
+  // visitor; malformed frames are refused before any right is checked.
+  { name: "visitor delete of B's conversation", as: 'visitor', frame: (c) => `{"type":"delete","userId":"${c.B.userId}"}`, code: 'forbidden' },
+  { name: 'visitor delete of its own conversation', as: 'visitor', frame: (c) => `{"type":"delete","userId":"${c.A.userId}"}`, code: 'forbidden' },
+  { name: "visitor block of B", as: 'visitor', frame: (c) => `{"type":"block","userId":"${c.B.userId}"}`, code: 'forbidden' },
+  { name: 'visitor list of the blocked', as: 'visitor', frame: '{"type":"list","view":"blocked"}', code: 'forbidden' },
+  { name: 'delete without userId', as: 'admin', frame: '{"type":"delete"}', code: 'bad_frame' },
+  { name: 'block with a numeric userId', as: 'admin', frame: '{"type":"block","userId":7}', code: 'bad_frame' },
+  { name: 'delete with a userId array', as: 'admin', frame: (c) => `{"type":"delete","userId":["${c.A.userId}"]}`, code: 'bad_frame' },
+  { name: "admin delete of desk 2's visitor", as: 'admin', frame: (c) => `{"type":"delete","userId":"${c.X.userId}"}`, code: 'unknown_user' },
+  { name: "admin block of desk 2's visitor", as: 'admin', frame: (c) => `{"type":"block","userId":"${c.X.userId}"}`, code: 'unknown_user' },
+  { name: 'admin delete of an SQL wildcard', as: 'admin', frame: '{"type":"delete","userId":"%"}', code: 'unknown_user' },
+  { name: "admin delete of A's id in capitals", as: 'admin',
+    frame: (c) => `{"type":"delete","userId":"${c.A.userId.toUpperCase()}"}`, code: 'unknown_user' },
+  { name: 'list of an unknown view', as: 'admin', frame: '{"type":"list","view":"deleted"}', code: 'bad_frame' },
+
   // ---- message text: empty_message, too_long (limits come before rights) ------------------------
   { name: 'empty message', as: 'visitor', frame: msg(''), code: 'empty_message' },
   // Invisible text is empty too; control characters other than line breaks and tabs are refused.

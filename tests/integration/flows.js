@@ -35,6 +35,8 @@ export const rowOf = (users, userId) => users.find((r) => r.userId === userId);
 export const ackFor = (clientMsgId) => where(`ack for ${clientMsgId}`, (f) => f.type === 'ack' && f.clientMsgId === clientMsgId);
 export const errorFor = (code) => where(`error ${code}`, (f) => f.type === 'error' && f.code === code);
 export const messageWith = (text) => where(`message "${text.slice(0, 40)}"`, (f) => f.type === 'message' && f.message === text);
+/** A conversation deleted (by an owner or admin, or by retention): `{"type":"removed","userId"}`. */
+export const removedOf = (userId) => where(`removed ${userId}`, (f) => f.type === 'removed' && f.userId === userId);
 export const rowFor = (userId, check = () => true) =>
   where(`user row of ${userId}`, (f) => f.type === 'user' && f.user?.userId === userId && check(f.user));
 

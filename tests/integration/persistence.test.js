@@ -106,6 +106,6 @@ test('the team survives a restart: agents, tokens, revocations, pending invites,
   assert.deepEqual(texts(historyBefore.messages),
     ['user:V asks', 'admin:Ana answers', 'event:assigned', 'event:resolved', 'note:a note that must survive']);
   const counts = (await listPage(owner2, 'all')).counts;
-  assert.deepEqual(counts, { open: 0, mine: 0, unassigned: 0, snoozed: 1, resolved: 1 });
+  assert.deepEqual(counts, { open: 0, mine: 0, unassigned: 0, snoozed: 1, resolved: 1, blocked: 0 });
   await closeAll(owner2, ana2);
 });

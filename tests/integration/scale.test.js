@@ -43,7 +43,7 @@ test('600 conversations: all reachable by paging, no duplicate, no gap, newest f
     assert.deepEqual(got, w.newestFirst, `limit ${limit}: newest first`);
     assert.equal(pages.length, Math.ceil(N / (limit ?? 50)), `limit ${limit}: full pages, cursor absent on the last`);
     for (const p of pages.slice(0, -1)) assert.ok('cursor' in p);
-    assert.deepEqual(counts, { open: N, mine: 0, unassigned: N, snoozed: 0, resolved: 0 });
+    assert.deepEqual(counts, { open: N, mine: 0, unassigned: N, snoozed: 0, resolved: 0, blocked: 0 });
     for (const r of rows) assert.equal(r.status, 'open');
   }
   const all = await listAll(w.owner, 'all', { limit: 100 });
@@ -66,7 +66,7 @@ test('the oldest conversation, beyond users\' 500, is still resolvable and moves
   assert.equal(row.type, 'user', JSON.stringify(row));
   const resolved = await listPage(w.owner, 'resolved');
   assert.deepEqual(resolved.users.map((r) => r.userId), [oldest]);
-  assert.deepEqual(resolved.counts, { open: N - 1, mine: 0, unassigned: N - 1, snoozed: 0, resolved: 1 });
+  assert.deepEqual(resolved.counts, { open: N - 1, mine: 0, unassigned: N - 1, snoozed: 0, resolved: 1, blocked: 0 });
   const open = await listAll(w.owner, 'open', { limit: 100 });
   assert.deepEqual(open.rows.map((r) => r.userId), w.newestFirst.slice(0, -1));
   // A visitor far down the list writes: its conversation is first on the first page.

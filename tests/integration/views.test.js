@@ -54,7 +54,8 @@ test('each view holds exactly its conversations; counts are per socket ("mine") 
   assert.deepEqual(ids(await listPage(owner, 'unassigned')), [v1.userId, v0.userId], 'newest first');
 
   const ownerCounts = (await listPage(owner, 'all')).counts;
-  assert.deepEqual(ownerCounts, { open: 4, mine: 1, unassigned: 2, snoozed: 1, resolved: 1 });
+  // The owner (and admins) are also told how many visitors are blocked; agents are not.
+  assert.deepEqual(ownerCounts, { open: 4, mine: 1, unassigned: 2, snoozed: 1, resolved: 1, blocked: 0 });
   assert.deepEqual((await listPage(anaSock, 'resolved')).counts, { open: 4, mine: 1, unassigned: 2, snoozed: 1, resolved: 1 });
 
   // Rows in a view carry the conversation fields.
@@ -70,7 +71,7 @@ test('each view holds exactly its conversations; counts are per socket ("mine") 
   const w = await visitor(desk.url, name, { token: v5.token });
   await say(w, 'back again'); // reopens v5
   await owner.next(rowFor(v5.userId, (r) => r.status === 'open'));
-  assert.deepEqual((await listPage(owner, 'all')).counts, { open: 4, mine: 1, unassigned: 2, snoozed: 1, resolved: 1 });
+  assert.deepEqual((await listPage(owner, 'all')).counts, { open: 4, mine: 1, unassigned: 2, snoozed: 1, resolved: 1, blocked: 0 });
   assert.deepEqual(set(await listPage(owner, 'resolved')), new Set([v0.userId]));
   assert.deepEqual(ids(await listPage(owner, 'unassigned')), [v5.userId, v1.userId], 'the reopened one is open, unassigned, newest');
   await closeAll(owner, anaSock, w);

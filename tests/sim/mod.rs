@@ -172,6 +172,14 @@ impl Desk {
         }
     }
 
+    /// Moves the clock to `now` and runs one retention slice, as the desk object's `alarm` does.
+    pub fn expire(&mut self, now: i64, retention_ms: i64) {
+        self.now = now;
+        let due = self.state.expired(now, retention_ms, desk::moderation::RETENTION_SLICE);
+        let effects = desk::moderation::expire(now, retention_ms, due);
+        self.perform("", effects);
+    }
+
     fn refresh_presence(&mut self) {
         let open = self.sockets.values().filter(|s| s.open);
         let (mut visitors, mut agents) = (std::collections::BTreeSet::new(), std::collections::BTreeSet::new());
@@ -210,7 +218,17 @@ impl Desk {
                     }
                     self.refresh_presence();
                 }
+                Effect::CloseVisitor { user_id, code, .. } => {
+                    for s in self.sockets.values_mut() {
+                        if s.open && matches!(&s.sender, Sender::Visitor { user_id: id } if *id == user_id) {
+                            s.open = false;
+                            s.closed_with = Some(code);
+                        }
+                    }
+                    self.refresh_presence();
+                }
                 Effect::WakeAt(at) => self.alarm = Some(self.alarm.map_or(at, |a| a.min(at))),
+                Effect::StorageWarned(at) => self.state.storage.warned_at = Some(at),
             }
         }
     }
