@@ -12,6 +12,7 @@
 //! - [`conversation`]: messages, notes, read marks, status, assignment, history, list, search.
 //! - [`team`]: agents: sign-in decisions, profile, invites, the team list, revocation.
 //! - [`admission`]: who a visitor's upgrade is, and whether it may open a socket now.
+//! - [`ticket`]: short-lived, single-use tickets that browsers present instead of a credential.
 
 use crate::error::FrameError;
 use crate::protocol::{
@@ -22,6 +23,7 @@ pub mod admission;
 pub mod conversation;
 pub mod memory;
 pub mod team;
+pub mod ticket;
 
 pub use team::{Agent, Invite, OWNER_ID};
 
@@ -215,6 +217,10 @@ pub trait View {
     fn open_sockets(&self, user_id: &str) -> usize;
     /// Admission: visitors created from this (hashed) address in this window.
     fn births(&self, address: &str, period: i64) -> u32;
+    /// Tickets: the one stored under this hash, expired or not (the core checks the time).
+    fn ticket(&self, hash: &str) -> Option<ticket::Ticket>;
+    /// Tickets: how many unused ones expire after `now`, for this (hashed) address and in all.
+    fn live_tickets(&self, address: Option<&str>, now: i64) -> ticket::Live;
 }
 
 /// Ids and secrets for what a step creates, from the glue (randomness) or a test (counters).
@@ -257,6 +263,10 @@ pub enum Write {
     TouchVisitor { user_id: String, name: Option<String> },
     /// One more visitor created from this (hashed) address in this window.
     CountBirth { address: String, period: i64 },
+    /// A ticket issued (stored as a hash); expired ones are dropped on the way.
+    IssueTicket { ticket: Box<ticket::Ticket> },
+    /// A ticket used: deleted, so it never works again.
+    ConsumeTicket { hash: String },
 }
 
 impl Write {
@@ -274,7 +284,9 @@ impl Write {
             | Write::Invite { .. }
             | Write::Accept { .. }
             | Write::Revoke { .. }
-            | Write::CountBirth { .. } => None,
+            | Write::CountBirth { .. }
+            | Write::IssueTicket { .. }
+            | Write::ConsumeTicket { .. } => None,
         }
     }
 }

@@ -97,6 +97,9 @@ pub enum HttpError {
     /// This client address presented too many wrong admin credentials lately.
     #[error("too many failed sign-ins from this address: retry in {retry_after_ms} ms")]
     TooManyFailures { retry_after_ms: u64 },
+    /// This client address (or the whole desk) holds too many unused tickets.
+    #[error("too many unused tickets: retry in {retry_after_ms} ms")]
+    TooManyTickets { retry_after_ms: u64 },
     /// The visitor already holds `SOCKETS_PER_VISITOR` open sockets.
     #[error("too many open connections for this visitor: close a tab first")]
     TooManySockets,
@@ -124,7 +127,10 @@ impl HttpError {
             HttpError::BadDesk | HttpError::BadRequest(_) => 400,
             HttpError::Unauthorized(_) => 401,
             HttpError::ForeignOrigin | HttpError::OriginNotAllowed => 403,
-            HttpError::RateLimited { .. } | HttpError::TooManyFailures { .. } | HttpError::TooManySockets => 429,
+            HttpError::RateLimited { .. }
+            | HttpError::TooManyFailures { .. }
+            | HttpError::TooManyTickets { .. }
+            | HttpError::TooManySockets => 429,
             HttpError::NotFound => 404,
             HttpError::MethodNotAllowed => 405,
             HttpError::UpgradeRequired => 426,
@@ -138,7 +144,9 @@ impl HttpError {
             HttpError::BadRequest(_) => "bad_request",
             HttpError::Unauthorized(_) => "unauthorized",
             HttpError::ForeignOrigin | HttpError::OriginNotAllowed => "forbidden_origin",
-            HttpError::RateLimited { .. } | HttpError::TooManyFailures { .. } => "rate_limited",
+            HttpError::RateLimited { .. } | HttpError::TooManyFailures { .. } | HttpError::TooManyTickets { .. } => {
+                "rate_limited"
+            }
             HttpError::TooManySockets => "too_many_sockets",
             HttpError::NotFound => "not_found",
             HttpError::MethodNotAllowed => "method_not_allowed",
@@ -151,9 +159,9 @@ impl HttpError {
     /// When the client may try again, for refusals that are only about timing.
     pub fn retry_after_ms(&self) -> Option<u64> {
         match self {
-            HttpError::RateLimited { retry_after_ms } | HttpError::TooManyFailures { retry_after_ms } => {
-                Some(*retry_after_ms)
-            }
+            HttpError::RateLimited { retry_after_ms }
+            | HttpError::TooManyFailures { retry_after_ms }
+            | HttpError::TooManyTickets { retry_after_ms } => Some(*retry_after_ms),
             _ => None,
         }
     }

@@ -20,13 +20,17 @@ pub enum Endpoint {
     AdminCheck,
     /// `POST /desks/{desk}/agents/accept`: an invited person joins the team.
     AgentsAccept,
+    /// `POST /desks/{desk}/visitor/ticket`: a visitor's single-use ticket for its next upgrade.
+    VisitorTicket,
+    /// `POST /desks/{desk}/admin/ticket`: an agent's single-use ticket, for the credential it presents.
+    AdminTicket,
 }
 
 impl Endpoint {
     /// Endpoints that sign an agent in (the desk object checks the credential: agents' tokens
     /// live in its database, and failed attempts are counted there).
     pub fn is_admin(self) -> bool {
-        matches!(self, Endpoint::Admin | Endpoint::AdminCheck | Endpoint::AgentsAccept)
+        matches!(self, Endpoint::Admin | Endpoint::AdminCheck | Endpoint::AgentsAccept | Endpoint::AdminTicket)
     }
 
     fn is_socket(self) -> bool {
@@ -127,6 +131,8 @@ pub fn route<'a>(head: &RequestHead<'a>, origins: &AllowedOrigins) -> Result<Rou
         "visitor/check" => Endpoint::VisitorCheck,
         "admin/check" => Endpoint::AdminCheck,
         "agents/accept" => Endpoint::AgentsAccept,
+        "visitor/ticket" => Endpoint::VisitorTicket,
+        "admin/ticket" => Endpoint::AdminTicket,
         _ => return Err(HttpError::NotFound),
     };
     if !valid_desk_name(desk) {
@@ -219,6 +225,25 @@ mod tests {
         assert_eq!(route(&check("/desks/a/visitor/check"), &none()).map(|r| r.endpoint), Ok(Endpoint::VisitorCheck));
         let accept = check("/desks/a/agents/accept");
         assert_eq!(route(&accept, &none()).map(|r| r.endpoint), Ok(Endpoint::AgentsAccept));
+        let tickets =
+            [("/desks/a/visitor/ticket", Endpoint::VisitorTicket), ("/desks/a/admin/ticket", Endpoint::AdminTicket)];
+        for (path, endpoint) in tickets {
+            assert_eq!(route(&check(path), &none()).map(|r| r.endpoint), Ok(endpoint), "{path}");
+            let get = RequestHead { method: Method::Get, ..check(path) };
+            assert_eq!(route(&get, &none()), Err(HttpError::MethodNotAllowed), "{path}");
+        }
+        let foreign = RequestHead { origin: Some("https://evil.example"), ..check("/desks/a/admin/ticket") };
+        assert_eq!(
+            route(&foreign, &none()),
+            Err(HttpError::ForeignOrigin),
+            "an admin ticket is for the desk's own pages"
+        );
+        let stranger = RequestHead { origin: Some("https://evil.example"), ..check("/desks/a/visitor/ticket") };
+        assert_eq!(
+            route(&stranger, &none()),
+            Err(HttpError::OriginNotAllowed),
+            "visitor tickets follow ALLOWED_ORIGINS"
+        );
         let with_secret =
             RequestHead { authorization: Some("Bearer k-0123456789abcdef"), ..check("/desks/a/admin/check") };
         assert_eq!(route(&with_secret, &none()).map(|r| r.endpoint), Ok(Endpoint::AdminCheck));

@@ -12,6 +12,7 @@ use crate::desk::{Agent, Conversation, Hit, Invite, LastMessage, Write};
 use crate::protocol::{Author, Counts, EventInfo, ListView, Role, Status, WireMessage};
 
 mod queries;
+mod tickets;
 pub use queries::Counter;
 
 /// Each entry moves the schema one version up; applied in order, each exactly once.
@@ -130,6 +131,18 @@ const MIGRATIONS: &[&str] = &[
         DELETE FROM search WHERE rowid = -new.rowid;
         INSERT INTO search (rowid, body, user_id) VALUES (-new.rowid, new.name, new.id);
      END;",
+    // v5: tickets (`desk::ticket`): a browser's stand-in for a credential, stored by hash, valid
+    // a minute at most, deleted when used. `kind` says whom it signs in (`subject`: an agent id,
+    // a visitor's id or a verified id); `name`, the display name a visitor asked for.
+    "CREATE TABLE tickets (
+        hash TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('agent', 'visitor', 'verified', 'new')),
+        subject TEXT,
+        name TEXT,
+        address_hash TEXT,
+        expires_at INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     CREATE INDEX tickets_by_expiry ON tickets(expires_at);",
 ];
 
 pub struct Store {
@@ -397,6 +410,8 @@ impl Store {
             }
             Write::TouchVisitor { user_id, name } => self.touch_visitor(user_id, name.as_deref(), now)?,
             Write::CountBirth { address, period } => self.count(Counter::Births, address, *period)?,
+            Write::IssueTicket { ticket } => self.issue_ticket(ticket, now)?,
+            Write::ConsumeTicket { hash } => self.consume_ticket(hash)?,
             Write::Revoke { agent_id } => {
                 sql.exec("DELETE FROM invites WHERE agent_id = ?", vec![text(agent_id)])?;
                 sql.exec("UPDATE agents SET state = 'revoked', token_hash = NULL WHERE id = ?", vec![text(agent_id)])?;

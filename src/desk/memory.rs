@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::ticket::{Live, Ticket};
 use super::{Agent, Conversation, Hit, Invite, View, Write, OWNER_ID};
 use crate::protocol::{truncate, Author, Counts, ListView, Status, WireMessage};
 
@@ -39,6 +40,8 @@ pub struct Memory {
     pub tokens: BTreeMap<String, String>,
     /// New visitors per (hashed address, window).
     pub births: BTreeMap<(String, i64), u32>,
+    /// Unused tickets by hash.
+    pub tickets: BTreeMap<String, Ticket>,
 }
 
 fn words(text: &str) -> Vec<String> {
@@ -107,6 +110,13 @@ impl Memory {
             Write::CountBirth { address, period } => {
                 self.births.retain(|(_, p), _| p >= period);
                 *self.births.entry((address.clone(), *period)).or_default() += 1;
+            }
+            Write::IssueTicket { ticket } => {
+                // SQLite also drops expired tickets here; no answer of the view differs for it.
+                self.tickets.insert(ticket.hash.clone(), (**ticket).clone());
+            }
+            Write::ConsumeTicket { hash } => {
+                self.tickets.remove(hash);
             }
             Write::Revoke { agent_id } => {
                 self.invites.retain(|_, (id, _)| id != agent_id);
@@ -281,5 +291,17 @@ impl View for Memory {
 
     fn births(&self, address: &str, period: i64) -> u32 {
         self.births.get(&(address.to_owned(), period)).copied().unwrap_or(0)
+    }
+
+    fn ticket(&self, hash: &str) -> Option<Ticket> {
+        self.tickets.get(hash).cloned()
+    }
+
+    fn live_tickets(&self, address: Option<&str>, now: i64) -> Live {
+        let live = || self.tickets.values().filter(|t| t.expires_at > now);
+        Live {
+            address: address.map_or(0, |a| live().filter(|t| t.address.as_deref() == Some(a)).count() as u32),
+            desk: live().count() as u32,
+        }
     }
 }
