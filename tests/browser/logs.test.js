@@ -6,7 +6,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { ADMIN_TOKEN, IDENTITY_SECRET, deskName, startMiniflare, userHash } from '../helpers/desk.js';
-import { adminReplies, launch, openAdmin, openVisitor, startHostSite, visitorSays, widgetConnected, widgetShows } from './lib.js';
+import {
+  adminReplies, launch, openAdmin, openVisitor, startHostSite, visitorSays, widget, widgetConnected, widgetShows,
+} from './lib.js';
 
 let desk, site, browser;
 before(async () => {
@@ -41,6 +43,7 @@ test('the widget and the inbox put no secret, token, hash or name in any log eve
   const context = await browser.newContext();
   const inbox = await openAdmin(context, desk.url, d); // typed into the sign-in form, as a person does
   await adminReplies(inbox, visitorName, 'An answer from the inbox');
+  await widget(zoe.page).launcher.click(); // closed since the reload
   await widgetShows(zoe.page, 'An answer from the inbox');
 
   // Every socket closed, so the upgrades' events are complete; each request gives the Worker's and the object's.
