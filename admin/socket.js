@@ -1,29 +1,32 @@
-// The admin inbox's connection: one WebSocket authenticated by subprotocol, keep-alive pings, reconnects with backoff + jitter that resume by sequence, telling a refused token from a desk that is down, and a revoked agent (close code 4001).
+// The admin inbox's connection: one WebSocket opened with a single-use ticket (the token only ever in a ticket request's Authorization header), keep-alive pings, reconnects with backoff + jitter that resume by sequence, telling a refused token from a desk that is down, and a revoked agent (close code 4001).
 
 const PING_MS = 25000;
 /** The close code the desk uses when an agent's access was revoked: never reconnect. */
 export const REVOKED_CLOSE = 4001;
 const MAX_BACKOFF_MS = 15000;
 
-/** The admin token as the subprotocol `support-desk.token.<hex(utf8(token))>` (never in the URL). */
-export function tokenProtocol(token) {
-  const hex = Array.from(new TextEncoder().encode(token), (b) => b.toString(16).padStart(2, '0')).join('');
-  return 'support-desk.token.' + hex;
-}
+/** The subprotocol that carries a ticket: all a socket's handshake says about who opens it. */
+export const TICKET_PREFIX = 'support-desk.ticket.';
 
 /**
- * Whether the desk refuses this credential. A browser cannot read why a WebSocket handshake failed,
- * so the desk is asked: 401/403/503 is a refusal; 204 or no answer (the desk is restarting or
- * being deployed) means keep the token and retry.
+ * A single-use ticket for the next socket (docs/protocol.md, Tickets). The credential travels in this
+ * request's `Authorization` header, which logs redact by name, never in the socket's URL or headers
+ * (Tail Workers, `wrangler tail` and Workers Logs show those). Without a token (Cloudflare Access)
+ * the edge's own proof signs the request. Resolves { ticket } or { status, retryAfterMs }: 401, 403
+ * and 503 are refusals; anything else (0: no answer, the desk is restarting or being deployed) means
+ * keep the token and retry.
  */
-async function refused(desk, token) {
+async function ticketFor(desk, token) {
   try {
-    const r = await fetch('/desks/' + encodeURIComponent(desk) + '/admin/check', {
+    const r = await fetch('/desks/' + encodeURIComponent(desk) + '/admin/ticket', {
       method: 'POST', headers: token ? { Authorization: 'Bearer ' + token } : {}, cache: 'no-store',
     });
-    return r.status === 401 || r.status === 403 || r.status === 503;
+    let body = null;
+    try { body = await r.json(); } catch { /* not JSON: judged by the status */ }
+    if (r.status === 200 && body && typeof body.ticket === 'string' && body.ticket) return { ticket: body.ticket };
+    return { status: r.status, retryAfterMs: Number(body && body.retryAfterMs) || 0 };
   } catch {
-    return false;
+    return { status: 0, retryAfterMs: 0 };
   }
 }
 
@@ -60,7 +63,13 @@ export function connectAdmin(desk, token, { onFrame, onState, onRefused, onRevok
   const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host +
     '/desks/' + encodeURIComponent(desk) + '/admin';
   const point = resumePoint();
-  let ws = null, ready = false, everReady = false, fails = 0, timer = 0, ping = 0, stopped = false;
+  let ws = null, ready = false, everReady = false, fails = 0, timer = 0, ping = 0, stopped = false, asking = false;
+
+  const refuse = () => {
+    stopped = true;
+    onState('refused');
+    onRefused();
+  };
 
   const retry = () => {
     onState('reconnecting');
@@ -68,13 +77,25 @@ export function connectAdmin(desk, token, { onFrame, onState, onRefused, onRevok
     timer = setTimeout(open, delay);
   };
 
-  function open() {
-    if (stopped) return;
+  async function open() {
+    if (stopped || ws || asking) return;
     onState(everReady ? 'reconnecting' : 'connecting');
+    asking = true;
+    const got = await ticketFor(desk, token);
+    asking = false;
+    if (stopped) return;
+    if (!got.ticket) {
+      if (got.status === 401 || got.status === 403 || got.status === 503) refuse();
+      else if (got.status === 429 && got.retryAfterMs) {
+        onState('reconnecting');
+        timer = setTimeout(open, got.retryAfterMs);
+      } else retry();
+      return;
+    }
     let w;
     const query = point.query();
     try {
-      w = ws = new WebSocket(url + query, token ? ['support-desk.v1', tokenProtocol(token)] : ['support-desk.v1']);
+      w = ws = new WebSocket(url + query, ['support-desk.v1', TICKET_PREFIX + got.ticket]);
     } catch {
       retry();
       return;
@@ -95,7 +116,7 @@ export function connectAdmin(desk, token, { onFrame, onState, onRefused, onRevok
     w.addEventListener('open', () => {
       ping = setInterval(() => { if (w.readyState === 1) w.send('{"type":"ping"}'); }, PING_MS);
     });
-    w.addEventListener('close', async (e) => {
+    w.addEventListener('close', (e) => {
       clearInterval(ping);
       if (ws !== w || stopped) return;
       if (e.code === REVOKED_CLOSE) {
@@ -105,21 +126,14 @@ export function connectAdmin(desk, token, { onFrame, onState, onRefused, onRevok
         onRevoked();
         return;
       }
-      const wasReady = ready;
       ws = null;
       ready = false;
-      // Closed before the first frame: ask the desk whether the credential is the reason.
-      if (!wasReady && await refused(desk, token)) {
-        stopped = true;
-        onState('refused');
-        onRefused();
-        return;
-      }
+      // Refused or dropped: the next ticket request says whether the credential is the reason.
       retry();
     });
   }
 
-  const wake = () => { if (!ws && !stopped) { clearTimeout(timer); fails = 0; open(); } };
+  const wake = () => { if (!ws && !asking && !stopped) { clearTimeout(timer); fails = 0; open(); } };
   addEventListener('online', wake);
   open();
   return {

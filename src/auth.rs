@@ -6,8 +6,11 @@ use sha2::{Digest, Sha256};
 
 /// The subprotocol a client offers (and the server selects) for this wire contract.
 pub const SUBPROTOCOL: &str = "support-desk.v1";
-/// Prefix of the subprotocol that carries the admin secret from a browser, hex-encoded.
+/// Prefix of the subprotocol that carries the admin secret from a browser, hex-encoded. Still
+/// accepted for old clients; the shipped inbox presents a ticket instead (the header is logged).
 pub const TOKEN_SUBPROTOCOL_PREFIX: &str = "support-desk.token.";
+/// Prefix of the subprotocol that carries a ticket (`desk::ticket`): what browsers present.
+pub const TICKET_SUBPROTOCOL_PREFIX: &str = "support-desk.ticket.";
 
 /// Lowercase hex of bytes.
 pub fn hex(bytes: &[u8]) -> String {
@@ -64,6 +67,11 @@ pub fn presented_admin_secret(authorization: Option<&str>, protocols: Option<&st
         .find_map(|h| unhex(h).and_then(|bytes| String::from_utf8(bytes).ok()))
 }
 
+/// The ticket among the offered subprotocols, if any (as presented: `desk::ticket::redeem` checks it).
+pub fn presented_ticket(protocols: Option<&str>) -> Option<&str> {
+    protocols?.split(',').find_map(|p| p.trim().strip_prefix(TICKET_SUBPROTOCOL_PREFIX))
+}
+
 /// Whether the client offered our subprotocol (then the 101 must select it, or browsers fail).
 pub fn offers_subprotocol(protocols: Option<&str>) -> bool {
     protocols.is_some_and(|p| p.split(',').any(|x| x.trim() == SUBPROTOCOL))
@@ -80,6 +88,15 @@ mod tests {
         let offered = format!("{SUBPROTOCOL}, {TOKEN_SUBPROTOCOL_PREFIX}{}", hex(b"s3cret"));
         assert_eq!(presented_admin_secret(None, Some(&offered)).as_deref(), Some("s3cret"));
         assert!(offers_subprotocol(Some(&offered)));
+    }
+
+    #[test]
+    fn a_ticket_is_read_from_its_subprotocol() {
+        let offered = format!("{SUBPROTOCOL}, {TICKET_SUBPROTOCOL_PREFIX}ab12");
+        assert_eq!(presented_ticket(Some(&offered)), Some("ab12"));
+        assert_eq!(presented_ticket(Some(SUBPROTOCOL)), None);
+        assert_eq!(presented_ticket(None), None);
+        assert_eq!(presented_admin_secret(None, Some(&offered)), None, "a ticket is not a secret");
     }
 
     #[test]

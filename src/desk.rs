@@ -13,6 +13,7 @@
 //! - [`team`]: agents: sign-in decisions, profile, invites, the team list, revocation.
 //! - [`admission`]: who a visitor's upgrade is, and whether it may open a socket now.
 //! - [`moderation`]: deleting and blocking visitors, the storage budget, retention.
+//! - [`ticket`]: short-lived, single-use tickets that browsers present instead of a credential.
 
 use crate::error::FrameError;
 use crate::protocol::{
@@ -24,6 +25,7 @@ pub mod conversation;
 pub mod memory;
 pub mod moderation;
 pub mod team;
+pub mod ticket;
 
 pub use team::{Agent, Invite, OWNER_ID};
 
@@ -220,6 +222,10 @@ pub trait View {
     fn births(&self, address: &str, period: i64) -> u32;
     /// How much the desk stores against its budget, and when admins were last told it is full.
     fn storage(&self) -> StorageUse;
+    /// Tickets: the one stored under this hash, expired or not (the core checks the time).
+    fn ticket(&self, hash: &str) -> Option<ticket::Ticket>;
+    /// Tickets: how many unused ones expire after `now`, for this (hashed) address and in all.
+    fn live_tickets(&self, address: Option<&str>, now: i64) -> ticket::Live;
 }
 
 /// The desk's storage as the view knows it (the glue measures SQLite now and then and adds what
@@ -283,6 +289,10 @@ pub enum Write {
     /// The visitor, its token, its conversation, messages, notes, events and search entries go.
     /// Message `seq`s are never reused: the desk remembers the highest it gave.
     Delete { user_id: String },
+    /// A ticket issued (stored as a hash); expired ones are dropped on the way.
+    IssueTicket { ticket: Box<ticket::Ticket> },
+    /// A ticket used: deleted, so it never works again.
+    ConsumeTicket { hash: String },
 }
 
 impl Write {
@@ -301,7 +311,9 @@ impl Write {
             | Write::Invite { .. }
             | Write::Accept { .. }
             | Write::Revoke { .. }
-            | Write::CountBirth { .. } => None,
+            | Write::CountBirth { .. }
+            | Write::IssueTicket { .. }
+            | Write::ConsumeTicket { .. } => None,
         }
     }
 }

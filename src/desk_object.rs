@@ -52,6 +52,8 @@ pub struct Desk {
     owner_secret: Option<String>,
     /// Cloudflare Access is configured: the Worker verified the email it forwards.
     access: bool,
+    /// How long a ticket is valid (`TICKET_TTL_MS`, at most and by default 60 s).
+    ticket_ttl: i64,
     /// The team, as SQLite says (see `view::Team`); `None`: read it again.
     team: RefCell<Option<Team>>,
     /// Conversations and their client ids as SQLite says (see `view_cache`), kept in step by
@@ -90,6 +92,7 @@ impl DurableObject for Desk {
             identity_secret: secret("IDENTITY_SECRET"),
             owner_secret: secret("ADMIN_TOKEN"),
             access: set("ACCESS_TEAM_DOMAIN") && set("ACCESS_AUD"),
+            ticket_ttl: crate::desk::ticket::ttl_from_setting(var("TICKET_TTL_MS").as_deref()),
             team: RefCell::new(None),
             cache: RefCell::new(ViewCache::default()),
             buckets: RefCell::new(HashMap::new()),
@@ -109,6 +112,13 @@ impl DurableObject for Desk {
         }
         if path.ends_with("/admin/check") {
             return self.check_admin(&req);
+        }
+        if path.ends_with("/admin/ticket") {
+            return self.admin_ticket(&req);
+        }
+        if path.ends_with("/visitor/ticket") {
+            let body = req.text().await?;
+            return self.visitor_ticket(&req, &body);
         }
         if path.ends_with("/agents/accept") {
             let body = req.text().await?;

@@ -112,6 +112,9 @@ pub enum HttpError {
     /// An owner or admin blocked this visitor (its token or verified id): refused until reopened.
     #[error("this conversation was closed by the desk's team")]
     Blocked,
+    /// This client address (or the whole desk) holds too many unused tickets.
+    #[error("too many unused tickets: retry in {retry_after_ms} ms")]
+    TooManyTickets { retry_after_ms: u64 },
     /// The visitor already holds `SOCKETS_PER_VISITOR` open sockets.
     #[error("too many open connections for this visitor: close a tab first")]
     TooManySockets,
@@ -146,7 +149,10 @@ impl HttpError {
             HttpError::BadDesk | HttpError::BadRequest(_) => 400,
             HttpError::Unauthorized(_) => 401,
             HttpError::ForeignOrigin | HttpError::OriginNotAllowed | HttpError::Blocked => 403,
-            HttpError::RateLimited { .. } | HttpError::TooManyFailures { .. } | HttpError::TooManySockets => 429,
+            HttpError::RateLimited { .. }
+            | HttpError::TooManyFailures { .. }
+            | HttpError::TooManyTickets { .. }
+            | HttpError::TooManySockets => 429,
             HttpError::NotFound | HttpError::UnknownDesk => 404,
             HttpError::TooManyDesks => 409,
             HttpError::MethodNotAllowed => 405,
@@ -161,7 +167,9 @@ impl HttpError {
             HttpError::BadRequest(_) => "bad_request",
             HttpError::Unauthorized(_) => "unauthorized",
             HttpError::ForeignOrigin | HttpError::OriginNotAllowed => "forbidden_origin",
-            HttpError::RateLimited { .. } | HttpError::TooManyFailures { .. } => "rate_limited",
+            HttpError::RateLimited { .. } | HttpError::TooManyFailures { .. } | HttpError::TooManyTickets { .. } => {
+                "rate_limited"
+            }
             HttpError::TooManySockets => "too_many_sockets",
             HttpError::NotFound | HttpError::UnknownDesk => "not_found",
             HttpError::TooManyDesks => "too_many_desks",
@@ -176,9 +184,9 @@ impl HttpError {
     /// When the client may try again, for refusals that are only about timing.
     pub fn retry_after_ms(&self) -> Option<u64> {
         match self {
-            HttpError::RateLimited { retry_after_ms } | HttpError::TooManyFailures { retry_after_ms } => {
-                Some(*retry_after_ms)
-            }
+            HttpError::RateLimited { retry_after_ms }
+            | HttpError::TooManyFailures { retry_after_ms }
+            | HttpError::TooManyTickets { retry_after_ms } => Some(*retry_after_ms),
             _ => None,
         }
     }

@@ -48,6 +48,14 @@ pub fn claim(protocols: Option<&str>) -> Result<Option<Claim>, HttpError> {
     Ok(Some(Claim { user_id, hash: hash.map(str::to_owned) }))
 }
 
+/// A claim sent as plain fields (a ticket request's body): `Err` when the id is out of bounds.
+pub fn checked_claim(user_id: String, hash: Option<String>) -> Result<Claim, HttpError> {
+    if !valid_external_id(&user_id) {
+        return Err(HttpError::BadRequest("userId must be 1 to 128 characters without control characters"));
+    }
+    Ok(Claim { user_id, hash: hash.filter(|h| !h.is_empty()) })
+}
+
 fn valid_external_id(id: &str) -> bool {
     let n = id.chars().count();
     (1..=MAX_EXTERNAL_ID_CHARS).contains(&n) && !id.chars().any(char::is_control)

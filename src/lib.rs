@@ -21,14 +21,16 @@
 //!   rights, state transitions and routing. It reads through the read-only `desk::View` (SQLite
 //!   in the glue, `desk::memory` in tests); `desk::conversation` holds messages, notes, status,
 //!   assignment, list and search; `desk::team` agents, sign-in, invites and revocation;
-//!   `desk::moderation` deleting and blocking, the storage budget and retention. No
+//!   `desk::moderation` deleting and blocking, the storage budget and retention;
+//!   `desk::ticket` the single-use tickets browsers present instead of a credential. No
 //!   `worker`, no clock, no randomness: those come in as arguments, so it is tested natively.
 //! - [`session`]: what a socket gets when it opens or resumes (`since` + `epoch`), and when a
 //!   silent socket counts as gone.
 //! - [`view_cache`]: the glue's bounded in-memory copy of conversation rows and client ids, kept
 //!   in step with every write, so a message costs its writes and no reads.
 //! - `store` (wasm only): the SQLite schema, its migrations and writes by intent;
-//!   `store::queries` the reads; `store::upkeep` the database's size and what retention finds due.
+//!   `store::queries` the reads; `store::upkeep` the database's size and what retention finds due;
+//!   `store::tickets` tickets by hash.
 //! - `desk_object` (wasm only): the `Desk` Durable Object — accepts and tags hibernatable
 //!   sockets, runs the core, performs its effects (writes first, then sends);
 //!   `desk_object::view` is the core's `View` over SQLite and the runtime's sockets;

@@ -85,7 +85,7 @@ async fn signed_in_by_access(
     env: &Env,
     endpoint: Endpoint,
 ) -> std::result::Result<Option<String>, HttpError> {
-    if !matches!(endpoint, Endpoint::Admin | Endpoint::AdminCheck) {
+    if !matches!(endpoint, Endpoint::Admin | Endpoint::AdminCheck | Endpoint::AdminTicket) {
         return Ok(None);
     }
     let var = |name| env.var(name).ok().map(|v| v.to_string());

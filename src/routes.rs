@@ -23,6 +23,10 @@ pub enum Endpoint {
     /// `POST /desks/{desk}`: the owner creates a desk (the Worker checks `ADMIN_TOKEN` and the
     /// directory records the name; no desk object is touched).
     CreateDesk,
+    /// `POST /desks/{desk}/visitor/ticket`: a visitor's single-use ticket for its next upgrade.
+    VisitorTicket,
+    /// `POST /desks/{desk}/admin/ticket`: an agent's single-use ticket, for the credential it presents.
+    AdminTicket,
 }
 
 impl Endpoint {
@@ -30,7 +34,14 @@ impl Endpoint {
     /// live in its database, and failed attempts are counted there), and creating a desk (the
     /// owner's, checked by the Worker): pages of other origins may not call them.
     pub fn is_admin(self) -> bool {
-        matches!(self, Endpoint::Admin | Endpoint::AdminCheck | Endpoint::AgentsAccept | Endpoint::CreateDesk)
+        matches!(
+            self,
+            Endpoint::Admin
+                | Endpoint::AdminCheck
+                | Endpoint::AgentsAccept
+                | Endpoint::CreateDesk
+                | Endpoint::AdminTicket
+        )
     }
 
     fn is_socket(self) -> bool {
@@ -134,6 +145,8 @@ pub fn route<'a>(head: &RequestHead<'a>, origins: &AllowedOrigins) -> Result<Rou
         Some((desk, "visitor/check")) => (desk, Endpoint::VisitorCheck),
         Some((desk, "admin/check")) => (desk, Endpoint::AdminCheck),
         Some((desk, "agents/accept")) => (desk, Endpoint::AgentsAccept),
+        Some((desk, "visitor/ticket")) => (desk, Endpoint::VisitorTicket),
+        Some((desk, "admin/ticket")) => (desk, Endpoint::AdminTicket),
         Some(_) => return Err(HttpError::NotFound),
     };
     if !valid_desk_name(desk) {
@@ -226,6 +239,25 @@ mod tests {
         assert_eq!(route(&check("/desks/a/visitor/check"), &none()).map(|r| r.endpoint), Ok(Endpoint::VisitorCheck));
         let accept = check("/desks/a/agents/accept");
         assert_eq!(route(&accept, &none()).map(|r| r.endpoint), Ok(Endpoint::AgentsAccept));
+        let tickets =
+            [("/desks/a/visitor/ticket", Endpoint::VisitorTicket), ("/desks/a/admin/ticket", Endpoint::AdminTicket)];
+        for (path, endpoint) in tickets {
+            assert_eq!(route(&check(path), &none()).map(|r| r.endpoint), Ok(endpoint), "{path}");
+            let get = RequestHead { method: Method::Get, ..check(path) };
+            assert_eq!(route(&get, &none()), Err(HttpError::MethodNotAllowed), "{path}");
+        }
+        let foreign = RequestHead { origin: Some("https://evil.example"), ..check("/desks/a/admin/ticket") };
+        assert_eq!(
+            route(&foreign, &none()),
+            Err(HttpError::ForeignOrigin),
+            "an admin ticket is for the desk's own pages"
+        );
+        let stranger = RequestHead { origin: Some("https://evil.example"), ..check("/desks/a/visitor/ticket") };
+        assert_eq!(
+            route(&stranger, &none()),
+            Err(HttpError::OriginNotAllowed),
+            "visitor tickets follow ALLOWED_ORIGINS"
+        );
         let with_secret =
             RequestHead { authorization: Some("Bearer k-0123456789abcdef"), ..check("/desks/a/admin/check") };
         assert_eq!(route(&with_secret, &none()).map(|r| r.endpoint), Ok(Endpoint::AdminCheck));

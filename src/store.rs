@@ -12,6 +12,7 @@ use crate::desk::{Agent, Conversation, Hit, Invite, LastMessage, Write};
 use crate::protocol::{Author, Counts, EventInfo, ListView, Role, Status, WireMessage};
 
 mod queries;
+mod tickets;
 mod upkeep;
 pub use queries::Counter;
 
@@ -151,6 +152,18 @@ const MIGRATIONS: &[&str] = &[
         DELETE FROM search WHERE rowid = -old.rowid;
      END;
      CREATE INDEX visitors_by_seen ON visitors(last_seen);",
+    // v7: tickets (`desk::ticket`): a browser's stand-in for a credential, stored by hash, valid
+    // a minute at most, deleted when used. `kind` says whom it signs in (`subject`: an agent id,
+    // a visitor's id or a verified id); `name`, the display name a visitor asked for.
+    "CREATE TABLE tickets (
+        hash TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('agent', 'visitor', 'verified', 'new')),
+        subject TEXT,
+        name TEXT,
+        address_hash TEXT,
+        expires_at INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     CREATE INDEX tickets_by_expiry ON tickets(expires_at);",
 ];
 
 /// Messages are indexed for search at least once per this many seqs (and before every search).
@@ -437,6 +450,8 @@ impl Store {
                 sql.exec("DELETE FROM conversations WHERE user_id = ?", vec![text(user_id)])?;
                 sql.exec("DELETE FROM visitors WHERE id = ?", vec![text(user_id)])?;
             }
+            Write::IssueTicket { ticket } => self.issue_ticket(ticket, now)?,
+            Write::ConsumeTicket { hash } => self.consume_ticket(hash)?,
             Write::Revoke { agent_id } => {
                 sql.exec("DELETE FROM invites WHERE agent_id = ?", vec![text(agent_id)])?;
                 sql.exec("UPDATE agents SET state = 'revoked', token_hash = NULL WHERE id = ?", vec![text(agent_id)])?;

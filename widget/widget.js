@@ -61,7 +61,7 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
   const L = $('.l'), B = $('.b'), P = $('.p'), ST = $('.s'), LOG = $('ol'), TA = $('textarea'), F = $('form'), EMPTY = $('.e'), HELLO = EMPTY.textContent;
 
   // ---- state ----
-  let ws = null, welcomed = false, refused = false, fails = 0, timer = 0, ping = 0, state = '', isOpen = false, closedByDesk = false;
+  let ws = null, welcomed = false, asking = false, gen = 0, fails = 0, timer = 0, ping = 0, state = '', isOpen = false, closedByDesk = false;
   let unread = 0, seen = +get(KS) || 0, msgs = [], tk = get(K), ep = ''; // tk: the token, also kept in memory when storage is unavailable
   const ls = {};
   const emit = (t, d) => {
@@ -168,11 +168,15 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
     return m;
   };
 
-  // ---- connection: backoff with jitter; a stored token the desk refuses is dropped once ----
-  // Browsers hide why a handshake failed: ask the desk whether it refuses this token (401), rather
-  // than guess and lose a conversation while the desk restarts (204 or no answer: keep it, retry).
-  const refusedTok = t => fetch(src.origin + '/desks/' + encodeURIComponent(desk) + '/visitor/check',
-    { method: 'POST', body: JSON.stringify({ token: t }), cache: 'no-store' }).then(r => r.status == 401 || (r.status == 403 && 403), () => false);
+  // ---- connection: a ticket, then the socket; backoff with jitter ----
+  // The socket's URL and headers end up in logs (wrangler tail, Workers Logs): they carry only a
+  // single-use ticket. The token, name and identity proof go in the ticket request's body
+  // (text/plain: a simple request from any site, no CORS preflight). A 401 there means the desk
+  // refuses this token: it is dropped once and the visitor starts over (docs/protocol.md, Tickets).
+  const ticket = body => fetch(src.origin + '/desks/' + encodeURIComponent(desk) + '/visitor/ticket',
+    { method: 'POST', body: JSON.stringify(body), cache: 'no-store' })
+    .then(r => r.json().then(j => ({ s: r.status, t: r.status == 200 && j && typeof j.ticket == 'string' ? j.ticket : '', wait: +(j && j.retryAfterMs) || 0 }),
+      () => ({ s: r.status })), () => ({ s: 0 }));
   // The chat was closed by the desk's team: no reconnect, a clear line instead of "Reconnecting…".
   const shut = () => {
     clearTimeout(timer);
@@ -190,16 +194,28 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
   };
   function connect() {
     clearTimeout(timer);
-    if (ws || closedByDesk) return;
-    const tok = tk, q = new URLSearchParams();
-    if (tok) q.set('token', tok);
-    if ((tok || who) && ep) { q.set('since', since()); q.set('epoch', ep) }
-    if (D.name && D.name.trim()) q.set('name', D.name.trim().slice(0, 64));
+    if (ws || asking || closedByDesk) return;
     if (!state) setState('connecting');
+    const tok = tk, my = ++gen, body = {};
+    if (tok) body.token = tok;
+    if (who) { body.userId = who.id; body.userHash = who.hash }
+    if (D.name && D.name.trim()) body.name = D.name.trim().slice(0, 64);
+    asking = true;
+    ticket(body).then(a => {
+      if (my != gen) return; // identify() started over meanwhile
+      asking = false;
+      if (a.t) open(a.t, tok);
+      else if (a.s == 403) shut(); // blocked by the desk's team
+      else if (a.s == 401 && tok && !who && tk == tok) { put(K, tk = null); put(KS, null); seen = 0; ep = ''; save(); connect() }
+      else if (a.s == 429 && a.wait) { setState('reconnecting'); timer = setTimeout(connect, a.wait) }
+      else retry();
+    });
+  }
+  function open(t, tok) {
+    const q = new URLSearchParams();
+    if ((tok || who) && ep) { q.set('since', since()); q.set('epoch', ep) }
     let w;
-    const hex = t => Array.from(new TextEncoder().encode(t), b => b.toString(16).padStart(2, '0')).join('');
-    const pr = who ? ['support-desk.v1', 'support-desk.identity.' + hex(who.id) + '.' + who.hash] : [];
-    try { w = ws = new WebSocket(base + (q + '' ? '?' + q : ''), pr) } catch (e) { ws = null; return retry() }
+    try { w = ws = new WebSocket(base + (q + '' ? '?' + q : ''), ['support-desk.v1', 'support-desk.ticket.' + t]) } catch (e) { ws = null; return retry() }
     welcomed = false;
     w.addEventListener('message', e => {
       if (ws != w) return; // a socket being replaced (identify) delivers no more
@@ -210,20 +226,12 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
     w.addEventListener('open', () => { ping = setInterval(() => w.readyState == 1 && w.send('{"type":"ping"}'), 25000) });
     w.addEventListener('close', e => {
       if (ws != w) return;
-      const ok = welcomed;
       ws = null;
       welcomed = false;
       clearInterval(ping);
       // 4003: the desk's team deleted this conversation or blocked this visitor: say so, stay closed.
       if (e.code == 4003) return shut();
-      // Closed before any welcome: drop the stored token only if the desk says it refuses it (401);
-      // 403: this visitor is blocked.
-      if (!ok && tok && !refused) {
-        refusedTok(tok).then(no => {
-          if (no == 403) shut();
-          else if (no && tk == tok) { refused = true; put(K, tk = null); put(KS, null); seen = 0; ep = ''; save(); connect() } else retry();
-        });
-      } else retry();
+      retry(); // refused or dropped: a new ticket says why, if the desk refuses
     });
   }
   addEventListener('online', () => { if (!ws) { fails = 0; connect() } });
@@ -279,7 +287,7 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
       ws = null;
       if (w) { clearInterval(ping); w.close() }
       msgs = []; LOG.replaceChildren(EMPTY); EMPTY.hidden = false;
-      tk = get(K); seen = +get(KS) || 0; ep = ''; refused = false; fails = 0;
+      tk = get(K); seen = +get(KS) || 0; ep = ''; fails = 0; gen++; asking = false;
       closedByDesk = false; TA.disabled = false; EMPTY.textContent = HELLO;
       setUnread(0);
       connect();

@@ -2,6 +2,7 @@
 //! someone new) and whether the desk lets it in now (sockets per visitor, new visitors per
 //! address). Pure: the glue hands in what the request said and performs the writes.
 
+use super::ticket::{self, Holder};
 use super::{default_name, Conversation, Fresh, View, Write};
 use crate::auth::{new_token, token_hash};
 use crate::error::HttpError;
@@ -22,6 +23,8 @@ pub struct VisitorRequest<'a> {
     pub identity_secret: Option<&'a str>,
     /// The client address, hashed (`None`: unknown, only in local runs).
     pub address: Option<&'a str>,
+    /// A ticket presented in the subprotocol (`support-desk.ticket.…`), raw.
+    pub ticket: Option<&'a str>,
 }
 
 /// A visitor let in, and what to store for it before the socket opens.
@@ -36,18 +39,33 @@ pub struct AdmittedVisitor {
     pub writes: Vec<Write>,
 }
 
-/// Decides a visitor's upgrade. Checked in order: the name, an identity claim (a claim that
-/// fails is refused, never treated as anonymous), a presented token (one this desk did not issue
-/// is 401), a blocked visitor (403), the visitor's open sockets, then, for someone new and
-/// anonymous, the address's quota.
-/// Nothing is written for a refusal.
-pub fn visitor(
-    request: &VisitorRequest,
-    limits: &Limits,
-    view: &dyn View,
-    now: i64,
-    fresh: &mut dyn Fresh,
-) -> Result<AdmittedVisitor, HttpError> {
+/// Who an upgrade says it is, from a ticket or from the request itself.
+struct Claimed {
+    name: Option<String>,
+    verified: Option<String>,
+    /// The visitor this desk already knows, if any.
+    known: Option<Conversation>,
+    /// What `welcome.token` carries for a returning anonymous visitor: the token it presented
+    /// (`""` when it presented a ticket: it holds its token already, and the desk keeps only a hash).
+    token: String,
+    /// The ticket to use up, if one was presented.
+    consume: Option<Write>,
+}
+
+/// A presented ticket decides everything (its holder and name, checked at issue); the `token`,
+/// `name` and identity of the request are then ignored.
+fn claimed(request: &VisitorRequest, view: &dyn View, now: i64) -> Result<Claimed, HttpError> {
+    if let Some(presented) = request.ticket {
+        let ticket = ticket::redeem(presented, view, now).ok_or(ticket::REFUSED)?;
+        let (verified, known) = match &ticket.holder {
+            Holder::Visitor { user_id } => (None, Some(view.conversation(user_id).ok_or(ticket::REFUSED)?)),
+            Holder::Verified { id } => (Some(id.clone()), view.visitor_by_verified_id(id)),
+            Holder::NewVisitor => (None, None),
+            Holder::Agent { .. } => return Err(ticket::REFUSED),
+        };
+        let consume = Some(Write::ConsumeTicket { hash: ticket.hash });
+        return Ok(Claimed { name: ticket.name, verified, known, token: String::new(), consume });
+    }
     let name = match request.name.map(visitor_name) {
         Some(None) => return Err(HttpError::BadRequest("name must be 1 to 64 characters without control characters")),
         Some(name) => name,
@@ -63,6 +81,25 @@ pub fn visitor(
         ),
         (None, None) => None,
     };
+    let token = if verified.is_some() { String::new() } else { request.token.unwrap_or_default().to_owned() };
+    Ok(Claimed { name, verified, known, token, consume: None })
+}
+
+/// Decides a visitor's upgrade. Checked in order: a ticket (unknown, used or expired is 401), or
+/// else the name, an identity claim (a claim that fails is refused, never treated as anonymous)
+/// and a presented token (one this desk did not issue is 401); then a blocked visitor (403), the
+/// visitor's open sockets,
+/// then, for someone new and anonymous, the address's quota. Nothing is written for a refusal;
+/// a ticket is used up only by an upgrade that is let in.
+pub fn visitor(
+    request: &VisitorRequest,
+    limits: &Limits,
+    view: &dyn View,
+    now: i64,
+    fresh: &mut dyn Fresh,
+) -> Result<AdmittedVisitor, HttpError> {
+    let Claimed { name, verified, known, token, consume } = claimed(request, view, now)?;
+    let mut writes: Vec<Write> = consume.into_iter().collect();
     if let Some(mut conversation) = known {
         if conversation.status == Status::Blocked {
             return Err(HttpError::Blocked);
@@ -70,31 +107,28 @@ pub fn visitor(
         if view.open_sockets(&conversation.user_id) >= limits.sockets_per_visitor {
             return Err(HttpError::TooManySockets);
         }
-        let writes = vec![Write::TouchVisitor { user_id: conversation.user_id.clone(), name: name.clone() }];
+        writes.push(Write::TouchVisitor { user_id: conversation.user_id.clone(), name: name.clone() });
         if let Some(name) = name {
             conversation.name = name;
         }
-        let token = if verified.is_some() { String::new() } else { request.token.unwrap_or_default().to_owned() };
         return Ok(AdmittedVisitor { conversation, token, returning: true, writes });
     }
-    let mut writes = Vec::new();
     // A visitor the host site vouched for is not an anonymous flood: not counted.
+    let mut birth = None;
     if let (None, Some(address), true) = (&verified, request.address, limits.new_visitors_per_ip > 0) {
         let (period, _) = limits.window(now);
         limits
             .may_create_visitor(view.births(address, period), now)
             .map_err(|retry_after_ms| HttpError::RateLimited { retry_after_ms })?;
-        writes.push(Write::CountBirth { address: address.to_owned(), period });
+        birth = Some(Write::CountBirth { address: address.to_owned(), period });
     }
     let user_id = fresh.id();
     let token = new_token(&fresh.secret());
     let name = name.unwrap_or_else(|| default_name(&user_id));
     let mut conversation = Conversation::new(user_id.clone(), name.clone());
     conversation.verified_id = verified.clone();
-    writes.insert(
-        0,
-        Write::CreateVisitor { user_id, token_hash: token_hash(&token), name, verified_id: verified.clone() },
-    );
+    writes.push(Write::CreateVisitor { user_id, token_hash: token_hash(&token), name, verified_id: verified.clone() });
+    writes.extend(birth);
     let token = if verified.is_some() { String::new() } else { token };
     Ok(AdmittedVisitor { conversation, token, returning: false, writes })
 }

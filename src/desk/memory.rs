@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::ticket::{Live, Ticket};
 use super::{Agent, Conversation, Hit, Invite, StorageUse, View, Write, OWNER_ID};
 use crate::protocol::{truncate, Author, Counts, ListView, Status, WireMessage};
 
@@ -43,6 +44,8 @@ pub struct Memory {
     pub seq_floor: i64,
     /// What the budget is decided on; tests set it (no budget by default).
     pub storage: StorageUse,
+    /// Unused tickets by hash.
+    pub tickets: BTreeMap<String, Ticket>,
 }
 
 fn words(text: &str) -> Vec<String> {
@@ -117,6 +120,13 @@ impl Memory {
                 self.conversations.remove(user_id);
                 self.messages.retain(|m| m.user_id != *user_id);
                 self.tokens.retain(|_, id| id != user_id);
+            }
+            Write::IssueTicket { ticket } => {
+                // SQLite also drops expired tickets here; no answer of the view differs for it.
+                self.tickets.insert(ticket.hash.clone(), (**ticket).clone());
+            }
+            Write::ConsumeTicket { hash } => {
+                self.tickets.remove(hash);
             }
             Write::Revoke { agent_id } => {
                 self.invites.retain(|_, (id, _)| id != agent_id);
@@ -309,5 +319,17 @@ impl View for Memory {
 
     fn storage(&self) -> StorageUse {
         self.storage
+    }
+
+    fn ticket(&self, hash: &str) -> Option<Ticket> {
+        self.tickets.get(hash).cloned()
+    }
+
+    fn live_tickets(&self, address: Option<&str>, now: i64) -> Live {
+        let live = || self.tickets.values().filter(|t| t.expires_at > now);
+        Live {
+            address: address.map_or(0, |a| live().filter(|t| t.address.as_deref() == Some(a)).count() as u32),
+            desk: live().count() as u32,
+        }
     }
 }

@@ -177,6 +177,8 @@ pub struct SignIn<'a> {
     pub owner_secret: Option<&'a str>,
     /// The credential the request presented (Bearer or subprotocol), if any.
     pub presented: Option<&'a str>,
+    /// A ticket the upgrade presented (`support-desk.ticket.…`), if any: then it is the credential.
+    pub ticket: Option<&'a str>,
     /// An email the Worker verified through Cloudflare Access, if any.
     pub access_email: Option<&'a str>,
     /// Failed credentials from this client address in the current window.
@@ -201,7 +203,9 @@ pub struct Refused {
 
 /// Decides an admin sign-in. Checked in this order: admin access configured (503), the address
 /// not throttled (429, even for a right credential, so guessing cannot go on), then the
-/// credential: Access email, `ADMIN_TOKEN`, an agent's own token.
+/// credential: a ticket (used up by this sign-in; its agent must still be active), Access email,
+/// `ADMIN_TOKEN`, an agent's own token. A refused ticket is not counted as a guess: 256 random
+/// bits are not guessed, and a browser that raced its own ticket must not be throttled.
 pub fn sign_in(s: &SignIn, view: &dyn View, now: i64, fresh: &mut dyn Fresh) -> Result<Admitted, Refused> {
     let refuse = |error, failed| Refused { error, failed };
     let owner_secret = s.owner_secret.filter(|t| !t.is_empty()).ok_or(refuse(HttpError::AdminDisabled, false))?;
@@ -211,6 +215,17 @@ pub fn sign_in(s: &SignIn, view: &dyn View, now: i64, fresh: &mut dyn Fresh) -> 
     if s.failures >= MAX_AUTH_FAILURES {
         let retry_after_ms = (s.window_ends - now).max(1000) as u64;
         return Err(refuse(HttpError::TooManyFailures { retry_after_ms }, false));
+    }
+    if let Some(presented) = s.ticket {
+        let ticket = super::ticket::redeem(presented, view, now);
+        let agent = match ticket.as_ref().map(|t| &t.holder) {
+            Some(super::ticket::Holder::Agent { id }) => view.agent(id),
+            _ => None,
+        };
+        let (Some(ticket), Some(agent)) = (ticket, agent) else {
+            return Err(refuse(super::ticket::REFUSED, false));
+        };
+        return Ok(Admitted { agent, writes: vec![Write::ConsumeTicket { hash: ticket.hash }] });
     }
     if let Some(email) = s.access_email {
         if let Some(agent) = view.agent_by_email(email) {

@@ -1,15 +1,17 @@
 //! Opening sockets on a desk and its HTTP endpoints: a visitor's upgrade (new or returning,
 //! fresh or resuming), an agent's sign-in and upgrade (sidebar, then what it missed), accepting
-//! an invite, and the credential checks clients ask before they give a credential up. A second
-//! `impl Desk`, split from `desk_object.rs` along this seam.
+//! an invite, the credential checks clients ask before they give a credential up, and the
+//! tickets browsers trade their credential for. A second `impl Desk`, split from
+//! `desk_object.rs` along this seam.
 
 use worker::{Headers, Request, Response, Result, WebSocketPair};
 
 use super::view::RandomFresh;
 use super::{new_sid, now, Desk};
-use crate::auth::{presented_admin_secret, token_hash};
+use crate::auth::{presented_admin_secret, presented_ticket, token_hash};
 use crate::desk::admission::{self, AdmittedVisitor, VisitorRequest};
 use crate::desk::team::{self, Admitted, SignIn, AUTH_FAILURE_WINDOW_MS};
+use crate::desk::ticket::{self, Holder};
 use crate::desk::{self, moderation, Sender, View};
 use crate::error::HttpError;
 use crate::protocol::{ListView, Status, MAX_USERS_ROWS, RESUME_MAX_MESSAGES, WELCOME_MESSAGES};
@@ -17,6 +19,17 @@ use crate::router::{known, refuse, with_subprotocol};
 use crate::session::{self, Backlog, Replay, ResumePoint};
 use crate::sockets::{self, send, Tagged};
 use crate::store::{Counter, Store};
+
+/// Which request an agent signs in with: what it may present.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Via {
+    /// The admin socket's upgrade: Bearer, Access, a ticket, or (old clients) the secret's subprotocol.
+    Upgrade,
+    /// `admin/check`: Bearer, Access, or the secret's subprotocol (never a ticket: it is not used up).
+    Check,
+    /// `admin/ticket`: Bearer or Access only.
+    TicketRequest,
+}
 
 impl Desk {
     pub(super) fn open_visitor(&self, req: &Request) -> Result<Response> {
@@ -37,6 +50,7 @@ impl Desk {
             protocols: protocols.as_deref(),
             identity_secret: self.identity_secret.as_deref(),
             address: address.as_deref(),
+            ticket: presented_ticket(protocols.as_deref()),
         };
         let tagged = Tagged::new(&self.state); // this visitor's sockets, asked of the runtime once
         let view = self.view(&store, &tagged)?;
@@ -109,13 +123,21 @@ impl Desk {
     }
 
     /// Decides an agent's sign-in (`desk::team::sign_in`): counts a wrong credential against the
-    /// client address, stores what an Access sign-in accepted.
-    fn sign_in(&self, store: &Store, req: &Request, now: i64) -> Result<std::result::Result<Admitted, HttpError>> {
+    /// client address, stores what an Access sign-in accepted (and uses up a ticket).
+    fn sign_in(
+        &self,
+        store: &Store,
+        req: &Request,
+        now: i64,
+        via: Via,
+    ) -> Result<std::result::Result<Admitted, HttpError>> {
         let headers = req.headers();
-        let presented = presented_admin_secret(
-            headers.get("Authorization")?.as_deref(),
-            headers.get("Sec-WebSocket-Protocol")?.as_deref(),
-        );
+        // A ticket request takes the credential from `Authorization` (or Access) only: the point
+        // of a ticket is that no secret rides in a header that logs keep.
+        let protocols = if via == Via::TicketRequest { None } else { headers.get("Sec-WebSocket-Protocol")? };
+        let presented = presented_admin_secret(headers.get("Authorization")?.as_deref(), protocols.as_deref());
+        // Only an upgrade may present a ticket: a check or a ticket request never uses one up.
+        let protocols = if via == Via::Upgrade { protocols } else { None };
         // Only the Worker sets this header, and only after verifying an Access token; it removes
         // any copy a client sent. Without Access configured it is never trusted.
         let access_email = if self.access { headers.get("X-Desk-Access-Email")? } else { None };
@@ -128,6 +150,7 @@ impl Desk {
         let request = SignIn {
             owner_secret: self.owner_secret.as_deref(),
             presented: presented.as_deref(),
+            ticket: presented_ticket(protocols.as_deref()),
             access_email: access_email.as_deref(),
             failures,
             window_ends: (period + 1) * AUTH_FAILURE_WINDOW_MS,
@@ -168,8 +191,72 @@ impl Desk {
     /// `POST /desks/{desk}/admin/check`: 204 if the credential signs someone in.
     pub(super) fn check_admin(&self, req: &Request) -> Result<Response> {
         let store = self.store()?;
-        match self.sign_in(&store, req, now())? {
+        match self.sign_in(&store, req, now(), Via::Check)? {
             Ok(_) => known(),
+            Err(e) => refuse(e),
+        }
+    }
+
+    /// `POST /desks/{desk}/admin/ticket` with the credential (Bearer, or Access): a ticket for
+    /// this agent's next upgrade, `{"ticket","expiresIn"}`.
+    pub(super) fn admin_ticket(&self, req: &Request) -> Result<Response> {
+        let store = self.store()?;
+        let now = now();
+        let agent = match self.sign_in(&store, req, now, Via::TicketRequest)? {
+            Ok(admitted) => admitted.agent,
+            Err(e) => return refuse(e),
+        };
+        let address = self.address_key(&store, req.headers())?;
+        let tagged = Tagged::new(&self.state);
+        let view = self.view(&store, &tagged)?;
+        let mut fresh = RandomFresh::default();
+        let holder = Holder::Agent { id: agent.id };
+        let decided = ticket::issue(holder, None, address.as_deref(), self.ticket_ttl, &view, now, &mut fresh);
+        self.answer_ticket(&store, decided, view.failure(), fresh.failed, now, false)
+    }
+
+    /// `POST /desks/{desk}/visitor/ticket` with `{"token","name","userId","userHash"}` (all
+    /// optional) as a `text/plain` body, so that from a customer's site it is a simple CORS
+    /// request: a ticket for the visitor's next upgrade.
+    pub(super) fn visitor_ticket(&self, req: &Request, body: &str) -> Result<Response> {
+        let store = self.store()?;
+        let now = now();
+        let address = self.address_key(&store, req.headers())?;
+        let tagged = Tagged::new(&self.state);
+        let view = self.view(&store, &tagged)?;
+        let mut fresh = RandomFresh::default();
+        let secret = self.identity_secret.as_deref();
+        let decided = ticket::for_visitor(body, secret, address.as_deref(), self.ticket_ttl, &view, now, &mut fresh);
+        self.answer_ticket(&store, decided, view.failure(), fresh.failed, now, true)
+    }
+
+    /// Stores an issued ticket's hash and answers it (never cached; `cors`: readable from any
+    /// page, for the widget on customers' sites), or answers the refusal.
+    fn answer_ticket(
+        &self,
+        store: &Store,
+        decided: std::result::Result<(crate::desk::Write, ticket::Issued), HttpError>,
+        failure: Option<worker::Error>,
+        no_randomness: bool,
+        now: i64,
+        cors: bool,
+    ) -> Result<Response> {
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        match decided {
+            Ok((write, issued)) if !no_randomness => {
+                self.write(store, &write, now)?;
+                let headers = Headers::new();
+                headers.set("Content-Type", "application/json; charset=utf-8")?;
+                headers.set("Cache-Control", "no-store")?;
+                headers.set("X-Content-Type-Options", "nosniff")?;
+                if cors {
+                    headers.set("Access-Control-Allow-Origin", "*")?;
+                }
+                Ok(Response::from_json(&issued)?.with_headers(headers))
+            }
+            Ok(_) => Err(worker::Error::RustError("no randomness".into())),
             Err(e) => refuse(e),
         }
     }
@@ -208,7 +295,7 @@ impl Desk {
             Err(why) => return refuse(HttpError::BadRequest(why)),
         };
         let now = now();
-        let agent = match self.sign_in(&store, req, now)? {
+        let agent = match self.sign_in(&store, req, now, Via::Upgrade)? {
             Ok(admitted) => admitted.agent,
             Err(e) => return refuse(e),
         };

@@ -8,6 +8,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::{new_uuid, random_bytes};
+use crate::desk::ticket::{Live, Ticket};
 use crate::desk::{Agent, Conversation, Fresh, Hit, Invite, StorageUse, View, OWNER_ID};
 use crate::protocol::{Author, Counts, ListView, WireMessage};
 use crate::sockets::{self, agent_tag, Tagged};
@@ -180,6 +181,15 @@ impl View for StoreView<'_> {
 
     fn storage(&self) -> StorageUse {
         self.storage
+    }
+
+    fn ticket(&self, hash: &str) -> Option<Ticket> {
+        self.or(self.store.ticket(hash), None)
+    }
+
+    fn live_tickets(&self, address: Option<&str>, now: i64) -> Live {
+        // A failed read answers none; the step is thrown away anyway (`failure`).
+        self.or(self.store.live_tickets(address, now), Live::default())
     }
 }
 

@@ -42,7 +42,8 @@ test('a verified customer has one conversation on laptop and phone; logging out 
   // A page that claims the customer with a wrong hash is refused: the widget keeps retrying and shows nothing.
   const forgedCtx = await browser.newContext();
   const forged = await forgedCtx.newPage();
-  const refused = new Promise((resolve) => forged.on('websocket', (ws) => ws.on('close', resolve)));
+  // the proof is checked when the widget asks for a ticket: refused there, no socket is opened
+  const refused = forged.waitForResponse((r) => r.url().includes('/visitor/ticket') && r.status() === 401, { timeout: T });
   const q = new URLSearchParams({ desk: d, userId: 'customer-1001', userHash: userHash('customer-1001', 'a-guess') });
   await forged.goto(`${site.url}/?${q}`);
   await refused;

@@ -90,15 +90,18 @@ test('a visitor token the desk refuses is dropped once and a new visitor starts,
   await widgetConnected(page);
   const host = new URL(desk.url).host;
   await page.evaluate(([h, dd]) => localStorage.setItem(`supportchat:${h}:${dd}`, 'forged-token-the-desk-never-issued'), [host, d]);
-  const sockets = [];
+  const sockets = [], asked = [];
   page.on('websocket', (ws) => sockets.push(ws.url()));
+  page.on('request', (r) => { if (r.url().endsWith(`/desks/${d}/visitor/ticket`)) asked.push(JSON.parse(r.postData() || '{}')); });
   await page.goto(`${site.url}/?desk=${d}&name=Fresh`);
   await widgetConnected(page);
   const token = await page.evaluate(([h, dd]) => localStorage.getItem(`supportchat:${h}:${dd}`), [host, d]);
   assert.ok(token && token !== 'forged-token-the-desk-never-issued', 'a new token was stored');
-  assert.equal(sockets.length, 2, `one refused try, one fresh connect: ${sockets.join(', ')}`);
-  assert.match(sockets[0], /token=forged/);
-  assert.doesNotMatch(sockets[1], /token=/);
+  // The ticket request is refused (401) for the forged token: dropped once, then a ticket for someone new.
+  assert.deepEqual(asked.map((b) => b.token ?? null), ['forged-token-the-desk-never-issued', null], JSON.stringify(asked));
+  assert.ok(asked.every((b) => b.name === 'Fresh'), 'the name rides in the ticket request\'s body');
+  assert.equal(sockets.length, 1, `one connect, with a ticket: ${sockets.join(', ')}`);
+  assert.doesNotMatch(sockets[0], /token=|name=/, 'no token or name in the socket URL');
   await visitorSays(page, 'I am new here');
   await context.close();
 });

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Miniflare } from 'miniflare';
+import { Miniflare, Response as MiniflareResponse } from 'miniflare';
 import { DeskClient, where } from './client.js';
 
 export { DeskClient, where };
@@ -132,23 +132,86 @@ export class LogLines {
 // ---- runtimes -------------------------------------------------------------------------------------
 
 /** The built worker in Miniflare (workerd), on 127.0.0.1. In-memory storage unless `persistDir`;
- *  `bindings` adds or overrides Worker variables (e.g. SOCKET_STALE_MS, or `DESKS: 'acme'`). */
-export async function startMiniflare({ persistDir, bindings = {} } = {}) {
+ *  `bindings` adds or overrides Worker variables (e.g. SOCKET_STALE_MS, or `DESKS: 'acme'`). `tail: true`
+ *  attaches a Tail Worker, as a deployment's log consumer would be: every event it gets is in `.tail`. */
+export async function startMiniflare({ persistDir, bindings = {}, tail = false } = {}) {
   // The port is free when chosen but another process (the machine is shared) may take it before
   // workerd binds: dispose of the failed instance, so it keeps nothing alive, and try another.
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await startMiniflareOnce({ persistDir, bindings });
+      return await startMiniflareOnce({ persistDir, bindings, tail });
     } catch (err) {
       if (err?.code !== 'ERR_ADDRESS_IN_USE' || attempt >= 3) throw err;
     }
   }
 }
 
-async function startMiniflareOnce({ persistDir, bindings }) {
+/**
+ * A Tail Worker that forwards every event it is given to the test, as JSON: each trace item as a
+ * log consumer sees it (`wrangler tail`, Workers Logs and Tail Workers get these, redacted by the
+ * runtime's rules), plus the request as `getUnredacted()` shows it, so a test can tell what the
+ * redaction hid from what was never there.
+ */
+const TAIL_WORKER = `
+function plain(value, depth = 0) {
+  if (value === null || typeof value !== 'object') return typeof value === 'function' ? undefined : value;
+  if (depth > 8) return '<deep>';
+  if (Array.isArray(value)) return value.map((v) => plain(v, depth + 1));
+  if (value instanceof Headers) return Object.fromEntries(value);
+  const out = {};
+  for (const key in value) {
+    try { out[key] = plain(value[key], depth + 1); } catch (e) { out[key] = '<unreadable>'; }
+  }
+  return out;
+}
+export default {
+  async tail(events, env) {
+    const items = events.map((item) => {
+      const request = item.event && item.event.request;
+      let unredacted = null;
+      try { unredacted = request && request.getUnredacted ? plain(request.getUnredacted()) : null; } catch (e) { unredacted = null; }
+      return { item: plain(item), unredacted };
+    });
+    await env.SINK.fetch('http://sink/', { method: 'POST', body: JSON.stringify(items) });
+  },
+};`;
+
+/** What a Tail Worker received: `events` ({ item, unredacted }), and a wait for one that matches. */
+class TailEvents {
+  events = [];
+  #waiters = new Set();
+
+  feed(items) {
+    this.events.push(...items);
+    for (const w of [...this.#waiters]) w();
+  }
+
+  /** Resolves once `count` events satisfy `match`. */
+  waitFor(match, { count = 1, timeout = 10_000, description = 'a matching tail event' } = {}) {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.events.filter(match).length < count) return;
+        clearTimeout(timer);
+        this.#waiters.delete(check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(check);
+        reject(new Error(`timed out waiting for ${count} × ${description}; have ${this.events.length} events:\n` +
+          this.events.slice(-20).map((e) => JSON.stringify(e.item).slice(0, 300)).join('\n')));
+      }, timeout);
+      this.#waiters.add(check);
+      check();
+    });
+  }
+}
+
+async function startMiniflareOnce({ persistDir, bindings, tail }) {
   const logs = new LogLines();
   const port = await freePort();
-  const mf = new Miniflare({
+  const tailEvents = tail ? new TailEvents() : null;
+  const deskWorker = {
+    name: 'desk',
     modules: true,
     scriptPath: join(ROOT, 'build/index.js'),
     modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
@@ -159,6 +222,8 @@ async function startMiniflareOnce({ persistDir, bindings }) {
     },
     assets: { directory: join(ROOT, 'build/assets'), binding: 'ASSETS', routerConfig: { has_user_worker: true } },
     bindings: withVars({ ADMIN_TOKEN, ...HARNESS_VARS }, bindings),
+  };
+  const shared = {
     ...(persistDir ? { durableObjectsPersist: persistDir } : {}),
     host: '127.0.0.1',
     port,
@@ -166,7 +231,20 @@ async function startMiniflareOnce({ persistDir, bindings }) {
       stdout.on('data', (c) => logs.feed(c, 'out'));
       stderr.on('data', (c) => logs.feed(c, 'err'));
     },
-  });
+  };
+  const sink = async (request) => {
+    tailEvents.feed(JSON.parse(await request.text()));
+    return new MiniflareResponse('ok');
+  };
+  const mf = new Miniflare(tail
+    ? {
+      ...shared,
+      workers: [
+        { ...deskWorker, tails: ['tail'] },
+        { name: 'tail', modules: true, script: TAIL_WORKER, compatibilityDate: '2026-04-20', serviceBindings: { SINK: sink } },
+      ],
+    }
+    : { ...shared, ...deskWorker });
   let ready;
   try {
     ready = await mf.ready;
@@ -180,6 +258,7 @@ async function startMiniflareOnce({ persistDir, bindings }) {
     url,
     mf,
     logs,
+    tail: tailEvents,
     waitForLog: (pattern, opts) => logs.waitFor(pattern, opts),
     async dispose() {
       if (disposed) return;
@@ -304,6 +383,32 @@ export function connectAdmin(url, desk, { token = ADMIN_TOKEN, via = 'bearer', s
     return DeskClient.open(wsUrl(url, path), { headers, protocols });
   }
   return DeskClient.open(wsUrl(url, path), { headers: { Authorization: `Bearer ${token}`, ...headers } });
+}
+
+/**
+ * Asks for a ticket as the widget (`kind: 'visitor'`, `body` `{token, name, userId, userHash}` sent
+ * as text/plain) or the inbox (`kind: 'admin'`, `token` as a Bearer header) does. Resolves
+ * `{ status, body }` (`body.ticket`, `body.expiresIn` when issued).
+ */
+export async function requestTicket(url, desk, { kind = 'visitor', body = {}, token, headers = {} } = {}) {
+  const res = await fetch(`${url}/desks/${desk}/${kind}/ticket`, {
+    method: 'POST',
+    headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...headers },
+    body: kind === 'visitor' ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  let parsed = text;
+  try { parsed = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: res.status, body: parsed };
+}
+
+/** The subprotocol that presents a ticket, as browsers do. */
+export const ticketProtocol = (ticket) => `support-desk.ticket.${ticket}`;
+
+/** A socket opened with a ticket only (`kind` 'visitor' or 'admin'), as the widget and inbox open theirs. */
+export function connectWithTicket(url, desk, ticket, { kind = 'visitor', since, epoch, headers } = {}) {
+  const path = `/desks/${desk}/${kind}${query({ since, epoch })}`;
+  return DeskClient.open(wsUrl(url, path), { headers, protocols: [SUBPROTOCOL, ticketProtocol(ticket)] });
 }
 
 /** The headers of a WebSocket handshake, as [name, value] pairs (a fresh key each time). */

@@ -1,10 +1,11 @@
 // Hostile-input corpus, data only: HTTP requests a desk must refuse before any upgrade, each with the
 // status and JSON `code` docs/protocol.md gives.
 //
-// `path` and `headers` are values or functions of the context `{ desk1, desk2, A, X, origin, secret }`
-// (desk names, visitor A of desk 1 and X of desk 2 as `{ userId, token }`, the desk's own origin and
-// the admin secret). Desks 1 and 2 are the deployment's only desks (`DESKS`): any other name is
-// not served. The path is sent verbatim (no `..` normalisation by the client); `headers` are
+// `path` and `headers` are values or functions of the context `{ desk1, desk2, A, X, origin, secret,
+// tickets }` (desk names, visitor A of desk 1 and X of desk 2 as `{ userId, token }`, the desk's own
+// origin, the admin secret, and unused tickets of desk 1: `tickets.visitor` for A, `tickets.admin`).
+// Desks 1 and 2 are the deployment's only desks (`DESKS`): any other name is not served. The path
+// is sent verbatim (no `..` normalisation by the client); `headers` are
 // [name, value] pairs and may repeat a name. `ws: true` adds the WebSocket handshake headers.
 const GET_WS = { method: 'GET', ws: true };
 const hex = (s) => Buffer.from(s, 'utf8').toString('hex');
@@ -198,5 +199,53 @@ export const REQUESTS = [
   { name: 'admin check with Authorization doubled', method: 'POST', path: (c) => `/desks/${c.desk1}/admin/check`,
     headers: (c) => [bearer(c), ['Authorization', 'Bearer wrong']], status: 401, code: 'unauthorized' },
   { name: 'admin check with a foreign Origin', method: 'POST', path: (c) => `/desks/${c.desk1}/admin/check`,
+    headers: (c) => [bearer(c), ['Origin', 'https://evil.example']], status: 403, code: 'forbidden_origin' },
+
+  // ---- tickets: forged, for another desk, for the other kind of socket; ticket requests ---------------
+  { name: 'forged ticket on the admin path', ...GET_WS, path: (c) => `/desks/${c.desk1}/admin`,
+    headers: [['Sec-WebSocket-Protocol', `${v1}, support-desk.ticket.${'f'.repeat(64)}`]], status: 401, code: 'unauthorized' },
+  { name: 'forged ticket on the visitor path', ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor`,
+    headers: [['Sec-WebSocket-Protocol', `${v1}, support-desk.ticket.${'0'.repeat(64)}`]], status: 401, code: 'unauthorized' },
+  { name: 'empty ticket', ...GET_WS, path: (c) => `/desks/${c.desk1}/admin`,
+    headers: [['Sec-WebSocket-Protocol', `${v1}, support-desk.ticket.`]], status: 401, code: 'unauthorized' },
+  { name: 'a ticket that is not hex, 10 KB long', ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor`,
+    headers: [['Sec-WebSocket-Protocol', `${v1}, support-desk.ticket.${'z'.repeat(10_000)}`]], status: 401, code: 'unauthorized' },
+  { name: "desk 1's admin ticket on desk 2", ...GET_WS, path: (c) => `/desks/${c.desk2}/admin`,
+    headers: (c) => [['Sec-WebSocket-Protocol', `${v1}, support-desk.ticket.${c.tickets.admin}`]], status: 401, code: 'unauthorized' },
+  { name: "desk 1's visitor ticket on desk 2", ...GET_WS, path: (c) => `/desks/${c.desk2}/visitor`,
+    headers: (c) => [['Sec-WebSocket-Protocol', `${v1}, support-desk.ticket.${c.tickets.visitor}`]], status: 401, code: 'unauthorized' },
+  { name: "A's visitor ticket on the admin path", ...GET_WS, path: (c) => `/desks/${c.desk1}/admin`,
+    headers: (c) => [['Sec-WebSocket-Protocol', `${v1}, support-desk.ticket.${c.tickets.visitor}`]], status: 401, code: 'unauthorized' },
+  { name: 'the admin ticket on the visitor path', ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor`,
+    headers: (c) => [['Sec-WebSocket-Protocol', `${v1}, support-desk.ticket.${c.tickets.admin}`]], status: 401, code: 'unauthorized' },
+  { name: 'the admin ticket from a foreign Origin', ...GET_WS, path: (c) => `/desks/${c.desk1}/admin`,
+    headers: (c) => [['Sec-WebSocket-Protocol', `${v1}, support-desk.ticket.${c.tickets.admin}`], ['Origin', 'https://evil.example']],
+    status: 403, code: 'forbidden_origin' },
+  { name: 'GET on the visitor ticket endpoint', method: 'GET', path: (c) => `/desks/${c.desk1}/visitor/ticket`, status: 405, code: 'method_not_allowed' },
+  { name: 'GET on the admin ticket endpoint, with the secret', method: 'GET', path: (c) => `/desks/${c.desk1}/admin/ticket`,
+    headers: (c) => [bearer(c)], status: 405, code: 'method_not_allowed' },
+  { name: 'visitor ticket with a body that is not JSON', method: 'POST', path: (c) => `/desks/${c.desk1}/visitor/ticket`, body: 'not json',
+    status: 400, code: 'bad_request' },
+  { name: 'visitor ticket with a 100 KB body', method: 'POST', path: (c) => `/desks/${c.desk1}/visitor/ticket`,
+    body: JSON.stringify({ name: 'x'.repeat(100_000) }), status: 400, code: 'bad_request' },
+  { name: 'visitor ticket with a name that overrides direction', method: 'POST', path: (c) => `/desks/${c.desk1}/visitor/ticket`,
+    body: JSON.stringify({ name: '\u202Eevil' }), status: 400, code: 'bad_request' },
+  { name: 'visitor ticket with a numeric token', method: 'POST', path: (c) => `/desks/${c.desk1}/visitor/ticket`, body: '{"token":5}',
+    status: 400, code: 'bad_request' },
+  { name: "visitor ticket for desk 2's token on desk 1", method: 'POST', path: (c) => `/desks/${c.desk1}/visitor/ticket`,
+    body: (c) => JSON.stringify({ token: c.X.token }), status: 401, code: 'unauthorized' },
+  { name: 'visitor ticket for an identity on a desk without IDENTITY_SECRET', method: 'POST', path: (c) => `/desks/${c.desk1}/visitor/ticket`,
+    body: (c) => JSON.stringify({ userId: c.A.userId, userHash: '0'.repeat(64) }), status: 503, code: 'identity_disabled' },
+  { name: 'visitor ticket for an identity of 129 characters', method: 'POST', path: (c) => `/desks/${c.desk1}/visitor/ticket`,
+    body: JSON.stringify({ userId: 'u'.repeat(129), userHash: '00' }), status: 400, code: 'bad_request' },
+  { name: 'visitor ticket from a page of an unlisted origin', method: 'POST', path: (c) => `/desks/${c.desk1}/visitor/ticket`,
+    headers: [['Origin', 'https://evil.example']], body: '{}', status: 403, code: 'forbidden_origin' },
+  { name: 'admin ticket with the secret in the body', method: 'POST', path: (c) => `/desks/${c.desk1}/admin/ticket`,
+    body: (c) => JSON.stringify({ token: c.secret }), status: 401, code: 'unauthorized' },
+  { name: 'admin ticket with the secret in a subprotocol header', method: 'POST', path: (c) => `/desks/${c.desk1}/admin/ticket`,
+    headers: (c) => [['Sec-WebSocket-Protocol', `${v1}, support-desk.token.${hex(c.secret)}`]], status: 401, code: 'unauthorized' },
+  { name: 'admin ticket presenting a ticket', method: 'POST', path: (c) => `/desks/${c.desk1}/admin/ticket`,
+    headers: (c) => [['Sec-WebSocket-Protocol', `${v1}, support-desk.ticket.${c.tickets.admin}`]], status: 401, code: 'unauthorized' },
+  { name: 'admin ticket with a foreign Origin', method: 'POST', path: (c) => `/desks/${c.desk1}/admin/ticket`,
     headers: (c) => [bearer(c), ['Origin', 'https://evil.example']], status: 403, code: 'forbidden_origin' },
 ];

@@ -2,7 +2,7 @@
 // read history back), built on the harness in ../helpers/desk.js. Not a test file itself.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { ADMIN_TOKEN, connectAdmin, connectVisitor, rawRequest, where } from '../helpers/desk.js';
+import { ADMIN_TOKEN, connectAdmin, connectVisitor, connectWithTicket, rawRequest, requestTicket, where } from '../helpers/desk.js';
 
 export { where };
 
@@ -222,4 +222,24 @@ export function search(a, query, extra = {}) {
 export async function createDesk(url, desk, { token = ADMIN_TOKEN, headers = [] } = {}) {
   const auth = token === null ? [] : [['Authorization', `Bearer ${token}`]];
   return rawRequest(url, `/desks/${desk}`, { method: 'POST', headers: [...auth, ...headers] });
+}
+
+/** A visitor socket opened as the widget opens it: a ticket for `body` ({token, name, userId,
+ *  userHash}), then the socket with only the ticket; its `welcome` read. `.ticket`: the ticket used. */
+export async function ticketVisitor(url, desk, body = {}, { since, epoch, headers } = {}) {
+  const got = await requestTicket(url, desk, { kind: 'visitor', body, headers });
+  assert.equal(got.status, 200, `visitor ticket: ${got.status} ${JSON.stringify(got.body)}`);
+  const client = await connectWithTicket(url, desk, got.body.ticket, { since, epoch, headers });
+  const welcome = await client.next('welcome');
+  return Object.assign(client, { welcome, userId: welcome.userId, token: welcome.token, ticket: got.body.ticket });
+}
+
+/** An admin socket opened as the inbox opens it: a ticket for the Bearer `token`, then the socket;
+ *  its `users` read. `.ticket`: the ticket used. */
+export async function ticketAdmin(url, desk, { token = ADMIN_TOKEN, since, epoch, headers } = {}) {
+  const got = await requestTicket(url, desk, { kind: 'admin', token, headers });
+  assert.equal(got.status, 200, `admin ticket: ${got.status} ${JSON.stringify(got.body)}`);
+  const client = await connectWithTicket(url, desk, got.body.ticket, { kind: 'admin', since, epoch, headers });
+  const snapshot = await client.next('users');
+  return Object.assign(client, { snapshot, users: snapshot.users, ticket: got.body.ticket });
 }

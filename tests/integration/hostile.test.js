@@ -2,7 +2,7 @@
 // gets its documented refusal, sockets stay usable, and stored state reads back unchanged.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { ADMIN_TOKEN, BULK_LIMITS, deskName, handshakeHeaders, rawRequest, startMiniflare } from '../helpers/desk.js';
+import { ADMIN_TOKEN, BULK_LIMITS, deskName, handshakeHeaders, rawRequest, requestTicket, startMiniflare } from '../helpers/desk.js';
 import { ACCEPTED, FRAMES, REQUESTS } from '../hostile/corpus.js';
 import { admin, asVisitorSees, closeAll, history, messageWith, reply, rowFor, say, storedState, visitor } from './flows.js';
 
@@ -177,7 +177,13 @@ test('every hostile frame is refused with its documented code and the socket sta
 
 test('every hostile request is refused with its documented status and code', async (t) => {
   const { desk1, desk2, A, X } = w;
-  const ctx = { desk1, desk2, A, X, origin: desk.url, secret: ADMIN_TOKEN };
+  // Unused tickets of desk 1 (issuing one stores only its hash: no row a readback shows).
+  const tickets = {
+    visitor: (await requestTicket(desk.url, desk1, { body: { token: A.token } })).body.ticket,
+    admin: (await requestTicket(desk.url, desk1, { kind: 'admin', token: ADMIN_TOKEN })).body.ticket,
+  };
+  assert.ok(tickets.visitor && tickets.admin, 'tickets issued');
+  const ctx = { desk1, desk2, A, X, origin: desk.url, secret: ADMIN_TOKEN, tickets };
   await leftovers(t);
   for (const entry of REQUESTS) {
     await t.test(entry.name, async () => {
