@@ -14,6 +14,7 @@ use crate::desk::{self, Sender, View};
 use crate::error::HttpError;
 use crate::protocol::{ListView, MAX_USERS_ROWS, RESUME_MAX_MESSAGES, WELCOME_MESSAGES};
 use crate::router::{known, refuse, with_subprotocol};
+use crate::routes::desk_in;
 use crate::session::{self, Backlog, Replay, ResumePoint};
 use crate::sockets::{self, send, Tagged};
 use crate::store::{Counter, Store};
@@ -27,6 +28,9 @@ impl Desk {
             Ok(resume) => resume,
             Err(why) => return refuse(HttpError::BadRequest(why)),
         };
+        let Some(desk) = desk_in(url.path()) else {
+            return refuse(HttpError::BadDesk);
+        };
         let now = now();
         let headers = req.headers();
         let (name, token, protocols) = (param("name"), param("token"), headers.get("Sec-WebSocket-Protocol")?);
@@ -36,6 +40,7 @@ impl Desk {
             token: token.as_deref(),
             protocols: protocols.as_deref(),
             identity_secret: self.identity_secret.as_deref(),
+            desk,
             address: address.as_deref(),
         };
         let tagged = Tagged::new(&self.state); // this visitor's sockets, asked of the runtime once
