@@ -3,7 +3,9 @@
 //!
 //! The map, from the wire inwards:
 //! - [`protocol`]: the wire contract — inbound/outbound frames (serde, `tag = "type"`), limits,
-//!   and the one `parse` of a text frame. Documented frame by frame in `docs/protocol.md`.
+//!   and the one `parse` of a text frame. Documented frame by frame in `docs/protocol.md`;
+//!   `protocol::names` the one rule for display names (no blank look-alikes, check marks or
+//!   imitations of the default `Visitor 3F0C1A`).
 //! - [`error`]: every refusal, each variant with its wire code (frames) or HTTP status.
 //! - [`routes`]: which endpoint an HTTP request is for and whether it may reach a desk.
 //! - [`auth`]: visitor and agent tokens (stored hashed), secrets compared in constant time.
