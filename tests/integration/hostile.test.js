@@ -2,7 +2,10 @@
 // gets its documented refusal, sockets stay usable, and stored state reads back unchanged.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { ADMIN_TOKEN, BULK_LIMITS, deskName, handshakeHeaders, rawRequest, startMiniflare } from '../helpers/desk.js';
+import { createHmac } from 'node:crypto';
+import {
+  ADMIN_TOKEN, BULK_LIMITS, IDENTITY_SECRET, deskKey, deskName, handshakeHeaders, rawRequest, startMiniflare, userHash,
+} from '../helpers/desk.js';
 import { ACCEPTED, FRAMES, REQUESTS } from '../hostile/corpus.js';
 import { admin, asVisitorSees, closeAll, history, messageWith, reply, rowFor, say, storedState, visitor } from './flows.js';
 
@@ -38,7 +41,7 @@ const leftovers = (t) => {
 before(async () => {
   // A hundred refusals in a row from one socket, on purpose: the frame limits would answer rate_limited
   // instead of each frame's own code (limits have their own tests in abuse.test.js).
-  desk = await startMiniflare({ bindings: BULK_LIMITS });
+  desk = await startMiniflare({ bindings: { ...BULK_LIMITS, IDENTITY_SECRET } });
   const [desk1, desk2] = [deskName('hostile-one'), deskName('hostile-two')];
   const adm = await admin(desk.url, desk1); // sends the admin half of the corpus
   const obs = await admin(desk.url, desk1); // another admin tab: hears nothing of refused frames
@@ -174,8 +177,9 @@ test('every hostile frame is refused with its documented code and the socket sta
 });
 
 test('every hostile request is refused with its documented status and code', async (t) => {
-  const { desk1, desk2, A, X } = w;
-  const ctx = { desk1, desk2, A, X, origin: desk.url, secret: ADMIN_TOKEN };
+  const { desk1, desk2, A, B, X } = w;
+  const unboundHash = (userId) => createHmac('sha256', IDENTITY_SECRET).update(userId).digest('hex');
+  const ctx = { desk1, desk2, A, B, X, origin: desk.url, secret: ADMIN_TOKEN, userHash, deskKey, unboundHash };
   await leftovers(t);
   for (const entry of REQUESTS) {
     await t.test(entry.name, async () => {
