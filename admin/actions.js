@@ -1,5 +1,5 @@
 // The conversation header: who the visitor is (online or not), its status and assignee, and the actions on it: Resolve/Reopen, Snooze, Assign, Mark unread; for owners and admins Block/Unblock and Delete (each confirmed first).
-import { el } from './render.js';
+import { el, isolated } from './render.js';
 
 /** The snooze choices, in local time: in an hour, tomorrow 09:00, next Monday 09:00. */
 export function snoozeUntil(choice, now = new Date()) {
@@ -45,7 +45,17 @@ export function createActions(ui, { send, onMarkUnread, confirm }) {
 
   function show(r) {
     row = r;
-    ui.title.textContent = r ? r.name || 'Visitor' : 'Select a conversation';
+    if (r) ui.title.replaceChildren(isolated('span', '', r.name || 'Visitor'));
+    else ui.title.textContent = 'Select a conversation';
+    // the same mark as the row's, wherever the name is: the host site vouched for this customer
+    if (r?.verifiedId) {
+      const mark = el('span', 'verified');
+      mark.title = `verified by your site: ${r.verifiedId}`;
+      const tick = el('span', '', '✓');
+      tick.setAttribute('aria-hidden', 'true');
+      mark.append(tick, ' verified');
+      ui.title.append(' ', mark);
+    }
     ui.status.textContent = r ? (r.online ? 'online' : 'offline') : '';
     ui.status.dataset.online = r?.online ? 'yes' : 'no';
     ui.actions.hidden = !r;

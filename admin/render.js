@@ -8,6 +8,21 @@ export function el(tag, className, text) {
   return node;
 }
 
+/** Bidirectional controls (embeddings, overrides, isolates, LRM/RLM/ALM): a message or name could
+ *  use them to read as something else ("invoice\u202Efdp.exe"), so they are never shown. */
+const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
+
+/** Text from a visitor or an agent as shown: without bidirectional controls. */
+export const plain = (text) => String(text ?? '').replace(BIDI, '');
+
+/** An element holding text from someone else: its direction isolated from what is around it
+ *  (dir=auto, so an Arabic or Hebrew text reads right and cannot reorder the name or time beside it). */
+export function isolated(tag, className, text) {
+  const node = el(tag, className, plain(text));
+  node.dir = 'auto';
+  return node;
+}
+
 /** "now", "5 min", "3 h", "2 d", or a date for older activity. */
 export function relativeTime(at, now = Date.now()) {
   const s = Math.max(0, Math.round((now - at) / 1000));
@@ -79,7 +94,8 @@ export function drawRow(li, row, { selected, me, author, snippet, terms = [], on
   const top = el('span', 'row-top');
   const dot = el('span', 'dot' + (row.online ? ' online' : ''));
   dot.title = row.online ? 'online' : 'offline';
-  const nameEl = el('span', 'name', name);
+  const nameEl = el('span', 'name');
+  nameEl.append(isolated('span', '', name));
   // the host site vouched for this customer (verified identity): show whose account it is
   if (row.verifiedId) {
     const mark = el('span', 'verified', '✓');
@@ -95,7 +111,9 @@ export function drawRow(li, row, { selected, me, author, snippet, terms = [], on
   top.append(dot, nameEl, time);
   const bottom = el('span', 'row-bottom');
   const text = snippet ?? previewPrefix(row, me, author?.(row.userId)) + (row.lastMessage || '');
-  bottom.append(snippet === undefined ? el('span', 'preview', text) : highlight(el('span', 'preview snippet'), text, terms));
+  const preview = snippet === undefined ? isolated('span', 'preview', text) : highlight(el('span', 'preview snippet'), plain(text), terms);
+  preview.dir = 'auto';
+  bottom.append(preview);
   if (STATUS[row.status]) {
     const tag = el('span', 'tag tag-' + row.status, row.status === 'snoozed' ? 'Snoozed' : 'Resolved');
     if (row.snoozedUntil) tag.title = 'until ' + new Date(row.snoozedUntil).toLocaleString([], { weekday: 'short', hour: '2-digit', minute: '2-digit' });
@@ -131,7 +149,7 @@ export function drawMessage(m, me) {
   m.el.dataset.day = dayStart(m.at);
   if (m.sender === 'event') {
     m.el.className = 'msg event';
-    m.el.replaceChildren(el('p', 'event-text', m.message), el('small', 'meta', clock(m.at)));
+    m.el.replaceChildren(isolated('p', 'event-text', m.message), el('small', 'meta', clock(m.at)));
     return m.el;
   }
   const own = (m.sender === 'admin' || m.sender === 'note') && isOwn(m, me);
@@ -139,8 +157,8 @@ export function drawMessage(m, me) {
   if (m.sender === 'note') {
     m.el.className = 'msg note';
     m.el.replaceChildren(
-      el('small', 'note-label', 'Note · ' + (m.agentName || (own && me?.name) || 'Agent')),
-      el('p', 'text', m.message),
+      el('small', 'note-label', 'Note · ' + plain(m.agentName || (own && me?.name) || 'Agent')),
+      isolated('p', 'text', m.message),
       el('small', 'meta', clock(m.at) + status),
     );
     return m.el;
@@ -148,7 +166,7 @@ export function drawMessage(m, me) {
   const admin = m.sender === 'admin';
   m.el.className = admin ? 'msg admin' + (own ? ' own' : '') : 'msg visitor';
   const who = admin ? (own ? 'You' : m.agentName || 'Support') : 'Visitor';
-  m.el.replaceChildren(el('p', 'text', m.message), el('small', 'meta', who + ' · ' + clock(m.at) + status));
+  m.el.replaceChildren(isolated('p', 'text', m.message), el('small', 'meta', plain(who) + ' · ' + clock(m.at) + status));
   return m.el;
 }
 

@@ -63,7 +63,12 @@ export async function acceptInvite(desk, code, name) {
     return { ok: false, message: 'The desk cannot be reached. Check your connection and try again.' };
   }
   if (r.status === 401) return { ok: false, message: 'This invite was already used or has expired. Ask for a new one.' };
-  if (r.status === 400) return { ok: false, message: 'That name cannot be used: 1 to 64 visible characters.' };
+  if (r.status === 400) {
+    // the desk says which rule the name broke (e.g. "name may not contain a check mark…")
+    let why = '';
+    try { why = String((await r.json()).message || ''); } catch { /* no reason given */ }
+    return { ok: false, message: 'That name cannot be used' + (why ? ': ' + why : ': 1 to 64 visible characters') + '.' };
+  }
   if (r.status === 429) return { ok: false, message: 'Too many tries from this address. Wait a few minutes and try again.' };
   if (!r.ok) return { ok: false, message: 'The desk could not accept the invite (' + r.status + '). Try again later.' };
   let agent;

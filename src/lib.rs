@@ -3,8 +3,10 @@
 //!
 //! The map, from the wire inwards:
 //! - [`protocol`]: the wire contract — inbound/outbound frames (serde, `tag = "type"`), limits,
-//!   and the one `parse` of a text frame. Documented frame by frame in `docs/protocol.md`.
-//!   `protocol::budget` measures frames as sent and cuts lists to the frame budget.
+//!   and the one `parse` of a text frame. Documented frame by frame in `docs/protocol.md`;
+//!   `protocol::budget` measures frames as sent and cuts lists to the frame budget;
+//!   `protocol::names` the one rule for display names (no blank look-alikes, check marks or
+//!   imitations of the default `Visitor 3F0C1A`).
 //! - [`error`]: every refusal, each variant with its wire code (frames) or HTTP status.
 //! - [`routes`]: which endpoint an HTTP request is for and whether it may reach a desk.
 //! - [`directory`]: which desks exist — the `DESKS` list, the Worker's per-isolate memory of the

@@ -10,8 +10,10 @@ use serde_json::Value;
 use crate::error::FrameError;
 
 mod budget;
+mod names;
 mod outbound;
 pub use budget::{fitting, json_len, newest_page, total_fits};
+pub use names::{display_name, visitor_name, NameError};
 pub use outbound::*;
 
 /// Longest message text, in Unicode scalar values (what `str::chars` counts).
@@ -347,11 +349,14 @@ fn check_limits(frame: &Inbound) -> Result<(), FrameError> {
                 return Err(FrameError::BadFrame(format!("query must be 1 to {MAX_QUERY_CHARS} visible characters")));
             }
         }
-        Inbound::Profile { name } | Inbound::Invite { name, .. } if visitor_name(name).is_none() => {
-            return Err(FrameError::BadFrame("name must be 1 to 64 visible characters".into()));
+        Inbound::Profile { name } => {
+            display_name(name).map_err(|e| FrameError::BadFrame(e.message().into()))?;
         }
-        Inbound::Invite { email: Some(email), .. } if valid_email(email).is_none() => {
-            return Err(FrameError::BadFrame("email must be an address like ana@example.com".into()));
+        Inbound::Invite { name, email, .. } => {
+            display_name(name).map_err(|e| FrameError::BadFrame(e.message().into()))?;
+            if email.as_deref().is_some_and(|e| valid_email(e).is_none()) {
+                return Err(FrameError::BadFrame("email must be an address like ana@example.com".into()));
+            }
         }
         Inbound::History { before: Some(b), .. } if *b < 1 => {
             return Err(FrameError::BadFrame("before must be a positive seq".into()));
@@ -392,18 +397,6 @@ fn valid_client_msg_id(id: &str) -> bool {
 /// A desk name is 1 to 64 of `[A-Za-z0-9_-]`: safe in a URL, a log line and an object name.
 pub fn valid_desk_name(desk: &str) -> bool {
     (1..=64).contains(&desk.len()) && desk.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
-
-/// A visitor display name: trimmed, 1 to 64 characters, something visible, no control characters
-/// and no bidirectional overrides (which could make a name in the inbox read as another).
-pub fn visitor_name(raw: &str) -> Option<String> {
-    let name = raw.trim();
-    let n = name.chars().count();
-    let bidi = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
-    ((1..=MAX_NAME_CHARS).contains(&n)
-        && !name.chars().any(|c| c.is_control() || bidi(c))
-        && !name.chars().all(|c| c.is_whitespace() || invisible(c)))
-    .then(|| name.to_owned())
 }
 
 /// Characters that print nothing: controls, zero-width spaces and joiners, direction marks, word

@@ -19,9 +19,10 @@ mod desks;
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     console_error_panic_hook::set_once();
     let headers = req.headers();
-    let (upgrade, websocket_key, authorization, protocols, origin) = (
+    let (upgrade, websocket_key, websocket_version, authorization, protocols, origin) = (
         headers.get("Upgrade")?,
         headers.get("Sec-WebSocket-Key")?,
+        headers.get("Sec-WebSocket-Version")?,
         headers.get("Authorization")?,
         headers.get("Sec-WebSocket-Protocol")?,
         headers.get("Origin")?,
@@ -43,10 +44,14 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         path: &path,
         upgrade: upgrade.as_deref(),
         websocket_key: websocket_key.as_deref(),
+        websocket_version: websocket_version.as_deref(),
+        has_body: headers.get("Content-Length")?.is_some_and(|n| n.trim() != "0")
+            || headers.has("Transfer-Encoding")?,
         authorization: authorization.as_deref(),
         protocols: protocols.as_deref(),
         origin: origin.as_deref(),
         authority: &authority,
+        scheme: url.scheme(),
     };
     // Agents' credentials are checked by the desk object (their tokens and the count of failed
     // attempts live in its database), so admin endpoints go on to it like the others.

@@ -69,14 +69,20 @@ pub struct RequestHead<'a> {
     pub method: Method,
     pub path: &'a str,
     pub upgrade: Option<&'a str>,
-    /// `Sec-WebSocket-Key`: every real handshake has one.
+    /// `Sec-WebSocket-Key`: every real handshake has one, 16 random bytes in base64.
     pub websocket_key: Option<&'a str>,
+    /// `Sec-WebSocket-Version`: `13`, the only one there is (RFC 6455).
+    pub websocket_version: Option<&'a str>,
+    /// The request carries a body (`Content-Length` over 0, or `Transfer-Encoding`): no handshake does.
+    pub has_body: bool,
     pub authorization: Option<&'a str>,
     pub protocols: Option<&'a str>,
     /// The browser's `Origin` header, if any (non-browser clients send none).
     pub origin: Option<&'a str>,
     /// This request's own `host[:port]`, as the client addressed it.
     pub authority: &'a str,
+    /// This request's own scheme, `https` or `http` (with `authority`, the desk's own origin).
+    pub scheme: &'a str,
 }
 
 /// The sites whose pages may open visitor sockets (`ALLOWED_ORIGINS`).
@@ -106,13 +112,14 @@ impl AllowedOrigins {
         AllowedOrigins::Only(origins)
     }
 
-    /// Whether a page of `origin` may open a visitor socket on a desk served at `authority`.
-    pub fn allows(&self, origin: &str, authority: &str) -> bool {
+    /// Whether a page of `origin` may open a visitor socket on a desk whose own origin is `own`
+    /// (`scheme://host[:port]`).
+    pub fn allows(&self, origin: &str, own: &str) -> bool {
         let origin = origin.to_ascii_lowercase();
         match self {
             AllowedOrigins::Any => true,
             AllowedOrigins::Only(list) => {
-                same_origin(&origin, authority)
+                origin.eq_ignore_ascii_case(own)
                     || list.iter().any(|allowed| match allowed.split_once("://*.") {
                         // `https://*.shop.example` covers `https://a.shop.example`, not `https://shop.example`.
                         Some((scheme, domain)) => origin
@@ -156,34 +163,55 @@ pub fn route<'a>(head: &RequestHead<'a>, origins: &AllowedOrigins) -> Result<Rou
     if head.method != wanted {
         return Err(HttpError::MethodNotAllowed);
     }
+    // workerd hands the Worker any upgrade as a GET (a POST, HEAD or DELETE too) and refuses the
+    // 101 only afterwards: a body at least tells a POST or PUT apart.
+    if endpoint.is_socket() && head.has_body {
+        return Err(HttpError::MethodNotAllowed);
+    }
     if endpoint.is_socket() && !head.upgrade.is_some_and(|u| u.trim().eq_ignore_ascii_case("websocket")) {
         return Err(HttpError::UpgradeRequired);
     }
-    if endpoint.is_socket() && head.websocket_key.is_none_or(|k| k.trim().is_empty()) {
-        // Checked here, not left to the runtime: it would refuse such a handshake only after the
-        // desk had created the visitor.
-        return Err(HttpError::BadRequest("a WebSocket handshake needs a Sec-WebSocket-Key header"));
+    // The rest of the handshake is checked here, not left to the runtime: it would refuse a
+    // malformed one only after the desk had created the visitor.
+    if endpoint.is_socket() && !head.websocket_key.is_some_and(valid_websocket_key) {
+        return Err(HttpError::BadRequest("a WebSocket handshake needs a Sec-WebSocket-Key of 16 bytes in base64"));
     }
+    if endpoint.is_socket() && head.websocket_version.map(str::trim) != Some("13") {
+        return Err(HttpError::BadRequest("a WebSocket handshake needs Sec-WebSocket-Version: 13"));
+    }
+    let own = format!("{}://{}", head.scheme, head.authority);
     if !endpoint.is_admin() {
         // The widget runs on customers' sites: only those configured may talk to this desk, so a
         // copied snippet on a stranger's site does not get a working chat (non-browser clients
         // send no Origin and are limited like any visitor).
-        if head.origin.is_some_and(|o| !origins.allows(o, head.authority)) {
+        if head.origin.is_some_and(|o| !origins.allows(o, &own)) {
             return Err(HttpError::OriginNotAllowed);
         }
     } else {
         // A page on another site must not open an admin socket with a victim's browser (cross-site
-        // WebSocket hijacking): browsers always send Origin, so a foreign one is refused.
-        if head.origin.is_some_and(|o| !same_origin(o, head.authority)) {
+        // WebSocket hijacking): browsers always send Origin, so a foreign one is refused. Scheme,
+        // host and port all count: a page of `http://` this host (which anyone on the network
+        // can write) is another origin than the desk's `https://` one.
+        if head.origin.is_some_and(|o| !o.eq_ignore_ascii_case(&own)) {
             return Err(HttpError::ForeignOrigin);
         }
     }
     Ok(Route { desk, endpoint })
 }
 
-/// Whether an `Origin` (`scheme://host[:port]`) names the authority the request was sent to.
-fn same_origin(origin: &str, authority: &str) -> bool {
-    host_of(origin).is_some_and(|host| host.eq_ignore_ascii_case(authority))
+/// A `Sec-WebSocket-Key` as RFC 6455 has it: 16 bytes in base64, so 22 characters and `==`.
+fn valid_websocket_key(key: &str) -> bool {
+    let key = key.trim();
+    key.len() == 24
+        && key.ends_with("==")
+        && key[..22].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+}
+
+/// The desk a path names (`/desks/{desk}/...`), if the name is a valid one: how a desk object
+/// knows its own name from a request the router let through.
+pub fn desk_in(path: &str) -> Option<&str> {
+    let (desk, _) = path.strip_prefix("/desks/")?.split_once('/')?;
+    valid_desk_name(desk).then_some(desk)
 }
 
 #[cfg(test)]
@@ -201,7 +229,9 @@ mod tests {
             path,
             upgrade: Some("websocket"),
             websocket_key: Some("dGhlIHNhbXBsZSBub25jZQ=="),
+            websocket_version: Some("13"),
             authority: "desk.example",
+            scheme: "https",
             ..Default::default()
         }
     }
@@ -225,8 +255,27 @@ mod tests {
         assert_eq!(route(&upgrade("/elsewhere"), &none()), Err(HttpError::NotFound));
         let plain = RequestHead { upgrade: None, ..upgrade("/desks/a/visitor") };
         assert_eq!(route(&plain, &none()), Err(HttpError::UpgradeRequired));
-        let keyless = RequestHead { websocket_key: None, ..upgrade("/desks/a/visitor") };
-        assert!(matches!(route(&keyless, &none()), Err(HttpError::BadRequest(_))));
+        for key in [
+            None,
+            Some(""),
+            Some("  "),
+            Some("x"),
+            Some("dGhlIHNhbXBsZSBub25jZQ="),
+            Some("dGhlIHNhbXBsZSBub25jZQ=x"),
+            Some("dGhlIHNhbXBsZSBub25jZ*=="),
+            Some("dGhlIHNhbXBsZSBub25jZQ==dGhlIHNhbXBsZSBub25jZQ=="),
+        ] {
+            let bad = RequestHead { websocket_key: key, ..upgrade("/desks/a/visitor") };
+            assert!(matches!(route(&bad, &none()), Err(HttpError::BadRequest(_))), "{key:?}");
+        }
+        for version in [None, Some(""), Some("8"), Some("12"), Some("13, 8"), Some("14")] {
+            let bad = RequestHead { websocket_version: version, ..upgrade("/desks/a/admin") };
+            assert!(matches!(route(&bad, &none()), Err(HttpError::BadRequest(_))), "{version:?}");
+        }
+        let head = RequestHead { method: Method::Other, ..upgrade("/desks/a/visitor") };
+        assert_eq!(route(&head, &none()), Err(HttpError::MethodNotAllowed), "HEAD, DELETE, PUT…");
+        let post_as_get = RequestHead { has_body: true, ..upgrade("/desks/a/visitor") };
+        assert_eq!(route(&post_as_get, &none()), Err(HttpError::MethodNotAllowed), "a handshake has no body");
         let post = RequestHead { method: Method::Post, ..upgrade("/desks/a/visitor") };
         assert_eq!(route(&post, &none()), Err(HttpError::MethodNotAllowed));
         let get_check = RequestHead { upgrade: None, ..upgrade("/desks/a/visitor/check") };
@@ -235,7 +284,13 @@ mod tests {
 
     #[test]
     fn credential_checks_and_accepting_invites_are_posts() {
-        let check = |path| RequestHead { method: Method::Post, path, authority: "desk.example", ..Default::default() };
+        let check = |path| RequestHead {
+            method: Method::Post,
+            path,
+            authority: "desk.example",
+            scheme: "https",
+            ..Default::default()
+        };
         assert_eq!(route(&check("/desks/a/visitor/check"), &none()).map(|r| r.endpoint), Ok(Endpoint::VisitorCheck));
         let accept = check("/desks/a/agents/accept");
         assert_eq!(route(&accept, &none()).map(|r| r.endpoint), Ok(Endpoint::AgentsAccept));
@@ -286,8 +341,26 @@ mod tests {
         let good = RequestHead { authorization: Some("Bearer k-0123456789abcdef"), ..upgrade("/desks/a/admin") };
         let same = RequestHead { origin: Some("https://desk.example"), ..good };
         assert!(route(&same, &none()).is_ok());
-        for origin in ["https://evil.example", "null", "https://desk.example.evil", "desk.example"] {
+        for origin in [
+            "https://evil.example",
+            "null",
+            "https://desk.example.evil",
+            "desk.example",
+            "http://desk.example",
+            "wss://desk.example",
+            "https://desk.example:8443",
+            "https://desk.example:443",
+            "https://desk.example/",
+            "https://evil.example/https://desk.example",
+        ] {
             let foreign = RequestHead { origin: Some(origin), ..good };
+            assert_eq!(route(&foreign, &none()), Err(HttpError::ForeignOrigin), "{origin}");
+        }
+        // Scheme, host and port: a desk served over plain HTTP (as in local runs) is its own origin.
+        let local = RequestHead { scheme: "http", authority: "127.0.0.1:8787", ..good };
+        assert!(route(&RequestHead { origin: Some("http://127.0.0.1:8787"), ..local }, &none()).is_ok());
+        for origin in ["https://127.0.0.1:8787", "http://127.0.0.1:8788", "http://127.0.0.1", "http://localhost:8787"] {
+            let foreign = RequestHead { origin: Some(origin), ..local };
             assert_eq!(route(&foreign, &none()), Err(HttpError::ForeignOrigin), "{origin}");
         }
         let visitor = RequestHead { origin: Some("https://customer.example"), ..upgrade("/desks/a/visitor") };
@@ -318,6 +391,8 @@ mod tests {
             "https://x.acme.example.evil",
             "null",
             "http://localhost:8081",
+            "http://desk.example",
+            "https://desk.example:444",
         ] {
             assert_eq!(route(&visitor(origin), &shops), Err(HttpError::OriginNotAllowed), "{origin}");
         }
@@ -333,7 +408,7 @@ mod tests {
     fn the_origins_setting_is_read_strictly() {
         assert_eq!(AllowedOrigins::from_setting(Some("*")), AllowedOrigins::Any);
         assert_eq!(AllowedOrigins::from_setting(Some("https://a.example, *")), AllowedOrigins::Any);
-        assert!(AllowedOrigins::Any.allows("null", "desk.example"));
+        assert!(AllowedOrigins::Any.allows("null", "https://desk.example"));
         let typos =
             AllowedOrigins::from_setting(Some("shop.example, https://, ftp://x.example, https://a.example/path"));
         assert_eq!(typos, AllowedOrigins::Only(vec![]), "entries that are not origins open nothing");

@@ -7,7 +7,7 @@ use sim::Desk;
 use support_desk::desk::admission::{self, VisitorRequest};
 use support_desk::desk::View;
 use support_desk::error::HttpError;
-use support_desk::identity::user_hash;
+use support_desk::identity::{desk_key, user_hash};
 use support_desk::limits::Limits;
 
 const SECRET: &str = "identity-secret-for-tests";
@@ -82,11 +82,13 @@ fn refusals_write_nothing() {
 fn a_verified_visitor_is_one_conversation_everywhere_and_not_counted() {
     let mut desk = Desk::new();
     let l = limits("1");
-    let hash = user_hash(SECRET, "customer-42").expect("a hash");
+    let key = desk_key(SECRET, "acme").expect("a key");
+    let hash = user_hash(&key, "customer-42").expect("a hash");
     let proof = claim("customer-42", &hash);
     let request = VisitorRequest {
         protocols: Some(&proof),
         identity_secret: Some(SECRET),
+        desk: "acme",
         address: Some("office"),
         ..Default::default()
     };
@@ -105,4 +107,37 @@ fn a_visitor_holds_at_most_its_socket_limit() {
     desk.state.sockets.insert(first.conversation.user_id.clone(), 2);
     let again = VisitorRequest { token: Some(&first.token), ..Default::default() };
     assert_eq!(admit(&mut desk, &again, &l).err(), Some(HttpError::TooManySockets));
+}
+
+#[test]
+fn a_proof_for_another_desk_is_refused_and_writes_nothing() {
+    let mut desk = Desk::new();
+    let l = limits("60");
+    let key = desk_key(SECRET, "acme").expect("a key");
+    let proof = claim("customer-42", &user_hash(&key, "customer-42").expect("a hash"));
+    let on =
+        |desk| VisitorRequest { protocols: Some(&proof), identity_secret: Some(SECRET), desk, ..Default::default() };
+    for other in ["shop", "Acme", "acme2"] {
+        assert!(matches!(admit(&mut desk, &on(other), &l), Err(HttpError::Unauthorized(_))), "{other}");
+    }
+    assert!(desk.state.conversations.is_empty(), "nothing stored for a refusal");
+    assert!(admit(&mut desk, &on("acme"), &l).is_ok(), "the desk the proof was made for");
+}
+
+#[test]
+fn look_alike_names_are_refused_before_anything_is_written() {
+    let mut desk = Desk::new();
+    let l = limits("60");
+    let first = admit(&mut desk, &VisitorRequest::default(), &l).expect("new");
+    let before = desk.state.conversations.clone();
+    let default = first.conversation.name.clone();
+    for name in
+        ["\u{3164}", "\u{2800}", "Alice Martin ✓", "Bob ✔", default.as_str(), "Visitor 3F0C1A", "\u{200B}\u{200B}"]
+    {
+        let renamed = VisitorRequest { token: Some(&first.token), name: Some(name), ..Default::default() };
+        assert!(matches!(admit(&mut desk, &renamed, &l), Err(HttpError::BadRequest(_))), "{name:?}");
+        let new = VisitorRequest { name: Some(name), ..Default::default() };
+        assert!(matches!(admit(&mut desk, &new, &l), Err(HttpError::BadRequest(_))), "{name:?}");
+    }
+    assert_eq!(desk.state.conversations, before, "no visitor created or renamed");
 }

@@ -2,11 +2,12 @@
 //! buckets take any input without a panic, and never let through what they should not.
 
 use proptest::prelude::*;
-use support_desk::identity::{claim, user_hash, verify, Claim};
+use support_desk::identity::{claim, desk_key, user_hash, verify, Claim};
 use support_desk::limits::{Bucket, Limits, Rate};
 use support_desk::routes::AllowedOrigins;
 
 const SECRET: &str = "proptest-identity-secret";
+const DESK: &str = "acme";
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(500))]
@@ -20,28 +21,30 @@ proptest! {
 
     #[test]
     fn only_the_right_hash_verifies(id in "[ -~]{1,40}", other in "[ -~]{1,40}", hash in "[0-9a-f]{0,64}") {
-        let right = user_hash(SECRET, &id).unwrap_or_default();
-        prop_assert_eq!(verify(Claim { user_id: id.clone(), hash: Some(right.clone()) }, Some(SECRET)), Ok(id.clone()));
+        let key = desk_key(SECRET, DESK).unwrap_or_default();
+        let right = user_hash(&key, &id).unwrap_or_default();
+        prop_assert_eq!(verify(Claim { user_id: id.clone(), hash: Some(right.clone()) }, Some(SECRET), DESK), Ok(id.clone()));
+        let elsewhere = Claim { user_id: id.clone(), hash: Some(right.clone()) };
+        prop_assert!(verify(elsewhere, Some(SECRET), "another-desk").is_err(), "a hash is for one desk only");
         if hash != right {
             let wrong = Claim { user_id: id.clone(), hash: Some(hash) };
-            prop_assert!(verify(wrong, Some(SECRET)).is_err(), "a wrong hash verified");
+            prop_assert!(verify(wrong, Some(SECRET), DESK).is_err(), "a wrong hash verified");
         }
         if other != id {
             let borrowed = Claim { user_id: other, hash: Some(right) };
-            prop_assert!(verify(borrowed, Some(SECRET)).is_err(), "a hash is for one id only");
+            prop_assert!(verify(borrowed, Some(SECRET), DESK).is_err(), "a hash is for one id only");
         }
     }
 
     #[test]
     fn origins_setting_and_check_take_anything(setting in ".{0,200}", origin in ".{0,80}", authority in "[a-z0-9.:]{0,30}") {
         let allowed = AllowedOrigins::from_setting(Some(&setting));
-        let _ = allowed.allows(&origin, &authority);
-        // With no setting, only the request's own authority passes.
+        let own = format!("https://{authority}");
+        let _ = allowed.allows(&origin, &own);
+        // With no setting, only the desk's own origin (scheme, host and port) passes.
         let closed = AllowedOrigins::from_setting(None);
-        if closed.allows(&origin, &authority) {
-            let lower = origin.to_ascii_lowercase();
-            let host = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://")).map(str::to_owned);
-            prop_assert_eq!(host, Some(authority.to_ascii_lowercase()));
+        if closed.allows(&origin, &own) {
+            prop_assert_eq!(origin.to_ascii_lowercase(), own.to_ascii_lowercase());
         }
     }
 

@@ -10,11 +10,13 @@ use support_desk::desk::admission::{self, VisitorRequest};
 use support_desk::desk::moderation::{CLOSE_EXPIRED, CLOSE_REMOVED, RETENTION_SLICE, STORAGE_WARN_EVERY_MS};
 use support_desk::desk::{StorageUse, View};
 use support_desk::error::HttpError;
-use support_desk::identity::user_hash;
+use support_desk::identity::{desk_key, user_hash};
 use support_desk::limits::Limits;
 use support_desk::protocol::{Author, Role, Status};
 
 const SECRET: &str = "identity-secret-for-tests";
+/// The desk under test (an identity proof is valid on one desk only).
+const DESK: &str = "acme";
 
 fn send(desk: &mut Desk, socket: &'static str, frame: Value) {
     desk.send(socket, &frame.to_string());
@@ -41,7 +43,10 @@ fn answer(desk: &mut Desk, socket: &'static str, frame: Value) -> Value {
 
 fn claim(user_id: &str) -> String {
     let hex: String = user_id.bytes().map(|b| format!("{b:02x}")).collect();
-    format!("support-desk.v1, support-desk.identity.{hex}.{}", user_hash(SECRET, user_id).unwrap_or_default())
+    format!(
+        "support-desk.v1, support-desk.identity.{hex}.{}",
+        user_hash(&desk_key(SECRET, DESK).unwrap_or_default(), user_id).unwrap_or_default()
+    )
 }
 
 /// Admits `request` and applies its writes, as the glue does; the admitted user id and token.
@@ -186,7 +191,8 @@ fn a_blocked_verified_id_is_refused_on_every_device() {
     let mut desk = Desk::new();
     desk.admin("owner");
     let laptop = claim("customer-42");
-    let request = VisitorRequest { protocols: Some(&laptop), identity_secret: Some(SECRET), ..Default::default() };
+    let request =
+        VisitorRequest { protocols: Some(&laptop), identity_secret: Some(SECRET), desk: DESK, ..Default::default() };
     let (user, _) = admit(&mut desk, &request).expect("verified");
     desk.visitor("laptop", &user);
     send(&mut desk, "laptop", json!({ "type": "message", "message": "hi" }));

@@ -316,3 +316,26 @@ fn a_rename_resends_the_rows_assigned_to_the_agent() {
         (json!("A"), json!("Ana Lima"))
     );
 }
+
+#[test]
+fn agents_names_may_not_pass_for_blank_a_visitor_or_a_verified_customer() {
+    let mut desk = team();
+    let looks =
+        ["\u{3164}", "\u{2800}", "\u{115F}\u{1160}", "\u{FFA0}", "\u{200B}", "Ana ✓", "☑ Support", "Visitor 3F0C1A"];
+    for name in looks {
+        assert_eq!(error_code(&mut desk, "ana", json!({ "type": "profile", "name": name })), "bad_frame", "{name:?}");
+        let invite = json!({ "type": "invite", "name": name, "role": "agent" });
+        assert_eq!(error_code(&mut desk, "owner", invite), "bad_frame", "{name:?}");
+    }
+    // Accepting an invite names the agent too: the invite's code is kept for a good name after.
+    send(&mut desk, "owner", json!({ "type": "invite", "name": "Cleo", "role": "agent" }));
+    let invited = frames(&mut desk, "owner").into_iter().find(|f| f["type"] == "invited").expect("invited");
+    for name in looks {
+        let body = json!({ "code": invited["code"], "name": name }).to_string();
+        let refused = team::accept(&body, &desk.state, desk.now, &mut desk.fresh).map(|_| ());
+        assert!(matches!(refused, Err(HttpError::BadRequest(_))), "{name:?}");
+    }
+    let body = json!({ "code": invited["code"], "name": "Cleo" }).to_string();
+    assert!(team::accept(&body, &desk.state, desk.now, &mut desk.fresh).is_ok());
+    assert!(desk.agents.values().all(|r| !looks.contains(&r.agent.name.as_str())), "no agent was renamed");
+}

@@ -10,11 +10,13 @@ use support_desk::desk::team::{self, SignIn};
 use support_desk::desk::ticket::{self, Holder, Issued, MAX_LIVE_TICKETS_PER_ADDRESS, TICKET_TTL_MS};
 use support_desk::desk::{View, Write};
 use support_desk::error::HttpError;
-use support_desk::identity::user_hash;
+use support_desk::identity::{desk_key, user_hash};
 use support_desk::limits::Limits;
 
 const OWNER_SECRET: &str = "owner-secret-0123456789abcdef-0123456789";
 const IDENTITY_SECRET: &str = "identity-secret-for-tests";
+/// The desk these tickets are for (an identity proof is valid on one desk only).
+const DESK: &str = "acme";
 
 /// Issues a ticket for `holder` and stores it, as the glue does.
 fn issue(desk: &mut Desk, holder: Holder, name: Option<&str>, address: Option<&str>) -> Result<Issued, HttpError> {
@@ -28,6 +30,7 @@ fn issue(desk: &mut Desk, holder: Holder, name: Option<&str>, address: Option<&s
 fn ask(desk: &mut Desk, body: &str) -> Result<Issued, HttpError> {
     let (write, issued) = ticket::for_visitor(
         body,
+        DESK,
         Some(IDENTITY_SECRET),
         Some("addr"),
         TICKET_TTL_MS,
@@ -42,7 +45,7 @@ fn ask(desk: &mut Desk, body: &str) -> Result<Issued, HttpError> {
 /// The visitor upgrade that presents `ticket`, with its writes applied.
 fn upgrade(desk: &mut Desk, ticket: &str) -> Result<admission::AdmittedVisitor, HttpError> {
     let limits = Limits::from_vars(|_| None);
-    let request = VisitorRequest { ticket: Some(ticket), address: Some("addr"), ..Default::default() };
+    let request = VisitorRequest { ticket: Some(ticket), address: Some("addr"), desk: DESK, ..Default::default() };
     let admitted = admission::visitor(&request, &limits, &desk.state, desk.now, &mut desk.fresh)?;
     for w in &admitted.writes {
         desk.state.apply(w);
@@ -124,7 +127,8 @@ fn a_visitor_ticket_carries_who_it_is_and_its_name() {
     assert_eq!(again.token, "", "the desk keeps only the token's hash: the visitor already holds it");
     assert_eq!(desk.state.conversation(&first.conversation.user_id).map(|c| c.name), Some("Ada L.".into()));
 
-    let proof = user_hash(IDENTITY_SECRET, "customer-42").unwrap_or_default();
+    let key = desk_key(IDENTITY_SECRET, DESK).unwrap_or_default();
+    let proof = user_hash(&key, "customer-42").unwrap_or_default();
     let body = format!(r#"{{"userId":"customer-42","userHash":"{proof}","token":"{}"}}"#, first.token);
     let verified = ask(&mut desk, &body).expect("a verified customer's ticket");
     let customer = upgrade(&mut desk, &verified.ticket).expect("admitted");

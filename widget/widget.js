@@ -1,24 +1,38 @@
 // The embeddable visitor widget: one <script data-desk> tag; a Shadow-DOM launcher + chat panel; one WebSocket to the script's origin. No dependencies, no build step.
 (() => {
   'use strict';
-  if (window.SupportChat) return;
-  const S = document.currentScript || document.querySelector('script[data-desk][src*="widget.js"]');
+  // Host markup can shadow globals and document members (<a id="SupportChat">, <img name="currentScript">):
+  // read the DOM through its prototypes, never read the global back, mark this copy with a symbol.
+  const doc = document, DP = Document.prototype, ET = EventTarget.prototype, ONE = Symbol.for('support-desk.widget');
+  if (window[ONE]) return;
+  window[ONE] = 1;
+  const qs = s => DP.querySelector.call(doc, s), make = t => DP.createElement.call(doc, t);
+  const got = p => Object.getOwnPropertyDescriptor(DP, p).get.call(doc), hidden = () => got('hidden');
+  const cur = got('currentScript');
+  const S = cur instanceof HTMLScriptElement ? cur : qs('script[data-desk][src*="widget.js"]');
   if (!S) return;
   const D = S.dataset, desk = D.desk || 'demo', src = new URL(S.src, location.href);
   const base = (src.protocol == 'https:' ? 'wss://' : 'ws://') + src.host + '/desks/' + encodeURIComponent(desk) + '/visitor';
   // Verified identity (docs/widget.md): the host's server vouches for a logged-in customer with
   // data-user-id + data-user-hash; then the desk keeps one conversation for them on every device.
   let who = D.userId ? { id: D.userId, hash: D.userHash || '' } : null;
+  // Storage never names a verified customer: their unread mark's key has no id and goes at logout (so do old …:u:<id> keys)
+  const KB = 'supportchat:' + src.host + ':' + desk;
   let K, KS, KR;
-  const keys = () => { K = 'supportchat:' + src.host + ':' + desk + (who ? ':u:' + who.id : ''); KS = K + ':seen'; KR = K + ':resume' };
+  const keys = () => { K = KB + (who ? ':verified' : ''); KS = K + ':seen'; KR = K + ':resume' };
   keys();
   const get = k => { try { return localStorage.getItem(k) } catch (e) { return null } };
   const put = (k, v) => { try { v == null ? localStorage.removeItem(k) : localStorage.setItem(k, v) } catch (e) {} };
+  const forget = () => {
+    try { for (let i = localStorage.length; i--;) { const k = localStorage.key(i); if (k && k.startsWith(KB + ':u:')) localStorage.removeItem(k) } } catch (e) {}
+    if (!who) put(KB + ':verified:seen', null);
+  };
+  forget();
   const uid = () => { try { return crypto.randomUUID() } catch (e) { return Date.now().toString(36) + '-' + Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2) } };
   const fmt = t => new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 
   // ---- DOM (a constant skeleton: no data ever goes through innerHTML) ----
-  const host = document.createElement('support-chat');
+  const host = make('support-chat');
   const root = host.attachShadow({ mode: 'open' });
   // styles as an adopted sheet: CSP does not block it, as it would a <style> (kept only as the fallback)
   const css = `:host{all:initial!important;display:block!important;position:fixed!important;right:0!important;bottom:0!important;width:0!important;height:0!important;z-index:2147483646!important}
@@ -56,17 +70,17 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
 <ol role="log" aria-live="polite" aria-label="Messages"><li class="e">Ask us anything: we usually answer within minutes.</li></ol>
 <form><label class="v" for="t">Message</label><textarea id="t" rows="1" maxlength="4000" placeholder="Write a message…"></textarea><button type="submit">Send</button></form></section>`;
   if (root.adoptedStyleSheets) { const c = new CSSStyleSheet(); c.replaceSync(css); root.adoptedStyleSheets = [c] }
-  else { const c = document.createElement('style'); c.textContent = css; root.prepend(c) }
+  else { const c = make('style'); c.textContent = css; root.prepend(c) }
   const $ = s => root.querySelector(s);
   const L = $('.l'), B = $('.b'), P = $('.p'), ST = $('.s'), LOG = $('ol'), TA = $('textarea'), F = $('form'), EMPTY = $('.e'), HELLO = EMPTY.textContent;
 
   // ---- state ----
-  let ws = null, welcomed = false, asking = false, gen = 0, fails = 0, timer = 0, ping = 0, state = '', isOpen = false, closedByDesk = false;
+  let ws = null, welcomed = false, asking = false, gen = 0, noName = false, fails = 0, timer = 0, ping = 0, state = '', isOpen = false, closedByDesk = false;
   let unread = 0, seen = +get(KS) || 0, msgs = [], tk = get(K), ep = ''; // tk: the token, also kept in memory when storage is unavailable
   const ls = {};
   const emit = (t, d) => {
     (ls[t] || []).forEach(f => { try { f(d) } catch (e) { setTimeout(() => { throw e }) } });
-    window.dispatchEvent(new CustomEvent('supportchat:' + t, { detail: d }));
+    ET.dispatchEvent.call(window, new CustomEvent('supportchat:' + t, { detail: d }));
   };
   const setState = s => {
     if (s == state) return;
@@ -93,12 +107,13 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
   // ---- rendering: one <li> per message, updated in place ----
   const draw = m => {
     if (!m.el) {
-      m.el = document.createElement('li');
-      m.el.append(document.createElement('p'), document.createElement('small'));
+      m.el = make('li');
+      m.el.append(make('p'), make('small'));
+      m.el.firstChild.dir = 'auto'; // isolated, and shown without bidi controls (no "fdp.exe" read as "exe.pdf")
     }
     const u = m.sender == 'user';
     m.el.className = u ? 'u' : 'a';
-    m.el.firstChild.textContent = m.message;
+    m.el.firstChild.textContent = m.message.replace(/[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g, '');
     // a reply is signed by the agent who wrote it (agentName), as text
     m.el.lastChild.textContent = (u ? 'You' : m.agentName || 'Support') + ' · ' + fmt(m.at) +
       (u ? ' · ' + ({ sending: 'Sending…', failed: 'Not sent' }[m.st] || 'Sent') : '');
@@ -149,7 +164,7 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
       const m = find(null, f.clientMsgId);
       if (m) settle(m, f);
     } else if (f.type == 'message') {
-      if (take(f) && f.sender == 'admin') isOpen && !document.hidden ? markSeen() : setUnread(unread + 1);
+      if (take(f) && f.sender == 'admin') isOpen && !hidden() ? markSeen() : setUnread(unread + 1);
     } else if (f.type == 'error' && f.clientMsgId) {
       const m = find(null, f.clientMsgId);
       // too fast: still sending, again once the desk says so; anything else is final
@@ -199,13 +214,15 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
     const tok = tk, my = ++gen, body = {};
     if (tok) body.token = tok;
     if (who) { body.userId = who.id; body.userHash = who.hash }
-    if (D.name && D.name.trim()) body.name = D.name.trim().slice(0, 64);
+    // a name the desk refuses must not keep the chat shut: after a 400 for it, go on without it
+    if (D.name && D.name.trim() && !noName) body.name = D.name.trim().slice(0, 64);
     asking = true;
     ticket(body).then(a => {
       if (my != gen) return; // identify() started over meanwhile
       asking = false;
       if (a.t) open(a.t, tok);
       else if (a.s == 403) shut(); // blocked by the desk's team
+      else if (a.s == 400 && body.name) { noName = true; connect() }
       else if (a.s == 401 && tok && !who && tk == tok) { put(K, tk = null); put(KS, null); seen = 0; ep = ''; save(); connect() }
       else if (a.s == 429 && a.wait) { setState('reconnecting'); timer = setTimeout(connect, a.wait) }
       else retry();
@@ -234,7 +251,7 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
       retry(); // refused or dropped: a new ticket says why, if the desk refuses
     });
   }
-  addEventListener('online', () => { if (!ws) { fails = 0; connect() } });
+  ET.addEventListener.call(window, 'online', () => { if (!ws) { fails = 0; connect() } });
 
   // ---- panel ----
   const setOpen = o => {
@@ -268,9 +285,9 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
     emit('message', pub(m));
     TA.focus();
   }
-  document.addEventListener('visibilitychange', () => { if (isOpen && !document.hidden) markSeen() });
+  ET.addEventListener.call(doc, 'visibilitychange', () => { if (isOpen && !hidden()) markSeen() });
 
-  window.SupportChat = {
+  const api = {
     open: () => setOpen(true),
     close: () => setOpen(false),
     toggle: () => setOpen(!isOpen),
@@ -282,7 +299,9 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
     // a single-page host logs a customer in ({userId, userHash}) or out (null): another conversation
     identify: u => {
       who = u && u.userId ? { id: u.userId + '', hash: (u.userHash || '') + '' } : null;
+      put(KB + ':verified:seen', null);
       keys();
+      forget();
       const w = ws;
       ws = null;
       if (w) { clearInterval(ping); w.close() }
@@ -301,8 +320,10 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
       if (typeof c.e == 'string' && c.e.length <= 64) ep = c.e;
     }
   } catch (e) {}
+  // never read back: a host that overwrites it breaks only its own calls
+  try { window.SupportChat = api } catch (e) {}
   label();
-  (document.body || document.documentElement).append(host);
+  (qs('body') || qs(':root')).append(host);
   emit('ready', {});
   connect();
 })();

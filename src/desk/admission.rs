@@ -8,7 +8,7 @@ use crate::auth::{new_token, token_hash};
 use crate::error::HttpError;
 use crate::identity;
 use crate::limits::Limits;
-use crate::protocol::{visitor_name, Status};
+use crate::protocol::{display_name, Status};
 
 /// What a visitor's upgrade request says.
 #[derive(Debug, Clone, Default)]
@@ -21,6 +21,8 @@ pub struct VisitorRequest<'a> {
     pub protocols: Option<&'a str>,
     /// `IDENTITY_SECRET`, if configured.
     pub identity_secret: Option<&'a str>,
+    /// This desk's name: an identity proof is valid on one desk only.
+    pub desk: &'a str,
     /// The client address, hashed (`None`: unknown, only in local runs).
     pub address: Option<&'a str>,
     /// A ticket presented in the subprotocol (`support-desk.ticket.…`), raw.
@@ -66,13 +68,12 @@ fn claimed(request: &VisitorRequest, view: &dyn View, now: i64) -> Result<Claime
         let consume = Some(Write::ConsumeTicket { hash: ticket.hash });
         return Ok(Claimed { name: ticket.name, verified, known, token: String::new(), consume });
     }
-    let name = match request.name.map(visitor_name) {
-        Some(None) => return Err(HttpError::BadRequest("name must be 1 to 64 characters without control characters")),
-        Some(name) => name,
-        None => None,
-    };
-    let verified =
-        identity::claim(request.protocols)?.map(|c| identity::verify(c, request.identity_secret)).transpose()?;
+    // A name that passes for blank, for the desk's default or for a verified customer is refused
+    // with its reason (`protocol::names`).
+    let name = request.name.map(display_name).transpose().map_err(|e| HttpError::BadRequest(e.message()))?;
+    let verified = identity::claim(request.protocols)?
+        .map(|c| identity::verify(c, request.identity_secret, request.desk))
+        .transpose()?;
     let known = match (&verified, request.token) {
         (Some(verified_id), _) => view.visitor_by_verified_id(verified_id),
         (None, Some(token)) => Some(

@@ -7,7 +7,7 @@
 use super::{send, Audience, Effect, Fresh, View, Write};
 use crate::auth::{hex, secret_matches, token_hash};
 use crate::error::{FrameError, HttpError};
-use crate::protocol::{visitor_name, AgentRow, Me, Outbound, Role};
+use crate::protocol::{display_name, AgentRow, Me, Outbound, Role};
 
 /// The built-in owner's agent id: `ADMIN_TOKEN` signs in as this agent.
 pub const OWNER_ID: &str = "owner";
@@ -64,8 +64,7 @@ pub const RENAME_ROWS: u32 = 200;
 /// Renames the signed-in agent. The rows of the conversations assigned to it change (their
 /// `assigneeName`), so every admin socket gets them.
 pub(super) fn profile(agent: &super::Agent, name: &str, view: &dyn View) -> Result<Vec<Effect>, FrameError> {
-    let name =
-        visitor_name(name).ok_or_else(|| FrameError::BadFrame("name must be 1 to 64 visible characters".into()))?;
+    let name = display_name(name).map_err(|e| FrameError::BadFrame(e.message().into()))?;
     let me = Me { agent_id: agent.id.clone(), name: name.clone(), role: agent.role };
     let mut effects = vec![
         Effect::Store(Write::Profile { agent_id: agent.id.clone(), name: name.clone() }),
@@ -102,8 +101,7 @@ pub(super) fn invite(
             _ => "admins invite agents; only the owner invites admins",
         }));
     }
-    let name =
-        visitor_name(name).ok_or_else(|| FrameError::BadFrame("name must be 1 to 64 visible characters".into()))?;
+    let name = display_name(name).map_err(|e| FrameError::BadFrame(e.message().into()))?;
     let email = match email {
         Some(raw) => Some(
             crate::protocol::valid_email(&raw)
@@ -279,7 +277,7 @@ pub fn accept(body: &str, view: &dyn View, now: i64, fresh: &mut dyn Fresh) -> R
         .then(|| serde_json::from_str(body).ok())
         .flatten()
         .ok_or(HttpError::BadRequest("the body must be {\"code\": \"...\", \"name\": \"...\"}"))?;
-    let name = visitor_name(&body.name).ok_or(HttpError::BadRequest("name must be 1 to 64 visible characters"))?;
+    let name = display_name(&body.name).map_err(|e| HttpError::BadRequest(e.message()))?;
     let code_hash = token_hash(&body.code);
     let invite = view
         .invite(&code_hash)

@@ -16,7 +16,7 @@ use super::{Fresh, View, Write};
 use crate::auth::{hex, token_hash};
 use crate::error::HttpError;
 use crate::identity;
-use crate::protocol::{visitor_name, Status};
+use crate::protocol::{display_name, Status};
 
 /// Longest a ticket is valid, and the default: 60 s.
 pub const TICKET_TTL_MS: i64 = 60_000;
@@ -119,8 +119,11 @@ pub struct VisitorTicketRequest {
 /// Decides a visitor's ticket request: the name must be a valid display name; an identity claim
 /// must verify (it wins over a token, as on the socket); a token must be one this desk issued.
 /// Without either, the ticket is for someone new.
+// Every argument is one fact the decision needs and the core has no state of its own to hold them.
+#[allow(clippy::too_many_arguments)]
 pub fn for_visitor(
     body: &str,
+    desk: &str,
     identity_secret: Option<&str>,
     address: Option<&str>,
     ttl_ms: i64,
@@ -132,15 +135,12 @@ pub fn for_visitor(
         (body.len() <= MAX_TICKET_BODY_BYTES).then(|| serde_json::from_str(body).ok()).flatten().ok_or(
             HttpError::BadRequest("the body must be {\"token\", \"name\", \"userId\", \"userHash\"} (all optional)"),
         )?;
-    let name = match request.name.as_deref().map(visitor_name) {
-        Some(None) => return Err(HttpError::BadRequest("name must be 1 to 64 characters without control characters")),
-        Some(name) => name,
-        None => None,
-    };
+    // The same rule as on the upgrade: no blank look-alike, default imitation or check mark.
+    let name = request.name.as_deref().map(display_name).transpose().map_err(|e| HttpError::BadRequest(e.message()))?;
     let holder = match (request.user_id, request.token) {
         (Some(user_id), _) => {
             let claim = identity::checked_claim(user_id, request.user_hash)?;
-            let id = identity::verify(claim, identity_secret)?;
+            let id = identity::verify(claim, identity_secret, desk)?;
             if view.visitor_by_verified_id(&id).is_some_and(|c| c.status == Status::Blocked) {
                 return Err(HttpError::Blocked);
             }

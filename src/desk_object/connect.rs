@@ -16,6 +16,7 @@ use crate::desk::{self, moderation, Sender, View};
 use crate::error::HttpError;
 use crate::protocol::{ListView, Status, MAX_USERS_ROWS, RESUME_MAX_MESSAGES, WELCOME_MESSAGES};
 use crate::router::{known, refuse, with_subprotocol};
+use crate::routes::desk_in;
 use crate::session::{self, Backlog, Replay, ResumePoint};
 use crate::sockets::{self, send, Tagged};
 use crate::store::{Counter, Store};
@@ -40,6 +41,9 @@ impl Desk {
             Ok(resume) => resume,
             Err(why) => return refuse(HttpError::BadRequest(why)),
         };
+        let Some(desk) = desk_in(url.path()) else {
+            return refuse(HttpError::BadDesk);
+        };
         let now = now();
         let headers = req.headers();
         let (name, token, protocols) = (param("name"), param("token"), headers.get("Sec-WebSocket-Protocol")?);
@@ -49,6 +53,7 @@ impl Desk {
             token: token.as_deref(),
             protocols: protocols.as_deref(),
             identity_secret: self.identity_secret.as_deref(),
+            desk,
             address: address.as_deref(),
             ticket: presented_ticket(protocols.as_deref()),
         };
@@ -225,8 +230,13 @@ impl Desk {
         let tagged = Tagged::new(&self.state);
         let view = self.view(&store, &tagged)?;
         let mut fresh = RandomFresh::default();
+        let path = req.path();
+        let Some(desk) = desk_in(&path) else {
+            return refuse(HttpError::BadDesk);
+        };
         let secret = self.identity_secret.as_deref();
-        let decided = ticket::for_visitor(body, secret, address.as_deref(), self.ticket_ttl, &view, now, &mut fresh);
+        let decided =
+            ticket::for_visitor(body, desk, secret, address.as_deref(), self.ticket_ttl, &view, now, &mut fresh);
         self.answer_ticket(&store, decided, view.failure(), fresh.failed, now, true)
     }
 

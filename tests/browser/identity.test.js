@@ -17,7 +17,7 @@ after(() => stopStage({ desk, site, browser }));
 
 test('a verified customer has one conversation on laptop and phone; logging out leaves nothing in the browser', { timeout: 120_000 }, async () => {
   const d = deskName('verified');
-  const identity = { userId: 'customer-1001', userHash: userHash('customer-1001') };
+  const identity = { userId: 'customer-1001', userHash: userHash(d, 'customer-1001') };
   const laptop = await openVisitor(browser, site, d, 'Grace', { identity });
   await visitorSays(laptop.page, 'Asked on my laptop');
 
@@ -36,15 +36,16 @@ test('a verified customer has one conversation on laptop and phone; logging out 
   await laptop.page.evaluate(() => window.SupportChat.identify(null));
   await widgetConnected(laptop.page);
   assert.deepEqual(await laptop.page.evaluate(() => window.SupportChat.messages), []);
-  const stored = await laptop.page.evaluate(() => JSON.stringify({ ...localStorage }));
+  const stored = await laptop.page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }));
   assert.doesNotMatch(stored, /Asked on my laptop|Answered for every device/);
+  assert.doesNotMatch(stored, /customer-1001/, 'no key or value names the customer');
 
   // A page that claims the customer with a wrong hash is refused: the widget keeps retrying and shows nothing.
   const forgedCtx = await browser.newContext();
   const forged = await forgedCtx.newPage();
   // the proof is checked when the widget asks for a ticket: refused there, no socket is opened
   const refused = forged.waitForResponse((r) => r.url().includes('/visitor/ticket') && r.status() === 401, { timeout: T });
-  const q = new URLSearchParams({ desk: d, userId: 'customer-1001', userHash: userHash('customer-1001', 'a-guess') });
+  const q = new URLSearchParams({ desk: d, userId: 'customer-1001', userHash: userHash(d, 'customer-1001', 'a-guess') });
   await forged.goto(`${site.url}/?${q}`);
   await refused;
   await forged.waitForFunction(() => window.SupportChat?.state === 'reconnecting', null, { timeout: T });

@@ -21,12 +21,20 @@ button { font-size: 64px !important; padding: 40px !important; }
 div, section, ol, li, p, textarea { display: inline !important; position: static !important; }
 body { font: 40px/3 "Comic Sans MS", cursive; color: red; }`;
 
-/** A customer's page that embeds the widget from the desk's origin with the documented tag. */
-export function hostPage(deskUrl, desk, { name, hostile = false, userId, userHash } = {}) {
+/** Host-page markup that shadows the widget's global and document members (DOM clobbering), and a
+ *  script that takes the global's name first. */
+export const CLOBBERING_HTML = `<a id="SupportChat" href="#help">Help</a><img name="currentScript" alt="">
+<img name="body" alt=""><form name="querySelector"></form><form name="createElement"></form>
+<a id="addEventListener" href="#a">a</a><a id="dispatchEvent" href="#d">d</a>
+<script>window.SupportChat = 1;</script>`;
+
+/** A customer's page that embeds the widget from the desk's origin with the documented tag
+ *  (`clobber`: with CLOBBERING_HTML before it). */
+export function hostPage(deskUrl, desk, { name, hostile = false, userId, userHash, clobber = false } = {}) {
   const who = userId ? ` data-user-id="${esc(userId)}" data-user-hash="${esc(userHash ?? '')}"` : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>A customer site</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">${hostile ? `<style>${HOSTILE_CSS}</style>` : ''}</head>
-<body><h1>A customer site</h1><p>Some content the visitor came for.</p><button type="button">Buy now</button>
+<body><h1>A customer site</h1><p>Some content the visitor came for.</p><button type="button">Buy now</button>${clobber ? CLOBBERING_HTML : ''}
 <script src="${esc(deskUrl)}/widget.js" data-desk="${esc(desk)}"${name ? ` data-name="${esc(name)}"` : ''}${who} defer></script></body></html>`;
 }
 
@@ -38,8 +46,9 @@ export function strictHostCsp(deskUrl) {
 
 /**
  * A customer's web site on its own origin (another port of 127.0.0.1):
- * GET /?desk=&name=&hostile=1&csp=1&userId=&userHash= answers a page embedding the widget of `deskUrl`
- * (csp=1: under `strictHostCsp`; userId + userHash: a logged-in customer). Returns { url, close() }.
+ * GET /?desk=&name=&hostile=1&csp=1&clobber=1&userId=&userHash= answers a page embedding the widget of
+ * `deskUrl` (csp=1: under `strictHostCsp`; clobber=1: with CLOBBERING_HTML; userId + userHash: a
+ * logged-in customer). Returns { url, close() }.
  */
 export async function startHostSite(deskUrl) {
   const server = http.createServer((req, res) => {
@@ -50,7 +59,8 @@ export async function startHostSite(deskUrl) {
       ...(q.get('csp') === '1' ? { 'Content-Security-Policy': strictHostCsp(q.get('deskUrl') || deskUrl) } : {}),
     });
     res.end(hostPage(q.get('deskUrl') || deskUrl, q.get('desk'),
-      { name: q.get('name'), hostile: q.get('hostile') === '1', userId: q.get('userId'), userHash: q.get('userHash') }));
+      { name: q.get('name'), hostile: q.get('hostile') === '1', userId: q.get('userId'), userHash: q.get('userHash'),
+        clobber: q.get('clobber') === '1' }));
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {

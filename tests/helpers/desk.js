@@ -26,8 +26,14 @@ export const BULK_LIMITS = {
   ADMIN_FRAMES_PER_SEC: '100000', ADMIN_FRAME_BURST: '100000',
 };
 
-/** What a host site's server computes to vouch for `userId`: HMAC-SHA256, hex. */
-export const userHash = (userId, secret = IDENTITY_SECRET) => createHmac('sha256', secret).update(userId).digest('hex');
+/** A desk's identity key, what the operator gives the site embedding that desk (docs/widget.md):
+ *  hex(HMAC-SHA256(IDENTITY_SECRET, "desk:" + desk)). */
+export const deskKey = (desk, secret = IDENTITY_SECRET) => createHmac('sha256', secret).update(`desk:${desk}`).digest('hex');
+
+/** What a host site's server computes to vouch for `userId` on `desk`: HMAC-SHA256 keyed with the
+ *  desk's key (its hex text), hex. Valid on that desk only. */
+export const userHash = (desk, userId, secret = IDENTITY_SECRET) =>
+  createHmac('sha256', deskKey(desk, secret)).update(userId).digest('hex');
 
 /** The subprotocol carrying an identity claim (`userHash` may be left out, to test refusals). */
 export const identityProtocol = ({ userId, userHash: hash }) =>
@@ -420,12 +426,13 @@ export function handshakeHeaders() {
 /**
  * Sends a WebSocket upgrade request and reports how it was answered, without opening a socket:
  * `{ status, headers, body, text }` (`body` is the parsed JSON when the answer is JSON, else the
- * text). A header given as `null` is left out (e.g. `{ Upgrade: null }` for a plain GET).
+ * text). A header given as `null` is left out (e.g. `{ Upgrade: null }` for a plain GET). `method`
+ * and `body` change the request line and add a body.
  */
-export function upgradeStatus(url, path, headers = {}, { method = 'GET' } = {}) {
+export function upgradeStatus(url, path, headers = {}, { method = 'GET', body } = {}) {
   const all = { ...Object.fromEntries(handshakeHeaders()), ...headers };
   if (!all.Upgrade) delete all.Connection;
-  return rawRequest(url, path, { method, headers: Object.entries(all).filter(([, v]) => v !== null && v !== undefined) });
+  return rawRequest(url, path, { method, body, headers: Object.entries(all).filter(([, v]) => v !== null && v !== undefined) });
 }
 
 /**

@@ -110,6 +110,23 @@ export const FRAMES = [
   { name: 'visitor read without userId', as: 'visitor', frame: '{"type":"read"}', code: 'bad_frame' },
   { name: 'visitor targetUserId a number', as: 'visitor', frame: msg('hi', ',"targetUserId":1'), code: 'bad_frame' },
 
+  // ---- agents' names that pass for blank, for a visitor's default name or for the verified mark ---
+  { name: 'profile named U+3164 HANGUL FILLER', as: 'admin', frame: '{"type":"profile","name":"\u3164"}', code: 'bad_frame' },
+  { name: 'profile named U+2800 BRAILLE PATTERN BLANK x3', as: 'admin', frame: '{"type":"profile","name":"\u2800\u2800\u2800"}', code: 'bad_frame' },
+  { name: 'profile named Hangul choseong + jungseong fillers', as: 'admin', frame: '{"type":"profile","name":"\u115f\u1160"}', code: 'bad_frame' },
+  { name: 'profile named U+FFA0 HALFWIDTH HANGUL FILLER', as: 'admin', frame: '{"type":"profile","name":"\uffa0"}', code: 'bad_frame' },
+  { name: 'profile named a zero-width joiner and a word joiner', as: 'admin', frame: '{"type":"profile","name":"\u200d\u2060"}', code: 'bad_frame' },
+  { name: 'profile with a filler between letters', as: 'admin', frame: '{"type":"profile","name":"Ow\u3164ner"}', code: 'bad_frame' },
+  { name: 'profile with a check mark', as: 'admin', frame: '{"type":"profile","name":"Owner \u2713"}', code: 'bad_frame' },
+  { name: 'profile with a heavy check mark emoji', as: 'admin', frame: '{"type":"profile","name":"\u2714\ufe0f Support"}', code: 'bad_frame' },
+  { name: 'profile saying verified', as: 'admin', frame: '{"type":"profile","name":"Support (Verified)"}', code: 'bad_frame' },
+  { name: "profile named like a visitor's default", as: 'admin', frame: '{"type":"profile","name":"Visitor 3F0C1A"}', code: 'bad_frame' },
+  { name: 'profile named like a default, in Cyrillic and full-width digits', as: 'admin',
+    frame: '{"type":"profile","name":"V\u0456sitor \uff13F0C1A"}', code: 'bad_frame' },
+  { name: 'profile with a right-to-left mark', as: 'admin', frame: '{"type":"profile","name":"Ana\u200f"}', code: 'bad_frame' },
+  { name: 'invite of someone named with a ballot box check', as: 'admin', frame: '{"type":"invite","name":"\u2611 Ana","role":"agent"}', code: 'bad_frame' },
+  { name: 'invite of someone named U+3164', as: 'admin', frame: '{"type":"invite","name":"\u3164","role":"agent"}', code: 'bad_frame' },
+
   // ---- a visitor acting as an admin or reaching another conversation: forbidden -----------------
   { name: "visitor message to B's targetUserId", as: 'visitor',
     frame: (c) => msg('psst', `,"targetUserId":"${c.B.userId}","clientMsgId":"v-1"`), code: 'forbidden', echo: 'v-1' },

@@ -1,11 +1,13 @@
 // Hostile-input corpus, data only: HTTP requests a desk must refuse before any upgrade, each with the
 // status and JSON `code` docs/protocol.md gives.
 //
-// `path` and `headers` are values or functions of the context `{ desk1, desk2, A, X, origin, secret,
-// tickets }` (desk names, visitor A of desk 1 and X of desk 2 as `{ userId, token }`, the desk's own
-// origin, the admin secret, and unused tickets of desk 1: `tickets.visitor` for A, `tickets.admin`).
-// Desks 1 and 2 are the deployment's only desks (`DESKS`): any other name is not served. The path
-// is sent verbatim (no `..` normalisation by the client); `headers` are
+// `path` and `headers` are values or functions of the context `{ desk1, desk2, A, B, X, origin, secret,
+// tickets, userHash, deskKey, unboundHash }` (desk names, visitors A and B of desk 1 and X of desk 2
+// as `{ userId, token }`, the desk's own origin, the admin secret, unused tickets of desk 1:
+// `tickets.visitor` for A, `tickets.admin`, and what a host site computes for verified identity:
+// `userHash(desk, userId)`, `deskKey(desk)`, and `unboundHash(userId)`, the formula of old that
+// bound a proof to no desk). Desks 1 and 2 are the deployment's only desks (`DESKS`): any other
+// name is not served. The path is sent verbatim (no `..` normalisation by the client); `headers` are
 // [name, value] pairs and may repeat a name. `ws: true` adds the WebSocket handshake headers.
 const GET_WS = { method: 'GET', ws: true };
 const hex = (s) => Buffer.from(s, 'utf8').toString('hex');
@@ -13,6 +15,7 @@ const bearer = (c) => ['Authorization', `Bearer ${c.secret}`];
 const v1 = 'support-desk.v1';
 /** A valid desk name the deployment neither lists nor creates (the corpus never creates a desk). */
 const NOBODY = 'nobody-listed-this-desk';
+const HANDSHAKE = [['Connection', 'Upgrade'], ['Upgrade', 'websocket']];
 
 export const REQUESTS = [
   // ---- path tricks: the runtime resolves `..` and `%2e%2e`; whatever is left must be a route -------
@@ -84,15 +87,35 @@ export const REQUESTS = [
   { name: 'DELETE on the visitor check', method: 'DELETE', path: (c) => `/desks/${c.desk1}/visitor/check`, status: 405, code: 'method_not_allowed' },
   { name: 'GET on the admin check, with the secret', method: 'GET', path: (c) => `/desks/${c.desk1}/admin/check`, headers: (c) => [bearer(c)],
     status: 405, code: 'method_not_allowed' },
-  // BUG (runtime, see the report): docs say 405 for another method, but with the handshake headers
-  // workerd hands the Worker a GET, so a POST upgrade on the admin path is judged as a GET (401).
+  // With the handshake headers workerd hands the Worker a GET, but a POST still carries a body (here
+  // Node's empty chunked one), which no handshake does: 405 as documented.
   { name: 'POST with the handshake headers on the admin path', method: 'POST', ws: true, path: (c) => `/desks/${c.desk1}/admin`,
-    status: 401, code: 'unauthorized' },
+    status: 405, code: 'method_not_allowed' },
 
   { name: 'handshake without Sec-WebSocket-Key', method: 'GET', path: (c) => `/desks/${c.desk1}/visitor`,
     headers: [['Connection', 'Upgrade'], ['Upgrade', 'websocket'], ['Sec-WebSocket-Version', '13']], status: 400, code: 'bad_request' },
 
-  // ---- origins and identity claims (this desk: no ALLOWED_ORIGINS, no IDENTITY_SECRET) -------------
+  // malformed handshakes: refused by the router, so the desk never creates a visitor for them
+  { name: 'handshake with an empty Sec-WebSocket-Key', method: 'GET', path: (c) => `/desks/${c.desk1}/visitor`,
+    headers: [...HANDSHAKE, ['Sec-WebSocket-Version', '13'], ['Sec-WebSocket-Key', '']], status: 400, code: 'bad_request' },
+  { name: 'handshake with a Sec-WebSocket-Key that is not 16 bytes of base64', method: 'GET', path: (c) => `/desks/${c.desk1}/visitor`,
+    headers: [...HANDSHAKE, ['Sec-WebSocket-Version', '13'], ['Sec-WebSocket-Key', 'not-a-key']], status: 400, code: 'bad_request' },
+  { name: 'handshake with a 12-byte Sec-WebSocket-Key', method: 'GET', path: (c) => `/desks/${c.desk1}/visitor`,
+    headers: [...HANDSHAKE, ['Sec-WebSocket-Version', '13'], ['Sec-WebSocket-Key', 'AAAAAAAAAAAAAAAA']], status: 400, code: 'bad_request' },
+  { name: 'handshake with Sec-WebSocket-Version 8', method: 'GET', path: (c) => `/desks/${c.desk1}/visitor`,
+    headers: [...HANDSHAKE, ['Sec-WebSocket-Version', '8'], ['Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ==']], status: 400, code: 'bad_request' },
+  { name: 'handshake without Sec-WebSocket-Version', method: 'GET', path: (c) => `/desks/${c.desk1}/visitor`,
+    headers: [...HANDSHAKE, ['Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ==']], status: 400, code: 'bad_request' },
+  { name: "handshake with Sec-WebSocket-Version 8 and A's token", method: 'GET', path: (c) => `/desks/${c.desk1}/visitor?token=${c.A.token}`,
+    headers: [...HANDSHAKE, ['Sec-WebSocket-Version', '8'], ['Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ==']], status: 400, code: 'bad_request' },
+  // workerd hands the Worker every upgrade as a GET; a body still gives a POST or PUT away (HEAD and
+  // DELETE give nothing away: SECURITY.md, known gap)
+  { name: 'POST with a body and the handshake headers on the visitor path', method: 'POST', ws: true,
+    path: (c) => `/desks/${c.desk1}/visitor`, body: '{}', status: 405, code: 'method_not_allowed' },
+  { name: "PUT with a body, the handshake headers and A's token", method: 'PUT', ws: true,
+    path: (c) => `/desks/${c.desk1}/visitor?token=${c.A.token}`, body: 'x', status: 405, code: 'method_not_allowed' },
+
+  // ---- origins and identity claims (this desk: no ALLOWED_ORIGINS; IDENTITY_SECRET set) --------------
   { name: 'visitor socket from a page of an unlisted origin', ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor`,
     headers: [['Origin', 'https://copycat.example']], status: 403, code: 'forbidden_origin' },
   { name: "A's token from a page of an unlisted origin", ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor?token=${c.A.token}`,
@@ -103,11 +126,44 @@ export const REQUESTS = [
     headers: [['Sec-WebSocket-Protocol', `${v1}, support-desk.identity.zz.00`]], status: 400, code: 'bad_request' },
   { name: 'identity claim with a 129-character user id', ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor`,
     headers: [['Sec-WebSocket-Protocol', `${v1}, support-desk.identity.${hex('u'.repeat(129))}.00`]], status: 400, code: 'bad_request' },
-  { name: "identity claim for A's user id, on a desk with no IDENTITY_SECRET", ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor`,
+  { name: "identity claim for A's user id with a made-up hash", ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor`,
     headers: (c) => [['Sec-WebSocket-Protocol', `${v1}, support-desk.identity.${hex(c.A.userId)}.${'0'.repeat(64)}`]],
-    status: 503, code: 'identity_disabled' },
+    status: 401, code: 'unauthorized' },
   { name: "identity claim without a hash, with A's token", ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor?token=${c.A.token}`,
-    headers: (c) => [['Sec-WebSocket-Protocol', `${v1}, support-desk.identity.${hex(c.A.userId)}`]], status: 503, code: 'identity_disabled' },
+    headers: (c) => [['Sec-WebSocket-Protocol', `${v1}, support-desk.identity.${hex(c.A.userId)}`]], status: 401, code: 'unauthorized' },
+  // an identity proof is valid on one desk only (deskKey = HMAC(IDENTITY_SECRET, "desk:" + desk))
+  { name: "desk 2's valid proof for customer-42, on desk 1", ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor`,
+    headers: (c) => [['Sec-WebSocket-Protocol', `${v1}, support-desk.identity.${hex('customer-42')}.${c.userHash(c.desk2, 'customer-42')}`]],
+    status: 401, code: 'unauthorized' },
+  { name: "desk 1's valid proof for customer-42, on desk 1's name in capitals", ...GET_WS, path: (c) => `/desks/${c.desk1.toUpperCase()}/visitor`,
+    headers: (c) => [['Sec-WebSocket-Protocol', `${v1}, support-desk.identity.${hex('customer-42')}.${c.userHash(c.desk1, 'customer-42')}`]],
+    status: 401, code: 'unauthorized' },
+  { name: 'a proof by the old formula, HMAC(IDENTITY_SECRET, userId), bound to no desk', ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor`,
+    headers: (c) => [['Sec-WebSocket-Protocol', `${v1}, support-desk.identity.${hex('customer-42')}.${c.unboundHash('customer-42')}`]],
+    status: 401, code: 'unauthorized' },
+  { name: "desk 1's key itself as the proof", ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor`,
+    headers: (c) => [['Sec-WebSocket-Protocol', `${v1}, support-desk.identity.${hex('customer-42')}.${c.deskKey(c.desk1)}`]],
+    status: 401, code: 'unauthorized' },
+
+  // a visitor name must not pass for blank, for the desk's default name or for a verified customer
+  { name: 'name of U+3164 HANGUL FILLER', ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor?name=%E3%85%A4`, status: 400, code: 'bad_request' },
+  { name: 'name of U+2800 BRAILLE PATTERN BLANK', ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor?name=%E2%A0%80`, status: 400, code: 'bad_request' },
+  { name: 'name of U+115F U+1160 (Hangul fillers)', ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor?name=%E1%85%9F%E1%85%A0`,
+    status: 400, code: 'bad_request' },
+  { name: 'name of U+FFA0 and spaces', ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor?name=%20%EF%BE%A0%20`, status: 400, code: 'bad_request' },
+  { name: 'name with a check mark', ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor?name=${encodeURIComponent('Alice Martin ✓')}`,
+    status: 400, code: 'bad_request' },
+  { name: 'name with a heavy check mark', ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor?name=${encodeURIComponent('✔ Bob')}`,
+    status: 400, code: 'bad_request' },
+  { name: "A renamed to \"Alice ✅\" with A's token (A is not renamed)", ...GET_WS,
+    path: (c) => `/desks/${c.desk1}/visitor?token=${c.A.token}&name=${encodeURIComponent('Alice ✅')}`, status: 400, code: 'bad_request' },
+  { name: "name imitating the desk's default", ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor?name=Visitor%203F0C1A`,
+    status: 400, code: 'bad_request' },
+  { name: 'name imitating the default with digits for letters', ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor?name=V1sit0r%20ABC123`,
+    status: 400, code: 'bad_request' },
+  { name: "B renamed to A's default name", ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor?token=${c.B.token}&name=Visitor%20${c.A.userId.replace(/[^A-Za-z0-9]/g, '').slice(0, 6).toUpperCase()}`,
+    status: 400, code: 'bad_request' },
+  { name: 'name with a left-to-right mark', ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor?name=Eve%E2%80%8E`, status: 400, code: 'bad_request' },
 
   // ---- visitor tokens and query values -----------------------------------------------------------
   { name: 'garbage token', ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor?token=garbage`, status: 401, code: 'unauthorized' },
@@ -177,6 +233,16 @@ export const REQUESTS = [
     headers: (c) => [bearer(c), ['Origin', c.origin], ['Origin', 'https://evil.example']], status: 403, code: 'forbidden_origin' },
   { name: 'Origin doubled: ours twice (joined, so not ours)', ...GET_WS, path: (c) => `/desks/${c.desk1}/admin`,
     headers: (c) => [bearer(c), ['Origin', c.origin], ['Origin', c.origin]], status: 403, code: 'forbidden_origin' },
+
+  // the desk's own origin is scheme, host and port: this desk is served over http
+  { name: 'admin socket from a page of https:// our host and port', ...GET_WS, path: (c) => `/desks/${c.desk1}/admin`,
+    headers: (c) => [bearer(c), ['Origin', c.origin.replace(/^http:/, 'https:')]], status: 403, code: 'forbidden_origin' },
+  { name: 'admin check from a page of https:// our host and port', method: 'POST', path: (c) => `/desks/${c.desk1}/admin/check`,
+    headers: (c) => [bearer(c), ['Origin', c.origin.replace(/^http:/, 'https:')]], status: 403, code: 'forbidden_origin' },
+  { name: 'admin socket from a page of our host on another port', ...GET_WS, path: (c) => `/desks/${c.desk1}/admin`,
+    headers: (c) => [bearer(c), ['Origin', c.origin.replace(/:(\d+)$/, (_, p) => `:${Number(p) + 1}`)]], status: 403, code: 'forbidden_origin' },
+  { name: 'visitor socket from a page of https:// our host and port', ...GET_WS, path: (c) => `/desks/${c.desk1}/visitor`,
+    headers: (c) => [['Origin', c.origin.replace(/^http:/, 'https:')]], status: 403, code: 'forbidden_origin' },
 
   // ---- credential check endpoints ------------------------------------------------------------------
   { name: 'visitor check with a body that is not JSON', method: 'POST', path: (c) => `/desks/${c.desk1}/visitor/check`, body: 'not json',

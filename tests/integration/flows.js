@@ -2,7 +2,7 @@
 // read history back), built on the harness in ../helpers/desk.js. Not a test file itself.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { ADMIN_TOKEN, connectAdmin, connectVisitor, connectWithTicket, rawRequest, requestTicket, where } from '../helpers/desk.js';
+import { ADMIN_TOKEN, connectAdmin, connectVisitor, connectWithTicket, rawRequest, requestTicket, upgradeStatus, where } from '../helpers/desk.js';
 
 export { where };
 
@@ -243,3 +243,33 @@ export async function ticketAdmin(url, desk, { token = ADMIN_TOKEN, since, epoch
   const snapshot = await client.next('users');
   return Object.assign(client, { snapshot, users: snapshot.users, ticket: got.body.ticket });
 }
+
+/** Sends each malformed upgrade from `ip`, expecting its refusal, then shows that the address's one
+ *  new visitor (NEW_VISITORS_PER_IP=1) was still there to take: none of them created a visitor. */
+export async function noVisitorFrom(url, name, ip, attempts) {
+  const path = `/desks/${name}/visitor`;
+  for (const [headers, opts, status] of attempts) {
+    const res = await upgradeStatus(url, path, { ...headers, 'CF-Connecting-IP': ip }, opts);
+    assert.equal(res.status, status, `${opts.method ?? 'GET'} ${JSON.stringify(headers)}: ${res.status} ${res.text.slice(0, 200)}`);
+  }
+  const first = await visitor(url, name, { headers: { 'CF-Connecting-IP': ip } });
+  const second = await upgradeStatus(url, path, { 'CF-Connecting-IP': ip });
+  assert.equal(second.status, 429, 'the quota of one was still free for the real visitor, and is spent now');
+  await first.close();
+}
+
+const KEY = { 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' };
+/** Malformed upgrades the router refuses before any desk: [headers, { method, body }, status]. */
+export const MALFORMED = [
+  [{ 'Sec-WebSocket-Version': '8', ...KEY }, {}, 400],
+  [{ 'Sec-WebSocket-Version': '12', ...KEY }, {}, 400],
+  [{ 'Sec-WebSocket-Version': null, ...KEY }, {}, 400],
+  [{ 'Sec-WebSocket-Key': '' }, {}, 400],
+  [{ 'Sec-WebSocket-Key': 'not base64 at all' }, {}, 400],
+  [{ 'Sec-WebSocket-Key': 'AAAAAAAAAAAAAAAA' }, {}, 400], // 12 bytes
+  [{ 'Sec-WebSocket-Key': null }, {}, 400],
+  [{ Upgrade: null }, {}, 426],
+  [{ Upgrade: 'h2c' }, {}, 426],
+  [{}, { method: 'POST', body: '{}' }, 405], // reaches the Worker as a GET with a body
+  [{}, { method: 'PUT', body: 'x' }, 405],
+];

@@ -2,7 +2,10 @@
 // gets its documented refusal, sockets stay usable, and stored state reads back unchanged.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { ADMIN_TOKEN, BULK_LIMITS, deskName, handshakeHeaders, rawRequest, requestTicket, startMiniflare } from '../helpers/desk.js';
+import { createHmac } from 'node:crypto';
+import {
+  ADMIN_TOKEN, BULK_LIMITS, IDENTITY_SECRET, deskKey, deskName, handshakeHeaders, rawRequest, requestTicket, startMiniflare, userHash,
+} from '../helpers/desk.js';
 import { ACCEPTED, FRAMES, REQUESTS } from '../hostile/corpus.js';
 import { admin, asVisitorSees, closeAll, history, messageWith, reply, rowFor, say, storedState, visitor } from './flows.js';
 
@@ -41,7 +44,7 @@ before(async () => {
   // The two desks are the deployment's only ones (DESKS), as in production: any other name is the
   // "unlimited desks" class of the corpus.
   const [desk1, desk2] = [deskName('hostile-one'), deskName('hostile-two')];
-  desk = await startMiniflare({ bindings: { ...BULK_LIMITS, DESKS: `${desk1},${desk2}` } });
+  desk = await startMiniflare({ bindings: { ...BULK_LIMITS, IDENTITY_SECRET, DESKS: `${desk1},${desk2}` } });
   const adm = await admin(desk.url, desk1); // sends the admin half of the corpus
   const obs = await admin(desk.url, desk1); // another admin tab: hears nothing of refused frames
   const adm2 = await admin(desk.url, desk2);
@@ -176,14 +179,15 @@ test('every hostile frame is refused with its documented code and the socket sta
 });
 
 test('every hostile request is refused with its documented status and code', async (t) => {
-  const { desk1, desk2, A, X } = w;
+  const { desk1, desk2, A, B, X } = w;
   // Unused tickets of desk 1 (issuing one stores only its hash: no row a readback shows).
   const tickets = {
     visitor: (await requestTicket(desk.url, desk1, { body: { token: A.token } })).body.ticket,
     admin: (await requestTicket(desk.url, desk1, { kind: 'admin', token: ADMIN_TOKEN })).body.ticket,
   };
   assert.ok(tickets.visitor && tickets.admin, 'tickets issued');
-  const ctx = { desk1, desk2, A, X, origin: desk.url, secret: ADMIN_TOKEN, tickets };
+  const unboundHash = (userId) => createHmac('sha256', IDENTITY_SECRET).update(userId).digest('hex');
+  const ctx = { desk1, desk2, A, B, X, origin: desk.url, secret: ADMIN_TOKEN, tickets, userHash, deskKey, unboundHash };
   await leftovers(t);
   for (const entry of REQUESTS) {
     await t.test(entry.name, async () => {
