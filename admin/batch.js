@@ -1,5 +1,18 @@
 // Live sidebar rows batched per animation frame: under a flood the desk sends hundreds of `user` frames a second; each conversation's latest row is kept and the sidebar is painted once per frame.
 
+// The fallback timer: `scheduler.postTask` where there is one (Chromium), so rows are still painted
+// when the page's timers and frames are held (a test's fake clock), else `setTimeout`.
+function later(run, ms) {
+  const task = globalThis.scheduler?.postTask;
+  if (typeof task !== 'function') {
+    const timer = setTimeout(run, ms);
+    return () => clearTimeout(timer);
+  }
+  const ctl = new TaskController();
+  globalThis.scheduler.postTask(run, { delay: ms, signal: ctl.signal }).catch(() => { /* cancelled */ });
+  return () => ctl.abort();
+}
+
 /**
  * The default scheduler: the next animation frame, or a timer when frames do not come (a hidden
  * tab gets none, and its title still counts unread). Returns a function that cancels it.
@@ -10,15 +23,15 @@ export function nextFrame(run, fallbackMs = 200) {
     if (done) return;
     done = true;
     cancelAnimationFrame(raf);
-    clearTimeout(timer);
+    cancelTimer();
     run();
   };
   const raf = requestAnimationFrame(once);
-  const timer = setTimeout(once, fallbackMs);
+  const cancelTimer = later(once, fallbackMs);
   return () => {
     done = true;
     cancelAnimationFrame(raf);
-    clearTimeout(timer);
+    cancelTimer();
   };
 }
 

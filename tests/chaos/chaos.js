@@ -26,7 +26,11 @@ function until(check, what, timeoutMs, waiters) {
     const done = () => { clearInterval(poll); clearTimeout(timer); waiters.delete(test); resolve(); };
     const test = () => { if (check()) done(); };
     const poll = setInterval(test, 100);
-    const timer = setTimeout(() => { clearInterval(poll); waiters.delete(test); reject(new Error(`timed out: ${what}`)); }, timeoutMs);
+    const timer = setTimeout(() => {
+      clearInterval(poll);
+      waiters.delete(test);
+      reject(new Error(`timed out: ${typeof what === 'function' ? what() : what}`));
+    }, timeoutMs);
     waiters.add(test);
     test();
   });
@@ -81,7 +85,20 @@ export async function runChaos(profile, log = console.log) {
     }
 
     // Settle: everyone back, every send acked, every delivery owed has arrived.
-    await until(() => everyone.every((c) => c.open && c.outbox.size === 0), 'all reconnected and acked', 90_000, waiters);
+    // A desk on a busy machine may still be working through the backlog: wait while acks come in
+    // (each one is progress), and fail only when nothing moves for 60 s, saying who is stuck.
+    const stuck = () => everyone.filter((c) => !c.open || c.outbox.size > 0);
+    const settled = () => stuck().length === 0;
+    for (let left = stuck().reduce((s, c) => s + c.outbox.size, 0) + 1; !settled();) {
+      await until(() => settled() || stuck().reduce((s, c) => s + c.outbox.size, 0) < left, () => {
+        const st = stuck();
+        return `all reconnected and acked: ${st.filter((c) => !c.open).length} clients not connected, ` +
+          `${st.reduce((s, c) => s + c.outbox.size, 0)} sends unacked (${st.filter((c) => c.outbox.size).length} clients); ` +
+          `errors ${everyone.reduce((s, c) => s + c.errors, 0)}, rate_limited ${everyone.reduce((s, c) => s + c.rateLimited, 0)}; ` +
+          `last refusals ${JSON.stringify(st.map((c) => c.lastError).filter(Boolean).slice(0, 3))}`;
+      }, 60_000, waiters);
+      left = stuck().reduce((s, c) => s + c.outbox.size, 0);
+    }
     const history = await readBack(url, figures);
     const owed = owedDeliveries(history, visitors, admins);
     await until(() => owed.every(({ client, ids }) => ids.every((id) => client.deliveries.has(id))), 'all deliveries arrived', 30_000, waiters)
