@@ -1,13 +1,15 @@
 //! Admission of a visitor socket: who it is (a verified identity, a token this desk issued, or
-//! someone new) and whether the desk lets it in now (sockets per visitor, new visitors per
-//! address). Pure: the glue hands in what the request said and performs the writes.
+//! someone new) and whether the desk lets it in now (sockets per visitor; for someone new, the
+//! deployment-wide limit of new visitors per address and network, which the glue asks of the
+//! network's `Limiter`). Pure: the glue hands in what the request said and performs the writes.
 
 use super::{default_name, Conversation, Fresh, View, Write};
 use crate::auth::{new_token, token_hash};
 use crate::error::HttpError;
 use crate::identity;
+use crate::limits::network::Network;
 use crate::limits::Limits;
-use crate::protocol::visitor_name;
+use crate::protocol::{visitor_name, Author};
 
 /// What a visitor's upgrade request says.
 #[derive(Debug, Clone, Default)]
@@ -20,8 +22,8 @@ pub struct VisitorRequest<'a> {
     pub protocols: Option<&'a str>,
     /// `IDENTITY_SECRET`, if configured.
     pub identity_secret: Option<&'a str>,
-    /// The client address, hashed (`None`: unknown, only in local runs).
-    pub address: Option<&'a str>,
+    /// The client's network (`None`: unknown, only in local runs).
+    pub network: Option<&'a Network>,
 }
 
 /// A visitor let in, and what to store for it before the socket opens.
@@ -34,17 +36,23 @@ pub struct AdmittedVisitor {
     /// A visitor this desk knew: it may resume.
     pub returning: bool,
     pub writes: Vec<Write>,
+    /// Someone new and anonymous: before any write, the network's `Limiter` must let a new
+    /// visitor in from this address (refused: 429 `rate_limited`, nothing written).
+    pub ask_network: Option<Network>,
+    /// A returning visitor whose conversation an agent took up or answered: its address has a
+    /// history of real conversations (the higher tier of new visitors).
+    pub trust_network: Option<Network>,
 }
 
 /// Decides a visitor's upgrade. Checked in order: the name, an identity claim (a claim that
 /// fails is refused, never treated as anonymous), a presented token (one this desk did not issue
-/// is 401), the visitor's open sockets, then, for someone new and anonymous, the address's quota.
-/// Nothing is written for a refusal.
+/// is 401), the visitor's open sockets; someone new and anonymous is then let in only if the
+/// network's `Limiter` agrees (`ask_network`). Nothing is written for a refusal.
 pub fn visitor(
     request: &VisitorRequest,
     limits: &Limits,
     view: &dyn View,
-    now: i64,
+    _now: i64,
     fresh: &mut dyn Fresh,
 ) -> Result<AdmittedVisitor, HttpError> {
     let name = match request.name.map(visitor_name) {
@@ -71,26 +79,21 @@ pub fn visitor(
             conversation.name = name;
         }
         let token = if verified.is_some() { String::new() } else { request.token.unwrap_or_default().to_owned() };
-        return Ok(AdmittedVisitor { conversation, token, returning: true, writes });
+        // An agent took it up (replying assigns it) or answered it: people talked here.
+        let engaged =
+            conversation.assignee.is_some() || conversation.last.as_ref().is_some_and(|l| l.sender == Author::Admin);
+        let trust_network = request.network.filter(|_| engaged).cloned();
+        return Ok(AdmittedVisitor { conversation, token, returning: true, writes, ask_network: None, trust_network });
     }
-    let mut writes = Vec::new();
     // A visitor the host site vouched for is not an anonymous flood: not counted.
-    if let (None, Some(address), true) = (&verified, request.address, limits.new_visitors_per_ip > 0) {
-        let (period, _) = limits.window(now);
-        limits
-            .may_create_visitor(view.births(address, period), now)
-            .map_err(|retry_after_ms| HttpError::RateLimited { retry_after_ms })?;
-        writes.push(Write::CountBirth { address: address.to_owned(), period });
-    }
+    let ask_network = request.network.filter(|_| verified.is_none() && limits.new_visitors.enabled()).cloned();
     let user_id = fresh.id();
     let token = new_token(&fresh.secret());
     let name = name.unwrap_or_else(|| default_name(&user_id));
     let mut conversation = Conversation::new(user_id.clone(), name.clone());
     conversation.verified_id = verified.clone();
-    writes.insert(
-        0,
-        Write::CreateVisitor { user_id, token_hash: token_hash(&token), name, verified_id: verified.clone() },
-    );
+    let writes =
+        vec![Write::CreateVisitor { user_id, token_hash: token_hash(&token), name, verified_id: verified.clone() }];
     let token = if verified.is_some() { String::new() } else { token };
-    Ok(AdmittedVisitor { conversation, token, returning: false, writes })
+    Ok(AdmittedVisitor { conversation, token, returning: false, writes, ask_network, trust_network: None })
 }

@@ -37,8 +37,8 @@ pub struct Memory {
     pub sockets: BTreeMap<String, usize>,
     /// Visitor tokens (hash) to user ids.
     pub tokens: BTreeMap<String, String>,
-    /// New visitors per (hashed address, window).
-    pub births: BTreeMap<(String, i64), u32>,
+    /// `VISITOR_BYTES_PER_DAY` (0, the default: no limit).
+    pub bytes_per_day: u64,
 }
 
 fn words(text: &str) -> Vec<String> {
@@ -103,10 +103,6 @@ impl Memory {
                 c.verified_id = verified_id.clone();
                 self.conversations.insert(user_id.clone(), c);
                 self.tokens.insert(token_hash.clone(), user_id.clone());
-            }
-            Write::CountBirth { address, period } => {
-                self.births.retain(|(_, p), _| p >= period);
-                *self.births.entry((address.clone(), *period)).or_default() += 1;
             }
             Write::Revoke { agent_id } => {
                 self.invites.retain(|_, (id, _)| id != agent_id);
@@ -279,7 +275,7 @@ impl View for Memory {
         self.sockets.get(user_id).copied().unwrap_or(0)
     }
 
-    fn births(&self, address: &str, period: i64) -> u32 {
-        self.births.get(&(address.to_owned(), period)).copied().unwrap_or(0)
+    fn bytes_per_day(&self) -> u64 {
+        self.bytes_per_day
     }
 }
