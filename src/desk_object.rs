@@ -12,14 +12,14 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use worker::{
-    console_error, console_log, durable_object, Date, DurableObject, Env, Request, Response, Result, State, WebSocket,
-    WebSocketIncomingMessage, WebSocketRequestResponsePair,
+    console_error, console_log, durable_object, Date, DurableObject, Env, ObjectNamespace, Request, Response, Result,
+    State, WebSocket, WebSocketIncomingMessage, WebSocketRequestResponsePair,
 };
 
 use crate::auth::hex;
 use crate::desk::{self, Audience, Effect, Sender, View, Write};
 use crate::error::FrameError;
-use crate::limits::{Bucket, Limits};
+use crate::limits::{Bucket, Buckets, Limits};
 use crate::protocol::{self, Outbound, PING_FRAME, PONG_FRAME};
 use crate::session::Liveness;
 use crate::sockets::{self, agent_tag, send, Label, Tagged, ADMIN_TAG};
@@ -27,6 +27,7 @@ use crate::store::Store;
 use crate::view_cache::ViewCache;
 
 mod connect;
+mod limiter;
 mod view;
 
 use view::{RandomFresh, StoreView, Team};
@@ -56,9 +57,16 @@ pub struct Desk {
     /// Conversations and their client ids as SQLite says (see `view_cache`), kept in step by
     /// `write`; emptied when a write fails.
     cache: RefCell<ViewCache>,
-    /// Each socket's rate bucket, by socket id. Memory only on purpose: an object is evicted only
-    /// after it has been idle for a while, and by then every bucket would be full again.
-    buckets: RefCell<HashMap<u64, Bucket>>,
+    /// Each visitor's frame bucket, by user id, shared by all its sockets: a reconnect or another
+    /// tab finds it as the last socket left it. Memory only, and why that is exact: `Buckets`.
+    visitor_buckets: RefCell<Buckets>,
+    /// Each agent socket's, by socket id: agents hold the desk's credentials, and their limit
+    /// only stops a runaway script (several inbox tabs of one agent each get their own).
+    agent_buckets: RefCell<HashMap<u64, Bucket>>,
+    /// The `LIMITER` binding: the deployment-wide `Limiter` objects (new visitors, sign-ins).
+    limiter: Option<ObjectNamespace>,
+    /// Networks already told that one of their visitors had a real conversation (bounded).
+    trusted: RefCell<std::collections::HashSet<String>>,
 }
 
 impl DurableObject for Desk {
@@ -71,19 +79,23 @@ impl DurableObject for Desk {
         let var = |key: &str| env.var(key).ok().map(|v| v.to_string());
         let secret = |key: &str| env.secret(key).ok().map(|s| s.to_string()).or_else(|| var(key));
         let set = |key: &str| var(key).is_some_and(|v| !v.trim().is_empty());
+        let limits = Limits::from_vars(var);
         Desk {
             liveness: Liveness::from_setting(var("SOCKET_STALE_MS").as_deref()),
             schema_checked: Cell::new(false),
             next_seq: Cell::new(None),
             epoch: RefCell::new(None),
             sweeping: Cell::new(false),
-            limits: Limits::from_vars(var),
+            limits,
             identity_secret: secret("IDENTITY_SECRET"),
             owner_secret: secret("ADMIN_TOKEN"),
             access: set("ACCESS_TEAM_DOMAIN") && set("ACCESS_AUD"),
             team: RefCell::new(None),
             cache: RefCell::new(ViewCache::default()),
-            buckets: RefCell::new(HashMap::new()),
+            visitor_buckets: RefCell::new(Buckets::new(limits.visitor)),
+            agent_buckets: RefCell::new(HashMap::new()),
+            limiter: env.durable_object("LIMITER").ok(),
+            trusted: RefCell::new(std::collections::HashSet::new()),
             state,
         }
     }
@@ -93,16 +105,17 @@ impl DurableObject for Desk {
         let path = req.path();
         if path.ends_with("/visitor/check") {
             let body = req.text().await?;
-            return self.check_visitor(&body);
+            return self.check_visitor(&req, &body).await;
         }
         if path.ends_with("/admin/check") {
-            return self.check_admin(&req);
+            return self.check_admin(&req).await;
         }
         if path.ends_with("/agents/accept") {
             let body = req.text().await?;
             return self.accept_invite(&body);
         }
-        let response = if path.ends_with("/admin") { self.open_admin(&req)? } else { self.open_visitor(&req)? };
+        let response =
+            if path.ends_with("/admin") { self.open_admin(&req).await? } else { self.open_visitor(&req).await? };
         if response.status_code() == 101 {
             self.keep_sweeping().await?;
         }
@@ -120,7 +133,9 @@ impl DurableObject for Desk {
             WebSocketIncomingMessage::String(text) => Some(text),
             WebSocketIncomingMessage::Binary(_) => None,
         };
-        // Before parsing: a flood costs the desk one bucket lookup per frame, nothing more.
+        // Before parsing: a flood costs the desk one bucket lookup per frame, nothing more. The
+        // bucket is the visitor's (or agent's), not the socket's: reconnecting or opening more
+        // tabs does not refill it.
         if let Err(retry_after_ms) = self.admit(&label, now) {
             let id = text.as_deref().and_then(protocol::peek_client_msg_id);
             send(&ws, &Outbound::error(&FrameError::RateLimited { retry_after_ms }, id));
@@ -279,7 +294,8 @@ impl Desk {
                 team
             }
         };
-        Ok(StoreView::new(store, tagged, &self.cache, self.next_seq(store)?, team))
+        let bytes_per_day = self.limits.visitor_bytes_per_day;
+        Ok(StoreView::new(store, tagged, &self.cache, self.next_seq(store)?, team, bytes_per_day))
     }
 
     /// Applies one write and keeps the cached next `seq` and team in step.
@@ -336,7 +352,7 @@ impl Desk {
                 Effect::CloseAgent { agent_id, code, reason } => {
                     for ws in self.state.get_websockets_with_tag(&agent_tag(&agent_id)) {
                         if let Some(label) = sockets::label(&ws) {
-                            self.buckets.borrow_mut().remove(&label.sid);
+                            self.agent_buckets.borrow_mut().remove(&label.sid);
                         }
                         let _ = ws.close(Some(code), Some(reason));
                     }
@@ -347,13 +363,17 @@ impl Desk {
         Ok(wake)
     }
 
-    /// Takes a token from the socket's bucket; `Err`: ms until it may send again.
+    /// Takes a token from the sender's bucket (a visitor's, whatever its socket; an agent
+    /// socket's); `Err`: ms until it may send again.
     fn admit(&self, label: &Label, now: i64) -> std::result::Result<(), u64> {
-        let rate = match label.sender {
-            Sender::Visitor { .. } => self.limits.visitor,
-            Sender::Agent { .. } => self.limits.admin,
-        };
-        self.buckets.borrow_mut().entry(label.sid).or_insert_with(|| Bucket::full(rate, now)).take(rate, now)
+        match &label.sender {
+            Sender::Visitor { user_id } => self.visitor_buckets.borrow_mut().take(user_id, now),
+            Sender::Agent { .. } => {
+                let rate = self.limits.admin;
+                let mut buckets = self.agent_buckets.borrow_mut();
+                buckets.entry(label.sid).or_insert_with(|| Bucket::full(rate, now)).take(rate, now)
+            }
+        }
     }
 
     /// A socket closed, failed or went stale: if it was a visitor's last, admins see them leave.
@@ -361,7 +381,10 @@ impl Desk {
         let Some(label) = sockets::label(ws) else {
             return Ok(());
         };
-        self.buckets.borrow_mut().remove(&label.sid);
+        // A visitor's bucket stays: its next socket takes from it.
+        if matches!(label.sender, Sender::Agent { .. }) {
+            self.agent_buckets.borrow_mut().remove(&label.sid);
+        }
         let Sender::Visitor { user_id } = label.sender else {
             return Ok(());
         };

@@ -16,10 +16,10 @@ use crate::protocol::{ListView, MAX_USERS_ROWS, RESUME_MAX_MESSAGES, WELCOME_MES
 use crate::router::{known, refuse, with_subprotocol};
 use crate::session::{self, Backlog, Replay, ResumePoint};
 use crate::sockets::{self, send, Tagged};
-use crate::store::{Counter, Store};
+use crate::store::Store;
 
 impl Desk {
-    pub(super) fn open_visitor(&self, req: &Request) -> Result<Response> {
+    pub(super) async fn open_visitor(&self, req: &Request) -> Result<Response> {
         let store = self.store()?;
         let url = req.url()?;
         let param = |key: &str| url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
@@ -30,13 +30,13 @@ impl Desk {
         let now = now();
         let headers = req.headers();
         let (name, token, protocols) = (param("name"), param("token"), headers.get("Sec-WebSocket-Protocol")?);
-        let address = self.address_key(&store, headers)?;
+        let network = self.network(headers)?;
         let request = VisitorRequest {
             name: name.as_deref(),
             token: token.as_deref(),
             protocols: protocols.as_deref(),
             identity_secret: self.identity_secret.as_deref(),
-            address: address.as_deref(),
+            network: network.as_ref(),
         };
         let tagged = Tagged::new(&self.state); // this visitor's sockets, asked of the runtime once
         let view = self.view(&store, &tagged)?;
@@ -50,11 +50,18 @@ impl Desk {
             Ok(_) => return Err(worker::Error::RustError("no randomness".into())),
             Err(e) => return refuse(e),
         };
+        // Someone new: the deployment-wide limit of new visitors per address and network, asked
+        // of the network's Limiter before anything is written (a refusal leaves no trace).
+        if let Some(network) = &admitted.ask_network {
+            if let Err(retry_after_ms) = self.new_visitor_allowed(network, false).await? {
+                return refuse(HttpError::RateLimited { retry_after_ms });
+            }
+        }
         // Written before the socket opens: a refused upgrade (above) leaves no trace.
         for w in &admitted.writes {
             self.write(&store, w, now)?;
         }
-        let AdmittedVisitor { conversation, token, returning, .. } = admitted;
+        let AdmittedVisitor { conversation, token, returning, trust_network, .. } = admitted;
         let resume = if returning { resume } else { None }; // someone new has nothing to resume
 
         let user_id = conversation.user_id.clone();
@@ -88,27 +95,50 @@ impl Desk {
         let view = self.view(&store, &tagged)?;
         let presence = desk::presence(&view, &conversation, was_online, true);
         self.perform(Some(&pair.server), presence, &tagged, now)?;
+        // Last, after the socket is accepted: the only await of a returning visitor's upgrade.
+        if let Some(network) = &trust_network {
+            self.trust(network).await;
+        }
         with_subprotocol(req, Response::from_websocket(pair.client)?)
     }
 
-    /// Answers whether this desk issued a visitor token (`{"token": "..."}`): 204 or 401.
-    pub(super) fn check_visitor(&self, body: &str) -> Result<Response> {
+    /// Answers whether this desk issued a visitor token (`{"token": "..."}`: 204 or 401), or, with
+    /// no token (`{}`), whether someone new from this address would be let in now (204, or 429
+    /// `rate_limited` with `retryAfterMs` and `Retry-After`): browsers cannot read why a
+    /// handshake failed, so the widget asks here to tell a held-back visitor when it will retry.
+    pub(super) async fn check_visitor(&self, req: &Request, body: &str) -> Result<Response> {
         #[derive(serde::Deserialize)]
         struct Check {
-            token: String,
+            token: Option<String>,
         }
         let Some(check) = (body.len() <= 1024).then(|| serde_json::from_str::<Check>(body).ok()).flatten() else {
-            return refuse(HttpError::BadRequest("the body must be {\"token\": \"...\"}"));
+            return refuse(HttpError::BadRequest("the body must be {\"token\": \"...\"} or {}"));
         };
-        match self.store()?.visitor_by_token_hash(&token_hash(&check.token))? {
+        let Some(token) = check.token else {
+            let network = self.network(req.headers())?.filter(|_| self.limits.new_visitors.enabled());
+            return match network {
+                Some(network) => match self.new_visitor_allowed(&network, true).await? {
+                    Ok(()) => known(),
+                    Err(retry_after_ms) => refuse(HttpError::RateLimited { retry_after_ms }),
+                },
+                None => known(),
+            };
+        };
+        match self.store()?.visitor_by_token_hash(&token_hash(&token))? {
             Some(_) => known(),
             None => refuse(HttpError::Unauthorized("this desk did not issue that token")),
         }
     }
 
     /// Decides an agent's sign-in (`desk::team::sign_in`): counts a wrong credential against the
-    /// client address, stores what an Access sign-in accepted.
-    fn sign_in(&self, store: &Store, req: &Request, now: i64) -> Result<std::result::Result<Admitted, HttpError>> {
+    /// client address, deployment-wide (the network's Limiter), stores what an Access sign-in
+    /// accepted.
+    async fn sign_in(
+        &self,
+        store: &Store,
+        req: &Request,
+        now: i64,
+    ) -> Result<std::result::Result<Admitted, HttpError>> {
         let headers = req.headers();
         let presented = presented_admin_secret(
             headers.get("Authorization")?.as_deref(),
@@ -117,10 +147,10 @@ impl Desk {
         // Only the Worker sets this header, and only after verifying an Access token; it removes
         // any copy a client sent. Without Access configured it is never trusted.
         let access_email = if self.access { headers.get("X-Desk-Access-Email")? } else { None };
-        let address = self.address_key(store, headers)?;
+        let network = self.network(headers)?;
         let period = now.div_euclid(AUTH_FAILURE_WINDOW_MS);
-        let failures = match &address {
-            Some(a) => store.counter(Counter::AuthFailures, a, period)?,
+        let failures = match &network {
+            Some(n) => self.sign_in_failures(n, period, false).await?,
             None => 0,
         };
         let request = SignIn {
@@ -146,27 +176,18 @@ impl Desk {
             }
             Ok(_) => Err(worker::Error::RustError("no randomness".into())),
             Err(refused) => {
-                if let (true, Some(a)) = (refused.failed, &address) {
-                    store.count(Counter::AuthFailures, a, period)?;
+                if let (true, Some(n)) = (refused.failed, &network) {
+                    self.sign_in_failures(n, period, true).await?;
                 }
                 Ok(Err(refused.error))
             }
         }
     }
 
-    /// The client address as a key for per-address counters: hashed with the desk's epoch.
-    /// `None` where there is none (only local runs lack `CF-Connecting-IP`).
-    fn address_key(&self, store: &Store, headers: &Headers) -> Result<Option<String>> {
-        let Some(address) = headers.get("CF-Connecting-IP")?.filter(|a| !a.is_empty()) else {
-            return Ok(None);
-        };
-        Ok(Some(token_hash(&format!("{}|{address}", self.epoch(store)?))))
-    }
-
     /// `POST /desks/{desk}/admin/check`: 204 if the credential signs someone in.
-    pub(super) fn check_admin(&self, req: &Request) -> Result<Response> {
+    pub(super) async fn check_admin(&self, req: &Request) -> Result<Response> {
         let store = self.store()?;
-        match self.sign_in(&store, req, now())? {
+        match self.sign_in(&store, req, now()).await? {
             Ok(_) => known(),
             Err(e) => refuse(e),
         }
@@ -197,7 +218,7 @@ impl Desk {
         }
     }
 
-    pub(super) fn open_admin(&self, req: &Request) -> Result<Response> {
+    pub(super) async fn open_admin(&self, req: &Request) -> Result<Response> {
         let store = self.store()?;
         let url = req.url()?;
         let param = |key: &str| url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
@@ -206,7 +227,7 @@ impl Desk {
             Err(why) => return refuse(HttpError::BadRequest(why)),
         };
         let now = now();
-        let agent = match self.sign_in(&store, req, now)? {
+        let agent = match self.sign_in(&store, req, now).await? {
             Ok(admitted) => admitted.agent,
             Err(e) => return refuse(e),
         };
