@@ -23,7 +23,7 @@ export const IDENTITY_SECRET = 'test-identity-secret-0123456789';
 /** Limits high enough for tests that send hundreds of frames from one socket on purpose. */
 export const BULK_LIMITS = {
   VISITOR_FRAMES_PER_SEC: '100000', VISITOR_FRAME_BURST: '100000',
-  ADMIN_FRAMES_PER_SEC: '100000', ADMIN_FRAME_BURST: '100000',
+  ADMIN_FRAMES_PER_SEC: '100000', ADMIN_FRAME_BURST: '100000', VISITOR_BYTES_PER_DAY: '0',
 };
 
 /** What a host site's server computes to vouch for `userId`: HMAC-SHA256, hex. */
@@ -144,7 +144,7 @@ async function startMiniflareOnce({ persistDir, bindings }) {
     scriptPath: join(ROOT, 'build/index.js'),
     modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
     compatibilityDate: '2026-04-20',
-    durableObjects: { DESK: { className: 'Desk', useSQLite: true } },
+    durableObjects: { DESK: { className: 'Desk', useSQLite: true }, LIMITER: { className: 'Limiter', useSQLite: true } },
     assets: { directory: join(ROOT, 'build/assets'), binding: 'ASSETS', routerConfig: { has_user_worker: true } },
     bindings: { ADMIN_TOKEN, ...bindings },
     ...(persistDir ? { durableObjectsPersist: persistDir } : {}),
