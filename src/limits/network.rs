@@ -28,15 +28,19 @@ pub struct Network {
 }
 
 impl Network {
-    /// The network of a `CF-Connecting-IP` value; `None` if it is not an IP address. An
-    /// IPv4-mapped IPv6 address counts as its IPv4 address.
+    /// The network of a `CF-Connecting-IP` value; `None` if it is not an IP address, or is the
+    /// loopback (only local runs: Miniflare and `wrangler dev` fill in `127.0.0.1` for a client
+    /// that sent none; the edge never does). An IPv4-mapped IPv6 address counts as its IPv4 address.
     pub fn of(ip: &str) -> Option<Network> {
-        match ip.trim().parse::<IpAddr>().ok()? {
+        let ip = ip.trim().parse::<IpAddr>().ok()?;
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        match ip {
+            _ if ip.is_loopback() => None,
             IpAddr::V4(v4) => Some(v4_network(v4.octets())),
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => Some(v4_network(v4.octets())),
-                None => Some(v6_network(&v6)),
-            },
+            IpAddr::V6(v6) => Some(v6_network(&v6)),
         }
     }
 
@@ -139,7 +143,17 @@ mod tests {
         let same64 = Network::of("2001:DB8:AA:BB:ffff::9").unwrap();
         assert_eq!(same64, v6, "every address of a /64 is one address");
         assert_eq!(Network::of("::ffff:203.0.113.77"), Some(v4), "IPv4-mapped counts as IPv4");
-        for bad in ["", "localhost", "203.0.113", "1.2.3.4.5", "2001:db8::g", "203.0.113.7:443"] {
+        for bad in [
+            "",
+            "localhost",
+            "203.0.113",
+            "1.2.3.4.5",
+            "2001:db8::g",
+            "203.0.113.7:443",
+            "127.0.0.1",
+            "::1",
+            "::ffff:127.0.0.1",
+        ] {
             assert_eq!(Network::of(bad), None, "{bad}");
         }
     }
