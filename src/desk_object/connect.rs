@@ -109,12 +109,19 @@ impl Desk {
     pub(super) async fn check_visitor(&self, req: &Request, body: &str) -> Result<Response> {
         #[derive(serde::Deserialize)]
         struct Check {
-            token: Option<String>,
+            token: String,
         }
-        let Some(check) = (body.len() <= 1024).then(|| serde_json::from_str::<Check>(body).ok()).flatten() else {
+        let token = if body.len() > 1024 {
             return refuse(HttpError::BadRequest("the body must be {\"token\": \"...\"} or {}"));
+        } else if serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(body).is_ok_and(|m| m.is_empty()) {
+            None // exactly `{}`: the admission question
+        } else {
+            match serde_json::from_str::<Check>(body) {
+                Ok(check) => Some(check.token),
+                Err(_) => return refuse(HttpError::BadRequest("the body must be {\"token\": \"...\"} or {}")),
+            }
         };
-        let Some(token) = check.token else {
+        let Some(token) = token else {
             let network = self.network(req.headers())?.filter(|_| self.limits.new_visitors.enabled());
             return match network {
                 Some(network) => match self.new_visitor_allowed(&network, true).await? {

@@ -199,7 +199,9 @@ test('a crowd behind one address over (scaled) 10 minutes all gets in; a script 
     const seconds = (Date.now() - t0) / 1000;
     const ceiling = 60 + Math.ceil(seconds * 15) + 1;
     assert.ok(scripted <= ceiling, `the script created ${scripted} of 1,000 in ${seconds.toFixed(1)} s (ceiling ${ceiling})`);
-    assert.ok(scripted < 1000 / 2, `most of the 1,000 were refused (${scripted} admitted)`);
+    // How many the refill allows depends on how fast this machine sends; the ceiling above is the
+    // limit's, whatever the speed (at real speed: 210 in 10 minutes, src/limits/network.rs).
+    assert.ok(scripted < 1000, `some of the 1,000 were refused (${scripted} admitted)`);
   } finally {
     await scaled.dispose();
   }
