@@ -29,7 +29,7 @@ const urlOf = (e) => e.item?.event?.request?.url ?? '';
 test('the widget and the inbox put no secret, token, hash or name in any log event', { timeout: 120_000 }, async () => {
   const d = deskName('browser-logs');
   const visitorName = 'Zoë Browsername';
-  const customer = { userId: 'customer-9876', userHash: userHash('customer-9876') };
+  const customer = { userId: 'customer-9876', userHash: userHash(d, 'customer-9876') };
 
   const zoe = await openVisitor(browser, site, d, visitorName);
   await visitorSays(zoe.page, 'Hello from the widget');

@@ -51,7 +51,7 @@ test('the inbox\'s and the widget\'s flows leave no secret, token, hash or name 
   const name = deskName('logs');
   const visitorName = 'Zoë Quartermaine';
   const customerName = 'Bartholomew Customer';
-  const identity = { userId: 'customer-4242', userHash: userHash('customer-4242') };
+  const identity = { userId: 'customer-4242', userHash: userHash(name, 'customer-4242') };
 
   const inbox = await ticketAdmin(desk.url, name); // the owner, by ADMIN_TOKEN in Authorization
   const agent = await newAgent(desk.url, name, inbox, { name: 'Ana Agent' });

@@ -56,7 +56,7 @@ test('block: sockets close 4003, token and verified id refused with 403, gone fr
   const ana = await agentSocket(desk.url, name, await newAgent(desk.url, name, owner, { name: 'Ana' }));
   const v = await visitor(desk.url, name);
   await say(v, 'buy xylospam now');
-  const identity = { userId: 'customer-9', userHash: userHash('customer-9') };
+  const identity = { userId: 'customer-9', userHash: userHash(name, 'customer-9') };
   const c = await visitor(desk.url, name, { identity });
   await say(c, 'a verified customer');
   const w = await visitor(desk.url, name);

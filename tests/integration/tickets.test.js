@@ -78,12 +78,12 @@ test('the widget\'s ticket carries the token, the name and the identity in its b
   const badName = await requestTicket(desk.url, name, { body: { name: '\u202Eevil' } });
   assert.deepEqual([badName.status, badName.body.code], [400, 'bad_request']);
 
-  const identity = { userId: 'customer-42', userHash: userHash('customer-42') };
+  const identity = { userId: 'customer-42', userHash: userHash(name, 'customer-42') };
   const customer = await ticketVisitor(desk.url, name, identity);
   assert.equal(customer.welcome.verifiedId, 'customer-42');
   const phone = await ticketVisitor(desk.url, name, identity);
   assert.equal(phone.userId, customer.userId, 'one conversation per verified id, through tickets too');
-  const forged = await requestTicket(desk.url, name, { body: { userId: 'customer-42', userHash: userHash('customer-43') } });
+  const forged = await requestTicket(desk.url, name, { body: { userId: 'customer-42', userHash: userHash(name, 'customer-43') } });
   assert.equal(forged.status, 401, 'an identity proof is checked when the ticket is issued');
   await closeAll(inbox, ada, back, customer, phone);
 });
