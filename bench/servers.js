@@ -104,7 +104,8 @@ export async function startServer({ name, config, adminToken, noWatch = false, t
   // limits (the limiter still runs on every frame, so its cost is measured). Any desk name exists
   // (DESKS=*), as the bench names its desks freely.
   for (const v of ['ADMIN_FRAMES_PER_SEC:1000000', 'ADMIN_FRAME_BURST:1000000', 'VISITOR_FRAMES_PER_SEC:1000000',
-    'VISITOR_FRAME_BURST:1000000', 'NEW_VISITORS_PER_IP:0', 'DESKS:*']) args.push('--var', v);
+    'VISITOR_FRAME_BURST:1000000', 'NEW_VISITORS_PER_IP:0', 'VISITOR_BYTES_PER_DAY:1000000000000',
+    'DESKS:*']) args.push('--var', v);
   if (config) args.push('-c', config);
   const env = {
     ...process.env, DESK_SKIP_BUILD: '1', WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false',

@@ -67,6 +67,31 @@ pub struct Conversation {
     pub snoozed_until: Option<i64>,
     /// The agent it is assigned to.
     pub assignee: Option<String>,
+    /// What the visitor wrote on its latest day of writing (`VISITOR_BYTES_PER_DAY`).
+    pub usage: DayUsage,
+}
+
+/// Message bytes (UTF-8) a visitor wrote on one UTC day.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DayUsage {
+    pub day: i64,
+    pub bytes: u64,
+}
+
+impl DayUsage {
+    /// Bytes written on the day of `now` (0 on a later day).
+    pub fn on(&self, now: i64) -> u64 {
+        if self.day == crate::limits::day(now) {
+            self.bytes
+        } else {
+            0
+        }
+    }
+
+    /// After one more message of `bytes` written at `at`.
+    pub fn add(&self, bytes: u64, at: i64) -> DayUsage {
+        DayUsage { day: crate::limits::day(at), bytes: self.on(at).saturating_add(bytes) }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +115,7 @@ impl Conversation {
             status: Status::Open,
             snoozed_until: None,
             assignee: None,
+            usage: DayUsage::default(),
         }
     }
 
@@ -139,6 +165,7 @@ impl Conversation {
                 }
                 if message.sender == Author::User {
                     self.unread = self.unread.saturating_add(1);
+                    self.usage = self.usage.add(message.message.len() as u64, message.at);
                 }
             }
             Write::Read { up_to, .. } if begun => {
@@ -218,8 +245,8 @@ pub trait View {
     fn visitor_by_verified_id(&self, verified_id: &str) -> Option<Conversation>;
     /// Admission: how many sockets this visitor holds open.
     fn open_sockets(&self, user_id: &str) -> usize;
-    /// Admission: visitors created from this (hashed) address in this window.
-    fn births(&self, address: &str, period: i64) -> u32;
+    /// The most message bytes a visitor may write per UTC day (`VISITOR_BYTES_PER_DAY`; 0: no limit).
+    fn bytes_per_day(&self) -> u64;
     /// How much the desk stores against its budget, and when admins were last told it is full.
     fn storage(&self) -> StorageUse;
     /// Tickets: the one stored under this hash, expired or not (the core checks the time).
@@ -284,8 +311,6 @@ pub enum Write {
     CreateVisitor { user_id: String, token_hash: String, name: String, verified_id: Option<String> },
     /// A returning visitor: seen now, renamed if it gave a name.
     TouchVisitor { user_id: String, name: Option<String> },
-    /// One more visitor created from this (hashed) address in this window.
-    CountBirth { address: String, period: i64 },
     /// The visitor, its token, its conversation, messages, notes, events and search entries go.
     /// Message `seq`s are never reused: the desk remembers the highest it gave.
     Delete { user_id: String },
@@ -311,7 +336,6 @@ impl Write {
             | Write::Invite { .. }
             | Write::Accept { .. }
             | Write::Revoke { .. }
-            | Write::CountBirth { .. }
             | Write::IssueTicket { .. }
             | Write::ConsumeTicket { .. } => None,
         }

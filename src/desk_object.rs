@@ -12,14 +12,14 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use worker::{
-    console_error, console_log, durable_object, Date, DurableObject, Env, Request, Response, Result, State, WebSocket,
-    WebSocketIncomingMessage, WebSocketRequestResponsePair,
+    console_error, console_log, durable_object, Date, DurableObject, Env, ObjectNamespace, Request, Response, Result,
+    State, WebSocket, WebSocketIncomingMessage, WebSocketRequestResponsePair,
 };
 
 use crate::auth::hex;
 use crate::desk::{self, Audience, Effect, Sender, View, Write};
 use crate::error::FrameError;
-use crate::limits::{self, Bucket, Limits, Rate};
+use crate::limits::{self, Bucket, Buckets, Limits};
 use crate::protocol::{self, Outbound, PING_FRAME, PONG_FRAME};
 use crate::session::Liveness;
 use crate::sockets::{self, agent_tag, send, Label, Tagged, ADMIN_TAG};
@@ -27,6 +27,7 @@ use crate::store::Store;
 use crate::view_cache::ViewCache;
 
 mod connect;
+mod limiter;
 mod upkeep;
 mod view;
 
@@ -59,13 +60,17 @@ pub struct Desk {
     /// Conversations and their client ids as SQLite says (see `view_cache`), kept in step by
     /// `write`; emptied when a write fails.
     cache: RefCell<ViewCache>,
-    /// Each socket's rate bucket, by socket id. Memory only on purpose: an object is evicted only
-    /// after it has been idle for a while, and by then every bucket would be full again.
-    buckets: RefCell<HashMap<u64, Bucket>>,
-    /// What big answers cost, per sender (visitor or agent), shared by all its sockets so that ten
-    /// tabs cannot pull ten times as much; while in debt, none of its sockets is heard. Kept
-    /// across reconnects, forgotten by the alarm once refilled.
-    answers: RefCell<HashMap<String, Bucket>>,
+    /// Each visitor's frame bucket, by user id, shared by all its sockets: a reconnect or another
+    /// tab finds it as the last socket left it. A big answer (history, list,
+    /// search) is charged to it by its size: while in debt, none of the visitor's sockets is heard. Memory only, and why that is exact: `Buckets`.
+    visitor_buckets: RefCell<Buckets>,
+    /// Each agent socket's, by socket id: agents hold the desk's credentials, and their limit
+    /// only stops a runaway script (several inbox tabs of one agent each get their own).
+    agent_buckets: RefCell<HashMap<u64, Bucket>>,
+    /// The `LIMITER` binding: the deployment-wide `Limiter` objects (new visitors, sign-ins).
+    limiter: Option<ObjectNamespace>,
+    /// Networks already told that one of their visitors had a real conversation (bounded).
+    trusted: RefCell<std::collections::HashSet<String>>,
     /// The database's size as last measured and what was written since (see `upkeep.rs`).
     storage: Cell<upkeep::Measure>,
     /// When admins were last told the desk is full (memory only: a new instance tells them again).
@@ -82,21 +87,24 @@ impl DurableObject for Desk {
         let var = |key: &str| env.var(key).ok().map(|v| v.to_string());
         let secret = |key: &str| env.secret(key).ok().map(|s| s.to_string()).or_else(|| var(key));
         let set = |key: &str| var(key).is_some_and(|v| !v.trim().is_empty());
+        let limits = Limits::from_vars(var);
         Desk {
             liveness: Liveness::from_setting(var("SOCKET_STALE_MS").as_deref()),
             schema_checked: Cell::new(false),
             next_seq: Cell::new(None),
             epoch: RefCell::new(None),
             sweeping: Cell::new(false),
-            limits: Limits::from_vars(var),
+            limits,
             identity_secret: secret("IDENTITY_SECRET"),
             owner_secret: secret("ADMIN_TOKEN"),
             access: set("ACCESS_TEAM_DOMAIN") && set("ACCESS_AUD"),
             ticket_ttl: crate::desk::ticket::ttl_from_setting(var("TICKET_TTL_MS").as_deref()),
             team: RefCell::new(None),
             cache: RefCell::new(ViewCache::default()),
-            buckets: RefCell::new(HashMap::new()),
-            answers: RefCell::new(HashMap::new()),
+            visitor_buckets: RefCell::new(Buckets::new(limits.visitor)),
+            agent_buckets: RefCell::new(HashMap::new()),
+            limiter: env.durable_object("LIMITER").ok(),
+            trusted: RefCell::new(std::collections::HashSet::new()),
             storage: Cell::new(upkeep::Measure::default()),
             storage_warned: Cell::new(None),
             state,
@@ -108,23 +116,24 @@ impl DurableObject for Desk {
         let path = req.path();
         if path.ends_with("/visitor/check") {
             let body = req.text().await?;
-            return self.check_visitor(&body);
+            return self.check_visitor(&req, &body).await;
         }
         if path.ends_with("/admin/check") {
-            return self.check_admin(&req);
+            return self.check_admin(&req).await;
         }
         if path.ends_with("/admin/ticket") {
-            return self.admin_ticket(&req);
+            return self.admin_ticket(&req).await;
         }
         if path.ends_with("/visitor/ticket") {
             let body = req.text().await?;
-            return self.visitor_ticket(&req, &body);
+            return self.visitor_ticket(&req, &body).await;
         }
         if path.ends_with("/agents/accept") {
             let body = req.text().await?;
             return self.accept_invite(&body);
         }
-        let response = if path.ends_with("/admin") { self.open_admin(&req)? } else { self.open_visitor(&req)? };
+        let response =
+            if path.ends_with("/admin") { self.open_admin(&req).await? } else { self.open_visitor(&req).await? };
         if response.status_code() == 101 {
             self.keep_sweeping().await?;
         }
@@ -142,7 +151,9 @@ impl DurableObject for Desk {
             WebSocketIncomingMessage::String(text) => Some(text),
             WebSocketIncomingMessage::Binary(_) => None,
         };
-        // Before parsing: a flood costs the desk one bucket lookup per frame, nothing more.
+        // Before parsing: a flood costs the desk one bucket lookup per frame, nothing more. The
+        // bucket is the visitor's (or agent's), not the socket's: reconnecting or opening more
+        // tabs does not refill it.
         if let Err(retry_after_ms) = self.admit(&label, now) {
             let id = text.as_deref().and_then(protocol::peek_client_msg_id);
             send(&ws, &Outbound::error(&FrameError::RateLimited { retry_after_ms }, id));
@@ -175,7 +186,7 @@ impl DurableObject for Desk {
         match self.perform(Some(&ws), effects, &tagged, now) {
             Ok(done) => {
                 // A big answer (history, list, search) costs its requester by its size.
-                self.charge(&label.sender, now, limits::answer_cost(done.answered_bytes));
+                self.charge(&label, now, limits::answer_cost(done.answered_bytes));
                 self.wake_by(done.wake, now).await?
             }
             Err(err) => {
@@ -206,7 +217,6 @@ impl DurableObject for Desk {
     /// snoozed conversations whose time has come; re-arms itself for whichever comes first next.
     async fn alarm(&self) -> Result<Response> {
         let now = now();
-        self.forget_paid_answers(now);
         let mut open = 0;
         for ws in self.state.get_websockets().into_iter().filter(sockets::is_open) {
             let heard = sockets::label(&ws).map_or(0, |l| l.heard_at);
@@ -305,7 +315,8 @@ impl Desk {
             }
         };
         let storage = self.storage_use(store);
-        Ok(StoreView::new(store, tagged, &self.cache, self.next_seq(store)?, team, storage))
+        let bytes_per_day = self.limits.visitor_bytes_per_day;
+        Ok(StoreView::new(store, tagged, &self.cache, self.next_seq(store)?, team, storage, bytes_per_day))
     }
 
     /// Applies one write and keeps the cached next `seq` and team in step.
@@ -372,16 +383,14 @@ impl Desk {
                 Effect::CloseAgent { agent_id, code, reason } => {
                     for ws in self.state.get_websockets_with_tag(&agent_tag(&agent_id)) {
                         if let Some(label) = sockets::label(&ws) {
-                            self.buckets.borrow_mut().remove(&label.sid);
+                            self.agent_buckets.borrow_mut().remove(&label.sid);
                         }
                         let _ = ws.close(Some(code), Some(reason));
                     }
                 }
                 Effect::CloseVisitor { user_id, code, reason } => {
+                    // Its bucket (by user id) is forgotten with the others once full again.
                     for ws in self.state.get_websockets_with_tag(&user_id) {
-                        if let Some(label) = sockets::label(&ws) {
-                            self.buckets.borrow_mut().remove(&label.sid);
-                        }
                         let _ = ws.close(Some(code), Some(reason));
                     }
                 }
@@ -392,41 +401,34 @@ impl Desk {
         Ok(Performed { wake, answered_bytes })
     }
 
-    fn rate(&self, sender: &Sender) -> Rate {
-        match sender {
-            Sender::Visitor { .. } => self.limits.visitor,
-            Sender::Agent { .. } => self.limits.admin,
-        }
-    }
-
-    /// Takes a token from the socket's bucket, if its sender is not paying off a big answer;
-    /// `Err`: ms until it may send again.
+    /// Takes a token from the sender's bucket (a visitor's, whatever its socket; an agent
+    /// socket's); `Err`: ms until it may send again.
     fn admit(&self, label: &Label, now: i64) -> std::result::Result<(), u64> {
-        let rate = self.rate(&label.sender);
-        if let Some(account) = self.answers.borrow_mut().get_mut(&account_key(&label.sender)) {
-            account.ready(rate, now)?;
+        match &label.sender {
+            Sender::Visitor { user_id } => self.visitor_buckets.borrow_mut().take(user_id, now),
+            Sender::Agent { .. } => {
+                let rate = self.limits.admin;
+                let mut buckets = self.agent_buckets.borrow_mut();
+                buckets.entry(label.sid).or_insert_with(|| Bucket::full(rate, now)).take(rate, now)
+            }
         }
-        self.buckets.borrow_mut().entry(label.sid).or_insert_with(|| Bucket::full(rate, now)).take(rate, now)
     }
 
-    /// Charges the sender's answer account `cost` tokens (an answer bigger than its frame's
-    /// token pays for).
-    fn charge(&self, sender: &Sender, now: i64, cost: f64) {
+    /// Charges the sender's bucket `cost` tokens more for an answer bigger than its frame's token
+    /// pays for (`limits::answer_cost`): the visitor's bucket, whatever its socket, or the agent
+    /// socket's. The bucket may go into debt; `admit` then refuses until it is paid back.
+    fn charge(&self, label: &Label, now: i64, cost: f64) {
         if cost <= 0.0 {
             return;
         }
-        let rate = self.rate(sender);
-        let mut answers = self.answers.borrow_mut();
-        answers.entry(account_key(sender)).or_insert_with(|| Bucket::full(rate, now)).charge(rate, now, cost);
-    }
-
-    /// Forgets the answer accounts that have refilled: memory holds only senders still in debt.
-    fn forget_paid_answers(&self, now: i64) {
-        let (visitor, admin) = (self.limits.visitor, self.limits.admin);
-        self.answers.borrow_mut().retain(|key, account| {
-            let rate = if key.starts_with("v:") { visitor } else { admin };
-            !account.is_full(rate, now)
-        });
+        match &label.sender {
+            Sender::Visitor { user_id } => self.visitor_buckets.borrow_mut().charge(user_id, now, cost),
+            Sender::Agent { .. } => {
+                let rate = self.limits.admin;
+                let mut buckets = self.agent_buckets.borrow_mut();
+                buckets.entry(label.sid).or_insert_with(|| Bucket::full(rate, now)).charge(rate, now, cost);
+            }
+        }
     }
 
     /// A socket closed, failed or went stale: if it was a visitor's last, admins see them leave.
@@ -434,7 +436,10 @@ impl Desk {
         let Some(label) = sockets::label(ws) else {
             return Ok(());
         };
-        self.buckets.borrow_mut().remove(&label.sid);
+        // A visitor's bucket stays: its next socket takes from it.
+        if matches!(label.sender, Sender::Agent { .. }) {
+            self.agent_buckets.borrow_mut().remove(&label.sid);
+        }
         let Sender::Visitor { user_id } = label.sender else {
             return Ok(());
         };
@@ -452,14 +457,6 @@ impl Desk {
             return Err(e);
         }
         Ok(())
-    }
-}
-
-/// Whose answer account a sender draws on: one per visitor, one per agent.
-fn account_key(sender: &Sender) -> String {
-    match sender {
-        Sender::Visitor { user_id } => format!("v:{user_id}"),
-        Sender::Agent { id, .. } => format!("a:{id}"),
     }
 }
 

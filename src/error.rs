@@ -51,6 +51,10 @@ pub enum FrameError {
     /// The client may resend later with the same `clientMsgId`; agents' replies still work.
     #[error("this desk cannot store more messages right now; try again later")]
     StorageFull,
+    /// The visitor wrote its allowance of message bytes for today (`VISITOR_BYTES_PER_DAY`); the
+    /// message was not stored. It may send again when the UTC day ends, in `retry_after_ms`.
+    #[error("this visitor wrote its allowance of message bytes for today: wait {retry_after_ms} ms")]
+    DailyLimit { retry_after_ms: u64 },
 }
 
 impl FrameError {
@@ -66,7 +70,7 @@ impl FrameError {
             FrameError::EmptyMessage => "empty_message",
             FrameError::MessageTooLong | FrameError::FrameTooLarge => "too_long",
             FrameError::Forbidden(_) => "forbidden",
-            FrameError::RateLimited { .. } => "rate_limited",
+            FrameError::RateLimited { .. } | FrameError::DailyLimit { .. } => "rate_limited",
             FrameError::StorageFull => "storage_full",
         }
     }
@@ -79,7 +83,9 @@ impl FrameError {
     /// When the client may try again, for refusals that are only about timing.
     pub fn retry_after_ms(&self) -> Option<u64> {
         match self {
-            FrameError::RateLimited { retry_after_ms } => Some(*retry_after_ms),
+            FrameError::RateLimited { retry_after_ms } | FrameError::DailyLimit { retry_after_ms } => {
+                Some(*retry_after_ms)
+            }
             _ => None,
         }
     }
@@ -103,8 +109,9 @@ pub enum HttpError {
     /// A visitor socket requested by a page whose origin is not in `ALLOWED_ORIGINS`.
     #[error("this desk does not serve the widget on that site: add its origin to ALLOWED_ORIGINS")]
     OriginNotAllowed,
-    /// This client address created too many visitors lately (`NEW_VISITORS_PER_IP`).
-    #[error("too many new visitors from this address: retry in {retry_after_ms} ms")]
+    /// This client address, or its network, created too many visitors lately, on any desk of
+    /// the deployment (`NEW_VISITORS_PER_IP`, `NEW_VISITORS_PER_NETWORK`).
+    #[error("too many new visitors from this network: retry in {retry_after_ms} ms")]
     RateLimited { retry_after_ms: u64 },
     /// This client address presented too many wrong admin credentials lately.
     #[error("too many failed sign-ins from this address: retry in {retry_after_ms} ms")]

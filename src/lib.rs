@@ -16,9 +16,11 @@
 //!   `Cf-Access-Jwt-Assertion`, the header and claims rules; `access::keys` the key set and when to
 //!   refetch it.
 //! - [`identity`]: verified identity — a host site vouches for a logged-in user with an HMAC.
-//! - [`limits`]: abuse limits — per-socket token buckets (big answers cost more tokens), new
-//!   visitors per address, sockets per visitor — with their defaults and the Worker variables
-//!   that change them.
+//! - [`limits`]: abuse limits — token buckets per visitor (not per socket) and per agent socket (big
+//!   answers cost more tokens), message bytes per visitor per day, sockets per visitor — with their
+//!   defaults and the Worker variables that change them; `limits::network` the deployment-wide
+//!   half: an address's network (IPv4 /24, IPv6 /48 and /64) and the new-visitor and sign-in
+//!   decisions made for it.
 //! - [`desk`]: the pure core — one `step(sender, frame, view, now, fresh) -> effects` deciding
 //!   rights, state transitions and routing. It reads through the read-only `desk::View` (SQLite
 //!   in the glue, `desk::memory` in tests); `desk::conversation` holds messages, notes, status,
@@ -37,7 +39,10 @@
 //!   sockets, runs the core, performs its effects (writes first, then sends);
 //!   `desk_object::view` is the core's `View` over SQLite and the runtime's sockets;
 //!   `desk_object::connect` opens visitor and agent sockets and serves the desk's HTTP endpoints;
-//!   `desk_object::upkeep` measures storage for the budget and runs retention from the alarm.
+//!   `desk_object::upkeep` measures storage for the budget and runs retention from the alarm;
+//!   `desk_object::limiter` asks the client's network's `Limiter`.
+//! - `limiter_object` (wasm only): the `Limiter` Durable Object, one per network, shared by every
+//!   desk: new-visitor buckets, the trusted tier and failed sign-ins per address, in SQLite.
 //! - `sockets` (wasm only): tags, attachments and liveness of hibernatable sockets.
 //! - `access_keys` (wasm only): fetches and caches the Access key set, verifies RS256 with WebCrypto.
 //! - `router` (wasm only): the Worker's fetch handler in front of the desk objects;
@@ -66,6 +71,8 @@ mod access_keys;
 mod desk_object;
 #[cfg(target_arch = "wasm32")]
 mod directory_object;
+#[cfg(target_arch = "wasm32")]
+mod limiter_object;
 #[cfg(target_arch = "wasm32")]
 mod router;
 #[cfg(target_arch = "wasm32")]

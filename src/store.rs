@@ -8,13 +8,12 @@
 use serde::Deserialize;
 use worker::{SqlStorage, SqlStorageValue as V};
 
-use crate::desk::{Agent, Conversation, Hit, Invite, LastMessage, Write};
+use crate::desk::{Agent, Conversation, DayUsage, Hit, Invite, LastMessage, Write};
 use crate::protocol::{Author, Counts, EventInfo, ListView, Role, Status, WireMessage};
 
 mod queries;
 mod tickets;
 mod upkeep;
-pub use queries::Counter;
 
 /// Each entry moves the schema one version up; applied in order, each exactly once.
 const MIGRATIONS: &[&str] = &[
@@ -164,6 +163,14 @@ const MIGRATIONS: &[&str] = &[
         expires_at INTEGER NOT NULL
      ) WITHOUT ROWID;
      CREATE INDEX tickets_by_expiry ON tickets(expires_at);",
+    // v8: what each visitor wrote on its latest day of writing (VISITOR_BYTES_PER_DAY), kept in
+    // the conversation row that every visitor message updates anyway, so the limit costs no
+    // statement of its own. New visitors and failed sign-ins are counted deployment-wide by the
+    // `Limiter` objects now: the per-desk counters go.
+    "ALTER TABLE conversations ADD COLUMN day INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE conversations ADD COLUMN day_bytes INTEGER NOT NULL DEFAULT 0;
+     DROP TABLE visitor_births;
+     DROP TABLE auth_failures;",
 ];
 
 /// Messages are indexed for search at least once per this many seqs (and before every search).
@@ -197,6 +204,8 @@ struct ConversationRow {
     status: Option<String>,
     snoozed_until: Option<i64>,
     assignee_id: Option<String>,
+    day: Option<i64>,
+    day_bytes: Option<i64>,
 }
 
 impl From<ConversationRow> for Conversation {
@@ -215,6 +224,7 @@ impl From<ConversationRow> for Conversation {
             status: r.status.as_deref().and_then(Status::parse).unwrap_or_default(),
             snoozed_until: r.snoozed_until,
             assignee: r.assignee_id,
+            usage: DayUsage { day: r.day.unwrap_or(0), bytes: r.day_bytes.unwrap_or(0).max(0) as u64 },
         }
     }
 }
@@ -293,7 +303,7 @@ struct InviteRow {
 }
 
 const CONVERSATION_COLUMNS: &str = "v.id, v.name, c.unread, c.read_seq, c.last_preview, c.last_sender, c.last_at,
-     c.last_seq, v.verified_id, c.status, c.snoozed_until, c.assignee_id";
+     c.last_seq, v.verified_id, c.status, c.snoozed_until, c.assignee_id, c.day, c.day_bytes";
 /// Larger than any `seq` (the largest integer JavaScript numbers hold exactly).
 const MAX_SAFE_SEQ: i64 = 9_007_199_254_740_991;
 const MESSAGE_COLUMNS: &str = "id, seq, sender, body, at, client_msg_id, author_id, author_name, meta";
@@ -358,23 +368,31 @@ impl Store {
                     self.index_messages()?;
                 }
                 if m.sender.public() {
-                    // The conversation's latest activity; a visitor's message is one more unread.
-                    let unread = i64::from(m.sender == Author::User);
+                    // The conversation's latest activity; a visitor's message is one more unread
+                    // and counts its bytes against the visitor's day (as `DayUsage::add`).
+                    let by_visitor = m.sender == Author::User;
                     let preview = crate::protocol::truncate(&m.message, crate::protocol::PREVIEW_CHARS);
+                    let (day, bytes) =
+                        if by_visitor { (crate::limits::day(m.at), m.message.len() as i64) } else { (0, 0) };
                     sql.exec(
-                        "INSERT INTO conversations (user_id, unread, read_seq, last_preview, last_sender, last_at, last_seq, created_at)
-                         VALUES (?, ?, 0, ?, ?, ?, ?, ?)
+                        "INSERT INTO conversations (user_id, unread, read_seq, last_preview, last_sender, last_at, last_seq, created_at, day, day_bytes)
+                         VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?, ?)
                          ON CONFLICT(user_id) DO UPDATE SET unread = unread + excluded.unread,
                            last_preview = excluded.last_preview, last_sender = excluded.last_sender,
-                           last_at = excluded.last_at, last_seq = excluded.last_seq",
+                           last_at = excluded.last_at, last_seq = excluded.last_seq,
+                           day_bytes = CASE WHEN excluded.unread = 0 THEN day_bytes
+                             WHEN day = excluded.day THEN day_bytes + excluded.day_bytes ELSE excluded.day_bytes END,
+                           day = CASE WHEN excluded.unread = 0 THEN day ELSE excluded.day END",
                         vec![
                             text(user_id),
-                            V::Integer(unread),
+                            V::Integer(i64::from(by_visitor)),
                             text(preview),
                             text(m.sender.as_str()),
                             V::Integer(m.at),
                             V::Integer(m.seq),
                             V::Integer(m.at),
+                            V::Integer(day),
+                            V::Integer(bytes),
                         ],
                     )?;
                 }
@@ -436,7 +454,6 @@ impl Store {
                 self.create_visitor(user_id, token_hash, name, verified_id.as_deref(), now)?;
             }
             Write::TouchVisitor { user_id, name } => self.touch_visitor(user_id, name.as_deref(), now)?,
-            Write::CountBirth { address, period } => self.count(Counter::Births, address, *period)?,
             Write::Delete { user_id } => {
                 // The highest seq ever given survives its message: seqs are never reused, so no
                 // client's resume point can skip a later message.

@@ -1,5 +1,6 @@
 //! Admission of visitor sockets, driving the real decision over the in-memory view: new,
-//! returning, verified, refused; and nothing written for a refusal.
+//! returning, verified, refused; and nothing written for a refusal. Whether someone new may be
+//! created is the network's `Limiter`'s decision (`limits::network`): the core says when to ask.
 
 mod sim;
 
@@ -8,7 +9,9 @@ use support_desk::desk::admission::{self, VisitorRequest};
 use support_desk::desk::View;
 use support_desk::error::HttpError;
 use support_desk::identity::{desk_key, user_hash};
+use support_desk::limits::network::Network;
 use support_desk::limits::Limits;
+use support_desk::protocol::{Author, WireMessage};
 
 const SECRET: &str = "identity-secret-for-tests";
 
@@ -38,12 +41,15 @@ fn admit(desk: &mut Desk, request: &VisitorRequest, limits: &Limits) -> Result<a
 fn someone_new_gets_a_token_and_comes_back_with_it() {
     let mut desk = Desk::new();
     let l = limits("60");
-    let first = admit(&mut desk, &VisitorRequest { address: Some("addr-1"), ..Default::default() }, &l).expect("new");
+    let net = Network::of("203.0.113.7");
+    let first = admit(&mut desk, &VisitorRequest { network: net.as_ref(), ..Default::default() }, &l).expect("new");
     assert!(!first.returning && first.token.len() == 64);
+    assert_eq!(first.ask_network, net, "someone new and anonymous: the network's Limiter is asked first");
     assert_eq!(first.conversation.name, support_desk::desk::default_name(&first.conversation.user_id));
     let again = VisitorRequest { token: Some(&first.token), name: Some("Ada"), ..Default::default() };
     let back = admit(&mut desk, &again, &l).expect("returning");
     assert!(back.returning);
+    assert_eq!(back.ask_network, None, "a returning visitor never pays the new-visitor limit");
     assert_eq!(
         (back.conversation.user_id.as_str(), back.conversation.name.as_str()),
         (first.conversation.user_id.as_str(), "Ada")
@@ -55,13 +61,9 @@ fn someone_new_gets_a_token_and_comes_back_with_it() {
 fn refusals_write_nothing() {
     let mut desk = Desk::new();
     let l = limits("1");
-    admit(&mut desk, &VisitorRequest { address: Some("busy"), ..Default::default() }, &l).expect("the first");
-    let before = (desk.state.conversations.clone(), desk.state.births.clone());
+    admit(&mut desk, &VisitorRequest::default(), &l).expect("the first");
+    let before = desk.state.conversations.clone();
     let refused = |desk: &mut Desk, request: VisitorRequest| admit(desk, &request, &l).err();
-    assert!(matches!(
-        refused(&mut desk, VisitorRequest { address: Some("busy"), ..Default::default() }),
-        Some(HttpError::RateLimited { .. })
-    ));
     assert!(matches!(
         refused(&mut desk, VisitorRequest { token: Some("forged"), ..Default::default() }),
         Some(HttpError::Unauthorized(_))
@@ -75,13 +77,14 @@ fn refusals_write_nothing() {
     assert_eq!(refused(&mut desk, no_secret), Some(HttpError::IdentityDisabled));
     let wrong = VisitorRequest { protocols: Some(&forged), identity_secret: Some(SECRET), ..Default::default() };
     assert!(matches!(refused(&mut desk, wrong), Some(HttpError::Unauthorized(_))));
-    assert_eq!((desk.state.conversations.clone(), desk.state.births.clone()), before, "nothing stored for a refusal");
+    assert_eq!(desk.state.conversations.clone(), before, "nothing stored for a refusal");
 }
 
 #[test]
 fn a_verified_visitor_is_one_conversation_everywhere_and_not_counted() {
     let mut desk = Desk::new();
     let l = limits("1");
+    let office = Network::of("198.51.100.20");
     let key = desk_key(SECRET, "acme").expect("a key");
     let hash = user_hash(&key, "customer-42").expect("a hash");
     let proof = claim("customer-42", &hash);
@@ -89,14 +92,18 @@ fn a_verified_visitor_is_one_conversation_everywhere_and_not_counted() {
         protocols: Some(&proof),
         identity_secret: Some(SECRET),
         desk: "acme",
-        address: Some("office"),
+        network: office.as_ref(),
         ..Default::default()
     };
     let laptop = admit(&mut desk, &request, &l).expect("laptop");
     let phone = admit(&mut desk, &request, &l).expect("phone");
     assert_eq!(laptop.conversation.user_id, phone.conversation.user_id);
     assert_eq!((laptop.token.as_str(), laptop.conversation.verified_id.as_deref()), ("", Some("customer-42")));
-    assert!(desk.state.births.is_empty(), "vouched-for visitors are not an anonymous flood");
+    assert_eq!(
+        (laptop.ask_network, phone.ask_network),
+        (None, None),
+        "vouched-for visitors are not an anonymous flood"
+    );
 }
 
 #[test]
@@ -140,4 +147,38 @@ fn look_alike_names_are_refused_before_anything_is_written() {
         assert!(matches!(admit(&mut desk, &new, &l), Err(HttpError::BadRequest(_))), "{name:?}");
     }
     assert_eq!(desk.state.conversations, before, "no visitor created or renamed");
+}
+
+#[test]
+fn no_limiter_is_asked_when_new_visitors_are_not_limited_or_the_address_is_unknown() {
+    let mut desk = Desk::new();
+    let net = Network::of("2001:db8::1");
+    let off = admit(&mut desk, &VisitorRequest { network: net.as_ref(), ..Default::default() }, &limits("0")).unwrap();
+    assert_eq!(off.ask_network, None, "NEW_VISITORS_PER_IP=0");
+    let unknown = admit(&mut desk, &VisitorRequest::default(), &limits("60")).unwrap();
+    assert_eq!(unknown.ask_network, None, "no CF-Connecting-IP (local runs only)");
+}
+
+#[test]
+fn a_returning_visitor_whose_conversation_an_agent_took_up_vouches_for_its_address() {
+    let mut desk = Desk::new();
+    let l = limits("60");
+    let net = Network::of("192.0.2.44");
+    let first = admit(&mut desk, &VisitorRequest { network: net.as_ref(), ..Default::default() }, &l).unwrap();
+    let user_id = first.conversation.user_id.clone();
+    let again = VisitorRequest { token: Some(&first.token), network: net.as_ref(), ..Default::default() };
+    assert_eq!(admit(&mut desk, &again, &l).unwrap().trust_network, None, "nobody answered yet");
+    let reply = WireMessage {
+        id: "m1".into(),
+        seq: 1,
+        sender: Author::Admin,
+        message: "Hello, how can I help?".into(),
+        at: 1,
+        client_msg_id: None,
+        agent_id: Some("owner".into()),
+        agent_name: None,
+        event: None,
+    };
+    desk.state.apply(&support_desk::desk::Write::Append { user_id, message: reply, author_id: "owner".into() });
+    assert_eq!(admit(&mut desk, &again, &l).unwrap().trust_network, net, "an agent answered: a real conversation");
 }

@@ -11,6 +11,7 @@ use support_desk::desk::ticket::{self, Holder, Issued, MAX_LIVE_TICKETS_PER_ADDR
 use support_desk::desk::{View, Write};
 use support_desk::error::HttpError;
 use support_desk::identity::{desk_key, user_hash};
+use support_desk::limits::network::Network;
 use support_desk::limits::Limits;
 
 const OWNER_SECRET: &str = "owner-secret-0123456789abcdef-0123456789";
@@ -45,7 +46,8 @@ fn ask(desk: &mut Desk, body: &str) -> Result<Issued, HttpError> {
 /// The visitor upgrade that presents `ticket`, with its writes applied.
 fn upgrade(desk: &mut Desk, ticket: &str) -> Result<admission::AdmittedVisitor, HttpError> {
     let limits = Limits::from_vars(|_| None);
-    let request = VisitorRequest { ticket: Some(ticket), address: Some("addr"), desk: DESK, ..Default::default() };
+    let network = Network::of("203.0.113.9");
+    let request = VisitorRequest { ticket: Some(ticket), network: network.as_ref(), desk: DESK, ..Default::default() };
     let admitted = admission::visitor(&request, &limits, &desk.state, desk.now, &mut desk.fresh)?;
     for w in &admitted.writes {
         desk.state.apply(w);
@@ -118,11 +120,13 @@ fn a_visitor_ticket_carries_who_it_is_and_its_name() {
     let first = upgrade(&mut desk, &new.ticket).expect("admitted");
     assert!(!first.returning && first.token.len() == 64);
     assert_eq!(first.conversation.name, "Ada", "the name rode in the ticket request's body");
+    assert!(first.ask_network.is_some(), "someone new by ticket: the network's Limiter is asked before any write");
 
     let body = format!(r#"{{"token":"{}","name":"Ada L."}}"#, first.token);
     let back = ask(&mut desk, &body).expect("a returning visitor's ticket");
     let again = upgrade(&mut desk, &back.ticket).expect("admitted");
     assert!(again.returning);
+    assert_eq!(again.ask_network, None, "a returning visitor never pays the new-visitor limit");
     assert_eq!(again.conversation.user_id, first.conversation.user_id);
     assert_eq!(again.token, "", "the desk keeps only the token's hash: the visitor already holds it");
     assert_eq!(desk.state.conversation(&first.conversation.user_id).map(|c| c.name), Some("Ada L.".into()));
@@ -133,6 +137,7 @@ fn a_visitor_ticket_carries_who_it_is_and_its_name() {
     let verified = ask(&mut desk, &body).expect("a verified customer's ticket");
     let customer = upgrade(&mut desk, &verified.ticket).expect("admitted");
     assert_eq!(customer.conversation.verified_id.as_deref(), Some("customer-42"), "identity wins over a token");
+    assert_eq!(customer.ask_network, None, "a verified customer is not an anonymous flood");
     assert_ne!(customer.conversation.user_id, first.conversation.user_id);
 }
 

@@ -64,15 +64,16 @@ form{display:flex;gap:8px;padding:10px;border-top:1px solid #e3e7ef}
 textarea{flex:1;resize:none;font-size:16px;min-height:44px;max-height:120px;padding:10px;border:1px solid #c5ccd9;border-radius:10px}
 form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;background:#2d5bff;color:#fff}
 .v{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+.w{padding:10px 14px;background:#fff4d6;border-bottom:1px solid #f0d48a;font-size:13px}
 @media (max-width:479px){.p{inset:0;width:100%;height:100dvh;border-radius:0}}`;
   root.innerHTML = `<button class="l" type="button" aria-expanded="false" aria-controls="p"><svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"/></svg><span class="b" aria-hidden="true" hidden></span></button>
 <section class="p" id="p" role="dialog" aria-labelledby="h" hidden><header><h2 id="h">Support</h2><span class="s" role="status"></span><button class="x" type="button" aria-label="Close chat">×</button></header>
-<ol role="log" aria-live="polite" aria-label="Messages"><li class="e">Ask us anything: we usually answer within minutes.</li></ol>
+<div class="w" role="status" hidden></div><ol role="log" aria-live="polite" aria-label="Messages"><li class="e">Ask us anything: we usually answer within minutes.</li></ol>
 <form><label class="v" for="t">Message</label><textarea id="t" rows="1" maxlength="4000" placeholder="Write a message…"></textarea><button type="submit">Send</button></form></section>`;
   if (root.adoptedStyleSheets) { const c = new CSSStyleSheet(); c.replaceSync(css); root.adoptedStyleSheets = [c] }
   else { const c = make('style'); c.textContent = css; root.prepend(c) }
   const $ = s => root.querySelector(s);
-  const L = $('.l'), B = $('.b'), P = $('.p'), ST = $('.s'), LOG = $('ol'), TA = $('textarea'), F = $('form'), EMPTY = $('.e'), HELLO = EMPTY.textContent;
+  const L = $('.l'), B = $('.b'), P = $('.p'), ST = $('.s'), LOG = $('ol'), TA = $('textarea'), F = $('form'), EMPTY = $('.e'), HELLO = EMPTY.textContent, WAIT = $('.w');
 
   // ---- state ----
   let ws = null, welcomed = false, asking = false, gen = 0, noName = false, fails = 0, timer = 0, ping = 0, state = '', isOpen = false, closedByDesk = false;
@@ -82,12 +83,13 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
     (ls[t] || []).forEach(f => { try { f(d) } catch (e) { setTimeout(() => { throw e }) } });
     ET.dispatchEvent.call(window, new CustomEvent('supportchat:' + t, { detail: d }));
   };
-  const setState = s => {
-    if (s == state) return;
+  const setState = (s, retryAt) => {
+    if (s != 'waiting') WAIT.hidden = true;
+    if (s == state && s != 'waiting') return;
     state = s;
     ST.dataset.s = s;
-    ST.textContent = { connecting: 'Connecting…', connected: 'Online', reconnecting: 'Reconnecting…', closed: 'Closed' }[s];
-    emit('state', { state: s });
+    ST.textContent = { connecting: 'Connecting…', connected: 'Online', reconnecting: 'Reconnecting…', closed: 'Closed', waiting: 'Waiting…' }[s];
+    emit('state', s == 'waiting' ? { state: s, retryAt } : { state: s });
   };
   const setUnread = n => {
     if (n == unread) return;
@@ -207,6 +209,21 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
     clearTimeout(timer);
     timer = setTimeout(connect, Math.min(15000, 700 * 2 ** fails++) * (0.5 + Math.random() / 2));
   };
+  // Someone new refused a handshake: ask the desk whether new visitors from this network are held
+  // back (429 + retryAfterMs); then say so in the panel and retry exactly when it says.
+  const heldBack = () => fetch(src.origin + '/desks/' + encodeURIComponent(desk) + '/visitor/check',
+    { method: 'POST', body: '{}', cache: 'no-store' })
+    .then(r => r.status == 429 ? r.json().then(b => +b.retryAfterMs || 0, () => 0) : 0, () => 0);
+  const wait = ms => {
+    const at = Date.now() + ms, mins = Math.ceil(ms / 60000);
+    WAIT.textContent = 'Many people are starting chats from your network right now, so we are holding new chats back for a moment. ' +
+      'We will connect you automatically ' + (ms < 60000 ? 'in about ' + Math.ceil(ms / 1000) + ' seconds' : 'in about ' + mins + ' minute' + (mins > 1 ? 's' : '')) +
+      ' (at ' + fmt(at) + ').';
+    WAIT.hidden = false;
+    setState('waiting', at);
+    clearTimeout(timer);
+    timer = setTimeout(connect, ms + Math.random() * 1000);
+  };
   function connect() {
     clearTimeout(timer);
     if (ws || asking || closedByDesk) return;
@@ -224,6 +241,8 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
       else if (a.s == 403) shut(); // blocked by the desk's team
       else if (a.s == 400 && body.name) { noName = true; connect() }
       else if (a.s == 401 && tok && !who && tk == tok) { put(K, tk = null); put(KS, null); seen = 0; ep = ''; save(); connect() }
+      // held back: someone new is told why and when (the desk's Limiter, or too many tickets from this address)
+      else if (a.s == 429 && a.wait && !tok && !who) wait(a.wait)
       else if (a.s == 429 && a.wait) { setState('reconnecting'); timer = setTimeout(connect, a.wait) }
       else retry();
     });
@@ -243,12 +262,16 @@ form button{font-size:16px;font-weight:600;padding:0 16px;border-radius:10px;bac
     w.addEventListener('open', () => { ping = setInterval(() => w.readyState == 1 && w.send('{"type":"ping"}'), 25000) });
     w.addEventListener('close', e => {
       if (ws != w) return;
+      const ok = welcomed;
       ws = null;
       welcomed = false;
       clearInterval(ping);
       // 4003: the desk's team deleted this conversation or blocked this visitor: say so, stay closed.
       if (e.code == 4003) return shut();
-      retry(); // refused or dropped: a new ticket says why, if the desk refuses
+      // Someone new refused at the upgrade (a 429 a browser cannot read): ask the desk whether new
+      // visitors from this network are held back, and say so; otherwise a new ticket says why.
+      if (!ok && !tok && !who) heldBack().then(ms => ms > 0 && !ws ? wait(ms) : retry());
+      else retry();
     });
   }
   ET.addEventListener.call(window, 'online', () => { if (!ws) { fails = 0; connect() } });

@@ -1,14 +1,16 @@
 //! Admission of a visitor socket: who it is (a verified identity, a token this desk issued, or
-//! someone new) and whether the desk lets it in now (sockets per visitor, new visitors per
-//! address). Pure: the glue hands in what the request said and performs the writes.
+//! someone new) and whether the desk lets it in now (sockets per visitor; for someone new, the
+//! deployment-wide limit of new visitors per address and network, which the glue asks of the
+//! network's `Limiter`). Pure: the glue hands in what the request said and performs the writes.
 
 use super::ticket::{self, Holder};
 use super::{default_name, Conversation, Fresh, View, Write};
 use crate::auth::{new_token, token_hash};
 use crate::error::HttpError;
 use crate::identity;
+use crate::limits::network::Network;
 use crate::limits::Limits;
-use crate::protocol::{display_name, Status};
+use crate::protocol::{display_name, Author, Status};
 
 /// What a visitor's upgrade request says.
 #[derive(Debug, Clone, Default)]
@@ -23,8 +25,8 @@ pub struct VisitorRequest<'a> {
     pub identity_secret: Option<&'a str>,
     /// This desk's name: an identity proof is valid on one desk only.
     pub desk: &'a str,
-    /// The client address, hashed (`None`: unknown, only in local runs).
-    pub address: Option<&'a str>,
+    /// The client's network (`None`: unknown, only in local runs).
+    pub network: Option<&'a Network>,
     /// A ticket presented in the subprotocol (`support-desk.ticket.…`), raw.
     pub ticket: Option<&'a str>,
 }
@@ -39,6 +41,12 @@ pub struct AdmittedVisitor {
     /// A visitor this desk knew: it may resume.
     pub returning: bool,
     pub writes: Vec<Write>,
+    /// Someone new and anonymous: before any write, the network's `Limiter` must let a new
+    /// visitor in from this address (refused: 429 `rate_limited`, nothing written).
+    pub ask_network: Option<Network>,
+    /// A returning visitor whose conversation an agent took up or answered: its address has a
+    /// history of real conversations (the higher tier of new visitors).
+    pub trust_network: Option<Network>,
 }
 
 /// Who an upgrade says it is, from a ticket or from the request itself.
@@ -89,9 +97,9 @@ fn claimed(request: &VisitorRequest, view: &dyn View, now: i64) -> Result<Claime
 /// Decides a visitor's upgrade. Checked in order: a ticket (unknown, used or expired is 401), or
 /// else the name, an identity claim (a claim that fails is refused, never treated as anonymous)
 /// and a presented token (one this desk did not issue is 401); then a blocked visitor (403), the
-/// visitor's open sockets,
-/// then, for someone new and anonymous, the address's quota. Nothing is written for a refusal;
-/// a ticket is used up only by an upgrade that is let in.
+/// visitor's open sockets; someone new and anonymous is then let in only if the network's
+/// `Limiter` agrees (`ask_network`, asked by the glue before any write). Nothing is written for a
+/// refusal; a ticket is used up only by an upgrade that is let in.
 pub fn visitor(
     request: &VisitorRequest,
     limits: &Limits,
@@ -112,24 +120,20 @@ pub fn visitor(
         if let Some(name) = name {
             conversation.name = name;
         }
-        return Ok(AdmittedVisitor { conversation, token, returning: true, writes });
+        // An agent took it up (replying assigns it) or answered it: people talked here.
+        let engaged =
+            conversation.assignee.is_some() || conversation.last.as_ref().is_some_and(|l| l.sender == Author::Admin);
+        let trust_network = request.network.filter(|_| engaged).cloned();
+        return Ok(AdmittedVisitor { conversation, token, returning: true, writes, ask_network: None, trust_network });
     }
     // A visitor the host site vouched for is not an anonymous flood: not counted.
-    let mut birth = None;
-    if let (None, Some(address), true) = (&verified, request.address, limits.new_visitors_per_ip > 0) {
-        let (period, _) = limits.window(now);
-        limits
-            .may_create_visitor(view.births(address, period), now)
-            .map_err(|retry_after_ms| HttpError::RateLimited { retry_after_ms })?;
-        birth = Some(Write::CountBirth { address: address.to_owned(), period });
-    }
+    let ask_network = request.network.filter(|_| verified.is_none() && limits.new_visitors.enabled()).cloned();
     let user_id = fresh.id();
     let token = new_token(&fresh.secret());
     let name = name.unwrap_or_else(|| default_name(&user_id));
     let mut conversation = Conversation::new(user_id.clone(), name.clone());
     conversation.verified_id = verified.clone();
     writes.push(Write::CreateVisitor { user_id, token_hash: token_hash(&token), name, verified_id: verified.clone() });
-    writes.extend(birth);
     let token = if verified.is_some() { String::new() } else { token };
-    Ok(AdmittedVisitor { conversation, token, returning: false, writes })
+    Ok(AdmittedVisitor { conversation, token, returning: false, writes, ask_network, trust_network: None })
 }

@@ -147,6 +147,9 @@ fn visitor_message(
     if storage.full() {
         return Ok(super::moderation::refuse_full(storage, client_msg_id, now));
     }
+    // Checked before anything is stored (a retry above was stored already and costs nothing).
+    crate::limits::may_write(view.bytes_per_day(), conv.usage.on(now), text.len() as u64, now)
+        .map_err(|retry_after_ms| FrameError::DailyLimit { retry_after_ms })?;
     let mut seq = view.next_seq();
     let mut effects = Vec::new();
     let mut live = Vec::new();

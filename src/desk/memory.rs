@@ -38,14 +38,14 @@ pub struct Memory {
     pub sockets: BTreeMap<String, usize>,
     /// Visitor tokens (hash) to user ids.
     pub tokens: BTreeMap<String, String>,
-    /// New visitors per (hashed address, window).
-    pub births: BTreeMap<(String, i64), u32>,
     /// The highest `seq` ever given, as the desk remembers it when messages are deleted.
     pub seq_floor: i64,
     /// What the budget is decided on; tests set it (no budget by default).
     pub storage: StorageUse,
     /// Unused tickets by hash.
     pub tickets: BTreeMap<String, Ticket>,
+    /// `VISITOR_BYTES_PER_DAY` (0, the default: no limit).
+    pub bytes_per_day: u64,
 }
 
 fn words(text: &str) -> Vec<String> {
@@ -110,10 +110,6 @@ impl Memory {
                 c.verified_id = verified_id.clone();
                 self.conversations.insert(user_id.clone(), c);
                 self.tokens.insert(token_hash.clone(), user_id.clone());
-            }
-            Write::CountBirth { address, period } => {
-                self.births.retain(|(_, p), _| p >= period);
-                *self.births.entry((address.clone(), *period)).or_default() += 1;
             }
             Write::Delete { user_id } => {
                 self.seq_floor = self.seq_floor.max(self.next_seq() - 1);
@@ -313,8 +309,8 @@ impl View for Memory {
         self.sockets.get(user_id).copied().unwrap_or(0)
     }
 
-    fn births(&self, address: &str, period: i64) -> u32 {
-        self.births.get(&(address.to_owned(), period)).copied().unwrap_or(0)
+    fn bytes_per_day(&self) -> u64 {
+        self.bytes_per_day
     }
 
     fn storage(&self) -> StorageUse {

@@ -19,7 +19,7 @@ use crate::router::{known, refuse, with_subprotocol};
 use crate::routes::desk_in;
 use crate::session::{self, Backlog, Replay, ResumePoint};
 use crate::sockets::{self, send, Tagged};
-use crate::store::{Counter, Store};
+use crate::store::Store;
 
 /// Which request an agent signs in with: what it may present.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +33,7 @@ enum Via {
 }
 
 impl Desk {
-    pub(super) fn open_visitor(&self, req: &Request) -> Result<Response> {
+    pub(super) async fn open_visitor(&self, req: &Request) -> Result<Response> {
         let store = self.store()?;
         let url = req.url()?;
         let param = |key: &str| url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
@@ -47,14 +47,14 @@ impl Desk {
         let now = now();
         let headers = req.headers();
         let (name, token, protocols) = (param("name"), param("token"), headers.get("Sec-WebSocket-Protocol")?);
-        let address = self.address_key(&store, headers)?;
+        let network = self.network(headers)?;
         let request = VisitorRequest {
             name: name.as_deref(),
             token: token.as_deref(),
             protocols: protocols.as_deref(),
             identity_secret: self.identity_secret.as_deref(),
             desk,
-            address: address.as_deref(),
+            network: network.as_ref(),
             ticket: presented_ticket(protocols.as_deref()),
         };
         let tagged = Tagged::new(&self.state); // this visitor's sockets, asked of the runtime once
@@ -69,11 +69,18 @@ impl Desk {
             Ok(_) => return Err(worker::Error::RustError("no randomness".into())),
             Err(e) => return refuse(e),
         };
+        // Someone new: the deployment-wide limit of new visitors per address and network, asked
+        // of the network's Limiter before anything is written (a refusal leaves no trace).
+        if let Some(network) = &admitted.ask_network {
+            if let Err(retry_after_ms) = self.new_visitor_allowed(network, false).await? {
+                return refuse(HttpError::RateLimited { retry_after_ms });
+            }
+        }
         // Written before the socket opens: a refused upgrade (above) leaves no trace.
         for w in &admitted.writes {
             self.write(&store, w, now)?;
         }
-        let AdmittedVisitor { conversation, token, returning, .. } = admitted;
+        let AdmittedVisitor { conversation, token, returning, trust_network, .. } = admitted;
         let resume = if returning { resume } else { None }; // someone new has nothing to resume
 
         let user_id = conversation.user_id.clone();
@@ -107,20 +114,44 @@ impl Desk {
         let view = self.view(&store, &tagged)?;
         let presence = desk::presence(&view, &conversation, was_online, true);
         self.perform(Some(&pair.server), presence, &tagged, now)?;
+        // Last, after the socket is accepted: the only await of a returning visitor's upgrade.
+        if let Some(network) = &trust_network {
+            self.trust(network).await;
+        }
         with_subprotocol(req, Response::from_websocket(pair.client)?)
     }
 
-    /// Answers whether this desk issued a visitor token (`{"token": "..."}`): 204, 401, or 403
-    /// for a blocked visitor (the widget then stops trying).
-    pub(super) fn check_visitor(&self, body: &str) -> Result<Response> {
+    /// Answers whether this desk issued a visitor token (`{"token": "..."}`: 204, 401, or 403 for a
+    /// blocked visitor, and the widget then stops trying), or, with no token (`{}`), whether
+    /// someone new from this address would be let in now (204, or 429 `rate_limited` with
+    /// `retryAfterMs` and `Retry-After`): browsers cannot read why a handshake failed, so the
+    /// widget asks here to tell a held-back visitor when it will retry.
+    pub(super) async fn check_visitor(&self, req: &Request, body: &str) -> Result<Response> {
         #[derive(serde::Deserialize)]
         struct Check {
             token: String,
         }
-        let Some(check) = (body.len() <= 1024).then(|| serde_json::from_str::<Check>(body).ok()).flatten() else {
-            return refuse(HttpError::BadRequest("the body must be {\"token\": \"...\"}"));
+        let token = if body.len() > 1024 {
+            return refuse(HttpError::BadRequest("the body must be {\"token\": \"...\"} or {}"));
+        } else if serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(body).is_ok_and(|m| m.is_empty()) {
+            None // exactly `{}`: the admission question
+        } else {
+            match serde_json::from_str::<Check>(body) {
+                Ok(check) => Some(check.token),
+                Err(_) => return refuse(HttpError::BadRequest("the body must be {\"token\": \"...\"} or {}")),
+            }
         };
-        match self.store()?.visitor_by_token_hash(&token_hash(&check.token))? {
+        let Some(token) = token else {
+            let network = self.network(req.headers())?.filter(|_| self.limits.new_visitors.enabled());
+            return match network {
+                Some(network) => match self.new_visitor_allowed(&network, true).await? {
+                    Ok(()) => known(),
+                    Err(retry_after_ms) => refuse(HttpError::RateLimited { retry_after_ms }),
+                },
+                None => known(),
+            };
+        };
+        match self.store()?.visitor_by_token_hash(&token_hash(&token))? {
             Some(c) if c.status == Status::Blocked => refuse(HttpError::Blocked),
             Some(_) => known(),
             None => refuse(HttpError::Unauthorized("this desk did not issue that token")),
@@ -128,8 +159,9 @@ impl Desk {
     }
 
     /// Decides an agent's sign-in (`desk::team::sign_in`): counts a wrong credential against the
-    /// client address, stores what an Access sign-in accepted (and uses up a ticket).
-    fn sign_in(
+    /// client address, deployment-wide (the network's Limiter), stores what an Access sign-in
+    /// accepted (and uses up a ticket).
+    async fn sign_in(
         &self,
         store: &Store,
         req: &Request,
@@ -146,10 +178,10 @@ impl Desk {
         // Only the Worker sets this header, and only after verifying an Access token; it removes
         // any copy a client sent. Without Access configured it is never trusted.
         let access_email = if self.access { headers.get("X-Desk-Access-Email")? } else { None };
-        let address = self.address_key(store, headers)?;
+        let network = self.network(headers)?;
         let period = now.div_euclid(AUTH_FAILURE_WINDOW_MS);
-        let failures = match &address {
-            Some(a) => store.counter(Counter::AuthFailures, a, period)?,
+        let failures = match &network {
+            Some(n) => self.sign_in_failures(n, period, false).await?,
             None => 0,
         };
         let request = SignIn {
@@ -176,15 +208,15 @@ impl Desk {
             }
             Ok(_) => Err(worker::Error::RustError("no randomness".into())),
             Err(refused) => {
-                if let (true, Some(a)) = (refused.failed, &address) {
-                    store.count(Counter::AuthFailures, a, period)?;
+                if let (true, Some(n)) = (refused.failed, &network) {
+                    self.sign_in_failures(n, period, true).await?;
                 }
                 Ok(Err(refused.error))
             }
         }
     }
 
-    /// The client address as a key for per-address counters: hashed with the desk's epoch.
+    /// The client address as a key for per-address ticket counts: hashed with the desk's epoch.
     /// `None` where there is none (only local runs lack `CF-Connecting-IP`).
     fn address_key(&self, store: &Store, headers: &Headers) -> Result<Option<String>> {
         let Some(address) = headers.get("CF-Connecting-IP")?.filter(|a| !a.is_empty()) else {
@@ -194,9 +226,9 @@ impl Desk {
     }
 
     /// `POST /desks/{desk}/admin/check`: 204 if the credential signs someone in.
-    pub(super) fn check_admin(&self, req: &Request) -> Result<Response> {
+    pub(super) async fn check_admin(&self, req: &Request) -> Result<Response> {
         let store = self.store()?;
-        match self.sign_in(&store, req, now(), Via::Check)? {
+        match self.sign_in(&store, req, now(), Via::Check).await? {
             Ok(_) => known(),
             Err(e) => refuse(e),
         }
@@ -204,10 +236,10 @@ impl Desk {
 
     /// `POST /desks/{desk}/admin/ticket` with the credential (Bearer, or Access): a ticket for
     /// this agent's next upgrade, `{"ticket","expiresIn"}`.
-    pub(super) fn admin_ticket(&self, req: &Request) -> Result<Response> {
+    pub(super) async fn admin_ticket(&self, req: &Request) -> Result<Response> {
         let store = self.store()?;
         let now = now();
-        let agent = match self.sign_in(&store, req, now, Via::TicketRequest)? {
+        let agent = match self.sign_in(&store, req, now, Via::TicketRequest).await? {
             Ok(admitted) => admitted.agent,
             Err(e) => return refuse(e),
         };
@@ -222,8 +254,11 @@ impl Desk {
 
     /// `POST /desks/{desk}/visitor/ticket` with `{"token","name","userId","userHash"}` (all
     /// optional) as a `text/plain` body, so that from a customer's site it is a simple CORS
-    /// request: a ticket for the visitor's next upgrade.
-    pub(super) fn visitor_ticket(&self, req: &Request, body: &str) -> Result<Response> {
+    /// request: a ticket for the visitor's next upgrade. A ticket for someone new is refused with
+    /// 429 `rate_limited` (`retryAfterMs`, `Retry-After`) while the network's `Limiter` would not
+    /// let a new visitor in from this address: asked without taking, as `visitor/check` with `{}`
+    /// does; the upgrade that uses the ticket is what takes from the address's bucket.
+    pub(super) async fn visitor_ticket(&self, req: &Request, body: &str) -> Result<Response> {
         let store = self.store()?;
         let now = now();
         let address = self.address_key(&store, req.headers())?;
@@ -237,6 +272,18 @@ impl Desk {
         let secret = self.identity_secret.as_deref();
         let decided =
             ticket::for_visitor(body, desk, secret, address.as_deref(), self.ticket_ttl, &view, now, &mut fresh);
+        let someone_new = matches!(
+            &decided,
+            Ok((crate::desk::Write::IssueTicket { ticket }, _)) if ticket.holder == Holder::NewVisitor
+        );
+        if someone_new {
+            let network = self.network(req.headers())?.filter(|_| self.limits.new_visitors.enabled());
+            if let Some(network) = network {
+                if let Err(retry_after_ms) = self.new_visitor_allowed(&network, true).await? {
+                    return refuse(HttpError::RateLimited { retry_after_ms });
+                }
+            }
+        }
         self.answer_ticket(&store, decided, view.failure(), fresh.failed, now, true)
     }
 
@@ -296,7 +343,7 @@ impl Desk {
         }
     }
 
-    pub(super) fn open_admin(&self, req: &Request) -> Result<Response> {
+    pub(super) async fn open_admin(&self, req: &Request) -> Result<Response> {
         let store = self.store()?;
         let url = req.url()?;
         let param = |key: &str| url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
@@ -305,7 +352,7 @@ impl Desk {
             Err(why) => return refuse(HttpError::BadRequest(why)),
         };
         let now = now();
-        let agent = match self.sign_in(&store, req, now, Via::Upgrade)? {
+        let agent = match self.sign_in(&store, req, now, Via::Upgrade).await? {
             Ok(admitted) => admitted.agent,
             Err(e) => return refuse(e),
         };

@@ -1,7 +1,6 @@
 //! Keeping a desk's storage bounded: what the core's budget decision reads (the database's size,
 //! measured now and then, plus an estimate of what was written since) and the alarm's retention
-//! run (a slice of due conversations deleted, per-address counters of past windows pruned). A
-//! third `impl Desk`, split from `desk_object.rs` along this seam.
+//! run (a slice of due conversations deleted). A third `impl Desk`, split from `desk_object.rs` along this seam.
 //!
 //! Asking the runtime for the database's size on every message would cost a call across the
 //! JavaScript boundary each time: it is measured on first use, then again after
@@ -12,7 +11,6 @@ use worker::Result;
 
 use super::{Desk, Tagged};
 use crate::desk::moderation::{self, RETENTION_SLICE};
-use crate::desk::team::AUTH_FAILURE_WINDOW_MS;
 use crate::desk::{StorageUse, Write};
 use crate::store::Store;
 
@@ -68,16 +66,15 @@ impl Desk {
     }
 
     /// One retention run: deletes up to [`RETENTION_SLICE`] due conversations (and visitors who
-    /// never wrote), prunes old counters, and says when to look again (`None`: retention is off
-    /// or nothing is stored). With a full slice that is right away, so a backlog goes in slices
-    /// with the desk's other events in between.
+    /// never wrote), and says when to look again (`None`: retention is off or nothing is
+    /// stored). With a full slice that is right away, so a backlog goes in slices with the desk's
+    /// other events in between. (New visitors and failed sign-ins are counted, and forgotten, by
+    /// the `Limiter` objects.)
     pub(super) fn expire(&self, store: &Store, now: i64) -> Result<Option<i64>> {
         let retention = self.limits.retention_ms;
         let Some(cutoff) = moderation::retention_cutoff(now, retention) else {
             return Ok(None);
         };
-        let (births, _) = self.limits.window(now);
-        store.prune_counters(births, now.div_euclid(AUTH_FAILURE_WINDOW_MS))?;
         let before_seq = store.first_seq_since(cutoff)?;
         let mut due = store.expired_conversations(before_seq, cutoff, RETENTION_SLICE)?;
         if (due.len() as u32) < RETENTION_SLICE {

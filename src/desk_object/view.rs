@@ -12,7 +12,7 @@ use crate::desk::ticket::{Live, Ticket};
 use crate::desk::{Agent, Conversation, Fresh, Hit, Invite, StorageUse, View, OWNER_ID};
 use crate::protocol::{Author, Counts, ListView, WireMessage};
 use crate::sockets::{self, agent_tag, Tagged};
-use crate::store::{Counter, Store};
+use crate::store::Store;
 use crate::view_cache::{Seen, ViewCache, MAX_CLIENT_IDS_PER_CONVERSATION};
 
 /// The team as the object caches it: every agent ever, revoked ones flagged. It is small, read
@@ -26,6 +26,7 @@ pub struct StoreView<'a> {
     next_seq: i64,
     team: Team,
     storage: StorageUse,
+    bytes_per_day: u64,
     failure: RefCell<Option<worker::Error>>,
 }
 
@@ -37,8 +38,9 @@ impl<'a> StoreView<'a> {
         next_seq: i64,
         team: Team,
         storage: StorageUse,
+        bytes_per_day: u64,
     ) -> Self {
-        StoreView { store, tagged, cache, next_seq, team, storage, failure: RefCell::new(None) }
+        StoreView { store, tagged, cache, next_seq, team, storage, bytes_per_day, failure: RefCell::new(None) }
     }
 
     /// A conversation read from SQLite is as new: the cache holds it from now on.
@@ -175,8 +177,8 @@ impl View for StoreView<'_> {
         self.tagged.all(user_id).iter().filter(|ws| sockets::is_open(ws)).count()
     }
 
-    fn births(&self, address: &str, period: i64) -> u32 {
-        self.or(self.store.counter(Counter::Births, address, period), 0)
+    fn bytes_per_day(&self) -> u64 {
+        self.bytes_per_day
     }
 
     fn storage(&self) -> StorageUse {

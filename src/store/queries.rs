@@ -1,5 +1,5 @@
 //! The reads the core and the glue need: conversations, messages, the sidebar's views, search,
-//! agents and invites, counters. A second `impl Store`, split from `store.rs` along this seam.
+//! agents and invites. A second `impl Store`, split from `store.rs` along this seam.
 
 use worker::SqlStorageValue as V;
 
@@ -204,27 +204,6 @@ impl Store {
         Ok(())
     }
 
-    /// A per-address counter in `table` (`visitor_births`, `auth_failures`) for this window.
-    pub fn counter(&self, table: Counter, address_hash: &str, window: i64) -> worker::Result<u32> {
-        let q = format!("SELECT count AS v FROM {} WHERE address_hash = ? AND period = ?", table.name());
-        let rows = self.sql.exec(&q, vec![text(address_hash), V::Integer(window)])?;
-        Ok(rows.to_array::<Version>()?.first().map_or(0, |r| r.v.max(0) as u32))
-    }
-
-    /// Counts one more for this address in this window; forgets older windows.
-    pub fn count(&self, table: Counter, address_hash: &str, window: i64) -> worker::Result<()> {
-        let t = table.name();
-        self.sql.exec(&format!("DELETE FROM {t} WHERE period < ?"), vec![V::Integer(window)])?;
-        self.sql.exec(
-            &format!(
-                "INSERT INTO {t} (address_hash, period, count) VALUES (?, ?, 1)
-                 ON CONFLICT(address_hash, period) DO UPDATE SET count = count + 1"
-            ),
-            vec![text(address_hash), V::Integer(window)],
-        )?;
-        Ok(())
-    }
-
     /// Records a returning visitor: last seen now, and a new display name if one was given.
     pub fn touch_visitor(&self, user_id: &str, name: Option<&str>, now: i64) -> worker::Result<()> {
         self.sql.exec(
@@ -414,23 +393,5 @@ impl Store {
             v: Option<i64>,
         }
         Ok(self.sql.exec(q, None)?.to_array::<Min>()?.pop().and_then(|m| m.v))
-    }
-}
-
-/// The per-address counters, by table.
-#[derive(Debug, Clone, Copy)]
-pub enum Counter {
-    /// New visitors created (`NEW_VISITORS_PER_IP`).
-    Births,
-    /// Failed admin credentials.
-    AuthFailures,
-}
-
-impl Counter {
-    fn name(self) -> &'static str {
-        match self {
-            Counter::Births => "visitor_births",
-            Counter::AuthFailures => "auth_failures",
-        }
     }
 }

@@ -1,6 +1,6 @@
 //! Upkeep of what a desk stores: how big its database is (for the storage budget), which
-//! conversations retention has made due, and pruning per-address counters of past windows. A third
-//! `impl Store`, split from `store.rs` along this seam.
+//! conversations retention has made due. A third `impl Store`, split from `store.rs` along this
+//! seam.
 //!
 //! Due conversations are found without an index on `last_at` (every message would pay for
 //! keeping one): `seq` grows with time, so the first `seq` written at or after the cutoff is found
@@ -114,12 +114,5 @@ impl Store {
         );
         let v = self.sql.exec(&q, None)?.to_array::<Min>()?.pop().and_then(|m| m.v);
         Ok(v.filter(|v| *v < MAX_SAFE_SEQ))
-    }
-
-    /// Forgets per-address counts of windows before these (new visitors, failed sign-ins).
-    pub fn prune_counters(&self, births_before: i64, failures_before: i64) -> worker::Result<()> {
-        self.sql.exec("DELETE FROM visitor_births WHERE period < ?", vec![V::Integer(births_before)])?;
-        self.sql.exec("DELETE FROM auth_failures WHERE period < ?", vec![V::Integer(failures_before)])?;
-        Ok(())
     }
 }

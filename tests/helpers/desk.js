@@ -23,7 +23,7 @@ export const IDENTITY_SECRET = 'test-identity-secret-0123456789';
 /** Limits high enough for tests that send hundreds of frames from one socket on purpose. */
 export const BULK_LIMITS = {
   VISITOR_FRAMES_PER_SEC: '100000', VISITOR_FRAME_BURST: '100000',
-  ADMIN_FRAMES_PER_SEC: '100000', ADMIN_FRAME_BURST: '100000',
+  ADMIN_FRAMES_PER_SEC: '100000', ADMIN_FRAME_BURST: '100000', VISITOR_BYTES_PER_DAY: '0',
 };
 
 /** A desk's identity key, what the operator gives the site embedding that desk (docs/widget.md):
@@ -225,6 +225,7 @@ async function startMiniflareOnce({ persistDir, bindings, tail }) {
     durableObjects: {
       DESK: { className: 'Desk', useSQLite: true },
       DIRECTORY: { className: 'Directory', useSQLite: true },
+      LIMITER: { className: 'Limiter', useSQLite: true },
     },
     assets: { directory: join(ROOT, 'build/assets'), binding: 'ASSETS', routerConfig: { has_user_worker: true } },
     bindings: withVars({ ADMIN_TOKEN, ...HARNESS_VARS }, bindings),

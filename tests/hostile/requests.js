@@ -253,6 +253,11 @@ export const REQUESTS = [
     body: JSON.stringify({ token: 'x'.repeat(100_000) }), status: 400, code: 'bad_request' },
   { name: 'visitor check with a numeric token', method: 'POST', path: (c) => `/desks/${c.desk1}/visitor/check`, body: '{"token":5}',
     status: 400, code: 'bad_request' },
+  // `{}` alone asks whether someone new would be let in; a null or empty-keyed body is no such question
+  { name: 'visitor check with a null token', method: 'POST', path: (c) => `/desks/${c.desk1}/visitor/check`, body: '{"token":null}',
+    status: 400, code: 'bad_request' },
+  { name: 'visitor check with {} plus another key', method: 'POST', path: (c) => `/desks/${c.desk1}/visitor/check`, body: '{"peek":true}',
+    status: 400, code: 'bad_request' },
   { name: "visitor check with the token key doubled (A's first)", method: 'POST', path: (c) => `/desks/${c.desk1}/visitor/check`,
     body: (c) => `{"token":"${c.A.token}","token":"garbage"}`, status: 400, code: 'bad_request' },
   { name: "visitor check of desk 2's token", method: 'POST', path: (c) => `/desks/${c.desk1}/visitor/check`,

@@ -245,7 +245,9 @@ export async function ticketAdmin(url, desk, { token = ADMIN_TOKEN, since, epoch
 }
 
 /** Sends each malformed upgrade from `ip`, expecting its refusal, then shows that the address's one
- *  new visitor (NEW_VISITORS_PER_IP=1) was still there to take: none of them created a visitor. */
+ *  new visitor (NEW_VISITORS_PER_IP=1 with a refill too slow to matter, NEW_VISITORS_PER_MIN=0.01:
+ *  the network's Limiter holds one token for the address) was still there to take: none of them
+ *  created a visitor, nor took that token. */
 export async function noVisitorFrom(url, name, ip, attempts) {
   const path = `/desks/${name}/visitor`;
   for (const [headers, opts, status] of attempts) {

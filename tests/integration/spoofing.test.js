@@ -10,7 +10,7 @@ import {
 
 let desk;
 // One new visitor per address per window: a malformed upgrade that created a visitor would use it up.
-before(async () => { desk = await startMiniflare({ bindings: { NEW_VISITORS_PER_IP: '1' } }); });
+before(async () => { desk = await startMiniflare({ bindings: { NEW_VISITORS_PER_IP: '1', NEW_VISITORS_PER_MIN: '0.01' } }); });
 after(async () => { await desk?.dispose(); });
 
 const from = (ip) => ({ 'CF-Connecting-IP': ip });

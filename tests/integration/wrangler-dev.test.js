@@ -84,7 +84,7 @@ test('wrangler dev: the team inbox end to end (invite, accept, agent sign-in, na
 test('wrangler dev: an upgrade without Upgrade: websocket creates no visitor', { timeout: 180_000 }, async () => {
   await dev?.stop();
   // One new visitor per address: a malformed upgrade that created one would use it up.
-  dev = await startWranglerDev({ vars: { NEW_VISITORS_PER_IP: '1' } });
+  dev = await startWranglerDev({ vars: { NEW_VISITORS_PER_IP: '1', NEW_VISITORS_PER_MIN: '0.01' } });
   await noVisitorFrom(dev.url, deskName('wrangler-plain'), '203.0.113.76', MALFORMED.filter(([h]) => 'Upgrade' in h));
 });
 

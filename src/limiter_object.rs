@@ -1,0 +1,173 @@
+//! The `Limiter` Durable Object: one per network (`idFromName("net:" + network)`, an IPv4 /24 or
+//! an IPv6 /48), shared by every desk of the deployment. It keeps the new-visitor buckets of the
+//! network and of each of its addresses, the addresses' trusted tier and their failed sign-ins
+//! in SQLite, and answers a desk's [`Ask`] with the pure decisions of `limits::network`.
+//!
+//! Desks reach it only through its binding (no route of the Worker leads here), and only for
+//! what is rare: creating a visitor, a sign-in, a visitor of a real conversation coming back.
+//! Messages never touch it. Addresses are stored hashed.
+
+use std::cell::Cell;
+
+use serde::Deserialize;
+use worker::{
+    durable_object, Date, DurableObject, Env, Request, Response, Result, SqlStorage, SqlStorageValue as V, State,
+};
+
+use crate::auth::token_hash;
+use crate::limits::network::{admit_new_visitor, Answer, Ask, Standing, TRUST_MS};
+use crate::limits::{Bucket, Limits, Rate};
+
+/// The key of the network's own bucket (address keys are SHA-256 hex, never this).
+const NETWORK_KEY: &str = "network";
+
+const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS buckets (
+        key TEXT PRIMARY KEY,
+        tokens REAL NOT NULL,
+        at INTEGER NOT NULL,
+        trusted_until INTEGER NOT NULL DEFAULT 0
+     ) WITHOUT ROWID;
+     CREATE TABLE IF NOT EXISTS failures (
+        key TEXT NOT NULL,
+        period INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (key, period)
+     ) WITHOUT ROWID;";
+
+#[durable_object]
+pub struct Limiter {
+    state: State,
+    limits: Limits,
+    schema_checked: Cell<bool>,
+}
+
+#[derive(Deserialize)]
+struct BucketRow {
+    key: String,
+    tokens: f64,
+    at: i64,
+    trusted_until: i64,
+}
+
+#[derive(Deserialize)]
+struct CountRow {
+    count: i64,
+}
+
+impl DurableObject for Limiter {
+    fn new(state: State, env: Env) -> Self {
+        let limits = Limits::from_vars(|key| env.var(key).ok().map(|v| v.to_string()));
+        Limiter { state, limits, schema_checked: Cell::new(false) }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let body = req.text().await?;
+        let Ok(ask) = serde_json::from_str::<Ask>(&body) else {
+            return Response::error("not an ask", 400);
+        };
+        let now = Date::now().as_millis() as i64;
+        let answer = match ask {
+            Ask::NewVisitor { address, peek } => {
+                Answer { retry_after_ms: self.new_visitor(&token_hash(&address), now, !peek)?.err(), failures: 0 }
+            }
+            Ask::Trust { address } => {
+                self.trust(&token_hash(&address), now)?;
+                Answer { retry_after_ms: None, failures: 0 }
+            }
+            Ask::Failures { address, period, add } => {
+                Answer { retry_after_ms: None, failures: self.failures(&token_hash(&address), period, add)? }
+            }
+        };
+        Response::from_json(&answer)
+    }
+}
+
+impl Limiter {
+    fn sql(&self) -> Result<SqlStorage> {
+        let sql = self.state.storage().sql();
+        if !self.schema_checked.get() {
+            sql.exec(SCHEMA, None)?;
+            self.schema_checked.set(true);
+        }
+        Ok(sql)
+    }
+
+    /// Decides a new visitor from the address hashed as `key`; stores the buckets when a token
+    /// was taken (a refusal or a peek writes nothing).
+    fn new_visitor(&self, key: &str, now: i64, take: bool) -> Result<std::result::Result<(), u64>> {
+        let limits = &self.limits.new_visitors;
+        let sql = self.sql()?;
+        let rows = sql
+            .exec(
+                "SELECT key, tokens, at, trusted_until FROM buckets WHERE key IN (?, ?)",
+                vec![V::String(key.to_owned()), V::String(NETWORK_KEY.to_owned())],
+            )?
+            .to_array::<BucketRow>()?;
+        let stored = |k: &str, rate: Rate| {
+            rows.iter().find(|r| r.key == k).map_or(Bucket::full(rate, now), |r| Bucket::stored(r.tokens, r.at))
+        };
+        let trusted_until = rows.iter().find(|r| r.key == key).map_or(0, |r| r.trusted_until);
+        let address_rate = if trusted_until > now { limits.trusted } else { limits.address };
+        let mut standing = Standing {
+            address: stored(key, address_rate),
+            network: stored(NETWORK_KEY, limits.network),
+            trusted_until,
+        };
+        let decided = admit_new_visitor(&mut standing, limits, now, take);
+        if take && decided.is_ok() {
+            for (k, bucket) in [(key, standing.address), (NETWORK_KEY, standing.network)] {
+                let (tokens, at) = bucket.parts();
+                sql.exec(
+                    "INSERT INTO buckets (key, tokens, at) VALUES (?, ?, ?)
+                     ON CONFLICT(key) DO UPDATE SET tokens = excluded.tokens, at = excluded.at",
+                    vec![V::String(k.to_owned()), V::Float(tokens), V::Integer(at)],
+                )?;
+            }
+            self.forget_full(&sql, now)?;
+        }
+        Ok(decided)
+    }
+
+    /// Forgets buckets that are full again and not trusted (a new one starts full), so the table
+    /// holds the addresses active lately, not every address ever seen.
+    fn forget_full(&self, sql: &SqlStorage, now: i64) -> Result<()> {
+        let n = &self.limits.new_visitors;
+        let refill_ms =
+            [n.address, n.network, n.trusted].iter().map(|r| r.burst / r.per_sec * 1000.0).fold(0.0, f64::max);
+        let before = now - refill_ms.ceil() as i64;
+        sql.exec("DELETE FROM buckets WHERE at < ? AND trusted_until < ?", vec![V::Integer(before), V::Integer(now)])?;
+        Ok(())
+    }
+
+    /// Puts the address in the higher tier for `TRUST_MS`.
+    fn trust(&self, key: &str, now: i64) -> Result<()> {
+        let burst = self.limits.new_visitors.address.burst;
+        self.sql()?.exec(
+            "INSERT INTO buckets (key, tokens, at, trusted_until) VALUES (?, ?, ?, ?)
+             ON CONFLICT(key) DO UPDATE SET trusted_until = excluded.trusted_until",
+            vec![V::String(key.to_owned()), V::Float(burst), V::Integer(now), V::Integer(now + TRUST_MS)],
+        )?;
+        Ok(())
+    }
+
+    /// Failed sign-ins of the address in `period`, one more counted first if `add`; older
+    /// periods are forgotten.
+    fn failures(&self, key: &str, period: i64, add: bool) -> Result<u32> {
+        let sql = self.sql()?;
+        if add {
+            sql.exec("DELETE FROM failures WHERE period < ?", vec![V::Integer(period)])?;
+            sql.exec(
+                "INSERT INTO failures (key, period, count) VALUES (?, ?, 1)
+                 ON CONFLICT(key, period) DO UPDATE SET count = count + 1",
+                vec![V::String(key.to_owned()), V::Integer(period)],
+            )?;
+        }
+        let rows = sql
+            .exec(
+                "SELECT count FROM failures WHERE key = ? AND period = ?",
+                vec![V::String(key.to_owned()), V::Integer(period)],
+            )?
+            .to_array::<CountRow>()?;
+        Ok(rows.first().map_or(0, |r| r.count.max(0) as u32))
+    }
+}
