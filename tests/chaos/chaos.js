@@ -87,17 +87,19 @@ export async function runChaos(profile, log = console.log) {
     // Settle: everyone back, every send acked, every delivery owed has arrived.
     // A desk on a busy machine may still be working through the backlog: wait while acks come in
     // (each one is progress), and fail only when nothing moves for 60 s, saying who is stuck.
-    const stuck = () => everyone.filter((c) => !c.open || c.outbox.size > 0);
+    const stuck = () => everyone.filter((c) => !c.open || c.outbox.size > 0 || c.catchingUp());
     const settled = () => stuck().length === 0;
-    for (let left = stuck().reduce((s, c) => s + c.outbox.size, 0) + 1; !settled();) {
-      await until(() => settled() || stuck().reduce((s, c) => s + c.outbox.size, 0) < left, () => {
+    const pending = () => stuck().reduce((s, c) => s + c.outbox.size + c.gaps.length + (c.gapAsked ? 1 : 0), 0);
+    for (let left = pending() + 1; !settled();) {
+      await until(() => settled() || pending() < left, () => {
         const st = stuck();
-        return `all reconnected and acked: ${st.filter((c) => !c.open).length} clients not connected, ` +
+        return `all reconnected, acked and caught up: ${st.filter((c) => !c.open).length} clients not connected, ` +
+          `${st.filter((c) => c.catchingUp()).length} reading a gap back, ` +
           `${st.reduce((s, c) => s + c.outbox.size, 0)} sends unacked (${st.filter((c) => c.outbox.size).length} clients); ` +
           `errors ${everyone.reduce((s, c) => s + c.errors, 0)}, rate_limited ${everyone.reduce((s, c) => s + c.rateLimited, 0)}; ` +
           `last refusals ${JSON.stringify(st.map((c) => c.lastError).filter(Boolean).slice(0, 3))}`;
       }, 60_000, waiters);
-      left = stuck().reduce((s, c) => s + c.outbox.size, 0);
+      left = pending();
     }
     const history = await readBack(url, figures);
     const owed = owedDeliveries(history, visitors, admins);
@@ -227,6 +229,7 @@ function verify(history, everyone, owed) {
     duplicates: storedTwice + duplicateDeliveries, lost: lostAcked + missingDeliveries,
     lostAcked, missingDeliveries, storedTwice, duplicateDeliveries, mismatched, outOfOrder,
     resets: everyone.reduce((s, c) => s + c.resets, 0),
+    caughtUp: everyone.reduce((s, c) => s + c.caughtUp, 0),
     retried: everyone.reduce((s, c) => s + c.retried, 0),
     reconnects: everyone.reduce((s, c) => s + c.connects - 1, 0),
     errors: everyone.reduce((s, c) => s + c.errors, 0),

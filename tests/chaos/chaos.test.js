@@ -11,7 +11,7 @@ test(`chaos (${name}): SIGKILL restarts and dropped sockets lose and double noth
   console.log(
     `chaos figures: sent ${r.sent}, acked ${r.acked}, stored ${r.stored}, delivered ${r.delivered}, ` +
       `duplicates ${r.duplicates}, lost ${r.lost}, restarts ${r.restarts}, drops ${r.drops}, ` +
-      `reconnects ${r.reconnects}, retried ${r.retried}, resets ${r.resets}, errors ${r.errors}, ` +
+      `reconnects ${r.reconnects}, retried ${r.retried}, resets ${r.resets} (${r.caughtUp} messages read back), errors ${r.errors}, ` +
       `rate_limited waited out ${r.rateLimited} (read-back ${r.readBackLimited})`,
   );
   assert.deepEqual(r.problems, [], 'the desk read back consistent');

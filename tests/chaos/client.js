@@ -29,6 +29,17 @@ export class ResilientClient {
     this.lastDelivered = -1;
     this.errors = 0; // refusals other than rate_limited: none are expected
     this.rateLimited = 0; // rate_limited answers, each waited out and the frame sent again
+    // Admins after a fresh snapshot (`users` with resumed: false when a resume was asked for): the
+    // messages missed in the gap are read back with `history`, one page at a time, as the inbox
+    // reloads a conversation. Each entry: { userId, since, before }; kept across reconnects.
+    this.gaps = [];
+    this.gapAsked = null; // the entry whose page is awaited on the current socket
+    this.caughtUp = 0; // messages received by reading a gap back
+  }
+
+  /** Whether this client still has a gap to read back (the chaos run waits for none). */
+  catchingUp() {
+    return this.gaps.length > 0 || this.gapAsked !== null;
   }
 
   connect() {
@@ -76,6 +87,7 @@ export class ResilientClient {
   #lost(ws) {
     if (ws !== this.ws) return;
     this.open = false;
+    if (this.gapAsked) this.gaps.unshift(this.gapAsked), (this.gapAsked = null);
     this.onChange(this);
     if (this.stopped) return;
     const backoff = Math.min(2000, 100 * 2 ** Math.min(this.attempt, 5));
@@ -125,6 +137,32 @@ export class ResilientClient {
     this.attempt = 0;
     this.connects += 1;
     for (const frame of this.outbox.values()) this.ws.send(JSON.stringify(frame)), (this.retried += 1);
+    this.#nextGap();
+  }
+
+  /** Asks for the next page of the first gap still to read (one request in flight per socket). */
+  #nextGap() {
+    if (!this.open || this.gapAsked || this.gaps.length === 0) return;
+    this.gapAsked = this.gaps.shift();
+    const { userId, before } = this.gapAsked;
+    this.ws.send(JSON.stringify({ type: 'history', userId, limit: 200, ...(before ? { before } : {}) }));
+  }
+
+  /** A page of a gap: what this client had not received is delivered (a reload, so not counted
+   *  as out of order); older pages are asked for until the gap's start is reached. */
+  #gapPage(f) {
+    const gap = this.gapAsked;
+    this.gapAsked = null;
+    for (const m of f.messages) {
+      if (m.seq <= gap.since) continue;
+      if (m.sender === 'admin' && this.#own(m)) continue;
+      if (this.deliveries.has(m.id)) continue;
+      this.deliveries.set(m.id, 1);
+      this.caughtUp += 1;
+    }
+    const oldest = f.messages[0]?.seq;
+    if (f.hasMore && oldest !== undefined && oldest > gap.since + 1) this.gaps.unshift({ ...gap, before: oldest });
+    this.#nextGap();
   }
 
   #frame(f) {
@@ -142,7 +180,16 @@ export class ResilientClient {
       }
       case 'users':
         this.epoch = f.epoch;
-        if (this.asked && !f.resumed) this.resets += 1;
+        if (this.asked && !f.resumed) {
+          this.resets += 1;
+          // Too far behind to replay: read back every conversation active since what we saw.
+          if (f.hasMore) this.errors += 1; // the chaos desk's rows all fit in one `users` frame
+          for (const row of f.users) {
+            if (row.lastSeq > this.since && !this.gaps.some((g) => g.userId === row.userId)) {
+              this.gaps.push({ userId: row.userId, since: this.since });
+            }
+          }
+        }
         // A fresh snapshot starts here; a resumed one is followed by the replay itself.
         if (!f.resumed) this.#seen(f.seq);
         if (this.firstSeq === null) this.firstSeq = f.seq;
@@ -155,8 +202,18 @@ export class ResilientClient {
       case 'ack':
         this.#ack(f);
         break;
+      case 'history':
+        if (this.gapAsked && f.userId === this.gapAsked.userId) this.#gapPage(f);
+        break;
       case 'error':
-        if (f.code === 'rate_limited') this.#later(f);
+        if (f.code === 'rate_limited' && !f.clientMsgId && this.gapAsked) {
+          // The page request itself was refused as too fast: ask again when told.
+          this.rateLimited += 1;
+          const ws = this.ws;
+          this.gaps.unshift(this.gapAsked);
+          this.gapAsked = null;
+          setTimeout(() => ws === this.ws && this.#nextGap(), Number(f.retryAfterMs) || 1000);
+        } else if (f.code === 'rate_limited') this.#later(f);
         else this.errors += 1;
         this.lastError = f;
         break;
