@@ -12,7 +12,9 @@ export const PROFILES = {
   // In `make test`: every mechanism exercised, about a minute on two cores.
   short: { visitors: 200, admins: 2, seconds: 24, restarts: 2, dropsPerSecond: 5, visitorMsgsPerSecond: 12, repliesPerSecond: 8, retryShare: 0.1 },
   // `make chaos`: longer, more restarts and drops.
-  long: { visitors: 300, admins: 2, seconds: 150, restarts: 6, dropsPerSecond: 10, visitorMsgsPerSecond: 20, repliesPerSecond: 15, retryShare: 0.1 },
+  // One admin is away for 25 s mid-run: more than 500 messages pass, so its resume is refused and
+  // it must read the gap back from a fresh snapshot (the `resets` figure).
+  long: { visitors: 300, admins: 2, seconds: 150, restarts: 6, dropsPerSecond: 10, visitorMsgsPerSecond: 20, repliesPerSecond: 15, retryShare: 0.1, adminAwaySeconds: 25 },
 };
 
 const DESK = 'chaos';
@@ -75,6 +77,7 @@ export async function runChaos(profile, log = console.log) {
         pick(everyone).drop();
         figures.drops += 1;
       }
+      if (profile.adminAwaySeconds && tick === Math.round(ticks / 3)) admins[admins.length - 1].hold(profile.adminAwaySeconds * 1000);
       if (restartAt.has(tick)) {
         await desk.kill(); // SIGKILL: no graceful shutdown, no flush beyond what was committed
         figures.restarts += 1;

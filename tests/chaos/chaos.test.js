@@ -16,6 +16,7 @@ test(`chaos (${name}): SIGKILL restarts and dropped sockets lose and double noth
   );
   assert.deepEqual(r.problems, [], 'the desk read back consistent');
   assert.equal(r.restarts, profile.restarts, 'the runtime was killed and restarted');
+  if (profile.adminAwaySeconds) assert.ok(r.resets > 0 && r.caughtUp > 0, `an admin away too long got a fresh snapshot and read the gap back (${r.resets} resets, ${r.caughtUp} read back)`);
   assert.ok(r.drops > 0 && r.reconnects > r.restarts, 'sockets were dropped and came back');
   assert.ok(r.acked > profile.seconds * 5, `enough traffic to mean something (${r.acked} acked)`);
   assert.ok(r.retried > 0, 'sends were retried, so idempotency was exercised');

@@ -79,6 +79,12 @@ export class ResilientClient {
     if (this.ws) this.ws.terminate();
   }
 
+  /** Cuts the connection and stays away for `ms` (a laptop closed for a while), then comes back. */
+  hold(ms) {
+    this.heldUntil = Date.now() + ms;
+    this.drop();
+  }
+
   stop() {
     this.stopped = true;
     if (this.ws) this.ws.terminate();
@@ -92,7 +98,8 @@ export class ResilientClient {
     if (this.stopped) return;
     const backoff = Math.min(2000, 100 * 2 ** Math.min(this.attempt, 5));
     this.attempt += 1;
-    setTimeout(() => this.connect(), backoff / 2 + Math.random() * backoff);
+    const away = Math.max(0, (this.heldUntil ?? 0) - Date.now());
+    setTimeout(() => this.connect(), away + backoff / 2 + Math.random() * backoff);
   }
 
   #seen(seq) {
