@@ -22,7 +22,7 @@ use crate::error::FrameError;
 use crate::limits::{self, Bucket, Buckets, Limits};
 use crate::protocol::{self, Outbound, PING_FRAME, PONG_FRAME};
 use crate::session::Liveness;
-use crate::sockets::{self, agent_tag, send, Label, Tagged, ADMIN_TAG};
+use crate::sockets::{self, agent_tag, send, Label, Labels, Tagged, ADMIN_TAG};
 use crate::store::Store;
 use crate::view_cache::ViewCache;
 
@@ -31,7 +31,7 @@ mod limiter;
 mod upkeep;
 mod view;
 
-use view::{RandomFresh, StoreView, Team};
+use view::{IdStream, RandomFresh, StoreView, Team};
 
 /// Snoozed conversations reopened per alarm run; more are left for an alarm right after.
 const WAKE_SLICE: u32 = 100;
@@ -71,6 +71,10 @@ pub struct Desk {
     limiter: Option<ObjectNamespace>,
     /// Networks already told that one of their visitors had a real conversation (bounded).
     trusted: RefCell<std::collections::HashSet<String>>,
+    /// Message and event ids, seeded once per instance (see `view::IdStream`).
+    ids: RefCell<Option<IdStream>>,
+    /// Who each socket is, read from its attachment once per instance (see `sockets::Labels`).
+    labels: RefCell<Labels>,
     /// The database's size as last measured and what was written since (see `upkeep.rs`).
     storage: Cell<upkeep::Measure>,
     /// When admins were last told the desk is full (memory only: a new instance tells them again).
@@ -105,6 +109,8 @@ impl DurableObject for Desk {
             agent_buckets: RefCell::new(HashMap::new()),
             limiter: env.durable_object("LIMITER").ok(),
             trusted: RefCell::new(std::collections::HashSet::new()),
+            ids: RefCell::new(None),
+            labels: RefCell::new(Labels::default()),
             storage: Cell::new(upkeep::Measure::default()),
             storage_warned: Cell::new(None),
             state,
@@ -141,12 +147,13 @@ impl DurableObject for Desk {
     }
 
     async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> Result<()> {
-        let Some(mut label) = sockets::label(&ws) else {
+        let found = self.labels.borrow_mut().get(&ws);
+        let Some(mut label) = found else {
             let _ = ws.close(Some(1011), Some("unknown socket"));
             return Ok(());
         };
         let now = now();
-        sockets::heard(&ws, &mut label, now, self.liveness.sweep_every_ms() / 2);
+        self.labels.borrow_mut().heard(&ws, &mut label, now, self.liveness.sweep_every_ms() / 2);
         let text = match message {
             WebSocketIncomingMessage::String(text) => Some(text),
             WebSocketIncomingMessage::Binary(_) => None,
@@ -162,7 +169,7 @@ impl DurableObject for Desk {
         let tagged = Tagged::new(&self.state);
         let store = self.store()?;
         let view = self.view(&store, &tagged)?;
-        let mut fresh = RandomFresh::default();
+        let mut fresh = RandomFresh::new(&self.ids);
         let outcome = match &text {
             Some(text) => protocol::parse(text).and_then(|f| desk::step(&label.sender, f, &view, now, &mut fresh)),
             None => Err(FrameError::BadJson),
@@ -219,7 +226,8 @@ impl DurableObject for Desk {
         let now = now();
         let mut open = 0;
         for ws in self.state.get_websockets().into_iter().filter(sockets::is_open) {
-            let heard = sockets::label(&ws).map_or(0, |l| l.heard_at);
+            let found = self.labels.borrow_mut().get(&ws);
+            let heard = found.map_or(0, |l| l.heard_at);
             let heard = heard.max(sockets::last_ping(&self.state, &ws).unwrap_or(0));
             if self.liveness.is_stale(now, heard) {
                 let _ = ws.close(Some(4000), Some("no ping: connection presumed dead"));
@@ -235,7 +243,7 @@ impl DurableObject for Desk {
         if !due.is_empty() {
             let tagged = Tagged::new(&self.state);
             let view = self.view(&store, &tagged)?;
-            let mut fresh = RandomFresh::default();
+            let mut fresh = RandomFresh::new(&self.ids);
             let effects = desk::conversation::wake(now, due, &view, &mut fresh);
             if view.failure().is_none() && !fresh.failed {
                 self.perform(None, effects, &tagged, now)?;
@@ -296,10 +304,17 @@ impl Desk {
         Ok(epoch)
     }
 
+    /// Read from SQLite once per instance (or after a failed write), then kept by `write`: every
+    /// connect and frame builds a view, and a `SELECT MAX(seq)` each time was a tenth of a
+    /// connect's CPU. Only appends move it (a delete keeps its seq as the floor).
     fn next_seq(&self, store: &Store) -> Result<i64> {
         match self.next_seq.get() {
             Some(seq) => Ok(seq),
-            None => store.next_seq(),
+            None => {
+                let seq = store.next_seq()?;
+                self.next_seq.set(Some(seq));
+                Ok(seq)
+            }
         }
     }
 
@@ -382,7 +397,8 @@ impl Desk {
                 }
                 Effect::CloseAgent { agent_id, code, reason } => {
                     for ws in self.state.get_websockets_with_tag(&agent_tag(&agent_id)) {
-                        if let Some(label) = sockets::label(&ws) {
+                        let found = self.labels.borrow_mut().get(&ws);
+                        if let Some(label) = found {
                             self.agent_buckets.borrow_mut().remove(&label.sid);
                         }
                         let _ = ws.close(Some(code), Some(reason));
@@ -433,7 +449,9 @@ impl Desk {
 
     /// A socket closed, failed or went stale: if it was a visitor's last, admins see them leave.
     fn gone(&self, ws: &WebSocket) -> Result<()> {
-        let Some(label) = sockets::label(ws) else {
+        let found = self.labels.borrow_mut().get(ws);
+        self.labels.borrow_mut().forget(ws);
+        let Some(label) = found else {
             return Ok(());
         };
         // A visitor's bucket stays: its next socket takes from it.
@@ -493,13 +511,6 @@ fn new_sid() -> Result<u64> {
     let mut eight = [0u8; 8];
     eight.copy_from_slice(&bytes[..8]);
     Ok(u64::from_le_bytes(eight) & ((1 << 52) - 1))
-}
-
-fn new_uuid() -> Result<String> {
-    let bytes = random_bytes()?;
-    let mut sixteen = [0u8; 16];
-    sixteen.copy_from_slice(&bytes[..16]);
-    Ok(uuid::Builder::from_random_bytes(sixteen).into_uuid().to_string())
 }
 
 fn new_epoch() -> Result<String> {
