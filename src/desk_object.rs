@@ -28,13 +28,11 @@ use crate::view_cache::ViewCache;
 
 mod connect;
 mod limiter;
+mod sweep;
 mod upkeep;
 mod view;
 
 use view::{IdStream, RandomFresh, StoreView, Team};
-
-/// Snoozed conversations reopened per alarm run; more are left for an alarm right after.
-const WAKE_SLICE: u32 = 100;
 
 #[durable_object]
 pub struct Desk {
@@ -46,6 +44,11 @@ pub struct Desk {
     epoch: RefCell<Option<String>>,
     /// An alarm is known to be set within one sweep interval.
     sweeping: Cell<bool>,
+    /// Where the sweep resumes in the runtime's list of sockets (0: a new sweep). Memory only: a
+    /// new instance starts a new sweep, which costs a repeat, never a socket left unswept.
+    sweep_from: Cell<usize>,
+    /// When retention or a snooze needs the alarm next, as the sweep's first slice found.
+    upkeep_next: Cell<Option<i64>>,
     limits: Limits,
     /// `IDENTITY_SECRET`: verifies host sites' identity claims (`None`: every claim is refused).
     identity_secret: Option<String>,
@@ -98,6 +101,8 @@ impl DurableObject for Desk {
             next_seq: Cell::new(None),
             epoch: RefCell::new(None),
             sweeping: Cell::new(false),
+            sweep_from: Cell::new(0),
+            upkeep_next: Cell::new(None),
             limits,
             identity_secret: secret("IDENTITY_SECRET"),
             owner_secret: secret("ADMIN_TOKEN"),
@@ -219,44 +224,9 @@ impl DurableObject for Desk {
         self.gone(&ws)
     }
 
-    /// Closes sockets that went silent (their tab is gone but the runtime still lists them), so
-    /// presence does not lie; deletes a slice of conversations retention made due; reopens
-    /// snoozed conversations whose time has come; re-arms itself for whichever comes first next.
+    /// The stale-socket sweep, retention and snoozes (`desk_object/sweep.rs`).
     async fn alarm(&self) -> Result<Response> {
-        let now = now();
-        let mut open = 0;
-        for ws in self.state.get_websockets().into_iter().filter(sockets::is_open) {
-            let found = self.labels.borrow_mut().get(&ws);
-            let heard = found.map_or(0, |l| l.heard_at);
-            let heard = heard.max(sockets::last_ping(&self.state, &ws).unwrap_or(0));
-            if self.liveness.is_stale(now, heard) {
-                let _ = ws.close(Some(4000), Some("no ping: connection presumed dead"));
-                self.gone(&ws)?;
-            } else {
-                open += 1;
-            }
-        }
-        let store = self.store()?;
-        let expiry = self.expire(&store, now)?;
-        let due = store.due(now, WAKE_SLICE)?;
-        let more = due.len() as u32 == WAKE_SLICE;
-        if !due.is_empty() {
-            let tagged = Tagged::new(&self.state);
-            let view = self.view(&store, &tagged)?;
-            let mut fresh = RandomFresh::new(&self.ids);
-            let effects = desk::conversation::wake(now, due, &view, &mut fresh);
-            if view.failure().is_none() && !fresh.failed {
-                self.perform(None, effects, &tagged, now)?;
-            }
-        }
-        let sweep = (open > 0).then(|| now + self.liveness.sweep_every_ms());
-        let snooze = if more { Some(now + 1) } else { store.next_due()? };
-        let next = [sweep, snooze, expiry].into_iter().flatten().min();
-        if let Some(at) = next {
-            self.state.storage().set_alarm((at - now).max(1)).await?;
-        }
-        self.sweeping.set(sweep.is_some());
-        Response::ok("swept")
+        self.on_alarm().await
     }
 }
 
