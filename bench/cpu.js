@@ -9,10 +9,10 @@
 //   node bench/cpu.js [IMPL ...] [--rate N] [--seconds S] [--rounds R] [--visitors N]
 //
 // IMPL is `ours`, `peer`, or `ours@DIR` (ours run from DIR, a copy of another build's build/, e.g.
-// `cp -r build /tmp/before` before a change). Every round runs each IMPL in turn (the order
-// alternates per round), prints one JSON line per run, and at the end the median of each figure
-// and, per IMPL, the median of its per-round ratios to the first IMPL (so two builds of ours can be
-// compared with the same machine state in each round).
+// `cp -r build /tmp/before` before a change). Every IMPL runs at once (a server and a load
+// generator each); each round runs one step per IMPL and kind, the order alternating; at the end,
+// the median of each figure and, per IMPL, the median of its per-round ratios to the first IMPL
+// (defaults: 300/s, 3 s steps, 6 rounds, 1,000 visitors each).
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -57,50 +57,61 @@ function client(impl, url, desk, token) {
   return { call, kill: () => child.kill() };
 }
 
-async function measure(spec, { rate, seconds, visitors }) {
-  const [impl, build] = spec.split('@');
+/**
+ * All IMPLs up at once, each with its visitors connected; then `rounds` rounds of one fixed-rate
+ * step per IMPL and kind, the order alternating, so a change in the machine's load between steps
+ * hits every IMPL alike. Per round, each IMPL's CPU per 1,000 and its ratio to the first IMPL's.
+ */
+async function interleaved(specs, { rate, seconds, visitors, rounds }) {
   const token = 'cpu-bench-token-0123456789abcdef0123456789';
-  const server = await startServer({ name: impl, config: impl === 'peer' ? join(HERE, 'peer-ts', 'wrangler.toml') : null, adminToken: token, build });
-  const { call, kill } = client(impl, server.directUrl, 'cpu', token);
+  const live = [];
   try {
-    await call('connect', { n: 1, concurrency: 1 }); // wakes the object: not part of the figure
-    const before = cpuMs(server.pid);
-    const c = await call('connect', { n: visitors, concurrency: 50 });
-    const out = { impl: spec, rate, seconds, connect: per1000(cpuMs(server.pid) - before, c.held) };
-    for (const kind of ['routed', 'inbound']) {
-      await call('rampStep', { kind, rate: 50, stepMs: 1000, drainMs: 2000, p99LimitMs: 1e9, warmUp: false });
-      const r = await fixedRateCpu(call, server.pid, { kind, rate, seconds });
-      out[kind] = r.cpuMsPer1000;
-      out[`${kind}Lost`] = r.lost;
+    for (const spec of specs) {
+      const [impl, build] = spec.split('@');
+      const server = await startServer({ name: impl, config: impl === 'peer' ? join(HERE, 'peer-ts', 'wrangler.toml') : null, adminToken: token, build });
+      const c = client(impl, server.directUrl, 'cpu', token);
+      live.push({ spec, server, ...c });
     }
-    console.log(JSON.stringify(out));
+    const out = Object.fromEntries(specs.map((s) => [s, { connect: [], routed: [], inbound: [] }]));
+    for (const l of live) {
+      await l.call('connect', { n: 1, concurrency: 1 });
+      const before = cpuMs(l.server.pid);
+      const c = await l.call('connect', { n: visitors, concurrency: 50 });
+      out[l.spec].connect.push(per1000(cpuMs(l.server.pid) - before, c.held));
+      for (const kind of ['routed', 'inbound']) await l.call('rampStep', { kind, rate: 100, stepMs: 1000, drainMs: 2000, p99LimitMs: 1e9, warmUp: false });
+    }
+    for (let k = 0; k < rounds; k++) {
+      for (const kind of ['routed', 'inbound']) {
+        for (const l of k % 2 ? [...live].reverse() : live) {
+          const r = await fixedRateCpu(l.call, l.server.pid, { kind, rate, seconds });
+          out[l.spec][kind].push(r.cpuMsPer1000);
+        }
+      }
+      console.log(JSON.stringify({ round: k + 1, ...Object.fromEntries(specs.map((s) => [s, { routed: out[s].routed[k], inbound: out[s].inbound[k] }])) }));
+    }
     return out;
   } finally {
-    if (process.env.CPU_LOGS) console.error(server.logs.text.split('\n').filter((l) => /DBG|started/.test(l)).join('\n'));
-    kill();
-    await server.stop();
+    for (const l of live) { l.kill(); await l.server.stop(); }
   }
 }
 
 async function main() {
   const args = process.argv.slice(2);
   const opt = (name, dflt) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : dflt);
-  const settings = { rate: opt('--rate', 300), seconds: opt('--seconds', 6), visitors: opt('--visitors', 1000) };
-  const rounds = opt('--rounds', 1);
+  const settings = { rate: opt('--rate', 300), seconds: opt('--seconds', 3), visitors: opt('--visitors', 1000), rounds: opt('--rounds', 6) };
   const specs = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
   const impls = specs.length ? specs : ['ours', 'peer'];
-  const runs = Object.fromEntries(impls.map((i) => [i, []]));
-  for (let k = 0; k < rounds; k++) {
-    for (const spec of k % 2 ? [...impls].reverse() : impls) runs[spec].push(await measure(spec, settings));
-  }
-  const figures = ['connect', 'routed', 'inbound'];
+  const out = await interleaved(impls, settings);
   const summary = {};
   for (const spec of impls) {
-    const med = Object.fromEntries(figures.map((f) => [f, median(runs[spec].map((r) => r[f]))]));
-    const ratios = Object.fromEntries(figures.map((f) => [f, round(median(runs[spec].map((r, k) => r[f] / runs[impls[0]][k][f])), 3)]));
-    summary[spec] = { medianCpuMsPer1000: med, [`ratioTo ${impls[0]}`]: ratios, perRound: runs[spec].map((r) => figures.map((f) => r[f])) };
+    const figures = Object.keys(out[spec]);
+    summary[spec] = {
+      medianCpuMsPer1000: Object.fromEntries(figures.map((f) => [f, median(out[spec][f])])),
+      [`medianRatioTo ${impls[0]}`]: Object.fromEntries(figures.map((f) =>
+        [f, round(median(out[spec][f].map((x, k) => x / out[impls[0]][f][k])), 3)])),
+    };
   }
-  console.log(JSON.stringify({ rounds, ...settings, summary }, null, 1));
+  console.log(JSON.stringify({ ...settings, summary }, null, 1));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
