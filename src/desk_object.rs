@@ -27,6 +27,7 @@ use crate::store::Store;
 use crate::view_cache::ViewCache;
 
 mod connect;
+mod exports;
 mod limiter;
 mod sweep;
 mod upkeep;
@@ -34,7 +35,9 @@ mod view;
 
 use view::{IdStream, RandomFresh, StoreView, Team};
 
-#[durable_object]
+// Only the constructor, `fetch` and `alarm` are generated: the socket events are exported by
+// hand, synchronously (`desk_object/exports.rs`).
+#[durable_object(alarm)]
 pub struct Desk {
     state: State,
     liveness: Liveness,
@@ -151,14 +154,39 @@ impl DurableObject for Desk {
         Ok(response)
     }
 
+    // The runtime calls the synchronous exports in `desk_object/exports.rs` for socket events;
+    // these are what the trait asks for, and do the same.
     async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> Result<()> {
-        let found = self.labels.borrow_mut().get(&ws);
+        let wake = self.on_message(&ws, message)?;
+        exports::wake_by(self.state.storage(), wake, now()).await
+    }
+
+    async fn websocket_close(&self, ws: WebSocket, code: usize, reason: String, _clean: bool) -> Result<()> {
+        self.on_close(&ws, code, reason)
+    }
+
+    async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> Result<()> {
+        self.on_error(&ws)
+    }
+
+    /// The stale-socket sweep, retention and snoozes (`desk_object/sweep.rs`).
+    async fn alarm(&self) -> Result<Response> {
+        self.on_alarm().await
+    }
+}
+
+impl Desk {
+    /// A frame from a socket: admitted, parsed, decided by the core, its effects performed.
+    /// Synchronous (no await between the view's reads and the writes); returns when the alarm
+    /// must fire by, which the caller sees to (`exports::wake_by`).
+    fn on_message(&self, ws: &WebSocket, message: WebSocketIncomingMessage) -> Result<Vec<i64>> {
+        let found = self.labels.borrow_mut().get(ws);
         let Some(mut label) = found else {
             let _ = ws.close(Some(1011), Some("unknown socket"));
-            return Ok(());
+            return Ok(Vec::new());
         };
         let now = now();
-        self.labels.borrow_mut().heard(&ws, &mut label, now, self.liveness.sweep_every_ms() / 2);
+        self.labels.borrow_mut().heard(ws, &mut label, now, self.liveness.sweep_every_ms() / 2);
         let text = match message {
             WebSocketIncomingMessage::String(text) => Some(text),
             WebSocketIncomingMessage::Binary(_) => None,
@@ -168,8 +196,8 @@ impl DurableObject for Desk {
         // tabs does not refill it.
         if let Err(retry_after_ms) = self.admit(&label, now) {
             let id = text.as_deref().and_then(protocol::peek_client_msg_id);
-            send(&ws, &Outbound::error(&FrameError::RateLimited { retry_after_ms }, id));
-            return Ok(());
+            send(ws, &Outbound::error(&FrameError::RateLimited { retry_after_ms }, id));
+            return Ok(Vec::new());
         }
         let tagged = Tagged::new(&self.state);
         let store = self.store()?;
@@ -181,13 +209,13 @@ impl DurableObject for Desk {
         };
         if let Some(err) = view.failure() {
             console_error!("desk: frame failed: {err}");
-            send(&ws, &internal_error());
-            return Ok(());
+            send(ws, &internal_error());
+            return Ok(Vec::new());
         }
         let effects = match outcome {
             _ if fresh.failed => {
-                send(&ws, &internal_error());
-                return Ok(());
+                send(ws, &internal_error());
+                return Ok(Vec::new());
             }
             Ok(effects) => effects,
             Err(err) => {
@@ -195,38 +223,33 @@ impl DurableObject for Desk {
                 vec![Effect::Send { to: Audience::Sender, frame: Outbound::error(&err, id) }]
             }
         };
-        match self.perform(Some(&ws), effects, &tagged, now) {
+        match self.perform(Some(ws), effects, &tagged, now) {
             Ok(done) => {
                 // A big answer (history, list, search) costs its requester by its size.
                 self.charge(&label, now, limits::answer_cost(done.answered_bytes));
-                self.wake_by(done.wake, now).await?
+                return Ok(done.wake);
             }
             Err(err) => {
                 console_error!("desk: effects failed: {err}");
-                send(&ws, &internal_error());
+                send(ws, &internal_error());
             }
         }
-        Ok(())
+        Ok(Vec::new())
     }
 
-    async fn websocket_close(&self, ws: WebSocket, code: usize, reason: String, _clean: bool) -> Result<()> {
-        // Answer a close with a close, or the client sees an abnormal 1006.
+    /// A close from the client: answered with a close (or the client sees an abnormal 1006).
+    fn on_close(&self, ws: &WebSocket, code: usize, reason: String) -> Result<()> {
         let code = match code as u16 {
             c @ (1000..=1003 | 1007..=1014 | 3000..=4999) => c,
             _ => 1000,
         };
         let _ = ws.close(Some(code), Some(reason));
-        self.gone(&ws)
+        self.gone(ws)
     }
 
-    async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> Result<()> {
+    fn on_error(&self, ws: &WebSocket) -> Result<()> {
         let _ = ws.close(Some(1011), Some("socket error"));
-        self.gone(&ws)
-    }
-
-    /// The stale-socket sweep, retention and snoozes (`desk_object/sweep.rs`).
-    async fn alarm(&self) -> Result<Response> {
-        self.on_alarm().await
+        self.gone(ws)
     }
 }
 
@@ -250,18 +273,6 @@ impl Desk {
             storage.set_alarm(every).await?;
         }
         self.sweeping.set(true);
-        Ok(())
-    }
-
-    /// Makes sure the alarm fires by the earliest of `times` (a snooze ending).
-    async fn wake_by(&self, times: Vec<i64>, now: i64) -> Result<()> {
-        let Some(at) = times.into_iter().min() else {
-            return Ok(());
-        };
-        let storage = self.state.storage();
-        if storage.get_alarm().await?.is_none_or(|current| current > at) {
-            storage.set_alarm((at - now).max(1)).await?;
-        }
         Ok(())
     }
 
