@@ -33,6 +33,8 @@ if (!profile) throw new Error(`unknown profile ${profileName} (quick | full)`);
 // --no-watch: run ours from a snapshot of build/ without wrangler's [build] watcher (servers.js),
 // for shared machines where someone rebuilds or edits src/ during a run.
 const NO_WATCH = args.includes('--no-watch');
+// --build DIR: ours from DIR (a copy of an earlier build/), e.g. to run the code before a change.
+const BUILD = args.includes('--build') ? args[args.indexOf('--build') + 1] : null;
 const IMPLS = ['ours', 'peer'];
 const liveServers = {}; // stopped on the way out, and by the watchdog
 const log = (...a) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
@@ -135,7 +137,7 @@ async function main() {
   const results = { ours: {}, peer: {} };
   try {
     const [ours, peer] = await Promise.all([
-      startServer({ name: 'ours', config: null, adminToken, noWatch: NO_WATCH }),
+      startServer({ name: 'ours', config: null, adminToken, noWatch: NO_WATCH, build: BUILD }),
       startServer({ name: 'peer', config: join(HERE, 'peer-ts', 'wrangler.toml'), adminToken }),
     ]);
     Object.assign(servers, { ours, peer });
