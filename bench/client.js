@@ -146,6 +146,39 @@ async function rampStep({ kind, rate, stepMs, drainMs, p99LimitMs, warmUp }) {
   return r;
 }
 
+/**
+ * Closed loop: `inFlight` messages outstanding at all times for `ms` (each delivery sends the next),
+ * so the rate is whatever the server sustains: capacity where it saturates, not where a ramp
+ * step happens to break. `kind` as in rampStep. Deliveries after `ms` are waited for (bounded by
+ * `drainMs`) and counted in `lost` if they never come; the rate counts deliveries within `ms`.
+ */
+async function closedLoop({ kind, inFlight, ms, drainMs }) {
+  if (!admin) admin = (await openAdmin()).ws;
+  const send = kind === 'routed' ? sendRouted : sendInbound;
+  pending.clear();
+  stepErrors = 0; stepDropped = 0;
+  const lat = [];
+  let sent = 0, open = true;
+  onDelivered = (_k, l) => {
+    lat.push(l);
+    if (open) { send(); sent++; }
+  };
+  const t0 = now();
+  for (let i = 0; i < inFlight; i++) { send(); sent++; }
+  await sleep(ms);
+  open = false;
+  const window = now() - t0, inWindow = lat.length;
+  const end = now();
+  while (pending.size && now() - end < drainMs) await sleep(5);
+  onDelivered = null;
+  const t1 = now();
+  while (now() - lastFrameAt < 500 && now() - t1 < 15_000) await sleep(50);
+  return {
+    kind, inFlight, seconds: round(window / 1000), sent, delivered: lat.length, lost: pending.size, errors: stepErrors,
+    dropped: stepDropped, perSecond: round((inWindow / window) * 1000, 1), latencyMs: summary(lat),
+  };
+}
+
 /** Admin (re)connects: time to the `users` frame (every conversation row + the online pass). */
 async function users({ times = 5 }) {
   const ms = [];
@@ -194,7 +227,7 @@ async function close() {
   return { closed: visitors.length };
 }
 
-const commands = { connect, rampStep, users, probe, close, open: () => ({ open: visitors.filter((v) => v.ws.readyState === WebSocket.OPEN).length }) };
+const commands = { connect, rampStep, closedLoop, users, probe, close, open: () => ({ open: visitors.filter((v) => v.ws.readyState === WebSocket.OPEN).length }) };
 keepAlive();
 process.on('message', async ({ id, cmd, args }) => {
   try {

@@ -1,34 +1,52 @@
 // CPU per unit of work: the worker's workerd process CPU time (user + system, /proc/PID/stat) per
-// 1,000 routed replies and per 1,000 visitor messages at a fixed rate below saturation.
+// 1,000 routed replies, per 1,000 visitor messages (at a fixed rate below saturation) and per
+// 1,000 connects. run.js uses `cpuMs` and `fixedRateCpu` for the CPU table of `make bench`.
 //
-// `node bench/cpu.js [ours|peer ...] [--rate N] [--seconds S]`. CPU time consumed per message is far
-// steadier than peak throughput on a shared machine (other processes slow the run, they do not
-// add to this process's CPU time), so it is what before/after comparisons of one change use.
-// Prints one JSON line per implementation. A diagnostic beside `make bench`, not part of it.
-import { fork, spawn } from 'node:child_process';
+// CPU time consumed per message is far steadier than peak throughput on a shared machine (other
+// processes slow the run, they do not add to this process's CPU time), so it is what before/after
+// comparisons of one change use. As a command:
+//
+//   node bench/cpu.js [IMPL ...] [--rate N] [--seconds S] [--rounds R] [--visitors N]
+//
+// IMPL is `ours`, `peer`, or `ours@DIR` (ours run from DIR, a copy of another build's build/, e.g.
+// `cp -r build /tmp/before` before a change). Every IMPL runs at once (a server and a load
+// generator each); each round runs one step per IMPL and kind, the order alternating; at the end,
+// the median of each figure and, per IMPL, the median of its per-round ratios to the first IMPL
+// (defaults: 300/s, 3 s steps, 6 rounds, 1,000 visitors each).
+import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startServer } from './servers.js';
+import { median, round } from './stats.js';
 
 const HERE = new URL('.', import.meta.url).pathname;
-const args = process.argv.slice(2);
-const opt = (name, dflt) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : dflt);
-const rate = opt('--rate', 300);
-const seconds = opt('--seconds', 6);
-const impls = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
 const TICK_MS = 1000 / 100; // USER_HZ: 100 on Linux
 
-/** CPU time (ms) the process has used so far. */
-function cpuMs(pid) {
+/** CPU time (ms) the process has used so far: user + system, all its threads. */
+export function cpuMs(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) * TICK_MS; // utime, stime
 }
 
-async function measure(impl) {
-  const token = 'cpu-bench-token-0123456789abcdef0123456789';
-  const server = await startServer({ name: impl, config: impl === 'peer' ? join(HERE, 'peer-ts', 'wrangler.toml') : null, adminToken: token });
-  const child = fork(join(HERE, 'client.js'), [impl, server.directUrl, 'cpu', token]);
+/** CPU ms of `pid` per 1,000 units: `used` ms over `units`. */
+export const per1000 = (used, units) => (units > 0 ? round((used / units) * 1000, 1) : null);
+
+/**
+ * One fixed-rate step of `kind` ('routed' | 'inbound') through a load generator's `call`, with
+ * the server's CPU time around it (the drain included: work the server owes for the step).
+ */
+export async function fixedRateCpu(call, pid, { kind, rate, seconds }) {
+  const before = cpuMs(pid);
+  const r = await call('rampStep', { kind, rate, stepMs: seconds * 1000, drainMs: 3000, p99LimitMs: 1e9, warmUp: false });
+  const used = cpuMs(pid) - before;
+  return { rate, seconds, delivered: r.delivered, lost: r.lost, errors: r.errors, cpuMs: used, cpuMsPer1000: per1000(used, r.delivered) };
+}
+
+/** A load generator child on `url`, with request/response over IPC. */
+function client(impl, url, desk, token) {
+  const child = fork(join(HERE, 'client.js'), [impl, url, desk, token]);
   let next = 0;
   const call = (cmd, a) => new Promise((resolve, reject) => {
     const id = ++next;
@@ -36,24 +54,64 @@ async function measure(impl) {
     child.on('message', on);
     child.send({ id, cmd, args: a });
   });
+  return { call, kill: () => child.kill() };
+}
+
+/**
+ * All IMPLs up at once, each with its visitors connected; then `rounds` rounds of one fixed-rate
+ * step per IMPL and kind, the order alternating, so a change in the machine's load between steps
+ * hits every IMPL alike. Per round, each IMPL's CPU per 1,000 and its ratio to the first IMPL's.
+ */
+async function interleaved(specs, { rate, seconds, visitors, rounds }) {
+  const token = 'cpu-bench-token-0123456789abcdef0123456789';
+  const live = [];
   try {
-    await call('connect', { n: 1000, concurrency: 50 });
-    const out = { impl, rate, seconds };
-    for (const kind of ['routed', 'inbound']) {
-      await call('rampStep', { kind, rate: 50, stepMs: 1000, drainMs: 2000, p99LimitMs: 1e9, warmUp: false });
-      const perf = process.env.PERF_OUT && spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-F', '999', '-g', '-p', String(server.pid), '-o', `${process.env.PERF_OUT}-${kind}`], { stdio: 'ignore' });
-      const before = cpuMs(server.pid);
-      const r = await call('rampStep', { kind, rate, stepMs: seconds * 1000, drainMs: 3000, p99LimitMs: 1e9, warmUp: false });
-      const used = cpuMs(server.pid) - before;
-      if (perf) { perf.kill('SIGINT'); await new Promise((r) => perf.once('exit', r)); }
-      out[kind] = { delivered: r.delivered, lost: r.lost, cpuMsPer1000: Math.round((used / Math.max(1, r.delivered)) * 1000) };
+    for (const spec of specs) {
+      const [impl, build] = spec.split('@');
+      const server = await startServer({ name: impl, config: impl === 'peer' ? join(HERE, 'peer-ts', 'wrangler.toml') : null, adminToken: token, build });
+      const c = client(impl, server.directUrl, 'cpu', token);
+      live.push({ spec, server, ...c });
     }
-    console.log(JSON.stringify(out));
+    const out = Object.fromEntries(specs.map((s) => [s, { connect: [], routed: [], inbound: [] }]));
+    for (const l of live) {
+      await l.call('connect', { n: 1, concurrency: 1 });
+      const before = cpuMs(l.server.pid);
+      const c = await l.call('connect', { n: visitors, concurrency: 50 });
+      out[l.spec].connect.push(per1000(cpuMs(l.server.pid) - before, c.held));
+      for (const kind of ['routed', 'inbound']) await l.call('rampStep', { kind, rate: 100, stepMs: 1000, drainMs: 2000, p99LimitMs: 1e9, warmUp: false });
+    }
+    for (let k = 0; k < rounds; k++) {
+      for (const kind of ['routed', 'inbound']) {
+        for (const l of k % 2 ? [...live].reverse() : live) {
+          const r = await fixedRateCpu(l.call, l.server.pid, { kind, rate, seconds });
+          out[l.spec][kind].push(r.cpuMsPer1000);
+        }
+      }
+      console.log(JSON.stringify({ round: k + 1, ...Object.fromEntries(specs.map((s) => [s, { routed: out[s].routed[k], inbound: out[s].inbound[k] }])) }));
+    }
+    return out;
   } finally {
-    if (process.env.CPU_LOGS) console.error(server.logs.text.split('\n').filter((l) => /DBG|started/.test(l)).join('\n'));
-    child.kill();
-    await server.stop();
+    for (const l of live) { l.kill(); await l.server.stop(); }
   }
 }
 
-for (const impl of impls.length ? impls : ['ours', 'peer']) await measure(impl);
+async function main() {
+  const args = process.argv.slice(2);
+  const opt = (name, dflt) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : dflt);
+  const settings = { rate: opt('--rate', 300), seconds: opt('--seconds', 3), visitors: opt('--visitors', 1000), rounds: opt('--rounds', 6) };
+  const specs = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
+  const impls = specs.length ? specs : ['ours', 'peer'];
+  const out = await interleaved(impls, settings);
+  const summary = {};
+  for (const spec of impls) {
+    const figures = Object.keys(out[spec]);
+    summary[spec] = {
+      medianCpuMsPer1000: Object.fromEntries(figures.map((f) => [f, median(out[spec][f])])),
+      [`medianRatioTo ${impls[0]}`]: Object.fromEntries(figures.map((f) =>
+        [f, round(median(out[spec][f].map((x, k) => x / out[impls[0]][f][k])), 3)])),
+    };
+  }
+  console.log(JSON.stringify({ ...settings, summary }, null, 1));
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

@@ -21,6 +21,21 @@ export function printReport(rep) {
   const line = (label, path, better) => [label, get(R.ours, path), get(R.peer, path), ratios[path] ?? '-', better];
   const fixed = (kind, what) => p.fixedRates.flatMap((r) => ['p50', 'p95', 'p99'].map((q) =>
     line(`${what} latency ${q} @${r}/s (ms)`, `${kind}.fixed.${r}.${q}`, 'lower')));
+  // The headline: CPU time of the worker's workerd per unit of work (steadier than throughput on
+  // a shared machine), with throughput beside it.
+  const headline = [
+    ['CPU (worker workerd, user+sys)', 'ours', 'peer', 'ours/peer', 'better'],
+    line(`ms per 1,000 routed replies @${p.cpuRate}/s`, 'cpu.routed', 'lower'),
+    line(`ms per 1,000 visitor messages @${p.cpuRate}/s`, 'cpu.inbound', 'lower'),
+    line('ms per 1,000 connects', 'cpu.connect', 'lower'),
+    line(`ms per second, ${n} sockets idle`, 'cpu.idle', 'lower'),
+    line(`ms per 1,000 routed replies, closed loop`, 'cpu.closedRouted', 'lower'),
+    line(`ms per 1,000 visitor messages, closed loop`, 'cpu.closedInbound', 'lower'),
+    line(`(2c) routed replies, ${p.inFlight} in flight (msg/s)`, 'closed.routed.perSecond', 'higher'),
+    line(`(2c) routed closed loop p99 (ms)`, 'closed.routed.latencyMs.p99', 'lower'),
+    line(`(3c) visitor messages, ${p.inFlight} in flight (msg/s)`, 'closed.inbound.perSecond', 'higher'),
+    line(`(3c) visitor closed loop p99 (ms)`, 'closed.inbound.latencyMs.p99', 'lower'),
+  ];
   const rows = [
     ['figure', 'ours', 'peer', 'ours/peer', 'better'],
     line(`(1) connect ${n}: p50 (ms)`, 'connect.connectMs.p50', 'lower'),
@@ -46,6 +61,7 @@ export function printReport(rep) {
   console.log(`\nDesk benchmark, profile ${rep.profile}: ${n} visitors on one desk, ramp ${p.rates.join('/')} msg/s, ` +
     `${p.stepMs / 1000}s per step, breakdown at p99 > ${p.p99LimitMs} ms, error, loss or < 90% of the rate.`);
   console.log(`Machine: ${rep.machine.cpus} x ${rep.machine.cpuModel}, ${rep.machine.memGB} GB, Node ${rep.machine.node}.\n`);
+  if (R.ours.cpu) console.log(`${table(headline)}\n`);
   console.log(table(rows));
   for (const kind of ['routed', 'inbound']) {
     console.log(`\n${kind} ramp steps (rate: delivered/s, p99 ms, lost, errors):`);

@@ -12,16 +12,18 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startServer, rssBytes, openFds } from './servers.js';
 import { sizes as measureSizes } from './sizes.js';
-import { ratio, round } from './stats.js';
+import { median, ratio, round } from './stats.js';
 import { printReport } from './report.js';
 import { interleavedRamp } from './ramp.js';
+import { cpuMs, fixedRateCpu, per1000 } from './cpu.js';
 
 const HERE = new URL('.', import.meta.url).pathname;
 const PROFILES = {
   quick: { visitors: 1000, concurrency: 50, rates: [200, 500, 1000, 1500, 2000, 2500, 3000], stepMs: 1500, drainMs: 2000,
-    fixedRates: [200, 500], hibernationRounds: 1, idleMs: 13_000 },
+    fixedRates: [200, 500], hibernationRounds: 1, idleMs: 13_000, cpuRate: 300, cpuSeconds: 6, inFlight: 64, closedMs: 5000 },
   full: { visitors: 10_000, concurrency: 100, rates: [200, 500, 1000, 1500, 2000, 3000, 4000, 6000], stepMs: 5000,
-    drainMs: 3000, fixedRates: [200, 500], hibernationRounds: 3, idleMs: 15_000 },
+    drainMs: 3000, fixedRates: [200, 500], hibernationRounds: 3, idleMs: 15_000, cpuRate: 300, cpuSeconds: 10, inFlight: 64,
+    closedMs: 10_000 },
 };
 const P99_LIMIT_MS = 100; // a step "breaks down" above this p99 (or with any error/loss, or <90% of the rate)
 const args = process.argv.slice(2);
@@ -31,6 +33,8 @@ if (!profile) throw new Error(`unknown profile ${profileName} (quick | full)`);
 // --no-watch: run ours from a snapshot of build/ without wrangler's [build] watcher (servers.js),
 // for shared machines where someone rebuilds or edits src/ during a run.
 const NO_WATCH = args.includes('--no-watch');
+// --build DIR: ours from DIR (a copy of an earlier build/), e.g. to run the code before a change.
+const BUILD = args.includes('--build') ? args[args.indexOf('--build') + 1] : null;
 const IMPLS = ['ours', 'peer'];
 const liveServers = {}; // stopped on the way out, and by the watchdog
 const log = (...a) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
@@ -56,24 +60,59 @@ function startClient(impl, baseUrl, desk, adminToken) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Scenario 1: connect and hold; RSS of the worker's workerd per held socket. */
+/** Scenario 1: connect and hold; RSS of the worker's workerd per held socket, CPU per connect. */
 async function scenarioConnect(impl, server, client) {
   await client.call('connect', { n: 1, concurrency: 1 }); // wakes the desk object: not part of the figure
   await sleep(500);
   const before = rssBytes(server.pid);
+  const cpuBefore = cpuMs(server.pid);
   const r = await client.call('connect', { n: profile.visitors, concurrency: profile.concurrency });
+  const cpuUsed = cpuMs(server.pid) - cpuBefore;
   await sleep(1500);
   const after = rssBytes(server.pid);
   return { ...r, rssBeforeMB: round(before / 2 ** 20), rssAfterMB: round(after / 2 ** 20),
-    rssPerSocketKB: round((after - before) / 1024 / Math.max(1, r.held), 2), workerdFds: openFds(server.pid) };
+    rssPerSocketKB: round((after - before) / 1024 / Math.max(1, r.held), 2), workerdFds: openFds(server.pid),
+    cpuMs: cpuUsed, cpuMsPer1000: per1000(cpuUsed, r.held) };
+}
+
+/**
+ * Scenario 2a: CPU per 1,000 messages of `kind` at a fixed rate well below saturation, ours and
+ * the peer one after the other (who goes first alternates), after a short warm-up step each.
+ */
+async function scenarioCpu(kind, servers, clients, k) {
+  const out = {};
+  for (const impl of k % 2 ? [...IMPLS].reverse() : IMPLS) {
+    const { call } = clients[impl];
+    await call('rampStep', { kind, rate: 50, stepMs: 1000, drainMs: 2000, p99LimitMs: 1e9, warmUp: false });
+    out[impl] = await fixedRateCpu(call, servers[impl].pid, { kind, rate: profile.cpuRate, seconds: profile.cpuSeconds });
+    log(`cpu ${kind} ${impl} @${profile.cpuRate}/s: ${out[impl].cpuMsPer1000} ms per 1,000 (${out[impl].delivered} delivered)`);
+  }
+  return out;
+}
+
+/** Scenario 2c: closed loop, `inFlight` replies (or visitor messages) outstanding; CPU beside it. */
+async function scenarioClosed(kind, servers, clients, k) {
+  const out = {};
+  for (const impl of k % 2 ? [...IMPLS].reverse() : IMPLS) {
+    const before = cpuMs(servers[impl].pid);
+    const r = await clients[impl].call('closedLoop', { kind, inFlight: profile.inFlight, ms: profile.closedMs, drainMs: profile.drainMs });
+    const used = cpuMs(servers[impl].pid) - before;
+    out[impl] = { ...r, cpuMs: used, cpuMsPer1000: per1000(used, r.delivered) };
+    log(`closed ${kind} ${impl}, ${profile.inFlight} in flight: ${r.perSecond}/s p99 ${r.latencyMs.p99} ms, lost ${r.lost}`);
+  }
+  return out;
 }
 
 /** Scenario 4: idle until the object is evicted, then one visitor message; repeat until a cold wake. */
 async function scenarioHibernation(servers, clients, rounds) {
   const out = Object.fromEntries(IMPLS.map((i) => [i, []]));
+  const idle = {};
   for (let round_ = 0; round_ < rounds; round_++) {
     log(`hibernation round ${round_ + 1}/${rounds}: idle ${profile.idleMs / 1000}s`);
+    const before = Object.fromEntries(IMPLS.map((i) => [i, cpuMs(servers[i].pid)]));
     await sleep(profile.idleMs);
+    // CPU while every socket sits idle (keep-alives only, answered by the runtime), per second.
+    for (const i of IMPLS) (idle[i] ??= []).push((cpuMs(servers[i].pid) - before[i]) / (profile.idleMs / 1000));
     for (const impl of round_ % 2 ? [...IMPLS].reverse() : IMPLS) {
       const starts = servers[impl].logs.starts.length;
       const r = await clients[impl].call('probe');
@@ -85,7 +124,7 @@ async function scenarioHibernation(servers, clients, rounds) {
     const cold = probes.filter((p) => p.woke && p.ms !== null).map((p) => p.ms);
     return { probes, coldWakeMs: cold.length ? round(cold.sort((a, b) => a - b)[cold.length >> 1]) : null };
   };
-  return Object.fromEntries(IMPLS.map((i) => [i, summarise(out[i])]));
+  return Object.fromEntries(IMPLS.map((i) => [i, { ...summarise(out[i]), idleCpuMsPerSecond: round(median(idle[i]), 1) }]));
 }
 
 async function main() {
@@ -98,7 +137,7 @@ async function main() {
   const results = { ours: {}, peer: {} };
   try {
     const [ours, peer] = await Promise.all([
-      startServer({ name: 'ours', config: null, adminToken, noWatch: NO_WATCH }),
+      startServer({ name: 'ours', config: null, adminToken, noWatch: NO_WATCH, build: BUILD }),
       startServer({ name: 'peer', config: join(HERE, 'peer-ts', 'wrangler.toml'), adminToken }),
     ]);
     Object.assign(servers, { ours, peer });
@@ -119,9 +158,16 @@ async function main() {
       results[impl].connect = await scenarioConnect(impl, servers[impl], clients[impl]);
       await sleep(1000);
     }
+    const cpuSteps = { routed: await scenarioCpu('routed', servers, clients, 0), inbound: await scenarioCpu('inbound', servers, clients, 1) };
     for (const kind of ['routed', 'inbound']) {
       const ramp = await interleavedRamp({ kind, clients, impls: IMPLS, profile, p99LimitMs: P99_LIMIT_MS, log });
       for (const impl of IMPLS) { results[impl][kind] = ramp[impl]; await check(impl); }
+    }
+    const closed = { routed: await scenarioClosed('routed', servers, clients, 0), inbound: await scenarioClosed('inbound', servers, clients, 1) };
+    for (const impl of IMPLS) {
+      results[impl].closed = { routed: closed.routed[impl], inbound: closed.inbound[impl] };
+      results[impl].cpuSteps = { routed: cpuSteps.routed[impl], inbound: cpuSteps.inbound[impl] };
+      await check(impl);
     }
     for (const impl of order(1)) {
       log(`users: ${impl}`);
@@ -131,6 +177,11 @@ async function main() {
     for (const impl of IMPLS) {
       results[impl].hibernation = { ...hib[impl], idleMs: profile.idleMs, heldSockets: (await clients[impl].call('open')).open };
       results[impl].rssEndMB = round(rssBytes(servers[impl].pid) / 2 ** 20);
+      // The headline: CPU ms of the worker's workerd per 1,000 units of work (idle: per second).
+      const R = results[impl];
+      R.cpu = { routed: R.cpuSteps.routed.cpuMsPer1000, inbound: R.cpuSteps.inbound.cpuMsPer1000,
+        connect: R.connect.cpuMsPer1000, idle: R.hibernation.idleCpuMsPerSecond,
+        closedRouted: R.closed.routed.cpuMsPer1000, closedInbound: R.closed.inbound.cpuMsPer1000 };
     }
   } finally {
     for (const impl of IMPLS) {
@@ -144,6 +195,8 @@ async function main() {
   const ratioOf = (path) => ratio(f('ours', path), f('peer', path));
   const fixedPaths = (kind) => profile.fixedRates.flatMap((r) => ['p50', 'p95', 'p99'].map((p) => `${kind}.fixed.${r}.${p}`));
   const ratios = Object.fromEntries([
+    'cpu.routed', 'cpu.inbound', 'cpu.connect', 'cpu.idle', 'cpu.closedRouted', 'cpu.closedInbound',
+    'closed.routed.perSecond', 'closed.inbound.perSecond', 'closed.routed.latencyMs.p99', 'closed.inbound.latencyMs.p99',
     'connect.connectMs.p50', 'connect.connectMs.p99', 'connect.perSecond', 'connect.rssPerSocketKB',
     'routed.sustainedPerSecond', 'routed.peakPerSecond', ...fixedPaths('routed'),
     'inbound.sustainedPerSecond', 'inbound.peakPerSecond', ...fixedPaths('inbound'),

@@ -75,8 +75,8 @@ async function workerPort(ports) {
  * shared machine another `make build` or an edit under src/, widget/ or admin/ would otherwise make
  * wrangler reload the worker mid-run (dropping every socket). Same worker, same bytes.
  */
-function configWithoutWatch(dir) {
-  cpSync(join(ROOT, 'build'), join(dir, 'build'), { recursive: true });
+function configWithoutWatch(dir, buildDir = join(ROOT, 'build')) {
+  cpSync(buildDir, join(dir, 'build'), { recursive: true });
   const text = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8')
     .replace(/^\[build\][\s\S]*?(?=^\[)/m, '')
     .replace(/^main = "(.*)"/m, (_, m) => `main = "${join(dir, m)}"`)
@@ -90,12 +90,14 @@ function configWithoutWatch(dir) {
  * Starts `wrangler dev` for one implementation. `config` is a wrangler.toml path (null: the repo's).
  * Resolves once ready with { url, directUrl, pid (the worker's workerd), proxyPid, logs, stop() }.
  * `noWatch`: run the repo's worker from a copy of wrangler.toml without [build] (see above).
+ * `build`: run ours from this folder (a copy of another build's build/) instead; implies noWatch,
+ * so before/after builds of one change can run side by side in one invocation.
  * wrangler dev runs two workerd processes: a dev proxy on the public port, and the user worker on
  * a port of its own. `directUrl` reaches the latter without the proxy hop.
  */
-export async function startServer({ name, config, adminToken, noWatch = false, timeoutMs = 90_000 }) {
+export async function startServer({ name, config, adminToken, noWatch = false, build = null, timeoutMs = 90_000 }) {
   const tmp = mkdtempSync(join(tmpdir(), `desk-bench-${name}-`));
-  if (!config && noWatch) config = configWithoutWatch(tmp);
+  if (!config && (noWatch || build)) config = configWithoutWatch(tmp, build ?? undefined);
   const port = await freePort();
   const inspectorPort = await freePort();
   const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort),

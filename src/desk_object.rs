@@ -22,21 +22,22 @@ use crate::error::FrameError;
 use crate::limits::{self, Bucket, Buckets, Limits};
 use crate::protocol::{self, Outbound, PING_FRAME, PONG_FRAME};
 use crate::session::Liveness;
-use crate::sockets::{self, agent_tag, send, Label, Tagged, ADMIN_TAG};
+use crate::sockets::{self, agent_tag, send, Label, Labels, Tagged, ADMIN_TAG};
 use crate::store::Store;
 use crate::view_cache::ViewCache;
 
 mod connect;
+mod exports;
 mod limiter;
+mod sweep;
 mod upkeep;
 mod view;
 
-use view::{RandomFresh, StoreView, Team};
+use view::{IdStream, RandomFresh, StoreView, Team};
 
-/// Snoozed conversations reopened per alarm run; more are left for an alarm right after.
-const WAKE_SLICE: u32 = 100;
-
-#[durable_object]
+// Only the constructor, `fetch` and `alarm` are generated: the socket events are exported by
+// hand, synchronously (`desk_object/exports.rs`).
+#[durable_object(alarm)]
 pub struct Desk {
     state: State,
     liveness: Liveness,
@@ -46,6 +47,11 @@ pub struct Desk {
     epoch: RefCell<Option<String>>,
     /// An alarm is known to be set within one sweep interval.
     sweeping: Cell<bool>,
+    /// Where the sweep resumes in the runtime's list of sockets (0: a new sweep). Memory only: a
+    /// new instance starts a new sweep, which costs a repeat, never a socket left unswept.
+    sweep_from: Cell<usize>,
+    /// When retention or a snooze needs the alarm next, as the sweep's first slice found.
+    upkeep_next: Cell<Option<i64>>,
     limits: Limits,
     /// `IDENTITY_SECRET`: verifies host sites' identity claims (`None`: every claim is refused).
     identity_secret: Option<String>,
@@ -71,6 +77,10 @@ pub struct Desk {
     limiter: Option<ObjectNamespace>,
     /// Networks already told that one of their visitors had a real conversation (bounded).
     trusted: RefCell<std::collections::HashSet<String>>,
+    /// Message and event ids, seeded once per instance (see `view::IdStream`).
+    ids: RefCell<Option<IdStream>>,
+    /// Who each socket is, read from its attachment once per instance (see `sockets::Labels`).
+    labels: RefCell<Labels>,
     /// The database's size as last measured and what was written since (see `upkeep.rs`).
     storage: Cell<upkeep::Measure>,
     /// When admins were last told the desk is full (memory only: a new instance tells them again).
@@ -94,6 +104,8 @@ impl DurableObject for Desk {
             next_seq: Cell::new(None),
             epoch: RefCell::new(None),
             sweeping: Cell::new(false),
+            sweep_from: Cell::new(0),
+            upkeep_next: Cell::new(None),
             limits,
             identity_secret: secret("IDENTITY_SECRET"),
             owner_secret: secret("ADMIN_TOKEN"),
@@ -105,6 +117,8 @@ impl DurableObject for Desk {
             agent_buckets: RefCell::new(HashMap::new()),
             limiter: env.durable_object("LIMITER").ok(),
             trusted: RefCell::new(std::collections::HashSet::new()),
+            ids: RefCell::new(None),
+            labels: RefCell::new(Labels::default()),
             storage: Cell::new(upkeep::Measure::default()),
             storage_warned: Cell::new(None),
             state,
@@ -140,13 +154,39 @@ impl DurableObject for Desk {
         Ok(response)
     }
 
+    // The runtime calls the synchronous exports in `desk_object/exports.rs` for socket events;
+    // these are what the trait asks for, and do the same.
     async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> Result<()> {
-        let Some(mut label) = sockets::label(&ws) else {
+        let wake = self.on_message(&ws, message)?;
+        exports::wake_by(self.state.storage(), wake, now()).await
+    }
+
+    async fn websocket_close(&self, ws: WebSocket, code: usize, reason: String, _clean: bool) -> Result<()> {
+        self.on_close(&ws, code, reason)
+    }
+
+    async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> Result<()> {
+        self.on_error(&ws)
+    }
+
+    /// The stale-socket sweep, retention and snoozes (`desk_object/sweep.rs`).
+    async fn alarm(&self) -> Result<Response> {
+        self.on_alarm().await
+    }
+}
+
+impl Desk {
+    /// A frame from a socket: admitted, parsed, decided by the core, its effects performed.
+    /// Synchronous (no await between the view's reads and the writes); returns when the alarm
+    /// must fire by, which the caller sees to (`exports::wake_by`).
+    fn on_message(&self, ws: &WebSocket, message: WebSocketIncomingMessage) -> Result<Vec<i64>> {
+        let found = self.labels.borrow_mut().get(ws);
+        let Some(mut label) = found else {
             let _ = ws.close(Some(1011), Some("unknown socket"));
-            return Ok(());
+            return Ok(Vec::new());
         };
         let now = now();
-        sockets::heard(&ws, &mut label, now, self.liveness.sweep_every_ms() / 2);
+        self.labels.borrow_mut().heard(ws, &mut label, now, self.liveness.sweep_every_ms() / 2);
         let text = match message {
             WebSocketIncomingMessage::String(text) => Some(text),
             WebSocketIncomingMessage::Binary(_) => None,
@@ -156,26 +196,26 @@ impl DurableObject for Desk {
         // tabs does not refill it.
         if let Err(retry_after_ms) = self.admit(&label, now) {
             let id = text.as_deref().and_then(protocol::peek_client_msg_id);
-            send(&ws, &Outbound::error(&FrameError::RateLimited { retry_after_ms }, id));
-            return Ok(());
+            send(ws, &Outbound::error(&FrameError::RateLimited { retry_after_ms }, id));
+            return Ok(Vec::new());
         }
         let tagged = Tagged::new(&self.state);
         let store = self.store()?;
         let view = self.view(&store, &tagged)?;
-        let mut fresh = RandomFresh::default();
+        let mut fresh = RandomFresh::new(&self.ids);
         let outcome = match &text {
             Some(text) => protocol::parse(text).and_then(|f| desk::step(&label.sender, f, &view, now, &mut fresh)),
             None => Err(FrameError::BadJson),
         };
         if let Some(err) = view.failure() {
             console_error!("desk: frame failed: {err}");
-            send(&ws, &internal_error());
-            return Ok(());
+            send(ws, &internal_error());
+            return Ok(Vec::new());
         }
         let effects = match outcome {
             _ if fresh.failed => {
-                send(&ws, &internal_error());
-                return Ok(());
+                send(ws, &internal_error());
+                return Ok(Vec::new());
             }
             Ok(effects) => effects,
             Err(err) => {
@@ -183,72 +223,33 @@ impl DurableObject for Desk {
                 vec![Effect::Send { to: Audience::Sender, frame: Outbound::error(&err, id) }]
             }
         };
-        match self.perform(Some(&ws), effects, &tagged, now) {
+        match self.perform(Some(ws), effects, &tagged, now) {
             Ok(done) => {
                 // A big answer (history, list, search) costs its requester by its size.
                 self.charge(&label, now, limits::answer_cost(done.answered_bytes));
-                self.wake_by(done.wake, now).await?
+                return Ok(done.wake);
             }
             Err(err) => {
                 console_error!("desk: effects failed: {err}");
-                send(&ws, &internal_error());
+                send(ws, &internal_error());
             }
         }
-        Ok(())
+        Ok(Vec::new())
     }
 
-    async fn websocket_close(&self, ws: WebSocket, code: usize, reason: String, _clean: bool) -> Result<()> {
-        // Answer a close with a close, or the client sees an abnormal 1006.
+    /// A close from the client: answered with a close (or the client sees an abnormal 1006).
+    fn on_close(&self, ws: &WebSocket, code: usize, reason: String) -> Result<()> {
         let code = match code as u16 {
             c @ (1000..=1003 | 1007..=1014 | 3000..=4999) => c,
             _ => 1000,
         };
         let _ = ws.close(Some(code), Some(reason));
-        self.gone(&ws)
+        self.gone(ws)
     }
 
-    async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> Result<()> {
+    fn on_error(&self, ws: &WebSocket) -> Result<()> {
         let _ = ws.close(Some(1011), Some("socket error"));
-        self.gone(&ws)
-    }
-
-    /// Closes sockets that went silent (their tab is gone but the runtime still lists them), so
-    /// presence does not lie; deletes a slice of conversations retention made due; reopens
-    /// snoozed conversations whose time has come; re-arms itself for whichever comes first next.
-    async fn alarm(&self) -> Result<Response> {
-        let now = now();
-        let mut open = 0;
-        for ws in self.state.get_websockets().into_iter().filter(sockets::is_open) {
-            let heard = sockets::label(&ws).map_or(0, |l| l.heard_at);
-            let heard = heard.max(sockets::last_ping(&self.state, &ws).unwrap_or(0));
-            if self.liveness.is_stale(now, heard) {
-                let _ = ws.close(Some(4000), Some("no ping: connection presumed dead"));
-                self.gone(&ws)?;
-            } else {
-                open += 1;
-            }
-        }
-        let store = self.store()?;
-        let expiry = self.expire(&store, now)?;
-        let due = store.due(now, WAKE_SLICE)?;
-        let more = due.len() as u32 == WAKE_SLICE;
-        if !due.is_empty() {
-            let tagged = Tagged::new(&self.state);
-            let view = self.view(&store, &tagged)?;
-            let mut fresh = RandomFresh::default();
-            let effects = desk::conversation::wake(now, due, &view, &mut fresh);
-            if view.failure().is_none() && !fresh.failed {
-                self.perform(None, effects, &tagged, now)?;
-            }
-        }
-        let sweep = (open > 0).then(|| now + self.liveness.sweep_every_ms());
-        let snooze = if more { Some(now + 1) } else { store.next_due()? };
-        let next = [sweep, snooze, expiry].into_iter().flatten().min();
-        if let Some(at) = next {
-            self.state.storage().set_alarm((at - now).max(1)).await?;
-        }
-        self.sweeping.set(sweep.is_some());
-        Response::ok("swept")
+        self.gone(ws)
     }
 }
 
@@ -275,18 +276,6 @@ impl Desk {
         Ok(())
     }
 
-    /// Makes sure the alarm fires by the earliest of `times` (a snooze ending).
-    async fn wake_by(&self, times: Vec<i64>, now: i64) -> Result<()> {
-        let Some(at) = times.into_iter().min() else {
-            return Ok(());
-        };
-        let storage = self.state.storage();
-        if storage.get_alarm().await?.is_none_or(|current| current > at) {
-            storage.set_alarm((at - now).max(1)).await?;
-        }
-        Ok(())
-    }
-
     fn epoch(&self, store: &Store) -> Result<String> {
         if let Some(epoch) = self.epoch.borrow().as_ref() {
             return Ok(epoch.clone());
@@ -296,10 +285,17 @@ impl Desk {
         Ok(epoch)
     }
 
+    /// Read from SQLite once per instance (or after a failed write), then kept by `write`: every
+    /// connect and frame builds a view, and a `SELECT MAX(seq)` each time was a tenth of a
+    /// connect's CPU. Only appends move it (a delete keeps its seq as the floor).
     fn next_seq(&self, store: &Store) -> Result<i64> {
         match self.next_seq.get() {
             Some(seq) => Ok(seq),
-            None => store.next_seq(),
+            None => {
+                let seq = store.next_seq()?;
+                self.next_seq.set(Some(seq));
+                Ok(seq)
+            }
         }
     }
 
@@ -382,7 +378,8 @@ impl Desk {
                 }
                 Effect::CloseAgent { agent_id, code, reason } => {
                     for ws in self.state.get_websockets_with_tag(&agent_tag(&agent_id)) {
-                        if let Some(label) = sockets::label(&ws) {
+                        let found = self.labels.borrow_mut().get(&ws);
+                        if let Some(label) = found {
                             self.agent_buckets.borrow_mut().remove(&label.sid);
                         }
                         let _ = ws.close(Some(code), Some(reason));
@@ -433,7 +430,9 @@ impl Desk {
 
     /// A socket closed, failed or went stale: if it was a visitor's last, admins see them leave.
     fn gone(&self, ws: &WebSocket) -> Result<()> {
-        let Some(label) = sockets::label(ws) else {
+        let found = self.labels.borrow_mut().get(ws);
+        self.labels.borrow_mut().forget(ws);
+        let Some(label) = found else {
             return Ok(());
         };
         // A visitor's bucket stays: its next socket takes from it.
@@ -493,13 +492,6 @@ fn new_sid() -> Result<u64> {
     let mut eight = [0u8; 8];
     eight.copy_from_slice(&bytes[..8]);
     Ok(u64::from_le_bytes(eight) & ((1 << 52) - 1))
-}
-
-fn new_uuid() -> Result<String> {
-    let bytes = random_bytes()?;
-    let mut sixteen = [0u8; 16];
-    sixteen.copy_from_slice(&bytes[..16]);
-    Ok(uuid::Builder::from_random_bytes(sixteen).into_uuid().to_string())
 }
 
 fn new_epoch() -> Result<String> {

@@ -40,10 +40,12 @@
 //!   `desk_object::view` is the core's `View` over SQLite and the runtime's sockets;
 //!   `desk_object::connect` opens visitor and agent sockets and serves the desk's HTTP endpoints;
 //!   `desk_object::upkeep` measures storage for the budget and runs retention from the alarm;
-//!   `desk_object::limiter` asks the client's network's `Limiter`.
+//!   `desk_object::limiter` asks the client's network's `Limiter`; `desk_object::sweep` the alarm:
+//!   the stale-socket sweep in bounded slices, then retention and snoozes.
 //! - `limiter_object` (wasm only): the `Limiter` Durable Object, one per network, shared by every
 //!   desk: new-visitor buckets, the trusted tier and failed sign-ins per address, in SQLite.
-//! - `sockets` (wasm only): tags, attachments and liveness of hibernatable sockets.
+//! - `sockets` (wasm only): tags, attachments and liveness of hibernatable sockets;
+//!   `sockets::labels` who each socket is, read from its attachment once per awake instance.
 //! - `access_keys` (wasm only): fetches and caches the Access key set, verifies RS256 with WebCrypto.
 //! - `router` (wasm only): the Worker's fetch handler in front of the desk objects;
 //!   `router::desks` answers unknown desks 404 before any object is touched, and creates desks.

@@ -15,6 +15,9 @@ use worker::{js_sys, web_sys, State, WebSocket};
 use crate::desk::Sender;
 use crate::protocol::{Outbound, Role};
 
+mod labels;
+pub use labels::Labels;
+
 /// Tag on every admin (agent) socket. Visitor sockets carry their user id (a UUID, never `admin`).
 pub const ADMIN_TAG: &str = "admin";
 
@@ -56,6 +59,7 @@ enum Attachment {
 
 /// What a socket's attachment says: who it is, when it was last heard from, and its socket id
 /// (random, so in-memory per-socket state such as its rate bucket can be keyed by it).
+#[derive(Clone)]
 pub struct Label {
     pub sender: Sender,
     pub heard_at: i64,
@@ -63,13 +67,23 @@ pub struct Label {
 }
 
 /// Accepts a hibernatable socket for `sender`, tagged and labelled, heard from `now`.
-pub fn accept(state: &State, ws: &WebSocket, sender: Sender, sid: u64, now: i64) -> worker::Result<()> {
+pub fn accept(
+    state: &State,
+    labels: &mut Labels,
+    ws: &WebSocket,
+    sender: Sender,
+    sid: u64,
+    now: i64,
+) -> worker::Result<()> {
     match &sender {
         Sender::Visitor { user_id } => state.accept_websocket_with_tags(ws, &[user_id]),
         // Agent ids are ours (`owner` or a UUID), well under the runtime's 256-character tag limit.
         Sender::Agent { id, .. } => state.accept_websocket_with_tags(ws, &[ADMIN_TAG, &agent_tag(id)]),
     }
-    write(ws, &Label { sender, heard_at: now, sid })
+    let label = Label { sender, heard_at: now, sid };
+    write(ws, &label)?;
+    labels.hold(ws, label);
+    Ok(())
 }
 
 fn write(ws: &WebSocket, label: &Label) -> worker::Result<()> {
@@ -80,8 +94,9 @@ fn write(ws: &WebSocket, label: &Label) -> worker::Result<()> {
     })
 }
 
-/// Who a socket belongs to, when it last sent a frame (or opened), and its id.
-pub fn label(ws: &WebSocket) -> Option<Label> {
+/// Who a socket belongs to, when it last sent a frame (or opened), and its id, read from its
+/// attachment (`Labels` holds what was read, per instance).
+fn label(ws: &WebSocket) -> Option<Label> {
     Some(match ws.deserialize_attachment::<Attachment>().ok().flatten()? {
         Attachment::Visitor { user_id, heard_at, sid } => Label { sender: Sender::Visitor { user_id }, heard_at, sid },
         Attachment::Admin { heard_at, sid } => Label { sender: Sender::owner(), heard_at, sid },
@@ -89,15 +104,6 @@ pub fn label(ws: &WebSocket) -> Option<Label> {
             Label { sender: Sender::Agent { id: agent_id, role: agent_role }, heard_at, sid }
         }
     })
-}
-
-/// Notes that a socket was heard from. Rewrites the attachment at most every `every_ms`, so a
-/// chatty socket does not pay for it on every frame.
-pub fn heard(ws: &WebSocket, label: &mut Label, now: i64, every_ms: i64) {
-    if now - label.heard_at >= every_ms {
-        label.heard_at = now;
-        let _ = write(ws, label);
-    }
 }
 
 #[wasm_bindgen]

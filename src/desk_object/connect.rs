@@ -59,7 +59,7 @@ impl Desk {
         };
         let tagged = Tagged::new(&self.state); // this visitor's sockets, asked of the runtime once
         let view = self.view(&store, &tagged)?;
-        let mut fresh = RandomFresh::default();
+        let mut fresh = RandomFresh::new(&self.ids);
         let decided = admission::visitor(&request, &self.limits, &view, now, &mut fresh);
         if let Some(e) = view.failure() {
             return Err(e);
@@ -107,7 +107,7 @@ impl Desk {
         let was_online = view.online(&user_id);
         let pair = WebSocketPair::new()?;
         let sender = Sender::Visitor { user_id };
-        sockets::accept(&self.state, &pair.server, sender.clone(), new_sid()?, now)?;
+        sockets::accept(&self.state, &mut self.labels.borrow_mut(), &pair.server, sender.clone(), new_sid()?, now)?;
         send(&pair.server, &welcome);
         // A fresh look: the socket just accepted is one of this visitor's now.
         let tagged = Tagged::new(&self.state);
@@ -194,7 +194,7 @@ impl Desk {
         };
         let tagged = Tagged::new(&self.state);
         let view = self.view(store, &tagged)?;
-        let mut fresh = RandomFresh::default();
+        let mut fresh = RandomFresh::new(&self.ids);
         let decided = team::sign_in(&request, &view, now, &mut fresh);
         if let Some(e) = view.failure() {
             return Err(e);
@@ -246,7 +246,7 @@ impl Desk {
         let address = self.address_key(&store, req.headers())?;
         let tagged = Tagged::new(&self.state);
         let view = self.view(&store, &tagged)?;
-        let mut fresh = RandomFresh::default();
+        let mut fresh = RandomFresh::new(&self.ids);
         let holder = Holder::Agent { id: agent.id };
         let decided = ticket::issue(holder, None, address.as_deref(), self.ticket_ttl, &view, now, &mut fresh);
         self.answer_ticket(&store, decided, view.failure(), fresh.failed, now, false)
@@ -264,7 +264,7 @@ impl Desk {
         let address = self.address_key(&store, req.headers())?;
         let tagged = Tagged::new(&self.state);
         let view = self.view(&store, &tagged)?;
-        let mut fresh = RandomFresh::default();
+        let mut fresh = RandomFresh::new(&self.ids);
         let path = req.path();
         let Some(desk) = desk_in(&path) else {
             return refuse(HttpError::BadDesk);
@@ -323,7 +323,7 @@ impl Desk {
         let store = self.store()?;
         let tagged = Tagged::new(&self.state);
         let view = self.view(&store, &tagged)?;
-        let mut fresh = RandomFresh::default();
+        let mut fresh = RandomFresh::new(&self.ids);
         let now = now();
         let decided = team::accept(body, &view, now, &mut fresh);
         if let Some(e) = view.failure() {
@@ -380,7 +380,7 @@ impl Desk {
 
         let pair = WebSocketPair::new()?;
         let sender = Sender::Agent { id: agent.id, role: agent.role };
-        sockets::accept(&self.state, &pair.server, sender, new_sid()?, now)?;
+        sockets::accept(&self.state, &mut self.labels.borrow_mut(), &pair.server, sender, new_sid()?, now)?;
         for frame in &frames {
             send(&pair.server, frame);
         }

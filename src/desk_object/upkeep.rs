@@ -9,9 +9,10 @@
 
 use worker::Result;
 
+use super::view::RandomFresh;
 use super::{Desk, Tagged};
 use crate::desk::moderation::{self, RETENTION_SLICE};
-use crate::desk::{StorageUse, Write};
+use crate::desk::{self, StorageUse, Write};
 use crate::store::Store;
 
 /// Writes after which the size is measured again.
@@ -28,6 +29,9 @@ pub struct Measure {
     added: u64,
     writes: u32,
 }
+
+/// Snoozed conversations reopened per alarm run; more are left for an alarm right after.
+const WAKE_SLICE: u32 = 100;
 
 impl Desk {
     /// The storage the core decides the budget on: measured if due, plus the estimate since.
@@ -93,5 +97,24 @@ impl Desk {
         // conversation is recent, and the alarm must not spin on it.
         let gap = (retention / 100).clamp(1000, 3_600_000);
         Ok(store.oldest_activity()?.map(|oldest| oldest.saturating_add(retention).max(now + gap)))
+    }
+
+    /// Retention and snoozes: runs what is due, returns when it must run next.
+    pub(super) fn upkeep(&self, now: i64) -> Result<Option<i64>> {
+        let store = self.store()?;
+        let expiry = self.expire(&store, now)?;
+        let due = store.due(now, WAKE_SLICE)?;
+        let more = due.len() as u32 == WAKE_SLICE;
+        if !due.is_empty() {
+            let tagged = Tagged::new(&self.state);
+            let view = self.view(&store, &tagged)?;
+            let mut fresh = RandomFresh::new(&self.ids);
+            let effects = desk::conversation::wake(now, due, &view, &mut fresh);
+            if view.failure().is_none() && !fresh.failed {
+                self.perform(None, effects, &tagged, now)?;
+            }
+        }
+        let snooze = if more { Some(now + 1) } else { store.next_due()? };
+        Ok([snooze, expiry].into_iter().flatten().min())
     }
 }

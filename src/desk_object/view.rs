@@ -7,7 +7,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::{new_uuid, random_bytes};
+use super::random_bytes;
 use crate::desk::ticket::{Live, Ticket};
 use crate::desk::{Agent, Conversation, Fresh, Hit, Invite, StorageUse, View, OWNER_ID};
 use crate::protocol::{Author, Counts, ListView, WireMessage};
@@ -195,19 +195,56 @@ impl View for StoreView<'_> {
     }
 }
 
-/// Ids and secrets from the runtime's CSPRNG. Randomness does not fail in workerd; if it ever
-/// did, the step's effects are thrown away (`failed`), never performed with a weak secret.
-#[derive(Default)]
-pub struct RandomFresh {
+/// Message and event ids without a call into JavaScript per id: SHA-256 over a 256-bit seed drawn
+/// from the runtime's CSPRNG once per instance and a counter (a hash-based generator: an id says
+/// nothing about the seed or about other ids). Secrets (tokens, tickets, invite codes) are still
+/// drawn from the runtime's CSPRNG each time.
+pub struct IdStream {
+    seed: [u8; 32],
+    counter: u64,
+}
+
+impl IdStream {
+    fn seeded() -> worker::Result<Self> {
+        Ok(IdStream { seed: random_bytes()?, counter: 0 })
+    }
+
+    fn next(&mut self) -> String {
+        use sha2::{Digest, Sha256};
+        self.counter += 1;
+        let digest = Sha256::new().chain_update(self.seed).chain_update(self.counter.to_le_bytes()).finalize();
+        let mut sixteen = [0u8; 16];
+        sixteen.copy_from_slice(&digest[..16]);
+        uuid::Builder::from_random_bytes(sixteen).into_uuid().to_string()
+    }
+}
+
+/// Ids and secrets for one event. Randomness does not fail in workerd; if it ever did, the step's
+/// effects are thrown away (`failed`), never performed with a weak secret.
+pub struct RandomFresh<'a> {
+    ids: &'a RefCell<Option<IdStream>>,
     pub failed: bool,
 }
 
-impl Fresh for RandomFresh {
+impl<'a> RandomFresh<'a> {
+    pub fn new(ids: &'a RefCell<Option<IdStream>>) -> Self {
+        RandomFresh { ids, failed: false }
+    }
+}
+
+impl Fresh for RandomFresh<'_> {
     fn id(&mut self) -> String {
-        new_uuid().unwrap_or_else(|_| {
-            self.failed = true;
-            String::new()
-        })
+        let mut ids = self.ids.borrow_mut();
+        if ids.is_none() {
+            *ids = IdStream::seeded().ok();
+        }
+        match ids.as_mut() {
+            Some(stream) => stream.next(),
+            None => {
+                self.failed = true;
+                String::new()
+            }
+        }
     }
 
     fn secret(&mut self) -> [u8; 32] {

@@ -1,0 +1,63 @@
+//! The desk's alarm: the stale-socket sweep in bounded slices, then retention and snoozes
+//! (`upkeep.rs`), and when to run again. A third `impl Desk`, split from `desk_object.rs`.
+
+use worker::{Response, Result};
+
+use super::{now, Desk};
+use crate::sockets;
+
+/// Sockets the stale-socket sweep looks at per alarm run (about 20 µs each when its attachment
+/// must be read); the rest are left for an alarm right after.
+const SWEEP_SLICE: usize = 2000;
+
+impl Desk {
+    /// Closes sockets that went silent (their tab is gone but the runtime still lists them), so
+    /// presence does not lie; deletes a slice of conversations retention made due; reopens
+    /// snoozed conversations whose time has come; re-arms itself for whichever comes first next.
+    ///
+    /// Sockets are looked at [`SWEEP_SLICE`] at a time, one slice per run, the next run right
+    /// after: a desk of 32k sockets is never held for the whole walk at once. Retention and
+    /// snoozes run with a sweep's first slice.
+    pub(super) async fn on_alarm(&self) -> Result<Response> {
+        let now = now();
+        let all = self.state.get_websockets();
+        let from = self.sweep_from.get().min(all.len());
+        let to = (from + SWEEP_SLICE).min(all.len());
+        let mut closed = 0;
+        for ws in all[from..to].iter().filter(|ws| sockets::is_open(ws)) {
+            // The runtime's record of the last ping it answered settles a live socket; only one
+            // whose pings stopped is asked what its attachment says (it may have sent frames).
+            let pinged = sockets::last_ping(&self.state, ws).unwrap_or(0);
+            let heard = if self.liveness.is_stale(now, pinged) {
+                let found = self.labels.borrow_mut().get(ws);
+                found.map_or(0, |l| l.heard_at).max(pinged)
+            } else {
+                pinged
+            };
+            if self.liveness.is_stale(now, heard) {
+                let _ = ws.close(Some(4000), Some("no ping: connection presumed dead"));
+                self.gone(ws)?;
+                closed += 1;
+            }
+        }
+        let more_sockets = to < all.len();
+        self.sweep_from.set(if more_sockets { to } else { 0 });
+        let upkeep = if from == 0 {
+            let next = self.upkeep(now)?;
+            self.upkeep_next.set(next);
+            next
+        } else {
+            self.upkeep_next.get()
+        };
+        let sweep = if more_sockets {
+            Some(now + 1)
+        } else {
+            (all.len() > closed).then(|| now + self.liveness.sweep_every_ms())
+        };
+        if let Some(at) = [sweep, upkeep].into_iter().flatten().min() {
+            self.state.storage().set_alarm((at - now).max(1)).await?;
+        }
+        self.sweeping.set(sweep.is_some());
+        Response::ok("swept")
+    }
+}
