@@ -73,10 +73,11 @@ build/index_bg.wasm: $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 worker-if-needed:
 	@if [ -z "$${DESK_SKIP_BUILD:-}" ]; then $(MAKE) --no-print-directory build/index_bg.wasm assets; fi
 
-# Static assets: widget, admin inbox and demo site, laid out as they are served.
+# Static assets: widget, admin inbox, the client modules the inbox imports and demo site, laid out as they are served.
 assets:
-	@rm -rf $(ASSETS) && mkdir -p $(ASSETS)/admin
+	@rm -rf $(ASSETS) && mkdir -p $(ASSETS)/admin $(ASSETS)/client
 	@cp widget/widget.js $(ASSETS)/widget.js
+	@cp client/*.js $(ASSETS)/client/
 	@cp widget/demo.html $(ASSETS)/index.html
 	@cp widget/demo.css $(ASSETS)/demo.css
 	@cp admin/index.html $(ASSETS)/admin/chat.html

@@ -1,4 +1,8 @@
-// The inbox's DOM pieces: one sidebar row, one message (reply, visitor, note, event), day separators; always through textContent (never markup from data).
+// The inbox's DOM pieces: one sidebar row, one message (reply, visitor, note, event; links as <a> nodes), day separators; always through textContent and DOM nodes (never markup from data).
+import { appendWithLinks, dayLabel, dayStart, withoutBidiControls } from '../client/text.js';
+import { sendStateLabel } from '../client/protocol.js';
+
+export { dayLabel };
 
 /** `document.createElement` with a class and optional text. */
 export function el(tag, className, text) {
@@ -8,12 +12,8 @@ export function el(tag, className, text) {
   return node;
 }
 
-/** Bidirectional controls (embeddings, overrides, isolates, LRM/RLM/ALM): a message or name could
- *  use them to read as something else ("invoice\u202Efdp.exe"), so they are never shown. */
-const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
-
-/** Text from a visitor or an agent as shown: without bidirectional controls. */
-export const plain = (text) => String(text ?? '').replace(BIDI, '');
+/** Text from a visitor or an agent as shown: without bidirectional controls (client/text.js). */
+export const plain = withoutBidiControls;
 
 /** An element holding text from someone else: its direction isolated from what is around it
  *  (dir=auto, so an Arabic or Hebrew text reads right and cannot reorder the name or time beside it). */
@@ -34,14 +34,13 @@ export function relativeTime(at, now = Date.now()) {
 }
 
 const clock = (at) => new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-const dayStart = (at) => { const d = new Date(at); d.setHours(0, 0, 0, 0); return d.getTime(); };
 
-/** "Today", "Yesterday", or the date (local time) of `at`. */
-export function dayLabel(at, now = Date.now()) {
-  const days = Math.round((dayStart(now) - dayStart(at)) / 86400000);
-  if (days === 0) return 'Today';
-  if (days === 1) return 'Yesterday';
-  return new Date(at).toLocaleDateString([], { weekday: 'short', year: 'numeric', month: 'short', day: 'numeric' });
+/** A message's text as a paragraph: direction isolated (dir=auto), without bidi controls, its http(s)
+ *  and mailto links clickable <a> nodes that open a new tab. */
+function messageText(className, text) {
+  const p = el('p', className);
+  p.dir = 'auto';
+  return appendWithLinks(p, plain(text), (tag) => document.createElement(tag));
 }
 
 const STATUS = { snoozed: 'snoozed', resolved: 'resolved' };
@@ -153,12 +152,12 @@ export function drawMessage(m, me) {
     return m.el;
   }
   const own = (m.sender === 'admin' || m.sender === 'note') && isOwn(m, me);
-  const status = own ? ' · ' + ({ sending: 'sending…', failed: 'not sent' }[m.st] || 'sent') : '';
+  const status = own ? ' · ' + sendStateLabel(m.st) : '';
   if (m.sender === 'note') {
     m.el.className = 'msg note';
     m.el.replaceChildren(
       el('small', 'note-label', 'Note · ' + plain(m.agentName || (own && me?.name) || 'Agent')),
-      isolated('p', 'text', m.message),
+      messageText('text', m.message),
       el('small', 'meta', clock(m.at) + status),
     );
     return m.el;
@@ -166,7 +165,7 @@ export function drawMessage(m, me) {
   const admin = m.sender === 'admin';
   m.el.className = admin ? 'msg admin' + (own ? ' own' : '') : 'msg visitor';
   const who = admin ? (own ? 'You' : m.agentName || 'Support') : 'Visitor';
-  m.el.replaceChildren(isolated('p', 'text', m.message), el('small', 'meta', plain(who) + ' · ' + clock(m.at) + status));
+  m.el.replaceChildren(messageText('text', m.message), el('small', 'meta', plain(who) + ' · ' + clock(m.at) + status));
   return m.el;
 }
 

@@ -31,6 +31,7 @@ export function sizes() {
     js: measure([join(ROOT, 'build/index.js')]),
     // Everything the widget loads: widget/widget.js (plus any widget/*.css it pulls in).
     widget: measure([join(ROOT, 'widget/widget.js'), ...listDir('widget').filter((p) => p.endsWith('.css'))]),
-    admin: measure(listDir('admin')),
+    // The admin page as served: its own files and the client modules it imports.
+    admin: measure([...listDir('admin'), ...listDir('client')]),
   };
 }

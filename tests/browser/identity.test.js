@@ -83,7 +83,7 @@ test('four quick sends over the limit: widget and inbox wait as told and every m
   const replies = ['a', 'b', 'c', 'd'].map((n) => `reply ${n}`);
   await typeEach(ui.input, replies);
   for (const text of replies) {
-    await settled(ui.log, text, /· sent$/);
+    await settled(ui.log, text, /· Sent$/);
     await widgetShows(V.page, text);
   }
   await Promise.all([V.context.close(), adminCtx.close()]);

@@ -156,13 +156,13 @@ export function rowUnread(page, name, unread) {
     });
 }
 
-/** The admin selects `name` in the sidebar, types `text` and presses Enter; resolves when acked ("sent"). */
+/** The admin selects `name` in the sidebar, types `text` and presses Enter; resolves when acked ("Sent"). */
 export async function adminReplies(page, name, text) {
   const ui = inbox(page);
   await ui.row(name).click();
   await ui.input.fill(text);
   await ui.input.press('Enter');
-  await ui.log.getByRole('listitem').filter({ hasText: text }).filter({ hasText: /· sent$/ }).waitFor({ timeout: T });
+  await ui.log.getByRole('listitem').filter({ hasText: text }).filter({ hasText: /· Sent$/ }).waitFor({ timeout: T });
 }
 
 /** Resolves when the document title is exactly `title`. */

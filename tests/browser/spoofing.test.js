@@ -63,7 +63,7 @@ test('bidirectional controls in messages are not shown, and each message is isol
   assert.equal(await said.getAttribute('dir'), 'auto', 'isolated from the name and time beside it');
   await ui.input.fill(`reply ${RLO}txt.exe`);
   await ui.input.press('Enter');
-  await ui.log.getByRole('listitem').filter({ hasText: 'reply txt.exe' }).filter({ hasText: /· sent$/ }).waitFor({ timeout: T });
+  await ui.log.getByRole('listitem').filter({ hasText: 'reply txt.exe' }).filter({ hasText: /· Sent$/ }).waitFor({ timeout: T });
   await widgetShows(V.page, 'reply txt.exe');
 
   const widgetTexts = await V.page.evaluate(() => [...document.querySelector('support-chat').shadowRoot.querySelectorAll('li p')]
