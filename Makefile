@@ -73,10 +73,20 @@ build/index_bg.wasm: $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 worker-if-needed:
 	@if [ -z "$${DESK_SKIP_BUILD:-}" ]; then $(MAKE) --no-print-directory build/index_bg.wasm assets; fi
 
-# Static assets: widget, admin inbox, the client modules the inbox imports and demo site, laid out as they are served.
+# Static assets: widget, admin inbox, the client modules they share and demo site, laid out as they are
+# served. The widget is its readable source bundled with client/ (and its CSS as text) and minified by
+# esbuild into one file; that served file must stay within WIDGET_BUDGET bytes gzipped (gzip -9).
+WIDGET_BUDGET := 10240
+export define WIDGET_BUDGET_CHECK
+const [file, budget] = process.argv.slice(1);
+const size = require('zlib').gzipSync(require('fs').readFileSync(file), { level: 9 }).length;
+if (size > Number(budget)) { console.error(`$${file}: $${size} B gzipped, over its budget of $${budget} B`); process.exit(1); }
+endef
 assets:
 	@rm -rf $(ASSETS) && mkdir -p $(ASSETS)/admin $(ASSETS)/client
-	@cp widget/widget.js $(ASSETS)/widget.js
+	@esbuild widget/widget.js --bundle --minify --format=iife --target=es2019 --loader:.css=text \
+	  --log-level=warning --outfile=$(ASSETS)/widget.js
+	@node -e "$$WIDGET_BUDGET_CHECK" $(ASSETS)/widget.js $(WIDGET_BUDGET)
 	@cp client/*.js $(ASSETS)/client/
 	@cp widget/demo.html $(ASSETS)/index.html
 	@cp widget/demo.css $(ASSETS)/demo.css

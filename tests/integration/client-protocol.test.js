@@ -38,8 +38,9 @@ test('the ping interval fits three pings in the desk\'s stale window, as src/ses
   assert.match(source('src/session.rs'), new RegExp(`Clients ping every ${PING_INTERVAL_MS / 1000} s`));
 });
 
-test('no client keeps its own copy of the wire\'s constants: the inbox takes them from client/', () => {
+test('no client keeps its own copy of the wire\'s constants: widget and inbox take them from client/', () => {
   const clientFiles = [
+    'widget/widget.js',
     ...readdirSync(new URL('admin/', ROOT)).filter((f) => /\.(js|html)$/.test(f)).map((f) => 'admin/' + f),
   ];
   for (const file of clientFiles) {
@@ -49,6 +50,7 @@ test('no client keeps its own copy of the wire\'s constants: the inbox takes the
     }
     assert.doesNotMatch(text, /\u061C|\\u061C/, `${file} keeps its own list of bidi controls`);
   }
+  assert.match(source('widget/widget.js'), /from '\.\.\/client\/protocol\.js'/);
   assert.match(source('admin/socket.js'), /from '\.\.\/client\/protocol\.js'/);
   assert.match(source('admin/conversation.js'), /from '\.\.\/client\/protocol\.js'/);
 });
