@@ -85,6 +85,7 @@ endef
 assets:
 	@rm -rf $(ASSETS) && mkdir -p $(ASSETS)/admin $(ASSETS)/client
 	@esbuild widget/widget.js --bundle --minify --format=iife --target=es2019 --loader:.css=text \
+	  --banner:js='// The support desk visitor widget, built by make assets from widget/ and client/ (the readable source).' \
 	  --log-level=warning --outfile=$(ASSETS)/widget.js
 	@node -e "$$WIDGET_BUDGET_CHECK" $(ASSETS)/widget.js $(WIDGET_BUDGET)
 	@cp client/*.js $(ASSETS)/client/
