@@ -9,14 +9,16 @@ export const withoutBidiControls = (text) => String(text ?? '').replace(BIDI_CON
 
 /** The schemes a link may have; anything else (javascript:, data:, file:…) stays text. */
 const LINK_SCHEMES = ['http:', 'https:', 'mailto:'];
-/** A candidate link: an explicit http(s):// or mailto: up to the next space or quote-like character. */
-const LINK_CANDIDATE = /\b(?:https?:\/\/|mailto:)[^\s<>"'`]+/gi;
+/** A candidate link: an explicit http(s):// or mailto:, or a bare www. address, up to the next space
+ *  or quote-like character; or a bare e-mail address (linked as mailto:). */
+const LINK_CANDIDATE = /\b(?:https?:\/\/|mailto:|www\.)[^\s<>"'`]+|\b[\w.%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b/gi;
 /** Punctuation that ends a sentence rather than the link ("see https://x.example/a."). */
 const TRAILING = /[.,;:!?)\]}]+$/;
 
 /**
  * `text` cut into parts: plain strings and { text, href } for each link whose scheme is http, https
- * or mailto and that parses as a URL. A closing bracket stays in the link only if it opened there.
+ * or mailto and that parses as a URL (www.… is https, a bare address mailto). A closing bracket
+ * stays in the link only if it opened there.
  */
 export function linkParts(text) {
   const parts = [];
@@ -29,7 +31,8 @@ export function linkParts(text) {
       trail = trail.slice(1);
     }
     candidate = candidate.slice(0, candidate.length - trail.length);
-    const href = safeHref(candidate);
+    const href = safeHref(/^www\./i.test(candidate) ? 'https://' + candidate
+      : /^(?:https?:|mailto:)/i.test(candidate) ? candidate : 'mailto:' + candidate);
     if (!href) continue;
     if (match.index > last) parts.push(text.slice(last, match.index));
     parts.push({ text: candidate, href });

@@ -119,6 +119,12 @@ test('links: only http(s) and mailto with a host or address, sentence punctuatio
     assert.ok(links(hostile).every((href) => /^(https?:\/\/x\.example|mailto:)/.test(href)), `${hostile}: ${links(hostile)}`);
   }
   assert.deepEqual(links('javascript:alert(1)'), []);
+  assert.deepEqual(linkParts('write to help@shop.example, or see www.shop.example/faq.'), [
+    'write to ', { text: 'help@shop.example', href: 'mailto:help@shop.example' }, ', or see ',
+    { text: 'www.shop.example/faq', href: 'https://www.shop.example/faq' }, '.',
+  ], 'a bare address is mailto:, a bare www. is https');
+  assert.deepEqual(links('https://x.example/?to=ana@x.example'), ['https://x.example/?to=ana@x.example'], 'an address inside a URL stays in it');
+  assert.deepEqual(links('not@an-address and a@b'), [], 'no domain, no link');
   assert.deepEqual(links('no links here'), []);
   assert.equal(linkParts('a https://x.example b').map((p) => p.text ?? p).join(''), 'a https://x.example b', 'nothing lost');
   assert.equal(withoutBidiControls('invoice\u202Efdp.exe'), 'invoicefdp.exe');
