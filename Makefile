@@ -81,6 +81,7 @@ export define WIDGET_BUDGET_CHECK
 const [file, budget] = process.argv.slice(1);
 const size = require('zlib').gzipSync(require('fs').readFileSync(file), { level: 9 }).length;
 if (size > Number(budget)) { console.error(`$${file}: $${size} B gzipped, over its budget of $${budget} B`); process.exit(1); }
+console.log(`$${file}: $${size} B gzipped (budget $${budget} B)`);
 endef
 assets:
 	@rm -rf $(ASSETS) && mkdir -p $(ASSETS)/admin $(ASSETS)/client

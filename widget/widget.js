@@ -14,7 +14,6 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
 <form><label class="visually-hidden" for="message">Message</label><textarea id="message" rows="1" placeholder="Write a message…"></textarea><button type="submit">Send</button></form></section>`;
 
 (() => {
-  'use strict';
   // Host markup can shadow globals and document members (<a id="SupportChat">, <img name="currentScript">):
   // read the DOM through its prototypes, never read the global back, mark this copy with a symbol.
   const doc = document;
