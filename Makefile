@@ -73,10 +73,23 @@ build/index_bg.wasm: $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 worker-if-needed:
 	@if [ -z "$${DESK_SKIP_BUILD:-}" ]; then $(MAKE) --no-print-directory build/index_bg.wasm assets; fi
 
-# Static assets: widget, admin inbox and demo site, laid out as they are served.
+# Static assets: widget, admin inbox, the client modules they share and demo site, laid out as they are
+# served. The widget is its readable source bundled with client/ (and its CSS as text) and minified by
+# esbuild into one file; that served file must stay within WIDGET_BUDGET bytes gzipped (gzip -9).
+WIDGET_BUDGET := 10240
+export define WIDGET_BUDGET_CHECK
+const [file, budget] = process.argv.slice(1);
+const size = require('zlib').gzipSync(require('fs').readFileSync(file), { level: 9 }).length;
+if (size > Number(budget)) { console.error(`$${file}: $${size} B gzipped, over its budget of $${budget} B`); process.exit(1); }
+console.log(`$${file}: $${size} B gzipped (budget $${budget} B)`);
+endef
 assets:
-	@rm -rf $(ASSETS) && mkdir -p $(ASSETS)/admin
-	@cp widget/widget.js $(ASSETS)/widget.js
+	@rm -rf $(ASSETS) && mkdir -p $(ASSETS)/admin $(ASSETS)/client
+	@esbuild widget/widget.js --bundle --minify --format=iife --target=es2019 --loader:.css=text \
+	  --banner:js='// The support desk visitor widget, built by make assets from widget/ and client/ (the readable source).' \
+	  --log-level=warning --outfile=$(ASSETS)/widget.js
+	@node -e "$$WIDGET_BUDGET_CHECK" $(ASSETS)/widget.js $(WIDGET_BUDGET)
+	@cp client/*.js $(ASSETS)/client/
 	@cp widget/demo.html $(ASSETS)/index.html
 	@cp widget/demo.css $(ASSETS)/demo.css
 	@cp admin/index.html $(ASSETS)/admin/chat.html

@@ -1,12 +1,9 @@
 // The open conversation: its log (history, live messages, notes, events), the outbox of replies and notes (resent unchanged until acked), the Reply/Note composer with per-conversation drafts, and "read" after a second of dwell.
 import { drawMessage, renderConversation, appendMessage } from './render.js';
 import { createDrafts } from './drafts.js';
+import { MAX_MESSAGE_CHARS, createOutbox, newClientMsgId } from '../client/protocol.js';
 
 const DWELL_MS = 1000; // opening a conversation and staying this long reads it; passing through does not
-
-const uuid = () => {
-  try { return crypto.randomUUID(); } catch { return 'a-' + Date.now().toString(36) + Math.random().toString(36).slice(2); }
-};
 const fromWire = (m) => ({
   id: m.id, seq: m.seq, cid: m.clientMsgId, sender: m.sender, message: m.message, at: m.at,
   agentId: m.agentId, agentName: m.agentName,
@@ -18,13 +15,14 @@ const fromWire = (m) => ({
  */
 export function createConversation(ui, desk, { send, me, unread }) {
   const drafts = createDrafts(desk);
-  const pending = new Map(); // clientMsgId -> own reply or note not yet acked
+  ui.input.maxLength = MAX_MESSAGE_CHARS;
   let selected = null, viewing = false, conv = [], loadingOlder = false;
   let dwellTimer = 0, dwelled = false, keptUnread = false, mode = 'reply';
 
   const outFrame = (p) => p.sender === 'note'
     ? { type: 'note', userId: p.userId, message: p.message, clientMsgId: p.cid }
     : { type: 'message', message: p.message, targetUserId: p.userId, clientMsgId: p.cid };
+  const outbox = createOutbox((p) => send(outFrame(p))); // own replies and notes not yet acked, by clientMsgId
 
   function setMode(m) {
     mode = m === 'note' ? 'note' : 'reply';
@@ -53,8 +51,8 @@ export function createConversation(ui, desk, { send, me, unread }) {
 
   /** An own reply or note the desk stored (its ack, or the stored message replayed): out of the outbox. */
   function settle(p, f) {
-    pending.delete(p.cid);
-    Object.assign(p, { id: f.id, seq: f.seq, at: f.at, st: 'sent', agentId: f.agentId ?? p.agentId, agentName: f.agentName ?? p.agentName });
+    outbox.settle(p.cid);
+    Object.assign(p, { id: f.id, seq: f.seq, at: f.at, agentId: f.agentId ?? p.agentId, agentName: f.agentName ?? p.agentName });
     if (p.el) drawMessage(p, me());
   }
 
@@ -69,10 +67,10 @@ export function createConversation(ui, desk, { send, me, unread }) {
       ui.log.scrollTop = ui.log.scrollHeight - before;
     } else {
       for (const m of got) {
-        const p = m.cid && (m.sender === 'admin' || m.sender === 'note') && pending.get(m.cid);
+        const p = m.cid && (m.sender === 'admin' || m.sender === 'note') && outbox.get(m.cid);
         if (p && p.userId === selected && p.sender === m.sender) settle(p, m);
       }
-      const mine = [...pending.values()].filter((p) => p.userId === selected);
+      const mine = outbox.entries().filter((p) => p.userId === selected);
       conv = [...got, ...mine];
       renderConversation(ui.log, conv, true, me());
     }
@@ -93,16 +91,15 @@ export function createConversation(ui, desk, { send, me, unread }) {
     if (!selected || !text.trim()) return;
     const who = me();
     const p = {
-      cid: uuid(), userId: selected, sender: mode === 'note' ? 'note' : 'admin', message: text, at: Date.now(), st: 'sending',
+      cid: newClientMsgId(), userId: selected, sender: mode === 'note' ? 'note' : 'admin', message: text, at: Date.now(), st: 'sending',
       agentId: who?.agentId, agentName: who?.name,
     };
-    pending.set(p.cid, p);
     conv.push(p);
     appendMessage(ui.log, p, who);
     ui.input.value = '';
     drafts.save(selected, '', mode);
     ui.sendError.hidden = true;
-    send(outFrame(p));
+    outbox.add(p);
   });
   ui.input.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.altKey && !e.isComposing) {
@@ -144,7 +141,7 @@ export function createConversation(ui, desk, { send, me, unread }) {
     clear() {
       drafts.forget();
       clearTimeout(dwellTimer);
-      pending.clear();
+      outbox.clear();
       selected = null;
       viewing = false;
       conv = [];
@@ -169,11 +166,11 @@ export function createConversation(ui, desk, { send, me, unread }) {
       loadingOlder = false; // an "earlier messages" request the old socket did not answer is lost
       if (selected && !resumed) send({ type: 'history', userId: selected });
       if (selected && dwelled) markRead();
-      for (const p of pending.values()) if (p.st === 'sending') send(outFrame(p));
+      outbox.resend();
     },
     /** A `message` frame (a visitor, a colleague, a note, an event). Returns true when it was shown. */
     onMessage(f) {
-      const own = (f.sender === 'admin' || f.sender === 'note') && f.clientMsgId && pending.get(f.clientMsgId);
+      const own = (f.sender === 'admin' || f.sender === 'note') && f.clientMsgId && outbox.get(f.clientMsgId);
       if (own && own.userId === f.userId && own.sender === f.sender) { settle(own, f); return true; }
       if (f.userId !== selected || f.message == null) return false;
       if (conv.some((m) => (f.id && m.id === f.id) || (f.clientMsgId && m.cid === f.clientMsgId && m.sender === f.sender))) return true;
@@ -185,22 +182,17 @@ export function createConversation(ui, desk, { send, me, unread }) {
     },
     /** An `ack`: returns the reply or note it settled, if it was this page's. */
     onAck(f) {
-      const p = pending.get(f.clientMsgId);
+      const p = outbox.get(f.clientMsgId);
       if (p) settle(p, f);
       return p;
     },
     onHistory(f) { if (f.userId === selected) showHistory(f); },
     /** An `error` frame: true when it concerned a reply or note of the outbox. */
     onError(f) {
-      const p = f.clientMsgId && pending.get(f.clientMsgId);
+      const p = f.clientMsgId && outbox.get(f.clientMsgId);
       if (!p) return false;
-      if (f.code === 'rate_limited') {
-        // too fast for the desk's limit: still in the outbox, sent again when the desk says
-        setTimeout(() => { if (p.st === 'sending') send(outFrame(p)); }, Number(f.retryAfterMs) || 1000);
-        return true;
-      }
-      pending.delete(f.clientMsgId);
-      p.st = 'failed';
+      // too fast for the desk's limit: still in the outbox, sent again when the desk says
+      if (outbox.refuse(f) === 'later') return true;
       if (p.el) drawMessage(p, me());
       return false;
     },

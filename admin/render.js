@@ -1,4 +1,8 @@
-// The inbox's DOM pieces: one sidebar row, one message (reply, visitor, note, event), day separators; always through textContent (never markup from data).
+// The inbox's DOM pieces: one sidebar row, one message (reply, visitor, note, event; links as <a> nodes), day separators; always through textContent and DOM nodes (never markup from data).
+import { appendWithLinks, dayLabel, dayStart, withoutBidiControls } from '../client/text.js';
+import { sendStateLabel } from '../client/protocol.js';
+
+export { dayLabel };
 
 /** `document.createElement` with a class and optional text. */
 export function el(tag, className, text) {
@@ -8,12 +12,8 @@ export function el(tag, className, text) {
   return node;
 }
 
-/** Bidirectional controls (embeddings, overrides, isolates, LRM/RLM/ALM): a message or name could
- *  use them to read as something else ("invoice\u202Efdp.exe"), so they are never shown. */
-const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
-
-/** Text from a visitor or an agent as shown: without bidirectional controls. */
-export const plain = (text) => String(text ?? '').replace(BIDI, '');
+/** Text from a visitor or an agent as shown: without bidirectional controls (client/text.js). */
+export const plain = withoutBidiControls;
 
 /** An element holding text from someone else: its direction isolated from what is around it
  *  (dir=auto, so an Arabic or Hebrew text reads right and cannot reorder the name or time beside it). */
@@ -34,14 +34,13 @@ export function relativeTime(at, now = Date.now()) {
 }
 
 const clock = (at) => new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-const dayStart = (at) => { const d = new Date(at); d.setHours(0, 0, 0, 0); return d.getTime(); };
 
-/** "Today", "Yesterday", or the date (local time) of `at`. */
-export function dayLabel(at, now = Date.now()) {
-  const days = Math.round((dayStart(now) - dayStart(at)) / 86400000);
-  if (days === 0) return 'Today';
-  if (days === 1) return 'Yesterday';
-  return new Date(at).toLocaleDateString([], { weekday: 'short', year: 'numeric', month: 'short', day: 'numeric' });
+/** A message's text as a paragraph: direction isolated (dir=auto), without bidi controls, its http(s)
+ *  and mailto links clickable <a> nodes that open a new tab. */
+function messageText(className, text) {
+  const p = el('p', className);
+  p.dir = 'auto';
+  return appendWithLinks(p, plain(text), (tag) => document.createElement(tag));
 }
 
 const STATUS = { snoozed: 'snoozed', resolved: 'resolved' };
@@ -90,47 +89,56 @@ export function drawRow(li, row, { selected, me, author, snippet, terms = [], on
   const isSel = row.userId === selected;
   b.classList.toggle('selected', isSel);
   if (isSel) b.setAttribute('aria-current', 'true'); else b.removeAttribute('aria-current');
+  // The button's name is its content, read in order: "Ana, verified, online, snoozed, assigned to Bo,
+  // 2 unread: the preview". What the eye gets from the name, a dot, a mark or a badge is one visually
+  // hidden line before the preview; the visible name, marks, time and tags are hidden from the name
+  // (no aria-label that could say something other than what is shown).
   const name = row.name || 'Visitor';
   const top = el('span', 'row-top');
-  const dot = el('span', 'dot' + (row.online ? ' online' : ''));
+  const dot = hiddenFromName(el('span', 'dot' + (row.online ? ' online' : '')));
   dot.title = row.online ? 'online' : 'offline';
-  const nameEl = el('span', 'name');
-  nameEl.append(isolated('span', '', name));
+  const who = el('span', 'who');
+  const spoken = plain(name) + (row.verifiedId ? ', verified' : '') + (row.online ? ', online' : '') +
+    (STATUS[row.status] ? ', ' + STATUS[row.status] : '') + (row.assigneeName ? ', assigned to ' + plain(row.assigneeName) : '') +
+    (row.unread > 0 ? `, ${row.unread} unread` : '') + ': ';
+  who.append(hiddenFromName(isolated('span', 'name', name)));
   // the host site vouched for this customer (verified identity): show whose account it is
   if (row.verifiedId) {
-    const mark = el('span', 'verified', '✓');
+    const mark = hiddenFromName(el('span', 'verified', '✓'));
     mark.title = `verified by your site: ${row.verifiedId}`;
-    mark.setAttribute('aria-hidden', 'true');
-    nameEl.append(' ', mark);
+    who.append(' ', mark);
   }
-  const time = el('time', 'when', row.lastAt ? relativeTime(row.lastAt) : '');
+  const time = hiddenFromName(el('time', 'when', row.lastAt ? relativeTime(row.lastAt) : ''));
   if (row.lastAt) {
     time.dateTime = new Date(row.lastAt).toISOString();
     time.dataset.at = row.lastAt;
   }
-  top.append(dot, nameEl, time);
+  top.append(el('span', 'vh', spoken), dot, who, time);
   const bottom = el('span', 'row-bottom');
   const text = snippet ?? previewPrefix(row, me, author?.(row.userId)) + (row.lastMessage || '');
   const preview = snippet === undefined ? isolated('span', 'preview', text) : highlight(el('span', 'preview snippet'), plain(text), terms);
   preview.dir = 'auto';
   bottom.append(preview);
   if (STATUS[row.status]) {
-    const tag = el('span', 'tag tag-' + row.status, row.status === 'snoozed' ? 'Snoozed' : 'Resolved');
+    const tag = hiddenFromName(el('span', 'tag tag-' + row.status, row.status === 'snoozed' ? 'Snoozed' : 'Resolved'));
     if (row.snoozedUntil) tag.title = 'until ' + new Date(row.snoozedUntil).toLocaleString([], { weekday: 'short', hour: '2-digit', minute: '2-digit' });
     bottom.append(tag);
   }
   if (row.assigneeName) {
-    const who = el('span', 'assignee', initials(row.assigneeName));
-    who.title = 'Assigned to ' + row.assigneeName;
-    bottom.append(who);
+    const assignee = hiddenFromName(el('span', 'assignee', initials(row.assigneeName)));
+    assignee.title = 'Assigned to ' + row.assigneeName;
+    bottom.append(assignee);
   }
-  if (row.unread > 0) bottom.append(el('span', 'badge', String(row.unread)));
-  // a spoken summary; the visible parts stay as they are
-  b.setAttribute('aria-label', `${name}${row.verifiedId ? ', verified' : ''}${row.online ? ', online' : ''}` +
-    `${STATUS[row.status] ? ', ' + STATUS[row.status] : ''}${row.assigneeName ? ', assigned to ' + row.assigneeName : ''}` +
-    `${row.unread > 0 ? `, ${row.unread} unread` : ''}: ${text}`);
+  if (row.unread > 0) bottom.append(hiddenFromName(el('span', 'badge', String(row.unread))));
+  b.removeAttribute('aria-label');
   b.replaceChildren(top, bottom);
   return li;
+}
+
+/** A visible part whose meaning the row's name already says in words. */
+function hiddenFromName(node) {
+  node.setAttribute('aria-hidden', 'true');
+  return node;
 }
 
 const initials = (name) => name.trim().split(/\s+/).slice(0, 2).map((w) => [...w][0] || '').join('').toUpperCase() || '?';
@@ -153,12 +161,12 @@ export function drawMessage(m, me) {
     return m.el;
   }
   const own = (m.sender === 'admin' || m.sender === 'note') && isOwn(m, me);
-  const status = own ? ' · ' + ({ sending: 'sending…', failed: 'not sent' }[m.st] || 'sent') : '';
+  const status = own ? ' · ' + sendStateLabel(m.st) : '';
   if (m.sender === 'note') {
     m.el.className = 'msg note';
     m.el.replaceChildren(
       el('small', 'note-label', 'Note · ' + plain(m.agentName || (own && me?.name) || 'Agent')),
-      isolated('p', 'text', m.message),
+      messageText('text', m.message),
       el('small', 'meta', clock(m.at) + status),
     );
     return m.el;
@@ -166,21 +174,25 @@ export function drawMessage(m, me) {
   const admin = m.sender === 'admin';
   m.el.className = admin ? 'msg admin' + (own ? ' own' : '') : 'msg visitor';
   const who = admin ? (own ? 'You' : m.agentName || 'Support') : 'Visitor';
-  m.el.replaceChildren(isolated('p', 'text', m.message), el('small', 'meta', plain(who) + ' · ' + clock(m.at) + status));
+  m.el.replaceChildren(messageText('text', m.message), el('small', 'meta', plain(who) + ' · ' + clock(m.at) + status));
   return m.el;
 }
 
+/** A day's separator: a list item (the log is a list) holding a labelled separator. */
 function daySeparator(at) {
-  const li = el('li', 'day', dayLabel(at));
-  li.setAttribute('role', 'separator');
-  li.setAttribute('aria-label', dayLabel(at));
+  const li = el('li', 'day');
+  const line = el('span', '', dayLabel(at));
+  line.setAttribute('role', 'separator');
+  line.setAttribute('aria-label', dayLabel(at));
+  li.append(line);
   li.dataset.day = dayStart(at);
   return li;
 }
 
 /** Re-renders the whole conversation (a load, not live traffic), with day separators; scrolls to the end when `stick`. */
 export function renderConversation(log, messages, stick, me) {
-  log.setAttribute('aria-busy', 'true');
+  const region = log.closest('[role="log"]') || log; // the live region around the list
+  region.setAttribute('aria-busy', 'true');
   const items = [];
   let day = null;
   for (const m of messages) {
@@ -190,7 +202,7 @@ export function renderConversation(log, messages, stick, me) {
     items.push(drawMessage(m, me));
   }
   log.replaceChildren(...items);
-  log.removeAttribute('aria-busy');
+  region.removeAttribute('aria-busy');
   if (stick) log.scrollTop = log.scrollHeight;
 }
 

@@ -1,12 +1,5 @@
-// The admin inbox's connection: one WebSocket opened with a single-use ticket (the token only ever in a ticket request's Authorization header), keep-alive pings, reconnects with backoff + jitter that resume by sequence, telling a refused token from a desk that is down, and a revoked agent (close code 4001).
-
-const PING_MS = 25000;
-/** The close code the desk uses when an agent's access was revoked: never reconnect. */
-export const REVOKED_CLOSE = 4001;
-const MAX_BACKOFF_MS = 15000;
-
-/** The subprotocol that carries a ticket: all a socket's handshake says about who opens it. */
-export const TICKET_PREFIX = 'support-desk.ticket.';
+// The admin inbox's connection: one WebSocket opened with a single-use ticket (the token only ever in a ticket request's Authorization header), keep-alive pings, reconnects with backoff + jitter that resume by sequence, telling a refused token from a desk that is down, and a revoked agent (close code 4001). The wire's constants and rules come from the shared client module.
+import { CLOSE_REVOKED, backoffDelay, deskPath, keepAlive, requestTicket, socketUrl, subprotocols } from '../client/protocol.js';
 
 /**
  * A single-use ticket for the next socket (docs/protocol.md, Tickets). The credential travels in this
@@ -16,19 +9,8 @@ export const TICKET_PREFIX = 'support-desk.ticket.';
  * and 503 are refusals; anything else (0: no answer, the desk is restarting or being deployed) means
  * keep the token and retry.
  */
-async function ticketFor(desk, token) {
-  try {
-    const r = await fetch('/desks/' + encodeURIComponent(desk) + '/admin/ticket', {
-      method: 'POST', headers: token ? { Authorization: 'Bearer ' + token } : {}, cache: 'no-store',
-    });
-    let body = null;
-    try { body = await r.json(); } catch { /* not JSON: judged by the status */ }
-    if (r.status === 200 && body && typeof body.ticket === 'string' && body.ticket) return { ticket: body.ticket };
-    return { status: r.status, retryAfterMs: Number(body && body.retryAfterMs) || 0 };
-  } catch {
-    return { status: 0, retryAfterMs: 0 };
-  }
-}
+const ticketFor = (desk, token) =>
+  requestTicket(deskPath(location, desk) + '/admin/ticket', { headers: token ? { Authorization: 'Bearer ' + token } : {} });
 
 /**
  * The resume point: the desk's `epoch` and the largest `seq` seen (a fresh snapshot's `users.seq`,
@@ -38,7 +20,7 @@ async function ticketFor(desk, token) {
 function resumePoint() {
   let epoch = '', since = 0;
   return {
-    query: () => (epoch ? '?' + new URLSearchParams({ since: String(since), epoch }) : ''),
+    get: () => ({ since, epoch }),
     see(f) {
       if (f.type === 'users') {
         if (typeof f.epoch === 'string') epoch = f.epoch;
@@ -60,10 +42,8 @@ function resumePoint() {
  * Returns { send(obj) -> bool, stop() }.
  */
 export function connectAdmin(desk, token, { onFrame, onState, onRefused, onRevoked }) {
-  const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host +
-    '/desks/' + encodeURIComponent(desk) + '/admin';
   const point = resumePoint();
-  let ws = null, ready = false, everReady = false, fails = 0, timer = 0, ping = 0, stopped = false, asking = false;
+  let ws = null, ready = false, everReady = false, fails = 0, timer = 0, stopPing = () => {}, stopped = false, asking = false;
 
   const refuse = () => {
     stopped = true;
@@ -73,8 +53,7 @@ export function connectAdmin(desk, token, { onFrame, onState, onRefused, onRevok
 
   const retry = () => {
     onState('reconnecting');
-    const delay = Math.min(MAX_BACKOFF_MS, 700 * 2 ** fails++) * (0.5 + Math.random() / 2);
-    timer = setTimeout(open, delay);
+    timer = setTimeout(open, backoffDelay(fails++));
   };
 
   async function open() {
@@ -93,9 +72,9 @@ export function connectAdmin(desk, token, { onFrame, onState, onRefused, onRevok
       return;
     }
     let w;
-    const query = point.query();
+    const resume = point.get();
     try {
-      w = ws = new WebSocket(url + query, ['support-desk.v1', TICKET_PREFIX + got.ticket]);
+      w = ws = new WebSocket(socketUrl(location, desk, 'admin', resume), subprotocols(got.ticket));
     } catch {
       retry();
       return;
@@ -111,15 +90,13 @@ export function connectAdmin(desk, token, { onFrame, onState, onRefused, onRevok
         onState('connected');
       }
       point.see(f);
-      onFrame(f, { resumeAsked: query !== '' });
+      onFrame(f, { resumeAsked: resume.epoch !== '' });
     });
-    w.addEventListener('open', () => {
-      ping = setInterval(() => { if (w.readyState === 1) w.send('{"type":"ping"}'); }, PING_MS);
-    });
+    w.addEventListener('open', () => { stopPing = keepAlive(w); });
     w.addEventListener('close', (e) => {
-      clearInterval(ping);
+      stopPing();
       if (ws !== w || stopped) return;
-      if (e.code === REVOKED_CLOSE) {
+      if (e.code === CLOSE_REVOKED) {
         stopped = true;
         ws = null;
         onState('refused');
@@ -145,7 +122,7 @@ export function connectAdmin(desk, token, { onFrame, onState, onRefused, onRevok
     stop() {
       stopped = true;
       clearTimeout(timer);
-      clearInterval(ping);
+      stopPing();
       removeEventListener('online', wake);
       if (ws) ws.close();
     },

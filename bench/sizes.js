@@ -29,8 +29,9 @@ export function sizes() {
   return {
     wasm: measure([join(ROOT, 'build/index_bg.wasm')]),
     js: measure([join(ROOT, 'build/index.js')]),
-    // Everything the widget loads: widget/widget.js (plus any widget/*.css it pulls in).
-    widget: measure([join(ROOT, 'widget/widget.js'), ...listDir('widget').filter((p) => p.endsWith('.css'))]),
-    admin: measure(listDir('admin')),
+    // Everything the widget loads: the one file served, bundled and minified by `make assets`.
+    widget: measure([join(ROOT, 'build/assets/widget.js')]),
+    // The admin page as served: its own files and the client modules it imports.
+    admin: measure([...listDir('admin'), ...listDir('client')]),
   };
 }

@@ -24,7 +24,7 @@ test('a verified customer has one conversation on laptop and phone; logging out 
   const adminCtx = await browser.newContext();
   const admin = await openAdmin(adminCtx, desk.url, d);
   await inbox(admin).rows.filter({ hasText: 'Asked on my laptop' }).waitFor({ timeout: T });
-  assert.match(await inbox(admin).row('Grace').getAttribute('aria-label'), /^Grace, verified\b/);
+  await inbox(admin).rowNamed(/^Grace, verified\b/).waitFor({ timeout: T });
   await adminReplies(admin, 'Grace', 'Answered for every device');
 
   const phone = await openVisitor(browser, site, d, 'Grace', { identity, viewport: { width: 390, height: 760 } });
@@ -83,7 +83,7 @@ test('four quick sends over the limit: widget and inbox wait as told and every m
   const replies = ['a', 'b', 'c', 'd'].map((n) => `reply ${n}`);
   await typeEach(ui.input, replies);
   for (const text of replies) {
-    await settled(ui.log, text, /· sent$/);
+    await settled(ui.log, text, /· Sent$/);
     await widgetShows(V.page, text);
   }
   await Promise.all([V.context.close(), adminCtx.close()]);

@@ -133,6 +133,8 @@ export async function signIn(page, token) {
 /** The admin page's parts, by role. */
 export function inbox(page) {
   return {
+    /** A sidebar row by its whole accessible name ("Ana, verified, online, 2 unread: preview"). */
+    rowNamed: (pattern) => page.getByRole('navigation', { name: 'Conversations' }).getByRole('button', { name: pattern }),
     row: (name) => page.getByRole('navigation', { name: 'Conversations' }).getByRole('button', { name: new RegExp(`^${name}\\b`) }),
     rows: page.getByRole('navigation', { name: 'Conversations' }).getByRole('button'),
     input: page.getByRole('textbox', { name: 'Reply' }),
@@ -152,17 +154,17 @@ export function rowUnread(page, name, unread) {
   const label = unread ? new RegExp(`^${name}\\b.*, ${unread} unread:`) : new RegExp(`^${name}\\b(?!.* unread:)`);
   return page.getByRole('navigation', { name: 'Conversations' }).getByRole('button', { name: label }).waitFor({ timeout: T })
     .catch(async (err) => {
-      throw new Error(`row ${name}: wanted ${unread} unread, label is ${JSON.stringify(await row.getAttribute('aria-label').catch(() => '?'))}: ${err.message}`);
+      throw new Error(`row ${name}: wanted ${unread} unread, row reads ${JSON.stringify(await row.textContent().catch(() => '?'))}: ${err.message}`);
     });
 }
 
-/** The admin selects `name` in the sidebar, types `text` and presses Enter; resolves when acked ("sent"). */
+/** The admin selects `name` in the sidebar, types `text` and presses Enter; resolves when acked ("Sent"). */
 export async function adminReplies(page, name, text) {
   const ui = inbox(page);
   await ui.row(name).click();
   await ui.input.fill(text);
   await ui.input.press('Enter');
-  await ui.log.getByRole('listitem').filter({ hasText: text }).filter({ hasText: /· sent$/ }).waitFor({ timeout: T });
+  await ui.log.getByRole('listitem').filter({ hasText: text }).filter({ hasText: /· Sent$/ }).waitFor({ timeout: T });
 }
 
 /** Resolves when the document title is exactly `title`. */

@@ -56,7 +56,7 @@ test('a message typed in the widget while the desk is down shows "Sending…", t
   await V.context.close();
 });
 
-test('an admin reply typed while the desk is down shows "sending…", then "sent" once it is back, stored once and delivered once', { timeout: 180_000 }, async () => {
+test('an admin reply typed while the desk is down shows "Sending…", then "Sent" once it is back (the widget\'s words, from client/protocol.js), stored once and delivered once', { timeout: 180_000 }, async () => {
   const d = deskName('outbox-admin');
   const V = await openVisitor(browser, site, d, 'Pia');
   await visitorSays(V.page, 'Is the shop open on Sunday?');
@@ -71,10 +71,10 @@ test('an admin reply typed while the desk is down shows "sending…", then "sent
     await ui.status.filter({ hasText: 'Reconnecting' }).waitFor({ timeout: T });
     await ui.input.fill('Yes, from 10 to 4.');
     await ui.input.press('Enter');
-    await typed.filter({ hasText: /· sending…$/ }).waitFor({ timeout: T });
+    await typed.filter({ hasText: /· Sending…$/ }).waitFor({ timeout: T });
   });
 
-  await typed.filter({ hasText: /· sent$/ }).waitFor({ timeout: 30_000 });
+  await typed.filter({ hasText: /· Sent$/ }).waitFor({ timeout: 30_000 });
   assert.equal(await typed.count(), 1, 'shown once in the inbox');
   await widgetShows(V.page, 'Yes, from 10 to 4.');
   assert.equal(await widget(V.page).log.getByText('Yes, from 10 to 4.', { exact: true }).count(), 1, 'delivered once');

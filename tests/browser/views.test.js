@@ -118,7 +118,7 @@ test('each conversation keeps its own draft; Enter sends only the open one\'s; a
   await ui.note.fill('Bruno is a reseller: check the discount');
   await ui.note.press('Enter');
   const note = ui.log.getByRole('listitem').filter({ hasText: 'Bruno is a reseller: check the discount' });
-  await note.filter({ hasText: /· sent$/ }).waitFor({ timeout: T });
+  await note.filter({ hasText: /· Sent$/ }).waitFor({ timeout: T });
   await note.getByText('Note · Owner', { exact: true }).waitFor({ timeout: T });
   await admin.getByRole('radio', { name: 'Reply' }).check();
   await ui.input.fill('Bruno, yes we do.');
@@ -184,7 +184,7 @@ test('a view longer than a page loads the next page when scrolled to its end; a 
   // the oldest writes again: its one row moves to the top, nothing else changes
   guests[0].send({ type: 'message', message: 'me again', clientMsgId: 'p-again' });
   await guests[0].next('ack');
-  await admin.waitForFunction(() => document.querySelector('#users button')?.getAttribute('aria-label')?.startsWith('Guest 01'), null, { timeout: T });
+  await admin.waitForFunction(() => document.querySelector('#users button .name')?.textContent === 'Guest 01', null, { timeout: T });
   assert.equal(await ui.rows.count(), 60);
   assert.equal(await ui.rows.nth(1).evaluate((b) => b.querySelector('.name').textContent), 'Guest 60');
   for (const v of guests) await v.close();
