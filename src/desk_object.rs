@@ -26,6 +26,7 @@ use crate::sockets::{self, agent_tag, send, Label, Labels, Tagged, ADMIN_TAG};
 use crate::store::Store;
 use crate::view_cache::ViewCache;
 
+mod attachments;
 mod connect;
 mod exports;
 mod limiter;
@@ -85,6 +86,8 @@ pub struct Desk {
     storage: Cell<upkeep::Measure>,
     /// When admins were last told the desk is full (memory only: a new instance tells them again).
     storage_warned: Cell<Option<i64>>,
+    /// Attachments: the R2 bucket, the URL secret, limits, this desk's name (`attachments.rs`).
+    files: attachments::Files,
 }
 
 impl DurableObject for Desk {
@@ -121,6 +124,7 @@ impl DurableObject for Desk {
             labels: RefCell::new(Labels::default()),
             storage: Cell::new(upkeep::Measure::default()),
             storage_warned: Cell::new(None),
+            files: attachments::Files::new(&env),
             state,
         }
     }
@@ -128,6 +132,10 @@ impl DurableObject for Desk {
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         // The router has already checked the desk name, the method, the upgrade and origins.
         let path = req.path();
+        self.learn_desk(&path)?;
+        if path.ends_with("/visitor/upload") || path.ends_with("/admin/upload") {
+            return self.upload(req, path.ends_with("/admin/upload")).await;
+        }
         if path.ends_with("/visitor/check") {
             let body = req.text().await?;
             return self.check_visitor(&req, &body).await;
@@ -312,7 +320,8 @@ impl Desk {
         };
         let storage = self.storage_use(store);
         let bytes_per_day = self.limits.visitor_bytes_per_day;
-        Ok(StoreView::new(store, tagged, &self.cache, self.next_seq(store)?, team, storage, bytes_per_day))
+        let view = StoreView::new(store, tagged, &self.cache, self.next_seq(store)?, team, storage, bytes_per_day);
+        Ok(view.with_signer(self.signer(store)?))
     }
 
     /// Applies one write and keeps the cached next `seq` and team in step.
@@ -355,6 +364,9 @@ impl Desk {
                     }
                     if let Some(s) = &store {
                         self.write(s, &write, now)?;
+                        if self.purge_due(s, &write)? {
+                            wake.push(now); // the alarm removes the files from R2
+                        }
                     }
                 }
                 Effect::Send { to, frame } => {

@@ -15,6 +15,8 @@
 //! - [`access`]: Cloudflare Access sign-in for agents, the pure half — configuration, reading a
 //!   `Cf-Access-Jwt-Assertion`, the header and claims rules; `access::keys` the key set and when to
 //!   refetch it.
+//! - [`attachments`]: files, the pure half — the type allow-list, magic bytes, safe names, the
+//!   R2 key, the signed URLs files are served through, and the upload limits.
 //! - [`identity`]: verified identity — a host site vouches for a logged-in user with an HMAC.
 //! - [`limits`]: abuse limits — token buckets per visitor (not per socket) and per agent socket (big
 //!   answers cost more tokens), message bytes per visitor per day, sockets per visitor — with their
@@ -56,6 +58,7 @@
 //! runs the core on the host.
 
 pub mod access;
+pub mod attachments;
 pub mod auth;
 pub mod desk;
 pub mod directory;

@@ -15,6 +15,7 @@ fn message() -> WireMessage {
         agent_id: None,
         agent_name: None,
         event: None,
+        attachment: None,
     }
 }
 
@@ -47,6 +48,7 @@ fn server_frames_keep_their_shape() {
         agent_id: None,
         agent_name: None,
         event: None,
+        attachment: None,
     };
     assert_eq!(
         to_visitor.to_json(),

@@ -8,6 +8,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::random_bytes;
+use crate::attachments::{AttachmentUse, Signer};
+use crate::desk::attachment::Stored;
 use crate::desk::ticket::{Live, Ticket};
 use crate::desk::{Agent, Conversation, Fresh, Hit, Invite, StorageUse, View, OWNER_ID};
 use crate::protocol::{Author, Counts, ListView, WireMessage};
@@ -27,6 +29,7 @@ pub struct StoreView<'a> {
     team: Team,
     storage: StorageUse,
     bytes_per_day: u64,
+    signer: Option<Signer>,
     failure: RefCell<Option<worker::Error>>,
 }
 
@@ -40,7 +43,22 @@ impl<'a> StoreView<'a> {
         storage: StorageUse,
         bytes_per_day: u64,
     ) -> Self {
-        StoreView { store, tagged, cache, next_seq, team, storage, bytes_per_day, failure: RefCell::new(None) }
+        StoreView {
+            store,
+            tagged,
+            cache,
+            next_seq,
+            team,
+            storage,
+            bytes_per_day,
+            signer: None,
+            failure: RefCell::new(None),
+        }
+    }
+
+    /// With what signs attachment URLs (`None`: attachments are not configured).
+    pub fn with_signer(self, signer: Option<Signer>) -> Self {
+        StoreView { signer, ..self }
     }
 
     /// A conversation read from SQLite is as new: the cache holds it from now on.
@@ -192,6 +210,18 @@ impl View for StoreView<'_> {
     fn live_tickets(&self, address: Option<&str>, now: i64) -> Live {
         // A failed read answers none; the step is thrown away anyway (`failure`).
         self.or(self.store.live_tickets(address, now), Live::default())
+    }
+
+    fn attachment(&self, id: &str) -> Option<Stored> {
+        self.or(self.store.attachment(id), None)
+    }
+
+    fn attachment_use(&self, user_id: &str, uploader: &str, since: i64) -> AttachmentUse {
+        self.or(self.store.attachment_use(user_id, uploader, since), AttachmentUse::default())
+    }
+
+    fn attachment_signer(&self) -> Option<Signer> {
+        self.signer.clone()
     }
 }
 
