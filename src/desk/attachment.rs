@@ -105,7 +105,6 @@ pub struct Recorded {
 /// the file's name, and it carries the attachment. Admission is decided again first (the
 /// conversation may have changed while the body arrived); a refusal leaves the glue to remove
 /// the object it stored.
-#[allow(clippy::too_many_arguments)]
 pub fn record(
     sender: &Sender,
     request: &Request,

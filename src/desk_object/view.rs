@@ -7,8 +7,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::random_bytes;
 use crate::attachments::{AttachmentUse, Signer};
+use crate::auth::hex;
 use crate::desk::attachment::Stored;
 use crate::desk::ticket::{Live, Ticket};
 use crate::desk::{Agent, Conversation, Fresh, Hit, Invite, StorageUse, View, OWNER_ID};
@@ -283,4 +283,22 @@ impl Fresh for RandomFresh<'_> {
             [0; 32]
         })
     }
+}
+
+pub(super) fn random_bytes() -> worker::Result<[u8; 32]> {
+    let mut bytes = [0u8; 32];
+    getrandom::getrandom(&mut bytes).map_err(|e| worker::Error::RustError(format!("no randomness: {e}")))?;
+    Ok(bytes)
+}
+
+/// A socket id: 52 random bits, exact as a JavaScript number in the attachment.
+pub(super) fn new_sid() -> worker::Result<u64> {
+    let bytes = random_bytes()?;
+    let mut eight = [0u8; 8];
+    eight.copy_from_slice(&bytes[..8]);
+    Ok(u64::from_le_bytes(eight) & ((1 << 52) - 1))
+}
+
+pub(super) fn new_epoch() -> worker::Result<String> {
+    Ok(hex(&random_bytes()?[..16]))
 }
