@@ -5,6 +5,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use futures_util::StreamExt;
 use worker::{console_log, Bucket, Env, Headers, HttpMetadata, Request, Response, Result};
@@ -35,6 +36,8 @@ pub(super) struct Files {
     ttl_ms: i64,
     pub limits: AttachmentLimits,
     desk: RefCell<Option<String>>,
+    /// Made once the desk's name is known: every event's view holds it (a pointer, no copy).
+    signer: RefCell<Option<Rc<Signer>>>,
 }
 
 impl Files {
@@ -47,6 +50,7 @@ impl Files {
             ttl_ms: ttl_from_setting(var("ATTACHMENT_URL_TTL_MS").as_deref()),
             limits: AttachmentLimits::from_vars(var),
             desk: RefCell::new(None),
+            signer: RefCell::new(None),
         }
     }
 }
@@ -66,9 +70,12 @@ impl Desk {
     }
 
     /// What signs this desk's URLs; `None` when attachments are not configured.
-    pub(super) fn signer(&self, store: &Store) -> Result<Option<Signer>> {
+    pub(super) fn signer(&self, store: &Store) -> Result<Option<Rc<Signer>>> {
         if self.files.secret.is_none() || self.files.bucket.is_none() {
             return Ok(None);
+        }
+        if let Some(signer) = self.files.signer.borrow().as_ref() {
+            return Ok(Some(signer.clone()));
         }
         let known = self.files.desk.borrow().clone();
         let desk = match known {
@@ -79,7 +86,11 @@ impl Desk {
                 stored
             }
         };
-        Ok(desk.zip(self.files.secret.clone()).map(|(desk, secret)| Signer { secret, desk, ttl_ms: self.files.ttl_ms }))
+        let signer = desk
+            .zip(self.files.secret.clone())
+            .map(|(desk, secret)| Rc::new(Signer { secret, desk, ttl_ms: self.files.ttl_ms }));
+        self.files.signer.borrow_mut().clone_from(&signer);
+        Ok(signer)
     }
 
     /// `POST /desks/{desk}/visitor/upload?ticket=&name=&type=` or `…/admin/upload?userId=&name=&type=`

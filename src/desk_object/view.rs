@@ -29,7 +29,7 @@ pub struct StoreView<'a> {
     team: Team,
     storage: StorageUse,
     bytes_per_day: u64,
-    signer: Option<Signer>,
+    signer: Option<Rc<Signer>>,
     failure: RefCell<Option<worker::Error>>,
 }
 
@@ -57,7 +57,7 @@ impl<'a> StoreView<'a> {
     }
 
     /// With what signs attachment URLs (`None`: attachments are not configured).
-    pub fn with_signer(self, signer: Option<Signer>) -> Self {
+    pub fn with_signer(self, signer: Option<Rc<Signer>>) -> Self {
         StoreView { signer, ..self }
     }
 
@@ -221,7 +221,7 @@ impl View for StoreView<'_> {
     }
 
     fn attachment_signer(&self) -> Option<Signer> {
-        self.signer.clone()
+        self.signer.as_deref().cloned()
     }
 }
 

@@ -1,6 +1,8 @@
 // Browser: files. An image pasted into the widget is uploaded (a ticket, then the file), shown to the visitor as a thumbnail, and appears in the inbox as a thumbnail loaded through its signed URL; a file the desk would refuse is not sent, and says why.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { deskName } from '../helpers/desk.js';
 import { startStage, stopStage, openVisitor, openAdmin, visitorSays, widget, inbox, T } from './lib.js';
 
@@ -10,6 +12,16 @@ after(() => stopStage({ desk, site, browser }));
 
 /** A 1×1 PNG, as a screenshot tool would put on the clipboard. */
 const PIXEL = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+/** axe-core's serious and critical violations in `include` (open shadow roots included), as in a11y.test.js. */
+async function violations(page, include) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(AXE_SOURCE);
+  return page.evaluate(async (include) => {
+    const result = await window.axe.run(include ? { include: [[include]] } : document, { resultTypes: ['violations'] });
+    return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help}`);
+  }, include);
+}
 
 /** Pastes a file into the widget's message box, as Ctrl+V with an image on the clipboard does. */
 const paste = (page, { name, type, base64 }) => page.evaluate(({ name, type, base64 }) => {
@@ -47,6 +59,8 @@ test('an image pasted in the widget appears in the inbox as a thumbnail, through
   const link = ui.log.getByRole('link', { name: 'screenshot.png' });
   assert.equal(await link.getAttribute('target'), '_blank');
   assert.equal(await ui.log.getByRole('listitem').filter({ has: thumb }).locator('script, iframe, object').count(), 0);
+  assert.deepEqual(await violations(admin), [], 'the inbox with a thumbnail and the Attach button');
+  assert.deepEqual(await violations(V.page, 'support-chat'), [], 'the widget with a thumbnail and the Attach button');
 
   // a file the desk would refuse is not sent: the widget says why
   await paste(V.page, { name: 'page.html', type: 'text/html', base64: btoa('<b>hi</b>') });
