@@ -108,6 +108,8 @@ dev-vars: .dev.vars
 	@grep -q '^DESKS=' .dev.vars || echo 'DESKS=*' >> .dev.vars
 	@grep -q '^IDENTITY_SECRET=' .dev.vars || \
 	  echo "IDENTITY_SECRET=$$(node -e 'console.log(require("crypto").randomBytes(24).toString("hex"))')" >> .dev.vars
+	@grep -q '^ATTACHMENT_SECRET=' .dev.vars || \
+	  echo "ATTACHMENT_SECRET=$$(node -e 'console.log(require("crypto").randomBytes(32).toString("hex"))')" >> .dev.vars
 
 dev: build dev-vars
 	@token=$$(sed -n 's/^ADMIN_TOKEN=//p' .dev.vars); \

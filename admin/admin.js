@@ -1,6 +1,8 @@
 // The team inbox: sign-in shared by every tab of a desk, frames from the desk dispatched to the sidebar views, the open conversation, its header and the Team page; keyboard and notifications.
 import { connectAdmin } from './socket.js';
-import { refreshTimes } from './render.js';
+import { refreshTimes, useAttachmentUrls } from './render.js';
+import { setupAttach } from './attach.js';
+import { createAttachmentUrls } from '../client/upload.js';
 import { setupNotify } from './notify.js';
 import { session, local, inviteCode } from './session.js';
 import { createViews } from './views.js';
@@ -33,9 +35,16 @@ const views = createViews(
   { send, ctx: () => ({ selected: conv.selected, me, author: (id) => authors.get(id) }), onPick: (id) => select(id, true) },
 );
 const conv = createConversation(
-  { log: $('log'), older: $('older'), input: ui.input, inputLabel: $('input-label'), send: $('send'), reply: $('reply'), sendError: ui.sendError, modes: [...document.querySelectorAll('input[name="mode"]')] },
+  { log: $('log'), older: $('older'), input: ui.input, inputLabel: $('input-label'), send: $('send'), attach: $('attach'), reply: $('reply'), sendError: ui.sendError, modes: [...document.querySelectorAll('input[name="mode"]')] },
   desk,
   { send, me: () => me, unread: (id) => known.get(id)?.unread },
+);
+// Files: signed URLs asked of the desk once each; uploads to the open conversation.
+const urls = createAttachmentUrls((id) => send({ type: 'attachment_url', id }));
+useAttachmentUrls(urls);
+setupAttach(
+  { button: $('attach'), picker: $('picker'), input: ui.input, drop: $('log'), error: ui.sendError },
+  { desk, selected: () => conv.selected, token: () => (token === ACCESS ? null : token), urls },
 );
 const actions = createActions(
   { title: $('conv-title'), status: $('conv-status'), state: $('conv-state'), actions: $('actions'), resolve: $('resolve'), snooze: $('snooze'), assign: $('assign'), markUnread: $('mark-unread'), block: $('block'), del: $('delete') },
@@ -155,6 +164,7 @@ function onFrame(f) {
       for (const row of f.users || []) if (row?.userId) known.set(row.userId, row);
       views.connected();
       conv.connected(f.resumed === true);
+      urls.retry();
       send({ type: 'agents' });
       updateTitle();
       showHeader();
@@ -213,6 +223,7 @@ function onFrame(f) {
         ? `This desk is full (${(f.usedBytes / 1048576).toFixed(1)} of ${(f.budgetBytes / 1048576).toFixed(1)} MB): new visitor messages are refused. Delete old conversations or raise STORAGE_BUDGET_MB.`
         : '';
       break;
+    case 'attachment_url': urls.put(f); break;
     case 'invited': team.onInvited(f); break;
     case 'profile': setMe(f.me); team.onProfile(f); send({ type: 'agents' }); break; // the Assignee list shows the new name
     case 'error':

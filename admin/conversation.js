@@ -2,15 +2,16 @@
 import { drawMessage, renderConversation, appendMessage } from './render.js';
 import { createDrafts } from './drafts.js';
 import { MAX_MESSAGE_CHARS, createOutbox, newClientMsgId } from '../client/protocol.js';
+import { attachmentOf } from '../client/upload.js';
 
 const DWELL_MS = 1000; // opening a conversation and staying this long reads it; passing through does not
 const fromWire = (m) => ({
   id: m.id, seq: m.seq, cid: m.clientMsgId, sender: m.sender, message: m.message, at: m.at,
-  agentId: m.agentId, agentName: m.agentName,
+  agentId: m.agentId, agentName: m.agentName, attachment: attachmentOf(m.attachment),
 });
 
 /**
- * ui: { log, older, input, inputLabel, send, reply, sendError, modes }; desk: for the drafts;
+ * ui: { log, older, input, inputLabel, send, attach, reply, sendError, modes }; desk: for the drafts;
  * hooks: { send(frame) -> bool, me() -> {agentId,name,role}|null, unread(userId) -> number|undefined }.
  */
 export function createConversation(ui, desk, { send, me, unread }) {
@@ -128,7 +129,7 @@ export function createConversation(ui, desk, { send, me, unread }) {
         setMode(d.mode);
       }
       viewing = true;
-      ui.input.disabled = ui.send.disabled = false;
+      ui.input.disabled = ui.send.disabled = ui.attach.disabled = false;
       setMode(mode);
       ui.sendError.hidden = true;
       dwell();
@@ -147,7 +148,7 @@ export function createConversation(ui, desk, { send, me, unread }) {
       conv = [];
       renderConversation(ui.log, conv, false, null);
       ui.input.value = '';
-      ui.input.disabled = ui.send.disabled = true;
+      ui.input.disabled = ui.send.disabled = ui.attach.disabled = true;
       ui.input.placeholder = 'Select a conversation to reply';
     },
     /** The open conversation was deleted: nothing is shown any more (other drafts stay). */
@@ -158,7 +159,7 @@ export function createConversation(ui, desk, { send, me, unread }) {
       conv = [];
       renderConversation(ui.log, conv, false, null);
       ui.input.value = '';
-      ui.input.disabled = ui.send.disabled = true;
+      ui.input.disabled = ui.send.disabled = ui.attach.disabled = true;
       ui.input.placeholder = 'Select a conversation to reply';
     },
     /** A new socket: reload what is open unless resumed, then the outbox goes out again (same clientMsgId). */

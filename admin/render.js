@@ -1,6 +1,11 @@
 // The inbox's DOM pieces: one sidebar row, one message (reply, visitor, note, event; links as <a> nodes), day separators; always through textContent and DOM nodes (never markup from data).
 import { appendWithLinks, dayLabel, dayStart, withoutBidiControls } from '../client/text.js';
 import { sendStateLabel } from '../client/protocol.js';
+import { attachmentNode } from '../client/upload.js';
+
+let urls = null;
+/** The signed-URL cache messages with a file use (client/upload.js, set by admin.js). */
+export function useAttachmentUrls(cache) { urls = cache; }
 
 export { dayLabel };
 
@@ -174,7 +179,10 @@ export function drawMessage(m, me) {
   const admin = m.sender === 'admin';
   m.el.className = admin ? 'msg admin' + (own ? ' own' : '') : 'msg visitor';
   const who = admin ? (own ? 'You' : m.agentName || 'Support') : 'Visitor';
-  m.el.replaceChildren(messageText('text', m.message), el('small', 'meta', plain(who) + ' · ' + clock(m.at) + status));
+  // a file: its thumbnail or download link, never its name as markup
+  const body = m.attachment && urls ? el('p', 'text') : messageText('text', m.message);
+  if (m.attachment && urls) body.append(attachmentNode(m.attachment, (tag) => document.createElement(tag), urls, location.href));
+  m.el.replaceChildren(body, el('small', 'meta', plain(who) + ' · ' + clock(m.at) + status));
   return m.el;
 }
 

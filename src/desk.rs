@@ -14,6 +14,7 @@
 //! - [`admission`]: who a visitor's upgrade is, and whether it may open a socket now.
 //! - [`moderation`]: deleting and blocking visitors, the storage budget, retention.
 //! - [`ticket`]: short-lived, single-use tickets that browsers present instead of a credential.
+//! - [`attachment`]: who may upload a file where, within which limits; its message; signed URLs.
 
 use crate::error::FrameError;
 use crate::protocol::{
@@ -21,6 +22,7 @@ use crate::protocol::{
 };
 
 pub mod admission;
+pub mod attachment;
 pub mod conversation;
 pub mod memory;
 pub mod moderation;
@@ -253,6 +255,19 @@ pub trait View {
     fn ticket(&self, hash: &str) -> Option<ticket::Ticket>;
     /// Tickets: how many unused ones expire after `now`, for this (hashed) address and in all.
     fn live_tickets(&self, address: Option<&str>, now: i64) -> ticket::Live;
+    /// Attachments: the one stored under this id, with its conversation.
+    fn attachment(&self, _id: &str) -> Option<attachment::Stored> {
+        None
+    }
+    /// Attachments: the bytes of `user_id`'s files and the desk's, and what `uploader` uploaded
+    /// since `since`.
+    fn attachment_use(&self, _user_id: &str, _uploader: &str, _since: i64) -> crate::attachments::AttachmentUse {
+        Default::default()
+    }
+    /// Attachments: what signs this desk's URLs; `None`: attachments are not configured.
+    fn attachment_signer(&self) -> Option<crate::attachments::Signer> {
+        None
+    }
 }
 
 /// The desk's storage as the view knows it (the glue measures SQLite now and then and adds what
@@ -318,6 +333,9 @@ pub enum Write {
     IssueTicket { ticket: Box<ticket::Ticket> },
     /// A ticket used: deleted, so it never works again.
     ConsumeTicket { hash: String },
+    /// A file stored in R2 under `key`, uploaded by `uploader` into `user_id`'s conversation. It
+    /// goes with the conversation: a `Delete` queues its key for removal from R2.
+    Attach { user_id: String, key: String, attachment: crate::attachments::Attachment, uploader: String, at: i64 },
 }
 
 impl Write {
@@ -331,6 +349,7 @@ impl Write {
             | Write::Assign { user_id, .. }
             | Write::CreateVisitor { user_id, .. }
             | Write::TouchVisitor { user_id, .. }
+            | Write::Attach { user_id, .. }
             | Write::Delete { user_id } => Some(user_id),
             Write::Profile { .. }
             | Write::Invite { .. }
@@ -438,6 +457,7 @@ pub fn step(
         Inbound::Revoke { agent_id } => team::revoke(&agent, &agent_id, view, now, fresh),
         Inbound::Delete { user_id } => moderation::delete(&agent, &user_id, view),
         Inbound::Block { user_id } => moderation::block(&agent, &user_id, view, now, fresh),
+        Inbound::AttachmentUrl { id } => attachment::url(sender, &id, view, now),
     }
 }
 

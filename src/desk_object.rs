@@ -16,7 +16,6 @@ use worker::{
     State, WebSocket, WebSocketIncomingMessage, WebSocketRequestResponsePair,
 };
 
-use crate::auth::hex;
 use crate::desk::{self, Audience, Effect, Sender, View, Write};
 use crate::error::FrameError;
 use crate::limits::{self, Bucket, Buckets, Limits};
@@ -26,6 +25,7 @@ use crate::sockets::{self, agent_tag, send, Label, Labels, Tagged, ADMIN_TAG};
 use crate::store::Store;
 use crate::view_cache::ViewCache;
 
+mod attachments;
 mod connect;
 mod exports;
 mod limiter;
@@ -33,7 +33,7 @@ mod sweep;
 mod upkeep;
 mod view;
 
-use view::{IdStream, RandomFresh, StoreView, Team};
+use view::{new_epoch, new_sid, IdStream, RandomFresh, StoreView, Team};
 
 // Only the constructor, `fetch` and `alarm` are generated: the socket events are exported by
 // hand, synchronously (`desk_object/exports.rs`).
@@ -85,6 +85,8 @@ pub struct Desk {
     storage: Cell<upkeep::Measure>,
     /// When admins were last told the desk is full (memory only: a new instance tells them again).
     storage_warned: Cell<Option<i64>>,
+    /// Attachments: the R2 bucket, the URL secret, limits, this desk's name (`attachments.rs`).
+    files: attachments::Files,
 }
 
 impl DurableObject for Desk {
@@ -121,6 +123,7 @@ impl DurableObject for Desk {
             labels: RefCell::new(Labels::default()),
             storage: Cell::new(upkeep::Measure::default()),
             storage_warned: Cell::new(None),
+            files: attachments::Files::new(&env),
             state,
         }
     }
@@ -128,6 +131,10 @@ impl DurableObject for Desk {
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         // The router has already checked the desk name, the method, the upgrade and origins.
         let path = req.path();
+        self.learn_desk(&path)?;
+        if path.ends_with("/visitor/upload") || path.ends_with("/admin/upload") {
+            return self.upload(req, path.ends_with("/admin/upload")).await;
+        }
         if path.ends_with("/visitor/check") {
             let body = req.text().await?;
             return self.check_visitor(&req, &body).await;
@@ -312,7 +319,8 @@ impl Desk {
         };
         let storage = self.storage_use(store);
         let bytes_per_day = self.limits.visitor_bytes_per_day;
-        Ok(StoreView::new(store, tagged, &self.cache, self.next_seq(store)?, team, storage, bytes_per_day))
+        let view = StoreView::new(store, tagged, &self.cache, self.next_seq(store)?, team, storage, bytes_per_day);
+        Ok(view.with_signer(self.signer(store)?))
     }
 
     /// Applies one write and keeps the cached next `seq` and team in step.
@@ -355,6 +363,9 @@ impl Desk {
                     }
                     if let Some(s) = &store {
                         self.write(s, &write, now)?;
+                        if self.purge_due(s, &write)? {
+                            wake.push(now); // the alarm removes the files from R2
+                        }
                     }
                 }
                 Effect::Send { to, frame } => {
@@ -478,22 +489,4 @@ fn internal_error() -> Outbound {
 
 fn now() -> i64 {
     Date::now().as_millis() as i64
-}
-
-fn random_bytes() -> Result<[u8; 32]> {
-    let mut bytes = [0u8; 32];
-    getrandom::getrandom(&mut bytes).map_err(|e| worker::Error::RustError(format!("no randomness: {e}")))?;
-    Ok(bytes)
-}
-
-/// A socket id: 52 random bits, exact as a JavaScript number in the attachment.
-fn new_sid() -> Result<u64> {
-    let bytes = random_bytes()?;
-    let mut eight = [0u8; 8];
-    eight.copy_from_slice(&bytes[..8]);
-    Ok(u64::from_le_bytes(eight) & ((1 << 52) - 1))
-}
-
-fn new_epoch() -> Result<String> {
-    Ok(hex(&random_bytes()?[..16]))
 }

@@ -55,6 +55,14 @@ pub enum FrameError {
     /// message was not stored. It may send again when the UTC day ends, in `retry_after_ms`.
     #[error("this visitor wrote its allowance of message bytes for today: wait {retry_after_ms} ms")]
     DailyLimit { retry_after_ms: u64 },
+    /// `attachment_url` for an id this desk does not hold (never uploaded, or deleted with its
+    /// conversation).
+    #[error("no attachment with that id on this desk")]
+    UnknownAttachment,
+    /// Not the client's fault: this deployment has no `ATTACHMENT_SECRET` (or no R2 bucket), so
+    /// it neither takes nor serves files.
+    #[error("attachments are not configured on this desk")]
+    AttachmentsDisabled,
 }
 
 impl FrameError {
@@ -72,12 +80,14 @@ impl FrameError {
             FrameError::Forbidden(_) => "forbidden",
             FrameError::RateLimited { .. } | FrameError::DailyLimit { .. } => "rate_limited",
             FrameError::StorageFull => "storage_full",
+            FrameError::UnknownAttachment => "unknown_attachment",
+            FrameError::AttachmentsDisabled => "attachments_disabled",
         }
     }
 
     /// Whether the client caused the refusal (every refusal but a full desk).
     pub fn client_fault(&self) -> bool {
-        !matches!(self, FrameError::StorageFull)
+        !matches!(self, FrameError::StorageFull | FrameError::AttachmentsDisabled)
     }
 
     /// When the client may try again, for refusals that are only about timing.
@@ -148,6 +158,38 @@ pub enum HttpError {
     /// An identity claim reached a deployment with no `IDENTITY_SECRET`: refused, never trusted.
     #[error("identity verification is not configured: set the IDENTITY_SECRET secret")]
     IdentityDisabled,
+    /// A file over `MAX_ATTACHMENT_BYTES` (by its `Content-Length`, or counted as it arrived).
+    #[error("files may be at most 10 MB")]
+    TooLarge,
+    /// A type not on the allow-list, or a file whose first bytes are not what its type says.
+    #[error("{0}")]
+    BadType(&'static str),
+    /// An upload without `Content-Length`: its size must be known before it is read.
+    #[error("an upload needs a Content-Length")]
+    LengthRequired,
+    /// Not the client's fault: no `ATTACHMENT_SECRET` or no `ATTACHMENTS` bucket is configured.
+    #[error("attachments are not configured: set ATTACHMENT_SECRET and bind the ATTACHMENTS R2 bucket")]
+    AttachmentsDisabled,
+    /// An attachment URL whose time has passed: ask for a new one (`attachment_url`).
+    #[error("this link has expired: ask for a new one")]
+    UrlExpired,
+    /// An attachment URL that this deployment did not sign as it is (changed or made up).
+    #[error("this link is not valid: its signature does not match")]
+    BadSignature,
+    /// The uploader may not put a file there (a visitor naming another conversation, a blocked
+    /// visitor, a revoked agent).
+    #[error("not allowed: {0}")]
+    Forbidden(&'static str),
+    /// The conversation named does not exist on this desk.
+    #[error("no visitor with that id on this desk")]
+    UnknownUser,
+    /// The uploader sent its `UPLOADS_PER_HOUR` files in the last hour.
+    #[error("too many files uploaded lately: retry in {retry_after_ms} ms")]
+    TooManyUploads { retry_after_ms: u64 },
+    /// The conversation (`ATTACHMENT_MB_PER_CONVERSATION`), the desk's files
+    /// (`ATTACHMENT_BUDGET_MB`) or its database (`STORAGE_BUDGET_MB`) is full.
+    #[error("{0}")]
+    StorageFull(&'static str),
 }
 
 impl HttpError {
@@ -164,7 +206,17 @@ impl HttpError {
             HttpError::TooManyDesks => 409,
             HttpError::MethodNotAllowed => 405,
             HttpError::UpgradeRequired => 426,
-            HttpError::AdminDisabled | HttpError::WeakAdminToken | HttpError::IdentityDisabled => 503,
+            HttpError::AdminDisabled
+            | HttpError::WeakAdminToken
+            | HttpError::IdentityDisabled
+            | HttpError::AttachmentsDisabled => 503,
+            HttpError::TooLarge => 413,
+            HttpError::BadType(_) => 415,
+            HttpError::LengthRequired => 411,
+            HttpError::UrlExpired | HttpError::BadSignature | HttpError::Forbidden(_) => 403,
+            HttpError::UnknownUser => 404,
+            HttpError::TooManyUploads { .. } => 429,
+            HttpError::StorageFull(_) => 507,
         }
     }
 
@@ -185,6 +237,16 @@ impl HttpError {
             HttpError::UpgradeRequired => "upgrade_required",
             HttpError::AdminDisabled | HttpError::WeakAdminToken => "admin_disabled",
             HttpError::IdentityDisabled => "identity_disabled",
+            HttpError::TooLarge => "too_large",
+            HttpError::BadType(_) => "bad_type",
+            HttpError::LengthRequired => "length_required",
+            HttpError::AttachmentsDisabled => "attachments_disabled",
+            HttpError::UrlExpired => "expired",
+            HttpError::BadSignature => "bad_signature",
+            HttpError::Forbidden(_) => "forbidden",
+            HttpError::UnknownUser => "unknown_user",
+            HttpError::TooManyUploads { .. } => "rate_limited",
+            HttpError::StorageFull(_) => "storage_full",
         }
     }
 
@@ -193,7 +255,8 @@ impl HttpError {
         match self {
             HttpError::RateLimited { retry_after_ms }
             | HttpError::TooManyFailures { retry_after_ms }
-            | HttpError::TooManyTickets { retry_after_ms } => Some(*retry_after_ms),
+            | HttpError::TooManyTickets { retry_after_ms }
+            | HttpError::TooManyUploads { retry_after_ms } => Some(*retry_after_ms),
             _ => None,
         }
     }

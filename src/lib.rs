@@ -15,6 +15,8 @@
 //! - [`access`]: Cloudflare Access sign-in for agents, the pure half — configuration, reading a
 //!   `Cf-Access-Jwt-Assertion`, the header and claims rules; `access::keys` the key set and when to
 //!   refetch it.
+//! - [`attachments`]: files, the pure half — the type allow-list, magic bytes, safe names, the
+//!   R2 key, the signed URLs files are served through, and the upload limits.
 //! - [`identity`]: verified identity — a host site vouches for a logged-in user with an HMAC.
 //! - [`limits`]: abuse limits — token buckets per visitor (not per socket) and per agent socket (big
 //!   answers cost more tokens), message bytes per visitor per day, sockets per visitor — with their
@@ -26,7 +28,8 @@
 //!   in the glue, `desk::memory` in tests); `desk::conversation` holds messages, notes, status,
 //!   assignment, list and search; `desk::team` agents, sign-in, invites and revocation;
 //!   `desk::moderation` deleting and blocking, the storage budget and retention;
-//!   `desk::ticket` the single-use tickets browsers present instead of a credential. No
+//!   `desk::ticket` the single-use tickets browsers present instead of a credential;
+//!   `desk::attachment` who may upload a file where, its message, who gets its signed URL. No
 //!   `worker`, no clock, no randomness: those come in as arguments, so it is tested natively.
 //! - [`session`]: what a socket gets when it opens or resumes (`since` + `epoch`), and when a
 //!   silent socket counts as gone.
@@ -34,21 +37,23 @@
 //!   in step with every write, so a message costs its writes and no reads.
 //! - `store` (wasm only): the SQLite schema, its migrations and writes by intent;
 //!   `store::queries` the reads; `store::upkeep` the database's size and what retention finds due;
-//!   `store::tickets` tickets by hash.
+//!   `store::tickets` tickets by hash; `store::attachments` files' rows and the keys awaiting removal.
 //! - `desk_object` (wasm only): the `Desk` Durable Object — accepts and tags hibernatable
 //!   sockets, runs the core, performs its effects (writes first, then sends);
 //!   `desk_object::view` is the core's `View` over SQLite and the runtime's sockets;
 //!   `desk_object::connect` opens visitor and agent sockets and serves the desk's HTTP endpoints;
 //!   `desk_object::upkeep` measures storage for the budget and runs retention from the alarm;
 //!   `desk_object::limiter` asks the client's network's `Limiter`; `desk_object::sweep` the alarm:
-//!   the stale-socket sweep in bounded slices, then retention and snoozes.
+//!   the stale-socket sweep in bounded slices, then retention and snoozes;
+//!   `desk_object::attachments` uploads into R2 and the alarm's removal of deleted files.
 //! - `limiter_object` (wasm only): the `Limiter` Durable Object, one per network, shared by every
 //!   desk: new-visitor buckets, the trusted tier and failed sign-ins per address, in SQLite.
 //! - `sockets` (wasm only): tags, attachments and liveness of hibernatable sockets;
 //!   `sockets::labels` who each socket is, read from its attachment once per awake instance.
 //! - `access_keys` (wasm only): fetches and caches the Access key set, verifies RS256 with WebCrypto.
 //! - `router` (wasm only): the Worker's fetch handler in front of the desk objects;
-//!   `router::desks` answers unknown desks 404 before any object is touched, and creates desks.
+//!   `router::desks` answers unknown desks 404 before any object is touched, and creates desks;
+//!   `router::files` serves a file through its signed URL, straight from R2.
 //! - `directory_object` (wasm only): the `Directory` Durable Object, the deployment's one SQLite
 //!   record of created desks.
 //!
@@ -56,6 +61,7 @@
 //! runs the core on the host.
 
 pub mod access;
+pub mod attachments;
 pub mod auth;
 pub mod desk;
 pub mod directory;

@@ -50,6 +50,8 @@ pub const SEARCH_MAX_LIMIT: u32 = 50;
 pub const MAX_QUERY_CHARS: usize = 200;
 /// Longest agent email (RFC 5321's path limit).
 pub const MAX_EMAIL_CHARS: usize = 254;
+/// Longest attachment id a client may ask a URL for (the desk's own are UUIDs, 36 characters).
+pub const MAX_ATTACHMENT_ID_CHARS: usize = 64;
 /// How far ahead a conversation may be snoozed: a year.
 pub const MAX_SNOOZE_MS: i64 = 366 * 24 * 3600 * 1000;
 
@@ -269,12 +271,34 @@ pub enum Inbound {
         limit: Option<u32>,
     },
     Ping,
+    /// A short-lived signed URL for an attachment of a conversation the sender may read.
+    #[serde(rename = "attachment_url")]
+    AttachmentUrl {
+        id: String,
+    },
 }
 
 /// The `type`s [`Inbound`] knows, to tell `unknown_type` from `bad_frame`.
-const INBOUND_TYPES: [&str; 18] = [
-    "message", "read", "history", "ping", "resolve", "reopen", "snooze", "assign", "unread", "note", "list", "search",
-    "profile", "invite", "agents", "revoke", "delete", "block",
+const INBOUND_TYPES: [&str; 19] = [
+    "message",
+    "read",
+    "history",
+    "ping",
+    "resolve",
+    "reopen",
+    "snooze",
+    "assign",
+    "unread",
+    "note",
+    "list",
+    "search",
+    "profile",
+    "invite",
+    "agents",
+    "revoke",
+    "delete",
+    "block",
+    "attachment_url",
 ];
 
 /// Turns one text frame into a typed frame, or the error to answer it with.
@@ -361,6 +385,9 @@ fn check_limits(frame: &Inbound) -> Result<(), FrameError> {
         Inbound::History { before: Some(b), .. } if *b < 1 => {
             return Err(FrameError::BadFrame("before must be a positive seq".into()));
         }
+        Inbound::AttachmentUrl { id } if id.is_empty() || id.len() > MAX_ATTACHMENT_ID_CHARS => {
+            return Err(FrameError::BadFrame(format!("id must be 1 to {MAX_ATTACHMENT_ID_CHARS} characters")));
+        }
         Inbound::History { limit: Some(0), .. } => {
             return Err(FrameError::BadFrame("limit must be at least 1".into()));
         }
@@ -435,6 +462,9 @@ pub struct WireMessage {
     /// For events: what happened, for programs (`message` says it for people).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event: Option<EventInfo>,
+    /// A file sent with the message (its `message` is then the file's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<crate::attachments::Attachment>,
 }
 
 impl WireMessage {

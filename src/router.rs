@@ -14,6 +14,7 @@ use crate::error::HttpError;
 use crate::routes::{route, AllowedOrigins, Endpoint, Method, RequestHead};
 
 mod desks;
+mod files;
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
@@ -62,6 +63,9 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     if endpoint == Endpoint::CreateDesk {
         return desks::create(&req, &env, &desk).await;
     }
+    if endpoint == Endpoint::File {
+        return files::serve(&req, &env, &desk).await;
+    }
     // Before anything else reaches a desk: an unknown name creates and touches no object.
     if !desks::exists(&env, &desk).await? {
         return refuse(HttpError::UnknownDesk);
@@ -90,7 +94,7 @@ async fn signed_in_by_access(
     env: &Env,
     endpoint: Endpoint,
 ) -> std::result::Result<Option<String>, HttpError> {
-    if !matches!(endpoint, Endpoint::Admin | Endpoint::AdminCheck | Endpoint::AdminTicket) {
+    if !matches!(endpoint, Endpoint::Admin | Endpoint::AdminCheck | Endpoint::AdminTicket | Endpoint::AdminUpload) {
         return Ok(None);
     }
     let var = |name| env.var(name).ok().map(|v| v.to_string());

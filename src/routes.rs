@@ -27,6 +27,13 @@ pub enum Endpoint {
     VisitorTicket,
     /// `POST /desks/{desk}/admin/ticket`: an agent's single-use ticket, for the credential it presents.
     AdminTicket,
+    /// `POST /desks/{desk}/visitor/upload?ticket=…`: a visitor's file, for its own conversation.
+    VisitorUpload,
+    /// `POST /desks/{desk}/admin/upload?userId=…`: an agent's file (credential as for `admin/ticket`).
+    AdminUpload,
+    /// `GET /desks/{desk}/files/{userId}/{id}?expires=…&sig=…`: a file, through its signed URL
+    /// (the Worker checks the signature and reads R2; no desk object is asked).
+    File,
 }
 
 impl Endpoint {
@@ -41,6 +48,7 @@ impl Endpoint {
                 | Endpoint::AgentsAccept
                 | Endpoint::CreateDesk
                 | Endpoint::AdminTicket
+                | Endpoint::AdminUpload
         )
     }
 
@@ -154,10 +162,21 @@ pub fn route<'a>(head: &RequestHead<'a>, origins: &AllowedOrigins) -> Result<Rou
         Some((desk, "agents/accept")) => (desk, Endpoint::AgentsAccept),
         Some((desk, "visitor/ticket")) => (desk, Endpoint::VisitorTicket),
         Some((desk, "admin/ticket")) => (desk, Endpoint::AdminTicket),
+        Some((desk, "visitor/upload")) => (desk, Endpoint::VisitorUpload),
+        Some((desk, "admin/upload")) => (desk, Endpoint::AdminUpload),
+        Some((desk, file)) if file_in(file).is_some() => (desk, Endpoint::File),
         Some(_) => return Err(HttpError::NotFound),
     };
     if !valid_desk_name(desk) {
         return Err(HttpError::BadDesk);
+    }
+    // A signed URL is its own credential, and an <img> on a customer's page sends no Origin.
+    if endpoint == Endpoint::File {
+        return if head.method == Method::Get {
+            Ok(Route { desk, endpoint })
+        } else {
+            Err(HttpError::MethodNotAllowed)
+        };
     }
     let wanted = if endpoint.is_socket() { Method::Get } else { Method::Post };
     if head.method != wanted {
@@ -205,6 +224,15 @@ fn valid_websocket_key(key: &str) -> bool {
     key.len() == 24
         && key.ends_with("==")
         && key[..22].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+}
+
+/// `files/{userId}/{id}` (the rest of a file's path): the conversation and the attachment id, each
+/// 1 to 64 of `[A-Za-z0-9_-]`.
+pub fn file_in(rest: &str) -> Option<(&str, &str)> {
+    let (user_id, id) = rest.strip_prefix("files/")?.split_once('/')?;
+    let ok =
+        |s: &str| (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    (ok(user_id) && ok(id)).then_some((user_id, id))
 }
 
 /// The desk a path names (`/desks/{desk}/...`), if the name is a valid one: how a desk object
@@ -413,5 +441,29 @@ mod tests {
             AllowedOrigins::from_setting(Some("shop.example, https://, ftp://x.example, https://a.example/path"));
         assert_eq!(typos, AllowedOrigins::Only(vec![]), "entries that are not origins open nothing");
         assert_eq!(AllowedOrigins::from_setting(Some("")), AllowedOrigins::Only(vec![]));
+    }
+
+    #[test]
+    fn uploads_are_posts_and_files_are_gets_from_anywhere() {
+        let post = |path| RequestHead {
+            method: Method::Post,
+            path,
+            authority: "desk.example",
+            scheme: "https",
+            ..Default::default()
+        };
+        assert_eq!(route(&post("/desks/a/visitor/upload"), &none()).map(|r| r.endpoint), Ok(Endpoint::VisitorUpload));
+        assert_eq!(route(&post("/desks/a/admin/upload"), &none()).map(|r| r.endpoint), Ok(Endpoint::AdminUpload));
+        let foreign = RequestHead { origin: Some("https://evil.example"), ..post("/desks/a/admin/upload") };
+        assert_eq!(route(&foreign, &none()), Err(HttpError::ForeignOrigin));
+        let stranger = RequestHead { origin: Some("https://evil.example"), ..post("/desks/a/visitor/upload") };
+        assert_eq!(route(&stranger, &none()), Err(HttpError::OriginNotAllowed));
+        let get = |path| RequestHead { method: Method::Get, ..post(path) };
+        let file = RequestHead { origin: Some("https://shop.example"), ..get("/desks/a/files/u-1/f_2") };
+        assert_eq!(route(&file, &none()).map(|r| r.endpoint), Ok(Endpoint::File), "a signed URL is the credential");
+        assert_eq!(route(&post("/desks/a/files/u/f"), &none()), Err(HttpError::MethodNotAllowed));
+        for bad in ["/desks/a/files/u", "/desks/a/files/u/f/g", "/desks/a/files//f", "/desks/a/files/u/f.png"] {
+            assert_eq!(route(&get(bad), &none()), Err(HttpError::NotFound), "{bad}");
+        }
     }
 }

@@ -196,6 +196,7 @@ mod tests {
             agent_id: None,
             agent_name: None,
             event: None,
+            attachment: None,
         }
     }
 

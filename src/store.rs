@@ -11,6 +11,7 @@ use worker::{SqlStorage, SqlStorageValue as V};
 use crate::desk::{Agent, Conversation, DayUsage, Hit, Invite, LastMessage, Write};
 use crate::protocol::{Author, Counts, EventInfo, ListView, Role, Status, WireMessage};
 
+mod attachments;
 mod queries;
 mod tickets;
 mod upkeep;
@@ -188,6 +189,25 @@ const MIGRATIONS: &[&str] = &[
             WHEN day = excluded.day THEN day_bytes + excluded.day_bytes ELSE excluded.day_bytes END,
           day = CASE WHEN excluded.unread = 0 THEN day ELSE excluded.day END;
      END;",
+    // v10: attachments (`desk::attachment`). A message may carry a file (`attachment`, its JSON
+    // as the wire has it); each file has a row (its conversation and R2 key, for the URL, the
+    // limits and deletion: by conversation for its bytes, by uploader and time for the upload
+    // rate). Deleting a conversation moves its files' keys to `attachment_trash` in the same
+    // write; the alarm removes them from R2, then from the trash.
+    "ALTER TABLE messages ADD COLUMN attachment TEXT;
+     CREATE TABLE attachments (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        name TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        uploader TEXT NOT NULL,
+        at INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     CREATE INDEX attachments_by_user ON attachments(user_id);
+     CREATE INDEX attachments_by_uploader ON attachments(uploader, at);
+     CREATE TABLE attachment_trash (key TEXT PRIMARY KEY) WITHOUT ROWID;",
 ];
 
 /// Messages are indexed for search at least once per this many seqs (and before every search).
@@ -264,6 +284,7 @@ struct MessageRow {
     author_id: Option<String>,
     author_name: Option<String>,
     meta: Option<String>,
+    attachment: Option<String>,
 }
 
 impl From<MessageRow> for WireMessage {
@@ -279,6 +300,7 @@ impl From<MessageRow> for WireMessage {
             agent_id: if by_agent { r.author_id } else { None },
             agent_name: if by_agent { r.author_name } else { None },
             event: r.meta.and_then(|m| serde_json::from_str::<EventInfo>(&m).ok()),
+            attachment: r.attachment.and_then(|a| serde_json::from_str(&a).ok()),
         }
     }
 }
@@ -323,7 +345,7 @@ const CONVERSATION_COLUMNS: &str = "v.id, v.name, c.unread, c.read_seq, c.last_p
      c.last_seq, v.verified_id, c.status, c.snoozed_until, c.assignee_id, c.day, c.day_bytes";
 /// Larger than any `seq` (the largest integer JavaScript numbers hold exactly).
 const MAX_SAFE_SEQ: i64 = 9_007_199_254_740_991;
-const MESSAGE_COLUMNS: &str = "id, seq, sender, body, at, client_msg_id, author_id, author_name, meta";
+const MESSAGE_COLUMNS: &str = "id, seq, sender, body, at, client_msg_id, author_id, author_name, meta, attachment";
 const AGENT_COLUMNS: &str = "a.id, a.name, a.role, a.email, a.state";
 
 fn text(s: &str) -> V {
@@ -365,9 +387,10 @@ impl Store {
         match write {
             Write::Append { user_id, message: m, author_id } => {
                 let meta = m.event.as_ref().and_then(|e| serde_json::to_string(e).ok());
+                let attachment = m.attachment.as_ref().and_then(|a| serde_json::to_string(a).ok());
                 sql.exec(
-                    "INSERT INTO messages (seq, id, user_id, sender, body, client_msg_id, at, author_id, author_name, meta)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO messages (seq, id, user_id, sender, body, client_msg_id, at, author_id, author_name, meta, attachment)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     vec![
                         V::Integer(m.seq),
                         text(&m.id),
@@ -379,6 +402,7 @@ impl Store {
                         text(author_id),
                         opt_text(m.agent_name.as_deref()),
                         opt_text(meta.as_deref()),
+                        opt_text(attachment.as_deref()),
                     ],
                 )?;
                 if m.seq % SEARCH_BATCH == 0 {
@@ -451,6 +475,8 @@ impl Store {
                      ON CONFLICT(key) DO UPDATE SET value = MAX(value, excluded.value)",
                     None,
                 )?;
+                // Its files go with it: their keys wait for the alarm to remove them from R2.
+                self.trash_attachments(user_id)?;
                 // Triggers remove the search entries of each message and of the name.
                 sql.exec("DELETE FROM messages WHERE user_id = ?", vec![text(user_id)])?;
                 sql.exec("DELETE FROM conversations WHERE user_id = ?", vec![text(user_id)])?;
@@ -458,6 +484,9 @@ impl Store {
             }
             Write::IssueTicket { ticket } => self.issue_ticket(ticket, now)?,
             Write::ConsumeTicket { hash } => self.consume_ticket(hash)?,
+            Write::Attach { user_id, key, attachment, uploader, at } => {
+                self.record_attachment(user_id, key, attachment, uploader, *at)?;
+            }
             Write::Revoke { agent_id } => {
                 sql.exec("DELETE FROM invites WHERE agent_id = ?", vec![text(agent_id)])?;
                 sql.exec("UPDATE agents SET state = 'revoked', token_hash = NULL WHERE id = ?", vec![text(agent_id)])?;

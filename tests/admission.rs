@@ -178,6 +178,7 @@ fn a_returning_visitor_whose_conversation_an_agent_took_up_vouches_for_its_addre
         agent_id: Some("owner".into()),
         agent_name: None,
         event: None,
+        attachment: None,
     };
     desk.state.apply(&support_desk::desk::Write::Append { user_id, message: reply, author_id: "owner".into() });
     assert_eq!(admit(&mut desk, &again, &l).unwrap().trust_network, net, "an agent answered: a real conversation");

@@ -148,6 +148,7 @@ fn wire(seq: i64, text: String) -> WireMessage {
         agent_id: Some("owner".into()),
         agent_name: Some("Owner".into()),
         event: None,
+        attachment: None,
     }
 }
 

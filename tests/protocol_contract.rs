@@ -15,6 +15,7 @@ fn message() -> WireMessage {
         agent_id: None,
         agent_name: None,
         event: None,
+        attachment: None,
     }
 }
 
@@ -47,6 +48,7 @@ fn server_frames_keep_their_shape() {
         agent_id: None,
         agent_name: None,
         event: None,
+        attachment: None,
     };
     assert_eq!(
         to_visitor.to_json(),
@@ -155,4 +157,27 @@ fn an_empty_or_unknown_view_is_a_bad_frame() {
         assert_eq!(parse(frame).map_err(|e| e.code()), Err("bad_frame"), "{frame}");
     }
     assert!(parse(r#"{"type":"list"}"#).is_ok(), "no view: the default, open");
+}
+
+#[test]
+fn attachments_add_a_field_and_a_frame_pair() {
+    use support_desk::attachments::Attachment;
+    let file = Attachment { id: "f1".into(), name: "shot.png".into(), size: 2048, mime: "image/png".into() };
+    let with_file = WireMessage { message: "shot.png".into(), attachment: Some(file), ..message() };
+    assert_eq!(
+        Outbound::live(&with_file, None).to_json(),
+        r#"{"type":"message","sender":"user","message":"shot.png","id":"m1","seq":7,"at":1000,"attachment":{"id":"f1","name":"shot.png","size":2048,"type":"image/png"}}"#
+    );
+    let url =
+        Outbound::AttachmentUrl { id: "f1".into(), url: "/desks/a/files/u1/f1?expires=9&sig=ab".into(), expires_at: 9 };
+    assert_eq!(
+        url.to_json(),
+        r#"{"type":"attachment_url","id":"f1","url":"/desks/a/files/u1/f1?expires=9&sig=ab","expiresAt":9}"#
+    );
+    assert_eq!(parse(r#"{"type":"attachment_url","id":"f1"}"#), Ok(Inbound::AttachmentUrl { id: "f1".into() }));
+    assert_eq!(
+        Outbound::live(&message(), None).to_json(),
+        r#"{"type":"message","sender":"user","message":"Hi","id":"m1","seq":7,"at":1000}"#,
+        "no file: unchanged"
+    );
 }

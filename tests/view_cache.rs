@@ -17,6 +17,7 @@ fn message(seq: i64, sender: Author, text: &str, client_msg_id: Option<&str>) ->
         agent_id: None,
         agent_name: None,
         event: None,
+        attachment: None,
     }
 }
 

@@ -4,6 +4,7 @@ import {
   requestTicket, sendStateLabel, socketUrl, subprotocols,
 } from '../client/protocol.js';
 import { appendWithLinks, dayLabel, dayStart, withoutBidiControls } from '../client/text.js';
+import { ACCEPT, attachmentNode, attachmentOf, createAttachmentUrls, refusal, uploadError, uploadFile } from '../client/upload.js';
 import STYLES from './widget.css';
 
 // The panel's constant markup. The log is a live region around a list (each message a list item);
@@ -11,7 +12,7 @@ import STYLES from './widget.css';
 const SKELETON = `<button class="launcher" type="button" aria-expanded="false" aria-controls="panel"><svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"/></svg><span class="badge" aria-hidden="true" hidden></span></button>
 <section class="panel" id="panel" role="dialog" aria-labelledby="title" hidden><div class="header"><h2 id="title">Support</h2><span class="connection" role="status"></span><button class="close" type="button" aria-label="Close chat">×</button></div>
 <div class="wait" role="status" hidden></div><div class="log" role="log" aria-live="polite" aria-label="Messages"><ol><li class="empty">Ask us anything: we usually answer within minutes.</li></ol></div>
-<form><label class="visually-hidden" for="message">Message</label><textarea id="message" rows="1" placeholder="Write a message…"></textarea><button type="submit">Send</button></form></section>`;
+<form><button class="attach" type="button" aria-label="Attach a file"><svg viewBox="0 0 24 24" aria-hidden="true"><path d="M16 7v9a4 4 0 0 1-8 0V6a2.5 2.5 0 0 1 5 0v9.5a1 1 0 0 1-2 0V7"/></svg></button><input type="file" hidden><label class="visually-hidden" for="message">Message</label><textarea id="message" rows="1" placeholder="Write a message…"></textarea><button type="submit">Send</button></form></section>`;
 
 (() => {
   // Host markup can shadow globals and document members (<a id="SupportChat">, <img name="currentScript">):
@@ -91,6 +92,8 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
   const emptyNote = find('.empty');
   const GREETING = emptyNote.textContent;
   const waitNote = find('.wait');
+  const picker = find('[type=file]');
+  picker.accept = ACCEPT;
   input.maxLength = MAX_MESSAGE_CHARS;
 
   // ---- state ----
@@ -143,7 +146,9 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
     // "fdp.exe" read as "exe.pdf"), its links <a> nodes
     const bubble = createElement('p');
     bubble.dir = 'auto';
-    appendWithLinks(bubble, withoutBidiControls(message.message), createElement);
+    // a file: its thumbnail or download link (a signed URL from the desk), its name as text
+    if (message.attachment) bubble.append(attachmentNode(message.attachment, createElement, urls, origin));
+    else appendWithLinks(bubble, withoutBidiControls(message.message), createElement);
     const meta = createElement('small');
     // a reply is signed by the agent who wrote it (agentName), as text
     meta.textContent = (mine ? 'You' : message.agentName || 'Support') + ' · ' + clock(message.at) +
@@ -176,15 +181,16 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
     messages.find((m) => (id && m.id == id) || (clientMsgId && m.cid == clientMsgId));
   const transmit = (message) => {
     if (!welcomed || !socket || socket.readyState != 1) return false;
-    socket.send(JSON.stringify({ type: 'message', message: message.message, clientMsgId: message.cid }));
+    socket.send(JSON.stringify(message.raw || { type: 'message', message: message.message, clientMsgId: message.cid }));
     return true;
   };
   const outbox = createOutbox(transmit);
-  const toPublic = (m) => ({ id: m.id, sender: m.sender, message: m.message, at: m.at, clientMsgId: m.cid, agentName: m.agentName });
+  const toPublic = (m) => ({ id: m.id, sender: m.sender, message: m.message, at: m.at, clientMsgId: m.cid, agentName: m.agentName, attachment: m.attachment });
   const fromWire = (x) => ({
     id: x.id, cid: x.clientMsgId, seq: Number(x.seq) || 0, sender: x.sender == 'admin' ? 'admin' : 'user',
     message: String(x.message), at: Number(x.at) || Date.now(), st: x.st,
     agentName: x.sender == 'admin' && typeof x.agentName == 'string' && x.agentName.trim() ? x.agentName.slice(0, 64) : undefined,
+    attachment: attachmentOf(x.attachment),
   });
   // since: the largest seq shown (welcome, live messages, acks): every message with a seq is in `messages`
   const since = () => messages.reduce((max, m) => (m.seq > max ? m.seq : max), 0);
@@ -238,7 +244,8 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
     setState('connected');
   };
   const onFrame = (frame) => {
-    if (frame.type == 'welcome') onWelcome(frame);
+    if (frame.type == 'welcome') { onWelcome(frame); urls.retry(); }
+    else if (frame.type == 'attachment_url') urls.put(frame);
     else if (frame.type == 'ack') {
       const message = findMessage(null, frame.clientMsgId);
       if (message) settle(message, frame);
@@ -296,13 +303,18 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
     epoch = '';
     saveResumePoint();
   };
+  // what a ticket request presents: the token, or the host's identity proof
+  const credentials = () => {
+    const body = {};
+    if (token) body.token = token;
+    if (verified) { body.userId = verified.id; body.userHash = verified.hash; }
+    return body;
+  };
   function connect() {
     clearTimeout(retryTimer);
     if (socket || askingTicket || closedByDesk) return;
     if (!state) setState('connecting');
-    const tokenUsed = token, thisAttempt = ++attempt, body = {};
-    if (tokenUsed) body.token = tokenUsed;
-    if (verified) { body.userId = verified.id; body.userHash = verified.hash; }
+    const tokenUsed = token, thisAttempt = ++attempt, body = credentials();
     // a name the desk refuses must not keep the chat shut: after a 400 for it, go on without it
     const name = options.name && options.name.trim();
     if (name && !nameRefused) body.name = name.slice(0, 64);
@@ -391,6 +403,26 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
     emit('message', toPublic(message));
     input.focus();
   }
+  // ---- files: the button, a paste, a drop; each a ticket then the upload; the message comes back on the socket ----
+  const urls = createAttachmentUrls((id) => transmit({ raw: { type: 'attachment_url', id } }));
+  const say = (text) => { waitNote.textContent = text; waitNote.hidden = !text; };
+  const upload = async (file) => {
+    say(refusal(file) && uploadError(refusal(file)));
+    if (refusal(file) || !welcomed) return;
+    const answer = await requestTicket(visitorPath + '/ticket', { body: JSON.stringify(credentials()) });
+    const sent = answer.ticket ? await uploadFile(visitorPath + '/upload', file, { ticket: answer.ticket }) : { body: {} };
+    if (sent.status == 201) urls.put({ ...sent.body, id: sent.body.attachment.id });
+    else say(uploadError(sent.body.code));
+  };
+  const uploadAll = (files) => { for (const file of files || []) upload(file); };
+  find('.attach').addEventListener('click', () => picker.click());
+  picker.addEventListener('change', () => { uploadAll(picker.files); picker.value = ''; });
+  input.addEventListener('paste', (event) => {
+    const files = event.clipboardData && event.clipboardData.files;
+    if (files && files.length) { event.preventDefault(); uploadAll(files); }
+  });
+  panel.addEventListener('dragover', (event) => event.preventDefault());
+  panel.addEventListener('drop', (event) => { event.preventDefault(); uploadAll(event.dataTransfer && event.dataTransfer.files); });
   listen(doc, 'visibilitychange', () => { if (isOpen && !pageHidden()) markSeen(); });
 
   const api = {

@@ -35,6 +35,9 @@ pub(super) fn visitor_step(
             history(user_id.to_owned(), before, limit, false, view)
         }
         Inbound::Read { .. } => Err(FrameError::Forbidden("only agents mark conversations read")),
+        Inbound::AttachmentUrl { id } => {
+            super::attachment::url(&super::Sender::Visitor { user_id: user_id.to_owned() }, &id, view, now)
+        }
         _ => Err(FrameError::Forbidden("only agents can do that")),
     }
 }
@@ -60,6 +63,7 @@ fn message(fresh: &mut dyn Fresh, seq: i64, sender: Author, text: String, at: i6
         agent_id: None,
         agent_name: None,
         event: None,
+        attachment: None,
     }
 }
 

@@ -3,8 +3,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::attachment::Stored as Stored_;
 use super::ticket::{Live, Ticket};
 use super::{Agent, Conversation, Hit, Invite, StorageUse, View, Write, OWNER_ID};
+use crate::attachments::{AttachmentUse, Signer};
 use crate::protocol::{truncate, Author, Counts, ListView, Status, WireMessage};
 
 /// A stored message with its conversation and author (agent id, or the visitor's id).
@@ -46,6 +48,12 @@ pub struct Memory {
     pub tickets: BTreeMap<String, Ticket>,
     /// `VISITOR_BYTES_PER_DAY` (0, the default: no limit).
     pub bytes_per_day: u64,
+    /// Attachments by id, with when and by whom each was uploaded.
+    pub attachments: BTreeMap<String, (Stored_, String, i64)>,
+    /// R2 keys of deleted conversations' files, waiting to be removed from the bucket.
+    pub trash: Vec<String>,
+    /// What signs attachment URLs; `None`: attachments are not configured.
+    pub signer: Option<Signer>,
 }
 
 fn words(text: &str) -> Vec<String> {
@@ -116,6 +124,17 @@ impl Memory {
                 self.conversations.remove(user_id);
                 self.messages.retain(|m| m.user_id != *user_id);
                 self.tokens.retain(|_, id| id != user_id);
+                let gone: Vec<String> = self
+                    .attachments
+                    .iter()
+                    .filter(|(_, a)| a.0.user_id == *user_id)
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                for id in gone {
+                    if let Some((a, _, _)) = self.attachments.remove(&id) {
+                        self.trash.push(a.key);
+                    }
+                }
             }
             Write::IssueTicket { ticket } => {
                 // SQLite also drops expired tickets here; no answer of the view differs for it.
@@ -123,6 +142,10 @@ impl Memory {
             }
             Write::ConsumeTicket { hash } => {
                 self.tickets.remove(hash);
+            }
+            Write::Attach { user_id, key, attachment, uploader, at } => {
+                let stored = Stored_ { user_id: user_id.clone(), key: key.clone(), attachment: attachment.clone() };
+                self.attachments.insert(attachment.id.clone(), (stored, uploader.clone(), *at));
             }
             Write::Revoke { agent_id } => {
                 self.invites.retain(|_, (id, _)| id != agent_id);
@@ -327,5 +350,28 @@ impl View for Memory {
             address: address.map_or(0, |a| live().filter(|t| t.address.as_deref() == Some(a)).count() as u32),
             desk: live().count() as u32,
         }
+    }
+
+    fn attachment(&self, id: &str) -> Option<Stored_> {
+        self.attachments.get(id).map(|(a, _, _)| a.clone())
+    }
+
+    fn attachment_use(&self, user_id: &str, uploader: &str, since: i64) -> AttachmentUse {
+        let all = self.attachments.values();
+        let recent: Vec<i64> = all.clone().filter(|(_, by, at)| by == uploader && *at > since).map(|x| x.2).collect();
+        AttachmentUse {
+            conversation_bytes: all
+                .clone()
+                .filter(|(a, _, _)| a.user_id == user_id)
+                .map(|(a, _, _)| a.attachment.size)
+                .sum(),
+            desk_bytes: all.map(|(a, _, _)| a.attachment.size).sum(),
+            recent_uploads: recent.len() as u32,
+            oldest_recent_at: recent.into_iter().min(),
+        }
+    }
+
+    fn attachment_signer(&self) -> Option<Signer> {
+        self.signer.clone()
     }
 }

@@ -23,7 +23,7 @@ use crate::store::Store;
 
 /// Which request an agent signs in with: what it may present.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Via {
+pub(super) enum Via {
     /// The admin socket's upgrade: Bearer, Access, a ticket, or (old clients) the secret's subprotocol.
     Upgrade,
     /// `admin/check`: Bearer, Access, or the secret's subprotocol (never a ticket: it is not used up).
@@ -161,7 +161,7 @@ impl Desk {
     /// Decides an agent's sign-in (`desk::team::sign_in`): counts a wrong credential against the
     /// client address, deployment-wide (the network's Limiter), stores what an Access sign-in
     /// accepted (and uses up a ticket).
-    async fn sign_in(
+    pub(super) async fn sign_in(
         &self,
         store: &Store,
         req: &Request,

@@ -49,7 +49,9 @@ impl Desk {
         } else {
             self.upkeep_next.get()
         };
-        let sweep = if more_sockets {
+        // Files of conversations deleted (by an agent, or by retention just now) leave R2.
+        let more_files = self.purge_attachments().await?;
+        let sweep = if more_sockets || more_files {
             Some(now + 1)
         } else {
             (all.len() > closed).then(|| now + self.liveness.sweep_every_ms())

@@ -7,7 +7,9 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::random_bytes;
+use crate::attachments::{AttachmentUse, Signer};
+use crate::auth::hex;
+use crate::desk::attachment::Stored;
 use crate::desk::ticket::{Live, Ticket};
 use crate::desk::{Agent, Conversation, Fresh, Hit, Invite, StorageUse, View, OWNER_ID};
 use crate::protocol::{Author, Counts, ListView, WireMessage};
@@ -27,6 +29,7 @@ pub struct StoreView<'a> {
     team: Team,
     storage: StorageUse,
     bytes_per_day: u64,
+    signer: Option<Rc<Signer>>,
     failure: RefCell<Option<worker::Error>>,
 }
 
@@ -40,7 +43,22 @@ impl<'a> StoreView<'a> {
         storage: StorageUse,
         bytes_per_day: u64,
     ) -> Self {
-        StoreView { store, tagged, cache, next_seq, team, storage, bytes_per_day, failure: RefCell::new(None) }
+        StoreView {
+            store,
+            tagged,
+            cache,
+            next_seq,
+            team,
+            storage,
+            bytes_per_day,
+            signer: None,
+            failure: RefCell::new(None),
+        }
+    }
+
+    /// With what signs attachment URLs (`None`: attachments are not configured).
+    pub fn with_signer(self, signer: Option<Rc<Signer>>) -> Self {
+        StoreView { signer, ..self }
     }
 
     /// A conversation read from SQLite is as new: the cache holds it from now on.
@@ -193,6 +211,18 @@ impl View for StoreView<'_> {
         // A failed read answers none; the step is thrown away anyway (`failure`).
         self.or(self.store.live_tickets(address, now), Live::default())
     }
+
+    fn attachment(&self, id: &str) -> Option<Stored> {
+        self.or(self.store.attachment(id), None)
+    }
+
+    fn attachment_use(&self, user_id: &str, uploader: &str, since: i64) -> AttachmentUse {
+        self.or(self.store.attachment_use(user_id, uploader, since), AttachmentUse::default())
+    }
+
+    fn attachment_signer(&self) -> Option<Signer> {
+        self.signer.as_deref().cloned()
+    }
 }
 
 /// Message and event ids without a call into JavaScript per id: SHA-256 over a 256-bit seed drawn
@@ -253,4 +283,22 @@ impl Fresh for RandomFresh<'_> {
             [0; 32]
         })
     }
+}
+
+pub(super) fn random_bytes() -> worker::Result<[u8; 32]> {
+    let mut bytes = [0u8; 32];
+    getrandom::getrandom(&mut bytes).map_err(|e| worker::Error::RustError(format!("no randomness: {e}")))?;
+    Ok(bytes)
+}
+
+/// A socket id: 52 random bits, exact as a JavaScript number in the attachment.
+pub(super) fn new_sid() -> worker::Result<u64> {
+    let bytes = random_bytes()?;
+    let mut eight = [0u8; 8];
+    eight.copy_from_slice(&bytes[..8]);
+    Ok(u64::from_le_bytes(eight) & ((1 << 52) - 1))
+}
+
+pub(super) fn new_epoch() -> worker::Result<String> {
+    Ok(hex(&random_bytes()?[..16]))
 }

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use super::{Author, EventInfo, ListView, Role, Status, WireMessage};
+use crate::attachments::Attachment;
 use crate::error::FrameError;
 
 /// One row of the admin sidebar.
@@ -132,6 +133,8 @@ pub enum Outbound {
         agent_name: Option<String>,
         #[serde(skip_serializing_if = "Option::is_none")]
         event: Option<EventInfo>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        attachment: Option<Attachment>,
     },
     #[serde(rename_all = "camelCase")]
     Ack {
@@ -189,6 +192,13 @@ pub enum Outbound {
         used_bytes: u64,
         budget_bytes: u64,
     },
+    /// A signed URL for an attachment: a path on the desk's origin, valid until `expiresAt` (ms).
+    #[serde(rename = "attachment_url", rename_all = "camelCase")]
+    AttachmentUrl {
+        id: String,
+        url: String,
+        expires_at: i64,
+    },
     #[serde(rename_all = "camelCase")]
     Error {
         code: &'static str,
@@ -226,6 +236,7 @@ impl Outbound {
             agent_id: if for_admins { m.agent_id.clone() } else { None },
             agent_name: m.agent_name.clone(),
             event: m.event.clone(),
+            attachment: m.attachment.clone(),
         }
     }
 

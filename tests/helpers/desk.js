@@ -45,7 +45,11 @@ export const STARTED_LINE = 'desk object started';
 export const DIRECTORY_READ_LINE = 'directory read:';
 /** Worker variables every harness sets unless a test overrides them: any desk name exists (tests
  *  use a fresh desk name each), as in `make dev`. A value given as `undefined` leaves it unset. */
-export const HARNESS_VARS = { DESKS: '*' };
+export const HARNESS_VARS = { DESKS: '*', ATTACHMENT_SECRET: 'test-attachment-secret-0123456789abcdef' };
+/** The secret attachment URLs are signed with in every harness (`ATTACHMENT_SECRET`). */
+export const ATTACHMENT_SECRET = HARNESS_VARS.ATTACHMENT_SECRET;
+/** The R2 binding files are stored in (wrangler.toml's `[[r2_buckets]]`). */
+export const ATTACHMENTS_BUCKET = 'ATTACHMENTS';
 
 /** `defaults` overridden by `given`, without the keys given as `undefined`. */
 const withVars = (defaults, given) =>
@@ -228,10 +232,11 @@ async function startMiniflareOnce({ persistDir, bindings, tail }) {
       LIMITER: { className: 'Limiter', useSQLite: true },
     },
     assets: { directory: join(ROOT, 'build/assets'), binding: 'ASSETS', routerConfig: { has_user_worker: true } },
+    r2Buckets: [ATTACHMENTS_BUCKET],
     bindings: withVars({ ADMIN_TOKEN, ...HARNESS_VARS }, bindings),
   };
   const shared = {
-    ...(persistDir ? { durableObjectsPersist: persistDir } : {}),
+    ...(persistDir ? { durableObjectsPersist: persistDir, r2Persist: join(persistDir, 'r2') } : {}),
     host: '127.0.0.1',
     port,
     handleRuntimeStdio(stdout, stderr) {

@@ -129,3 +129,17 @@ test('links: only http(s) and mailto with a host or address, sentence punctuatio
   assert.equal(linkParts('a https://x.example b').map((p) => p.text ?? p).join(''), 'a https://x.example b', 'nothing lost');
   assert.equal(withoutBidiControls('invoice\u202Efdp.exe'), 'invoicefdp.exe');
 });
+
+test('the client\'s file rules are the desk\'s: the size limit and the type allow-list (client/upload.js)', async () => {
+  const { MAX_ATTACHMENT_BYTES, ATTACHMENT_TYPES, fileType, refusal } = await import('../../client/upload.js');
+  const rust = source('src/attachments.rs');
+  assert.match(rust, /pub const MAX_ATTACHMENT_BYTES: u64 = 10 \* 1024 \* 1024;/);
+  assert.equal(MAX_ATTACHMENT_BYTES, 10 * 1024 * 1024);
+  const kinds = [...rust.matchAll(/mime: "([^"]+)",\s*extensions: &\[([^\]]*)\]/g)]
+    .flatMap(([, mime, exts]) => [...exts.matchAll(/"([^"]+)"/g)].map(([, ext]) => [ext, mime]));
+  assert.deepEqual(Object.fromEntries(kinds), ATTACHMENT_TYPES, 'the same extensions and types, none more');
+  assert.equal(fileType({ name: 'report.CSV', type: '' }), 'text/csv', 'no type from the browser: by extension');
+  assert.equal(refusal({ name: 'x.svg', type: 'image/svg+xml', size: 1 }), 'bad_type');
+  assert.equal(refusal({ name: 'x.png', type: 'image/png', size: MAX_ATTACHMENT_BYTES + 1 }), 'too_large');
+  assert.equal(refusal({ name: 'x.png', type: 'image/png', size: 1 }), '');
+});

@@ -10,10 +10,13 @@
 use std::collections::BTreeMap;
 use std::ops::{Deref, DerefMut};
 
+use support_desk::attachments::{Attachment, AttachmentLimits};
+use support_desk::desk::attachment;
 use support_desk::desk::memory::Memory;
 use support_desk::desk::team::{self, SignIn};
 use support_desk::desk::{self, Audience, Conversation, Effect, Sender, View};
-use support_desk::protocol::{self, Outbound, Role, UserRow, WELCOME_MESSAGES};
+use support_desk::error::HttpError;
+use support_desk::protocol::{self, Outbound, Role, UserRow, WireMessage, WELCOME_MESSAGES};
 use support_desk::session::{self, Backlog};
 
 /// The owner secret every simulated desk is configured with.
@@ -246,6 +249,26 @@ impl Desk {
             Audience::Admins => open.filter(|(_, s)| is_agent(s)).map(|(n, _)| *n).collect(),
             Audience::AdminOthers => open.filter(|(n, s)| **n != origin && is_agent(s)).map(|(n, _)| *n).collect(),
         }
+    }
+
+    /// An HTTP upload of a file by `socket`'s sender, as the desk object runs it: admitted before
+    /// the body is read, then (the bytes checked and stored in R2) recorded and performed. No
+    /// socket sent it, so nothing goes to a "sender". Returns the stored message.
+    pub fn upload(
+        &mut self,
+        socket: &'static str,
+        request: &attachment::Request,
+        name: &str,
+        limits: &AttachmentLimits,
+    ) -> Result<WireMessage, HttpError> {
+        self.now += 1;
+        let sender = self.sockets[socket].sender.clone();
+        let admitted = attachment::admit(&sender, request, limits, &self.state, self.now)?;
+        let id = desk::Fresh::id(&mut self.fresh);
+        let file = Attachment { id, name: name.into(), size: request.size, mime: admitted.kind.mime.into() };
+        let recorded = attachment::record(&sender, request, file, limits, &self.state, self.now, &mut self.fresh)?;
+        self.perform("", recorded.effects);
+        Ok(recorded.message)
     }
 
     /// Takes everything `socket` received so far.
