@@ -14,16 +14,21 @@
 //! - [`admission`]: who a visitor's upgrade is, and whether it may open a socket now.
 //! - [`moderation`]: deleting and blocking visitors, the storage budget, retention.
 //! - [`ticket`]: short-lived, single-use tickets that browsers present instead of a credential.
+//! - [`context`]: who and where a visitor is (visits, device, pages, a verified visitor's attributes).
+//! - [`saved_replies`]: the desk's saved replies, managed by the owner and admins.
 
 use crate::error::FrameError;
+use crate::protocol::context::PageReport;
 use crate::protocol::{
     truncate, Author, Counts, Inbound, ListView, Outbound, Role, Status, UserRow, WireMessage, PREVIEW_CHARS,
 };
 
 pub mod admission;
+pub mod context;
 pub mod conversation;
 pub mod memory;
 pub mod moderation;
+pub mod saved_replies;
 pub mod team;
 pub mod ticket;
 
@@ -135,6 +140,7 @@ impl Conversation {
             assignee_id: self.assignee.clone(),
             assignee_name: None,
             last_seq: self.last.as_ref().map(|l| l.seq),
+            context: None,
         }
     }
 
@@ -253,6 +259,12 @@ pub trait View {
     fn ticket(&self, hash: &str) -> Option<ticket::Ticket>;
     /// Tickets: how many unused ones expire after `now`, for this (hashed) address and in all.
     fn live_tickets(&self, address: Option<&str>, now: i64) -> ticket::Live;
+    /// Who and where a visitor is, as stored (`None`: it never connected since contexts were kept).
+    fn context(&self, user_id: &str) -> Option<context::Context>;
+    /// The stored contexts of these visitors (one read for a page of rows).
+    fn contexts(&self, user_ids: &[&str]) -> Vec<context::Context>;
+    /// The desk's saved replies, by shortcut.
+    fn saved_replies(&self) -> Vec<crate::protocol::saved_replies::SavedReply>;
 }
 
 /// The desk's storage as the view knows it (the glue measures SQLite now and then and adds what
@@ -318,6 +330,12 @@ pub enum Write {
     IssueTicket { ticket: Box<ticket::Ticket> },
     /// A ticket used: deleted, so it never works again.
     ConsumeTicket { hash: String },
+    /// A visitor's context is now this (see `context.rs` for why a whole record).
+    Context { context: Box<context::Context> },
+    /// A saved reply created or edited (by id).
+    SaveReply { reply: Box<crate::protocol::saved_replies::SavedReply> },
+    /// A saved reply deleted.
+    DeleteReply { id: String },
 }
 
 impl Write {
@@ -332,12 +350,15 @@ impl Write {
             | Write::CreateVisitor { user_id, .. }
             | Write::TouchVisitor { user_id, .. }
             | Write::Delete { user_id } => Some(user_id),
+            Write::Context { context } => Some(&context.user_id),
             Write::Profile { .. }
             | Write::Invite { .. }
             | Write::Accept { .. }
             | Write::Revoke { .. }
             | Write::IssueTicket { .. }
-            | Write::ConsumeTicket { .. } => None,
+            | Write::ConsumeTicket { .. }
+            | Write::SaveReply { .. }
+            | Write::DeleteReply { .. } => None,
         }
     }
 }
@@ -438,6 +459,15 @@ pub fn step(
         Inbound::Revoke { agent_id } => team::revoke(&agent, &agent_id, view, now, fresh),
         Inbound::Delete { user_id } => moderation::delete(&agent, &user_id, view),
         Inbound::Block { user_id } => moderation::block(&agent, &user_id, view, now, fresh),
+        Inbound::Context { user_id, url, title, referrer, language, time_zone, attributes } => {
+            let report = url.map(|url| PageReport { url, title, referrer, language, time_zone });
+            context::ask(context::Frame { user_id, report, attributes }, view)
+        }
+        Inbound::Replies => Ok(saved_replies::list(view)),
+        Inbound::SaveReply { id, title, shortcut, text } => {
+            saved_replies::save(&agent, saved_replies::Draft { id, title, shortcut, text }, view, now, fresh)
+        }
+        Inbound::DeleteReply { id } => saved_replies::delete(&agent, id, view),
     }
 }
 
@@ -462,5 +492,6 @@ pub fn presence(view: &dyn View, conversation: &Conversation, was_online: bool, 
     }
     let mut row = row(view, conversation);
     row.online = is_online;
+    row.context = view.context(&conversation.user_id).map(|c| c.info(false));
     vec![send(Audience::Admins, Outbound::User { user: row })]
 }

@@ -10,8 +10,10 @@ use serde_json::Value;
 use crate::error::FrameError;
 
 mod budget;
+pub mod context;
 mod names;
 mod outbound;
+pub mod saved_replies;
 pub use budget::{fitting, json_len, newest_page, total_fits};
 pub use names::{display_name, visitor_name, NameError};
 pub use outbound::*;
@@ -269,12 +271,68 @@ pub enum Inbound {
         limit: Option<u32>,
     },
     Ping,
+    /// A visitor: the page it is on (`url` required). An agent: `userId` only, asking for that
+    /// visitor's context (answered with the `context` frame).
+    #[serde(rename_all = "camelCase")]
+    Context {
+        #[serde(default)]
+        user_id: Option<String>,
+        #[serde(default)]
+        url: Option<String>,
+        #[serde(default)]
+        title: Option<String>,
+        #[serde(default)]
+        referrer: Option<String>,
+        #[serde(default)]
+        language: Option<String>,
+        #[serde(default)]
+        time_zone: Option<String>,
+        /// A verified visitor's attributes, as its page passed them (unverified claims).
+        #[serde(default)]
+        attributes: Option<context::Attributes>,
+    },
+    /// Agents: the desk's saved replies.
+    Replies,
+    /// Owner/admin: creates (no `id`) or edits a saved reply.
+    #[serde(rename = "save_reply")]
+    SaveReply {
+        #[serde(default)]
+        id: Option<String>,
+        title: String,
+        shortcut: String,
+        text: String,
+    },
+    /// Owner/admin: deletes a saved reply.
+    #[serde(rename = "delete_reply")]
+    DeleteReply {
+        id: String,
+    },
 }
 
 /// The `type`s [`Inbound`] knows, to tell `unknown_type` from `bad_frame`.
-const INBOUND_TYPES: [&str; 18] = [
-    "message", "read", "history", "ping", "resolve", "reopen", "snooze", "assign", "unread", "note", "list", "search",
-    "profile", "invite", "agents", "revoke", "delete", "block",
+const INBOUND_TYPES: [&str; 22] = [
+    "message",
+    "read",
+    "history",
+    "ping",
+    "resolve",
+    "reopen",
+    "snooze",
+    "assign",
+    "unread",
+    "note",
+    "list",
+    "search",
+    "profile",
+    "invite",
+    "agents",
+    "revoke",
+    "delete",
+    "block",
+    "context",
+    "replies",
+    "save_reply",
+    "delete_reply",
 ];
 
 /// Turns one text frame into a typed frame, or the error to answer it with.
@@ -357,6 +415,24 @@ fn check_limits(frame: &Inbound) -> Result<(), FrameError> {
             if email.as_deref().is_some_and(|e| valid_email(e).is_none()) {
                 return Err(FrameError::BadFrame("email must be an address like ana@example.com".into()));
             }
+        }
+        Inbound::Context { url, title, referrer, language, time_zone, attributes, .. } => {
+            if let Some(url) = url {
+                let report = context::PageReport {
+                    url: url.clone(),
+                    title: title.clone(),
+                    referrer: referrer.clone(),
+                    language: language.clone(),
+                    time_zone: time_zone.clone(),
+                };
+                report.checked()?;
+            }
+            if let Some(attributes) = attributes {
+                context::check_attributes(attributes)?;
+            }
+        }
+        Inbound::SaveReply { title, shortcut, text, .. } => {
+            saved_replies::check(title, shortcut, text)?;
         }
         Inbound::History { before: Some(b), .. } if *b < 1 => {
             return Err(FrameError::BadFrame("before must be a positive seq".into()));

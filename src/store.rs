@@ -11,6 +11,7 @@ use worker::{SqlStorage, SqlStorageValue as V};
 use crate::desk::{Agent, Conversation, DayUsage, Hit, Invite, LastMessage, Write};
 use crate::protocol::{Author, Counts, EventInfo, ListView, Role, Status, WireMessage};
 
+mod context;
 mod queries;
 mod tickets;
 mod upkeep;
@@ -188,6 +189,34 @@ const MIGRATIONS: &[&str] = &[
             WHEN day = excluded.day THEN day_bytes + excluded.day_bytes ELSE excluded.day_bytes END,
           day = CASE WHEN excluded.unread = 0 THEN day ELSE excluded.day END;
      END;",
+    // v10: who and where each visitor is (`desk::context`): first seen, visits, the latest page
+    // reported, what the desk saw at connect, this visit's pages and a verified visitor's
+    // attributes (JSON text, read and written whole); gone with the visitor (trigger). Visitors
+    // already known start with one visit, seen first when they were created. And the desk's saved
+    // replies (`desk::saved_replies`), shortcuts unique.
+    "CREATE TABLE visitor_context (
+        user_id TEXT PRIMARY KEY,
+        first_seen INTEGER NOT NULL,
+        visits INTEGER NOT NULL,
+        visit_started INTEGER NOT NULL,
+        last_active INTEGER NOT NULL,
+        page TEXT,
+        device TEXT NOT NULL,
+        pages TEXT NOT NULL,
+        attributes TEXT
+     ) WITHOUT ROWID;
+     INSERT INTO visitor_context (user_id, first_seen, visits, visit_started, last_active, device, pages)
+        SELECT id, created_at, 1, last_seen, last_seen, '{}', '[]' FROM visitors;
+     CREATE TRIGGER visitors_forget_context AFTER DELETE ON visitors BEGIN
+        DELETE FROM visitor_context WHERE user_id = old.id;
+     END;
+     CREATE TABLE saved_replies (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        shortcut TEXT NOT NULL UNIQUE,
+        body TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+     ) WITHOUT ROWID;",
 ];
 
 /// Messages are indexed for search at least once per this many seqs (and before every search).
@@ -458,6 +487,9 @@ impl Store {
             }
             Write::IssueTicket { ticket } => self.issue_ticket(ticket, now)?,
             Write::ConsumeTicket { hash } => self.consume_ticket(hash)?,
+            Write::Context { context } => self.put_context(context)?,
+            Write::SaveReply { reply } => self.save_reply(reply)?,
+            Write::DeleteReply { id } => self.delete_reply(id)?,
             Write::Revoke { agent_id } => {
                 sql.exec("DELETE FROM invites WHERE agent_id = ?", vec![text(agent_id)])?;
                 sql.exec("UPDATE agents SET state = 'revoked', token_hash = NULL WHERE id = ?", vec![text(agent_id)])?;

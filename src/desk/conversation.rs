@@ -34,6 +34,11 @@ pub(super) fn visitor_step(
             }
             history(user_id.to_owned(), before, limit, false, view)
         }
+        Inbound::Context { user_id: asked, url, title, referrer, language, time_zone, attributes } => {
+            let report =
+                url.map(|url| crate::protocol::context::PageReport { url, title, referrer, language, time_zone });
+            super::context::report(user_id, super::context::Frame { user_id: asked, report, attributes }, view, now)
+        }
         Inbound::Read { .. } => Err(FrameError::Forbidden("only agents mark conversations read")),
         _ => Err(FrameError::Forbidden("only agents can do that")),
     }
@@ -421,7 +426,7 @@ pub(super) fn list(
     let mut rows = view.list(which, &agent.id, before, limit + 1);
     let mut more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
-    let mut users: Vec<_> = rows.iter().map(|c| row(view, c)).collect();
+    let mut users = super::context::with_contexts(view, rows.iter().map(|c| row(view, c)).collect());
     let mut counts = view.counts(&agent.id);
     if !moderator {
         counts.blocked = None;

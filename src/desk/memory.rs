@@ -3,8 +3,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::context::Context;
 use super::ticket::{Live, Ticket};
 use super::{Agent, Conversation, Hit, Invite, StorageUse, View, Write, OWNER_ID};
+use crate::protocol::saved_replies::SavedReply;
 use crate::protocol::{truncate, Author, Counts, ListView, Status, WireMessage};
 
 /// A stored message with its conversation and author (agent id, or the visitor's id).
@@ -46,6 +48,10 @@ pub struct Memory {
     pub tickets: BTreeMap<String, Ticket>,
     /// `VISITOR_BYTES_PER_DAY` (0, the default: no limit).
     pub bytes_per_day: u64,
+    /// Visitors' contexts by user id.
+    pub contexts: BTreeMap<String, Context>,
+    /// Saved replies by id.
+    pub saved_replies: BTreeMap<String, SavedReply>,
 }
 
 fn words(text: &str) -> Vec<String> {
@@ -116,6 +122,16 @@ impl Memory {
                 self.conversations.remove(user_id);
                 self.messages.retain(|m| m.user_id != *user_id);
                 self.tokens.retain(|_, id| id != user_id);
+                self.contexts.remove(user_id);
+            }
+            Write::Context { context } => {
+                self.contexts.insert(context.user_id.clone(), (**context).clone());
+            }
+            Write::SaveReply { reply } => {
+                self.saved_replies.insert(reply.id.clone(), (**reply).clone());
+            }
+            Write::DeleteReply { id } => {
+                self.saved_replies.remove(id);
             }
             Write::IssueTicket { ticket } => {
                 // SQLite also drops expired tickets here; no answer of the view differs for it.
@@ -327,5 +343,19 @@ impl View for Memory {
             address: address.map_or(0, |a| live().filter(|t| t.address.as_deref() == Some(a)).count() as u32),
             desk: live().count() as u32,
         }
+    }
+
+    fn context(&self, user_id: &str) -> Option<Context> {
+        self.contexts.get(user_id).cloned()
+    }
+
+    fn contexts(&self, user_ids: &[&str]) -> Vec<Context> {
+        user_ids.iter().filter_map(|id| self.contexts.get(*id).cloned()).collect()
+    }
+
+    fn saved_replies(&self) -> Vec<SavedReply> {
+        let mut replies: Vec<SavedReply> = self.saved_replies.values().cloned().collect();
+        replies.sort_by(|a, b| a.shortcut.cmp(&b.shortcut));
+        replies
     }
 }

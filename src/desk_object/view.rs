@@ -8,8 +8,10 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::random_bytes;
+use crate::desk::context::Context;
 use crate::desk::ticket::{Live, Ticket};
 use crate::desk::{Agent, Conversation, Fresh, Hit, Invite, StorageUse, View, OWNER_ID};
+use crate::protocol::saved_replies::SavedReply;
 use crate::protocol::{Author, Counts, ListView, WireMessage};
 use crate::sockets::{self, agent_tag, Tagged};
 use crate::store::Store;
@@ -192,6 +194,18 @@ impl View for StoreView<'_> {
     fn live_tickets(&self, address: Option<&str>, now: i64) -> Live {
         // A failed read answers none; the step is thrown away anyway (`failure`).
         self.or(self.store.live_tickets(address, now), Live::default())
+    }
+
+    fn context(&self, user_id: &str) -> Option<Context> {
+        self.or(self.store.context(user_id), None)
+    }
+
+    fn contexts(&self, user_ids: &[&str]) -> Vec<Context> {
+        self.or(self.store.contexts(user_ids), Vec::new())
+    }
+
+    fn saved_replies(&self) -> Vec<SavedReply> {
+        self.or(self.store.saved_replies(), Vec::new())
     }
 }
 
