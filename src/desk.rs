@@ -18,7 +18,6 @@
 //! - [`saved_replies`]: the desk's saved replies, managed by the owner and admins.
 
 use crate::error::FrameError;
-use crate::protocol::context::PageReport;
 use crate::protocol::{
     truncate, Author, Counts, Inbound, ListView, Outbound, Role, Status, UserRow, WireMessage, PREVIEW_CHARS,
 };
@@ -459,10 +458,7 @@ pub fn step(
         Inbound::Revoke { agent_id } => team::revoke(&agent, &agent_id, view, now, fresh),
         Inbound::Delete { user_id } => moderation::delete(&agent, &user_id, view),
         Inbound::Block { user_id } => moderation::block(&agent, &user_id, view, now, fresh),
-        Inbound::Context { user_id, url, title, referrer, language, time_zone, attributes } => {
-            let report = url.map(|url| PageReport { url, title, referrer, language, time_zone });
-            context::ask(context::Frame { user_id, report, attributes }, view)
-        }
+        Inbound::Context(frame) => context::ask(frame, view),
         Inbound::Replies => Ok(saved_replies::list(view)),
         Inbound::SaveReply { id, title, shortcut, text } => {
             saved_replies::save(&agent, saved_replies::Draft { id, title, shortcut, text }, view, now, fresh)

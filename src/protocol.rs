@@ -271,26 +271,8 @@ pub enum Inbound {
         limit: Option<u32>,
     },
     Ping,
-    /// A visitor: the page it is on (`url` required). An agent: `userId` only, asking for that
-    /// visitor's context (answered with the `context` frame).
-    #[serde(rename_all = "camelCase")]
-    Context {
-        #[serde(default)]
-        user_id: Option<String>,
-        #[serde(default)]
-        url: Option<String>,
-        #[serde(default)]
-        title: Option<String>,
-        #[serde(default)]
-        referrer: Option<String>,
-        #[serde(default)]
-        language: Option<String>,
-        #[serde(default)]
-        time_zone: Option<String>,
-        /// A verified visitor's attributes, as its page passed them (unverified claims).
-        #[serde(default)]
-        attributes: Option<context::Attributes>,
-    },
+    /// A visitor: the page it is on. An agent: `userId` only, asking for that visitor's context.
+    Context(context::ContextFrame),
     /// Agents: the desk's saved replies.
     Replies,
     /// Owner/admin: creates (no `id`) or edits a saved reply.
@@ -310,29 +292,10 @@ pub enum Inbound {
 }
 
 /// The `type`s [`Inbound`] knows, to tell `unknown_type` from `bad_frame`.
+#[rustfmt::skip] // one line per dozen, not one per name
 const INBOUND_TYPES: [&str; 22] = [
-    "message",
-    "read",
-    "history",
-    "ping",
-    "resolve",
-    "reopen",
-    "snooze",
-    "assign",
-    "unread",
-    "note",
-    "list",
-    "search",
-    "profile",
-    "invite",
-    "agents",
-    "revoke",
-    "delete",
-    "block",
-    "context",
-    "replies",
-    "save_reply",
-    "delete_reply",
+    "message", "read", "history", "ping", "resolve", "reopen", "snooze", "assign", "unread", "note", "list", "search",
+    "profile", "invite", "agents", "revoke", "delete", "block", "context", "replies", "save_reply", "delete_reply",
 ];
 
 /// Turns one text frame into a typed frame, or the error to answer it with.
@@ -416,21 +379,7 @@ fn check_limits(frame: &Inbound) -> Result<(), FrameError> {
                 return Err(FrameError::BadFrame("email must be an address like ana@example.com".into()));
             }
         }
-        Inbound::Context { url, title, referrer, language, time_zone, attributes, .. } => {
-            if let Some(url) = url {
-                let report = context::PageReport {
-                    url: url.clone(),
-                    title: title.clone(),
-                    referrer: referrer.clone(),
-                    language: language.clone(),
-                    time_zone: time_zone.clone(),
-                };
-                report.checked()?;
-            }
-            if let Some(attributes) = attributes {
-                context::check_attributes(attributes)?;
-            }
-        }
+        Inbound::Context(frame) => frame.check()?,
         Inbound::SaveReply { title, shortcut, text, .. } => {
             saved_replies::check(title, shortcut, text)?;
         }

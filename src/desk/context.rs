@@ -10,7 +10,9 @@
 
 use super::{send, Audience, Effect, View, Write};
 use crate::error::FrameError;
-use crate::protocol::context::{Attributes, ContextInfo, Device, Page, PageReport, MAX_PAGES, VISIT_IDLE_MS};
+use crate::protocol::context::{
+    Attributes, ContextFrame, ContextInfo, Device, Page, PageReport, MAX_PAGES, VISIT_IDLE_MS,
+};
 use crate::protocol::{Outbound, UserRow};
 
 mod user_agent;
@@ -67,22 +69,15 @@ pub fn arrive(view: &dyn View, user_id: &str, device: Device, now: i64) -> Write
     Write::Context { context: Box::new(context) }
 }
 
-/// The fields of a `context` frame.
-pub struct Frame {
-    pub user_id: Option<String>,
-    pub report: Option<PageReport>,
-    pub attributes: Option<Attributes>,
-}
-
 /// A visitor reports the page it is on: stored as its own context (never another's: the id is the
 /// socket's), the page added to this visit's unless it is the one reported last; every agent gets
 /// the `context` frame for a conversation they can see (one with a message). The frame's fields
 /// were checked by `protocol::parse`; a refusal stores nothing.
-pub(super) fn report(user_id: &str, frame: Frame, view: &dyn View, now: i64) -> Result<Vec<Effect>, FrameError> {
-    if frame.user_id.is_some_and(|asked| asked != user_id) {
+pub(super) fn report(user_id: &str, frame: ContextFrame, view: &dyn View, now: i64) -> Result<Vec<Effect>, FrameError> {
+    if frame.user_id.as_ref().is_some_and(|asked| asked != user_id) {
         return Err(FrameError::Forbidden("visitors can only report their own context"));
     }
-    let report = frame.report.ok_or_else(|| FrameError::BadFrame("a visitor's context needs url".into()))?;
+    let report = frame.report().ok_or_else(|| FrameError::BadFrame("a visitor's context needs url".into()))?;
     let report = report.checked()?;
     let conversation = view.conversation(user_id).ok_or(FrameError::UnknownUser)?;
     if frame.attributes.is_some() && conversation.verified_id.is_none() {
@@ -118,11 +113,12 @@ pub(super) fn report(user_id: &str, frame: Frame, view: &dyn View, now: i64) -> 
 
 /// An agent asks for a visitor's context: the `context` frame, or `unknown_user`. A visitor the
 /// desk knows but with nothing reported yet gets an empty one (no visits).
-pub(super) fn ask(frame: Frame, view: &dyn View) -> Result<Vec<Effect>, FrameError> {
-    if frame.report.is_some() || frame.attributes.is_some() {
+pub(super) fn ask(frame: ContextFrame, view: &dyn View) -> Result<Vec<Effect>, FrameError> {
+    let ContextFrame { user_id, attributes, .. } = &frame;
+    if frame.report().is_some() || attributes.is_some() {
         return Err(FrameError::BadFrame("agents send context with userId only".into()));
     }
-    let user_id = frame.user_id.ok_or_else(|| FrameError::BadFrame("context needs userId".into()))?;
+    let user_id = user_id.clone().ok_or_else(|| FrameError::BadFrame("context needs userId".into()))?;
     view.conversation(&user_id).ok_or(FrameError::UnknownUser)?;
     let context = view.context(&user_id).map(|c| c.info(true)).unwrap_or_default();
     Ok(vec![send(Audience::Sender, Outbound::Context { user_id, context })])

@@ -34,11 +34,7 @@ pub(super) fn visitor_step(
             }
             history(user_id.to_owned(), before, limit, false, view)
         }
-        Inbound::Context { user_id: asked, url, title, referrer, language, time_zone, attributes } => {
-            let report =
-                url.map(|url| crate::protocol::context::PageReport { url, title, referrer, language, time_zone });
-            super::context::report(user_id, super::context::Frame { user_id: asked, report, attributes }, view, now)
-        }
+        Inbound::Context(frame) => super::context::report(user_id, frame, view, now),
         Inbound::Read { .. } => Err(FrameError::Forbidden("only agents mark conversations read")),
         _ => Err(FrameError::Forbidden("only agents can do that")),
     }

@@ -58,6 +58,51 @@ pub struct PageReport {
     pub time_zone: Option<String>,
 }
 
+/// A `context` frame as sent: a visitor's page report (`url` and the rest, `attributes` for a
+/// verified visitor), or an agent's question (`userId` only). Which is which is the core's call.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContextFrame {
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub referrer: Option<String>,
+    #[serde(default)]
+    pub language: Option<String>,
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    #[serde(default)]
+    pub attributes: Option<Attributes>,
+}
+
+impl ContextFrame {
+    /// The page report it carries, if it has a `url` (unchecked: see [`PageReport::checked`]).
+    pub fn report(&self) -> Option<PageReport> {
+        Some(PageReport {
+            url: self.url.clone()?,
+            title: self.title.clone(),
+            referrer: self.referrer.clone(),
+            language: self.language.clone(),
+            time_zone: self.time_zone.clone(),
+        })
+    }
+
+    /// Field limits, checked by `protocol::parse`.
+    pub fn check(&self) -> Result<(), FrameError> {
+        if let Some(report) = self.report() {
+            report.checked()?;
+        }
+        if let Some(attributes) = &self.attributes {
+            check_attributes(attributes)?;
+        }
+        Ok(())
+    }
+}
+
 /// One page of a visit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Page {
