@@ -49,6 +49,8 @@ export function createContextPanel(ui, { send }) {
     dd.set(key, value);
   }
   let pageKeys = [];
+  // beside the conversation on wide screens; folded to its summary line above it on narrower ones
+  if (matchMedia('(max-width: 1099px)').matches) ui.panel.open = false;
 
   /** Sets fact `key` to `show` (a string, or [string, build()] for nodes); hidden when empty. */
   function fact(key, show, build) {
