@@ -91,7 +91,7 @@ assets:
 	@node -e "$$WIDGET_BUDGET_CHECK" $(ASSETS)/widget.js $(WIDGET_BUDGET)
 	@cp client/*.js $(ASSETS)/client/
 	@cp widget/demo.html $(ASSETS)/index.html
-	@cp widget/demo.css $(ASSETS)/demo.css
+	@cp widget/demo.css widget/demo.js $(ASSETS)/
 	@cp admin/index.html $(ASSETS)/admin/chat.html
 	@cp admin/*.js admin/*.css $(ASSETS)/admin/
 	@if [ -f widget/_headers ]; then cp widget/_headers $(ASSETS)/_headers; fi

@@ -10,6 +10,9 @@ import { createConversation } from './conversation.js';
 import { createActions } from './actions.js';
 import { createTeam, setupJoin } from './team.js';
 import { createRowBatch } from './batch.js';
+import { createContextPanel } from './context-panel.js';
+import { createSavedReplies } from './saved-replies.js';
+import { setupShortcuts } from './shortcuts.js';
 
 const desk = new URLSearchParams(location.search).get('desk') || 'demo';
 const ACCESS = 'cf-access'; // kept instead of a token when Cloudflare Access signed this browser in
@@ -18,6 +21,7 @@ const ui = {
   login: $('login'), loginForm: $('login-form'), loginError: $('login-error'), token: $('token'),
   inbox: $('inbox'), conn: $('conn'), me: $('me'), signout: $('signout'), teamOpen: $('team-open'),
   team: $('team'), back: $('back'), input: $('input'), notify: $('notify'), sendError: $('send-error'), storage: $('storage'),
+  repliesPage: $('replies-page'), repliesOpen: $('replies-open'),
 };
 
 let conn = null, token = null, signedIn = false, me = null;
@@ -70,6 +74,16 @@ const team = createTeam(
     profileDone: $('profile-done'), refresh: $('agents-refresh'), inviteName: $('invite-name'), inviteRole: $('invite-role'), inviteEmail: $('invite-email'), copy: $('invite-copy'), link: $('invite-link'), expiry: $('invite-expiry') },
   desk, { send },
 );
+const panel = createContextPanel(
+  { panel: $('context'), empty: $('context-empty'), facts: $('context-facts'), pages: $('context-pages'), pagesTitle: $('context-pages-title') },
+  { send },
+);
+const saved = createSavedReplies(
+  { list: $('replies-list'), none: $('replies-none'), form: $('reply-form'), formTitle: $('reply-form-title'), title: $('reply-title'),
+    shortcut: $('reply-shortcut'), text: $('reply-text'), save: $('reply-save'), cancel: $('reply-cancel'), error: $('replies-error') },
+  { send, confirm: (q) => window.confirm(q) },
+);
+setupShortcuts({ input: ui.input, form: $('reply'), list: $('reply-suggestions'), status: $('suggest-status') }, { replies: () => saved.replies });
 const join = setupJoin(
   { section: $('join'), form: $('join-form'), name: $('join-name'), error: $('join-error'), submit: $('join-submit') },
   desk, { onJoined: (agent) => { signIn.save(agent.token); start(agent.token); } },
@@ -116,11 +130,12 @@ function signOut(message, forget) {
   rows.clear();
   known.clear();
   conv.clear();
+  panel.clear();
   views.reset();
   actions.show(null);
   document.body.classList.remove('show-conv');
-  ui.inbox.hidden = ui.signout.hidden = ui.teamOpen.hidden = ui.me.hidden = true;
-  ui.team.hidden = true;
+  ui.inbox.hidden = ui.signout.hidden = ui.teamOpen.hidden = ui.repliesOpen.hidden = ui.me.hidden = true;
+  ui.team.hidden = ui.repliesPage.hidden = true;
   ui.storage.hidden = true;
   team.close();
   document.title = 'Inbox';
@@ -146,6 +161,7 @@ function setMe(m) {
   ui.me.textContent = (m.name || 'Agent') + ' · ' + (m.role || 'agent');
   ui.me.hidden = false;
   team.setMe(m);
+  saved.setMe(m);
   const moderator = m.role === 'owner' || m.role === 'admin';
   views.setModerator(moderator);
   actions.setModerator(moderator);
@@ -158,14 +174,16 @@ function onFrame(f) {
       signIn.save(token); // kept once the desk accepted it: every new tab of this desk is signed in
       signedIn = true;
       ui.login.hidden = true;
-      ui.signout.hidden = ui.teamOpen.hidden = false;
-      ui.inbox.hidden = !ui.team.hidden;
+      ui.signout.hidden = ui.teamOpen.hidden = ui.repliesOpen.hidden = false;
+      ui.inbox.hidden = !ui.team.hidden || !ui.repliesPage.hidden;
       setMe(f.me || me || { agentId: 'owner', name: 'Owner', role: 'owner' });
       for (const row of f.users || []) if (row?.userId) known.set(row.userId, row);
       views.connected();
       conv.connected(f.resumed === true);
       urls.retry();
       send({ type: 'agents' });
+      saved.connected();
+      if (conv.selected) panel.show(conv.selected, known.get(conv.selected));
       updateTitle();
       showHeader();
       break;
@@ -173,14 +191,25 @@ function onFrame(f) {
     case 'user': {
       if (!f.user?.userId) break;
       const before = known.get(f.user.userId);
+      // rows sent for a message leave the visitor's context out: the last one known stays
+      if (!f.user.context && before?.context) f.user.context = before.context;
       known.set(f.user.userId, f.user);
       rows.add(f.user, before);
+      panel.onRow(f.user);
       break;
     }
     case 'list':
       for (const row of f.users || []) if (row?.userId) known.set(row.userId, row);
       views.onList(f);
+      panel.onRow(known.get(conv.selected));
       break;
+    case 'context': {
+      const row = typeof f.userId === 'string' && known.get(f.userId);
+      if (row) row.context = f;
+      panel.onContext(f);
+      break;
+    }
+    case 'replies': saved.onReplies(f); break;
     case 'search':
       for (const r of f.results || []) if (r?.user?.userId && !known.has(r.user.userId)) known.set(r.user.userId, r.user);
       views.onSearch(f);
@@ -211,6 +240,7 @@ function onFrame(f) {
       views.onRemoved(f.userId);
       if (conv.selected === f.userId) {
         conv.drop();
+        panel.clear();
         actions.show(null);
         document.body.classList.remove('show-conv');
       }
@@ -227,7 +257,7 @@ function onFrame(f) {
     case 'invited': team.onInvited(f); break;
     case 'profile': setMe(f.me); team.onProfile(f); send({ type: 'agents' }); break; // the Assignee list shows the new name
     case 'error':
-      if (conv.onError(f) || team.onError(f)) break;
+      if (conv.onError(f) || team.onError(f) || saved.onError(f)) break;
       ui.sendError.textContent = 'The desk refused that: ' + (f.message || f.code || 'error');
       ui.sendError.hidden = false;
       break;
@@ -257,6 +287,7 @@ function select(userId, focusInput) {
   const before = conv.selected;
   if (userId !== before) refreshAgents();
   conv.select(userId);
+  panel.show(userId, known.get(userId));
   document.body.classList.add('show-conv');
   views.repaint(before, userId);
   showHeader();
@@ -277,6 +308,7 @@ ui.back.addEventListener('click', () => {
 
 // ---- the Team page ----
 function showTeam(on) {
+  if (on && !ui.repliesPage.hidden) showReplies(false);
   ui.team.hidden = !on;
   ui.inbox.hidden = on;
   ui.teamOpen.setAttribute('aria-pressed', String(on));
@@ -286,6 +318,18 @@ function showTeam(on) {
 }
 ui.teamOpen.addEventListener('click', () => showTeam(ui.team.hidden));
 $('team-close').addEventListener('click', () => showTeam(false));
+
+// ---- the Saved replies page ----
+function showReplies(on) {
+  if (on && !ui.team.hidden) showTeam(false);
+  ui.repliesPage.hidden = !on;
+  ui.inbox.hidden = on;
+  ui.repliesOpen.setAttribute('aria-pressed', String(on));
+  if (on) { conv.leave(); $('replies-title').focus(); return; }
+  if (conv.selected) conv.select(conv.selected);
+}
+ui.repliesOpen.addEventListener('click', () => showReplies(ui.repliesPage.hidden));
+$('replies-close').addEventListener('click', () => showReplies(false));
 
 // ---- keyboard: Alt+↑/↓ anywhere, j/k outside text fields ----
 document.addEventListener('keydown', (e) => {

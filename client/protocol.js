@@ -131,3 +131,76 @@ export function createOutbox(transmit) {
     clear() { waiting.clear(); },
   };
 }
+
+// ---- who and where (docs/protocol.md, Who and where): the widget's page report, cut to the desk's limits ----
+
+/** The desk's limits on a `context` frame (`protocol::context`): what is longer is refused `bad_frame`, so the client cuts first. */
+export const MAX_URL_CHARS = 2048;
+export const MAX_TITLE_CHARS = 300;
+export const MAX_LANGUAGE_CHARS = 35;
+export const MAX_TIME_ZONE_CHARS = 64;
+export const MAX_ATTRIBUTES = 20;
+export const MAX_ATTRIBUTE_KEY_CHARS = 32;
+export const MAX_ATTRIBUTE_VALUE_CHARS = 100;
+
+const cut = (value, max) => (typeof value == 'string' ? Array.from(value).slice(0, max).join('') : '');
+const httpUrl = (value) => (/^https?:\/\/[^/?#\s]/i.test(value) && !/[\s\x00-\x1f\x7f]/.test(value) ? cut(value, MAX_URL_CHARS) : '');
+
+/**
+ * A verified customer's attributes as the desk takes them (`SupportChat.identify({ attributes })`): text and finite numbers
+ * only, keys of 1 to 32 of A-Z a-z 0-9 _ - ., text cut to 100 characters without control characters, at most 20; anything
+ * else is left out. Undefined when none is left.
+ */
+export function cleanAttributes(attributes) {
+  if (!attributes || typeof attributes != 'object') return undefined;
+  const kept = {};
+  let count = 0;
+  for (const key of Object.keys(attributes)) {
+    const value = attributes[key];
+    if (count >= MAX_ATTRIBUTES || !/^[A-Za-z0-9_.-]{1,32}$/.test(key)) continue;
+    if (typeof value == 'number' && Number.isFinite(value)) kept[key] = value;
+    else if (typeof value == 'string') kept[key] = cut(value.replace(/[\x00-\x1f\x7f]/g, ' '), MAX_ATTRIBUTE_VALUE_CHARS);
+    else continue;
+    count++;
+  }
+  return count ? kept : undefined;
+}
+
+/** The visitor's `context` frame for the page it is on: every field within the desk's limits (fields it would refuse are left out). */
+export function contextFrame({ url, title, referrer, language, timeZone, attributes }) {
+  const frame = { type: 'context', url: httpUrl(url) };
+  const titled = cut(String(title || '').replace(/[\x00-\x1f\x7f]/g, ' ').trim(), MAX_TITLE_CHARS);
+  if (titled) frame.title = titled;
+  if (httpUrl(referrer)) frame.referrer = httpUrl(referrer);
+  if (/^([A-Za-z]{2,3}|[xXiI])(-[A-Za-z0-9]{1,8})*$/.test(language || '') && language.length <= MAX_LANGUAGE_CHARS) frame.language = language;
+  if (/^[A-Za-z][A-Za-z0-9_+\-]*(\/[A-Za-z0-9_+\-]+){0,3}$/.test(timeZone || '') && timeZone.length <= MAX_TIME_ZONE_CHARS) frame.timeZone = timeZone;
+  if (attributes) frame.attributes = attributes;
+  return frame;
+}
+
+// ---- saved replies (docs/protocol.md, Saved replies): the inbox's frames and the `/` shortcut ----
+
+/** The desk's limits on saved replies (`protocol::saved_replies`). */
+export const MAX_SAVED_REPLIES = 50;
+export const MAX_REPLY_TITLE_CHARS = 80;
+export const MAX_SHORTCUT_CHARS = 32;
+export const MAX_REPLY_TEXT_CHARS = 1000;
+
+export const repliesFrame = () => ({ type: 'replies' });
+/** Creates (no id) or edits a saved reply (owner and admins). */
+export const saveReplyFrame = ({ id, title, shortcut, text }) =>
+  ({ type: 'save_reply', ...(id ? { id } : {}), title, shortcut: String(shortcut).replace(/^\//, '').toLowerCase(), text });
+export const deleteReplyFrame = (id) => ({ type: 'delete_reply', id });
+
+/** The `/shortcut` being typed just before `caret` in `text` (at the start or after white space): { start, prefix }, or null. */
+export function shortcutAt(text, caret) {
+  const m = /(^|\s)\/([A-Za-z0-9_-]{0,32})$/.exec(text.slice(0, caret));
+  return m ? { start: caret - m[2].length - 1, prefix: m[2].toLowerCase() } : null;
+}
+
+/** The saved replies whose shortcut starts with `prefix`, then those whose title contains it; at most `limit`. */
+export function matchingReplies(replies, prefix, limit = 8) {
+  const first = replies.filter((r) => r.shortcut.startsWith(prefix));
+  const then = replies.filter((r) => !r.shortcut.startsWith(prefix) && r.title.toLowerCase().includes(prefix));
+  return [...first, ...then].slice(0, limit);
+}

@@ -15,6 +15,8 @@
 //! - [`moderation`]: deleting and blocking visitors, the storage budget, retention.
 //! - [`ticket`]: short-lived, single-use tickets that browsers present instead of a credential.
 //! - [`attachment`]: who may upload a file where, within which limits; its message; signed URLs.
+//! - [`context`]: who and where a visitor is (visits, device, pages, a verified visitor's attributes).
+//! - [`saved_replies`]: the desk's saved replies, managed by the owner and admins.
 
 use crate::error::FrameError;
 use crate::protocol::{
@@ -23,9 +25,11 @@ use crate::protocol::{
 
 pub mod admission;
 pub mod attachment;
+pub mod context;
 pub mod conversation;
 pub mod memory;
 pub mod moderation;
+pub mod saved_replies;
 pub mod team;
 pub mod ticket;
 
@@ -137,6 +141,7 @@ impl Conversation {
             assignee_id: self.assignee.clone(),
             assignee_name: None,
             last_seq: self.last.as_ref().map(|l| l.seq),
+            context: None,
         }
     }
 
@@ -268,6 +273,12 @@ pub trait View {
     fn attachment_signer(&self) -> Option<crate::attachments::Signer> {
         None
     }
+    /// Who and where a visitor is, as stored (`None`: it never connected since contexts were kept).
+    fn context(&self, user_id: &str) -> Option<context::Context>;
+    /// The stored contexts of these visitors (one read for a page of rows).
+    fn contexts(&self, user_ids: &[&str]) -> Vec<context::Context>;
+    /// The desk's saved replies, by shortcut.
+    fn saved_replies(&self) -> Vec<crate::protocol::saved_replies::SavedReply>;
 }
 
 /// The desk's storage as the view knows it (the glue measures SQLite now and then and adds what
@@ -336,6 +347,12 @@ pub enum Write {
     /// A file stored in R2 under `key`, uploaded by `uploader` into `user_id`'s conversation. It
     /// goes with the conversation: a `Delete` queues its key for removal from R2.
     Attach { user_id: String, key: String, attachment: crate::attachments::Attachment, uploader: String, at: i64 },
+    /// A visitor's context is now this (see `context.rs` for why a whole record).
+    Context { context: Box<context::Context> },
+    /// A saved reply created or edited (by id).
+    SaveReply { reply: Box<crate::protocol::saved_replies::SavedReply> },
+    /// A saved reply deleted.
+    DeleteReply { id: String },
 }
 
 impl Write {
@@ -351,12 +368,15 @@ impl Write {
             | Write::TouchVisitor { user_id, .. }
             | Write::Attach { user_id, .. }
             | Write::Delete { user_id } => Some(user_id),
+            Write::Context { context } => Some(&context.user_id),
             Write::Profile { .. }
             | Write::Invite { .. }
             | Write::Accept { .. }
             | Write::Revoke { .. }
             | Write::IssueTicket { .. }
-            | Write::ConsumeTicket { .. } => None,
+            | Write::ConsumeTicket { .. }
+            | Write::SaveReply { .. }
+            | Write::DeleteReply { .. } => None,
         }
     }
 }
@@ -458,6 +478,12 @@ pub fn step(
         Inbound::Delete { user_id } => moderation::delete(&agent, &user_id, view),
         Inbound::Block { user_id } => moderation::block(&agent, &user_id, view, now, fresh),
         Inbound::AttachmentUrl { id } => attachment::url(sender, &id, view, now),
+        Inbound::Context(frame) => context::ask(frame, view),
+        Inbound::Replies => Ok(saved_replies::list(view)),
+        Inbound::SaveReply { id, title, shortcut, text } => {
+            saved_replies::save(&agent, saved_replies::Draft { id, title, shortcut, text }, view, now, fresh)
+        }
+        Inbound::DeleteReply { id } => saved_replies::delete(&agent, id, view),
     }
 }
 
@@ -482,5 +508,6 @@ pub fn presence(view: &dyn View, conversation: &Conversation, was_online: bool, 
     }
     let mut row = row(view, conversation);
     row.online = is_online;
+    row.context = view.context(&conversation.user_id).map(|c| c.info(false));
     vec![send(Audience::Admins, Outbound::User { user: row })]
 }

@@ -29,6 +29,12 @@ pub enum FrameError {
     /// The agent named is not an active member of this desk's team (unknown or revoked).
     #[error("no active agent with that id on this desk")]
     UnknownAgent,
+    /// No saved reply with that id on this desk (deleted meanwhile, or never there).
+    #[error("no saved reply with that id on this desk")]
+    UnknownReply,
+    /// A bounded collection of the desk is full (saved replies); the message says which.
+    #[error("{0}")]
+    TooMany(&'static str),
     /// A message with no visible text.
     #[error("message is empty")]
     EmptyMessage,
@@ -75,6 +81,8 @@ impl FrameError {
             FrameError::MissingTarget => "missing_target",
             FrameError::UnknownUser => "unknown_user",
             FrameError::UnknownAgent => "unknown_agent",
+            FrameError::UnknownReply => "unknown_reply",
+            FrameError::TooMany(_) => "too_many",
             FrameError::EmptyMessage => "empty_message",
             FrameError::MessageTooLong | FrameError::FrameTooLarge => "too_long",
             FrameError::Forbidden(_) => "forbidden",

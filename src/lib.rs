@@ -6,7 +6,8 @@
 //!   and the one `parse` of a text frame. Documented frame by frame in `docs/protocol.md`;
 //!   `protocol::budget` measures frames as sent and cuts lists to the frame budget;
 //!   `protocol::names` the one rule for display names (no blank look-alikes, check marks or
-//!   imitations of the default `Visitor 3F0C1A`).
+//!   imitations of the default `Visitor 3F0C1A`); `protocol::context` a visitor's page report
+//!   and what agents see of it, checked field by field; `protocol::saved_replies` their limits.
 //! - [`error`]: every refusal, each variant with its wire code (frames) or HTTP status.
 //! - [`routes`]: which endpoint an HTTP request is for and whether it may reach a desk.
 //! - [`directory`]: which desks exist — the `DESKS` list, the Worker's per-isolate memory of the
@@ -29,7 +30,9 @@
 //!   assignment, list and search; `desk::team` agents, sign-in, invites and revocation;
 //!   `desk::moderation` deleting and blocking, the storage budget and retention;
 //!   `desk::ticket` the single-use tickets browsers present instead of a credential;
-//!   `desk::attachment` who may upload a file where, its message, who gets its signed URL. No
+//!   `desk::attachment` who may upload a file where, its message, who gets its signed URL;
+//!   `desk::context` who and where a visitor is (visits, pages, device, attributes);
+//!   `desk::saved_replies` the desk's saved replies and who manages them. No
 //!   `worker`, no clock, no randomness: those come in as arguments, so it is tested natively.
 //! - [`session`]: what a socket gets when it opens or resumes (`since` + `epoch`), and when a
 //!   silent socket counts as gone.
@@ -37,7 +40,8 @@
 //!   in step with every write, so a message costs its writes and no reads.
 //! - `store` (wasm only): the SQLite schema, its migrations and writes by intent;
 //!   `store::queries` the reads; `store::upkeep` the database's size and what retention finds due;
-//!   `store::tickets` tickets by hash; `store::attachments` files' rows and the keys awaiting removal.
+//!   `store::tickets` tickets by hash; `store::attachments` files' rows and the keys awaiting removal;
+//!   `store::context` visitors' contexts and saved replies.
 //! - `desk_object` (wasm only): the `Desk` Durable Object — accepts and tags hibernatable
 //!   sockets, runs the core, performs its effects (writes first, then sends);
 //!   `desk_object::view` is the core's `View` over SQLite and the runtime's sockets;

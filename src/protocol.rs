@@ -10,8 +10,10 @@ use serde_json::Value;
 use crate::error::FrameError;
 
 mod budget;
+pub mod context;
 mod names;
 mod outbound;
+pub mod saved_replies;
 pub use budget::{fitting, json_len, newest_page, total_fits};
 pub use names::{display_name, visitor_name, NameError};
 pub use outbound::*;
@@ -276,28 +278,31 @@ pub enum Inbound {
     AttachmentUrl {
         id: String,
     },
+    /// A visitor: the page it is on. An agent: `userId` only, asking for that visitor's context.
+    Context(context::ContextFrame),
+    /// Agents: the desk's saved replies.
+    Replies,
+    /// Owner/admin: creates (no `id`) or edits a saved reply.
+    #[serde(rename = "save_reply")]
+    SaveReply {
+        #[serde(default)]
+        id: Option<String>,
+        title: String,
+        shortcut: String,
+        text: String,
+    },
+    /// Owner/admin: deletes a saved reply.
+    #[serde(rename = "delete_reply")]
+    DeleteReply {
+        id: String,
+    },
 }
 
 /// The `type`s [`Inbound`] knows, to tell `unknown_type` from `bad_frame`.
-const INBOUND_TYPES: [&str; 19] = [
-    "message",
-    "read",
-    "history",
-    "ping",
-    "resolve",
-    "reopen",
-    "snooze",
-    "assign",
-    "unread",
-    "note",
-    "list",
-    "search",
-    "profile",
-    "invite",
-    "agents",
-    "revoke",
-    "delete",
-    "block",
+#[rustfmt::skip] // one line per dozen, not one per name
+const INBOUND_TYPES: [&str; 23] = [
+    "message", "read", "history", "ping", "resolve", "reopen", "snooze", "assign", "unread", "note", "list", "search",
+    "profile", "invite", "agents", "revoke", "delete", "block", "context", "replies", "save_reply", "delete_reply",
     "attachment_url",
 ];
 
@@ -381,6 +386,10 @@ fn check_limits(frame: &Inbound) -> Result<(), FrameError> {
             if email.as_deref().is_some_and(|e| valid_email(e).is_none()) {
                 return Err(FrameError::BadFrame("email must be an address like ana@example.com".into()));
             }
+        }
+        Inbound::Context(frame) => frame.check()?,
+        Inbound::SaveReply { title, shortcut, text, .. } => {
+            saved_replies::check(title, shortcut, text)?;
         }
         Inbound::History { before: Some(b), .. } if *b < 1 => {
             return Err(FrameError::BadFrame("before must be a positive seq".into()));

@@ -12,6 +12,7 @@ use crate::desk::{Agent, Conversation, DayUsage, Hit, Invite, LastMessage, Write
 use crate::protocol::{Author, Counts, EventInfo, ListView, Role, Status, WireMessage};
 
 mod attachments;
+mod context;
 mod queries;
 mod tickets;
 mod upkeep;
@@ -208,6 +209,34 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX attachments_by_user ON attachments(user_id);
      CREATE INDEX attachments_by_uploader ON attachments(uploader, at);
      CREATE TABLE attachment_trash (key TEXT PRIMARY KEY) WITHOUT ROWID;",
+    // v11: who and where each visitor is (`desk::context`): first seen, visits, the latest page
+    // reported, what the desk saw at connect, this visit's pages and a verified visitor's
+    // attributes (JSON text, read and written whole); gone with the visitor (trigger). Visitors
+    // already known start with one visit, seen first when they were created. And the desk's saved
+    // replies (`desk::saved_replies`), shortcuts unique.
+    "CREATE TABLE visitor_context (
+        user_id TEXT PRIMARY KEY,
+        first_seen INTEGER NOT NULL,
+        visits INTEGER NOT NULL,
+        visit_started INTEGER NOT NULL,
+        last_active INTEGER NOT NULL,
+        page TEXT,
+        device TEXT NOT NULL,
+        pages TEXT NOT NULL,
+        attributes TEXT
+     ) WITHOUT ROWID;
+     INSERT INTO visitor_context (user_id, first_seen, visits, visit_started, last_active, device, pages)
+        SELECT id, created_at, 1, last_seen, last_seen, '{}', '[]' FROM visitors;
+     CREATE TRIGGER visitors_forget_context AFTER DELETE ON visitors BEGIN
+        DELETE FROM visitor_context WHERE user_id = old.id;
+     END;
+     CREATE TABLE saved_replies (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        shortcut TEXT NOT NULL UNIQUE,
+        body TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+     ) WITHOUT ROWID;",
 ];
 
 /// Messages are indexed for search at least once per this many seqs (and before every search).
@@ -487,6 +516,9 @@ impl Store {
             Write::Attach { user_id, key, attachment, uploader, at } => {
                 self.record_attachment(user_id, key, attachment, uploader, *at)?;
             }
+            Write::Context { context } => self.put_context(context)?,
+            Write::SaveReply { reply } => self.save_reply(reply)?,
+            Write::DeleteReply { id } => self.delete_reply(id)?,
             Write::Revoke { agent_id } => {
                 sql.exec("DELETE FROM invites WHERE agent_id = ?", vec![text(agent_id)])?;
                 sql.exec("UPDATE agents SET state = 'revoked', token_hash = NULL WHERE id = ?", vec![text(agent_id)])?;

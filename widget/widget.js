@@ -1,7 +1,7 @@
 // The embeddable visitor widget's source: one <script data-desk> tag; a Shadow-DOM launcher + chat panel; one WebSocket to the script's origin. No framework; `make assets` bundles it with client/ and minifies it (esbuild) into the one served file, build/assets/widget.js.
 import {
-  CLOSE_REMOVED, MAX_MESSAGE_CHARS, backoffDelay, createOutbox, deskPath, keepAlive, newClientMsgId,
-  requestTicket, sendStateLabel, socketUrl, subprotocols,
+  CLOSE_REMOVED, MAX_MESSAGE_CHARS, backoffDelay, cleanAttributes, contextFrame, createOutbox, deskPath, keepAlive,
+  newClientMsgId, requestTicket, sendStateLabel, socketUrl, subprotocols,
 } from '../client/protocol.js';
 import { appendWithLinks, dayLabel, dayStart, withoutBidiControls } from '../client/text.js';
 import { ACCEPT, attachmentNode, attachmentOf, createAttachmentUrls, refusal, uploadError, uploadFile } from '../client/upload.js';
@@ -39,6 +39,8 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
   // Verified identity (docs/widget.md): the host's server vouches for a logged-in customer with
   // data-user-id + data-user-hash; then the desk keeps one conversation for them on every device.
   let verified = options.userId ? { id: options.userId, hash: options.userHash || '' } : null;
+  // what a verified customer's page passed through identify({ attributes }): shown to agents as the page's claims
+  let attributes;
 
   // ---- storage (never throws: private modes work for the life of the page) ----
   // Storage never names a verified customer: their unread mark's key has no id and goes at logout (so do old …:u:<id> keys).
@@ -242,6 +244,8 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
     if (isOpen) markSeen();
     else setUnread(messages.filter((m) => m.sender == 'admin' && m.seq > seenSeq).length);
     setState('connected');
+    reported = '';
+    reportPage();
   };
   const onFrame = (frame) => {
     if (frame.type == 'welcome') { onWelcome(frame); urls.retry(); }
@@ -258,6 +262,28 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
     }
     if (frame.type != 'pong') saveResumePoint();
   };
+
+  // ---- who and where: the page reported on connect and after every navigation (docs/widget.md) ----
+  // Single-page apps are followed without patching history: popstate, hashchange, the Navigation
+  // API's currententrychange where there is one, and a cheap look at the URL on focus, visibility
+  // and clicks elsewhere. Reports wait a moment, so the new page's title is in; a page already
+  // reported is not sent again.
+  let reported = '', reportTimer = 0;
+  function reportPage() {
+    if (!welcomed || !socket || socket.readyState != 1) return;
+    let timeZone;
+    try { timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch { /* unknown */ }
+    const frame = JSON.stringify(contextFrame({
+      url: location.href, title: documentGetter('title'), referrer: documentGetter('referrer'),
+      language: navigator.language, timeZone, attributes: verified && attributes,
+    }));
+    if (frame != reported) socket.send(reported = frame);
+  }
+  const pageMayHaveChanged = () => { clearTimeout(reportTimer); reportTimer = setTimeout(reportPage, 300); };
+  for (const type of ['popstate', 'hashchange', 'focus']) listen(window, type, pageMayHaveChanged);
+  for (const type of ['visibilitychange', 'click']) listen(doc, type, pageMayHaveChanged);
+  const navigation = window.navigation;
+  if (navigation instanceof EventTarget) listen(navigation, 'currententrychange', pageMayHaveChanged);
 
   // ---- connection: a ticket, then the socket; backoff with jitter ----
   // The socket's URL and headers end up in logs (wrangler tail, Workers Logs): they carry only a
@@ -440,6 +466,7 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
     // a single-page host logs a customer in ({userId, userHash}) or out (null): another conversation
     identify: (user) => {
       verified = user && user.userId ? { id: String(user.userId), hash: String(user.userHash || '') } : null;
+      attributes = verified ? cleanAttributes(user.attributes) : undefined;
       store(KEY_BASE + ':verified:seen', null);
       chooseKeys();
       forgetOtherCustomers();

@@ -34,6 +34,7 @@ pub(super) fn visitor_step(
             }
             history(user_id.to_owned(), before, limit, false, view)
         }
+        Inbound::Context(frame) => super::context::report(user_id, frame, view, now),
         Inbound::Read { .. } => Err(FrameError::Forbidden("only agents mark conversations read")),
         Inbound::AttachmentUrl { id } => {
             super::attachment::url(&super::Sender::Visitor { user_id: user_id.to_owned() }, &id, view, now)
@@ -425,7 +426,7 @@ pub(super) fn list(
     let mut rows = view.list(which, &agent.id, before, limit + 1);
     let mut more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
-    let mut users: Vec<_> = rows.iter().map(|c| row(view, c)).collect();
+    let mut users = super::context::with_contexts(view, rows.iter().map(|c| row(view, c)).collect());
     let mut counts = view.counts(&agent.id);
     if !moderator {
         counts.blocked = None;

@@ -4,9 +4,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::attachment::Stored as Stored_;
+use super::context::Context;
 use super::ticket::{Live, Ticket};
 use super::{Agent, Conversation, Hit, Invite, StorageUse, View, Write, OWNER_ID};
 use crate::attachments::{AttachmentUse, Signer};
+use crate::protocol::saved_replies::SavedReply;
 use crate::protocol::{truncate, Author, Counts, ListView, Status, WireMessage};
 
 /// A stored message with its conversation and author (agent id, or the visitor's id).
@@ -54,6 +56,10 @@ pub struct Memory {
     pub trash: Vec<String>,
     /// What signs attachment URLs; `None`: attachments are not configured.
     pub signer: Option<Signer>,
+    /// Visitors' contexts by user id.
+    pub contexts: BTreeMap<String, Context>,
+    /// Saved replies by id.
+    pub saved_replies: BTreeMap<String, SavedReply>,
 }
 
 fn words(text: &str) -> Vec<String> {
@@ -135,6 +141,16 @@ impl Memory {
                         self.trash.push(a.key);
                     }
                 }
+                self.contexts.remove(user_id);
+            }
+            Write::Context { context } => {
+                self.contexts.insert(context.user_id.clone(), (**context).clone());
+            }
+            Write::SaveReply { reply } => {
+                self.saved_replies.insert(reply.id.clone(), (**reply).clone());
+            }
+            Write::DeleteReply { id } => {
+                self.saved_replies.remove(id);
             }
             Write::IssueTicket { ticket } => {
                 // SQLite also drops expired tickets here; no answer of the view differs for it.
@@ -373,5 +389,19 @@ impl View for Memory {
 
     fn attachment_signer(&self) -> Option<Signer> {
         self.signer.clone()
+    }
+
+    fn context(&self, user_id: &str) -> Option<Context> {
+        self.contexts.get(user_id).cloned()
+    }
+
+    fn contexts(&self, user_ids: &[&str]) -> Vec<Context> {
+        user_ids.iter().filter_map(|id| self.contexts.get(*id).cloned()).collect()
+    }
+
+    fn saved_replies(&self) -> Vec<SavedReply> {
+        let mut replies: Vec<SavedReply> = self.saved_replies.values().cloned().collect();
+        replies.sort_by(|a, b| a.shortcut.cmp(&b.shortcut));
+        replies
     }
 }

@@ -12,7 +12,7 @@ use crate::auth::{presented_admin_secret, presented_ticket, token_hash};
 use crate::desk::admission::{self, AdmittedVisitor, VisitorRequest};
 use crate::desk::team::{self, Admitted, SignIn, AUTH_FAILURE_WINDOW_MS};
 use crate::desk::ticket::{self, Holder};
-use crate::desk::{self, moderation, Sender, View};
+use crate::desk::{self, context, moderation, Sender, View};
 use crate::error::HttpError;
 use crate::protocol::{ListView, Status, MAX_USERS_ROWS, RESUME_MAX_MESSAGES, WELCOME_MESSAGES};
 use crate::router::{known, refuse, with_subprotocol};
@@ -80,6 +80,15 @@ impl Desk {
         for w in &admitted.writes {
             self.write(&store, w, now)?;
         }
+        // Who and where: a new visit or the same one, with what this upgrade says of the device.
+        let (country, city) = place(req);
+        let user_agent = headers.get("User-Agent")?;
+        let device = context::device(user_agent.as_deref(), country.as_deref(), city.as_deref());
+        let arrived = context::arrive(&view, &admitted.conversation.user_id, device, now);
+        if let Some(e) = view.failure() {
+            return Err(e);
+        }
+        self.write(&store, &arrived, now)?;
         let AdmittedVisitor { conversation, token, returning, trust_network, .. } = admitted;
         let resume = if returning { resume } else { None }; // someone new has nothing to resume
 
@@ -365,6 +374,7 @@ impl Desk {
         let view = self.view(&store, &tagged)?;
         let rows: Vec<_> =
             view.list(ListView::All, &agent.id, None, MAX_USERS_ROWS + 1).iter().map(|c| desk::row(&view, c)).collect();
+        let rows = context::with_contexts(&view, rows);
         if let Some(e) = view.failure() {
             return Err(e);
         }
@@ -390,4 +400,17 @@ impl Desk {
         }
         with_subprotocol(req, Response::from_websocket(pair.client)?)
     }
+}
+
+/// The country and city the runtime put in `request.cf` (on the edge and under wrangler dev;
+/// absent under Miniflare unless it is given one). Read without the `worker` crate's getters,
+/// which panic on a value of another type.
+fn place(req: &Request) -> (Option<String>, Option<String>) {
+    use worker::js_sys::Reflect;
+    use worker::wasm_bindgen::JsValue;
+    let Some(cf) = Reflect::get(req.inner(), &JsValue::from_str("cf")).ok().filter(JsValue::is_object) else {
+        return (None, None);
+    };
+    let field = |name: &str| Reflect::get(&cf, &JsValue::from_str(name)).ok().and_then(|v| v.as_string());
+    (field("country"), field("city"))
 }

@@ -62,6 +62,8 @@ impl Desk {
                 return;
             }
             Write::Append { message, .. } => message.message.len() as u64 * 2 + ROW_OVERHEAD,
+            // A context row is rewritten in place (at most ~50 KB, bounded per visitor): a row.
+            Write::SaveReply { reply } => reply.text.len() as u64 * 2 + ROW_OVERHEAD,
             _ => ROW_OVERHEAD,
         };
         m.added = m.added.saturating_add(bytes);

@@ -7,11 +7,14 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use super::random_bytes;
 use crate::attachments::{AttachmentUse, Signer};
 use crate::auth::hex;
 use crate::desk::attachment::Stored;
+use crate::desk::context::Context;
 use crate::desk::ticket::{Live, Ticket};
 use crate::desk::{Agent, Conversation, Fresh, Hit, Invite, StorageUse, View, OWNER_ID};
+use crate::protocol::saved_replies::SavedReply;
 use crate::protocol::{Author, Counts, ListView, WireMessage};
 use crate::sockets::{self, agent_tag, Tagged};
 use crate::store::Store;
@@ -222,6 +225,18 @@ impl View for StoreView<'_> {
 
     fn attachment_signer(&self) -> Option<Signer> {
         self.signer.as_deref().cloned()
+    }
+
+    fn context(&self, user_id: &str) -> Option<Context> {
+        self.or(self.store.context(user_id), None)
+    }
+
+    fn contexts(&self, user_ids: &[&str]) -> Vec<Context> {
+        self.or(self.store.contexts(user_ids), Vec::new())
+    }
+
+    fn saved_replies(&self) -> Vec<SavedReply> {
+        self.or(self.store.saved_replies(), Vec::new())
     }
 }
 

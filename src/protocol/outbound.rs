@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use super::context::ContextInfo;
+use super::saved_replies::SavedReply;
 use super::{Author, EventInfo, ListView, Role, Status, WireMessage};
 use crate::attachments::Attachment;
 use crate::error::FrameError;
@@ -33,6 +35,10 @@ pub struct UserRow {
     /// The `seq` of the latest message: the order of the sidebar, and a list cursor.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_seq: Option<i64>,
+    /// Who and where the visitor is (without the visit's pages), in `users`, `list` and the
+    /// `user` rows of presence changes; rows sent for a message leave it out (keep the last one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<ContextInfo>,
 }
 
 /// Who a socket is signed in as.
@@ -180,6 +186,18 @@ pub enum Outbound {
         agents: Vec<AgentRow>,
     },
     Pong,
+    /// Who and where a visitor is, with the pages of this visit: to every agent when the visitor
+    /// reports a page (conversations with a message only), or to the agent who asked.
+    #[serde(rename_all = "camelCase")]
+    Context {
+        user_id: String,
+        #[serde(flatten)]
+        context: ContextInfo,
+    },
+    /// The desk's saved replies, by shortcut: to the agent who asked, to every agent on a change.
+    Replies {
+        replies: Vec<SavedReply>,
+    },
     /// A conversation is gone (deleted by an owner or admin, or by retention): drop its row.
     #[serde(rename_all = "camelCase")]
     Removed {

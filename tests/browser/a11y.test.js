@@ -1,4 +1,4 @@
-// Browser: axe-core finds no serious or critical violation in the widget (inside its shadow root, closed and open with a conversation) or the inbox (sign-in, sidebar, an open conversation with a note, a snoozed view, the Team page), nor any of the ones issue #13 found: list items outside a list, row names that differ from their visible text, low contrast, a second banner landmark.
+// Browser: axe-core finds no serious or critical violation in the widget (inside its shadow root, closed and open with a conversation) or the inbox (sign-in, sidebar, an open conversation with a note, a snoozed view, the Team page, the Saved replies page, the reply box's suggestions and the visitor panel), nor any of the ones issue #13 found: list items outside a list, row names that differ from their visible text, low contrast, a second banner landmark.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -87,5 +87,19 @@ test('the inbox: the sign-in form, and the sidebar with an open conversation', {
   await admin.getByRole('button', { name: 'Team' }).click();
   await admin.getByRole('heading', { name: 'Team' }).waitFor({ timeout: T });
   assert.deepEqual(await violations(admin), [], 'the Team page');
+  // the Saved replies page with one reply, then its suggestions open in the reply box
+  await admin.getByRole('button', { name: 'Saved replies' }).click();
+  const saved = admin.getByRole('region', { name: 'Saved replies' });
+  await saved.getByLabel('Title').fill('Refund time');
+  await saved.getByLabel(/^Shortcut/).fill('refund');
+  await saved.getByLabel('Text').fill('Refunds take 5–7 days.');
+  await saved.getByRole('button', { name: 'Save reply' }).click();
+  await saved.getByText('/refund', { exact: true }).waitFor({ timeout: T });
+  assert.deepEqual(await violations(admin), [], 'the Saved replies page');
+  await saved.getByRole('button', { name: 'Back to the inbox' }).click();
+  await ui.row('Bea').click();
+  await ui.input.pressSequentially('/re');
+  await admin.getByRole('listbox', { name: 'Saved replies' }).getByRole('option').first().waitFor({ timeout: T });
+  assert.deepEqual(await violations(admin), [], 'the reply box offering saved replies, beside the visitor panel');
   await Promise.all([A.context.close(), B.context.close(), adminCtx.close()]);
 });

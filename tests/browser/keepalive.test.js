@@ -1,5 +1,6 @@
 // Browser: the widget's keep-alive. Every 25 s (page time, fast-forwarded) it sends the exact ping
 // the runtime answers without waking the desk, and the pong comes back; the socket stays the same.
+// Besides the pings it sends only the page report of its connect (who and where).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { deskName } from '../helpers/desk.js';
@@ -26,7 +27,8 @@ test('the widget pings every 25 s with the auto-answered frame and gets its pong
   });
   await page.goto(`${site.url}/?${new URLSearchParams({ desk: deskName('keepalive'), name: 'Pat' })}`);
   await widgetConnected(page);
-  assert.equal(frames.filter((f) => f.dir === 'out').length, 0, 'nothing sent before the first 25 s');
+  const isReport = (f) => f.data.startsWith('{"type":"context"');
+  assert.equal(frames.filter((f) => f.dir === 'out' && !isReport(f)).length, 0, 'nothing but the page report before the first 25 s');
 
   for (let round = 1; round <= 2; round += 1) {
     const pong = new Promise((resolve, reject) => {
@@ -36,8 +38,9 @@ test('the widget pings every 25 s with the auto-answered frame and gets its pong
     await page.clock.fastForward(25_000);
     await pong;
   }
-  const pings = frames.filter((f) => f.dir === 'out');
+  const pings = frames.filter((f) => f.dir === 'out' && !isReport(f));
   assert.deepEqual(pings.map((f) => f.data), ['{"type":"ping"}', '{"type":"ping"}'], 'exactly the auto-answered frame');
+  assert.equal(frames.filter((f) => f.dir === 'out' && isReport(f)).length, 1, 'the page reported once, on connect; never again unchanged');
   assert.equal(sockets.length, 1, 'the same socket throughout');
   assert.equal(await page.evaluate(() => window.SupportChat.state), 'connected');
   await context.close();

@@ -1,4 +1,4 @@
-// Takes the README's screenshots (docs/screenshots/widget.png, admin.png) from a real run: `node tests/browser/screenshots.js` after `make build`.
+// Takes the README's screenshots (docs/screenshots/widget.png, admin.png, with the About this visitor panel) from a real run: `node tests/browser/screenshots.js` after `make build`.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startWranglerDev, ROOT } from '../helpers/desk.js';
@@ -11,10 +11,12 @@ const site = await startHostSite(desk.url);
 const browser = await launch();
 try {
   // the demo site, as a visitor sees it
-  const visitorCtx = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+  // from a newsletter link, in German, on Berlin time; the product opens in place (pushState)
+  const visitorCtx = await browser.newContext({ viewport: { width: 1100, height: 760 }, locale: 'de-DE', timezoneId: 'Europe/Berlin' });
   const demo = await visitorCtx.newPage();
-  await demo.goto(`${desk.url}/`);
+  await demo.goto(`${desk.url}/?utm_source=newsletter`);
   await widgetConnected(demo);
+  await demo.getByRole('link', { name: 'View the Gooseneck Pro' }).click();
   await visitorSays(demo, 'Hi! My Gooseneck Pro arrived with a dent in the lid.');
 
   const others = [];
@@ -24,7 +26,8 @@ try {
     others.push(v);
   }
 
-  const adminCtx = await browser.newContext({ viewport: { width: 1200, height: 720 } });
+  // wide enough for the About this visitor column beside the conversation
+  const adminCtx = await browser.newContext({ viewport: { width: 1360, height: 760 } });
   const admin = await openAdmin(adminCtx, desk.url, 'demo');
   await rowUnread(admin, 'Priya', 1);
   // the owner signs replies with a name (Team page, "Your name")
@@ -48,6 +51,7 @@ try {
   await visitorSays(others[1].page, 'Also: is the Travel Mini back in stock?');
   await rowUnread(admin, 'Tomás', 2);
   await rowUnread(admin, visitorName, 0); // read: it has been on screen for more than a second
+  await admin.getByRole('group', { name: 'About this visitor' }).getByRole('link', { name: 'Gooseneck Pro · Acme Kettles' }).first().waitFor({ timeout: T });
 
   await widget(demo).input.fill('');
   await demo.screenshot({ path: join(out, 'widget.png') });

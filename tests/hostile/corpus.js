@@ -185,6 +185,20 @@ export const FRAMES = [
     frame: (c) => `{"type":"delete","userId":"${c.A.userId.toUpperCase()}"}`, code: 'unknown_user' },
   { name: 'list of an unknown view', as: 'admin', frame: '{"type":"list","view":"deleted"}', code: 'bad_frame' },
 
+  // ---- who and where, saved replies: fields checked, only one's own context, agents' frames --------
+  { name: 'a context with a javascript: URL', as: 'visitor', frame: '{"type":"context","url":"javascript:alert(1)"}', code: 'bad_frame' },
+  { name: 'a context with a 2049-character URL', as: 'visitor', frame: `{"type":"context","url":"https://x.example/${big(2031)}"}`, code: 'bad_frame' },
+  { name: "a context naming B's userId", as: 'visitor', frame: (c) => `{"type":"context","url":"https://x.example/","userId":"${c.B.userId}"}`, code: 'forbidden' },
+  { name: "an anonymous visitor's attributes", as: 'visitor', frame: '{"type":"context","url":"https://x.example/","attributes":{"plan":"pro"}}', code: 'forbidden' },
+  { name: 'an attribute holding an object', as: 'visitor', frame: '{"type":"context","url":"https://x.example/","attributes":{"a":{"b":1}}}', code: 'bad_frame' },
+  { name: 'a time zone climbing directories', as: 'visitor', frame: '{"type":"context","url":"https://x.example/","timeZone":"../../etc/passwd"}', code: 'bad_frame' },
+  { name: 'a visitor asking for saved replies', as: 'visitor', frame: '{"type":"replies"}', code: 'forbidden' },
+  { name: 'a visitor saving a reply', as: 'visitor', frame: '{"type":"save_reply","title":"t","shortcut":"t","text":"t"}', code: 'forbidden' },
+  { name: "admin context of desk 2's visitor", as: 'admin', frame: (c) => `{"type":"context","userId":"${c.X.userId}"}`, code: 'unknown_user' },
+  { name: "admin writing A's context", as: 'admin', frame: (c) => `{"type":"context","userId":"${c.A.userId}","url":"https://x.example/"}`, code: 'bad_frame' },
+  { name: 'admin deleting an unknown saved reply', as: 'admin', frame: '{"type":"delete_reply","id":"%"}', code: 'unknown_reply' },
+  { name: 'admin saving a reply with a shortcut of spaces', as: 'admin', frame: '{"type":"save_reply","title":"t","shortcut":"a b","text":"t"}', code: 'bad_frame' },
+
   // ---- message text: empty_message, too_long (limits come before rights) ------------------------
   { name: 'empty message', as: 'visitor', frame: msg(''), code: 'empty_message' },
   // Invisible text is empty too; control characters other than line breaks and tabs are refused.

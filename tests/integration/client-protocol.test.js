@@ -7,6 +7,7 @@ import {
   CLOSE_REMOVED, BACKOFF_FIRST_MS, BACKOFF_MAX_MS, SEND_STATE_LABELS, backoffDelay, createOutbox, socketUrl,
   subprotocols, sendStateLabel,
 } from '../../client/protocol.js';
+import * as wire from '../../client/protocol.js';
 import { linkParts, withoutBidiControls } from '../../client/text.js';
 
 const ROOT = new URL('../../', import.meta.url);
@@ -142,4 +143,45 @@ test('the client\'s file rules are the desk\'s: the size limit and the type allo
   assert.equal(refusal({ name: 'x.svg', type: 'image/svg+xml', size: 1 }), 'bad_type');
   assert.equal(refusal({ name: 'x.png', type: 'image/png', size: MAX_ATTACHMENT_BYTES + 1 }), 'too_large');
   assert.equal(refusal({ name: 'x.png', type: 'image/png', size: 1 }), '');
+});
+
+test('who and where, and saved replies: the client\'s limits are the desk\'s', () => {
+  for (const name of ['MAX_URL_CHARS', 'MAX_TITLE_CHARS', 'MAX_LANGUAGE_CHARS', 'MAX_TIME_ZONE_CHARS', 'MAX_ATTRIBUTES',
+    'MAX_ATTRIBUTE_KEY_CHARS', 'MAX_ATTRIBUTE_VALUE_CHARS']) {
+    assert.equal(wire[name], rustConst('src/protocol/context.rs', name), name);
+  }
+  for (const name of ['MAX_SAVED_REPLIES', 'MAX_REPLY_TITLE_CHARS', 'MAX_SHORTCUT_CHARS', 'MAX_REPLY_TEXT_CHARS']) {
+    assert.equal(wire[name], rustConst('src/protocol/saved_replies.rs', name), name);
+  }
+});
+
+test('the context frame: every field cut to the desk\'s limits, what it would refuse left out', () => {
+  const frame = wire.contextFrame({
+    url: 'https://shop.example/' + 'a'.repeat(3000), title: 'Pricing\n· Acme ' + 'x'.repeat(400), referrer: 'android-app://com.x',
+    language: 'de-DE', timeZone: 'Europe/Berlin', attributes: undefined,
+  });
+  assert.equal(frame.type, 'context');
+  assert.equal(frame.url.length, wire.MAX_URL_CHARS);
+  assert.equal(Array.from(frame.title).length, wire.MAX_TITLE_CHARS);
+  assert.ok(!/\n/.test(frame.title), 'no control characters');
+  assert.equal(frame.referrer, undefined, 'only an http(s) referrer');
+  assert.deepEqual([frame.language, frame.timeZone], ['de-DE', 'Europe/Berlin']);
+  const odd = wire.contextFrame({ url: 'https://x.example/', title: '', referrer: '', language: 'not a tag', timeZone: '../etc' });
+  assert.deepEqual(odd, { type: 'context', url: 'https://x.example/' });
+  assert.deepEqual(wire.cleanAttributes({ plan: 'pro', seats: 3, nan: NaN, ok: true, nested: {}, 'bad key': 'x', long: 'y'.repeat(150) }),
+    { plan: 'pro', seats: 3, long: 'y'.repeat(wire.MAX_ATTRIBUTE_VALUE_CHARS) });
+  const many = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`k${i}`, i]));
+  assert.equal(Object.keys(wire.cleanAttributes(many)).length, wire.MAX_ATTRIBUTES);
+  assert.equal(wire.cleanAttributes({ only: null }), undefined);
+});
+
+test('the "/" shortcut: found just before the caret, matched by shortcut then title', () => {
+  assert.deepEqual(wire.shortcutAt('Hi /Ref', 7), { start: 3, prefix: 'ref' });
+  assert.deepEqual(wire.shortcutAt('/', 1), { start: 0, prefix: '' });
+  assert.equal(wire.shortcutAt('see https://x/y', 15), null, 'a slash inside a word is not a shortcut');
+  assert.equal(wire.shortcutAt('Hi /ref now', 11), null);
+  const replies = [{ id: '1', shortcut: 'hours', title: 'Opening hours' }, { id: '2', shortcut: 'refund', title: 'Refund time' }];
+  assert.deepEqual(wire.matchingReplies(replies, 're').map((r) => r.id), ['2']);
+  assert.deepEqual(wire.matchingReplies(replies, 'r').map((r) => r.id), ['2', '1'], 'a title match after shortcut matches');
+  assert.deepEqual(wire.saveReplyFrame({ title: 'T', shortcut: '/Refund', text: 'x' }), { type: 'save_reply', title: 'T', shortcut: 'refund', text: 'x' });
 });

@@ -24,6 +24,11 @@ test('wrangler dev: A/B routing, auth, and state intact after a restart on the s
   const A = await visitor(dev.url, name);
   const B = await visitor(dev.url, name);
   await say(A, 'A one');
+  // request.cf is there under wrangler dev (fixed local values): the desk adds country and city
+  A.send({ type: 'context', url: 'https://shop.example/pricing', timeZone: 'Europe/Berlin' });
+  const where = await a.next((f) => f.type === 'context' && f.userId === A.userId);
+  assert.deepEqual([typeof where.country, typeof where.city, where.url], ['string', 'string', 'https://shop.example/pricing'],
+    JSON.stringify(where));
   await say(A, 'A two');
   await say(B, 'B one');
   await a.next(messageWith('B one'));

@@ -86,6 +86,9 @@ impl Desk {
             .entry(user_id.to_owned())
             .or_insert_with(|| Conversation::new(user_id, format!("User {user_id}")))
             .clone();
+        // As the glue: the visit recorded before the socket opens (no device seen in a test).
+        let arrived = desk::context::arrive(&self.state, user_id, Default::default(), self.now);
+        self.state.apply(&arrived);
         let was_online = self.state.online(user_id);
         let sender = Sender::Visitor { user_id: user_id.to_owned() };
         self.sockets.insert(socket, Socket { sender, open: true, inbox: Vec::new(), closed_with: None });
@@ -123,11 +126,13 @@ impl Desk {
 
     /// The `users` rows as an admin socket opening now would get them: newest activity first.
     pub fn users(&self) -> Vec<UserRow> {
-        self.state
+        let rows = self
+            .state
             .list(protocol::ListView::All, "", None, protocol::MAX_USERS_ROWS)
             .iter()
             .map(|c| desk::row(&self.state, c))
-            .collect()
+            .collect();
+        desk::context::with_contexts(&self.state, rows)
     }
 
     pub fn close(&mut self, socket: &'static str) {

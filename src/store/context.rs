@@ -1,0 +1,138 @@
+//! Visitors' contexts and the desk's saved replies in SQLite (schema v11). A fourth `impl Store`,
+//! split from `store.rs` along this seam. A context's parts that are lists or records (the page
+//! reported, the device, the visit's pages, attributes) are JSON text: they are read and written
+//! whole, never queried inside.
+
+use worker::SqlStorageValue as V;
+
+use super::*;
+use crate::desk::context::Context;
+use crate::protocol::saved_replies::SavedReply;
+
+#[derive(Deserialize)]
+struct ContextRow {
+    user_id: String,
+    first_seen: i64,
+    visits: i64,
+    visit_started: i64,
+    last_active: i64,
+    page: Option<String>,
+    device: String,
+    pages: String,
+    attributes: Option<String>,
+}
+
+impl From<ContextRow> for Context {
+    fn from(r: ContextRow) -> Self {
+        Context {
+            user_id: r.user_id,
+            first_seen: r.first_seen,
+            visits: r.visits.clamp(0, u32::MAX as i64) as u32,
+            visit_started: r.visit_started,
+            last_active: r.last_active,
+            page: r.page.and_then(|p| serde_json::from_str(&p).ok()),
+            device: serde_json::from_str(&r.device).unwrap_or_default(),
+            pages: serde_json::from_str(&r.pages).unwrap_or_default(),
+            attributes: r.attributes.and_then(|a| serde_json::from_str(&a).ok()),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ReplyRow {
+    id: String,
+    title: String,
+    shortcut: String,
+    body: String,
+    updated_at: i64,
+}
+
+const CONTEXT_COLUMNS: &str =
+    "user_id, first_seen, visits, visit_started, last_active, page, device, pages, attributes";
+
+fn json<T: serde::Serialize>(value: &T) -> V {
+    serde_json::to_string(value).map_or(V::Null, V::String)
+}
+
+impl Store {
+    pub fn context(&self, user_id: &str) -> worker::Result<Option<Context>> {
+        let rows = self
+            .sql
+            .exec(&format!("SELECT {CONTEXT_COLUMNS} FROM visitor_context WHERE user_id = ?"), vec![text(user_id)])?
+            .to_array::<ContextRow>()?;
+        Ok(rows.into_iter().next().map(Context::from))
+    }
+
+    /// Several visitors' contexts in one statement (the ids as one JSON parameter: a statement
+    /// binds at most 100).
+    pub fn contexts(&self, user_ids: &[&str]) -> worker::Result<Vec<Context>> {
+        if user_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = serde_json::to_string(user_ids).unwrap_or_else(|_| "[]".into());
+        let rows = self
+            .sql
+            .exec(
+                &format!(
+                    "SELECT {CONTEXT_COLUMNS} FROM visitor_context WHERE user_id IN (SELECT value FROM json_each(?))"
+                ),
+                vec![V::String(ids)],
+            )?
+            .to_array::<ContextRow>()?;
+        Ok(rows.into_iter().map(Context::from).collect())
+    }
+
+    pub(super) fn put_context(&self, c: &Context) -> worker::Result<()> {
+        self.sql.exec(
+            "INSERT INTO visitor_context (user_id, first_seen, visits, visit_started, last_active, page, device, pages, attributes)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT(user_id) DO UPDATE SET first_seen = excluded.first_seen, visits = excluded.visits,
+               visit_started = excluded.visit_started, last_active = excluded.last_active, page = excluded.page,
+               device = excluded.device, pages = excluded.pages, attributes = excluded.attributes",
+            vec![
+                text(&c.user_id),
+                V::Integer(c.first_seen),
+                V::Integer(c.visits as i64),
+                V::Integer(c.visit_started),
+                V::Integer(c.last_active),
+                c.page.as_ref().map_or(V::Null, json),
+                json(&c.device),
+                json(&c.pages),
+                c.attributes.as_ref().map_or(V::Null, json),
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn saved_replies(&self) -> worker::Result<Vec<SavedReply>> {
+        let rows = self
+            .sql
+            .exec("SELECT id, title, shortcut, body, updated_at FROM saved_replies ORDER BY shortcut", None)?
+            .to_array::<ReplyRow>()?;
+        Ok(rows
+            .into_iter()
+            .map(|r| SavedReply {
+                id: r.id,
+                title: r.title,
+                shortcut: r.shortcut,
+                text: r.body,
+                updated_at: r.updated_at,
+            })
+            .collect())
+    }
+
+    pub(super) fn save_reply(&self, r: &SavedReply) -> worker::Result<()> {
+        self.sql.exec(
+            "INSERT INTO saved_replies (id, title, shortcut, body, updated_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT(id) DO UPDATE SET title = excluded.title, shortcut = excluded.shortcut,
+               body = excluded.body, updated_at = excluded.updated_at",
+            vec![text(&r.id), text(&r.title), text(&r.shortcut), text(&r.text), V::Integer(r.updated_at)],
+        )?;
+        Ok(())
+    }
+
+    pub(super) fn delete_reply(&self, id: &str) -> worker::Result<()> {
+        self.sql.exec("DELETE FROM saved_replies WHERE id = ?", vec![text(id)])?;
+        Ok(())
+    }
+}
