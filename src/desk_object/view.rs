@@ -7,7 +7,6 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::random_bytes;
 use crate::attachments::{AttachmentUse, Signer};
 use crate::auth::hex;
 use crate::desk::attachment::Stored;
