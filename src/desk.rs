@@ -14,6 +14,8 @@
 //! - [`admission`]: who a visitor's upgrade is, and whether it may open a socket now.
 //! - [`moderation`]: deleting and blocking visitors, the storage budget, retention.
 //! - [`ticket`]: short-lived, single-use tickets that browsers present instead of a credential.
+//! - [`typing`]: "typing…" from either side, to whom, and how often (never stored).
+//! - [`seen`]: how far the visitor has seen its conversation (the agents' side is `read`).
 
 use crate::error::FrameError;
 use crate::protocol::{
@@ -24,8 +26,10 @@ pub mod admission;
 pub mod conversation;
 pub mod memory;
 pub mod moderation;
+pub mod seen;
 pub mod team;
 pub mod ticket;
+pub mod typing;
 
 pub use team::{Agent, Invite, OWNER_ID};
 
@@ -58,6 +62,8 @@ pub struct Conversation {
     pub unread: u32,
     /// The `seq` up to which an agent has read.
     pub read_seq: i64,
+    /// The `seq` up to which the visitor has seen it on screen (`seen`); never goes down.
+    pub seen_seq: i64,
     /// The latest visitor or agent message: preview, author, time, seq. `None` before the first.
     pub last: Option<LastMessage>,
     /// The host site's user id, for a visitor whose identity it vouched for (`identity.rs`).
@@ -110,6 +116,7 @@ impl Conversation {
             name: name.into(),
             unread: 0,
             read_seq: 0,
+            seen_seq: 0,
             last: None,
             verified_id: None,
             status: Status::Open,
@@ -135,6 +142,8 @@ impl Conversation {
             assignee_id: self.assignee.clone(),
             assignee_name: None,
             last_seq: self.last.as_ref().map(|l| l.seq),
+            read_seq: self.read_seq,
+            seen_seq: self.seen_seq,
         }
     }
 
@@ -172,6 +181,7 @@ impl Conversation {
                 self.unread = 0;
                 self.read_seq = *up_to;
             }
+            Write::Seen { up_to, .. } if begun => self.seen_seq = self.seen_seq.max(*up_to),
             Write::Unread { .. } if begun => self.unread = self.unread.max(1),
             Write::Status { status, until, .. } if begun => {
                 self.status = *status;
@@ -253,6 +263,8 @@ pub trait View {
     fn ticket(&self, hash: &str) -> Option<ticket::Ticket>;
     /// Tickets: how many unused ones expire after `now`, for this (hashed) address and in all.
     fn live_tickets(&self, address: Option<&str>, now: i64) -> ticket::Live;
+    /// Typing: when a frame of this typist was last forwarded (memory only; `typing::Throttle`).
+    fn typed_at(&self, typist: &typing::Typist) -> Option<i64>;
 }
 
 /// The desk's storage as the view knows it (the glue measures SQLite now and then and adds what
@@ -293,6 +305,8 @@ pub enum Write {
     Append { user_id: String, message: WireMessage, author_id: String },
     /// An agent read the conversation up to `seq`: unread 0.
     Read { user_id: String, up_to: i64 },
+    /// The visitor has seen its conversation up to `seq` (a lower mark than the stored one changes nothing).
+    Seen { user_id: String, up_to: i64 },
     /// Marked unread again: unread at least 1.
     Unread { user_id: String },
     /// A new status (`until` for snoozed).
@@ -326,6 +340,7 @@ impl Write {
         match self {
             Write::Append { user_id, .. }
             | Write::Read { user_id, .. }
+            | Write::Seen { user_id, .. }
             | Write::Unread { user_id }
             | Write::Status { user_id, .. }
             | Write::Assign { user_id, .. }
@@ -380,6 +395,8 @@ pub enum Effect {
     WakeAt(i64),
     /// Admins were told now that the desk is full (so they are not told again for a while).
     StorageWarned(i64),
+    /// A typing frame of this typist was forwarded now: the next is dropped for `TYPING_EVERY_MS`.
+    Typed(typing::Typist, i64),
 }
 
 pub(crate) fn send(to: Audience, frame: Outbound) -> Effect {
@@ -438,6 +455,11 @@ pub fn step(
         Inbound::Revoke { agent_id } => team::revoke(&agent, &agent_id, view, now, fresh),
         Inbound::Delete { user_id } => moderation::delete(&agent, &user_id, view),
         Inbound::Block { user_id } => moderation::block(&agent, &user_id, view, now, fresh),
+        Inbound::Typing { user_id } => {
+            let user_id = user_id.ok_or_else(|| FrameError::BadFrame("typing from an agent needs userId".into()))?;
+            typing::agent(&agent, &user_id, view, now)
+        }
+        Inbound::Seen { .. } => Err(FrameError::Forbidden("only visitors say what they have seen")),
     }
 }
 

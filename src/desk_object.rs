@@ -85,6 +85,8 @@ pub struct Desk {
     storage: Cell<upkeep::Measure>,
     /// When admins were last told the desk is full (memory only: a new instance tells them again).
     storage_warned: Cell<Option<i64>>,
+    /// When each typist's last `typing` frame was forwarded (memory only: see `desk::typing`).
+    typing: RefCell<desk::typing::Throttle>,
 }
 
 impl DurableObject for Desk {
@@ -121,6 +123,7 @@ impl DurableObject for Desk {
             labels: RefCell::new(Labels::default()),
             storage: Cell::new(upkeep::Measure::default()),
             storage_warned: Cell::new(None),
+            typing: RefCell::new(Default::default()),
             state,
         }
     }
@@ -201,7 +204,7 @@ impl Desk {
         }
         let tagged = Tagged::new(&self.state);
         let store = self.store()?;
-        let view = self.view(&store, &tagged)?;
+        let view = self.view(&store, &tagged)?.with_typing(&self.typing);
         let mut fresh = RandomFresh::new(&self.ids);
         let outcome = match &text {
             Some(text) => protocol::parse(text).and_then(|f| desk::step(&label.sender, f, &view, now, &mut fresh)),
@@ -393,6 +396,7 @@ impl Desk {
                 }
                 Effect::WakeAt(at) => wake.push(at),
                 Effect::StorageWarned(at) => self.storage_warned.set(Some(at)),
+                Effect::Typed(typist, at) => self.typing.borrow_mut().record(typist, at),
             }
         }
         Ok(Performed { wake, answered_bytes })

@@ -188,6 +188,9 @@ const MIGRATIONS: &[&str] = &[
             WHEN day = excluded.day THEN day_bytes + excluded.day_bytes ELSE excluded.day_bytes END,
           day = CASE WHEN excluded.unread = 0 THEN day ELSE excluded.day END;
      END;",
+    // v10: the visitor's seen mark (`desk::seen`), beside the agents' read mark: the highest seq
+    // its widget has shown on screen. Written only when it rises.
+    "ALTER TABLE conversations ADD COLUMN seen_seq INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// Messages are indexed for search at least once per this many seqs (and before every search).
@@ -213,6 +216,7 @@ struct ConversationRow {
     name: String,
     unread: Option<u32>,
     read_seq: Option<i64>,
+    seen_seq: Option<i64>,
     last_preview: Option<String>,
     last_sender: Option<Author>,
     last_at: Option<i64>,
@@ -236,6 +240,7 @@ impl From<ConversationRow> for Conversation {
             name: r.name,
             unread: r.unread.unwrap_or(0),
             read_seq: r.read_seq.unwrap_or(0),
+            seen_seq: r.seen_seq.unwrap_or(0),
             last,
             verified_id: r.verified_id,
             status: r.status.as_deref().and_then(Status::parse).unwrap_or_default(),
@@ -319,7 +324,8 @@ struct InviteRow {
     expires_at: i64,
 }
 
-const CONVERSATION_COLUMNS: &str = "v.id, v.name, c.unread, c.read_seq, c.last_preview, c.last_sender, c.last_at,
+const CONVERSATION_COLUMNS: &str =
+    "v.id, v.name, c.unread, c.read_seq, c.seen_seq, c.last_preview, c.last_sender, c.last_at,
      c.last_seq, v.verified_id, c.status, c.snoozed_until, c.assignee_id, c.day, c.day_bytes";
 /// Larger than any `seq` (the largest integer JavaScript numbers hold exactly).
 const MAX_SAFE_SEQ: i64 = 9_007_199_254_740_991;
@@ -389,6 +395,12 @@ impl Store {
             Write::Read { user_id, up_to } => {
                 sql.exec(
                     "UPDATE conversations SET unread = 0, read_seq = ? WHERE user_id = ?",
+                    vec![V::Integer(*up_to), text(user_id)],
+                )?;
+            }
+            Write::Seen { user_id, up_to } => {
+                sql.exec(
+                    "UPDATE conversations SET seen_seq = MAX(seen_seq, ?) WHERE user_id = ?",
                     vec![V::Integer(*up_to), text(user_id)],
                 )?;
             }

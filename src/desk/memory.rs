@@ -46,6 +46,8 @@ pub struct Memory {
     pub tickets: BTreeMap<String, Ticket>,
     /// `VISITOR_BYTES_PER_DAY` (0, the default: no limit).
     pub bytes_per_day: u64,
+    /// When each typist's last `typing` frame was forwarded (`Effect::Typed`).
+    pub typing: super::typing::Throttle,
 }
 
 fn words(text: &str) -> Vec<String> {
@@ -76,6 +78,7 @@ impl Memory {
                 });
             }
             Write::Read { user_id, .. }
+            | Write::Seen { user_id, .. }
             | Write::Unread { user_id }
             | Write::Status { user_id, .. }
             | Write::Assign { user_id, .. }
@@ -327,5 +330,9 @@ impl View for Memory {
             address: address.map_or(0, |a| live().filter(|t| t.address.as_deref() == Some(a)).count() as u32),
             desk: live().count() as u32,
         }
+    }
+
+    fn typed_at(&self, typist: &super::typing::Typist) -> Option<i64> {
+        self.typing.get(typist)
     }
 }

@@ -9,6 +9,7 @@ use std::rc::Rc;
 
 use super::random_bytes;
 use crate::desk::ticket::{Live, Ticket};
+use crate::desk::typing::{Throttle, Typist};
 use crate::desk::{Agent, Conversation, Fresh, Hit, Invite, StorageUse, View, OWNER_ID};
 use crate::protocol::{Author, Counts, ListView, WireMessage};
 use crate::sockets::{self, agent_tag, Tagged};
@@ -27,6 +28,8 @@ pub struct StoreView<'a> {
     team: Team,
     storage: StorageUse,
     bytes_per_day: u64,
+    /// When each typist was last forwarded; `None` outside a client frame (nobody types there).
+    typing: Option<&'a RefCell<Throttle>>,
     failure: RefCell<Option<worker::Error>>,
 }
 
@@ -40,7 +43,23 @@ impl<'a> StoreView<'a> {
         storage: StorageUse,
         bytes_per_day: u64,
     ) -> Self {
-        StoreView { store, tagged, cache, next_seq, team, storage, bytes_per_day, failure: RefCell::new(None) }
+        StoreView {
+            store,
+            tagged,
+            cache,
+            next_seq,
+            team,
+            storage,
+            bytes_per_day,
+            typing: None,
+            failure: RefCell::new(None),
+        }
+    }
+
+    /// The view of a client frame, which may be a `typing` one.
+    pub fn with_typing(mut self, typing: &'a RefCell<Throttle>) -> Self {
+        self.typing = Some(typing);
+        self
     }
 
     /// A conversation read from SQLite is as new: the cache holds it from now on.
@@ -192,6 +211,10 @@ impl View for StoreView<'_> {
     fn live_tickets(&self, address: Option<&str>, now: i64) -> Live {
         // A failed read answers none; the step is thrown away anyway (`failure`).
         self.or(self.store.live_tickets(address, now), Live::default())
+    }
+
+    fn typed_at(&self, typist: &Typist) -> Option<i64> {
+        self.typing.and_then(|t| t.borrow().get(typist))
     }
 }
 
