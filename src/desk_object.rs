@@ -85,7 +85,7 @@ pub struct Desk {
     storage: Cell<upkeep::Measure>,
     /// When admins were last told the desk is full (memory only: a new instance tells them again).
     storage_warned: Cell<Option<i64>>,
-    /// When each typist's last `typing` frame was forwarded (memory only: see `desk::typing`).
+    /// When each typist's last `typing` frame was forwarded (memory only, see `desk::typing`).
     typing: RefCell<desk::typing::Throttle>,
 }
 
@@ -254,9 +254,7 @@ impl Desk {
         let _ = ws.close(Some(1011), Some("socket error"));
         self.gone(ws)
     }
-}
 
-impl Desk {
     fn store(&self) -> Result<Store> {
         let sql = self.state.storage().sql();
         let store = if self.schema_checked.get() { Store::attach(sql) } else { Store::open(sql)? };
