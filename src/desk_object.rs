@@ -16,7 +16,6 @@ use worker::{
     State, WebSocket, WebSocketIncomingMessage, WebSocketRequestResponsePair,
 };
 
-use crate::auth::hex;
 use crate::desk::{self, Audience, Effect, Sender, View, Write};
 use crate::error::FrameError;
 use crate::limits::{self, Bucket, Buckets, Limits};
@@ -33,7 +32,7 @@ mod sweep;
 mod upkeep;
 mod view;
 
-use view::{IdStream, RandomFresh, StoreView, Team};
+use view::{new_epoch, new_sid, IdStream, RandomFresh, StoreView, Team};
 
 // Only the constructor, `fetch` and `alarm` are generated: the socket events are exported by
 // hand, synchronously (`desk_object/exports.rs`).
@@ -480,22 +479,4 @@ fn internal_error() -> Outbound {
 
 fn now() -> i64 {
     Date::now().as_millis() as i64
-}
-
-fn random_bytes() -> Result<[u8; 32]> {
-    let mut bytes = [0u8; 32];
-    getrandom::getrandom(&mut bytes).map_err(|e| worker::Error::RustError(format!("no randomness: {e}")))?;
-    Ok(bytes)
-}
-
-/// A socket id: 52 random bits, exact as a JavaScript number in the attachment.
-fn new_sid() -> Result<u64> {
-    let bytes = random_bytes()?;
-    let mut eight = [0u8; 8];
-    eight.copy_from_slice(&bytes[..8]);
-    Ok(u64::from_le_bytes(eight) & ((1 << 52) - 1))
-}
-
-fn new_epoch() -> Result<String> {
-    Ok(hex(&random_bytes()?[..16]))
 }

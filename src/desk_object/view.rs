@@ -1,5 +1,5 @@
 //! The glue's side of the core's contract: [`View`] over SQLite and the runtime's sockets, and
-//! [`Fresh`] ids and secrets from the runtime's randomness.
+//! [`Fresh`] ids and secrets from the runtime's randomness (and the socket ids and epochs drawn from it).
 //!
 //! The core never sees a storage error: a failed read is remembered here and answers as empty,
 //! and the glue throws away the effects of a step whose view failed (answering `internal`).
@@ -7,7 +7,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::random_bytes;
+use crate::auth::hex;
 use crate::desk::ticket::{Live, Ticket};
 use crate::desk::typing::{Throttle, Typist};
 use crate::desk::{Agent, Conversation, Fresh, Hit, Invite, StorageUse, View, OWNER_ID};
@@ -276,4 +276,22 @@ impl Fresh for RandomFresh<'_> {
             [0; 32]
         })
     }
+}
+
+pub(super) fn random_bytes() -> worker::Result<[u8; 32]> {
+    let mut bytes = [0u8; 32];
+    getrandom::getrandom(&mut bytes).map_err(|e| worker::Error::RustError(format!("no randomness: {e}")))?;
+    Ok(bytes)
+}
+
+/// A socket id: 52 random bits, exact as a JavaScript number in the attachment.
+pub(super) fn new_sid() -> worker::Result<u64> {
+    let bytes = random_bytes()?;
+    let mut eight = [0u8; 8];
+    eight.copy_from_slice(&bytes[..8]);
+    Ok(u64::from_le_bytes(eight) & ((1 << 52) - 1))
+}
+
+pub(super) fn new_epoch() -> worker::Result<String> {
+    Ok(hex(&random_bytes()?[..16]))
 }
