@@ -8,6 +8,7 @@ import { createConversation } from './conversation.js';
 import { createActions } from './actions.js';
 import { createTeam, setupJoin } from './team.js';
 import { createRowBatch } from './batch.js';
+import { createTyping } from './typing.js';
 
 const desk = new URLSearchParams(location.search).get('desk') || 'demo';
 const ACCESS = 'cf-access'; // kept instead of a token when Cloudflare Access signed this browser in
@@ -35,8 +36,9 @@ const views = createViews(
 const conv = createConversation(
   { log: $('log'), older: $('older'), input: ui.input, inputLabel: $('input-label'), send: $('send'), reply: $('reply'), sendError: ui.sendError, modes: [...document.querySelectorAll('input[name="mode"]')] },
   desk,
-  { send, me: () => me, unread: (id) => known.get(id)?.unread },
+  { send, me: () => me, unread: (id) => known.get(id)?.unread, seenSeq: (id) => known.get(id)?.seenSeq, typed: (id) => typing.typed(id) },
 );
+const typing = createTyping($('typing'), { send, me: () => me, selected: () => conv.selected, name: (id) => known.get(id)?.name });
 const actions = createActions(
   { title: $('conv-title'), status: $('conv-status'), state: $('conv-state'), actions: $('actions'), resolve: $('resolve'), snooze: $('snooze'), assign: $('assign'), markUnread: $('mark-unread'), block: $('block'), del: $('delete') },
   // on a phone the list comes back, as after handling a conversation
@@ -107,6 +109,7 @@ function signOut(message, forget) {
   rows.clear();
   known.clear();
   conv.clear();
+  typing.paint();
   views.reset();
   actions.show(null);
   document.body.classList.remove('show-conv');
@@ -176,6 +179,7 @@ function onFrame(f) {
       views.onSearch(f);
       break;
     case 'message':
+      typing.onMessage(f);
       if (f.sender === 'admin') sawReply(f.userId, f);
       conv.onMessage(f);
       if (f.sender === 'user') notify(f, known.get(f.userId)?.name, f.userId === conv.selected && conv.viewing);
@@ -190,6 +194,14 @@ function onFrame(f) {
       views.repaint(f.userId);
       conv.onHistory(f);
       break;
+    case 'typing': typing.onTyping(f); break;
+    case 'seen': {
+      const row = known.get(f.userId);
+      if (!row || !Number.isSafeInteger(f.seq)) break;
+      row.seenSeq = Math.max(row.seenSeq || 0, f.seq);
+      conv.onSeen(f);
+      break;
+    }
     case 'agents':
       actions.setAgents(f.agents);
       team.onAgents(f.agents);
@@ -201,6 +213,7 @@ function onFrame(f) {
       views.onRemoved(f.userId);
       if (conv.selected === f.userId) {
         conv.drop();
+        typing.paint();
         actions.show(null);
         document.body.classList.remove('show-conv');
       }
@@ -246,6 +259,7 @@ function select(userId, focusInput) {
   const before = conv.selected;
   if (userId !== before) refreshAgents();
   conv.select(userId);
+  typing.paint();
   document.body.classList.add('show-conv');
   views.repaint(before, userId);
   showHeader();

@@ -29,7 +29,7 @@ test('the client module\'s constants are the desk\'s: subprotocols, the message 
   assert.equal(CLOSE_REMOVED, rustConst('src/desk/moderation.rs', 'CLOSE_REMOVED'));
   // the two codes the Rust side writes where it closes, not as named constants
   assert.match(source('src/desk/team.rs'), new RegExp(`CloseAgent \\{[^}]*code: ${CLOSE_REVOKED},[^}]*"access revoked"`));
-  assert.match(source('src/desk_object.rs'), new RegExp(`ws\\.close\\(Some\\(${CLOSE_STALE}\\), Some\\("no ping`));
+  assert.match(source('src/desk_object/sweep.rs'), new RegExp(`ws\\.close\\(Some\\(${CLOSE_STALE}\\), Some\\("no ping`));
 });
 
 test('the ping interval fits three pings in the desk\'s stale window, as src/session.rs assumes', () => {
