@@ -250,6 +250,7 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
     // the outbox goes out again on every connect, same clientMsgId: the desk stores it once
     outbox.resend();
     emptyNote.hidden = messages.length > 0;
+    for (const message of messages) if (message.sender == 'user') draw(message); // "Seen" up to readSeq
     if (isOpen) markSeen();
     else setUnread(messages.filter((m) => m.sender == 'admin' && m.seq > seenSeq).length);
     setState('connected');
