@@ -26,7 +26,9 @@
 //!   in the glue, `desk::memory` in tests); `desk::conversation` holds messages, notes, status,
 //!   assignment, list and search; `desk::team` agents, sign-in, invites and revocation;
 //!   `desk::moderation` deleting and blocking, the storage budget and retention;
-//!   `desk::ticket` the single-use tickets browsers present instead of a credential. No
+//!   `desk::ticket` the single-use tickets browsers present instead of a credential;
+//!   `desk::typing` "typing…" both ways, throttled, never stored; `desk::seen` the visitor's
+//!   seen mark (stored) and the agents' read mark told to the visitor. No
 //!   `worker`, no clock, no randomness: those come in as arguments, so it is tested natively.
 //! - [`session`]: what a socket gets when it opens or resumes (`since` + `epoch`), and when a
 //!   silent socket counts as gone.
