@@ -13,6 +13,7 @@ import { createRowBatch } from './batch.js';
 import { createContextPanel } from './context-panel.js';
 import { createSavedReplies } from './saved-replies.js';
 import { setupShortcuts } from './shortcuts.js';
+import { createTyping } from './typing.js';
 
 const desk = new URLSearchParams(location.search).get('desk') || 'demo';
 const ACCESS = 'cf-access'; // kept instead of a token when Cloudflare Access signed this browser in
@@ -41,7 +42,7 @@ const views = createViews(
 const conv = createConversation(
   { log: $('log'), older: $('older'), input: ui.input, inputLabel: $('input-label'), send: $('send'), attach: $('attach'), reply: $('reply'), sendError: ui.sendError, modes: [...document.querySelectorAll('input[name="mode"]')] },
   desk,
-  { send, me: () => me, unread: (id) => known.get(id)?.unread },
+  { send, me: () => me, unread: (id) => known.get(id)?.unread, seenSeq: (id) => known.get(id)?.seenSeq, typed: (id) => typing.typed(id) },
 );
 // Files: signed URLs asked of the desk once each; uploads to the open conversation.
 const urls = createAttachmentUrls((id) => send({ type: 'attachment_url', id }));
@@ -50,6 +51,7 @@ setupAttach(
   { button: $('attach'), picker: $('picker'), input: ui.input, drop: $('log'), error: ui.sendError },
   { desk, selected: () => conv.selected, token: () => (token === ACCESS ? null : token), urls },
 );
+const typing = createTyping($('typing'), { send, me: () => me, selected: () => conv.selected, name: (id) => known.get(id)?.name });
 const actions = createActions(
   { title: $('conv-title'), status: $('conv-status'), state: $('conv-state'), actions: $('actions'), resolve: $('resolve'), snooze: $('snooze'), assign: $('assign'), markUnread: $('mark-unread'), block: $('block'), del: $('delete') },
   // on a phone the list comes back, as after handling a conversation
@@ -131,6 +133,7 @@ function signOut(message, forget) {
   known.clear();
   conv.clear();
   panel.clear();
+  typing.paint();
   views.reset();
   actions.show(null);
   document.body.classList.remove('show-conv');
@@ -215,6 +218,7 @@ function onFrame(f) {
       views.onSearch(f);
       break;
     case 'message':
+      typing.onMessage(f);
       if (f.sender === 'admin') sawReply(f.userId, f);
       conv.onMessage(f);
       if (f.sender === 'user') notify(f, known.get(f.userId)?.name, f.userId === conv.selected && conv.viewing);
@@ -229,6 +233,14 @@ function onFrame(f) {
       views.repaint(f.userId);
       conv.onHistory(f);
       break;
+    case 'typing': typing.onTyping(f); break;
+    case 'seen': {
+      const row = known.get(f.userId);
+      if (!row || !Number.isSafeInteger(f.seq)) break;
+      row.seenSeq = Math.max(row.seenSeq || 0, f.seq);
+      conv.onSeen(f);
+      break;
+    }
     case 'agents':
       actions.setAgents(f.agents);
       team.onAgents(f.agents);
@@ -241,6 +253,7 @@ function onFrame(f) {
       if (conv.selected === f.userId) {
         conv.drop();
         panel.clear();
+        typing.paint();
         actions.show(null);
         document.body.classList.remove('show-conv');
       }
@@ -288,6 +301,7 @@ function select(userId, focusInput) {
   if (userId !== before) refreshAgents();
   conv.select(userId);
   panel.show(userId, known.get(userId));
+  typing.paint();
   document.body.classList.add('show-conv');
   views.repaint(before, userId);
   showHeader();

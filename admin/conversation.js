@@ -1,4 +1,4 @@
-// The open conversation: its log (history, live messages, notes, events), the outbox of replies and notes (resent unchanged until acked), the Reply/Note composer with per-conversation drafts, and "read" after a second of dwell.
+// The open conversation: its log (history, live messages, notes, events), the outbox of replies and notes (resent unchanged until acked), the Reply/Note composer with per-conversation drafts, "read" after a second of dwell, "Seen" under the latest reply the visitor has seen, and typing told to the desk.
 import { drawMessage, renderConversation, appendMessage } from './render.js';
 import { createDrafts } from './drafts.js';
 import { MAX_MESSAGE_CHARS, createOutbox, newClientMsgId } from '../client/protocol.js';
@@ -12,13 +12,28 @@ const fromWire = (m) => ({
 
 /**
  * ui: { log, older, input, inputLabel, send, attach, reply, sendError, modes }; desk: for the drafts;
- * hooks: { send(frame) -> bool, me() -> {agentId,name,role}|null, unread(userId) -> number|undefined }.
+ * hooks: { send(frame) -> bool, me() -> {agentId,name,role}|null, unread(userId) -> number|undefined,
+ * seenSeq(userId) -> the visitor's seen mark, typed(userId): the agent typed a reply }.
  */
-export function createConversation(ui, desk, { send, me, unread }) {
+export function createConversation(ui, desk, { send, me, unread, seenSeq, typed }) {
   const drafts = createDrafts(desk);
   ui.input.maxLength = MAX_MESSAGE_CHARS;
   let selected = null, viewing = false, conv = [], loadingOlder = false;
-  let dwellTimer = 0, dwelled = false, keptUnread = false, mode = 'reply';
+  let dwellTimer = 0, dwelled = false, keptUnread = false, mode = 'reply', seenReply = null;
+
+  /** "Seen" moves to the latest reply at or below the visitor's seen mark. */
+  function showSeen() {
+    const upTo = (selected && seenSeq(selected)) || 0;
+    let latest = null;
+    for (const m of conv) if (m.sender === 'admin' && m.seq <= upTo) latest = m;
+    const before = seenReply;
+    seenReply = latest;
+    for (const m of [before, latest]) {
+      if (!m || m.seen === (m === latest)) continue;
+      m.seen = m === latest;
+      if (m.el) drawMessage(m, me());
+    }
+  }
 
   const outFrame = (p) => p.sender === 'note'
     ? { type: 'note', userId: p.userId, message: p.message, clientMsgId: p.cid }
@@ -73,8 +88,10 @@ export function createConversation(ui, desk, { send, me, unread }) {
       }
       const mine = outbox.entries().filter((p) => p.userId === selected);
       conv = [...got, ...mine];
+      seenReply = null;
       renderConversation(ui.log, conv, true, me());
     }
+    showSeen();
     ui.older.hidden = !f.hasMore;
   }
 
@@ -108,7 +125,10 @@ export function createConversation(ui, desk, { send, me, unread }) {
       ui.reply.requestSubmit();
     }
   });
-  ui.input.addEventListener('input', () => drafts.save(selected, ui.input.value, mode));
+  ui.input.addEventListener('input', () => {
+    drafts.save(selected, ui.input.value, mode);
+    if (selected && mode === 'reply' && ui.input.value.trim()) typed(selected); // never for an internal note
+  });
 
   return {
     get selected() { return selected; },
@@ -188,6 +208,8 @@ export function createConversation(ui, desk, { send, me, unread }) {
       return p;
     },
     onHistory(f) { if (f.userId === selected) showHistory(f); },
+    /** The visitor's seen mark moved (a `seen` frame, its row updated first). */
+    onSeen(f) { if (f.userId === selected) showSeen(); },
     /** An `error` frame: true when it concerned a reply or note of the outbox. */
     onError(f) {
       const p = f.clientMsgId && outbox.get(f.clientMsgId);

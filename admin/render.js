@@ -1,6 +1,6 @@
 // The inbox's DOM pieces: one sidebar row, one message (reply, visitor, note, event; links as <a> nodes), day separators; always through textContent and DOM nodes (never markup from data).
 import { appendWithLinks, dayLabel, dayStart, withoutBidiControls } from '../client/text.js';
-import { sendStateLabel } from '../client/protocol.js';
+import { SEEN_LABEL, sendStateLabel } from '../client/protocol.js';
 import { attachmentNode } from '../client/upload.js';
 
 let urls = null;
@@ -166,7 +166,8 @@ export function drawMessage(m, me) {
     return m.el;
   }
   const own = (m.sender === 'admin' || m.sender === 'note') && isOwn(m, me);
-  const status = own ? ' · ' + sendStateLabel(m.st) : '';
+  // the latest reply the visitor has seen reads "Seen" (whoever wrote it), one's own others their send state
+  const status = m.seen ? ' · ' + SEEN_LABEL : own ? ' · ' + sendStateLabel(m.st) : '';
   if (m.sender === 'note') {
     m.el.className = 'msg note';
     m.el.replaceChildren(

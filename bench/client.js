@@ -2,7 +2,8 @@
 //
 // It holds N visitor sockets and one admin socket on one desk and runs what run.js asks over IPC:
 // connect, a rate ramp of routed replies (admin -> visitor) or of visitor messages (visitor ->
-// admin, with unread checks), and single probes for the hibernation wake-up. Every send is a
+// admin, with unread checks), every visitor typing (ours only), and single probes for the
+// hibernation wake-up. Every send is a
 // real protocol `message` with a clientMsgId, so each one is stored by the server as in production.
 import WebSocket from 'ws';
 import { summary, round } from './stats.js';
@@ -19,6 +20,7 @@ const unread = new Map(); // userId -> visitor messages the bench sent (the unre
 let unreadChecked = 0, unreadWrong = 0;
 let seqNo = 0;
 let lastFrameAt = 0; // any frame received: tells when the server has drained a backlog
+let typingHeard = 0; // `typing` frames the admin socket got
 
 const now = () => performance.now();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -59,6 +61,7 @@ function openAdmin() {
       const f = JSON.parse(data);
       if (f.type === 'users') resolve({ ws, ms: now() - t0, rows: f.users.length });
       else if (f.type === 'message' && f.sender === 'user') delivered(f.message);
+      else if (f.type === 'typing') typingHeard++;
       else if (f.type === 'user') {
         const expected = unread.get(f.user.userId);
         if (expected !== undefined && f.user.lastSender === 'user') {
@@ -179,6 +182,44 @@ async function closedLoop({ kind, inFlight, ms, drainMs }) {
   };
 }
 
+/** Waits until no frame has come for 500 ms (bounded): the server has drained what it owed. */
+async function quiet() {
+  const t0 = now();
+  while (now() - lastFrameAt < 500 && now() - t0 < 15_000) await sleep(50);
+}
+
+/**
+ * Typing (ours only; the peer has no such frame): every visitor sends `{"type":"typing"}` once per
+ * `periodMs` for `ms`, the visitors spread evenly over the period. A visitor who never wrote has no
+ * row in the inbox and its typing is not forwarded, so each writes one message first (not
+ * measured). Returns frames sent and the `typing` frames the admin socket got (the desk forwards
+ * at most one per visitor per 2 s: a send that comes a few ms early by timer jitter is dropped).
+ */
+async function typing({ ms, periodMs, prime }) {
+  if (!admin) admin = (await openAdmin()).ws;
+  if (prime) {
+    for (const v of visitors) {
+      if (unread.has(v.userId)) continue;
+      unread.set(v.userId, 1);
+      v.ws.send(JSON.stringify({ type: 'message', message: `hello from ${name}`, clientMsgId: `p-${++seqNo}` }));
+      if (seqNo % 100 === 0) await sleep(20);
+    }
+    await quiet();
+    return { primed: true };
+  }
+  typingHeard = 0; stepErrors = 0; stepDropped = 0;
+  const frame = JSON.stringify({ type: 'typing' });
+  const n = visitors.length, t0 = now();
+  let sent = 0;
+  while (now() - t0 < ms) {
+    const due = Math.floor(((now() - t0) / periodMs) * n);
+    while (sent < due) { visitors[sent % n].ws.send(frame); sent++; }
+    await sleep(1);
+  }
+  await quiet();
+  return { visitors: n, periodMs, seconds: ms / 1000, sent, forwarded: typingHeard, errors: stepErrors, dropped: stepDropped };
+}
+
 /** Admin (re)connects: time to the `users` frame (every conversation row + the online pass). */
 async function users({ times = 5 }) {
   const ms = [];
@@ -227,7 +268,7 @@ async function close() {
   return { closed: visitors.length };
 }
 
-const commands = { connect, rampStep, closedLoop, users, probe, close, open: () => ({ open: visitors.filter((v) => v.ws.readyState === WebSocket.OPEN).length }) };
+const commands = { connect, rampStep, closedLoop, users, typing, probe, close, open: () => ({ open: visitors.filter((v) => v.ws.readyState === WebSocket.OPEN).length }) };
 keepAlive();
 process.on('message', async ({ id, cmd, args }) => {
   try {

@@ -31,6 +31,7 @@ export function printReport(rep) {
     line(`ms per second, ${n} sockets idle`, 'cpu.idle', 'lower'),
     line(`ms per 1,000 routed replies, closed loop`, 'cpu.closedRouted', 'lower'),
     line(`ms per 1,000 visitor messages, closed loop`, 'cpu.closedInbound', 'lower'),
+    line(`ms per 1,000 typing frames (${n} visitors, one each per 2 s; ours only)`, 'cpu.typing', 'lower'),
     line(`(2c) routed replies, ${p.inFlight} in flight (msg/s)`, 'closed.routed.perSecond', 'higher'),
     line(`(2c) routed closed loop p99 (ms)`, 'closed.routed.latencyMs.p99', 'lower'),
     line(`(3c) visitor messages, ${p.inFlight} in flight (msg/s)`, 'closed.inbound.perSecond', 'higher'),
@@ -55,6 +56,8 @@ export function printReport(rep) {
     line('(3) unread rows wrong', 'inbound.unreadRowsWrong', 'lower'),
     line('(3b) admin connect -> users frame p50 (ms)', 'users.usersMs.p50', 'lower'),
     line('(3b) users rows / visitors online', 'users.rows', '-'),
+    line('(5) typing frames sent', 'typing.sent', '-'),
+    line('(5) typing frames forwarded to the admin', 'typing.forwarded', '-'),
     line('(4) hibernation cold wake (ms)', 'hibernation.coldWakeMs', 'lower'),
     line('(4) sockets held while hibernated', 'hibernation.heldSockets', 'higher'),
   ];

@@ -20,11 +20,14 @@ import { cpuMs, fixedRateCpu, per1000 } from './cpu.js';
 const HERE = new URL('.', import.meta.url).pathname;
 const PROFILES = {
   quick: { visitors: 1000, concurrency: 50, rates: [200, 500, 1000, 1500, 2000, 2500, 3000], stepMs: 1500, drainMs: 2000,
-    fixedRates: [200, 500], hibernationRounds: 1, idleMs: 13_000, cpuRate: 300, cpuSeconds: 6, inFlight: 64, closedMs: 5000 },
+    fixedRates: [200, 500], hibernationRounds: 1, idleMs: 13_000, cpuRate: 300, cpuSeconds: 6, inFlight: 64, closedMs: 5000,
+    typingSeconds: 6 },
   full: { visitors: 10_000, concurrency: 100, rates: [200, 500, 1000, 1500, 2000, 3000, 4000, 6000], stepMs: 5000,
     drainMs: 3000, fixedRates: [200, 500], hibernationRounds: 3, idleMs: 15_000, cpuRate: 300, cpuSeconds: 10, inFlight: 64,
-    closedMs: 10_000 },
+    closedMs: 10_000, typingSeconds: 10 },
 };
+/** The typing scenario: every visitor sends one `typing` frame per this period (the documented most). */
+const TYPING_PERIOD_MS = 2000;
 const P99_LIMIT_MS = 100; // a step "breaks down" above this p99 (or with any error/loss, or <90% of the rate)
 const args = process.argv.slice(2);
 const profileName = args.includes('--profile') ? args[args.indexOf('--profile') + 1] : 'quick';
@@ -103,6 +106,21 @@ async function scenarioClosed(kind, servers, clients, k) {
   return out;
 }
 
+/**
+ * Scenario 5 (ours only: the peer has no typing): every held visitor typing, one frame each per
+ * 2 s (1,000 visitors: 500 frames a second), for `typingSeconds`; the worker's CPU per 1,000
+ * typing frames received, and how many the admin socket got.
+ */
+async function scenarioTyping(server, client) {
+  await client.call('typing', { prime: true });
+  await client.call('typing', { ms: TYPING_PERIOD_MS, periodMs: TYPING_PERIOD_MS }); // warm-up, not reported
+  const before = cpuMs(server.pid);
+  const r = await client.call('typing', { ms: profile.typingSeconds * 1000, periodMs: TYPING_PERIOD_MS });
+  const used = cpuMs(server.pid) - before;
+  log(`typing ours: ${r.sent} frames from ${r.visitors} visitors in ${r.seconds}s, ${r.forwarded} forwarded, ${per1000(used, r.sent)} ms CPU per 1,000`);
+  return { ...r, cpuMs: used, cpuMsPer1000: per1000(used, r.sent) };
+}
+
 /** Scenario 4: idle until the object is evicted, then one visitor message; repeat until a cold wake. */
 async function scenarioHibernation(servers, clients, rounds) {
   const out = Object.fromEntries(IMPLS.map((i) => [i, []]));
@@ -173,6 +191,9 @@ async function main() {
       log(`users: ${impl}`);
       results[impl].users = await clients[impl].call('users', { times: 5 });
     }
+    log('typing: ours');
+    results.ours.typing = await scenarioTyping(servers.ours, clients.ours);
+    await check('ours');
     const hib = await scenarioHibernation(servers, clients, profile.hibernationRounds);
     for (const impl of IMPLS) {
       results[impl].hibernation = { ...hib[impl], idleMs: profile.idleMs, heldSockets: (await clients[impl].call('open')).open };
@@ -181,7 +202,8 @@ async function main() {
       const R = results[impl];
       R.cpu = { routed: R.cpuSteps.routed.cpuMsPer1000, inbound: R.cpuSteps.inbound.cpuMsPer1000,
         connect: R.connect.cpuMsPer1000, idle: R.hibernation.idleCpuMsPerSecond,
-        closedRouted: R.closed.routed.cpuMsPer1000, closedInbound: R.closed.inbound.cpuMsPer1000 };
+        closedRouted: R.closed.routed.cpuMsPer1000, closedInbound: R.closed.inbound.cpuMsPer1000,
+        typing: R.typing?.cpuMsPer1000 ?? null };
     }
   } finally {
     for (const impl of IMPLS) {

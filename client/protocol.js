@@ -1,4 +1,4 @@
-// The client side of the wire (docs/protocol.md), one module for every client: the widget bundles it at build, the inbox imports it as served at /client/protocol.js. Subprotocols, tickets, limits, keep-alive, reconnect backoff, the resume point, the outbox of unacked sends and how a send's state reads. tests/integration/client-protocol.test.js holds its constants to src/.
+// The client side of the wire (docs/protocol.md), one module for every client: the widget bundles it at build, the inbox imports it as served at /client/protocol.js. Subprotocols, tickets, limits, keep-alive, reconnect backoff, the resume point, the outbox of unacked sends, how a send's state reads, typing and seen frames. tests/integration/client-protocol.test.js holds its constants to src/.
 
 /** The subprotocol every socket speaks (`auth::SUBPROTOCOL`). */
 export const SUBPROTOCOL = 'support-desk.v1';
@@ -203,4 +203,51 @@ export function matchingReplies(replies, prefix, limit = 8) {
   const first = replies.filter((r) => r.shortcut.startsWith(prefix));
   const then = replies.filter((r) => !r.shortcut.startsWith(prefix) && r.title.toLowerCase().includes(prefix));
   return [...first, ...then].slice(0, limit);
+}
+
+/**
+ * "Typing…" (docs/protocol.md, Typing): a client sends at most one `typing` frame per TYPING_EVERY_MS
+ * (`protocol::TYPING_EVERY_MS`; the desk drops the rest) and shows the other side's until TYPING_SHOWN_MS
+ * after the last one (`protocol::TYPING_SHOWN_MS`) or until their message comes.
+ */
+export const TYPING_EVERY_MS = 2000;
+export const TYPING_SHOWN_MS = 6000;
+/** A visitor's `typing` names no conversation (`userId` omitted), an agent's names the visitor's. */
+export const typingFrame = (userId) => (userId ? { type: 'typing', userId } : { type: 'typing' });
+/** A visitor's `seen`: the highest seq its widget has shown on screen (panel open, tab visible). */
+export const seenFrame = (seq) => ({ type: 'seen', seq });
+/** The word under one's own message once the other side has read (widget) or seen (inbox) it. */
+export const SEEN_LABEL = 'Seen';
+
+/** Calls `send(typingFrame(userId))` on `typed(userId)` at most once per TYPING_EVERY_MS (a send that returns false does not count). */
+export function typingSender(send, now = Date.now) {
+  let last = -TYPING_EVERY_MS;
+  return (userId) => {
+    const at = now();
+    if (at - last >= TYPING_EVERY_MS && send(typingFrame(userId)) !== false) last = at;
+  };
+}
+
+/**
+ * Who is typing, by key: `show(key, label)` on each `typing` frame, `clear(key)` when their message
+ * comes; each expires TYPING_SHOWN_MS after its last frame. `onChange()` runs on every change;
+ * `labels(prefix)` lists what is shown for keys starting with it.
+ */
+export function typingShown(onChange) {
+  const shown = new Map();
+  const clear = (key) => {
+    if (!shown.has(key)) return;
+    clearTimeout(shown.get(key).timer);
+    shown.delete(key);
+    onChange();
+  };
+  return {
+    show(key, label) {
+      clearTimeout(shown.get(key)?.timer);
+      shown.set(key, { label, timer: setTimeout(() => clear(key), TYPING_SHOWN_MS) });
+      onChange();
+    },
+    clear,
+    labels: (prefix = '') => [...shown].filter(([key]) => key.startsWith(prefix)).map(([, v]) => v.label),
+  };
 }

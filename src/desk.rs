@@ -17,6 +17,8 @@
 //! - [`attachment`]: who may upload a file where, within which limits; its message; signed URLs.
 //! - [`context`]: who and where a visitor is (visits, device, pages, a verified visitor's attributes).
 //! - [`saved_replies`]: the desk's saved replies, managed by the owner and admins.
+//! - [`typing`]: "typing…" from either side, to whom, and how often (never stored).
+//! - [`seen`]: how far the visitor has seen its conversation (the agents' side is `read`).
 
 use crate::error::FrameError;
 use crate::protocol::{
@@ -30,8 +32,10 @@ pub mod conversation;
 pub mod memory;
 pub mod moderation;
 pub mod saved_replies;
+pub mod seen;
 pub mod team;
 pub mod ticket;
+pub mod typing;
 
 pub use team::{Agent, Invite, OWNER_ID};
 
@@ -64,6 +68,8 @@ pub struct Conversation {
     pub unread: u32,
     /// The `seq` up to which an agent has read.
     pub read_seq: i64,
+    /// The `seq` up to which the visitor has seen it on screen (`seen`); never goes down.
+    pub seen_seq: i64,
     /// The latest visitor or agent message: preview, author, time, seq. `None` before the first.
     pub last: Option<LastMessage>,
     /// The host site's user id, for a visitor whose identity it vouched for (`identity.rs`).
@@ -116,6 +122,7 @@ impl Conversation {
             name: name.into(),
             unread: 0,
             read_seq: 0,
+            seen_seq: 0,
             last: None,
             verified_id: None,
             status: Status::Open,
@@ -142,6 +149,8 @@ impl Conversation {
             assignee_name: None,
             last_seq: self.last.as_ref().map(|l| l.seq),
             context: None,
+            read_seq: self.read_seq,
+            seen_seq: self.seen_seq,
         }
     }
 
@@ -179,6 +188,7 @@ impl Conversation {
                 self.unread = 0;
                 self.read_seq = *up_to;
             }
+            Write::Seen { up_to, .. } if begun => self.seen_seq = self.seen_seq.max(*up_to),
             Write::Unread { .. } if begun => self.unread = self.unread.max(1),
             Write::Status { status, until, .. } if begun => {
                 self.status = *status;
@@ -279,6 +289,8 @@ pub trait View {
     fn contexts(&self, user_ids: &[&str]) -> Vec<context::Context>;
     /// The desk's saved replies, by shortcut.
     fn saved_replies(&self) -> Vec<crate::protocol::saved_replies::SavedReply>;
+    /// Typing: when a frame of this typist was last forwarded (memory only; `typing::Throttle`).
+    fn typed_at(&self, typist: &typing::Typist) -> Option<i64>;
 }
 
 /// The desk's storage as the view knows it (the glue measures SQLite now and then and adds what
@@ -319,6 +331,8 @@ pub enum Write {
     Append { user_id: String, message: WireMessage, author_id: String },
     /// An agent read the conversation up to `seq`: unread 0.
     Read { user_id: String, up_to: i64 },
+    /// The visitor has seen its conversation up to `seq` (a lower mark than the stored one changes nothing).
+    Seen { user_id: String, up_to: i64 },
     /// Marked unread again: unread at least 1.
     Unread { user_id: String },
     /// A new status (`until` for snoozed).
@@ -361,6 +375,7 @@ impl Write {
         match self {
             Write::Append { user_id, .. }
             | Write::Read { user_id, .. }
+            | Write::Seen { user_id, .. }
             | Write::Unread { user_id }
             | Write::Status { user_id, .. }
             | Write::Assign { user_id, .. }
@@ -419,6 +434,8 @@ pub enum Effect {
     WakeAt(i64),
     /// Admins were told now that the desk is full (so they are not told again for a while).
     StorageWarned(i64),
+    /// A typing frame of this typist was forwarded now: the next is dropped for `TYPING_EVERY_MS`.
+    Typed(typing::Typist, i64),
 }
 
 pub(crate) fn send(to: Audience, frame: Outbound) -> Effect {
@@ -484,6 +501,11 @@ pub fn step(
             saved_replies::save(&agent, saved_replies::Draft { id, title, shortcut, text }, view, now, fresh)
         }
         Inbound::DeleteReply { id } => saved_replies::delete(&agent, id, view),
+        Inbound::Typing { user_id } => {
+            let user_id = user_id.ok_or_else(|| FrameError::BadFrame("typing from an agent needs userId".into()))?;
+            typing::agent(&agent, &user_id, view, now)
+        }
+        Inbound::Seen { .. } => Err(FrameError::Forbidden("only visitors say what they have seen")),
     }
 }
 

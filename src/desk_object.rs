@@ -87,6 +87,8 @@ pub struct Desk {
     storage_warned: Cell<Option<i64>>,
     /// Attachments: the R2 bucket, the URL secret, limits, this desk's name (`attachments.rs`).
     files: attachments::Files,
+    /// When each typist's last `typing` frame was forwarded (memory only, see `desk::typing`).
+    typing: RefCell<desk::typing::Throttle>,
 }
 
 impl DurableObject for Desk {
@@ -124,6 +126,7 @@ impl DurableObject for Desk {
             storage: Cell::new(upkeep::Measure::default()),
             storage_warned: Cell::new(None),
             files: attachments::Files::new(&env),
+            typing: RefCell::new(Default::default()),
             state,
         }
     }
@@ -208,7 +211,7 @@ impl Desk {
         }
         let tagged = Tagged::new(&self.state);
         let store = self.store()?;
-        let view = self.view(&store, &tagged)?;
+        let view = self.view(&store, &tagged)?.with_typing(&self.typing);
         let mut fresh = RandomFresh::new(&self.ids);
         let outcome = match &text {
             Some(text) => protocol::parse(text).and_then(|f| desk::step(&label.sender, f, &view, now, &mut fresh)),
@@ -258,9 +261,7 @@ impl Desk {
         let _ = ws.close(Some(1011), Some("socket error"));
         self.gone(ws)
     }
-}
 
-impl Desk {
     fn store(&self) -> Result<Store> {
         let sql = self.state.storage().sql();
         let store = if self.schema_checked.get() { Store::attach(sql) } else { Store::open(sql)? };
@@ -404,6 +405,7 @@ impl Desk {
                 }
                 Effect::WakeAt(at) => wake.push(at),
                 Effect::StorageWarned(at) => self.storage_warned.set(Some(at)),
+                Effect::Typed(typist, at) => self.typing.borrow_mut().record(typist, at),
             }
         }
         Ok(Performed { wake, answered_bytes })

@@ -32,7 +32,9 @@
 //!   `desk::ticket` the single-use tickets browsers present instead of a credential;
 //!   `desk::attachment` who may upload a file where, its message, who gets its signed URL;
 //!   `desk::context` who and where a visitor is (visits, pages, device, attributes);
-//!   `desk::saved_replies` the desk's saved replies and who manages them. No
+//!   `desk::saved_replies` the desk's saved replies and who manages them;
+//!   `desk::typing` "typing…" both ways, throttled, never stored; `desk::seen` the visitor's
+//!   seen mark (stored) and the agents' read mark told to the visitor. No
 //!   `worker`, no clock, no randomness: those come in as arguments, so it is tested natively.
 //! - [`session`]: what a socket gets when it opens or resumes (`since` + `epoch`), and when a
 //!   silent socket counts as gone.

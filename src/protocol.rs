@@ -56,6 +56,10 @@ pub const MAX_EMAIL_CHARS: usize = 254;
 pub const MAX_ATTACHMENT_ID_CHARS: usize = 64;
 /// How far ahead a conversation may be snoozed: a year.
 pub const MAX_SNOOZE_MS: i64 = 366 * 24 * 3600 * 1000;
+/// At most one `typing` frame of a sender is forwarded per this many ms; the rest are dropped.
+pub const TYPING_EVERY_MS: i64 = 2_000;
+/// How long a client shows "typing…" after the last `typing` frame (the message itself clears it).
+pub const TYPING_SHOWN_MS: i64 = 6_000;
 
 /// Who wrote a message: the visitor (`user`), an agent's reply (`admin`), or, seen by agents
 /// only, an agent's internal note or an event of the conversation (status, assignment).
@@ -296,14 +300,25 @@ pub enum Inbound {
     DeleteReply {
         id: String,
     },
+    /// "I am typing": a visitor's (no `userId`) or an agent's, for conversation `userId`. Never
+    /// stored; forwarded at most once per `TYPING_EVERY_MS` (`desk::typing`).
+    #[serde(rename_all = "camelCase")]
+    Typing {
+        #[serde(default)]
+        user_id: Option<String>,
+    },
+    /// A visitor has shown its conversation up to `seq` on screen (`desk::seen`).
+    Seen {
+        seq: i64,
+    },
 }
 
 /// The `type`s [`Inbound`] knows, to tell `unknown_type` from `bad_frame`.
 #[rustfmt::skip] // one line per dozen, not one per name
-const INBOUND_TYPES: [&str; 23] = [
+const INBOUND_TYPES: [&str; 25] = [
     "message", "read", "history", "ping", "resolve", "reopen", "snooze", "assign", "unread", "note", "list", "search",
     "profile", "invite", "agents", "revoke", "delete", "block", "context", "replies", "save_reply", "delete_reply",
-    "attachment_url",
+    "attachment_url", "typing", "seen",
 ];
 
 /// Turns one text frame into a typed frame, or the error to answer it with.
@@ -399,6 +414,9 @@ fn check_limits(frame: &Inbound) -> Result<(), FrameError> {
         }
         Inbound::History { limit: Some(0), .. } => {
             return Err(FrameError::BadFrame("limit must be at least 1".into()));
+        }
+        Inbound::Seen { seq } if *seq < 1 => {
+            return Err(FrameError::BadFrame("seq must be a positive seq".into()));
         }
         _ => {}
     }

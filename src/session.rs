@@ -89,6 +89,8 @@ pub fn welcome(
         epoch: epoch.to_owned(),
         resumed,
         verified_id: conversation.verified_id.clone(),
+        read_seq: conversation.read_seq,
+        seen_seq: conversation.seen_seq,
     };
     let base = json_len(&frame(Vec::new(), false, false));
     match backlog {

@@ -237,6 +237,9 @@ const MIGRATIONS: &[&str] = &[
         body TEXT NOT NULL,
         updated_at INTEGER NOT NULL
      ) WITHOUT ROWID;",
+    // v12: the visitor's seen mark (`desk::seen`), beside the agents' read mark: the highest seq
+    // its widget has shown on screen. Written only when it rises.
+    "ALTER TABLE conversations ADD COLUMN seen_seq INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// Messages are indexed for search at least once per this many seqs (and before every search).
@@ -262,6 +265,7 @@ struct ConversationRow {
     name: String,
     unread: Option<u32>,
     read_seq: Option<i64>,
+    seen_seq: Option<i64>,
     last_preview: Option<String>,
     last_sender: Option<Author>,
     last_at: Option<i64>,
@@ -285,6 +289,7 @@ impl From<ConversationRow> for Conversation {
             name: r.name,
             unread: r.unread.unwrap_or(0),
             read_seq: r.read_seq.unwrap_or(0),
+            seen_seq: r.seen_seq.unwrap_or(0),
             last,
             verified_id: r.verified_id,
             status: r.status.as_deref().and_then(Status::parse).unwrap_or_default(),
@@ -370,7 +375,8 @@ struct InviteRow {
     expires_at: i64,
 }
 
-const CONVERSATION_COLUMNS: &str = "v.id, v.name, c.unread, c.read_seq, c.last_preview, c.last_sender, c.last_at,
+const CONVERSATION_COLUMNS: &str =
+    "v.id, v.name, c.unread, c.read_seq, c.seen_seq, c.last_preview, c.last_sender, c.last_at,
      c.last_seq, v.verified_id, c.status, c.snoozed_until, c.assignee_id, c.day, c.day_bytes";
 /// Larger than any `seq` (the largest integer JavaScript numbers hold exactly).
 const MAX_SAFE_SEQ: i64 = 9_007_199_254_740_991;
@@ -442,6 +448,12 @@ impl Store {
             Write::Read { user_id, up_to } => {
                 sql.exec(
                     "UPDATE conversations SET unread = 0, read_seq = ? WHERE user_id = ?",
+                    vec![V::Integer(*up_to), text(user_id)],
+                )?;
+            }
+            Write::Seen { user_id, up_to } => {
+                sql.exec(
+                    "UPDATE conversations SET seen_seq = MAX(seen_seq, ?) WHERE user_id = ?",
                     vec![V::Integer(*up_to), text(user_id)],
                 )?;
             }

@@ -30,6 +30,8 @@ fn server_frames_keep_their_shape() {
         epoch: "e1".into(),
         resumed: false,
         verified_id: None,
+        read_seq: 0,
+        seen_seq: 0,
     };
     assert_eq!(
         welcome.to_json(),
@@ -98,6 +100,8 @@ fn extensions_add_fields_only_where_they_apply() {
         epoch: "e1".into(),
         resumed: false,
         verified_id: Some("customer-42".into()),
+        read_seq: 0,
+        seen_seq: 0,
     };
     assert_eq!(
         verified.to_json(),

@@ -1,7 +1,7 @@
 // The embeddable visitor widget's source: one <script data-desk> tag; a Shadow-DOM launcher + chat panel; one WebSocket to the script's origin. No framework; `make assets` bundles it with client/ and minifies it (esbuild) into the one served file, build/assets/widget.js.
 import {
-  CLOSE_REMOVED, MAX_MESSAGE_CHARS, backoffDelay, cleanAttributes, contextFrame, createOutbox, deskPath, keepAlive,
-  newClientMsgId, requestTicket, sendStateLabel, socketUrl, subprotocols,
+  CLOSE_REMOVED, MAX_MESSAGE_CHARS, SEEN_LABEL, backoffDelay, cleanAttributes, contextFrame, createOutbox, deskPath,
+  keepAlive, newClientMsgId, requestTicket, seenFrame, sendStateLabel, socketUrl, subprotocols, typingSender, typingShown,
 } from '../client/protocol.js';
 import { appendWithLinks, dayLabel, dayStart, withoutBidiControls } from '../client/text.js';
 import { ACCEPT, attachmentNode, attachmentOf, createAttachmentUrls, refusal, uploadError, uploadFile } from '../client/upload.js';
@@ -11,7 +11,7 @@ import STYLES from './widget.css';
 // the panel's heading row is a plain box, not a page banner.
 const SKELETON = `<button class="launcher" type="button" aria-expanded="false" aria-controls="panel"><svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"/></svg><span class="badge" aria-hidden="true" hidden></span></button>
 <section class="panel" id="panel" role="dialog" aria-labelledby="title" hidden><div class="header"><h2 id="title">Support</h2><span class="connection" role="status"></span><button class="close" type="button" aria-label="Close chat">×</button></div>
-<div class="wait" role="status" hidden></div><div class="log" role="log" aria-live="polite" aria-label="Messages"><ol><li class="empty">Ask us anything: we usually answer within minutes.</li></ol></div>
+<div class="wait" role="status" hidden></div><div class="log" role="log" aria-live="polite" aria-label="Messages"><ol><li class="empty">Ask us anything: we usually answer within minutes.</li></ol></div><p class="typing" hidden></p>
 <form><button class="attach" type="button" aria-label="Attach a file"><svg viewBox="0 0 24 24" aria-hidden="true"><path d="M16 7v9a4 4 0 0 1-8 0V6a2.5 2.5 0 0 1 5 0v9.5a1 1 0 0 1-2 0V7"/></svg></button><input type="file" hidden><label class="visually-hidden" for="message">Message</label><textarea id="message" rows="1" placeholder="Write a message…"></textarea><button type="submit">Send</button></form></section>`;
 
 (() => {
@@ -96,12 +96,15 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
   const waitNote = find('.wait');
   const picker = find('[type=file]');
   picker.accept = ACCEPT;
+  const typingNote = find('.typing');
   input.maxLength = MAX_MESSAGE_CHARS;
 
   // ---- state ----
   let socket = null, welcomed = false, askingTicket = false, attempt = 0, nameRefused = false;
   let failures = 0, retryTimer = 0, stopPing = () => {}, state = '', isOpen = false, closedByDesk = false;
   let unread = 0, seenSeq = Number(load(seenKey)) || 0, messages = [];
+  // the desk's marks: how far an agent has read (our messages up to it read "Seen"), how far we told it we saw
+  let readSeq = 0, toldSeen = 0;
   let token = load(tokenKey); // also kept in memory when storage is unavailable
   let epoch = '';
   const listeners = {};
@@ -134,6 +137,12 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
     for (const message of messages) if (message.seq > seenSeq) seenSeq = message.seq;
     store(seenKey, seenSeq);
     setUnread(0);
+    // the desk hears the highest seq shown while the panel is open and the tab visible
+    const shown = since();
+    if (shown > toldSeen && isOpen && !pageHidden() && welcomed && socket.readyState == 1) {
+      socket.send(JSON.stringify(seenFrame(shown)));
+      toldSeen = shown;
+    }
   };
 
   // ---- rendering: one <li> per message, updated in place; a day separator where a day starts ----
@@ -154,7 +163,7 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
     const meta = createElement('small');
     // a reply is signed by the agent who wrote it (agentName), as text
     meta.textContent = (mine ? 'You' : message.agentName || 'Support') + ' · ' + clock(message.at) +
-      (mine ? ' · ' + sendStateLabel(message.st) : '');
+      (!mine ? '' : ' · ' + (message.seq && message.seq <= readSeq ? SEEN_LABEL : sendStateLabel(message.st)));
     message.el.replaceChildren(bubble, meta);
     return message.el;
   };
@@ -187,6 +196,12 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
     return true;
   };
   const outbox = createOutbox(transmit);
+  // "Ana is typing…" under the log, until her message or 6 s without another frame
+  const typing = typingShown(() => {
+    typingNote.textContent = typing.labels()[0] || '';
+    typingNote.hidden = !typingNote.textContent;
+  });
+  const sendTyping = typingSender((frame) => welcomed && socket.readyState == 1 && (socket.send(JSON.stringify(frame)), true));
   const toPublic = (m) => ({ id: m.id, sender: m.sender, message: m.message, at: m.at, clientMsgId: m.cid, agentName: m.agentName, attachment: m.attachment });
   const fromWire = (x) => ({
     id: x.id, cid: x.clientMsgId, seq: Number(x.seq) || 0, sender: x.sender == 'admin' ? 'admin' : 'user',
@@ -223,6 +238,8 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
   const onWelcome = (frame) => {
     welcomed = true;
     failures = 0;
+    readSeq = Number(frame.readSeq) || 0;
+    toldSeen = Number(frame.seenSeq) || 0;
     if (frame.token) store(tokenKey, token = frame.token);
     epoch = typeof frame.epoch == 'string' ? frame.epoch : '';
     const stored = (frame.messages || []).filter((x) => x && x.message != null);
@@ -241,6 +258,7 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
     // the outbox goes out again on every connect, same clientMsgId: the desk stores it once
     outbox.resend();
     emptyNote.hidden = messages.length > 0;
+    for (const message of messages) if (message.sender == 'user') draw(message); // "Seen" up to readSeq
     if (isOpen) markSeen();
     else setUnread(messages.filter((m) => m.sender == 'admin' && m.seq > seenSeq).length);
     setState('connected');
@@ -254,13 +272,19 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
       const message = findMessage(null, frame.clientMsgId);
       if (message) settle(message, frame);
     } else if (frame.type == 'message') {
+      if (frame.sender == 'admin') typing.clear('');
       if (take(frame) && frame.sender == 'admin') isOpen && !pageHidden() ? markSeen() : setUnread(unread + 1);
+    } else if (frame.type == 'typing') {
+      typing.show('', (typeof frame.agentName == 'string' && frame.agentName.slice(0, 64) || 'Support') + ' is typing…');
+    } else if (frame.type == 'read') {
+      readSeq = Math.max(readSeq, Number(frame.seq) || 0);
+      for (const message of messages) if (message.sender == 'user') draw(message);
     } else if (frame.type == 'error' && frame.clientMsgId) {
       // too fast: still sending, again once the desk says so; anything else is final
       const message = outbox.get(frame.clientMsgId);
       if (message && outbox.refuse(frame) == 'failed') draw(message);
     }
-    if (frame.type != 'pong') saveResumePoint();
+    if (frame.type != 'pong' && frame.type != 'typing') saveResumePoint();
   };
 
   // ---- who and where: the page reported on connect and after every navigation (docs/widget.md) ----
@@ -416,7 +440,7 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
   });
   form.addEventListener('submit', (event) => { event.preventDefault(); send(); });
   const grow = () => { input.style.height = ''; input.style.height = input.scrollHeight + 2 + 'px'; };
-  input.addEventListener('input', grow);
+  input.addEventListener('input', () => { grow(); if (input.value.trim()) sendTyping(); });
   function send() {
     const text = input.value;
     if (!text.trim()) return;

@@ -39,6 +39,11 @@ pub(super) fn visitor_step(
         Inbound::AttachmentUrl { id } => {
             super::attachment::url(&super::Sender::Visitor { user_id: user_id.to_owned() }, &id, view, now)
         }
+        Inbound::Typing { user_id: Some(asked) } if asked != user_id => {
+            Err(FrameError::Forbidden("visitors can only type in their own conversation"))
+        }
+        Inbound::Typing { .. } => super::typing::visitor(user_id, view, now),
+        Inbound::Seen { seq } => super::seen::visitor(user_id, seq, view),
         _ => Err(FrameError::Forbidden("only agents can do that")),
     }
 }
@@ -250,13 +255,15 @@ pub(super) fn note(
 /// gets the new row, so every open inbox clears the badge.
 pub(super) fn read(user_id: &str, view: &dyn View) -> Result<Vec<Effect>, FrameError> {
     let mut conv = conversation(view, user_id)?;
-    let up_to = conv.last.as_ref().map_or(conv.read_seq, |l| l.seq);
+    let (before, up_to) = (conv.read_seq, conv.last.as_ref().map_or(conv.read_seq, |l| l.seq));
     conv.unread = 0;
     conv.read_seq = up_to;
-    Ok(vec![
+    let mut effects = vec![
         Effect::Store(Write::Read { user_id: user_id.to_owned(), up_to }),
         send(Audience::Admins, Outbound::User { user: row(view, &conv) }),
-    ])
+    ];
+    effects.extend(super::seen::told_visitor(user_id, before, up_to));
+    Ok(effects)
 }
 
 /// Marks a conversation unread again (at least one unread), as a reminder to come back.

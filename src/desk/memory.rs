@@ -60,6 +60,8 @@ pub struct Memory {
     pub contexts: BTreeMap<String, Context>,
     /// Saved replies by id.
     pub saved_replies: BTreeMap<String, SavedReply>,
+    /// When each typist's last `typing` frame was forwarded (`Effect::Typed`).
+    pub typing: super::typing::Throttle,
 }
 
 fn words(text: &str) -> Vec<String> {
@@ -90,6 +92,7 @@ impl Memory {
                 });
             }
             Write::Read { user_id, .. }
+            | Write::Seen { user_id, .. }
             | Write::Unread { user_id }
             | Write::Status { user_id, .. }
             | Write::Assign { user_id, .. }
@@ -403,5 +406,9 @@ impl View for Memory {
         let mut replies: Vec<SavedReply> = self.saved_replies.values().cloned().collect();
         replies.sort_by(|a, b| a.shortcut.cmp(&b.shortcut));
         replies
+    }
+
+    fn typed_at(&self, typist: &super::typing::Typist) -> Option<i64> {
+        self.typing.get(typist)
     }
 }

@@ -1,5 +1,5 @@
 //! The glue's side of the core's contract: [`View`] over SQLite and the runtime's sockets, and
-//! [`Fresh`] ids and secrets from the runtime's randomness.
+//! [`Fresh`] ids and secrets from the runtime's randomness (and the socket ids and epochs drawn from it).
 //!
 //! The core never sees a storage error: a failed read is remembered here and answers as empty,
 //! and the glue throws away the effects of a step whose view failed (answering `internal`).
@@ -12,6 +12,7 @@ use crate::auth::hex;
 use crate::desk::attachment::Stored;
 use crate::desk::context::Context;
 use crate::desk::ticket::{Live, Ticket};
+use crate::desk::typing::{Throttle, Typist};
 use crate::desk::{Agent, Conversation, Fresh, Hit, Invite, StorageUse, View, OWNER_ID};
 use crate::protocol::saved_replies::SavedReply;
 use crate::protocol::{Author, Counts, ListView, WireMessage};
@@ -32,6 +33,8 @@ pub struct StoreView<'a> {
     storage: StorageUse,
     bytes_per_day: u64,
     signer: Option<Rc<Signer>>,
+    /// When each typist was last forwarded; `None` outside a client frame (nobody types there).
+    typing: Option<&'a RefCell<Throttle>>,
     failure: RefCell<Option<worker::Error>>,
 }
 
@@ -54,6 +57,7 @@ impl<'a> StoreView<'a> {
             storage,
             bytes_per_day,
             signer: None,
+            typing: None,
             failure: RefCell::new(None),
         }
     }
@@ -61,6 +65,12 @@ impl<'a> StoreView<'a> {
     /// With what signs attachment URLs (`None`: attachments are not configured).
     pub fn with_signer(self, signer: Option<Rc<Signer>>) -> Self {
         StoreView { signer, ..self }
+    }
+
+    /// The view of a client frame, which may be a `typing` one.
+    pub fn with_typing(mut self, typing: &'a RefCell<Throttle>) -> Self {
+        self.typing = Some(typing);
+        self
     }
 
     /// A conversation read from SQLite is as new: the cache holds it from now on.
@@ -236,6 +246,10 @@ impl View for StoreView<'_> {
 
     fn saved_replies(&self) -> Vec<SavedReply> {
         self.or(self.store.saved_replies(), Vec::new())
+    }
+
+    fn typed_at(&self, typist: &Typist) -> Option<i64> {
+        self.typing.and_then(|t| t.borrow().get(typist))
     }
 }
 

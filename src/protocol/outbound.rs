@@ -39,6 +39,16 @@ pub struct UserRow {
     /// `user` rows of presence changes; rows sent for a message leave it out (keep the last one).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub context: Option<ContextInfo>,
+    /// The `seq` up to which an agent has read (sent when not 0).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub read_seq: i64,
+    /// The `seq` up to which the visitor has seen the conversation (sent when not 0).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub seen_seq: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 /// Who a socket is signed in as.
@@ -104,6 +114,12 @@ pub enum Outbound {
         /// Set for a verified visitor (then `token` is empty: it presents its identity again).
         #[serde(skip_serializing_if = "Option::is_none")]
         verified_id: Option<String>,
+        /// The `seq` up to which an agent has read this conversation (sent when not 0).
+        #[serde(skip_serializing_if = "is_zero")]
+        read_seq: i64,
+        /// The `seq` up to which this visitor has seen it, as it last said (sent when not 0).
+        #[serde(skip_serializing_if = "is_zero")]
+        seen_seq: i64,
     },
     /// The sidebar. `seq` is the desk's latest; `resumed` says the missed messages follow.
     #[serde(rename_all = "camelCase")]
@@ -197,6 +213,27 @@ pub enum Outbound {
     /// The desk's saved replies, by shortcut: to the agent who asked, to every agent on a change.
     Replies {
         replies: Vec<SavedReply>,
+    },
+    /// Someone is typing. To agents about a visitor: `userId`; to the visitor: `agentName`; to
+    /// the other agents about an agent: `userId`, `agentId` and `agentName`.
+    #[serde(rename_all = "camelCase")]
+    Typing {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        user_id: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        agent_id: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        agent_name: Option<String>,
+    },
+    /// To agents: the visitor `userId` has seen its conversation up to `seq`.
+    #[serde(rename_all = "camelCase")]
+    Seen {
+        user_id: String,
+        seq: i64,
+    },
+    /// To a visitor: an agent has read its conversation up to `seq`.
+    Read {
+        seq: i64,
     },
     /// A conversation is gone (deleted by an owner or admin, or by retention): drop its row.
     #[serde(rename_all = "camelCase")]

@@ -78,7 +78,7 @@ test('the inbox: the sign-in form, and the sidebar with an open conversation', {
   await admin.getByRole('radio', { name: 'Note' }).check();
   await ui.note.fill('Omar ordered twice: see https://admin.example/orders');
   await ui.note.press('Enter');
-  await ui.log.getByRole('listitem').filter({ hasText: 'Omar ordered twice' }).filter({ hasText: /· Sent$/ }).waitFor({ timeout: T });
+  await ui.log.getByRole('listitem').filter({ hasText: 'Omar ordered twice' }).filter({ hasText: /· (Sent|Seen)$/ }).waitFor({ timeout: T });
   await ui.row('Bea').click();
   await admin.getByLabel('Snooze').selectOption('hour');
   await ui.tab('Snoozed').click();

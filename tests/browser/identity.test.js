@@ -73,7 +73,7 @@ test('four quick sends over the limit: widget and inbox wait as told and every m
   await w.launcher.click();
   const lines = ['one', 'two', 'three', 'four'].map((n) => `quick ${n}`);
   await typeEach(w.input, lines);
-  for (const text of lines) await settled(w.log, text, /· Sent$/);
+  for (const text of lines) await settled(w.log, text, /· (Sent|Seen)$/);
   assert.equal(await w.log.getByText('Not sent').count(), 0);
 
   const adminCtx = await browser.newContext();
@@ -83,7 +83,7 @@ test('four quick sends over the limit: widget and inbox wait as told and every m
   const replies = ['a', 'b', 'c', 'd'].map((n) => `reply ${n}`);
   await typeEach(ui.input, replies);
   for (const text of replies) {
-    await settled(ui.log, text, /· Sent$/);
+    await settled(ui.log, text, /· (Sent|Seen)$/);
     await widgetShows(V.page, text);
   }
   await Promise.all([V.context.close(), adminCtx.close()]);

@@ -99,13 +99,13 @@ export function widget(page) {
   };
 }
 
-/** Opens the panel (if closed), types `text` and presses Enter; resolves when the desk acked it ("Sent"). */
+/** Opens the panel (if closed), types `text` and presses Enter; resolves when the desk acked it ("Sent", or "Seen" once an agent read it). */
 export async function visitorSays(page, text) {
   const w = widget(page);
   if (!(await w.panel.isVisible())) await w.launcher.click();
   await w.input.fill(text);
   await w.input.press('Enter');
-  await w.log.getByRole('listitem').filter({ hasText: text }).filter({ hasText: /· Sent$/ }).waitFor({ timeout: T });
+  await w.log.getByRole('listitem').filter({ hasText: text }).filter({ hasText: /· (Sent|Seen)$/ }).waitFor({ timeout: T });
 }
 
 /** Resolves once the widget's log shows a message whose text is exactly `text`. */
@@ -158,13 +158,13 @@ export function rowUnread(page, name, unread) {
     });
 }
 
-/** The admin selects `name` in the sidebar, types `text` and presses Enter; resolves when acked ("Sent"). */
+/** The admin selects `name` in the sidebar, types `text` and presses Enter; resolves when acked ("Sent", or "Seen" once the visitor saw it). */
 export async function adminReplies(page, name, text) {
   const ui = inbox(page);
   await ui.row(name).click();
   await ui.input.fill(text);
   await ui.input.press('Enter');
-  await ui.log.getByRole('listitem').filter({ hasText: text }).filter({ hasText: /· Sent$/ }).waitFor({ timeout: T });
+  await ui.log.getByRole('listitem').filter({ hasText: text }).filter({ hasText: /· (Sent|Seen)$/ }).waitFor({ timeout: T });
 }
 
 /** Resolves when the document title is exactly `title`. */

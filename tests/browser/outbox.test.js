@@ -50,7 +50,7 @@ test('a message typed in the widget while the desk is down shows "Sending…", t
     await typed.filter({ hasText: /· Sending…$/ }).waitFor({ timeout: T });
   });
 
-  await typed.filter({ hasText: /· Sent$/ }).waitFor({ timeout: 30_000 });
+  await typed.filter({ hasText: /· (Sent|Seen)$/ }).waitFor({ timeout: 30_000 });
   assert.equal(await typed.count(), 1, 'shown once');
   assert.deepEqual(await storedTexts(d, 'Omar'), ['user: Hello, anyone?', 'user: typed while the desk is down']);
   await V.context.close();
@@ -74,7 +74,7 @@ test('an admin reply typed while the desk is down shows "Sending…", then "Sent
     await typed.filter({ hasText: /· Sending…$/ }).waitFor({ timeout: T });
   });
 
-  await typed.filter({ hasText: /· Sent$/ }).waitFor({ timeout: 30_000 });
+  await typed.filter({ hasText: /· (Sent|Seen)$/ }).waitFor({ timeout: 30_000 });
   assert.equal(await typed.count(), 1, 'shown once in the inbox');
   await widgetShows(V.page, 'Yes, from 10 to 4.');
   assert.equal(await widget(V.page).log.getByText('Yes, from 10 to 4.', { exact: true }).count(), 1, 'delivered once');

@@ -43,7 +43,7 @@ test('widget and admin reconnect on their own after wrangler dev restarts; queue
   await widgetConnected(B.page);
   await inbox(admin).status.filter({ hasText: 'Connected' }).waitFor({ timeout: 60_000 });
 
-  await w.log.getByRole('listitem').filter({ hasText: 'typed while offline' }).filter({ hasText: /· Sent$/ }).waitFor({ timeout: T });
+  await w.log.getByRole('listitem').filter({ hasText: 'typed while offline' }).filter({ hasText: /· (Sent|Seen)$/ }).waitFor({ timeout: T });
   await inbox(admin).log.getByText('typed while offline', { exact: true }).waitFor({ timeout: T });
   // still the same visitor with the same conversation (the token survived), nothing doubled
   assert.deepEqual(await A.page.evaluate(() => window.SupportChat.messages.map((m) => m.message)), ['before the restart', 'typed while offline']);

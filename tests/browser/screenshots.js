@@ -46,7 +46,7 @@ try {
   await admin.getByRole('radio', { name: 'Note' }).check();
   await ui.note.fill('Replacement lid: order #3391, ships from the Leeds warehouse.');
   await ui.note.press('Enter');
-  await ui.log.getByRole('listitem').filter({ hasText: 'Replacement lid' }).filter({ hasText: /· Sent$/ }).waitFor({ timeout: T });
+  await ui.log.getByRole('listitem').filter({ hasText: 'Replacement lid' }).filter({ hasText: /· (Sent|Seen)$/ }).waitFor({ timeout: T });
   await admin.getByRole('radio', { name: 'Reply' }).check();
   await visitorSays(others[1].page, 'Also: is the Travel Mini back in stock?');
   await rowUnread(admin, 'Tomás', 2);

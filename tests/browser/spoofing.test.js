@@ -49,7 +49,7 @@ test('bidirectional controls in messages are not shown, and each message is isol
   await w.launcher.click();
   await w.input.fill(`see invoice${RLO}fdp.exe${LRI} now${PDI}${RLM}`);
   await w.input.press('Enter');
-  await w.log.getByRole('listitem').filter({ hasText: 'see invoice' }).filter({ hasText: /· Sent$/ }).waitFor({ timeout: T });
+  await w.log.getByRole('listitem').filter({ hasText: 'see invoice' }).filter({ hasText: /· (Sent|Seen)$/ }).waitFor({ timeout: T });
 
   const adminCtx = await browser.newContext();
   const admin = await openAdmin(adminCtx, desk.url, d);
@@ -64,7 +64,7 @@ test('bidirectional controls in messages are not shown, and each message is isol
   assert.equal(await said.getAttribute('dir'), 'auto', 'isolated from the name and time beside it');
   await ui.input.fill(`reply ${RLO}txt.exe`);
   await ui.input.press('Enter');
-  await ui.log.getByRole('listitem').filter({ hasText: 'reply txt.exe' }).filter({ hasText: /· Sent$/ }).waitFor({ timeout: T });
+  await ui.log.getByRole('listitem').filter({ hasText: 'reply txt.exe' }).filter({ hasText: /· (Sent|Seen)$/ }).waitFor({ timeout: T });
   await widgetShows(V.page, 'reply txt.exe');
 
   const widgetTexts = await V.page.evaluate(() => [...document.querySelector('support-chat').shadowRoot.querySelectorAll('li p')]

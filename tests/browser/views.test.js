@@ -118,7 +118,7 @@ test('each conversation keeps its own draft; Enter sends only the open one\'s; a
   await ui.note.fill('Bruno is a reseller: check the discount');
   await ui.note.press('Enter');
   const note = ui.log.getByRole('listitem').filter({ hasText: 'Bruno is a reseller: check the discount' });
-  await note.filter({ hasText: /· Sent$/ }).waitFor({ timeout: T });
+  await note.filter({ hasText: /· (Sent|Seen)$/ }).waitFor({ timeout: T });
   await note.getByText('Note · Owner', { exact: true }).waitFor({ timeout: T });
   await admin.getByRole('radio', { name: 'Reply' }).check();
   await ui.input.fill('Bruno, yes we do.');

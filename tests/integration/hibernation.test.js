@@ -23,6 +23,7 @@ test('after idling past eviction, the restarted object routes with state intact'
   await say(B, 'B one');
   a.send({ type: 'read', userId: B.userId });
   await a.next(rowFor(B.userId, (u) => u.unread === 0));
+  await B.next((f) => f.type === 'read'); // B learns its message was read
   assert.equal(desk.logs.count(STARTED_LINE), 1, `one instance so far:\n${desk.logs.text}`);
 
   // Idle: nothing is sent, and nothing new may arrive (no socket is closed or poked while hibernated).

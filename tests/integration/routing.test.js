@@ -36,9 +36,10 @@ test('A/B/C: unread counts, newest first, read, and a reply reaches A only', asy
   }
   assert.equal(rowOf(first, A.userId).lastMessage, 'A two');
 
-  // The admin reads C: every admin socket sees C at 0.
+  // The admin reads C: every admin socket sees C at 0, and C (only) learns its messages were read.
   admin1.send({ type: 'read', userId: C.userId });
   for (const a of [admin1, admin2]) await a.next(rowFor(C.userId, (u) => u.unread === 0));
+  assert.deepEqual(await C.next(where('its read mark', (f) => f.type === 'read')), { type: 'read', seq: rowOf(first, C.userId).lastSeq });
 
   // The admin replies to A: A gets it, B and C get nothing, admin1 an ack, admin2 the mirror.
   const text = 'Hello A! How can I help you?';

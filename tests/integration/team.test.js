@@ -247,6 +247,7 @@ test('unread marks a read conversation unread again, durably, on every admin soc
   const v = await customer(name);
   a1.send({ type: 'read', userId: v.userId });
   for (const a of [a1, a2]) await a.next(rowFor(v.userId, (r) => r.unread === 0));
+  await v.next(where('its read mark', (f) => f.type === 'read')); // the visitor learns it was read (an unread mark tells it nothing)
   a2.drain(); // the row of the visitor's message (unread 1) must not pass for the answer
   const marked = await act(a1, { type: 'unread', userId: v.userId }, (r) => r.unread >= 1);
   assert.equal(marked.type, 'user', `unread answered ${JSON.stringify(marked)}`);

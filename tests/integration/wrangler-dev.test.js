@@ -34,6 +34,7 @@ test('wrangler dev: A/B routing, auth, and state intact after a restart on the s
   await a.next(messageWith('B one'));
   a.send({ type: 'read', userId: B.userId });
   await a2.next((f) => f.type === 'user' && f.user.userId === B.userId && f.user.unread === 0);
+  await B.next((f) => f.type === 'read'); // B learns its message was read
   const ack = await reply(a, A.userId, 'hello A from wrangler');
   assert.equal((await A.next(messageWith('hello A from wrangler'))).id, ack.id);
   assert.equal((await a2.next(messageWith('hello A from wrangler'))).userId, A.userId);

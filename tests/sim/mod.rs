@@ -15,7 +15,8 @@ use support_desk::desk::attachment;
 use support_desk::desk::memory::Memory;
 use support_desk::desk::team::{self, SignIn};
 use support_desk::desk::{self, Audience, Conversation, Effect, Sender, View};
-use support_desk::error::HttpError;
+use support_desk::error::{FrameError, HttpError};
+use support_desk::limits::Buckets;
 use support_desk::protocol::{self, Outbound, Role, UserRow, WireMessage, WELCOME_MESSAGES};
 use support_desk::session::{self, Backlog};
 
@@ -56,6 +57,9 @@ pub struct Desk {
     pub fresh: Counter,
     /// Earliest time the desk asked its alarm to fire.
     pub alarm: Option<i64>,
+    /// When set, every visitor frame is first admitted by its visitor's bucket, as the glue's
+    /// `admit` does (a refusal is `rate_limited`, and the frame goes no further).
+    pub visitor_buckets: Option<Buckets>,
 }
 
 impl Deref for Desk {
@@ -157,6 +161,13 @@ impl Desk {
     pub fn send(&mut self, socket: &'static str, text: &str) {
         self.now += 1;
         let sender = self.sockets[socket].sender.clone();
+        if let (Sender::Visitor { user_id }, Some(buckets)) = (&sender, self.visitor_buckets.as_mut()) {
+            if let Err(retry_after_ms) = buckets.take(user_id, self.now) {
+                let refusal = Outbound::error(&FrameError::RateLimited { retry_after_ms }, None);
+                self.perform(socket, vec![Effect::Send { to: Audience::Sender, frame: refusal }]);
+                return;
+            }
+        }
         let outcome =
             protocol::parse(text).and_then(|frame| desk::step(&sender, frame, &self.state, self.now, &mut self.fresh));
         let effects = match outcome {
@@ -237,6 +248,7 @@ impl Desk {
                 }
                 Effect::WakeAt(at) => self.alarm = Some(self.alarm.map_or(at, |a| a.min(at))),
                 Effect::StorageWarned(at) => self.state.storage.warned_at = Some(at),
+                Effect::Typed(typist, at) => self.state.typing.record(typist, at),
             }
         }
     }
