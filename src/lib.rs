@@ -40,7 +40,7 @@
 //!   silent socket counts as gone.
 //! - [`view_cache`]: the glue's bounded in-memory copy of conversation rows and client ids, kept
 //!   in step with every write, so a message costs its writes and no reads.
-//! - `store` (wasm only): the SQLite schema, its migrations and writes by intent;
+//! - `store` (wasm only): writes by intent; `store::schema` the SQLite schema as its migrations;
 //!   `store::queries` the reads; `store::upkeep` the database's size and what retention finds due;
 //!   `store::tickets` tickets by hash; `store::attachments` files' rows and the keys awaiting removal;
 //!   `store::context` visitors' contexts and saved replies.

@@ -1,10 +1,14 @@
 // The embeddable visitor widget's source: one <script data-desk> tag; a Shadow-DOM launcher + chat panel; one WebSocket to the script's origin. No framework; `make assets` bundles it with client/ and minifies it (esbuild) into the one served file, build/assets/widget.js.
 import {
-  CLOSE_REMOVED, MAX_MESSAGE_CHARS, SEEN_LABEL, backoffDelay, cleanAttributes, contextFrame, createOutbox, deskPath,
+  CLOSE_REMOVED, MAX_MESSAGE_CHARS, SEEN_LABEL, backoffDelay, cleanAttributes, createOutbox, deskPath,
   keepAlive, newClientMsgId, requestTicket, seenFrame, sendStateLabel, socketUrl, subprotocols, typingSender, typingShown,
 } from '../client/protocol.js';
 import { appendWithLinks, dayLabel, dayStart, withoutBidiControls } from '../client/text.js';
-import { ACCEPT, attachmentNode, attachmentOf, createAttachmentUrls, refusal, uploadError, uploadFile } from '../client/upload.js';
+import { ACCEPT, attachmentNode, attachmentOf, createAttachmentUrls } from '../client/upload.js';
+import { setupFiles } from './files.js';
+import { followPages } from './pages.js';
+import { heldBackFor, heldBackText } from './held-back.js';
+import { load, store } from './storage.js';
 import STYLES from './widget.css';
 
 // The panel's constant markup. The log is a live region around a list (each message a list item);
@@ -42,7 +46,7 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
   // what a verified customer's page passed through identify({ attributes }): shown to agents as the page's claims
   let attributes;
 
-  // ---- storage (never throws: private modes work for the life of the page) ----
+  // ---- storage (widget/storage.js: never throws, private modes work for the life of the page) ----
   // Storage never names a verified customer: their unread mark's key has no id and goes at logout (so do old …:u:<id> keys).
   const KEY_BASE = 'supportchat:' + origin.host + ':' + desk;
   let tokenKey, seenKey, resumeKey;
@@ -52,10 +56,6 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
     resumeKey = tokenKey + ':resume';
   };
   chooseKeys();
-  const load = (key) => { try { return localStorage.getItem(key); } catch { return null; } };
-  const store = (key, value) => {
-    try { value == null ? localStorage.removeItem(key) : localStorage.setItem(key, value); } catch { /* unavailable */ }
-  };
   const forgetOtherCustomers = () => {
     try {
       for (let i = localStorage.length; i--;) {
@@ -262,8 +262,8 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
     if (isOpen) markSeen();
     else setUnread(messages.filter((m) => m.sender == 'admin' && m.seq > seenSeq).length);
     setState('connected');
-    reported = '';
-    reportPage();
+    pages.forget();
+    pages.report();
   };
   const onFrame = (frame) => {
     if (frame.type == 'welcome') { onWelcome(frame); urls.retry(); }
@@ -287,27 +287,11 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
     if (frame.type != 'pong' && frame.type != 'typing') saveResumePoint();
   };
 
-  // ---- who and where: the page reported on connect and after every navigation (docs/widget.md) ----
-  // Single-page apps are followed without patching history: popstate, hashchange, the Navigation
-  // API's currententrychange where there is one, and a cheap look at the URL on focus, visibility
-  // and clicks elsewhere. Reports wait a moment, so the new page's title is in; a page already
-  // reported is not sent again.
-  let reported = '', reportTimer = 0;
-  function reportPage() {
-    if (!welcomed || !socket || socket.readyState != 1) return;
-    let timeZone;
-    try { timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch { /* unknown */ }
-    const frame = JSON.stringify(contextFrame({
-      url: location.href, title: documentGetter('title'), referrer: documentGetter('referrer'),
-      language: navigator.language, timeZone, attributes: verified && attributes,
-    }));
-    if (frame != reported) socket.send(reported = frame);
-  }
-  const pageMayHaveChanged = () => { clearTimeout(reportTimer); reportTimer = setTimeout(reportPage, 300); };
-  for (const type of ['popstate', 'hashchange', 'focus']) listen(window, type, pageMayHaveChanged);
-  for (const type of ['visibilitychange', 'click']) listen(doc, type, pageMayHaveChanged);
-  const navigation = window.navigation;
-  if (navigation instanceof EventTarget) listen(navigation, 'currententrychange', pageMayHaveChanged);
+  // ---- who and where: the page reported on connect and after every navigation (widget/pages.js) ----
+  const pages = followPages({
+    listen, win: window, doc, documentGetter, attributes: () => verified && attributes,
+    send: (frame) => welcomed && socket && socket.readyState == 1 && (socket.send(frame), true),
+  });
 
   // ---- connection: a ticket, then the socket; backoff with jitter ----
   // The socket's URL and headers end up in logs (wrangler tail, Workers Logs): they carry only a
@@ -331,16 +315,10 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
     retryTimer = setTimeout(connect, backoffDelay(failures++));
   };
   // Someone new refused a handshake: ask the desk whether new visitors from this network are held
-  // back (429 + retryAfterMs); then say so in the panel and retry exactly when it says.
-  const heldBackFor = () => fetch(visitorPath + '/check', { method: 'POST', body: '{}', cache: 'no-store' })
-    .then((r) => (r.status == 429 ? r.json().then((b) => Number(b.retryAfterMs) || 0, () => 0) : 0), () => 0);
+  // back (widget/held-back.js); then say so in the panel and retry exactly when it says.
   const waitHeldBack = (ms) => {
     const at = Date.now() + ms;
-    const minutes = Math.ceil(ms / 60000);
-    waitNote.textContent = 'Many people are starting chats from your network right now, so we are holding new chats back for a moment. ' +
-      'We will connect you automatically ' +
-      (ms < 60000 ? 'in about ' + Math.ceil(ms / 1000) + ' seconds' : 'in about ' + minutes + ' minute' + (minutes > 1 ? 's' : '')) +
-      ' (at ' + clock(at) + ').';
+    waitNote.textContent = heldBackText(ms, at, clock);
     waitNote.hidden = false;
     setState('waiting', at);
     clearTimeout(retryTimer);
@@ -410,7 +388,7 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
       if (event.code == CLOSE_REMOVED) return closeForGood();
       // Someone new refused at the upgrade (a 429 a browser cannot read): ask the desk whether new
       // visitors from this network are held back, and say so; otherwise a new ticket says why.
-      if (!wasWelcomed && !tokenUsed && !verified) heldBackFor().then((ms) => (ms > 0 && !socket ? waitHeldBack(ms) : retry()));
+      if (!wasWelcomed && !tokenUsed && !verified) heldBackFor(visitorPath).then((ms) => (ms > 0 && !socket ? waitHeldBack(ms) : retry()));
       else retry();
     });
   }
@@ -453,26 +431,12 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
     emit('message', toPublic(message));
     input.focus();
   }
-  // ---- files: the button, a paste, a drop; each a ticket then the upload; the message comes back on the socket ----
+  // ---- files: the button, a paste, a drop (widget/files.js); the message comes back on the socket ----
   const urls = createAttachmentUrls((id) => transmit({ raw: { type: 'attachment_url', id } }));
-  const say = (text) => { waitNote.textContent = text; waitNote.hidden = !text; };
-  const upload = async (file) => {
-    say(refusal(file) && uploadError(refusal(file)));
-    if (refusal(file) || !welcomed) return;
-    const answer = await requestTicket(visitorPath + '/ticket', { body: JSON.stringify(credentials()) });
-    const sent = answer.ticket ? await uploadFile(visitorPath + '/upload', file, { ticket: answer.ticket }) : { body: {} };
-    if (sent.status == 201) urls.put({ ...sent.body, id: sent.body.attachment.id });
-    else say(uploadError(sent.body.code));
-  };
-  const uploadAll = (files) => { for (const file of files || []) upload(file); };
-  find('.attach').addEventListener('click', () => picker.click());
-  picker.addEventListener('change', () => { uploadAll(picker.files); picker.value = ''; });
-  input.addEventListener('paste', (event) => {
-    const files = event.clipboardData && event.clipboardData.files;
-    if (files && files.length) { event.preventDefault(); uploadAll(files); }
+  setupFiles({
+    button: find('.attach'), picker, input, panel, visitorPath, credentials, urls, ready: () => welcomed,
+    say: (text) => { waitNote.textContent = text; waitNote.hidden = !text; },
   });
-  panel.addEventListener('dragover', (event) => event.preventDefault());
-  panel.addEventListener('drop', (event) => { event.preventDefault(); uploadAll(event.dataTransfer && event.dataTransfer.files); });
   listen(doc, 'visibilitychange', () => { if (isOpen && !pageHidden()) markSeen(); });
 
   const api = {

@@ -41,7 +41,7 @@ test('the ping interval fits three pings in the desk\'s stale window, as src/ses
 
 test('no client keeps its own copy of the wire\'s constants: widget and inbox take them from client/', () => {
   const clientFiles = [
-    'widget/widget.js',
+    ...readdirSync(new URL('widget/', ROOT)).filter((f) => /\.js$/.test(f)).map((f) => 'widget/' + f),
     ...readdirSync(new URL('admin/', ROOT)).filter((f) => /\.(js|html)$/.test(f)).map((f) => 'admin/' + f),
   ];
   for (const file of clientFiles) {

@@ -1,0 +1,294 @@
+//! Frames from clients: the [`Inbound`] union, the one [`parse`] (size, JSON, `type`, shape,
+//! then field limits, in that order) and the checks on single fields other parts share.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::*;
+use crate::error::FrameError;
+
+/// A frame from a client, after [`parse`]. Which role may send which frame is the core's call.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Inbound {
+    #[serde(rename_all = "camelCase")]
+    Message {
+        message: String,
+        #[serde(default)]
+        target_user_id: Option<String>,
+        #[serde(default)]
+        client_msg_id: Option<String>,
+    },
+    #[serde(rename_all = "camelCase")]
+    Read {
+        user_id: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    Resolve {
+        user_id: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    Reopen {
+        user_id: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    Snooze {
+        user_id: String,
+        until: i64,
+    },
+    /// `agentId: null` (or absent) unassigns.
+    #[serde(rename_all = "camelCase")]
+    Assign {
+        user_id: String,
+        #[serde(default)]
+        agent_id: Option<String>,
+    },
+    #[serde(rename_all = "camelCase")]
+    Unread {
+        user_id: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    Note {
+        user_id: String,
+        message: String,
+        #[serde(default)]
+        client_msg_id: Option<String>,
+    },
+    List {
+        #[serde(default)]
+        view: ListView,
+        #[serde(default)]
+        cursor: Option<String>,
+        #[serde(default)]
+        limit: Option<u32>,
+    },
+    Search {
+        query: String,
+        #[serde(default)]
+        limit: Option<u32>,
+    },
+    Profile {
+        name: String,
+    },
+    Invite {
+        name: String,
+        role: InviteRole,
+        #[serde(default)]
+        email: Option<String>,
+    },
+    Agents,
+    #[serde(rename_all = "camelCase")]
+    Revoke {
+        agent_id: String,
+    },
+    /// Owner/admin: the visitor, its conversation, messages and search entries go.
+    #[serde(rename_all = "camelCase")]
+    Delete {
+        user_id: String,
+    },
+    /// Owner/admin: the visitor is shut out (status `blocked`); `reopen` lets it back.
+    #[serde(rename_all = "camelCase")]
+    Block {
+        user_id: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    History {
+        #[serde(default)]
+        user_id: Option<String>,
+        #[serde(default)]
+        before: Option<i64>,
+        #[serde(default)]
+        limit: Option<u32>,
+    },
+    Ping,
+    /// A short-lived signed URL for an attachment of a conversation the sender may read.
+    #[serde(rename = "attachment_url")]
+    AttachmentUrl {
+        id: String,
+    },
+    /// A visitor: the page it is on. An agent: `userId` only, asking for that visitor's context.
+    Context(context::ContextFrame),
+    /// Agents: the desk's saved replies.
+    Replies,
+    /// Owner/admin: creates (no `id`) or edits a saved reply.
+    #[serde(rename = "save_reply")]
+    SaveReply {
+        #[serde(default)]
+        id: Option<String>,
+        title: String,
+        shortcut: String,
+        text: String,
+    },
+    /// Owner/admin: deletes a saved reply.
+    #[serde(rename = "delete_reply")]
+    DeleteReply {
+        id: String,
+    },
+    /// "I am typing": a visitor's (no `userId`) or an agent's, for conversation `userId`. Never
+    /// stored; forwarded at most once per `TYPING_EVERY_MS` (`desk::typing`).
+    #[serde(rename_all = "camelCase")]
+    Typing {
+        #[serde(default)]
+        user_id: Option<String>,
+    },
+    /// A visitor has shown its conversation up to `seq` on screen (`desk::seen`).
+    Seen {
+        seq: i64,
+    },
+}
+
+/// The `type`s [`Inbound`] knows, to tell `unknown_type` from `bad_frame`.
+#[rustfmt::skip] // one line per dozen, not one per name
+const INBOUND_TYPES: [&str; 25] = [
+    "message", "read", "history", "ping", "resolve", "reopen", "snooze", "assign", "unread", "note", "list", "search",
+    "profile", "invite", "agents", "revoke", "delete", "block", "context", "replies", "save_reply", "delete_reply",
+    "attachment_url", "typing", "seen",
+];
+
+/// Turns one text frame into a typed frame, or the error to answer it with.
+///
+/// Order matters for the codes: size first (no parsing of a huge frame), then JSON, then `type`,
+/// then the shape of the known frame, then field limits.
+pub fn parse(text: &str) -> Result<Inbound, FrameError> {
+    if text.len() > MAX_FRAME_BYTES {
+        return Err(FrameError::FrameTooLarge);
+    }
+    let value: Value = serde_json::from_str(text).map_err(|_| FrameError::BadJson)?;
+    let Value::Object(map) = &value else {
+        return Err(FrameError::BadJson);
+    };
+    match map.get("type").and_then(Value::as_str) {
+        Some(t) if INBOUND_TYPES.contains(&t) => {}
+        Some(t) => return Err(FrameError::UnknownType(truncate(t, 40).to_owned())),
+        None => return Err(FrameError::UnknownType(String::new())),
+    }
+    let frame: Inbound = serde_json::from_value(value).map_err(|e| FrameError::BadFrame(e.to_string()))?;
+    check_limits(&frame)?;
+    Ok(frame)
+}
+
+/// The `clientMsgId` of a frame that may have failed to parse, so an error can echo it.
+pub fn peek_client_msg_id(text: &str) -> Option<String> {
+    if text.len() > MAX_FRAME_BYTES {
+        return None;
+    }
+    let value: Value = serde_json::from_str(text).ok()?;
+    let id = value.get("clientMsgId")?.as_str()?;
+    valid_client_msg_id(id).then(|| id.to_owned())
+}
+
+fn check_text(message: &str, client_msg_id: Option<&String>) -> Result<(), FrameError> {
+    if let Some(id) = client_msg_id {
+        if !valid_client_msg_id(id) {
+            return Err(FrameError::BadFrame(format!("clientMsgId must be 1 to {MAX_CLIENT_MSG_ID_CHARS} characters")));
+        }
+    }
+    if message.chars().all(|c| c.is_whitespace() || invisible(c)) {
+        return Err(FrameError::EmptyMessage);
+    }
+    if message.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err(FrameError::BadFrame(
+            "message may not contain control characters other than line breaks and tabs".into(),
+        ));
+    }
+    if message.chars().count() > MAX_MESSAGE_CHARS {
+        return Err(FrameError::MessageTooLong);
+    }
+    Ok(())
+}
+
+fn check_limits(frame: &Inbound) -> Result<(), FrameError> {
+    match frame {
+        Inbound::Message { message, client_msg_id, .. } | Inbound::Note { message, client_msg_id, .. } => {
+            check_text(message, client_msg_id.as_ref())?;
+        }
+        Inbound::List { limit: Some(limit), .. } if !(1..=LIST_MAX_LIMIT).contains(limit) => {
+            return Err(FrameError::BadFrame(format!("limit must be 1 to {LIST_MAX_LIMIT}")));
+        }
+        Inbound::List { cursor: Some(cursor), .. } if parse_cursor(cursor).is_none() => {
+            return Err(FrameError::BadFrame("cursor must be one a list frame gave".into()));
+        }
+        Inbound::Search { query, limit } => {
+            if limit.is_some_and(|l| !(1..=SEARCH_MAX_LIMIT).contains(&l)) {
+                return Err(FrameError::BadFrame(format!("limit must be 1 to {SEARCH_MAX_LIMIT}")));
+            }
+            let n = query.chars().count();
+            if query.trim().is_empty() || n > MAX_QUERY_CHARS || query.chars().any(char::is_control) {
+                return Err(FrameError::BadFrame(format!("query must be 1 to {MAX_QUERY_CHARS} visible characters")));
+            }
+        }
+        Inbound::Profile { name } => {
+            display_name(name).map_err(|e| FrameError::BadFrame(e.message().into()))?;
+        }
+        Inbound::Invite { name, email, .. } => {
+            display_name(name).map_err(|e| FrameError::BadFrame(e.message().into()))?;
+            if email.as_deref().is_some_and(|e| valid_email(e).is_none()) {
+                return Err(FrameError::BadFrame("email must be an address like ana@example.com".into()));
+            }
+        }
+        Inbound::Context(frame) => frame.check()?,
+        Inbound::SaveReply { title, shortcut, text, .. } => {
+            saved_replies::check(title, shortcut, text)?;
+        }
+        Inbound::History { before: Some(b), .. } if *b < 1 => {
+            return Err(FrameError::BadFrame("before must be a positive seq".into()));
+        }
+        Inbound::AttachmentUrl { id } if id.is_empty() || id.len() > MAX_ATTACHMENT_ID_CHARS => {
+            return Err(FrameError::BadFrame(format!("id must be 1 to {MAX_ATTACHMENT_ID_CHARS} characters")));
+        }
+        Inbound::History { limit: Some(0), .. } => {
+            return Err(FrameError::BadFrame("limit must be at least 1".into()));
+        }
+        Inbound::Seen { seq } if *seq < 1 => {
+            return Err(FrameError::BadFrame("seq must be a positive seq".into()));
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// A list cursor: the `seq` of the last row of the previous page, as text.
+pub fn parse_cursor(cursor: &str) -> Option<i64> {
+    cursor.parse::<i64>().ok().filter(|s| *s > 0)
+}
+
+/// An email as agents are matched by it: trimmed, lowercased, `local@domain`, no white space or
+/// control characters. `None` if it is not one.
+pub fn valid_email(raw: &str) -> Option<String> {
+    let email = raw.trim().to_lowercase();
+    let (local, domain) = email.split_once('@')?;
+    let ok = !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && email.chars().count() <= MAX_EMAIL_CHARS
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    ok.then_some(email)
+}
+
+fn valid_client_msg_id(id: &str) -> bool {
+    let n = id.chars().count();
+    (1..=MAX_CLIENT_MSG_ID_CHARS).contains(&n)
+}
+
+/// A desk name is 1 to 64 of `[A-Za-z0-9_-]`: safe in a URL, a log line and an object name.
+pub fn valid_desk_name(desk: &str) -> bool {
+    (1..=64).contains(&desk.len()) && desk.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// Characters that print nothing: controls, zero-width spaces and joiners, direction marks, word
+/// joiners, the byte-order mark, the soft hyphen. A text of only these (and white space) is empty.
+fn invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{00AD}' | '\u{034F}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// The longest prefix of `s` with at most `max` characters, cut on a character boundary.
+pub fn truncate(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}

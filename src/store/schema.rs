@@ -1,0 +1,228 @@
+//! The desk's SQLite schema as its history: one migration per version, never edited once
+//! shipped (a stored desk has run it); a change is a new entry at the end. `Store::open` runs
+//! the ones a desk has not run yet.
+
+/// Each entry moves the schema one version up; applied in order, each exactly once.
+pub(super) const MIGRATIONS: &[&str] = &[
+    // v1: visitors (identity), conversations (per-visitor state), messages (desk-wide seq).
+    "CREATE TABLE visitors (
+        id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL
+     );
+     CREATE TABLE conversations (
+        user_id TEXT PRIMARY KEY REFERENCES visitors(id),
+        unread INTEGER NOT NULL DEFAULT 0,
+        read_seq INTEGER NOT NULL DEFAULT 0,
+        last_preview TEXT NOT NULL,
+        last_sender TEXT NOT NULL,
+        last_at INTEGER NOT NULL,
+        last_seq INTEGER NOT NULL
+     );
+     CREATE INDEX conversations_by_activity ON conversations(last_at DESC);
+     CREATE TABLE messages (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        user_id TEXT NOT NULL REFERENCES visitors(id),
+        sender TEXT NOT NULL CHECK (sender IN ('user', 'admin')),
+        body TEXT NOT NULL,
+        client_msg_id TEXT,
+        at INTEGER NOT NULL
+     );
+     CREATE INDEX messages_by_user ON messages(user_id, seq);
+     CREATE UNIQUE INDEX messages_by_client_id
+        ON messages(user_id, sender, client_msg_id) WHERE client_msg_id IS NOT NULL;",
+    // v2: desk-wide facts that are text (the epoch clients resume against).
+    "CREATE TABLE desk_info (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    // v3: verified identity (the host site's user id; one conversation per id), and new visitors
+    // per client address per window (the address stored only as a hash).
+    "ALTER TABLE visitors ADD COLUMN verified_id TEXT;
+     CREATE UNIQUE INDEX visitors_by_verified_id ON visitors(verified_id) WHERE verified_id IS NOT NULL;
+     CREATE TABLE visitor_births (
+        address_hash TEXT NOT NULL,
+        period INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (address_hash, period)
+     ) WITHOUT ROWID;",
+    // v4: the team inbox. Conversations get a status, a snooze time and an assignee, and are
+    // ordered by their latest message's seq (two indexes: every message updates each of them, so
+    // `mine` walks the open ones by seq rather than keeping a third); messages
+    // their author (an agent id, or the visitor's id) and, for events, what happened; notes and
+    // events join the kinds (the CHECK changes, so the table is rebuilt, data carried over: old
+    // replies were the one admin's, now the owner's). Agents, invites, failed sign-ins per
+    // address, and a full-text index of messages and visitor names kept in step by triggers in
+    // the same statement as every insert (rowid = seq for messages, -rowid of the visitor for
+    // names).
+    "ALTER TABLE conversations ADD COLUMN status TEXT NOT NULL DEFAULT 'open';
+     ALTER TABLE conversations ADD COLUMN snoozed_until INTEGER;
+     ALTER TABLE conversations ADD COLUMN assignee_id TEXT;
+     ALTER TABLE conversations ADD COLUMN created_at INTEGER;
+     UPDATE conversations SET created_at = last_at;
+     DROP INDEX conversations_by_activity;
+     CREATE INDEX conversations_by_seq ON conversations(last_seq DESC);
+     CREATE INDEX conversations_by_status ON conversations(status, last_seq DESC);
+     CREATE INDEX conversations_snoozed ON conversations(snoozed_until) WHERE snoozed_until IS NOT NULL;
+     CREATE TABLE messages_v4 (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        user_id TEXT NOT NULL REFERENCES visitors(id),
+        sender TEXT NOT NULL CHECK (sender IN ('user', 'admin', 'note', 'event')),
+        body TEXT NOT NULL,
+        client_msg_id TEXT,
+        at INTEGER NOT NULL,
+        author_id TEXT NOT NULL,
+        author_name TEXT,
+        meta TEXT
+     );
+     INSERT INTO messages_v4 (seq, id, user_id, sender, body, client_msg_id, at, author_id)
+        SELECT seq, id, user_id, sender, body, client_msg_id, at,
+               CASE sender WHEN 'user' THEN user_id ELSE 'owner' END FROM messages;
+     DROP TABLE messages;
+     ALTER TABLE messages_v4 RENAME TO messages;
+     CREATE INDEX messages_by_user ON messages(user_id, seq);
+     CREATE UNIQUE INDEX messages_by_client_id
+        ON messages(user_id, sender, author_id, client_msg_id) WHERE client_msg_id IS NOT NULL;
+     CREATE TABLE agents (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'agent')),
+        email TEXT,
+        token_hash TEXT UNIQUE,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'active', 'revoked')),
+        created_at INTEGER NOT NULL
+     );
+     CREATE UNIQUE INDEX agents_by_email ON agents(email) WHERE email IS NOT NULL AND state != 'revoked';
+     CREATE TABLE invites (
+        code_hash TEXT PRIMARY KEY,
+        agent_id TEXT NOT NULL REFERENCES agents(id),
+        expires_at INTEGER NOT NULL
+     );
+     CREATE TABLE auth_failures (
+        address_hash TEXT NOT NULL,
+        period INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (address_hash, period)
+     ) WITHOUT ROWID;
+     CREATE VIRTUAL TABLE search USING fts5(body, user_id UNINDEXED, tokenize = 'unicode61 remove_diacritics 2', detail = none);
+     INSERT INTO search (rowid, body, user_id) SELECT seq, body, user_id FROM messages;
+     INSERT INTO search (rowid, body, user_id) SELECT -rowid, name, id FROM visitors;
+     CREATE TRIGGER messages_search AFTER INSERT ON messages WHEN new.sender != 'event' BEGIN
+        INSERT INTO search (rowid, body, user_id) VALUES (new.seq, new.body, new.user_id);
+     END;
+     CREATE TRIGGER visitors_search AFTER INSERT ON visitors BEGIN
+        INSERT INTO search (rowid, body, user_id) VALUES (-new.rowid, new.name, new.id);
+     END;
+     CREATE TRIGGER visitors_rename AFTER UPDATE OF name ON visitors WHEN new.name != old.name BEGIN
+        DELETE FROM search WHERE rowid = -new.rowid;
+        INSERT INTO search (rowid, body, user_id) VALUES (-new.rowid, new.name, new.id);
+     END;",
+    // v5: cheaper messages. FTS5 writes a new index segment at every commit, and each message is
+    // its own commit: that doubled the cost of storing a message. Messages are now indexed in
+    // batches (`Store::index_messages`: before every search, and every `SEARCH_BATCH` seqs), so a
+    // search still finds every message stored before it; `search_messages` is the last seq
+    // indexed, and `seq` never goes below it again. The index by `last_seq` alone goes too: the
+    // all-conversations list merges the three status ranges of `conversations_by_status`.
+    "DROP TRIGGER messages_search;
+     DROP INDEX conversations_by_seq;
+     INSERT INTO desk_meta (key, value) SELECT 'search_messages', COALESCE(MAX(seq), 0) FROM messages;",
+    // v6: bounded storage. Deleting a message or a visitor removes its search entry in the same
+    // statement. Visitors by last visit, for the retention of those who never wrote (updated once
+    // per connect, never per message: no index is added to the message path). Conversations due
+    // for retention are found through `conversations_by_status`, status by status (`upkeep.rs`).
+    "CREATE TRIGGER messages_unsearch AFTER DELETE ON messages WHEN old.sender != 'event' BEGIN
+        DELETE FROM search WHERE rowid = old.seq;
+     END;
+     CREATE TRIGGER visitors_unsearch AFTER DELETE ON visitors BEGIN
+        DELETE FROM search WHERE rowid = -old.rowid;
+     END;
+     CREATE INDEX visitors_by_seen ON visitors(last_seen);",
+    // v7: tickets (`desk::ticket`): a browser's stand-in for a credential, stored by hash, valid
+    // a minute at most, deleted when used. `kind` says whom it signs in (`subject`: an agent id,
+    // a visitor's id or a verified id); `name`, the display name a visitor asked for.
+    "CREATE TABLE tickets (
+        hash TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('agent', 'visitor', 'verified', 'new')),
+        subject TEXT,
+        name TEXT,
+        address_hash TEXT,
+        expires_at INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     CREATE INDEX tickets_by_expiry ON tickets(expires_at);",
+    // v8: what each visitor wrote on its latest day of writing (VISITOR_BYTES_PER_DAY), kept in
+    // the conversation row that every visitor message updates anyway, so the limit costs no
+    // statement of its own. New visitors and failed sign-ins are counted deployment-wide by the
+    // `Limiter` objects now: the per-desk counters go.
+    "ALTER TABLE conversations ADD COLUMN day INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE conversations ADD COLUMN day_bytes INTEGER NOT NULL DEFAULT 0;
+     DROP TABLE visitor_births;
+     DROP TABLE auth_failures;",
+    // v9: a message's conversation row is updated by a trigger in the same statement as its
+    // insert, so storing a message is one statement (one call across the JS boundary) instead of
+    // two. What it writes is what the upsert of v4-v8 wrote from Rust: the latest activity, one
+    // more unread for a visitor's message, and the visitor's bytes of the day
+    // (`limits::day`, `DayUsage::add`); the preview is the first `PREVIEW_CHARS` characters.
+    "CREATE TRIGGER messages_conversation AFTER INSERT ON messages WHEN new.sender IN ('user', 'admin') BEGIN
+        INSERT INTO conversations (user_id, unread, read_seq, last_preview, last_sender, last_at, last_seq, created_at, day, day_bytes)
+        VALUES (new.user_id, new.sender = 'user', 0, substr(new.body, 1, 140), new.sender, new.at, new.seq, new.at,
+                CASE WHEN new.sender = 'user' THEN new.at / 86400000 ELSE 0 END,
+                CASE WHEN new.sender = 'user' THEN length(CAST(new.body AS BLOB)) ELSE 0 END)
+        ON CONFLICT(user_id) DO UPDATE SET unread = unread + excluded.unread,
+          last_preview = excluded.last_preview, last_sender = excluded.last_sender,
+          last_at = excluded.last_at, last_seq = excluded.last_seq,
+          day_bytes = CASE WHEN excluded.unread = 0 THEN day_bytes
+            WHEN day = excluded.day THEN day_bytes + excluded.day_bytes ELSE excluded.day_bytes END,
+          day = CASE WHEN excluded.unread = 0 THEN day ELSE excluded.day END;
+     END;",
+    // v10: attachments (`desk::attachment`). A message may carry a file (`attachment`, its JSON
+    // as the wire has it); each file has a row (its conversation and R2 key, for the URL, the
+    // limits and deletion: by conversation for its bytes, by uploader and time for the upload
+    // rate). Deleting a conversation moves its files' keys to `attachment_trash` in the same
+    // write; the alarm removes them from R2, then from the trash.
+    "ALTER TABLE messages ADD COLUMN attachment TEXT;
+     CREATE TABLE attachments (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        name TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        uploader TEXT NOT NULL,
+        at INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     CREATE INDEX attachments_by_user ON attachments(user_id);
+     CREATE INDEX attachments_by_uploader ON attachments(uploader, at);
+     CREATE TABLE attachment_trash (key TEXT PRIMARY KEY) WITHOUT ROWID;",
+    // v11: who and where each visitor is (`desk::context`): first seen, visits, the latest page
+    // reported, what the desk saw at connect, this visit's pages and a verified visitor's
+    // attributes (JSON text, read and written whole); gone with the visitor (trigger). Visitors
+    // already known start with one visit, seen first when they were created. And the desk's saved
+    // replies (`desk::saved_replies`), shortcuts unique.
+    "CREATE TABLE visitor_context (
+        user_id TEXT PRIMARY KEY,
+        first_seen INTEGER NOT NULL,
+        visits INTEGER NOT NULL,
+        visit_started INTEGER NOT NULL,
+        last_active INTEGER NOT NULL,
+        page TEXT,
+        device TEXT NOT NULL,
+        pages TEXT NOT NULL,
+        attributes TEXT
+     ) WITHOUT ROWID;
+     INSERT INTO visitor_context (user_id, first_seen, visits, visit_started, last_active, device, pages)
+        SELECT id, created_at, 1, last_seen, last_seen, '{}', '[]' FROM visitors;
+     CREATE TRIGGER visitors_forget_context AFTER DELETE ON visitors BEGIN
+        DELETE FROM visitor_context WHERE user_id = old.id;
+     END;
+     CREATE TABLE saved_replies (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        shortcut TEXT NOT NULL UNIQUE,
+        body TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+     ) WITHOUT ROWID;",
+    // v12: the visitor's seen mark (`desk::seen`), beside the agents' read mark: the highest seq
+    // its widget has shown on screen. Written only when it rises.
+    "ALTER TABLE conversations ADD COLUMN seen_seq INTEGER NOT NULL DEFAULT 0;",
+];
