@@ -251,6 +251,11 @@ mod tests {
         AllowedOrigins::from_setting(None)
     }
 
+    /// A plain POST from the desk's own origin.
+    fn post(path: &str) -> RequestHead<'_> {
+        RequestHead { method: Method::Post, path, authority: "desk.example", scheme: "https", ..Default::default() }
+    }
+
     fn upgrade(path: &str) -> RequestHead<'_> {
         RequestHead {
             method: Method::Get,
@@ -312,37 +317,30 @@ mod tests {
 
     #[test]
     fn credential_checks_and_accepting_invites_are_posts() {
-        let check = |path| RequestHead {
-            method: Method::Post,
-            path,
-            authority: "desk.example",
-            scheme: "https",
-            ..Default::default()
-        };
-        assert_eq!(route(&check("/desks/a/visitor/check"), &none()).map(|r| r.endpoint), Ok(Endpoint::VisitorCheck));
-        let accept = check("/desks/a/agents/accept");
+        assert_eq!(route(&post("/desks/a/visitor/check"), &none()).map(|r| r.endpoint), Ok(Endpoint::VisitorCheck));
+        let accept = post("/desks/a/agents/accept");
         assert_eq!(route(&accept, &none()).map(|r| r.endpoint), Ok(Endpoint::AgentsAccept));
         let tickets =
             [("/desks/a/visitor/ticket", Endpoint::VisitorTicket), ("/desks/a/admin/ticket", Endpoint::AdminTicket)];
         for (path, endpoint) in tickets {
-            assert_eq!(route(&check(path), &none()).map(|r| r.endpoint), Ok(endpoint), "{path}");
-            let get = RequestHead { method: Method::Get, ..check(path) };
+            assert_eq!(route(&post(path), &none()).map(|r| r.endpoint), Ok(endpoint), "{path}");
+            let get = RequestHead { method: Method::Get, ..post(path) };
             assert_eq!(route(&get, &none()), Err(HttpError::MethodNotAllowed), "{path}");
         }
-        let foreign = RequestHead { origin: Some("https://evil.example"), ..check("/desks/a/admin/ticket") };
+        let foreign = RequestHead { origin: Some("https://evil.example"), ..post("/desks/a/admin/ticket") };
         assert_eq!(
             route(&foreign, &none()),
             Err(HttpError::ForeignOrigin),
             "an admin ticket is for the desk's own pages"
         );
-        let stranger = RequestHead { origin: Some("https://evil.example"), ..check("/desks/a/visitor/ticket") };
+        let stranger = RequestHead { origin: Some("https://evil.example"), ..post("/desks/a/visitor/ticket") };
         assert_eq!(
             route(&stranger, &none()),
             Err(HttpError::OriginNotAllowed),
             "visitor tickets follow ALLOWED_ORIGINS"
         );
         let with_secret =
-            RequestHead { authorization: Some("Bearer k-0123456789abcdef"), ..check("/desks/a/admin/check") };
+            RequestHead { authorization: Some("Bearer k-0123456789abcdef"), ..post("/desks/a/admin/check") };
         assert_eq!(route(&with_secret, &none()).map(|r| r.endpoint), Ok(Endpoint::AdminCheck));
         let foreign = RequestHead { origin: Some("https://evil.example"), ..with_secret };
         assert_eq!(route(&foreign, &none()), Err(HttpError::ForeignOrigin));
@@ -445,13 +443,6 @@ mod tests {
 
     #[test]
     fn uploads_are_posts_and_files_are_gets_from_anywhere() {
-        let post = |path| RequestHead {
-            method: Method::Post,
-            path,
-            authority: "desk.example",
-            scheme: "https",
-            ..Default::default()
-        };
         assert_eq!(route(&post("/desks/a/visitor/upload"), &none()).map(|r| r.endpoint), Ok(Endpoint::VisitorUpload));
         assert_eq!(route(&post("/desks/a/admin/upload"), &none()).map(|r| r.endpoint), Ok(Endpoint::AdminUpload));
         let foreign = RequestHead { origin: Some("https://evil.example"), ..post("/desks/a/admin/upload") };
