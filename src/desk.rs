@@ -13,19 +13,25 @@
 //! - [`team`]: agents: sign-in decisions, profile, invites, the team list, revocation.
 //! - [`admission`]: who a visitor's upgrade is, and whether it may open a socket now.
 //! - [`moderation`]: deleting and blocking visitors, the storage budget, retention.
+//! - [`availability`]: agents' status, business hours and the settings, whether the desk is
+//!   online and when it opens next, the away message and visitors' emails; [`zone`] the time
+//!   zone arithmetic it needs (rules generated from tzdata into [`zones`]).
 //! - [`ticket`]: short-lived, single-use tickets that browsers present instead of a credential.
 
 use crate::error::FrameError;
 use crate::protocol::{
-    truncate, Author, Counts, Inbound, ListView, Outbound, Role, Status, UserRow, WireMessage, PREVIEW_CHARS,
+    truncate, Author, Counts, Inbound, ListView, Outbound, Role, Settings, Status, UserRow, WireMessage, PREVIEW_CHARS,
 };
 
 pub mod admission;
+pub mod availability;
 pub mod conversation;
 pub mod memory;
 pub mod moderation;
 pub mod team;
 pub mod ticket;
+pub mod zone;
+pub mod zones;
 
 pub use team::{Agent, Invite, OWNER_ID};
 
@@ -69,6 +75,10 @@ pub struct Conversation {
     pub assignee: Option<String>,
     /// What the visitor wrote on its latest day of writing (`VISITOR_BYTES_PER_DAY`).
     pub usage: DayUsage,
+    /// The email the visitor left (or an agent wrote in).
+    pub email: Option<String>,
+    /// The desk's automatic away message was sent to this conversation (once per conversation).
+    pub away_sent: bool,
 }
 
 /// Message bytes (UTF-8) a visitor wrote on one UTC day.
@@ -116,6 +126,8 @@ impl Conversation {
             snoozed_until: None,
             assignee: None,
             usage: DayUsage::default(),
+            email: None,
+            away_sent: false,
         }
     }
 
@@ -135,6 +147,7 @@ impl Conversation {
             assignee_id: self.assignee.clone(),
             assignee_name: None,
             last_seq: self.last.as_ref().map(|l| l.seq),
+            email: self.email.clone(),
         }
     }
 
@@ -167,6 +180,9 @@ impl Conversation {
                     self.unread = self.unread.saturating_add(1);
                     self.usage = self.usage.add(message.message.len() as u64, message.at);
                 }
+                if is_away_message(message) {
+                    self.away_sent = true;
+                }
             }
             Write::Read { up_to, .. } if begun => {
                 self.unread = 0;
@@ -179,6 +195,7 @@ impl Conversation {
             }
             Write::Assign { agent_id, .. } if begun => self.assignee = agent_id.clone(),
             Write::TouchVisitor { name: Some(name), .. } => self.name = name.clone(),
+            Write::Email { email, .. } => self.email = email.clone(),
             _ => {}
         }
     }
@@ -191,6 +208,11 @@ impl Conversation {
             seq: message.seq,
         });
     }
+}
+
+/// Whether a message is the desk's automatic away message (an `admin` message with event `away`).
+pub fn is_away_message(message: &WireMessage) -> bool {
+    message.sender == Author::Admin && message.event.as_ref().is_some_and(|e| e.kind == availability::AWAY_KIND)
 }
 
 /// One search hit as the view finds it.
@@ -253,6 +275,8 @@ pub trait View {
     fn ticket(&self, hash: &str) -> Option<ticket::Ticket>;
     /// Tickets: how many unused ones expire after `now`, for this (hashed) address and in all.
     fn live_tickets(&self, address: Option<&str>, now: i64) -> ticket::Live;
+    /// The desk's settings (the defaults until the owner changes them).
+    fn settings(&self) -> Settings;
 }
 
 /// The desk's storage as the view knows it (the glue measures SQLite now and then and adds what
@@ -318,6 +342,12 @@ pub enum Write {
     IssueTicket { ticket: Box<ticket::Ticket> },
     /// A ticket used: deleted, so it never works again.
     ConsumeTicket { hash: String },
+    /// An agent's own status (`away`, or back online).
+    AgentStatus { agent_id: String, away: bool },
+    /// The desk's settings, validated, replacing the stored ones.
+    Settings { settings: Box<Settings> },
+    /// A visitor's email (`None`: removed).
+    Email { user_id: String, email: Option<String> },
 }
 
 impl Write {
@@ -331,13 +361,16 @@ impl Write {
             | Write::Assign { user_id, .. }
             | Write::CreateVisitor { user_id, .. }
             | Write::TouchVisitor { user_id, .. }
+            | Write::Email { user_id, .. }
             | Write::Delete { user_id } => Some(user_id),
             Write::Profile { .. }
             | Write::Invite { .. }
             | Write::Accept { .. }
             | Write::Revoke { .. }
             | Write::IssueTicket { .. }
-            | Write::ConsumeTicket { .. } => None,
+            | Write::ConsumeTicket { .. }
+            | Write::AgentStatus { .. }
+            | Write::Settings { .. } => None,
         }
     }
 }
@@ -438,6 +471,10 @@ pub fn step(
         Inbound::Revoke { agent_id } => team::revoke(&agent, &agent_id, view, now, fresh),
         Inbound::Delete { user_id } => moderation::delete(&agent, &user_id, view),
         Inbound::Block { user_id } => moderation::block(&agent, &user_id, view, now, fresh),
+        Inbound::Status { status } => Ok(availability::set_status(&agent, status)),
+        Inbound::Settings => Ok(availability::show(view)),
+        Inbound::SettingsUpdate(update) => availability::update(&agent, update, view),
+        Inbound::Email { user_id, email } => availability::agent_email(user_id, email, view),
     }
 }
 

@@ -29,6 +29,7 @@ use crate::view_cache::ViewCache;
 mod connect;
 mod exports;
 mod limiter;
+mod status;
 mod sweep;
 mod upkeep;
 mod view;
@@ -85,6 +86,8 @@ pub struct Desk {
     storage: Cell<upkeep::Measure>,
     /// When admins were last told the desk is full (memory only: a new instance tells them again).
     storage_warned: Cell<Option<i64>>,
+    /// The desk's settings as SQLite says (`None`: read them on first need); replaced by `write`.
+    settings: RefCell<Option<crate::protocol::Settings>>,
 }
 
 impl DurableObject for Desk {
@@ -121,6 +124,7 @@ impl DurableObject for Desk {
             labels: RefCell::new(Labels::default()),
             storage: Cell::new(upkeep::Measure::default()),
             storage_warned: Cell::new(None),
+            settings: RefCell::new(None),
             state,
         }
     }
@@ -128,6 +132,9 @@ impl DurableObject for Desk {
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         // The router has already checked the desk name, the method, the upgrade and origins.
         let path = req.path();
+        if path.ends_with("/status") {
+            return self.status(&req);
+        }
         if path.ends_with("/visitor/check") {
             let body = req.text().await?;
             return self.check_visitor(&req, &body).await;
@@ -312,13 +319,24 @@ impl Desk {
         };
         let storage = self.storage_use(store);
         let bytes_per_day = self.limits.visitor_bytes_per_day;
-        Ok(StoreView::new(store, tagged, &self.cache, self.next_seq(store)?, team, storage, bytes_per_day))
+        let next_seq = self.next_seq(store)?;
+        Ok(StoreView::new(store, tagged, &self.cache, next_seq, team, storage, bytes_per_day, &self.settings))
     }
 
     /// Applies one write and keeps the cached next `seq` and team in step.
     fn write(&self, store: &Store, write: &Write, now: i64) -> Result<()> {
-        if matches!(write, Write::Profile { .. } | Write::Invite { .. } | Write::Accept { .. } | Write::Revoke { .. }) {
+        if matches!(
+            write,
+            Write::Profile { .. }
+                | Write::Invite { .. }
+                | Write::Accept { .. }
+                | Write::Revoke { .. }
+                | Write::AgentStatus { .. }
+        ) {
             *self.team.borrow_mut() = None;
+        }
+        if let Write::Settings { .. } = write {
+            *self.settings.borrow_mut() = None;
         }
         if let Err(e) = store.apply(write, now) {
             // A write may have failed after changing something: what memory holds is unknown.

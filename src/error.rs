@@ -55,6 +55,41 @@ pub enum FrameError {
     /// message was not stored. It may send again when the UTC day ends, in `retry_after_ms`.
     #[error("this visitor wrote its allowance of message bytes for today: wait {retry_after_ms} ms")]
     DailyLimit { retry_after_ms: u64 },
+    /// A `settings_update` the desk cannot keep (the client's fault); nothing was changed.
+    #[error("{0}")]
+    Settings(SettingsError),
+    /// An `email` frame whose address is not one (`name@example.com`, at most 254 characters).
+    #[error("email must be an address like name@example.com, at most 254 characters")]
+    BadEmail,
+}
+
+/// Why a `settings_update` was refused: each a field the owner (or admin) got wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum SettingsError {
+    #[error("timeZone must be an IANA time zone name, like Europe/Paris")]
+    TimeZone,
+    #[error("hours need a day (mon..sun), open and close as HH:MM, open before close (close may be 24:00)")]
+    Hours,
+    #[error("at most 21 opening intervals (three a day)")]
+    TooManyHours,
+    #[error("holidays must be dates as YYYY-MM-DD")]
+    Holiday,
+    #[error("at most 100 holidays")]
+    TooManyHolidays,
+    #[error("awayMessage must be at most 1000 characters, without control characters")]
+    AwayMessage,
+}
+
+impl SettingsError {
+    /// The wire code of each refusal.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SettingsError::TimeZone => "bad_time_zone",
+            SettingsError::Hours | SettingsError::TooManyHours => "bad_hours",
+            SettingsError::Holiday | SettingsError::TooManyHolidays => "bad_holidays",
+            SettingsError::AwayMessage => "bad_away_message",
+        }
+    }
 }
 
 impl FrameError {
@@ -72,6 +107,8 @@ impl FrameError {
             FrameError::Forbidden(_) => "forbidden",
             FrameError::RateLimited { .. } | FrameError::DailyLimit { .. } => "rate_limited",
             FrameError::StorageFull => "storage_full",
+            FrameError::Settings(e) => e.code(),
+            FrameError::BadEmail => "bad_email",
         }
     }
 

@@ -12,9 +12,11 @@ use crate::error::FrameError;
 mod budget;
 mod names;
 mod outbound;
+mod settings;
 pub use budget::{fitting, json_len, newest_page, total_fits};
 pub use names::{display_name, visitor_name, NameError};
 pub use outbound::*;
+pub use settings::*;
 
 /// Longest message text, in Unicode scalar values (what `str::chars` counts).
 pub const MAX_MESSAGE_CHARS: usize = 4_000;
@@ -269,12 +271,50 @@ pub enum Inbound {
         limit: Option<u32>,
     },
     Ping,
+    /// An agent sets its own status (`online` or `away`).
+    Status {
+        status: AgentStatus,
+    },
+    /// An agent asks for the desk's settings.
+    Settings,
+    /// The owner or an admin changes settings (absent fields keep their value).
+    #[serde(rename = "settings_update")]
+    SettingsUpdate(SettingsUpdate),
+    /// A visitor leaves its email (`email`); an agent edits a visitor's (`userId`, `email`,
+    /// `null` or `""` to remove it).
+    #[serde(rename_all = "camelCase")]
+    Email {
+        #[serde(default)]
+        email: Option<String>,
+        #[serde(default)]
+        user_id: Option<String>,
+    },
 }
 
 /// The `type`s [`Inbound`] knows, to tell `unknown_type` from `bad_frame`.
-const INBOUND_TYPES: [&str; 18] = [
-    "message", "read", "history", "ping", "resolve", "reopen", "snooze", "assign", "unread", "note", "list", "search",
-    "profile", "invite", "agents", "revoke", "delete", "block",
+const INBOUND_TYPES: [&str; 22] = [
+    "message",
+    "read",
+    "history",
+    "ping",
+    "resolve",
+    "reopen",
+    "snooze",
+    "assign",
+    "unread",
+    "note",
+    "list",
+    "search",
+    "profile",
+    "invite",
+    "agents",
+    "revoke",
+    "delete",
+    "block",
+    "status",
+    "settings",
+    "settings_update",
+    "email",
 ];
 
 /// Turns one text frame into a typed frame, or the error to answer it with.

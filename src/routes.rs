@@ -27,6 +27,9 @@ pub enum Endpoint {
     VisitorTicket,
     /// `POST /desks/{desk}/admin/ticket`: an agent's single-use ticket, for the credential it presents.
     AdminTicket,
+    /// `GET /desks/{desk}/status`: is the desk online, who is, when it opens next (no socket;
+    /// cacheable for a few seconds; readable by the sites that may embed the widget).
+    Status,
 }
 
 impl Endpoint {
@@ -154,12 +157,13 @@ pub fn route<'a>(head: &RequestHead<'a>, origins: &AllowedOrigins) -> Result<Rou
         Some((desk, "agents/accept")) => (desk, Endpoint::AgentsAccept),
         Some((desk, "visitor/ticket")) => (desk, Endpoint::VisitorTicket),
         Some((desk, "admin/ticket")) => (desk, Endpoint::AdminTicket),
+        Some((desk, "status")) => (desk, Endpoint::Status),
         Some(_) => return Err(HttpError::NotFound),
     };
     if !valid_desk_name(desk) {
         return Err(HttpError::BadDesk);
     }
-    let wanted = if endpoint.is_socket() { Method::Get } else { Method::Post };
+    let wanted = if endpoint.is_socket() || endpoint == Endpoint::Status { Method::Get } else { Method::Post };
     if head.method != wanted {
         return Err(HttpError::MethodNotAllowed);
     }

@@ -89,6 +89,7 @@ pub fn welcome(
         epoch: epoch.to_owned(),
         resumed,
         verified_id: conversation.verified_id.clone(),
+        email: conversation.email.clone(),
     };
     let base = json_len(&frame(Vec::new(), false, false));
     match backlog {

@@ -11,6 +11,7 @@ use worker::{SqlStorage, SqlStorageValue as V};
 use crate::desk::{Agent, Conversation, DayUsage, Hit, Invite, LastMessage, Write};
 use crate::protocol::{Author, Counts, EventInfo, ListView, Role, Status, WireMessage};
 
+mod availability;
 mod queries;
 mod tickets;
 mod upkeep;
@@ -188,6 +189,17 @@ const MIGRATIONS: &[&str] = &[
             WHEN day = excluded.day THEN day_bytes + excluded.day_bytes ELSE excluded.day_bytes END,
           day = CASE WHEN excluded.unread = 0 THEN day ELSE excluded.day END;
      END;",
+    // v10: honest availability (`desk::availability`): agents' own status, the email a visitor
+    // leaves, whether a conversation got the automatic away message, and the desk's settings
+    // (business hours, time zone, holidays, reply time, away message) as one validated JSON row.
+    "ALTER TABLE agents ADD COLUMN away INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE visitors ADD COLUMN email TEXT;
+     ALTER TABLE conversations ADD COLUMN away_sent INTEGER NOT NULL DEFAULT 0;
+     CREATE TABLE settings (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        body TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+     );",
 ];
 
 /// Messages are indexed for search at least once per this many seqs (and before every search).
@@ -223,6 +235,8 @@ struct ConversationRow {
     assignee_id: Option<String>,
     day: Option<i64>,
     day_bytes: Option<i64>,
+    email: Option<String>,
+    away_sent: Option<i64>,
 }
 
 impl From<ConversationRow> for Conversation {
@@ -242,6 +256,8 @@ impl From<ConversationRow> for Conversation {
             snoozed_until: r.snoozed_until,
             assignee: r.assignee_id,
             usage: DayUsage { day: r.day.unwrap_or(0), bytes: r.day_bytes.unwrap_or(0).max(0) as u64 },
+            email: r.email,
+            away_sent: r.away_sent.unwrap_or(0) != 0,
         }
     }
 }
@@ -297,6 +313,7 @@ struct AgentRow {
     role: String,
     email: Option<String>,
     state: String,
+    away: Option<i64>,
 }
 
 impl From<AgentRow> for Agent {
@@ -307,6 +324,7 @@ impl From<AgentRow> for Agent {
             id: r.id,
             name: r.name,
             email: r.email,
+            away: r.away.unwrap_or(0) != 0,
         }
     }
 }
@@ -320,11 +338,11 @@ struct InviteRow {
 }
 
 const CONVERSATION_COLUMNS: &str = "v.id, v.name, c.unread, c.read_seq, c.last_preview, c.last_sender, c.last_at,
-     c.last_seq, v.verified_id, c.status, c.snoozed_until, c.assignee_id, c.day, c.day_bytes";
+     c.last_seq, v.verified_id, c.status, c.snoozed_until, c.assignee_id, c.day, c.day_bytes, v.email, c.away_sent";
 /// Larger than any `seq` (the largest integer JavaScript numbers hold exactly).
 const MAX_SAFE_SEQ: i64 = 9_007_199_254_740_991;
 const MESSAGE_COLUMNS: &str = "id, seq, sender, body, at, client_msg_id, author_id, author_name, meta";
-const AGENT_COLUMNS: &str = "a.id, a.name, a.role, a.email, a.state";
+const AGENT_COLUMNS: &str = "a.id, a.name, a.role, a.email, a.state, a.away";
 
 fn text(s: &str) -> V {
     V::String(s.to_owned())
@@ -383,6 +401,9 @@ impl Store {
                 )?;
                 if m.seq % SEARCH_BATCH == 0 {
                     self.index_messages()?;
+                }
+                if crate::desk::is_away_message(m) {
+                    self.away_sent(user_id)?;
                 }
                 // The conversation's row follows in the same statement (trigger of schema v9).
             }
@@ -458,6 +479,9 @@ impl Store {
             }
             Write::IssueTicket { ticket } => self.issue_ticket(ticket, now)?,
             Write::ConsumeTicket { hash } => self.consume_ticket(hash)?,
+            Write::AgentStatus { agent_id, away } => self.agent_status(agent_id, *away, now)?,
+            Write::Settings { settings } => self.save_settings(settings, now)?,
+            Write::Email { user_id, email } => self.visitor_email(user_id, email.as_deref())?,
             Write::Revoke { agent_id } => {
                 sql.exec("DELETE FROM invites WHERE agent_id = ?", vec![text(agent_id)])?;
                 sql.exec("UPDATE agents SET state = 'revoked', token_hash = NULL WHERE id = ?", vec![text(agent_id)])?;

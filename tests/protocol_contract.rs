@@ -29,6 +29,7 @@ fn server_frames_keep_their_shape() {
         epoch: "e1".into(),
         resumed: false,
         verified_id: None,
+        email: None,
     };
     assert_eq!(
         welcome.to_json(),
@@ -96,6 +97,7 @@ fn extensions_add_fields_only_where_they_apply() {
         epoch: "e1".into(),
         resumed: false,
         verified_id: Some("customer-42".into()),
+        email: None,
     };
     assert_eq!(
         verified.to_json(),

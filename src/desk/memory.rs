@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::ticket::{Live, Ticket};
 use super::{Agent, Conversation, Hit, Invite, StorageUse, View, Write, OWNER_ID};
-use crate::protocol::{truncate, Author, Counts, ListView, Status, WireMessage};
+use crate::protocol::{truncate, Author, Counts, ListView, Settings, Status, WireMessage};
 
 /// A stored message with its conversation and author (agent id, or the visitor's id).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +46,8 @@ pub struct Memory {
     pub tickets: BTreeMap<String, Ticket>,
     /// `VISITOR_BYTES_PER_DAY` (0, the default: no limit).
     pub bytes_per_day: u64,
+    /// The desk's settings as stored (`None`: the defaults).
+    pub settings: Option<Settings>,
 }
 
 fn words(text: &str) -> Vec<String> {
@@ -79,6 +81,7 @@ impl Memory {
             | Write::Unread { user_id }
             | Write::Status { user_id, .. }
             | Write::Assign { user_id, .. }
+            | Write::Email { user_id, .. }
             | Write::TouchVisitor { user_id, .. } => {
                 if let Some(c) = self.conversations.get_mut(user_id) {
                     c.apply(write);
@@ -124,6 +127,16 @@ impl Memory {
             Write::ConsumeTicket { hash } => {
                 self.tickets.remove(hash);
             }
+            Write::AgentStatus { agent_id, away } => {
+                // As the owner's name: the owner has no record until it sets something.
+                let record = self.agents.entry(agent_id.clone()).or_insert_with(|| AgentRecord {
+                    agent: Agent::owner(None),
+                    token_hash: None,
+                    revoked: false,
+                });
+                record.agent.away = *away;
+            }
+            Write::Settings { settings } => self.settings = Some((**settings).clone()),
             Write::Revoke { agent_id } => {
                 self.invites.retain(|_, (id, _)| id != agent_id);
                 if let Some(r) = self.agents.get_mut(agent_id) {
@@ -319,6 +332,10 @@ impl View for Memory {
 
     fn ticket(&self, hash: &str) -> Option<Ticket> {
         self.tickets.get(hash).cloned()
+    }
+
+    fn settings(&self) -> Settings {
+        self.settings.clone().unwrap_or_default()
     }
 
     fn live_tickets(&self, address: Option<&str>, now: i64) -> Live {

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use super::random_bytes;
 use crate::desk::ticket::{Live, Ticket};
 use crate::desk::{Agent, Conversation, Fresh, Hit, Invite, StorageUse, View, OWNER_ID};
-use crate::protocol::{Author, Counts, ListView, WireMessage};
+use crate::protocol::{Author, Counts, ListView, Settings, WireMessage};
 use crate::sockets::{self, agent_tag, Tagged};
 use crate::store::Store;
 use crate::view_cache::{Seen, ViewCache, MAX_CLIENT_IDS_PER_CONVERSATION};
@@ -27,10 +27,14 @@ pub struct StoreView<'a> {
     team: Team,
     storage: StorageUse,
     bytes_per_day: u64,
+    /// The desk's settings as SQLite says, read on first need (see `Desk::settings`).
+    settings: &'a RefCell<Option<Settings>>,
     failure: RefCell<Option<worker::Error>>,
 }
 
 impl<'a> StoreView<'a> {
+    // One argument per cache the object keeps; a struct of them would only rename the list.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         store: &'a Store,
         tagged: &'a Tagged<'a>,
@@ -39,8 +43,10 @@ impl<'a> StoreView<'a> {
         team: Team,
         storage: StorageUse,
         bytes_per_day: u64,
+        settings: &'a RefCell<Option<Settings>>,
     ) -> Self {
-        StoreView { store, tagged, cache, next_seq, team, storage, bytes_per_day, failure: RefCell::new(None) }
+        let failure = RefCell::new(None);
+        StoreView { store, tagged, cache, next_seq, team, storage, bytes_per_day, settings, failure }
     }
 
     /// A conversation read from SQLite is as new: the cache holds it from now on.
@@ -187,6 +193,19 @@ impl View for StoreView<'_> {
 
     fn ticket(&self, hash: &str) -> Option<Ticket> {
         self.or(self.store.ticket(hash), None)
+    }
+
+    fn settings(&self) -> Settings {
+        if let Some(s) = self.settings.borrow().as_ref() {
+            return s.clone();
+        }
+        let read = self.store.settings();
+        let ok = read.is_ok();
+        let s = self.or(read, Settings::default());
+        if ok {
+            *self.settings.borrow_mut() = Some(s.clone());
+        }
+        s
     }
 
     fn live_tickets(&self, address: Option<&str>, now: i64) -> Live {

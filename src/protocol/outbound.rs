@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{Author, EventInfo, ListView, Role, Status, WireMessage};
+use super::{AgentStatus, Author, EventInfo, Hours, ListView, ReplyTime, Role, Settings, Status, WireMessage};
 use crate::error::FrameError;
 
 /// One row of the admin sidebar.
@@ -32,6 +32,9 @@ pub struct UserRow {
     /// The `seq` of the latest message: the order of the sidebar, and a list cursor.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_seq: Option<i64>,
+    /// The email the visitor left (or an agent wrote in).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 /// Who a socket is signed in as.
@@ -41,6 +44,9 @@ pub struct Me {
     pub agent_id: String,
     pub name: String,
     pub role: Role,
+    /// Sent only when true: the agent set itself away (or its idle inbox did).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub away: bool,
 }
 
 /// A member of the team as the `agents` frame lists it.
@@ -55,6 +61,9 @@ pub struct AgentRow {
     pub email: Option<String>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub pending: bool,
+    /// Sent only when true: the agent's status is `away`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub away: bool,
 }
 
 /// Conversations per view, for the sidebar's tabs.
@@ -97,6 +106,9 @@ pub enum Outbound {
         /// Set for a verified visitor (then `token` is empty: it presents its identity again).
         #[serde(skip_serializing_if = "Option::is_none")]
         verified_id: Option<String>,
+        /// The email the visitor left, if any (the widget then does not ask for it).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        email: Option<String>,
     },
     /// The sidebar. `seq` is the desk's latest; `resumed` says the missed messages follow.
     #[serde(rename_all = "camelCase")]
@@ -177,6 +189,26 @@ pub enum Outbound {
         agents: Vec<AgentRow>,
     },
     Pong,
+    /// The desk's settings (to `settings`, and to every inbox when they change).
+    /// (Its fields, not a flattened `Settings`: serde's flatten costs the worker kilobytes.)
+    #[serde(rename_all = "camelCase")]
+    Settings {
+        time_zone: String,
+        hours: Vec<Hours>,
+        holidays: Vec<String>,
+        reply_time: ReplyTime,
+        away_message: String,
+    },
+    /// An agent's status changed (to every inbox).
+    #[serde(rename_all = "camelCase")]
+    #[serde(rename = "status")]
+    AgentStatus {
+        agent_id: String,
+        status: AgentStatus,
+    },
+    /// The visitor's email is stored.
+    #[serde(rename = "email_saved")]
+    EmailSaved,
     /// A conversation is gone (deleted by an owner or admin, or by retention): drop its row.
     #[serde(rename_all = "camelCase")]
     Removed {
@@ -202,6 +234,12 @@ pub enum Outbound {
 }
 
 impl Outbound {
+    /// The `settings` frame.
+    pub fn settings(s: Settings) -> Self {
+        let Settings { time_zone, hours, holidays, reply_time, away_message } = s;
+        Outbound::Settings { time_zone, hours, holidays, reply_time, away_message }
+    }
+
     /// The frame for a refused client frame.
     pub fn error(err: &FrameError, client_msg_id: Option<String>) -> Self {
         Outbound::Error {
