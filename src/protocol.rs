@@ -478,9 +478,11 @@ pub struct WireMessage {
 }
 
 impl WireMessage {
-    /// The message as a visitor may see it: without the agent's id.
+    /// The message as a visitor may see it: without the agent's id, or what an event records
+    /// (the away message is an `admin` message with event `away`, for agents' eyes).
     pub fn for_visitor(mut self) -> Self {
         self.agent_id = None;
+        self.event = None;
         self
     }
 }

@@ -263,7 +263,7 @@ impl Outbound {
             client_msg_id: m.client_msg_id.clone(),
             agent_id: if for_admins { m.agent_id.clone() } else { None },
             agent_name: m.agent_name.clone(),
-            event: m.event.clone(),
+            event: if for_admins { m.event.clone() } else { None },
         }
     }
 
