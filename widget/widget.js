@@ -4,6 +4,7 @@ import {
   requestTicket, sendStateLabel, socketUrl, subprotocols,
 } from '../client/protocol.js';
 import { appendWithLinks, dayLabel, dayStart, withoutBidiControls } from '../client/text.js';
+import { availability } from './availability.js';
 import STYLES from './widget.css';
 
 // The panel's constant markup. The log is a live region around a list (each message a list item);
@@ -92,6 +93,13 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
   const GREETING = emptyNote.textContent;
   const waitNote = find('.wait');
   input.maxLength = MAX_MESSAGE_CHARS;
+  // What is true: agents online or not, from the status endpoint (no socket); the email prompt.
+  const emailAskedKey = KEY_BASE + ':email-asked';
+  const avail = availability({
+    origin, desk, make: createElement, header: find('.header'), composer: form, greeting: emptyNote,
+    send: (frame) => Boolean(welcomed && socket && socket.readyState == 1 && (socket.send(JSON.stringify(frame)), 1)),
+    asked: () => load(emailAskedKey), remember: () => store(emailAskedKey, 1),
+  });
 
   // ---- state ----
   let socket = null, welcomed = false, askingTicket = false, attempt = 0, nameRefused = false;
@@ -106,7 +114,7 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
     }
     EventTargetProto.dispatchEvent.call(window, new CustomEvent('supportchat:' + type, { detail }));
   };
-  const STATE_LABELS = { connecting: 'Connecting…', connected: 'Online', reconnecting: 'Reconnecting…', closed: 'Closed', waiting: 'Waiting…' };
+  const STATE_LABELS = { connecting: 'Connecting…', connected: 'Connected', reconnecting: 'Reconnecting…', closed: 'Closed', waiting: 'Waiting…' };
   const setState = (next, retryAt) => {
     if (next != 'waiting') waitNote.hidden = true;
     if (next == state && next != 'waiting') return;
@@ -238,6 +246,7 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
     setState('connected');
   };
   const onFrame = (frame) => {
+    avail.frame(frame);
     if (frame.type == 'welcome') onWelcome(frame);
     else if (frame.type == 'ack') {
       const message = findMessage(null, frame.clientMsgId);
@@ -362,7 +371,7 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
     panel.hidden = !open;
     launcher.setAttribute('aria-expanded', open);
     labelLauncher();
-    if (open) { markSeen(); scrollToEnd(); input.focus(); } else if (focusInside) launcher.focus();
+    if (open) { markSeen(); scrollToEnd(); input.focus(); avail.refresh(); } else if (focusInside) launcher.focus();
     emit(open ? 'open' : 'close', {});
   };
   launcher.addEventListener('click', () => setOpen(!isOpen));
@@ -390,6 +399,7 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
     saveResumePoint();
     emit('message', toPublic(message));
     input.focus();
+    avail.wrote();
   }
   listen(doc, 'visibilitychange', () => { if (isOpen && !pageHidden()) markSeen(); });
 
@@ -448,5 +458,6 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
   labelLauncher();
   (querySelector('body') || querySelector(':root')).append(host);
   emit('ready', {});
+  avail.refresh(true);
   connect();
 })();

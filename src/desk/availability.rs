@@ -20,7 +20,7 @@ use crate::protocol::{
 
 /// How long an inbox waits without input before it sets its agent away (the inbox's rule,
 /// written here so the docs and the client constant have one source): 10 minutes.
-pub const IDLE_MS: i64 = 10 * 60 * 1000;
+pub const IDLE_MS: i64 = 600_000;
 /// How far ahead the next opening is looked for (holidays included): 400 days.
 const LOOKAHEAD_DAYS: i64 = 400;
 /// The `event.kind` of the automatic away message.
