@@ -248,8 +248,8 @@ function showHeader() {
   actions.show(row);
   // the email the visitor left (or an agent wrote in): shown, and edited with `email`
   ui.convEmail.hidden = !row;
-  ui.convEmail.textContent = row?.email ? `✉ ${row.email}` : 'Add email';
-  ui.convEmail.setAttribute('aria-label', row?.email ? `Email ${row.email}: edit` : 'Add the visitor\'s email');
+  ui.convEmail.textContent = row?.email ? `Email: ${row.email}` : 'Add email';
+  ui.convEmail.title = row?.email ? 'Edit the visitor\'s email' : 'Add the visitor\'s email';
 }
 ui.convEmail.addEventListener('click', () => {
   const row = known.get(conv.selected);
