@@ -227,7 +227,10 @@ fn the_away_message_goes_once_per_conversation_while_the_desk_is_away() {
     send(&mut desk, "a", json!({"type": "message", "message": "Anyone there?", "clientMsgId": "c1"}));
     let got = frames(&mut desk, "a");
     assert_eq!(got[0]["type"], "ack");
-    assert_eq!((got[1]["sender"].clone(), got[1]["message"].clone()), (json!("admin"), json!("We're away: leave your email")));
+    assert_eq!(
+        (got[1]["sender"].clone(), got[1]["message"].clone()),
+        (json!("admin"), json!("We're away: leave your email"))
+    );
     assert!(got[1].get("agentId").is_none() && got[1].get("event").is_none(), "nothing agents-only: {got:?}");
     let kept = desk.state.messages.last().expect("stored");
     assert_eq!(kept.message.event.as_ref().map(|e| e.kind.as_str()), Some("away"), "agents see what it was");
