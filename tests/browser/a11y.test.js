@@ -87,5 +87,9 @@ test('the inbox: the sign-in form, and the sidebar with an open conversation', {
   await admin.getByRole('button', { name: 'Team' }).click();
   await admin.getByRole('heading', { name: 'Team' }).waitFor({ timeout: T });
   assert.deepEqual(await violations(admin), [], 'the Team page');
+  await admin.getByRole('button', { name: 'Settings' }).click();
+  await admin.getByRole('heading', { name: 'Settings' }).waitFor({ timeout: T });
+  await admin.getByLabel('Time zone').locator('option[value="UTC"]').waitFor({ state: 'attached', timeout: T });
+  assert.deepEqual(await violations(admin), [], 'the Settings page');
   await Promise.all([A.context.close(), B.context.close(), adminCtx.close()]);
 });
