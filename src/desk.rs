@@ -275,8 +275,9 @@ pub trait View {
     fn ticket(&self, hash: &str) -> Option<ticket::Ticket>;
     /// Tickets: how many unused ones expire after `now`, for this (hashed) address and in all.
     fn live_tickets(&self, address: Option<&str>, now: i64) -> ticket::Live;
-    /// The desk's settings (the defaults until the owner changes them).
-    fn settings(&self) -> Settings;
+    /// The desk's settings (the defaults until the owner changes them). Shared, not copied: the
+    /// away-message check reads them on visitor messages.
+    fn settings(&self) -> std::rc::Rc<Settings>;
 }
 
 /// The desk's storage as the view knows it (the glue measures SQLite now and then and adds what

@@ -87,7 +87,7 @@ pub struct Desk {
     /// When admins were last told the desk is full (memory only: a new instance tells them again).
     storage_warned: Cell<Option<i64>>,
     /// The desk's settings as SQLite says (`None`: read them on first need); replaced by `write`.
-    settings: RefCell<Option<crate::protocol::Settings>>,
+    settings: RefCell<Option<std::rc::Rc<crate::protocol::Settings>>>,
 }
 
 impl DurableObject for Desk {

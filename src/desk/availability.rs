@@ -159,7 +159,7 @@ pub fn online(view: &dyn View, now: i64) -> bool {
 
 /// `{"type":"settings"}`: any member of the team may read them.
 pub(super) fn show(view: &dyn View) -> Vec<Effect> {
-    vec![send(Audience::Sender, Outbound::settings(view.settings()))]
+    vec![send(Audience::Sender, Outbound::settings((*view.settings()).clone()))]
 }
 
 /// `settings_update`: the owner and admins; validated as a whole before anything is stored.
@@ -167,7 +167,7 @@ pub(super) fn update(agent: &Agent, update: SettingsUpdate, view: &dyn View) -> 
     if agent.role == Role::Agent {
         return Err(FrameError::Forbidden("only the owner and admins change the desk's settings"));
     }
-    let s = validate(view.settings().merged(update)).map_err(FrameError::Settings)?;
+    let s = validate((*view.settings()).clone().merged(update)).map_err(FrameError::Settings)?;
     Ok(vec![
         Effect::Store(Write::Settings { settings: Box::new(s.clone()) }),
         send(Audience::Admins, Outbound::settings(s)),
@@ -221,8 +221,8 @@ pub(super) fn away_text(view: &dyn View, away_sent: bool, now: i64) -> Option<St
     if away_sent {
         return None;
     }
-    let text = view.settings().away_message;
-    (!text.is_empty() && !online(view, now)).then_some(text)
+    let settings = view.settings();
+    (!settings.away_message.is_empty() && !online(view, now)).then(|| settings.away_message.clone())
 }
 
 #[cfg(test)]

@@ -334,8 +334,8 @@ impl View for Memory {
         self.tickets.get(hash).cloned()
     }
 
-    fn settings(&self) -> Settings {
-        self.settings.clone().unwrap_or_default()
+    fn settings(&self) -> std::rc::Rc<Settings> {
+        std::rc::Rc::new(self.settings.clone().unwrap_or_default())
     }
 
     fn live_tickets(&self, address: Option<&str>, now: i64) -> Live {

@@ -28,7 +28,7 @@ pub struct StoreView<'a> {
     storage: StorageUse,
     bytes_per_day: u64,
     /// The desk's settings as SQLite says, read on first need (see `Desk::settings`).
-    settings: &'a RefCell<Option<Settings>>,
+    settings: &'a RefCell<Option<Rc<Settings>>>,
     failure: RefCell<Option<worker::Error>>,
 }
 
@@ -43,7 +43,7 @@ impl<'a> StoreView<'a> {
         team: Team,
         storage: StorageUse,
         bytes_per_day: u64,
-        settings: &'a RefCell<Option<Settings>>,
+        settings: &'a RefCell<Option<Rc<Settings>>>,
     ) -> Self {
         let failure = RefCell::new(None);
         StoreView { store, tagged, cache, next_seq, team, storage, bytes_per_day, settings, failure }
@@ -195,13 +195,13 @@ impl View for StoreView<'_> {
         self.or(self.store.ticket(hash), None)
     }
 
-    fn settings(&self) -> Settings {
+    fn settings(&self) -> Rc<Settings> {
         if let Some(s) = self.settings.borrow().as_ref() {
             return s.clone();
         }
-        let read = self.store.settings();
+        let read = self.store.settings().map(Rc::new);
         let ok = read.is_ok();
-        let s = self.or(read, Settings::default());
+        let s = self.or(read, Rc::new(Settings::default()));
         if ok {
             *self.settings.borrow_mut() = Some(s.clone());
         }
