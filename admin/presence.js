@@ -10,7 +10,7 @@ export function setupPresence(select, desk, { send, now = () => Date.now() }) {
   const autoKey = `inbox:${desk}:auto-away`; // the inbox (not the agent) set it away
   const get = (k) => { try { return localStorage.getItem(k); } catch { return null; } };
   const set = (k, v) => { try { v == null ? localStorage.removeItem(k) : localStorage.setItem(k, v); } catch { /* unavailable */ } };
-  let status = 'online', lastWrite = 0;
+  let status = 'online', lastWrite = now(); // opening the inbox counts as input
 
   const choose = (next) => { if (send(statusFrame(next))) status = next; };
   select.addEventListener('change', () => { set(autoKey, null); choose(select.value); });

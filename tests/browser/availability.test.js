@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { deskName } from '../helpers/desk.js';
-import { startStage, stopStage, openVisitor, openAdmin, visitorSays, widget, inbox, T } from './lib.js';
+import { ADMIN_TOKEN, startStage, stopStage, openVisitor, openAdmin, visitorSays, widget, inbox, T } from './lib.js';
 
 let desk, site, browser;
 before(async () => ({ desk, site, browser } = await startStage()));
@@ -91,5 +91,37 @@ test('the Settings page: saved by the owner, read back after a reload, a refusal
   await s.getByLabel('Holidays (dates as YYYY-MM-DD, one a line)').fill('2026-02-30');
   await s.getByRole('button', { name: 'Save settings' }).click();
   await owner.getByRole('alert').filter({ hasText: 'holidays must be dates as YYYY-MM-DD' }).waitFor({ timeout: T });
+  await ctx.close();
+});
+
+test('an idle inbox sets its agent away, and the next input brings it back', { timeout: 120_000 }, async () => {
+  const d = deskName('idle');
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.clock.install(); // the inbox's timers and Date.now, moved by the test
+  await page.goto(`${desk.url}/admin/chat?desk=${d}`);
+  await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByRole('status').filter({ hasText: /^Connected$/ }).waitFor({ timeout: T });
+  const mine = page.getByLabel('Your status');
+  await page.waitForFunction(() => document.getElementById('my-status').value === 'online', null, { timeout: T });
+  const online = async () => (await (await fetch(`${desk.url}/desks/${d}/status`, { cache: 'no-store' })).json()).online;
+  assert.equal(await online(), true);
+
+  await page.clock.runFor(10 * 60_000 + 31_000); // ten minutes without input, and one check
+  await page.waitForFunction(() => document.getElementById('my-status').value === 'away', null, { timeout: T });
+  assert.equal(await online(), false, 'the desk says away');
+  await page.keyboard.press('Shift');
+  await page.waitForFunction(() => document.getElementById('my-status').value === 'online', null, { timeout: T });
+  assert.equal(await online(), true, 'back at the next input');
+
+  await mine.selectOption('away'); // chosen by the agent: input does not undo it
+  await page.waitForFunction(() => document.getElementById('my-status').value === 'away', null, { timeout: T });
+  await page.keyboard.press('Shift');
+  // a round trip on the same socket after the key: a status frame sent for it would be answered first
+  await page.getByRole('button', { name: 'Team' }).click();
+  await page.getByRole('list', { name: 'Members' }).getByRole('listitem').first().waitFor({ timeout: T });
+  assert.equal(await mine.inputValue(), 'away');
+  assert.equal(await online(), false);
   await ctx.close();
 });
