@@ -12,11 +12,10 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use worker::{
-    console_error, console_log, durable_object, Date, DurableObject, Env, ObjectNamespace, Request, Response, Result,
-    State, WebSocket, WebSocketIncomingMessage, WebSocketRequestResponsePair,
+    console_error, console_log, durable_object, DurableObject, Env, ObjectNamespace, Request, Response, Result, State,
+    WebSocket, WebSocketIncomingMessage, WebSocketRequestResponsePair,
 };
 
-use crate::auth::hex;
 use crate::desk::{self, Audience, Effect, Sender, View, Write};
 use crate::error::FrameError;
 use crate::limits::{self, Bucket, Buckets, Limits};
@@ -28,12 +27,14 @@ use crate::view_cache::ViewCache;
 
 mod connect;
 mod exports;
+mod ids;
 mod limiter;
 mod status;
 mod sweep;
 mod upkeep;
 mod view;
 
+use ids::{new_epoch, new_sid, now, random_bytes};
 use view::{IdStream, RandomFresh, StoreView, Team};
 
 // Only the constructor, `fetch` and `alarm` are generated: the socket events are exported by
@@ -492,26 +493,4 @@ fn internal_error() -> Outbound {
         client_msg_id: None,
         retry_after_ms: None,
     }
-}
-
-fn now() -> i64 {
-    Date::now().as_millis() as i64
-}
-
-fn random_bytes() -> Result<[u8; 32]> {
-    let mut bytes = [0u8; 32];
-    getrandom::getrandom(&mut bytes).map_err(|e| worker::Error::RustError(format!("no randomness: {e}")))?;
-    Ok(bytes)
-}
-
-/// A socket id: 52 random bits, exact as a JavaScript number in the attachment.
-fn new_sid() -> Result<u64> {
-    let bytes = random_bytes()?;
-    let mut eight = [0u8; 8];
-    eight.copy_from_slice(&bytes[..8]);
-    Ok(u64::from_le_bytes(eight) & ((1 << 52) - 1))
-}
-
-fn new_epoch() -> Result<String> {
-    Ok(hex(&random_bytes()?[..16]))
 }

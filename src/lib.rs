@@ -6,7 +6,8 @@
 //!   and the one `parse` of a text frame. Documented frame by frame in `docs/protocol.md`;
 //!   `protocol::budget` measures frames as sent and cuts lists to the frame budget;
 //!   `protocol::names` the one rule for display names (no blank look-alikes, check marks or
-//!   imitations of the default `Visitor 3F0C1A`).
+//!   imitations of the default `Visitor 3F0C1A`); `protocol::settings` the desk's settings, agents'
+//!   status and the status endpoint's body; `protocol::message` a stored message.
 //! - [`error`]: every refusal, each variant with its wire code (frames) or HTTP status.
 //! - [`routes`]: which endpoint an HTTP request is for and whether it may reach a desk.
 //! - [`directory`]: which desks exist — the `DESKS` list, the Worker's per-isolate memory of the
@@ -26,7 +27,9 @@
 //!   in the glue, `desk::memory` in tests); `desk::conversation` holds messages, notes, status,
 //!   assignment, list and search; `desk::team` agents, sign-in, invites and revocation;
 //!   `desk::moderation` deleting and blocking, the storage budget and retention;
-//!   `desk::ticket` the single-use tickets browsers present instead of a credential. No
+//!   `desk::ticket` the single-use tickets browsers present instead of a credential;
+//!   `desk::availability` agents' status, business hours, settings, the away message and emails,
+//!   with `desk::zone` the time zone arithmetic (tzdata's rules in `desk::zones`). No
 //!   `worker`, no clock, no randomness: those come in as arguments, so it is tested natively.
 //! - [`session`]: what a socket gets when it opens or resumes (`since` + `epoch`), and when a
 //!   silent socket counts as gone.
@@ -40,7 +43,8 @@
 //!   `desk_object::view` is the core's `View` over SQLite and the runtime's sockets;
 //!   `desk_object::connect` opens visitor and agent sockets and serves the desk's HTTP endpoints;
 //!   `desk_object::upkeep` measures storage for the budget and runs retention from the alarm;
-//!   `desk_object::limiter` asks the client's network's `Limiter`; `desk_object::sweep` the alarm:
+//!   `desk_object::limiter` asks the client's network's `Limiter`; `desk_object::status` answers
+//!   `GET /desks/{desk}/status`; `desk_object::sweep` the alarm:
 //!   the stale-socket sweep in bounded slices, then retention and snoozes.
 //! - `limiter_object` (wasm only): the `Limiter` Durable Object, one per network, shared by every
 //!   desk: new-visitor buckets, the trusted tier and failed sign-ins per address, in SQLite.

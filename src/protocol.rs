@@ -10,10 +10,12 @@ use serde_json::Value;
 use crate::error::FrameError;
 
 mod budget;
+mod message;
 mod names;
 mod outbound;
 mod settings;
 pub use budget::{fitting, json_len, newest_page, total_fits};
+pub use message::{EventInfo, WireMessage};
 pub use names::{display_name, visitor_name, NameError};
 pub use outbound::*;
 pub use settings::*;
@@ -453,55 +455,6 @@ pub fn truncate(s: &str, max: usize) -> &str {
         Some((i, _)) => &s[..i],
         None => s,
     }
-}
-
-/// A message as stored and as shown in `welcome` and `history`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct WireMessage {
-    pub id: String,
-    pub seq: i64,
-    pub sender: Author,
-    pub message: String,
-    pub at: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_msg_id: Option<String>,
-    /// For agents' replies and notes: who wrote it (admins only; stripped for visitors).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub agent_id: Option<String>,
-    /// For agents' replies (everyone) and notes: the agent's display name when written.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub agent_name: Option<String>,
-    /// For events: what happened, for programs (`message` says it for people).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub event: Option<EventInfo>,
-}
-
-impl WireMessage {
-    /// The message as a visitor may see it: without the agent's id, or what an event records
-    /// (the away message is an `admin` message with event `away`, for agents' eyes).
-    pub fn for_visitor(mut self) -> Self {
-        self.agent_id = None;
-        self.event = None;
-        self
-    }
-}
-
-/// What an event message records.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct EventInfo {
-    pub kind: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub agent_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub agent_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assignee_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assignee_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub until: Option<i64>,
 }
 
 /// The exact frames the runtime answers without waking the object (see `desk_object.rs`).
