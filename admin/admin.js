@@ -9,6 +9,9 @@ import { createViews } from './views.js';
 import { createConversation } from './conversation.js';
 import { createActions } from './actions.js';
 import { createTeam, setupJoin } from './team.js';
+import { createSettings } from './settings.js';
+import { setupPresence } from './presence.js';
+import { emailFrame } from '../client/protocol.js';
 import { createRowBatch } from './batch.js';
 import { createContextPanel } from './context-panel.js';
 import { createSavedReplies } from './saved-replies.js';
@@ -21,6 +24,7 @@ const $ = (id) => document.getElementById(id);
 const ui = {
   login: $('login'), loginForm: $('login-form'), loginError: $('login-error'), token: $('token'),
   inbox: $('inbox'), conn: $('conn'), me: $('me'), signout: $('signout'), teamOpen: $('team-open'),
+  settings: $('settings'), settingsOpen: $('settings-open'), myStatus: $('my-status'), convEmail: $('conv-email'),
   team: $('team'), back: $('back'), input: $('input'), notify: $('notify'), sendError: $('send-error'), storage: $('storage'),
   repliesPage: $('replies-page'), repliesOpen: $('replies-open'),
 };
@@ -86,6 +90,12 @@ const saved = createSavedReplies(
   { send, confirm: (q) => window.confirm(q) },
 );
 setupShortcuts({ input: ui.input, form: $('reply'), list: $('reply-suggestions'), status: $('suggest-status') }, { replies: () => saved.replies });
+const settings = createSettings(
+  { form: $('settings-form'), zone: $('set-zone'), hours: $('set-hours'), holidays: $('set-holidays'), reply: $('set-reply'), away: $('set-away'),
+    done: $('settings-done'), error: $('settings-error'), readonly: $('settings-readonly') },
+  { send },
+);
+const presence = setupPresence(ui.myStatus, desk, { send });
 const join = setupJoin(
   { section: $('join'), form: $('join-form'), name: $('join-name'), error: $('join-error'), submit: $('join-submit') },
   desk, { onJoined: (agent) => { signIn.save(agent.token); start(agent.token); } },
@@ -138,7 +148,7 @@ function signOut(message, forget) {
   actions.show(null);
   document.body.classList.remove('show-conv');
   ui.inbox.hidden = ui.signout.hidden = ui.teamOpen.hidden = ui.repliesOpen.hidden = ui.me.hidden = true;
-  ui.team.hidden = ui.repliesPage.hidden = true;
+  ui.team.hidden = ui.repliesPage.hidden = ui.settings.hidden = ui.settingsOpen.hidden = ui.myStatus.hidden = true;
   ui.storage.hidden = true;
   team.close();
   document.title = 'Inbox';
@@ -165,6 +175,8 @@ function setMe(m) {
   ui.me.hidden = false;
   team.setMe(m);
   saved.setMe(m);
+  settings.setMe(m);
+  presence.onMe(m);
   const moderator = m.role === 'owner' || m.role === 'admin';
   views.setModerator(moderator);
   actions.setModerator(moderator);
@@ -177,8 +189,8 @@ function onFrame(f) {
       signIn.save(token); // kept once the desk accepted it: every new tab of this desk is signed in
       signedIn = true;
       ui.login.hidden = true;
-      ui.signout.hidden = ui.teamOpen.hidden = ui.repliesOpen.hidden = false;
-      ui.inbox.hidden = !ui.team.hidden || !ui.repliesPage.hidden;
+      ui.signout.hidden = ui.teamOpen.hidden = ui.repliesOpen.hidden = ui.settingsOpen.hidden = false;
+      ui.inbox.hidden = !ui.team.hidden || !ui.repliesPage.hidden || !ui.settings.hidden;
       setMe(f.me || me || { agentId: 'owner', name: 'Owner', role: 'owner' });
       for (const row of f.users || []) if (row?.userId) known.set(row.userId, row);
       views.connected();
@@ -268,9 +280,12 @@ function onFrame(f) {
       break;
     case 'attachment_url': urls.put(f); break;
     case 'invited': team.onInvited(f); break;
+    case 'settings': settings.onSettings(f); break;
+    case 'status': presence.onStatus(f, me); send({ type: 'agents' }); break; // the Team page's list shows it
+    case 'email_saved': break;
     case 'profile': setMe(f.me); team.onProfile(f); send({ type: 'agents' }); break; // the Assignee list shows the new name
     case 'error':
-      if (conv.onError(f) || team.onError(f) || saved.onError(f)) break;
+      if (conv.onError(f) || settings.onError(f) || team.onError(f) || saved.onError(f)) break;
       ui.sendError.textContent = 'The desk refused that: ' + (f.message || f.code || 'error');
       ui.sendError.hidden = false;
       break;
@@ -282,7 +297,21 @@ function updateTitle() {
   for (const r of known.values()) if (r.unread > 0) total += r.unread;
   document.title = total ? `(${total}) Inbox` : 'Inbox';
 }
-function showHeader() { actions.show(conv.selected ? known.get(conv.selected) ?? null : null); }
+function showHeader() {
+  const row = conv.selected ? known.get(conv.selected) ?? null : null;
+  actions.show(row);
+  // the email the visitor left (or an agent wrote in): shown, and edited with `email`
+  ui.convEmail.hidden = !row;
+  ui.convEmail.textContent = row?.email ? `Email: ${row.email}` : 'Add email';
+  ui.convEmail.title = row?.email ? 'Edit the visitor\'s email' : 'Add the visitor\'s email';
+}
+ui.convEmail.addEventListener('click', () => {
+  const row = known.get(conv.selected);
+  if (!row) return;
+  // eslint-disable-next-line no-alert
+  const email = prompt('The visitor\'s email (empty removes it)', row.email || '');
+  if (email !== null) send(emailFrame(email.trim() || null, row.userId));
+});
 
 // The desk announces no joins: the team is asked again (at most every 5 s) when a conversation opens
 // or the Assignee list is about to be used, so a colleague who just joined can be picked.
@@ -320,9 +349,10 @@ ui.back.addEventListener('click', () => {
   if (conv.selected) views.rowEl(conv.selected)?.focus();
 });
 
-// ---- the Team page ----
+// ---- the Team and Settings pages ----
 function showTeam(on) {
   if (on && !ui.repliesPage.hidden) showReplies(false);
+  if (on) showSettings(false);
   ui.team.hidden = !on;
   ui.inbox.hidden = on;
   ui.teamOpen.setAttribute('aria-pressed', String(on));
@@ -332,10 +362,23 @@ function showTeam(on) {
 }
 ui.teamOpen.addEventListener('click', () => showTeam(ui.team.hidden));
 $('team-close').addEventListener('click', () => showTeam(false));
+function showSettings(on) {
+  if (on && !ui.team.hidden) showTeam(false);
+  if (on && !ui.repliesPage.hidden) showReplies(false);
+  if (on === !ui.settings.hidden) return;
+  ui.settings.hidden = !on;
+  ui.inbox.hidden = on;
+  ui.settingsOpen.setAttribute('aria-pressed', String(on));
+  if (on) { conv.leave(); settings.open(); $('set-zone').focus(); return; }
+  if (conv.selected) conv.select(conv.selected);
+}
+ui.settingsOpen.addEventListener('click', () => showSettings(ui.settings.hidden));
+$('settings-close').addEventListener('click', () => showSettings(false));
 
 // ---- the Saved replies page ----
 function showReplies(on) {
   if (on && !ui.team.hidden) showTeam(false);
+  if (on) showSettings(false);
   ui.repliesPage.hidden = !on;
   ui.inbox.hidden = on;
   ui.repliesOpen.setAttribute('aria-pressed', String(on));

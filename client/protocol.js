@@ -251,3 +251,39 @@ export function typingShown(onChange) {
     labels: (prefix = '') => [...shown].filter(([key]) => key.startsWith(prefix)).map(([, v]) => v.label),
   };
 }
+
+// ---- availability (docs/protocol.md, "Availability") ----
+
+/** How long an inbox waits without input before it sets its agent away (`desk::availability::IDLE_MS`). */
+export const IDLE_MS = 600000;
+/** A visitor's email as the desk accepts it (`protocol::valid_email`, at most `MAX_EMAIL_CHARS`): a hint before sending; the desk decides. */
+export const MAX_EMAIL_CHARS = 254;
+export const looksLikeEmail = (text) => {
+  const email = String(text).trim();
+  return email.length <= MAX_EMAIL_CHARS && /^[^\s@]+@[^\s@.][^\s@]*\.[^\s@]*[^\s@.]$/.test(email);
+};
+/** The week as settings write it (`protocol::Day`), Sunday first as `Date.getDay()` counts. */
+export const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+/** `replyTime` values (`protocol::ReplyTime`) and how both clients say them. */
+export const REPLY_TIMES = { minutes: 'in a few minutes', hours: 'within a few hours', day: 'within a day' };
+
+/** Agent → desk: one's own status, 'online' or 'away'. */
+export const statusFrame = (status) => ({ type: 'status', status });
+/** Agent → desk: the desk's settings, or a change to them (owner and admins; absent fields stay). */
+export const settingsFrame = () => ({ type: 'settings' });
+export const settingsUpdateFrame = (changes) => ({ ...changes, type: 'settings_update' });
+/** Visitor → desk: the visitor's email; agent → desk with `userId`: a visitor's (null removes it). */
+export const emailFrame = (email, userId) => (userId ? { type: 'email', userId, email } : { type: 'email', email });
+
+/**
+ * `GET /desks/{desk}/status` (no socket; cached a few seconds): resolves
+ * `{ online, agents: [{ name, initials }], nextOpenAt?, replyTime }`, or null when the desk does not answer.
+ */
+export async function fetchAvailability(origin, desk) {
+  try {
+    const response = await fetch(deskPath(origin, desk) + '/status');
+    return response.ok ? await response.json() : null;
+  } catch {
+    return null;
+  }
+}

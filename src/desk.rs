@@ -14,6 +14,9 @@
 //! - [`team`]: agents: sign-in decisions, profile, invites, the team list, revocation.
 //! - [`admission`]: who a visitor's upgrade is, and whether it may open a socket now.
 //! - [`moderation`]: deleting and blocking visitors, the storage budget, retention.
+//! - [`availability`]: agents' status, business hours and the settings, whether the desk is
+//!   online and when it opens next, the away message and visitors' emails; [`zone`] the time
+//!   zone arithmetic it needs (rules generated from tzdata into [`zones`]).
 //! - [`ticket`]: short-lived, single-use tickets that browsers present instead of a credential.
 //! - [`attachment`]: who may upload a file where, within which limits; its message; signed URLs.
 //! - [`context`]: who and where a visitor is (visits, device, pages, a verified visitor's attributes).
@@ -22,23 +25,26 @@
 //! - [`seen`]: how far the visitor has seen its conversation (the agents' side is `read`).
 
 use crate::error::FrameError;
-use crate::protocol::{
-    truncate, Author, Counts, Inbound, ListView, Outbound, Role, Status, UserRow, WireMessage, PREVIEW_CHARS,
-};
+use crate::protocol::{Author, Counts, Inbound, ListView, Outbound, Role, Settings, Status, UserRow, WireMessage};
 
 pub mod admission;
 pub mod attachment;
+pub mod availability;
 pub mod context;
 pub mod conversation;
 pub mod memory;
 pub mod moderation;
 pub mod saved_replies;
 pub mod seen;
+mod state;
 pub mod team;
 pub mod ticket;
 pub mod typing;
 mod view;
+pub mod zone;
+pub mod zones;
 
+pub use state::{Conversation, DayUsage, LastMessage};
 pub use team::{Agent, Invite, OWNER_ID};
 pub use view::{Fresh, Hit, StorageUse, View};
 
@@ -62,155 +68,9 @@ impl Sender {
     }
 }
 
-/// One visitor and the state of their conversation, as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Conversation {
-    pub user_id: String,
-    pub name: String,
-    /// Visitor messages since an agent last sent `read` (at least 1 after `unread`).
-    pub unread: u32,
-    /// The `seq` up to which an agent has read.
-    pub read_seq: i64,
-    /// The `seq` up to which the visitor has seen it on screen (`seen`); never goes down.
-    pub seen_seq: i64,
-    /// The latest visitor or agent message: preview, author, time, seq. `None` before the first.
-    pub last: Option<LastMessage>,
-    /// The host site's user id, for a visitor whose identity it vouched for (`identity.rs`).
-    pub verified_id: Option<String>,
-    pub status: Status,
-    /// When a snoozed conversation reopens by itself.
-    pub snoozed_until: Option<i64>,
-    /// The agent it is assigned to.
-    pub assignee: Option<String>,
-    /// What the visitor wrote on its latest day of writing (`VISITOR_BYTES_PER_DAY`).
-    pub usage: DayUsage,
-}
-
-/// Message bytes (UTF-8) a visitor wrote on one UTC day.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct DayUsage {
-    pub day: i64,
-    pub bytes: u64,
-}
-
-impl DayUsage {
-    /// Bytes written on the day of `now` (0 on a later day).
-    pub fn on(&self, now: i64) -> u64 {
-        if self.day == crate::limits::day(now) {
-            self.bytes
-        } else {
-            0
-        }
-    }
-
-    /// After one more message of `bytes` written at `at`.
-    pub fn add(&self, bytes: u64, at: i64) -> DayUsage {
-        DayUsage { day: crate::limits::day(at), bytes: self.on(at).saturating_add(bytes) }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LastMessage {
-    pub preview: String,
-    pub sender: Author,
-    pub at: i64,
-    pub seq: i64,
-}
-
-impl Conversation {
-    /// A visitor with no messages yet.
-    pub fn new(user_id: impl Into<String>, name: impl Into<String>) -> Self {
-        Conversation {
-            user_id: user_id.into(),
-            name: name.into(),
-            unread: 0,
-            read_seq: 0,
-            seen_seq: 0,
-            last: None,
-            verified_id: None,
-            status: Status::Open,
-            snoozed_until: None,
-            assignee: None,
-            usage: DayUsage::default(),
-        }
-    }
-
-    /// The admin sidebar row; `online` and the assignee's name come from the view.
-    pub fn row(&self, online: bool) -> UserRow {
-        UserRow {
-            user_id: self.user_id.clone(),
-            name: self.name.clone(),
-            unread: self.unread,
-            last_message: self.last.as_ref().map(|l| l.preview.clone()),
-            last_sender: self.last.as_ref().map(|l| l.sender),
-            last_at: self.last.as_ref().map(|l| l.at),
-            online,
-            verified_id: self.verified_id.clone(),
-            status: self.status,
-            snoozed_until: self.snoozed_until.filter(|_| self.status == Status::Snoozed),
-            assignee_id: self.assignee.clone(),
-            assignee_name: None,
-            last_seq: self.last.as_ref().map(|l| l.seq),
-            context: None,
-            read_seq: self.read_seq,
-            seen_seq: self.seen_seq,
-        }
-    }
-
-    /// Whether this conversation belongs in `view` for agent `me`.
-    pub fn in_view(&self, view: ListView, me: &str) -> bool {
-        match view {
-            ListView::All => self.status != Status::Blocked,
-            ListView::Blocked => self.status == Status::Blocked,
-            ListView::Open => self.status == Status::Open,
-            ListView::Mine => self.status == Status::Open && self.assignee.as_deref() == Some(me),
-            ListView::Unassigned => self.status == Status::Open && self.assignee.is_none(),
-            ListView::Snoozed => self.status == Status::Snoozed,
-            ListView::Resolved => self.status == Status::Resolved,
-        }
-    }
-
-    /// What `write` does to this conversation, exactly as SQLite applies it (`store.rs`), so a
-    /// copy kept in memory (`view_cache`, `memory`) stays equal to the stored row. The caller
-    /// checks that the write is for this conversation (`Write::user_id`). SQLite keeps read
-    /// marks, status and assignee in a row that the first visitor or agent message creates, so
-    /// before one (`last` is `None`) only names and messages change anything.
-    pub fn apply(&mut self, write: &Write) {
-        let begun = self.last.is_some();
-        match write {
-            Write::Append { message, .. } => {
-                if message.sender.public() {
-                    self.activity(message);
-                }
-                if message.sender == Author::User {
-                    self.unread = self.unread.saturating_add(1);
-                    self.usage = self.usage.add(message.message.len() as u64, message.at);
-                }
-            }
-            Write::Read { up_to, .. } if begun => {
-                self.unread = 0;
-                self.read_seq = *up_to;
-            }
-            Write::Seen { up_to, .. } if begun => self.seen_seq = self.seen_seq.max(*up_to),
-            Write::Unread { .. } if begun => self.unread = self.unread.max(1),
-            Write::Status { status, until, .. } if begun => {
-                self.status = *status;
-                self.snoozed_until = *until;
-            }
-            Write::Assign { agent_id, .. } if begun => self.assignee = agent_id.clone(),
-            Write::TouchVisitor { name: Some(name), .. } => self.name = name.clone(),
-            _ => {}
-        }
-    }
-
-    pub(crate) fn activity(&mut self, message: &WireMessage) {
-        self.last = Some(LastMessage {
-            preview: truncate(&message.message, PREVIEW_CHARS).to_owned(),
-            sender: message.sender,
-            at: message.at,
-            seq: message.seq,
-        });
-    }
+/// Whether a message is the desk's automatic away message (an `admin` message with event `away`).
+pub fn is_away_message(message: &WireMessage) -> bool {
+    message.sender == Author::Admin && message.event.as_ref().is_some_and(|e| e.kind == availability::AWAY_KIND)
 }
 
 /// A durable write, stating its intent. Each is applied atomically; all of a step's writes
@@ -261,6 +121,12 @@ pub enum Write {
     SaveReply { reply: Box<crate::protocol::saved_replies::SavedReply> },
     /// A saved reply deleted.
     DeleteReply { id: String },
+    /// An agent's own status (`away`, or back online).
+    AgentStatus { agent_id: String, away: bool },
+    /// The desk's settings, validated, replacing the stored ones.
+    Settings { settings: Box<Settings> },
+    /// A visitor's email (`None`: removed).
+    Email { user_id: String, email: Option<String> },
 }
 
 impl Write {
@@ -276,6 +142,7 @@ impl Write {
             | Write::CreateVisitor { user_id, .. }
             | Write::TouchVisitor { user_id, .. }
             | Write::Attach { user_id, .. }
+            | Write::Email { user_id, .. }
             | Write::Delete { user_id } => Some(user_id),
             Write::Context { context } => Some(&context.user_id),
             Write::Profile { .. }
@@ -285,7 +152,9 @@ impl Write {
             | Write::IssueTicket { .. }
             | Write::ConsumeTicket { .. }
             | Write::SaveReply { .. }
-            | Write::DeleteReply { .. } => None,
+            | Write::DeleteReply { .. }
+            | Write::AgentStatus { .. }
+            | Write::Settings { .. } => None,
         }
     }
 }
@@ -400,6 +269,10 @@ pub fn step(
             typing::agent(&agent, &user_id, view, now)
         }
         Inbound::Seen { .. } => Err(FrameError::Forbidden("only visitors say what they have seen")),
+        Inbound::Status { status } => Ok(availability::set_status(&agent, status)),
+        Inbound::Settings => Ok(availability::show(view)),
+        Inbound::SettingsUpdate(update) => availability::update(&agent, update, view),
+        Inbound::Email { user_id, email } => availability::agent_email(user_id, email, view),
     }
 }
 

@@ -12,8 +12,8 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use worker::{
-    console_error, console_log, durable_object, Date, DurableObject, Env, ObjectNamespace, Request, Response, Result,
-    State, WebSocket, WebSocketIncomingMessage, WebSocketRequestResponsePair,
+    console_error, console_log, durable_object, DurableObject, Env, ObjectNamespace, Request, Response, Result, State,
+    WebSocket, WebSocketIncomingMessage, WebSocketRequestResponsePair,
 };
 
 use crate::desk::{self, Audience, Effect, Sender, View, Write};
@@ -28,12 +28,15 @@ use crate::view_cache::ViewCache;
 mod attachments;
 mod connect;
 mod exports;
+mod ids;
 mod limiter;
+mod status;
 mod sweep;
 mod upkeep;
 mod view;
 
-use view::{new_epoch, new_sid, IdStream, RandomFresh, StoreView, Team};
+use ids::{new_epoch, new_sid, now};
+use view::{IdStream, RandomFresh, StoreView, Team};
 
 // Only the constructor, `fetch` and `alarm` are generated: the socket events are exported by
 // hand, synchronously (`desk_object/exports.rs`).
@@ -89,6 +92,8 @@ pub struct Desk {
     files: attachments::Files,
     /// When each typist's last `typing` frame was forwarded (memory only, see `desk::typing`).
     typing: RefCell<desk::typing::Throttle>,
+    /// The desk's settings as SQLite says (`None`: read them on first need); replaced by `write`.
+    settings: RefCell<Option<std::rc::Rc<crate::protocol::Settings>>>,
 }
 
 impl DurableObject for Desk {
@@ -127,6 +132,7 @@ impl DurableObject for Desk {
             storage_warned: Cell::new(None),
             files: attachments::Files::new(&env),
             typing: RefCell::new(Default::default()),
+            settings: RefCell::new(None),
             state,
         }
     }
@@ -135,6 +141,9 @@ impl DurableObject for Desk {
         // The router has already checked the desk name, the method, the upgrade and origins.
         let path = req.path();
         self.learn_desk(&path)?;
+        if path.ends_with("/status") {
+            return self.status(&req);
+        }
         if path.ends_with("/visitor/upload") || path.ends_with("/admin/upload") {
             return self.upload(req, path.ends_with("/admin/upload")).await;
         }
@@ -320,14 +329,25 @@ impl Desk {
         };
         let storage = self.storage_use(store);
         let bytes_per_day = self.limits.visitor_bytes_per_day;
-        let view = StoreView::new(store, tagged, &self.cache, self.next_seq(store)?, team, storage, bytes_per_day);
+        let next_seq = self.next_seq(store)?;
+        let view = StoreView::new(store, tagged, &self.cache, next_seq, team, storage, bytes_per_day, &self.settings);
         Ok(view.with_signer(self.signer(store)?))
     }
 
     /// Applies one write and keeps the cached next `seq` and team in step.
     fn write(&self, store: &Store, write: &Write, now: i64) -> Result<()> {
-        if matches!(write, Write::Profile { .. } | Write::Invite { .. } | Write::Accept { .. } | Write::Revoke { .. }) {
+        if matches!(
+            write,
+            Write::Profile { .. }
+                | Write::Invite { .. }
+                | Write::Accept { .. }
+                | Write::Revoke { .. }
+                | Write::AgentStatus { .. }
+        ) {
             *self.team.borrow_mut() = None;
+        }
+        if let Write::Settings { .. } = write {
+            *self.settings.borrow_mut() = None;
         }
         if let Err(e) = store.apply(write, now) {
             // A write may have failed after changing something: what memory holds is unknown.
@@ -487,8 +507,4 @@ fn internal_error() -> Outbound {
         client_msg_id: None,
         retry_after_ms: None,
     }
-}
-
-fn now() -> i64 {
-    Date::now().as_millis() as i64
 }

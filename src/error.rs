@@ -69,6 +69,41 @@ pub enum FrameError {
     /// it neither takes nor serves files.
     #[error("attachments are not configured on this desk")]
     AttachmentsDisabled,
+    /// A `settings_update` the desk cannot keep (the client's fault); nothing was changed.
+    #[error("{0}")]
+    Settings(SettingsError),
+    /// An `email` frame whose address is not one (`name@example.com`, at most 254 characters).
+    #[error("email must be an address like name@example.com, at most 254 characters")]
+    BadEmail,
+}
+
+/// Why a `settings_update` was refused: each a field the owner (or admin) got wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum SettingsError {
+    #[error("timeZone must be an IANA time zone name, like Europe/Paris")]
+    TimeZone,
+    #[error("hours need a day (mon..sun), open and close as HH:MM, open before close (close may be 24:00)")]
+    Hours,
+    #[error("at most 21 opening intervals (three a day)")]
+    TooManyHours,
+    #[error("holidays must be dates as YYYY-MM-DD")]
+    Holiday,
+    #[error("at most 100 holidays")]
+    TooManyHolidays,
+    #[error("awayMessage must be at most 1000 characters, without control characters")]
+    AwayMessage,
+}
+
+impl SettingsError {
+    /// The wire code of each refusal.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SettingsError::TimeZone => "bad_time_zone",
+            SettingsError::Hours | SettingsError::TooManyHours => "bad_hours",
+            SettingsError::Holiday | SettingsError::TooManyHolidays => "bad_holidays",
+            SettingsError::AwayMessage => "bad_away_message",
+        }
+    }
 }
 
 impl FrameError {
@@ -90,6 +125,8 @@ impl FrameError {
             FrameError::StorageFull => "storage_full",
             FrameError::UnknownAttachment => "unknown_attachment",
             FrameError::AttachmentsDisabled => "attachments_disabled",
+            FrameError::Settings(e) => e.code(),
+            FrameError::BadEmail => "bad_email",
         }
     }
 

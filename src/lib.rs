@@ -7,7 +7,8 @@
 //!   `protocol::budget` measures frames as sent and cuts lists to the frame budget;
 //!   `protocol::names` the one rule for display names (no blank look-alikes, check marks or
 //!   imitations of the default `Visitor 3F0C1A`); `protocol::context` a visitor's page report
-//!   and what agents see of it, checked field by field; `protocol::saved_replies` their limits.
+//!   and what agents see of it, checked field by field; `protocol::saved_replies` their limits;
+//!   `protocol::settings` the desk's settings, agents' status and the status endpoint's body.
 //! - [`error`]: every refusal, each variant with its wire code (frames) or HTTP status.
 //! - [`routes`]: which endpoint an HTTP request is for and whether it may reach a desk.
 //! - [`directory`]: which desks exist — the `DESKS` list, the Worker's per-isolate memory of the
@@ -34,7 +35,9 @@
 //!   `desk::context` who and where a visitor is (visits, pages, device, attributes);
 //!   `desk::saved_replies` the desk's saved replies and who manages them;
 //!   `desk::typing` "typing…" both ways, throttled, never stored; `desk::seen` the visitor's
-//!   seen mark (stored) and the agents' read mark told to the visitor. No
+//!   seen mark (stored) and the agents' read mark told to the visitor;
+//!   `desk::availability` agents' status, business hours, settings, the away message and emails,
+//!   with `desk::zone` the time zone arithmetic (tzdata's rules in `desk::zones`). No
 //!   `worker`, no clock, no randomness: those come in as arguments, so it is tested natively.
 //! - [`session`]: what a socket gets when it opens or resumes (`since` + `epoch`), and when a
 //!   silent socket counts as gone.
@@ -49,9 +52,11 @@
 //!   `desk_object::view` is the core's `View` over SQLite and the runtime's sockets;
 //!   `desk_object::connect` opens visitor and agent sockets and serves the desk's HTTP endpoints;
 //!   `desk_object::upkeep` measures storage for the budget and runs retention from the alarm;
-//!   `desk_object::limiter` asks the client's network's `Limiter`; `desk_object::sweep` the alarm:
+//!   `desk_object::limiter` asks the client's network's `Limiter`; `desk_object::status` answers
+//!   `GET /desks/{desk}/status`; `desk_object::sweep` the alarm:
 //!   the stale-socket sweep in bounded slices, then retention and snoozes;
-//!   `desk_object::attachments` uploads into R2 and the alarm's removal of deleted files.
+//!   `desk_object::attachments` uploads into R2 and the alarm's removal of deleted files;
+//!   `desk_object::ids` the object's clock and randomness.
 //! - `limiter_object` (wasm only): the `Limiter` Durable Object, one per network, shared by every
 //!   desk: new-visitor buckets, the trusted tier and failed sign-ins per address, in SQLite.
 //! - `sockets` (wasm only): tags, attachments and liveness of hibernatable sockets;

@@ -34,6 +34,9 @@ pub enum Endpoint {
     /// `GET /desks/{desk}/files/{userId}/{id}?expires=…&sig=…`: a file, through its signed URL
     /// (the Worker checks the signature and reads R2; no desk object is asked).
     File,
+    /// `GET /desks/{desk}/status`: is the desk online, who is, when it opens next (no socket;
+    /// cacheable for a few seconds; readable by the sites that may embed the widget).
+    Status,
 }
 
 impl Endpoint {
@@ -165,6 +168,7 @@ pub fn route<'a>(head: &RequestHead<'a>, origins: &AllowedOrigins) -> Result<Rou
         Some((desk, "visitor/upload")) => (desk, Endpoint::VisitorUpload),
         Some((desk, "admin/upload")) => (desk, Endpoint::AdminUpload),
         Some((desk, file)) if file_in(file).is_some() => (desk, Endpoint::File),
+        Some((desk, "status")) => (desk, Endpoint::Status),
         Some(_) => return Err(HttpError::NotFound),
     };
     if !valid_desk_name(desk) {
@@ -178,7 +182,7 @@ pub fn route<'a>(head: &RequestHead<'a>, origins: &AllowedOrigins) -> Result<Rou
             Err(HttpError::MethodNotAllowed)
         };
     }
-    let wanted = if endpoint.is_socket() { Method::Get } else { Method::Post };
+    let wanted = if endpoint.is_socket() || endpoint == Endpoint::Status { Method::Get } else { Method::Post };
     if head.method != wanted {
         return Err(HttpError::MethodNotAllowed);
     }

@@ -91,6 +91,7 @@ pub fn welcome(
         verified_id: conversation.verified_id.clone(),
         read_seq: conversation.read_seq,
         seen_seq: conversation.seen_seq,
+        email: conversation.email.clone(),
     };
     let base = json_len(&frame(Vec::new(), false, false));
     match backlog {

@@ -12,6 +12,7 @@ use crate::desk::{Agent, Conversation, DayUsage, Hit, Invite, LastMessage, Write
 use crate::protocol::{Author, Counts, EventInfo, ListView, Role, Status, WireMessage};
 
 mod attachments;
+mod availability;
 mod context;
 mod queries;
 mod schema;
@@ -52,6 +53,8 @@ struct ConversationRow {
     assignee_id: Option<String>,
     day: Option<i64>,
     day_bytes: Option<i64>,
+    email: Option<String>,
+    away_sent: Option<i64>,
 }
 
 impl From<ConversationRow> for Conversation {
@@ -72,6 +75,8 @@ impl From<ConversationRow> for Conversation {
             snoozed_until: r.snoozed_until,
             assignee: r.assignee_id,
             usage: DayUsage { day: r.day.unwrap_or(0), bytes: r.day_bytes.unwrap_or(0).max(0) as u64 },
+            email: r.email,
+            away_sent: r.away_sent.unwrap_or(0) != 0,
         }
     }
 }
@@ -129,6 +134,7 @@ struct AgentRow {
     role: String,
     email: Option<String>,
     state: String,
+    away: Option<i64>,
 }
 
 impl From<AgentRow> for Agent {
@@ -139,6 +145,7 @@ impl From<AgentRow> for Agent {
             id: r.id,
             name: r.name,
             email: r.email,
+            away: r.away.unwrap_or(0) != 0,
         }
     }
 }
@@ -153,11 +160,11 @@ struct InviteRow {
 
 const CONVERSATION_COLUMNS: &str =
     "v.id, v.name, c.unread, c.read_seq, c.seen_seq, c.last_preview, c.last_sender, c.last_at,
-     c.last_seq, v.verified_id, c.status, c.snoozed_until, c.assignee_id, c.day, c.day_bytes";
+     c.last_seq, v.verified_id, c.status, c.snoozed_until, c.assignee_id, c.day, c.day_bytes, v.email, c.away_sent";
 /// Larger than any `seq` (the largest integer JavaScript numbers hold exactly).
 const MAX_SAFE_SEQ: i64 = 9_007_199_254_740_991;
 const MESSAGE_COLUMNS: &str = "id, seq, sender, body, at, client_msg_id, author_id, author_name, meta, attachment";
-const AGENT_COLUMNS: &str = "a.id, a.name, a.role, a.email, a.state";
+const AGENT_COLUMNS: &str = "a.id, a.name, a.role, a.email, a.state, a.away";
 
 fn text(s: &str) -> V {
     V::String(s.to_owned())
@@ -218,6 +225,9 @@ impl Store {
                 )?;
                 if m.seq % SEARCH_BATCH == 0 {
                     self.index_messages()?;
+                }
+                if crate::desk::is_away_message(m) {
+                    self.away_sent(user_id)?;
                 }
                 // The conversation's row follows in the same statement (trigger of schema v9).
             }
@@ -307,6 +317,9 @@ impl Store {
             Write::Context { context } => self.put_context(context)?,
             Write::SaveReply { reply } => self.save_reply(reply)?,
             Write::DeleteReply { id } => self.delete_reply(id)?,
+            Write::AgentStatus { agent_id, away } => self.agent_status(agent_id, *away, now)?,
+            Write::Settings { settings } => self.save_settings(settings, now)?,
+            Write::Email { user_id, email } => self.visitor_email(user_id, email.as_deref())?,
             Write::Revoke { agent_id } => {
                 sql.exec("DELETE FROM invites WHERE agent_id = ?", vec![text(agent_id)])?;
                 sql.exec("UPDATE agents SET state = 'revoked', token_hash = NULL WHERE id = ?", vec![text(agent_id)])?;

@@ -32,6 +32,7 @@ fn server_frames_keep_their_shape() {
         verified_id: None,
         read_seq: 0,
         seen_seq: 0,
+        email: None,
     };
     assert_eq!(
         welcome.to_json(),
@@ -102,6 +103,7 @@ fn extensions_add_fields_only_where_they_apply() {
         verified_id: Some("customer-42".into()),
         read_seq: 0,
         seen_seq: 0,
+        email: None,
     };
     assert_eq!(
         verified.to_json(),

@@ -9,6 +9,7 @@ import { setupFiles } from './files.js';
 import { followPages } from './pages.js';
 import { heldBackFor, heldBackText } from './held-back.js';
 import { load, store } from './storage.js';
+import { availability } from './availability.js';
 import STYLES from './widget.css';
 
 // The panel's constant markup. The log is a live region around a list (each message a list item);
@@ -98,6 +99,13 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
   picker.accept = ACCEPT;
   const typingNote = find('.typing');
   input.maxLength = MAX_MESSAGE_CHARS;
+  // What is true: agents online or not, from the status endpoint (no socket); the email prompt.
+  const emailAskedKey = KEY_BASE + ':email-asked';
+  const avail = availability({
+    origin, desk, make: createElement, header: find('.header'), composer: form, greeting: emptyNote,
+    send: (frame) => Boolean(welcomed && socket && socket.readyState == 1 && (socket.send(JSON.stringify(frame)), 1)),
+    asked: () => load(emailAskedKey), remember: () => store(emailAskedKey, 1),
+  });
 
   // ---- state ----
   let socket = null, welcomed = false, askingTicket = false, attempt = 0, nameRefused = false;
@@ -114,7 +122,7 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
     }
     EventTargetProto.dispatchEvent.call(window, new CustomEvent('supportchat:' + type, { detail }));
   };
-  const STATE_LABELS = { connecting: 'Connecting…', connected: 'Online', reconnecting: 'Reconnecting…', closed: 'Closed', waiting: 'Waiting…' };
+  const STATE_LABELS = { connecting: 'Connecting…', connected: 'Connected', reconnecting: 'Reconnecting…', closed: 'Closed', waiting: 'Waiting…' };
   const setState = (next, retryAt) => {
     if (next != 'waiting') waitNote.hidden = true;
     if (next == state && next != 'waiting') return;
@@ -266,6 +274,7 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
     pages.report();
   };
   const onFrame = (frame) => {
+    avail.frame(frame);
     if (frame.type == 'welcome') { onWelcome(frame); urls.retry(); }
     else if (frame.type == 'attachment_url') urls.put(frame);
     else if (frame.type == 'ack') {
@@ -402,7 +411,7 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
     panel.hidden = !open;
     launcher.setAttribute('aria-expanded', open);
     labelLauncher();
-    if (open) { markSeen(); scrollToEnd(); input.focus(); } else if (focusInside) launcher.focus();
+    if (open) { markSeen(); scrollToEnd(); input.focus(); avail.refresh(); } else if (focusInside) launcher.focus();
     emit(open ? 'open' : 'close', {});
   };
   launcher.addEventListener('click', () => setOpen(!isOpen));
@@ -430,6 +439,7 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
     saveResumePoint();
     emit('message', toPublic(message));
     input.focus();
+    avail.wrote();
   }
   // ---- files: the button, a paste, a drop (widget/files.js); the message comes back on the socket ----
   const urls = createAttachmentUrls((id) => transmit({ raw: { type: 'attachment_url', id } }));
@@ -495,5 +505,6 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
   labelLauncher();
   (querySelector('body') || querySelector(':root')).append(host);
   emit('ready', {});
+  avail.refresh(true);
   connect();
 })();

@@ -35,6 +35,12 @@ pub(super) fn visitor_step(
             history(user_id.to_owned(), before, limit, false, view)
         }
         Inbound::Context(frame) => super::context::report(user_id, frame, view, now),
+        Inbound::Email { email, user_id: asked } => {
+            if asked.is_some_and(|asked| asked != user_id) {
+                return Err(FrameError::Forbidden("visitors can only leave their own email"));
+            }
+            super::availability::visitor_email(user_id, email, view)
+        }
         Inbound::Read { .. } => Err(FrameError::Forbidden("only agents mark conversations read")),
         Inbound::AttachmentUrl { id } => {
             super::attachment::url(&super::Sender::Visitor { user_id: user_id.to_owned() }, &id, view, now)
@@ -177,10 +183,24 @@ fn visitor_message(
     effects.push(append(user_id, &m, user_id));
     conv.unread = conv.unread.saturating_add(1);
     conv.activity(&m);
+    // The desk is away: its automatic message, once per conversation, after the visitor's.
+    let away = super::availability::away_text(view, conv.away_sent, now).map(|text| {
+        let info = EventInfo { kind: super::availability::AWAY_KIND.into(), ..Default::default() };
+        WireMessage { event: Some(info), ..message(fresh, seq + 1, Author::Admin, text, now) }
+    });
+    if let Some(away) = &away {
+        effects.push(append(user_id, away, ""));
+        conv.activity(away);
+        conv.away_sent = true;
+    }
     effects.push(send(Audience::Sender, ack(&m, None)));
     effects.push(send(Audience::VisitorOthers(user_id.to_owned()), Outbound::live(&m, None)));
     effects.extend(live);
     effects.push(send(Audience::Admins, Outbound::live(&m, Some(user_id.to_owned()))));
+    if let Some(away) = &away {
+        effects.push(send(Audience::Visitor(user_id.to_owned()), Outbound::live(away, None)));
+        effects.push(send(Audience::Admins, Outbound::live(away, Some(user_id.to_owned()))));
+    }
     effects.push(send(Audience::Admins, Outbound::User { user: row(view, &conv) }));
     Ok(effects)
 }

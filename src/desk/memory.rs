@@ -9,7 +9,7 @@ use super::ticket::{Live, Ticket};
 use super::{Agent, Conversation, Hit, Invite, StorageUse, View, Write, OWNER_ID};
 use crate::attachments::{AttachmentUse, Signer};
 use crate::protocol::saved_replies::SavedReply;
-use crate::protocol::{truncate, Author, Counts, ListView, Status, WireMessage};
+use crate::protocol::{truncate, Author, Counts, ListView, Settings, Status, WireMessage};
 
 /// A stored message with its conversation and author (agent id, or the visitor's id).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +62,8 @@ pub struct Memory {
     pub saved_replies: BTreeMap<String, SavedReply>,
     /// When each typist's last `typing` frame was forwarded (`Effect::Typed`).
     pub typing: super::typing::Throttle,
+    /// The desk's settings as stored (`None`: the defaults).
+    pub settings: Option<Settings>,
 }
 
 fn words(text: &str) -> Vec<String> {
@@ -96,6 +98,7 @@ impl Memory {
             | Write::Unread { user_id }
             | Write::Status { user_id, .. }
             | Write::Assign { user_id, .. }
+            | Write::Email { user_id, .. }
             | Write::TouchVisitor { user_id, .. } => {
                 if let Some(c) = self.conversations.get_mut(user_id) {
                     c.apply(write);
@@ -166,6 +169,16 @@ impl Memory {
                 let stored = Stored_ { user_id: user_id.clone(), key: key.clone(), attachment: attachment.clone() };
                 self.attachments.insert(attachment.id.clone(), (stored, uploader.clone(), *at));
             }
+            Write::AgentStatus { agent_id, away } => {
+                // As the owner's name: the owner has no record until it sets something.
+                let record = self.agents.entry(agent_id.clone()).or_insert_with(|| AgentRecord {
+                    agent: Agent::owner(None),
+                    token_hash: None,
+                    revoked: false,
+                });
+                record.agent.away = *away;
+            }
+            Write::Settings { settings } => self.settings = Some((**settings).clone()),
             Write::Revoke { agent_id } => {
                 self.invites.retain(|_, (id, _)| id != agent_id);
                 if let Some(r) = self.agents.get_mut(agent_id) {
@@ -361,6 +374,10 @@ impl View for Memory {
 
     fn ticket(&self, hash: &str) -> Option<Ticket> {
         self.tickets.get(hash).cloned()
+    }
+
+    fn settings(&self) -> std::rc::Rc<Settings> {
+        std::rc::Rc::new(self.settings.clone().unwrap_or_default())
     }
 
     fn live_tickets(&self, address: Option<&str>, now: i64) -> Live {

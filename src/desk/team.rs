@@ -30,6 +30,8 @@ pub struct Agent {
     pub role: Role,
     pub email: Option<String>,
     pub pending: bool,
+    /// Its status is `away` (set by the agent, or by its idle inbox); see `desk::availability`.
+    pub away: bool,
 }
 
 impl Agent {
@@ -41,11 +43,12 @@ impl Agent {
             role: Role::Owner,
             email: None,
             pending: false,
+            away: false,
         }
     }
 
     pub fn me(&self) -> Me {
-        Me { agent_id: self.id.clone(), name: self.name.clone(), role: self.role }
+        Me { agent_id: self.id.clone(), name: self.name.clone(), role: self.role, away: self.away }
     }
 }
 
@@ -65,7 +68,7 @@ pub const RENAME_ROWS: u32 = 200;
 /// `assigneeName`), so every admin socket gets them.
 pub(super) fn profile(agent: &super::Agent, name: &str, view: &dyn View) -> Result<Vec<Effect>, FrameError> {
     let name = display_name(name).map_err(|e| FrameError::BadFrame(e.message().into()))?;
-    let me = Me { agent_id: agent.id.clone(), name: name.clone(), role: agent.role };
+    let me = Me { agent_id: agent.id.clone(), name: name.clone(), role: agent.role, away: agent.away };
     let mut effects = vec![
         Effect::Store(Write::Profile { agent_id: agent.id.clone(), name: name.clone() }),
         send(Audience::Sender, Outbound::Profile { me }),
@@ -113,7 +116,7 @@ pub(super) fn invite(
         return Err(FrameError::BadFrame("someone on the team already has that email".into()));
     }
     let code = hex(&fresh.secret());
-    let agent = Agent { id: fresh.id(), name, role: invited, email, pending: true };
+    let agent = Agent { id: fresh.id(), name, role: invited, email, pending: true, away: false };
     let expires_at = now + INVITE_TTL_MS;
     let invited_frame = Outbound::Invited { agent_id: agent.id.clone(), code: code.clone(), expires_at };
     Ok(vec![
@@ -135,6 +138,7 @@ pub fn agents_frame(view: &dyn View, without: Option<&str>) -> Outbound {
             role: a.role,
             email: a.email,
             pending: a.pending,
+            away: a.away,
         })
         .collect();
     Outbound::Agents { agents }

@@ -85,6 +85,9 @@ pub trait View {
     fn saved_replies(&self) -> Vec<crate::protocol::saved_replies::SavedReply>;
     /// Typing: when a frame of this typist was last forwarded (memory only; `typing::Throttle`).
     fn typed_at(&self, typist: &typing::Typist) -> Option<i64>;
+    /// The desk's settings (the defaults until the owner changes them). Shared, not copied: the
+    /// away-message check reads them on visitor messages.
+    fn settings(&self) -> std::rc::Rc<crate::protocol::Settings>;
 }
 
 /// The desk's storage as the view knows it (the glue measures SQLite now and then and adds what

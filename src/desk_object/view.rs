@@ -7,15 +7,15 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use super::ids::random_bytes;
 use crate::attachments::{AttachmentUse, Signer};
-use crate::auth::hex;
 use crate::desk::attachment::Stored;
 use crate::desk::context::Context;
 use crate::desk::ticket::{Live, Ticket};
 use crate::desk::typing::{Throttle, Typist};
 use crate::desk::{Agent, Conversation, Fresh, Hit, Invite, StorageUse, View, OWNER_ID};
 use crate::protocol::saved_replies::SavedReply;
-use crate::protocol::{Author, Counts, ListView, WireMessage};
+use crate::protocol::{Author, Counts, ListView, Settings, WireMessage};
 use crate::sockets::{self, agent_tag, Tagged};
 use crate::store::Store;
 use crate::view_cache::{Seen, ViewCache, MAX_CLIENT_IDS_PER_CONVERSATION};
@@ -35,10 +35,14 @@ pub struct StoreView<'a> {
     signer: Option<Rc<Signer>>,
     /// When each typist was last forwarded; `None` outside a client frame (nobody types there).
     typing: Option<&'a RefCell<Throttle>>,
+    /// The desk's settings as SQLite says, read on first need (see `Desk::settings`).
+    settings: &'a RefCell<Option<Rc<Settings>>>,
     failure: RefCell<Option<worker::Error>>,
 }
 
 impl<'a> StoreView<'a> {
+    // One argument per cache the object keeps; a struct of them would only rename the list.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         store: &'a Store,
         tagged: &'a Tagged<'a>,
@@ -47,6 +51,7 @@ impl<'a> StoreView<'a> {
         team: Team,
         storage: StorageUse,
         bytes_per_day: u64,
+        settings: &'a RefCell<Option<Rc<Settings>>>,
     ) -> Self {
         StoreView {
             store,
@@ -56,6 +61,7 @@ impl<'a> StoreView<'a> {
             team,
             storage,
             bytes_per_day,
+            settings,
             signer: None,
             typing: None,
             failure: RefCell::new(None),
@@ -219,6 +225,19 @@ impl View for StoreView<'_> {
         self.or(self.store.ticket(hash), None)
     }
 
+    fn settings(&self) -> Rc<Settings> {
+        if let Some(s) = self.settings.borrow().as_ref() {
+            return s.clone();
+        }
+        let read = self.store.settings().map(Rc::new);
+        let ok = read.is_ok();
+        let s = self.or(read, Rc::new(Settings::default()));
+        if ok {
+            *self.settings.borrow_mut() = Some(s.clone());
+        }
+        s
+    }
+
     fn live_tickets(&self, address: Option<&str>, now: i64) -> Live {
         // A failed read answers none; the step is thrown away anyway (`failure`).
         self.or(self.store.live_tickets(address, now), Live::default())
@@ -311,22 +330,4 @@ impl Fresh for RandomFresh<'_> {
             [0; 32]
         })
     }
-}
-
-pub(super) fn random_bytes() -> worker::Result<[u8; 32]> {
-    let mut bytes = [0u8; 32];
-    getrandom::getrandom(&mut bytes).map_err(|e| worker::Error::RustError(format!("no randomness: {e}")))?;
-    Ok(bytes)
-}
-
-/// A socket id: 52 random bits, exact as a JavaScript number in the attachment.
-pub(super) fn new_sid() -> worker::Result<u64> {
-    let bytes = random_bytes()?;
-    let mut eight = [0u8; 8];
-    eight.copy_from_slice(&bytes[..8]);
-    Ok(u64::from_le_bytes(eight) & ((1 << 52) - 1))
-}
-
-pub(super) fn new_epoch() -> worker::Result<String> {
-    Ok(hex(&random_bytes()?[..16]))
 }

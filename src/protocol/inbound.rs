@@ -135,14 +135,32 @@ pub enum Inbound {
     Seen {
         seq: i64,
     },
+    /// An agent sets its own status (`online` or `away`).
+    Status {
+        status: AgentStatus,
+    },
+    /// An agent asks for the desk's settings.
+    Settings,
+    /// The owner or an admin changes settings (absent fields keep their value).
+    #[serde(rename = "settings_update")]
+    SettingsUpdate(SettingsUpdate),
+    /// A visitor leaves its email (`email`); an agent edits a visitor's (`userId`, `email`,
+    /// `null` or `""` to remove it).
+    #[serde(rename_all = "camelCase")]
+    Email {
+        #[serde(default)]
+        email: Option<String>,
+        #[serde(default)]
+        user_id: Option<String>,
+    },
 }
 
 /// The `type`s [`Inbound`] knows, to tell `unknown_type` from `bad_frame`.
 #[rustfmt::skip] // one line per dozen, not one per name
-const INBOUND_TYPES: [&str; 25] = [
+const INBOUND_TYPES: [&str; 29] = [
     "message", "read", "history", "ping", "resolve", "reopen", "snooze", "assign", "unread", "note", "list", "search",
     "profile", "invite", "agents", "revoke", "delete", "block", "context", "replies", "save_reply", "delete_reply",
-    "attachment_url", "typing", "seen",
+    "attachment_url", "typing", "seen", "status", "settings", "settings_update", "email",
 ];
 
 /// Turns one text frame into a typed frame, or the error to answer it with.

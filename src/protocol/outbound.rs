@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::context::ContextInfo;
 use super::saved_replies::SavedReply;
-use super::{Author, EventInfo, ListView, Role, Status, WireMessage};
+use super::{AgentStatus, Author, EventInfo, Hours, ListView, ReplyTime, Role, Settings, Status, WireMessage};
 use crate::attachments::Attachment;
 use crate::error::FrameError;
 
@@ -45,6 +45,9 @@ pub struct UserRow {
     /// The `seq` up to which the visitor has seen the conversation (sent when not 0).
     #[serde(skip_serializing_if = "is_zero")]
     pub seen_seq: i64,
+    /// The email the visitor left (or an agent wrote in).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 fn is_zero(n: &i64) -> bool {
@@ -58,6 +61,9 @@ pub struct Me {
     pub agent_id: String,
     pub name: String,
     pub role: Role,
+    /// Sent only when true: the agent set itself away (or its idle inbox did).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub away: bool,
 }
 
 /// A member of the team as the `agents` frame lists it.
@@ -72,6 +78,9 @@ pub struct AgentRow {
     pub email: Option<String>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub pending: bool,
+    /// Sent only when true: the agent's status is `away`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub away: bool,
 }
 
 /// Conversations per view, for the sidebar's tabs.
@@ -120,6 +129,9 @@ pub enum Outbound {
         /// The `seq` up to which this visitor has seen it, as it last said (sent when not 0).
         #[serde(skip_serializing_if = "is_zero")]
         seen_seq: i64,
+        /// The email the visitor left, if any (the widget then does not ask for it).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        email: Option<String>,
     },
     /// The sidebar. `seq` is the desk's latest; `resumed` says the missed messages follow.
     #[serde(rename_all = "camelCase")]
@@ -235,6 +247,26 @@ pub enum Outbound {
     Read {
         seq: i64,
     },
+    /// The desk's settings (to `settings`, and to every inbox when they change).
+    /// (Its fields, not a flattened `Settings`: serde's flatten costs the worker kilobytes.)
+    #[serde(rename_all = "camelCase")]
+    Settings {
+        time_zone: String,
+        hours: Vec<Hours>,
+        holidays: Vec<String>,
+        reply_time: ReplyTime,
+        away_message: String,
+    },
+    /// An agent's status changed (to every inbox).
+    #[serde(rename_all = "camelCase")]
+    #[serde(rename = "status")]
+    AgentStatus {
+        agent_id: String,
+        status: AgentStatus,
+    },
+    /// The visitor's email is stored.
+    #[serde(rename = "email_saved")]
+    EmailSaved,
     /// A conversation is gone (deleted by an owner or admin, or by retention): drop its row.
     #[serde(rename_all = "camelCase")]
     Removed {
@@ -267,6 +299,12 @@ pub enum Outbound {
 }
 
 impl Outbound {
+    /// The `settings` frame.
+    pub fn settings(s: Settings) -> Self {
+        let Settings { time_zone, hours, holidays, reply_time, away_message } = s;
+        Outbound::Settings { time_zone, hours, holidays, reply_time, away_message }
+    }
+
     /// The frame for a refused client frame.
     pub fn error(err: &FrameError, client_msg_id: Option<String>) -> Self {
         Outbound::Error {
@@ -290,7 +328,7 @@ impl Outbound {
             client_msg_id: m.client_msg_id.clone(),
             agent_id: if for_admins { m.agent_id.clone() } else { None },
             agent_name: m.agent_name.clone(),
-            event: m.event.clone(),
+            event: if for_admins { m.event.clone() } else { None },
             attachment: m.attachment.clone(),
         }
     }

@@ -225,4 +225,15 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // v12: the visitor's seen mark (`desk::seen`), beside the agents' read mark: the highest seq
     // its widget has shown on screen. Written only when it rises.
     "ALTER TABLE conversations ADD COLUMN seen_seq INTEGER NOT NULL DEFAULT 0;",
+    // v13: honest availability (`desk::availability`): agents' own status, the email a visitor
+    // leaves, whether a conversation got the automatic away message, and the desk's settings
+    // (business hours, time zone, holidays, reply time, away message) as one validated JSON row.
+    "ALTER TABLE agents ADD COLUMN away INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE visitors ADD COLUMN email TEXT;
+     ALTER TABLE conversations ADD COLUMN away_sent INTEGER NOT NULL DEFAULT 0;
+     CREATE TABLE settings (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        body TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+     );",
 ];

@@ -101,5 +101,9 @@ test('the inbox: the sign-in form, and the sidebar with an open conversation', {
   await ui.input.pressSequentially('/re');
   await admin.getByRole('listbox', { name: 'Saved replies' }).getByRole('option').first().waitFor({ timeout: T });
   assert.deepEqual(await violations(admin), [], 'the reply box offering saved replies, beside the visitor panel');
+  await admin.getByRole('button', { name: 'Settings' }).click();
+  await admin.getByRole('heading', { name: 'Settings' }).waitFor({ timeout: T });
+  await admin.getByLabel('Time zone').locator('option[value="UTC"]').waitFor({ state: 'attached', timeout: T });
+  assert.deepEqual(await violations(admin), [], 'the Settings page');
   await Promise.all([A.context.close(), B.context.close(), adminCtx.close()]);
 });

@@ -5,7 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import {
   SUBPROTOCOL, TICKET_PREFIX, MAX_MESSAGE_CHARS, PING_FRAME, PING_INTERVAL_MS, CLOSE_STALE, CLOSE_REVOKED,
   CLOSE_REMOVED, BACKOFF_FIRST_MS, BACKOFF_MAX_MS, SEND_STATE_LABELS, backoffDelay, createOutbox, socketUrl,
-  subprotocols, sendStateLabel,
+  subprotocols, sendStateLabel, IDLE_MS, MAX_EMAIL_CHARS, looksLikeEmail, DAYS, emailFrame, settingsUpdateFrame,
 } from '../../client/protocol.js';
 import * as wire from '../../client/protocol.js';
 import { linkParts, withoutBidiControls } from '../../client/text.js';
@@ -28,6 +28,8 @@ test('the client module\'s constants are the desk\'s: subprotocols, the message 
   assert.equal(MAX_MESSAGE_CHARS, rustConst('src/protocol.rs', 'MAX_MESSAGE_CHARS'));
   assert.equal(PING_FRAME, rustConst('src/protocol.rs', 'PING_FRAME'));
   assert.equal(CLOSE_REMOVED, rustConst('src/desk/moderation.rs', 'CLOSE_REMOVED'));
+  assert.equal(IDLE_MS, rustConst('src/desk/availability.rs', 'IDLE_MS'));
+  assert.equal(MAX_EMAIL_CHARS, rustConst('src/protocol.rs', 'MAX_EMAIL_CHARS'));
   // the two codes the Rust side writes where it closes, not as named constants
   assert.match(source('src/desk/team.rs'), new RegExp(`CloseAgent \\{[^}]*code: ${CLOSE_REVOKED},[^}]*"access revoked"`));
   assert.match(source('src/desk_object/sweep.rs'), new RegExp(`ws\\.close\\(Some\\(${CLOSE_STALE}\\), Some\\("no ping`));
@@ -184,4 +186,16 @@ test('the "/" shortcut: found just before the caret, matched by shortcut then ti
   assert.deepEqual(wire.matchingReplies(replies, 're').map((r) => r.id), ['2']);
   assert.deepEqual(wire.matchingReplies(replies, 'r').map((r) => r.id), ['2', '1'], 'a title match after shortcut matches');
   assert.deepEqual(wire.saveReplyFrame({ title: 'T', shortcut: '/Refund', text: 'x' }), { type: 'save_reply', title: 'T', shortcut: 'refund', text: 'x' });
+});
+
+test('availability frames and the email hint agree with the desk', () => {
+  assert.deepEqual(DAYS, ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat']);
+  assert.match(source('src/protocol/settings.rs'), /pub enum Day \{\s*Sun,\s*Mon,\s*Tue,\s*Wed,\s*Thu,\s*Fri,\s*Sat,/);
+  for (const ok of ['ada@example.com', ' Ada@Example.co.uk ']) assert.ok(looksLikeEmail(ok), ok);
+  for (const bad of ['ada', 'ada@example', 'a b@example.com', '@example.com', 'ada@.com', `${'x'.repeat(250)}@example.com`]) {
+    assert.ok(!looksLikeEmail(bad), bad);
+  }
+  assert.deepEqual(emailFrame('a@b.io'), { type: 'email', email: 'a@b.io' });
+  assert.deepEqual(emailFrame(null, 'u1'), { type: 'email', userId: 'u1', email: null });
+  assert.deepEqual(settingsUpdateFrame({ type: 'x', replyTime: 'day' }), { type: 'settings_update', replyTime: 'day' });
 });

@@ -1,0 +1,27 @@
+//! The object's clock and randomness: the time of an event, socket ids, the epoch, 32 random bytes.
+
+use worker::{Date, Result};
+
+use crate::auth::hex;
+
+pub(super) fn now() -> i64 {
+    Date::now().as_millis() as i64
+}
+
+pub(super) fn random_bytes() -> Result<[u8; 32]> {
+    let mut bytes = [0u8; 32];
+    getrandom::getrandom(&mut bytes).map_err(|e| worker::Error::RustError(format!("no randomness: {e}")))?;
+    Ok(bytes)
+}
+
+/// A socket id: 52 random bits, exact as a JavaScript number in the attachment.
+pub(super) fn new_sid() -> Result<u64> {
+    let bytes = random_bytes()?;
+    let mut eight = [0u8; 8];
+    eight.copy_from_slice(&bytes[..8]);
+    Ok(u64::from_le_bytes(eight) & ((1 << 52) - 1))
+}
+
+pub(super) fn new_epoch() -> Result<String> {
+    Ok(hex(&random_bytes()?[..16]))
+}
