@@ -26,6 +26,7 @@ const PATHS = {
   '/': { type: /^text\/html/, frameAncestors: ["'self'"] },
   '/demo.css': { type: /^text\/css/, frameAncestors: ["'self'"] },
   '/widget.js': { type: /javascript/, frameAncestors: ["'self'"] },
+  '/widget-chat.js': { type: /javascript/, frameAncestors: ["'self'"] },
   '/admin/chat': { type: /^text\/html/, frameAncestors: ["'none'"] },
   '/admin/admin.js': { type: /javascript/, frameAncestors: ["'none'"] },
   '/admin/admin.css': { type: /^text\/css/, frameAncestors: ["'none'"] },
@@ -66,10 +67,12 @@ test('the inbox is never framed and sends no referrer; the demo site sends only 
   }
 });
 
-test('the widget stays embeddable: a script any origin may load, briefly cached', async () => {
-  const { headers } = await get('/widget.js');
-  assert.equal(headers.get('cache-control'), 'public, max-age=300');
-  assert.equal(headers.get('cross-origin-resource-policy'), null, 'no CORP: other sites load it');
+test('the widget stays embeddable: a script any origin may load, briefly cached (its chat alike)', async () => {
+  for (const path of ['/widget.js', '/widget-chat.js']) {
+    const { headers } = await get(path);
+    assert.equal(headers.get('cache-control'), 'public, max-age=300', path);
+    assert.equal(headers.get('cross-origin-resource-policy'), null, `${path}: no CORP: other sites load it`);
+  }
 });
 
 /** What a strict CSP blocks in a page: inline script bodies, <style> elements, on*= handlers, style= attributes, javascript: URLs. */
