@@ -30,12 +30,12 @@ export const CLOBBERING_HTML = `<a id="SupportChat" href="#help">Help</a><img na
 
 /** A customer's page that embeds the widget from the desk's origin with the documented tag
  *  (`clobber`: with CLOBBERING_HTML before it). */
-export function hostPage(deskUrl, desk, { name, hostile = false, userId, userHash, clobber = false } = {}) {
+export function hostPage(deskUrl, desk, { name, hostile = false, userId, userHash, clobber = false, sound } = {}) {
   const who = userId ? ` data-user-id="${esc(userId)}" data-user-hash="${esc(userHash ?? '')}"` : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>A customer site</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">${hostile ? `<style>${HOSTILE_CSS}</style>` : ''}</head>
 <body><h1>A customer site</h1><p>Some content the visitor came for.</p><button type="button">Buy now</button>${clobber ? CLOBBERING_HTML : ''}
-<script src="${esc(deskUrl)}/widget.js" data-desk="${esc(desk)}"${name ? ` data-name="${esc(name)}"` : ''}${who} defer></script></body></html>`;
+<script src="${esc(deskUrl)}/widget.js" data-desk="${esc(desk)}"${name ? ` data-name="${esc(name)}"` : ''}${who}${sound ? ` data-sound="${esc(sound)}"` : ''} defer></script></body></html>`;
 }
 
 /** The strict CSP a careful customer site sends: its own files, plus the desk's script and sockets, nothing inline. */
@@ -46,7 +46,7 @@ export function strictHostCsp(deskUrl) {
 
 /**
  * A customer's web site on its own origin (another port of 127.0.0.1):
- * GET /?desk=&name=&hostile=1&csp=1&clobber=1&userId=&userHash= answers a page embedding the widget of
+ * GET /?desk=&name=&hostile=1&csp=1&clobber=1&userId=&userHash=&sound= answers a page embedding the widget of
  * `deskUrl` (csp=1: under `strictHostCsp`; clobber=1: with CLOBBERING_HTML; userId + userHash: a
  * logged-in customer). Returns { url, close() }.
  */
@@ -60,7 +60,7 @@ export async function startHostSite(deskUrl) {
     });
     res.end(hostPage(q.get('deskUrl') || deskUrl, q.get('desk'),
       { name: q.get('name'), hostile: q.get('hostile') === '1', userId: q.get('userId'), userHash: q.get('userHash'),
-        clobber: q.get('clobber') === '1' }));
+        clobber: q.get('clobber') === '1', sound: q.get('sound') }));
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
@@ -84,8 +84,22 @@ export async function openVisitor(browser, site, desk, name,
   return { context, page, url };
 }
 
-export const widgetConnected = (page) =>
-  page.waitForFunction(() => window.SupportChat?.state === 'connected', null, { timeout: T });
+/**
+ * Resolves once the widget is connected. A widget that has not connected (state `idle`: a first page
+ * view connects only when the visitor opens the chat, docs/widget.md) is connected as a visitor does
+ * it: the launcher opens the panel, and once connected the Close button closes it again. A returning
+ * visitor's widget connects by itself.
+ */
+export async function widgetConnected(page) {
+  if (await page.evaluate(() => window.SupportChat?.state === 'idle')) {
+    const w = widget(page);
+    await w.launcher.click();
+    await page.waitForFunction(() => window.SupportChat?.state === 'connected', null, { timeout: T });
+    await w.close.click();
+    await w.panel.waitFor({ state: 'hidden', timeout: T });
+  }
+  await page.waitForFunction(() => window.SupportChat?.state === 'connected', null, { timeout: T });
+}
 
 /** The widget's parts, by role (Playwright pierces the open shadow root). */
 export function widget(page) {
