@@ -67,9 +67,7 @@ export function startChat(ctx) {
     sheet.replaceSync(STYLES);
     root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
   } else {
-    const style = createElement('style');
-    style.textContent = STYLES;
-    root.append(style);
+    root.querySelector('style').textContent += STYLES; // the loader's fallback <style>: one element
   }
   launcher.setAttribute('aria-controls', 'panel');
   const find = (selector) => root.querySelector(selector);

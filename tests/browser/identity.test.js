@@ -47,6 +47,7 @@ test('a verified customer has one conversation on laptop and phone; logging out 
   const refused = forged.waitForResponse((r) => r.url().includes('/visitor/ticket') && r.status() === 401, { timeout: T });
   const q = new URLSearchParams({ desk: d, userId: 'customer-1001', userHash: userHash(d, 'customer-1001', 'a-guess') });
   await forged.goto(`${site.url}/?${q}`);
+  await widget(forged).launcher.click(); // a first page view connects when the chat is opened
   await refused;
   await forged.waitForFunction(() => window.SupportChat?.state === 'reconnecting', null, { timeout: T });
   assert.deepEqual(await forged.evaluate(() => window.SupportChat.messages), []);
