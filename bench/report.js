@@ -77,7 +77,14 @@ export function printReport(rep) {
     const probes = R[impl].hibernation?.probes ?? [];
     console.log(`hibernation probes ${impl}: ${probes.map((x) => `${x.ms} ms${x.woke ? ' (cold)' : ' (warm)'}`).join(', ')}`);
   }
+  const pv = R.ours.pageViews;
+  if (pv) {
+    console.log(`\n(6) page views (ours): ${pv.views} views of a host page, ${pv.openPercent}% opened the chat: ` +
+      `${pv.conversations} conversations, ${pv.socketsOpened} sockets opened, ${pv.visitorRowsCreated} visitor rows created, ` +
+      `${pv.chatLoads} chat loads, ${pv.tickets} tickets, ${pv.statusRequests} status requests, ` +
+      `${pv.idleAfterLoad} views idle after load, ${pv.seconds}s: ${pv.ok ? 'sockets and rows equal the conversations' : 'NOT equal to the conversations'}`);
+  }
   console.log('\nSizes:');
-  for (const [k, s] of Object.entries(rep.sizes)) console.log(`  ${k.padEnd(7)} ${sizeCell(s)}`);
+  for (const [k, s] of Object.entries(rep.sizes)) console.log(`  ${k.padEnd(10)} ${sizeCell(s)}`);
   console.log('');
 }

@@ -16,15 +16,16 @@ import { median, ratio, round } from './stats.js';
 import { printReport } from './report.js';
 import { interleavedRamp } from './ramp.js';
 import { cpuMs, fixedRateCpu, per1000 } from './cpu.js';
+import { pageViews } from './pageviews.js';
 
 const HERE = new URL('.', import.meta.url).pathname;
 const PROFILES = {
   quick: { visitors: 1000, concurrency: 50, rates: [200, 500, 1000, 1500, 2000, 2500, 3000], stepMs: 1500, drainMs: 2000,
     fixedRates: [200, 500], hibernationRounds: 1, idleMs: 13_000, cpuRate: 300, cpuSeconds: 6, inFlight: 64, closedMs: 5000,
-    typingSeconds: 6 },
+    typingSeconds: 6, pageViews: 10_000 },
   full: { visitors: 10_000, concurrency: 100, rates: [200, 500, 1000, 1500, 2000, 3000, 4000, 6000], stepMs: 5000,
     drainMs: 3000, fixedRates: [200, 500], hibernationRounds: 3, idleMs: 15_000, cpuRate: 300, cpuSeconds: 10, inFlight: 64,
-    closedMs: 10_000, typingSeconds: 10 },
+    closedMs: 10_000, typingSeconds: 10, pageViews: 10_000 },
 };
 /** The typing scenario: every visitor sends one `typing` frame per this period (the documented most). */
 const TYPING_PERIOD_MS = 2000;
@@ -205,6 +206,12 @@ async function main() {
         closedRouted: R.closed.routed.cpuMsPer1000, closedInbound: R.closed.inbound.cpuMsPer1000,
         typing: R.typing?.cpuMsPer1000 ?? null };
     }
+    // Scenario 6 (ours only, issue 14): page views of a host site, 3% of them chatting (bench/pageviews.js).
+    if (profile.pageViews && !args.includes('--no-pageviews')) {
+      log(`page views: ours, ${profile.pageViews} views, 3% chat`);
+      results.ours.pageViews = await pageViews({ baseUrl: servers.ours.url, persistDir: servers.ours.persistDir, views: profile.pageViews, log });
+      log(`page views: ${JSON.stringify(results.ours.pageViews)}`);
+    }
   } finally {
     for (const impl of IMPLS) {
       await Promise.race([clients[impl]?.call('close').catch(() => {}), sleep(3000)]);
@@ -241,7 +248,7 @@ const watchdog = setTimeout(async () => {
   console.error('bench: watchdog expired, stopping');
   await Promise.race([Promise.all(Object.values(liveServers).map((s) => s.stop())), sleep(8000)]);
   process.exit(2);
-}, (profileName === 'full' ? 30 : 5) * 60_000);
+}, (profileName === 'full' ? 30 : 5) * 60_000 + (args.includes('--no-pageviews') ? 0 : 20 * 60_000));
 watchdog.unref();
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, async () => {

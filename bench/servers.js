@@ -155,7 +155,8 @@ export async function startServer({ name, config, adminToken, noWatch = false, b
     try { process.kill(-child.pid, 'SIGKILL'); } catch {}
     rmSync(tmp, { recursive: true, force: true });
   };
-  return { name, url: `http://127.0.0.1:${port}`, directUrl: `http://127.0.0.1:${directPort}`, inspectorPort, pid, proxyPid, logs, stop };
+  return { name, url: `http://127.0.0.1:${port}`, directUrl: `http://127.0.0.1:${directPort}`, inspectorPort, pid, proxyPid, logs, stop,
+    persistDir: join(tmp, 'state') };
 }
 
 /** Open file descriptors of a process (sockets included), or null. */

@@ -24,13 +24,15 @@ function listDir(dir) {
   return existsSync(d) ? readdirSync(d).filter((f) => /\.(html|js|css|svg)$/.test(f)).map((f) => join(d, f)) : [];
 }
 
-/** { wasm, js, widget, admin }: each { raw, gzip, files } in bytes, or 'missing'. */
+/** { wasm, js, widget, widgetChat, admin }: each { raw, gzip, files } in bytes, or 'missing'. */
 export function sizes() {
   return {
     wasm: measure([join(ROOT, 'build/index_bg.wasm')]),
     js: measure([join(ROOT, 'build/index.js')]),
-    // Everything the widget loads: the one file served, bundled and minified by `make assets`.
+    // What every page view loads: the widget's loader, bundled and minified by `make assets`.
     widget: measure([join(ROOT, 'build/assets/widget.js')]),
+    // What an opened (or returning) chat loads besides: the chat file.
+    widgetChat: measure([join(ROOT, 'build/assets/widget-chat.js')]),
     // The admin page as served: its own files and the client modules it imports.
     admin: measure([...listDir('admin'), ...listDir('client')]),
   };
