@@ -105,8 +105,8 @@ test('query checks: a bad name or a half resume is 400 bad_request; a foreign Or
   assert.equal(unlisted.body.code, 'forbidden_origin');
 });
 
-test('static assets are served next to the desk: demo site, widget, admin inbox', async () => {
-  for (const [path, type] of [['/', /text\/html/], ['/widget.js', /javascript/], ['/admin/chat', /text\/html/]]) {
+test('static assets are served next to the desk: demo site, widget (loader and chat), admin inbox', async () => {
+  for (const [path, type] of [['/', /text\/html/], ['/widget.js', /javascript/], ['/widget-chat.js', /javascript/], ['/admin/chat', /text\/html/]]) {
     const res = await fetch(`${desk.url}${path}`);
     assert.equal(res.status, 200, `GET ${path}`);
     assert.match(res.headers.get('content-type') ?? '', type, `GET ${path} content-type`);
