@@ -448,6 +448,8 @@ const SKELETON = `<button class="launcher" type="button" aria-expanded="false" a
     say: (text) => { waitNote.textContent = text; waitNote.hidden = !text; },
   });
   listen(doc, 'visibilitychange', () => { if (isOpen && !pageHidden()) markSeen(); });
+  // A follow-up email links back to the page with #support-chat: the conversation opens.
+  if (location.hash == '#support-chat') setOpen(true);
 
   const api = {
     open: () => setOpen(true),
