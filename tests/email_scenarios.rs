@@ -44,10 +44,10 @@ fn a_burst_of_replies_is_one_email_once_the_burst_is_quiet() {
     let r = rules();
     // Replies at +3 min (seq 2) and +4 min (seq 3): due 2 min after the latest.
     let p = replied(replied(left(), 2, T0 + 3 * MIN), 3, T0 + 4 * MIN);
-    let early = decide(T0 + 5 * MIN, &[p.clone()], &r, 5 * MIN, 0);
+    let early = decide(T0 + 5 * MIN, std::slice::from_ref(&p), &r, 5 * MIN, 0);
     assert!(early.notices.is_empty(), "the burst is not quiet yet: {early:?}");
     assert_eq!(early.next, Some(T0 + 6 * MIN), "the alarm comes back when it is");
-    let due = decide(T0 + 6 * MIN, &[p.clone()], &r, 5 * MIN, 0);
+    let due = decide(T0 + 6 * MIN, std::slice::from_ref(&p), &r, 5 * MIN, 0);
     assert_eq!(
         due.notices,
         vec![Notice::FollowUp { user_id: "v1".into(), to: "v@example.org".into(), after_seq: 0, up_to: 3 }],
@@ -55,7 +55,7 @@ fn a_burst_of_replies_is_one_email_once_the_burst_is_quiet() {
     );
     // Marked mailed: nothing more until another reply.
     let mailed = Pending { mailed_seq: 3, ..p };
-    assert!(decide(T0 + 9 * MIN, &[mailed.clone()], &r, 5 * MIN, 0).notices.is_empty());
+    assert!(decide(T0 + 9 * MIN, std::slice::from_ref(&mailed), &r, 5 * MIN, 0).notices.is_empty());
     let again = replied(mailed, 5, T0 + 10 * MIN);
     let next = decide(T0 + 12 * MIN, &[again], &r, 5 * MIN, 0);
     assert_eq!(
@@ -70,7 +70,7 @@ fn the_two_minutes_count_from_the_visitor_leaving() {
     let r = rules();
     // The agent replied while the visitor was still there; it left later, at +10 min.
     let p = Pending { left_at: Some(T0 + 10 * MIN), ..replied(left(), 2, T0 + 3 * MIN) };
-    assert_eq!(decide(T0 + 11 * MIN, &[p.clone()], &r, 5 * MIN, 0).next, Some(T0 + 12 * MIN));
+    assert_eq!(decide(T0 + 11 * MIN, std::slice::from_ref(&p), &r, 5 * MIN, 0).next, Some(T0 + 12 * MIN));
     assert_eq!(decide(T0 + 12 * MIN, &[p], &r, 5 * MIN, 0).notices.len(), 1);
 }
 
@@ -118,14 +118,14 @@ fn limits_refuse_per_visitor_per_day_and_per_desk_per_hour() {
 fn a_wait_is_unanswered_once_and_a_new_wait_starts_after_a_reply() {
     let r = rules();
     let waiting = Pending { email: None, left_at: None, connected: true, ..left() };
-    let d = decide(T0 + 4 * MIN, &[waiting.clone()], &r, 5 * MIN, 0);
+    let d = decide(T0 + 4 * MIN, std::slice::from_ref(&waiting), &r, 5 * MIN, 0);
     assert!(d.notices.is_empty());
     assert_eq!(d.next, Some(T0 + 5 * MIN));
-    let d = decide(T0 + 5 * MIN, &[waiting.clone()], &r, 5 * MIN, 0);
+    let d = decide(T0 + 5 * MIN, std::slice::from_ref(&waiting), &r, 5 * MIN, 0);
     assert_eq!(d.notices, vec![Notice::Unanswered { user_id: "v1".into(), since_seq: 1, since_at: T0 }]);
     // Told (the glue marks `told_seq`): never again for this wait, however long it lasts.
     let told = Pending { told_seq: 1, ..waiting };
-    assert!(decide(T0 + 90 * MIN, &[told.clone()], &r, 5 * MIN, 0).notices.is_empty());
+    assert!(decide(T0 + 90 * MIN, std::slice::from_ref(&told), &r, 5 * MIN, 0).notices.is_empty());
     // An agent replied (the wait ends), then the visitor wrote again at +100 min (seq 4): a new wait.
     let again = Pending { wait_seq: 4, wait_at: T0 + 100 * MIN, ..replied(told, 3, T0 + 95 * MIN) };
     let d = decide(T0 + 105 * MIN, &[Pending { mailed_seq: 3, ..again }], &r, 5 * MIN, 0);
@@ -157,7 +157,10 @@ fn an_agent_opts_in_to_unanswered_alerts_for_itself() {
     assert_eq!(got, vec![json!({"type": "email_alerts", "unanswered": false, "email": null, "emailEnabled": false})]);
     desk.send("owner", &json!({"type": "email_alerts", "unanswered": true, "email": " Boss@Example.COM "}).to_string());
     let got: Vec<_> = desk.take("owner").iter().map(j).collect();
-    assert_eq!(got, vec![json!({"type": "email_alerts", "unanswered": true, "email": "boss@example.com", "emailEnabled": false})]);
+    assert_eq!(
+        got,
+        vec![json!({"type": "email_alerts", "unanswered": true, "email": "boss@example.com", "emailEnabled": false})]
+    );
     assert!(desk.take("ana").is_empty(), "nobody else is told");
     // Ana's own is hers alone; a bad address is refused and changes nothing.
     desk.send("ana", &json!({"type": "email_alerts", "email": "not an address"}).to_string());
