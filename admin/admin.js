@@ -10,6 +10,7 @@ import { createConversation } from './conversation.js';
 import { createActions } from './actions.js';
 import { createTeam, setupJoin } from './team.js';
 import { createSettings } from './settings.js';
+import { createEmailAlerts } from './email-alerts.js';
 import { setupPresence } from './presence.js';
 import { emailFrame } from '../client/protocol.js';
 import { createRowBatch } from './batch.js';
@@ -91,8 +92,12 @@ const saved = createSavedReplies(
 );
 setupShortcuts({ input: ui.input, form: $('reply'), list: $('reply-suggestions'), status: $('suggest-status') }, { replies: () => saved.replies });
 const settings = createSettings(
-  { form: $('settings-form'), zone: $('set-zone'), hours: $('set-hours'), holidays: $('set-holidays'), reply: $('set-reply'), away: $('set-away'),
+  { form: $('settings-form'), zone: $('set-zone'), hours: $('set-hours'), holidays: $('set-holidays'), reply: $('set-reply'), away: $('set-away'), unanswered: $('set-unanswered'),
     done: $('settings-done'), error: $('settings-error'), readonly: $('settings-readonly') },
+  { send },
+);
+const alerts = createEmailAlerts(
+  { form: $('alerts-form'), off: $('alerts-off'), unanswered: $('alerts-unanswered'), email: $('alerts-email'), done: $('alerts-done'), error: $('alerts-error') },
   { send },
 );
 const presence = setupPresence(ui.myStatus, desk, { send });
@@ -281,11 +286,12 @@ function onFrame(f) {
     case 'attachment_url': urls.put(f); break;
     case 'invited': team.onInvited(f); break;
     case 'settings': settings.onSettings(f); break;
+    case 'email_alerts': alerts.onAlerts(f); break;
     case 'status': presence.onStatus(f, me); send({ type: 'agents' }); break; // the Team page's list shows it
     case 'email_saved': break;
     case 'profile': setMe(f.me); team.onProfile(f); send({ type: 'agents' }); break; // the Assignee list shows the new name
     case 'error':
-      if (conv.onError(f) || settings.onError(f) || team.onError(f) || saved.onError(f)) break;
+      if (conv.onError(f) || settings.onError(f) || alerts.onError(f) || team.onError(f) || saved.onError(f)) break;
       ui.sendError.textContent = 'The desk refused that: ' + (f.message || f.code || 'error');
       ui.sendError.hidden = false;
       break;
@@ -369,7 +375,7 @@ function showSettings(on) {
   ui.settings.hidden = !on;
   ui.inbox.hidden = on;
   ui.settingsOpen.setAttribute('aria-pressed', String(on));
-  if (on) { conv.leave(); settings.open(); $('set-zone').focus(); return; }
+  if (on) { conv.leave(); settings.open(); alerts.open(); $('set-zone').focus(); return; }
   if (conv.selected) conv.select(conv.selected);
 }
 ui.settingsOpen.addEventListener('click', () => showSettings(ui.settings.hidden));

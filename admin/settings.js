@@ -4,7 +4,7 @@ import { el } from './render.js';
 
 const DAY_NAMES = { sun: 'Sunday', mon: 'Monday', tue: 'Tuesday', wed: 'Wednesday', thu: 'Thursday', fri: 'Friday', sat: 'Saturday' };
 const WEEK = [...DAYS.slice(1), DAYS[0]]; // shown Monday first
-const ERRORS = new Set(['bad_time_zone', 'bad_hours', 'bad_holidays', 'bad_away_message']);
+const ERRORS = new Set(['bad_time_zone', 'bad_hours', 'bad_holidays', 'bad_away_message', 'bad_unanswered_minutes']);
 
 /** The time zones the browser knows (the desk checks the name against tzdata). */
 function zones(current) {
@@ -61,6 +61,7 @@ export function createSettings(ui, { send }) {
     ui.holidays.value = (s.holidays || []).join('\n');
     ui.reply.value = s.replyTime;
     ui.away.value = s.awayMessage || '';
+    if (ui.unanswered) ui.unanswered.value = s.unansweredMinutes ?? 5;
     if (saving) { ui.done.textContent = 'Saved'; saving = false; }
   }
 
@@ -76,6 +77,7 @@ export function createSettings(ui, { send }) {
       holidays: ui.holidays.value.split(/[\s,]+/).filter(Boolean),
       replyTime: ui.reply.value,
       awayMessage: ui.away.value,
+      ...(ui.unanswered ? { unansweredMinutes: Number(ui.unanswered.value) || 5 } : {}),
     });
     saving = true;
     if (!send(frame)) { saving = false; error('Not connected to the desk: try again in a moment.'); }

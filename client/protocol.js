@@ -272,6 +272,8 @@ export const statusFrame = (status) => ({ type: 'status', status });
 /** Agent → desk: the desk's settings, or a change to them (owner and admins; absent fields stay). */
 export const settingsFrame = () => ({ type: 'settings' });
 export const settingsUpdateFrame = (changes) => ({ ...changes, type: 'settings_update' });
+/** Agent → desk: read (no changes) or set its own email alerts (`unanswered`, `email`). */
+export const emailAlertsFrame = (changes = {}) => ({ ...changes, type: 'email_alerts' });
 /** Visitor → desk: the visitor's email; agent → desk with `userId`: a visitor's (null removes it). */
 export const emailFrame = (email, userId) => (userId ? { type: 'email', userId, email } : { type: 'email', email });
 

@@ -23,6 +23,8 @@
 //! - [`saved_replies`]: the desk's saved replies, managed by the owner and admins.
 //! - [`typing`]: "typing…" from either side, to whom, and how often (never stored).
 //! - [`seen`]: how far the visitor has seen its conversation (the agents' side is `read`).
+//! - [`notify`]: who is told by email and when: the visitor's follow-up, unanswered
+//!   conversations, the email limits, an agent's opt-in.
 
 use crate::error::FrameError;
 use crate::protocol::{Author, Counts, Inbound, ListView, Outbound, Role, Settings, Status, UserRow, WireMessage};
@@ -34,6 +36,7 @@ pub mod context;
 pub mod conversation;
 pub mod memory;
 pub mod moderation;
+pub mod notify;
 pub mod saved_replies;
 pub mod seen;
 mod state;
@@ -127,6 +130,8 @@ pub enum Write {
     Settings { settings: Box<Settings> },
     /// A visitor's email (`None`: removed).
     Email { user_id: String, email: Option<String> },
+    /// An agent's email alerts (`desk::notify`): unanswered conversations on or off, and where to.
+    Alerts { agent_id: String, unanswered: bool, email: Option<String> },
 }
 
 impl Write {
@@ -154,7 +159,8 @@ impl Write {
             | Write::SaveReply { .. }
             | Write::DeleteReply { .. }
             | Write::AgentStatus { .. }
-            | Write::Settings { .. } => None,
+            | Write::Settings { .. }
+            | Write::Alerts { .. } => None,
         }
     }
 }
@@ -273,6 +279,7 @@ pub fn step(
         Inbound::Settings => Ok(availability::show(view)),
         Inbound::SettingsUpdate(update) => availability::update(&agent, update, view),
         Inbound::Email { user_id, email } => availability::agent_email(user_id, email, view),
+        Inbound::EmailAlerts { unanswered, email } => notify::alerts(&agent, unanswered, email, view),
     }
 }
 

@@ -30,6 +30,7 @@ mod connect;
 mod exports;
 mod ids;
 mod limiter;
+mod mail;
 mod status;
 mod sweep;
 mod upkeep;
@@ -94,6 +95,12 @@ pub struct Desk {
     typing: RefCell<desk::typing::Throttle>,
     /// The desk's settings as SQLite says (`None`: read them on first need); replaced by `write`.
     settings: RefCell<Option<std::rc::Rc<crate::protocol::Settings>>>,
+    /// Email (`desk_object::mail`): `None` when the binding or its variables are missing.
+    mail: Option<mail::Mailer>,
+    /// The alarm was asked to fire by then for email (memory only: a new instance asks again).
+    mail_armed: Cell<Option<i64>>,
+    /// A visitor left during a socket event: the alarm must fire by then (`exports.rs` sees to it).
+    mail_wake: Cell<Option<i64>>,
 }
 
 impl DurableObject for Desk {
@@ -133,6 +140,9 @@ impl DurableObject for Desk {
             files: attachments::Files::new(&env),
             typing: RefCell::new(Default::default()),
             settings: RefCell::new(None),
+            mail: mail::Mailer::from_env(&env, &var, &secret),
+            mail_armed: Cell::new(None),
+            mail_wake: Cell::new(None),
             state,
         }
     }
@@ -143,6 +153,9 @@ impl DurableObject for Desk {
         self.learn_desk(&path)?;
         if path.ends_with("/status") {
             return self.status(&req);
+        }
+        if path.ends_with("/unsubscribe") {
+            return self.unsubscribe(&req);
         }
         if path.ends_with("/visitor/upload") || path.ends_with("/admin/upload") {
             return self.upload(req, path.ends_with("/admin/upload")).await;
@@ -331,7 +344,7 @@ impl Desk {
         let bytes_per_day = self.limits.visitor_bytes_per_day;
         let next_seq = self.next_seq(store)?;
         let view = StoreView::new(store, tagged, &self.cache, next_seq, team, storage, bytes_per_day, &self.settings);
-        Ok(view.with_signer(self.signer(store)?))
+        Ok(view.with_signer(self.signer(store)?).with_email(self.mail.is_some()))
     }
 
     /// Applies one write and keeps the cached next `seq` and team in step.
@@ -384,6 +397,15 @@ impl Desk {
                     }
                     if let Some(s) = &store {
                         self.write(s, &write, now)?;
+                        if let Write::Append { message, .. } = &write {
+                            let reply = message.sender == crate::protocol::Author::Admin && message.event.is_none();
+                            let visitor = message.sender == crate::protocol::Author::User;
+                            if let Some(at) =
+                                (reply || visitor).then(|| self.mail_message_stored(visitor, now)).flatten()
+                            {
+                                wake.push(at);
+                            }
+                        }
                         if self.purge_due(s, &write)? {
                             wake.push(now); // the alarm removes the files from R2
                         }
@@ -479,6 +501,7 @@ impl Desk {
             return Ok(());
         }
         let store = self.store()?;
+        self.mail_visitor_left(&store, &user_id, now())?;
         let tagged = Tagged::new(&self.state);
         let view = self.view(&store, &tagged)?;
         if let Some(conversation) = view.conversation(&user_id) {

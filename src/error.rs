@@ -92,6 +92,8 @@ pub enum SettingsError {
     TooManyHolidays,
     #[error("awayMessage must be at most 1000 characters, without control characters")]
     AwayMessage,
+    #[error("unansweredMinutes must be a whole number of minutes from 1 to 1440")]
+    UnansweredMinutes,
 }
 
 impl SettingsError {
@@ -102,6 +104,7 @@ impl SettingsError {
             SettingsError::Hours | SettingsError::TooManyHours => "bad_hours",
             SettingsError::Holiday | SettingsError::TooManyHolidays => "bad_holidays",
             SettingsError::AwayMessage => "bad_away_message",
+            SettingsError::UnansweredMinutes => "bad_unanswered_minutes",
         }
     }
 }

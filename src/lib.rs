@@ -19,6 +19,8 @@
 //!   refetch it.
 //! - [`attachments`]: files, the pure half — the type allow-list, magic bytes, safe names, the
 //!   R2 key, the signed URLs files are served through, and the upload limits.
+//! - [`email`]: emails, the pure half — the visitor's follow-up and the agents' unanswered alert
+//!   as MIME (`mail-builder`), the link back to the page, signed unsubscribe URLs.
 //! - [`identity`]: verified identity — a host site vouches for a logged-in user with an HMAC.
 //! - [`limits`]: abuse limits — token buckets per visitor (not per socket) and per agent socket (big
 //!   answers cost more tokens), message bytes per visitor per day, sockets per visitor — with their
@@ -36,6 +38,7 @@
 //!   `desk::saved_replies` the desk's saved replies and who manages them;
 //!   `desk::typing` "typing…" both ways, throttled, never stored; `desk::seen` the visitor's
 //!   seen mark (stored) and the agents' read mark told to the visitor;
+//!   `desk::notify` who is told by email and when (follow-up, unanswered, limits, opt-in);
 //!   `desk::availability` agents' status, business hours, settings, the away message and emails,
 //!   with `desk::zone` the time zone arithmetic (tzdata's rules in `desk::zones`). No
 //!   `worker`, no clock, no randomness: those come in as arguments, so it is tested natively.
@@ -46,7 +49,7 @@
 //! - `store` (wasm only): writes by intent; `store::schema` the SQLite schema as its migrations;
 //!   `store::queries` the reads; `store::upkeep` the database's size and what retention finds due;
 //!   `store::tickets` tickets by hash; `store::attachments` files' rows and the keys awaiting removal;
-//!   `store::context` visitors' contexts and saved replies.
+//!   `store::context` visitors' contexts and saved replies; `store::mail` email state and log.
 //! - `desk_object` (wasm only): the `Desk` Durable Object — accepts and tags hibernatable
 //!   sockets, runs the core, performs its effects (writes first, then sends);
 //!   `desk_object::view` is the core's `View` over SQLite and the runtime's sockets;
@@ -56,7 +59,8 @@
 //!   `GET /desks/{desk}/status`; `desk_object::sweep` the alarm:
 //!   the stale-socket sweep in bounded slices, then retention and snoozes;
 //!   `desk_object::attachments` uploads into R2 and the alarm's removal of deleted files;
-//!   `desk_object::ids` the object's clock and randomness.
+//!   `desk_object::ids` the object's clock and randomness; `desk_object::mail` the alarm's email
+//!   pass (`send_email`) and the unsubscribe page.
 //! - `limiter_object` (wasm only): the `Limiter` Durable Object, one per network, shared by every
 //!   desk: new-visitor buckets, the trusted tier and failed sign-ins per address, in SQLite.
 //! - `sockets` (wasm only): tags, attachments and liveness of hibernatable sockets;
@@ -76,6 +80,7 @@ pub mod attachments;
 pub mod auth;
 pub mod desk;
 pub mod directory;
+pub mod email;
 pub mod error;
 pub mod identity;
 pub mod limits;

@@ -37,6 +37,10 @@ pub enum Endpoint {
     /// `GET /desks/{desk}/status`: is the desk online, who is, when it opens next (no socket;
     /// cacheable for a few seconds; readable by the sites that may embed the widget).
     Status,
+    /// `GET|POST /desks/{desk}/unsubscribe?u=…&sig=…`: a visitor's signed unsubscribe link from a
+    /// follow-up email (GET: a confirmation page; POST: unsubscribed). The signature is its own
+    /// credential; mail clients' one-click POST sends no Origin.
+    Unsubscribe,
 }
 
 impl Endpoint {
@@ -169,6 +173,7 @@ pub fn route<'a>(head: &RequestHead<'a>, origins: &AllowedOrigins) -> Result<Rou
         Some((desk, "admin/upload")) => (desk, Endpoint::AdminUpload),
         Some((desk, file)) if file_in(file).is_some() => (desk, Endpoint::File),
         Some((desk, "status")) => (desk, Endpoint::Status),
+        Some((desk, "unsubscribe")) => (desk, Endpoint::Unsubscribe),
         Some(_) => return Err(HttpError::NotFound),
     };
     if !valid_desk_name(desk) {
@@ -177,6 +182,13 @@ pub fn route<'a>(head: &RequestHead<'a>, origins: &AllowedOrigins) -> Result<Rou
     // A signed URL is its own credential, and an <img> on a customer's page sends no Origin.
     if endpoint == Endpoint::File {
         return if head.method == Method::Get {
+            Ok(Route { desk, endpoint })
+        } else {
+            Err(HttpError::MethodNotAllowed)
+        };
+    }
+    if endpoint == Endpoint::Unsubscribe {
+        return if matches!(head.method, Method::Get | Method::Post) {
             Ok(Route { desk, endpoint })
         } else {
             Err(HttpError::MethodNotAllowed)

@@ -184,7 +184,7 @@ fn settings_are_for_the_owner_and_admins_and_validated() {
     assert_eq!(
         shown,
         vec![
-            json!({"type": "settings", "timeZone": "UTC", "hours": [], "holidays": [], "replyTime": "minutes", "awayMessage": ""})
+            json!({"type": "settings", "timeZone": "UTC", "hours": [], "holidays": [], "replyTime": "minutes", "awayMessage": "", "unansweredMinutes": 5})
         ],
         "anyone on the team reads them; the defaults"
     );

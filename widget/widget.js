@@ -125,5 +125,7 @@ const FAILED = 'The chat could not load. Check your connection, then press the c
   // A first page view stays closed and quiet; a browser holding a recent conversation connects at
   // once, so replies arrive while the visitor browses (widget/lazy.js).
   const tokenKey = 'supportchat:' + origin.host + ':' + desk + (options.userId ? ':verified' : '');
-  if (recentConversation(load, tokenKey, Date.now())) start();
+  // A follow-up email links back to the page with #support-chat: the conversation opens.
+  if (location.hash == '#support-chat') setOpen(true);
+  else if (recentConversation(load, tokenKey, Date.now())) start();
 })();

@@ -80,6 +80,9 @@ pub fn validate(mut s: Settings) -> Result<Settings, SettingsError> {
         return Err(SettingsError::AwayMessage);
     }
     s.away_message = away.to_owned();
+    if !(1..=crate::protocol::MAX_UNANSWERED_MINUTES).contains(&s.unanswered_minutes) {
+        return Err(SettingsError::UnansweredMinutes);
+    }
     Ok(s)
 }
 

@@ -36,6 +36,8 @@ pub struct Memory {
     pub invites: BTreeMap<String, (String, i64)>,
     /// Visitors with an open socket.
     pub online: BTreeSet<String>,
+    /// Agents' email alerts (`desk::notify`).
+    pub alerts: BTreeMap<String, super::notify::Alerts>,
     /// Agents with an open admin socket.
     pub agents_online: BTreeSet<String>,
     /// Open sockets per visitor.
@@ -103,6 +105,10 @@ impl Memory {
                 if let Some(c) = self.conversations.get_mut(user_id) {
                     c.apply(write);
                 }
+            }
+            Write::Alerts { agent_id, unanswered, email } => {
+                let alerts = super::notify::Alerts { unanswered: *unanswered, email: email.clone() };
+                self.alerts.insert(agent_id.clone(), alerts);
             }
             Write::Profile { agent_id, name } => {
                 let record = self.agents.entry(agent_id.clone()).or_insert_with(|| AgentRecord {
@@ -427,5 +433,9 @@ impl View for Memory {
 
     fn typed_at(&self, typist: &super::typing::Typist) -> Option<i64> {
         self.typing.get(typist)
+    }
+
+    fn alerts(&self, agent_id: &str) -> super::notify::Alerts {
+        self.alerts.get(agent_id).cloned().unwrap_or_default()
     }
 }

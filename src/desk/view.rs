@@ -88,6 +88,14 @@ pub trait View {
     /// The desk's settings (the defaults until the owner changes them). Shared, not copied: the
     /// away-message check reads them on visitor messages.
     fn settings(&self) -> std::rc::Rc<crate::protocol::Settings>;
+    /// An agent's email alerts (`desk::notify`); none stored: the defaults.
+    fn alerts(&self, _agent_id: &str) -> notify::Alerts {
+        notify::Alerts::default()
+    }
+    /// The desk can send email (the `send_email` binding and `EMAIL_FROM` are configured).
+    fn email_enabled(&self) -> bool {
+        false
+    }
 }
 
 /// The desk's storage as the view knows it (the glue measures SQLite now and then and adds what

@@ -35,7 +35,7 @@ pub(super) struct Files {
     secret: Option<String>,
     ttl_ms: i64,
     pub limits: AttachmentLimits,
-    desk: RefCell<Option<String>>,
+    pub(super) desk: RefCell<Option<String>>,
     /// Made once the desk's name is known: every event's view holds it (a pointer, no copy).
     signer: RefCell<Option<Rc<Signer>>>,
 }

@@ -49,12 +49,27 @@ impl Desk {
         reason: String,
         _was_clean: bool,
     ) -> std::result::Result<JsValue, JsValue> {
-        self.on_close(&WebSocket::from(ws), code, reason).map(|_| JsValue::UNDEFINED).map_err(JsValue::from)
+        self.on_close(&WebSocket::from(ws), code, reason).map_err(JsValue::from)?;
+        Ok(self.mail_wake_promise())
     }
 
     #[wasm_bindgen(js_name = webSocketError)]
     pub fn socket_error(&self, ws: web_sys::WebSocket, _error: JsValue) -> std::result::Result<JsValue, JsValue> {
-        self.on_error(&WebSocket::from(ws)).map(|_| JsValue::UNDEFINED).map_err(JsValue::from)
+        self.on_error(&WebSocket::from(ws)).map_err(JsValue::from)?;
+        Ok(self.mail_wake_promise())
+    }
+}
+
+impl Desk {
+    /// A visitor left and email may follow: a promise that moves the alarm (else undefined).
+    fn mail_wake_promise(&self) -> JsValue {
+        let Some(at) = self.mail_wake.take() else {
+            return JsValue::UNDEFINED;
+        };
+        let storage = self.state.storage();
+        let moved =
+            async move { wake_by(storage, vec![at], now()).await.map(|_| JsValue::UNDEFINED).map_err(JsValue::from) };
+        future_to_promise(moved).into()
     }
 }
 

@@ -51,14 +51,25 @@ impl Desk {
         };
         // Files of conversations deleted (by an agent, or by retention just now) leave R2.
         let more_files = self.purge_attachments().await?;
+        // Email: follow-ups and unanswered conversations due now (`mail.rs`); a failure there
+        // is logged and retried, never in the way of the sweep.
+        let mail = match self.mail_pass(now).await {
+            Ok(next) => next,
+            Err(e) => {
+                worker::console_error!("mail: pass failed: {e}");
+                self.mail.as_ref().map(|_| now + 60_000)
+            }
+        };
         let sweep = if more_sockets || more_files {
             Some(now + 1)
         } else {
             (all.len() > closed).then(|| now + self.liveness.sweep_every_ms())
         };
-        if let Some(at) = [sweep, upkeep].into_iter().flatten().min() {
+        if let Some(at) = [sweep, upkeep, mail].into_iter().flatten().min() {
             self.state.storage().set_alarm((at - now).max(1)).await?;
         }
+        self.mail_armed.set(None);
+        self.mail_wake.set(None);
         self.sweeping.set(sweep.is_some());
         Response::ok("swept")
     }

@@ -38,6 +38,8 @@ pub struct StoreView<'a> {
     /// The desk's settings as SQLite says, read on first need (see `Desk::settings`).
     settings: &'a RefCell<Option<Rc<Settings>>>,
     failure: RefCell<Option<worker::Error>>,
+    /// The desk can send email (`desk_object::mail`).
+    email_enabled: bool,
 }
 
 impl<'a> StoreView<'a> {
@@ -65,10 +67,16 @@ impl<'a> StoreView<'a> {
             signer: None,
             typing: None,
             failure: RefCell::new(None),
+            email_enabled: false,
         }
     }
 
     /// With what signs attachment URLs (`None`: attachments are not configured).
+    /// Whether the desk can send email (the `email_alerts` frame says so).
+    pub fn with_email(self, email_enabled: bool) -> Self {
+        StoreView { email_enabled, ..self }
+    }
+
     pub fn with_signer(self, signer: Option<Rc<Signer>>) -> Self {
         StoreView { signer, ..self }
     }
@@ -223,6 +231,14 @@ impl View for StoreView<'_> {
 
     fn ticket(&self, hash: &str) -> Option<Ticket> {
         self.or(self.store.ticket(hash), None)
+    }
+
+    fn alerts(&self, agent_id: &str) -> crate::desk::notify::Alerts {
+        self.or(self.store.alerts(agent_id), Default::default())
+    }
+
+    fn email_enabled(&self) -> bool {
+        self.email_enabled
     }
 
     fn settings(&self) -> Rc<Settings> {

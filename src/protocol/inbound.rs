@@ -153,14 +153,23 @@ pub enum Inbound {
         #[serde(default)]
         user_id: Option<String>,
     },
+    /// An agent reads (no fields) or sets its own email alerts: `unanswered` on or off, and
+    /// `email`, where they go (`""`: its own email). See `desk::notify`.
+    #[serde(rename = "email_alerts")]
+    EmailAlerts {
+        #[serde(default)]
+        unanswered: Option<bool>,
+        #[serde(default)]
+        email: Option<String>,
+    },
 }
 
 /// The `type`s [`Inbound`] knows, to tell `unknown_type` from `bad_frame`.
 #[rustfmt::skip] // one line per dozen, not one per name
-const INBOUND_TYPES: [&str; 29] = [
+const INBOUND_TYPES: [&str; 30] = [
     "message", "read", "history", "ping", "resolve", "reopen", "snooze", "assign", "unread", "note", "list", "search",
     "profile", "invite", "agents", "revoke", "delete", "block", "context", "replies", "save_reply", "delete_reply",
-    "attachment_url", "typing", "seen", "status", "settings", "settings_update", "email",
+    "attachment_url", "typing", "seen", "status", "settings", "settings_update", "email", "email_alerts",
 ];
 
 /// Turns one text frame into a typed frame, or the error to answer it with.

@@ -256,6 +256,7 @@ pub enum Outbound {
         holidays: Vec<String>,
         reply_time: ReplyTime,
         away_message: String,
+        unanswered_minutes: u32,
     },
     /// An agent's status changed (to every inbox).
     #[serde(rename_all = "camelCase")]
@@ -267,6 +268,14 @@ pub enum Outbound {
     /// The visitor's email is stored.
     #[serde(rename = "email_saved")]
     EmailSaved,
+    /// An agent's own email alerts (`email_alerts`): unanswered conversations on or off, the
+    /// address they go to, and whether this desk can send email at all.
+    #[serde(rename = "email_alerts", rename_all = "camelCase")]
+    EmailAlerts {
+        unanswered: bool,
+        email: Option<String>,
+        email_enabled: bool,
+    },
     /// A conversation is gone (deleted by an owner or admin, or by retention): drop its row.
     #[serde(rename_all = "camelCase")]
     Removed {
@@ -301,8 +310,8 @@ pub enum Outbound {
 impl Outbound {
     /// The `settings` frame.
     pub fn settings(s: Settings) -> Self {
-        let Settings { time_zone, hours, holidays, reply_time, away_message } = s;
-        Outbound::Settings { time_zone, hours, holidays, reply_time, away_message }
+        let Settings { time_zone, hours, holidays, reply_time, away_message, unanswered_minutes } = s;
+        Outbound::Settings { time_zone, hours, holidays, reply_time, away_message, unanswered_minutes }
     }
 
     /// The frame for a refused client frame.

@@ -13,6 +13,9 @@ pub const MAX_HOLIDAYS: usize = 100;
 pub const MAX_AWAY_CHARS: usize = 1_000;
 /// Longest time zone name (the longest IANA name is 32 characters).
 pub const MAX_ZONE_CHARS: usize = 64;
+/// Longest `unansweredMinutes` (a day), and its default (`desk::notify`).
+pub const MAX_UNANSWERED_MINUTES: u32 = 1_440;
+pub const UNANSWERED_MINUTES: u32 = 5;
 /// Agents listed by the status endpoint (the first who are online, by name).
 pub const STATUS_AGENTS: usize = 5;
 
@@ -73,6 +76,9 @@ pub struct Settings {
     /// Sent once per conversation when a visitor writes while the desk is away; empty (the
     /// default, so that existing desks do not start answering by themselves): none is sent.
     pub away_message: String,
+    /// A visitor's message with no agent reply for this long makes its conversation unanswered
+    /// (`desk::notify`): opted-in agents get an email. 1 to 1440; default 5.
+    pub unanswered_minutes: u32,
 }
 
 impl Default for Settings {
@@ -83,6 +89,7 @@ impl Default for Settings {
             holidays: Vec::new(),
             reply_time: ReplyTime::default(),
             away_message: String::new(),
+            unanswered_minutes: UNANSWERED_MINUTES,
         }
     }
 }
@@ -90,12 +97,13 @@ impl Default for Settings {
 impl Settings {
     /// These settings with the fields `update` gives replaced.
     pub fn merged(mut self, update: SettingsUpdate) -> Settings {
-        let SettingsUpdate { time_zone, hours, holidays, reply_time, away_message } = update;
+        let SettingsUpdate { time_zone, hours, holidays, reply_time, away_message, unanswered_minutes } = update;
         self.time_zone = time_zone.unwrap_or(self.time_zone);
         self.hours = hours.unwrap_or(self.hours);
         self.holidays = holidays.unwrap_or(self.holidays);
         self.reply_time = reply_time.unwrap_or(self.reply_time);
         self.away_message = away_message.unwrap_or(self.away_message);
+        self.unanswered_minutes = unanswered_minutes.unwrap_or(self.unanswered_minutes);
         self
     }
 
@@ -131,6 +139,8 @@ pub struct SettingsUpdate {
     pub reply_time: Option<ReplyTime>,
     #[serde(default)]
     pub away_message: Option<String>,
+    #[serde(default)]
+    pub unanswered_minutes: Option<u32>,
 }
 
 /// An agent's own status: `online` (the default) or `away`.

@@ -236,4 +236,51 @@ pub(super) const MIGRATIONS: &[&str] = &[
         body TEXT NOT NULL,
         updated_at INTEGER NOT NULL
      );",
+    // (h14e) email (`desk::notify`, `store::mail`): per conversation, the latest agent reply and
+    // what of it was mailed, the visitor's current wait (its first unanswered message) and
+    // whether that wait was reported unanswered, and when the visitor's last socket closed; kept
+    // by a trigger in the same statement as each message (the away message is no reply). Rows
+    // with something not yet handled are found through a partial index. Visitors who
+    // unsubscribed; agents' opt-in and the address their alerts go to; every email sent or
+    // refused, for the limits and the record.
+    "CREATE TABLE mail_state (
+        user_id TEXT PRIMARY KEY,
+        reply_seq INTEGER NOT NULL DEFAULT 0,
+        reply_at INTEGER NOT NULL DEFAULT 0,
+        mailed_seq INTEGER NOT NULL DEFAULT 0,
+        wait_seq INTEGER NOT NULL DEFAULT 0,
+        wait_at INTEGER NOT NULL DEFAULT 0,
+        told_seq INTEGER NOT NULL DEFAULT 0,
+        left_at INTEGER
+     ) WITHOUT ROWID;
+     CREATE INDEX mail_pending ON mail_state(user_id) WHERE reply_seq > mailed_seq OR wait_seq > told_seq;
+     CREATE TRIGGER messages_mail AFTER INSERT ON messages
+        WHEN new.sender = 'user' OR (new.sender = 'admin' AND new.meta IS NULL) BEGIN
+        INSERT INTO mail_state (user_id, reply_seq, reply_at, wait_seq, wait_at)
+        VALUES (new.user_id,
+                CASE WHEN new.sender = 'admin' THEN new.seq ELSE 0 END,
+                CASE WHEN new.sender = 'admin' THEN new.at ELSE 0 END,
+                CASE WHEN new.sender = 'user' THEN new.seq ELSE 0 END,
+                CASE WHEN new.sender = 'user' THEN new.at ELSE 0 END)
+        ON CONFLICT(user_id) DO UPDATE SET
+          reply_seq = CASE WHEN new.sender = 'admin' THEN new.seq ELSE reply_seq END,
+          reply_at = CASE WHEN new.sender = 'admin' THEN new.at ELSE reply_at END,
+          wait_at = CASE WHEN new.sender = 'admin' THEN 0 WHEN wait_seq = 0 THEN new.at ELSE wait_at END,
+          wait_seq = CASE WHEN new.sender = 'admin' THEN 0 WHEN wait_seq = 0 THEN new.seq ELSE wait_seq END;
+     END;
+     CREATE TRIGGER visitors_forget_mail AFTER DELETE ON visitors BEGIN
+        DELETE FROM mail_state WHERE user_id = old.id;
+     END;
+     ALTER TABLE visitors ADD COLUMN unsubscribed INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE agents ADD COLUMN alert_unanswered INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE agents ADD COLUMN alert_email TEXT;
+     CREATE TABLE mail_log (
+        at INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        user_id TEXT,
+        status TEXT NOT NULL
+     );
+     CREATE INDEX mail_log_by_at ON mail_log(at);
+     CREATE INDEX mail_log_by_user ON mail_log(user_id, at);",
 ];

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Miniflare, Response as MiniflareResponse } from 'miniflare';
+import { Log, LogLevel, Miniflare, Response as MiniflareResponse } from 'miniflare';
 import { DeskClient, where } from './client.js';
 
 export { DeskClient, where };
@@ -98,7 +98,7 @@ export function deskName(label = 'desk') {
 export class LogLines {
   lines = [];
   #waiters = new Set();
-  #partial = { out: '', err: '' };
+  #partial = { out: '', err: '', mf: '' };
 
   feed(chunk, stream = 'out') {
     const text = this.#partial[stream] + String(chunk);
@@ -144,12 +144,12 @@ export class LogLines {
 /** The built worker in Miniflare (workerd), on 127.0.0.1. In-memory storage unless `persistDir`;
  *  `bindings` adds or overrides Worker variables (e.g. SOCKET_STALE_MS, or `DESKS: 'acme'`). `tail: true`
  *  attaches a Tail Worker, as a deployment's log consumer would be: every event it gets is in `.tail`. */
-export async function startMiniflare({ persistDir, bindings = {}, tail = false } = {}) {
+export async function startMiniflare({ persistDir, bindings = {}, tail = false, email = false } = {}) {
   // The port is free when chosen but another process (the machine is shared) may take it before
   // workerd binds: dispose of the failed instance, so it keeps nothing alive, and try another.
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await startMiniflareOnce({ persistDir, bindings, tail });
+      return await startMiniflareOnce({ persistDir, bindings, tail, email });
     } catch (err) {
       if (err?.code !== 'ERR_ADDRESS_IN_USE' || attempt >= 3) throw err;
     }
@@ -216,7 +216,25 @@ class TailEvents {
   }
 }
 
-async function startMiniflareOnce({ persistDir, bindings, tail }) {
+/** Miniflare's own log (not the runtime's stdout) into `logs`: where the local `send_email`
+ *  simulation says which `.eml` file it wrote each message to. */
+class CapturingLog extends Log {
+  constructor(logs) { super(LogLevel.INFO); this.logs = logs; }
+  log(message) { this.logs.feed(`${message}\n`, 'mf'); }
+}
+
+/** The worker variables and binding that turn email on in a harness (`email: true`): the binding
+ *  `EMAIL` of wrangler.toml's `[[send_email]]`, simulated by Miniflare (each message an `.eml`). */
+export const EMAIL_VARS = { EMAIL_FROM: 'support@desk.test', EMAIL_FROM_NAME: 'Desk Support', PUBLIC_URL: 'http://desk.test' };
+
+/** The `.eml` files the local `send_email` simulation wrote, in order, read back as text. */
+export async function sentEmails(runtime) {
+  const { readFile } = await import('node:fs/promises');
+  const paths = runtime.logs.lines.map((l) => l.trim()).filter((l) => /^\/\S+\.eml$/.test(l));
+  return Promise.all(paths.map(async (path) => ({ path, raw: await readFile(path, 'utf8') })));
+}
+
+async function startMiniflareOnce({ persistDir, bindings, tail, email }) {
   const logs = new LogLines();
   const port = await freePort();
   const tailEvents = tail ? new TailEvents() : null;
@@ -233,9 +251,11 @@ async function startMiniflareOnce({ persistDir, bindings, tail }) {
     },
     assets: { directory: join(ROOT, 'build/assets'), binding: 'ASSETS', routerConfig: { has_user_worker: true } },
     r2Buckets: [ATTACHMENTS_BUCKET],
-    bindings: withVars({ ADMIN_TOKEN, ...HARNESS_VARS }, bindings),
+    bindings: withVars({ ADMIN_TOKEN, ...HARNESS_VARS, ...(email ? EMAIL_VARS : {}) }, bindings),
+    ...(email ? { email: { send_email: [{ name: 'EMAIL' }] } } : {}),
   };
   const shared = {
+    ...(email ? { log: new CapturingLog(logs) } : {}),
     ...(persistDir ? { durableObjectsPersist: persistDir, r2Persist: join(persistDir, 'r2') } : {}),
     host: '127.0.0.1',
     port,

@@ -118,7 +118,7 @@ test('settings persist across a restart of the runtime', { timeout: 60_000 }, as
     const iso = (d) => new Date(d * 86_400_000).toISOString().slice(0, 10);
     const everyDay = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'].map((d) => ({ day: d, open: '00:00', close: '24:00' }));
     const settings = {
-      timeZone: 'UTC', hours: everyDay, holidays: [iso(day), iso(day + 1)], replyTime: 'day', awayMessage: 'Closed today',
+      timeZone: 'UTC', hours: everyDay, holidays: [iso(day), iso(day + 1)], replyTime: 'day', awayMessage: 'Closed today', unansweredMinutes: 5,
     };
     const a = await admin(rt.url, name);
     a.send({ type: 'settings_update', ...settings, clientMsgId: cid() });
