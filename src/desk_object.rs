@@ -34,6 +34,7 @@ mod status;
 mod sweep;
 mod upkeep;
 mod view;
+mod webhooks;
 
 use ids::{new_epoch, new_sid, now};
 use view::{IdStream, RandomFresh, StoreView, Team};
@@ -94,6 +95,8 @@ pub struct Desk {
     typing: RefCell<desk::typing::Throttle>,
     /// The desk's settings as SQLite says (`None`: read them on first need); replaced by `write`.
     settings: RefCell<Option<std::rc::Rc<crate::protocol::Settings>>>,
+    /// Webhooks: the deployment's settings for them and the cached endpoints (`webhooks.rs`).
+    webhooks: webhooks::Config,
 }
 
 impl DurableObject for Desk {
@@ -133,6 +136,7 @@ impl DurableObject for Desk {
             files: attachments::Files::new(&env),
             typing: RefCell::new(Default::default()),
             settings: RefCell::new(None),
+            webhooks: webhooks::Config::new(&env),
             state,
         }
     }
@@ -331,7 +335,7 @@ impl Desk {
         let bytes_per_day = self.limits.visitor_bytes_per_day;
         let next_seq = self.next_seq(store)?;
         let view = StoreView::new(store, tagged, &self.cache, next_seq, team, storage, bytes_per_day, &self.settings);
-        Ok(view.with_signer(self.signer(store)?))
+        Ok(view.with_signer(self.signer(store)?).with_hooks(self.hooks(store)?))
     }
 
     /// Applies one write and keeps the cached next `seq` and team in step.
@@ -348,6 +352,13 @@ impl Desk {
         }
         if let Write::Settings { .. } = write {
             *self.settings.borrow_mut() = None;
+        }
+        if let Write::WebhookSave { .. } | Write::WebhookDelete { .. } = write {
+            self.webhooks.forget();
+        }
+        if let Write::WebhookLog { entry } = write {
+            console_error!("webhook: {} {} not queued for {}: {}", entry.event.as_str(), entry.event_id, entry.endpoint_id,
+                entry.error.as_deref().unwrap_or(""));
         }
         if let Err(e) = store.apply(write, now) {
             // A write may have failed after changing something: what memory holds is unknown.

@@ -18,6 +18,9 @@ mod queries;
 mod schema;
 mod tickets;
 mod upkeep;
+mod webhooks;
+
+pub use webhooks::Due;
 
 /// Messages are indexed for search at least once per this many seqs (and before every search).
 pub const SEARCH_BATCH: i64 = 1024;
@@ -320,6 +323,10 @@ impl Store {
             Write::AgentStatus { agent_id, away } => self.agent_status(agent_id, *away, now)?,
             Write::Settings { settings } => self.save_settings(settings, now)?,
             Write::Email { user_id, email } => self.visitor_email(user_id, email.as_deref())?,
+            Write::WebhookSave { endpoint } => self.save_webhook(endpoint, now)?,
+            Write::WebhookDelete { id } => self.delete_webhook(id)?,
+            Write::WebhookQueue { delivery } => self.queue_delivery(delivery)?,
+            Write::WebhookLog { entry } => self.log_delivery(entry)?,
             Write::Revoke { agent_id } => {
                 sql.exec("DELETE FROM invites WHERE agent_id = ?", vec![text(agent_id)])?;
                 sql.exec("UPDATE agents SET state = 'revoked', token_hash = NULL WHERE id = ?", vec![text(agent_id)])?;

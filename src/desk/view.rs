@@ -88,6 +88,18 @@ pub trait View {
     /// The desk's settings (the defaults until the owner changes them). Shared, not copied: the
     /// away-message check reads them on visitor messages.
     fn settings(&self) -> std::rc::Rc<crate::protocol::Settings>;
+    /// Webhooks: the endpoints and the deployment's settings for them (none by default).
+    fn webhooks(&self) -> std::rc::Rc<webhooks::Hooks> {
+        Default::default()
+    }
+    /// Webhooks: how many deliveries wait for this endpoint.
+    fn webhook_pending(&self, _endpoint_id: &str) -> usize {
+        0
+    }
+    /// Webhooks: the delivery log, newest first.
+    fn webhook_log(&self) -> Vec<crate::protocol::webhooks::DeliveryLog> {
+        Vec::new()
+    }
 }
 
 /// The desk's storage as the view knows it (the glue measures SQLite now and then and adds what

@@ -38,6 +38,8 @@ pub struct StoreView<'a> {
     /// The desk's settings as SQLite says, read on first need (see `Desk::settings`).
     settings: &'a RefCell<Option<Rc<Settings>>>,
     failure: RefCell<Option<worker::Error>>,
+    /// Webhooks: the endpoints and the deployment's settings (none until `with_hooks`).
+    hooks: Rc<crate::desk::webhooks::Hooks>,
 }
 
 impl<'a> StoreView<'a> {
@@ -65,12 +67,18 @@ impl<'a> StoreView<'a> {
             signer: None,
             typing: None,
             failure: RefCell::new(None),
+            hooks: Rc::default(),
         }
     }
 
     /// With what signs attachment URLs (`None`: attachments are not configured).
     pub fn with_signer(self, signer: Option<Rc<Signer>>) -> Self {
         StoreView { signer, ..self }
+    }
+
+    /// With the desk's webhooks.
+    pub fn with_hooks(self, hooks: Rc<crate::desk::webhooks::Hooks>) -> Self {
+        StoreView { hooks, ..self }
     }
 
     /// The view of a client frame, which may be a `typing` one.
@@ -269,6 +277,18 @@ impl View for StoreView<'_> {
 
     fn typed_at(&self, typist: &Typist) -> Option<i64> {
         self.typing.and_then(|t| t.borrow().get(typist))
+    }
+
+    fn webhooks(&self) -> Rc<crate::desk::webhooks::Hooks> {
+        self.hooks.clone()
+    }
+
+    fn webhook_pending(&self, endpoint_id: &str) -> usize {
+        self.or(self.store.webhook_pending(endpoint_id), 0)
+    }
+
+    fn webhook_log(&self) -> Vec<crate::protocol::webhooks::DeliveryLog> {
+        self.or(self.store.webhook_log(), Vec::new())
     }
 }
 

@@ -267,6 +267,11 @@ pub enum Outbound {
     /// The visitor's email is stored.
     #[serde(rename = "email_saved")]
     EmailSaved,
+    /// To the owner or an admin: the desk's webhook endpoints and the newest delivery log rows.
+    Webhooks {
+        endpoints: Vec<super::webhooks::WebhookEndpoint>,
+        log: Vec<super::webhooks::DeliveryLog>,
+    },
     /// A conversation is gone (deleted by an owner or admin, or by retention): drop its row.
     #[serde(rename_all = "camelCase")]
     Removed {
