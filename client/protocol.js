@@ -272,6 +272,15 @@ export const statusFrame = (status) => ({ type: 'status', status });
 /** Agent → desk: the desk's settings, or a change to them (owner and admins; absent fields stay). */
 export const settingsFrame = () => ({ type: 'settings' });
 export const settingsUpdateFrame = (changes) => ({ ...changes, type: 'settings_update' });
+// ---- webhooks (docs/protocol.md, "Webhooks") ----
+
+/** The events a webhook may ask for (`protocol::WebhookEvent`). */
+export const WEBHOOK_EVENTS = ['conversation.created', 'message.created', 'conversation.unanswered', 'conversation.resolved'];
+/** Owner/admin → desk: the endpoints and the delivery log; create or change one (`id` absent: new); remove one. */
+export const webhooksFrame = () => ({ type: 'webhooks' });
+export const webhookSaveFrame = (fields) => ({ ...fields, type: 'webhook_save' });
+export const webhookDeleteFrame = (id) => ({ type: 'webhook_delete', id });
+
 /** Visitor → desk: the visitor's email; agent → desk with `userId`: a visitor's (null removes it). */
 export const emailFrame = (email, userId) => (userId ? { type: 'email', userId, email } : { type: 'email', email });
 
