@@ -357,8 +357,13 @@ impl Desk {
             self.webhooks.forget();
         }
         if let Write::WebhookLog { entry } = write {
-            console_error!("webhook: {} {} not queued for {}: {}", entry.event.as_str(), entry.event_id, entry.endpoint_id,
-                entry.error.as_deref().unwrap_or(""));
+            console_error!(
+                "webhook: {} {} not queued for {}: {}",
+                entry.event.as_str(),
+                entry.event_id,
+                entry.endpoint_id,
+                entry.error.as_deref().unwrap_or("")
+            );
         }
         if let Err(e) = store.apply(write, now) {
             // A write may have failed after changing something: what memory holds is unknown.

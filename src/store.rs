@@ -307,6 +307,8 @@ impl Store {
                 )?;
                 // Its files go with it: their keys wait for the alarm to remove them from R2.
                 self.trash_attachments(user_id)?;
+                // Its webhook deliveries not yet sent go too (what was delivered is the receiver's).
+                self.forget_deliveries(user_id)?;
                 // Triggers remove the search entries of each message and of the name.
                 sql.exec("DELETE FROM messages WHERE user_id = ?", vec![text(user_id)])?;
                 sql.exec("DELETE FROM conversations WHERE user_id = ?", vec![text(user_id)])?;

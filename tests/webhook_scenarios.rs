@@ -7,7 +7,9 @@ mod sim;
 
 use serde_json::{json, Value};
 use sim::{json as j, Desk};
-use support_desk::desk::webhooks::{self, after_attempt, backoff, signature, valid_url, Attempt, Next, GIVE_UP_AFTER_MS};
+use support_desk::desk::webhooks::{
+    self, after_attempt, backoff, signature, valid_url, Attempt, Next, GIVE_UP_AFTER_MS,
+};
 use support_desk::desk::{Effect, Write};
 use support_desk::protocol::Role;
 
@@ -28,7 +30,8 @@ fn desk() -> (Desk, Value) {
     desk.take("owner");
     desk.take("ana");
     let events = ["conversation.created", "message.created", "conversation.unanswered", "conversation.resolved"];
-    let got = send(&mut desk, "owner", json!({"type": "webhook_save", "url": "http://127.0.0.1:9/hook", "events": events}));
+    let got =
+        send(&mut desk, "owner", json!({"type": "webhook_save", "url": "http://127.0.0.1:9/hook", "events": events}));
     assert_eq!(got.len(), 1, "{got:?}");
     let endpoint = got[0]["endpoints"][0].clone();
     desk.visitor("v1", "u1");
@@ -76,6 +79,9 @@ fn a_visitors_first_message_creates_the_conversation_then_every_message_is_told(
     assert_eq!(q[3].0, "conversation.resolved");
     assert_eq!(q[3].1["agent"]["name"], "Ana Lima");
     assert!(q[3].1.get("message").is_none());
+
+    send(&mut desk, "owner", json!({"type": "delete", "userId": "u1"}));
+    assert!(desk.state.outbox.is_empty(), "a deleted conversation's undelivered events go with it");
 }
 
 #[test]
@@ -150,23 +156,32 @@ fn only_the_owner_and_admins_manage_webhooks_and_bad_input_stores_nothing() {
         assert_eq!(code(send(&mut desk, "ana", frame)), "forbidden");
     }
     assert_eq!(code(send(&mut desk, "v1", json!({"type": "webhooks"}))), "forbidden", "nor visitors");
-    for url in ["http://example.com/h", "ftp://x", "https://", "https://user:pw@example.com/", "https://a b.com", "javascript:alert(1)"] {
+    for url in [
+        "http://example.com/h",
+        "ftp://x",
+        "https://",
+        "https://user:pw@example.com/",
+        "https://a b.com",
+        "javascript:alert(1)",
+    ] {
         let got = send(&mut desk, "owner", json!({"type": "webhook_save", "url": url, "events": ["message.created"]}));
         assert_eq!(code(got), "bad_webhook_url", "{url}");
     }
     let long = format!("https://example.com/{}", "a".repeat(2048));
-    assert_eq!(code(send(&mut desk, "owner", json!({"type": "webhook_save", "url": long, "events": ["message.created"]}))), "bad_webhook_url");
-    assert_eq!(code(send(&mut desk, "owner", json!({"type": "webhook_save", "url": "https://e.com", "events": []}))), "bad_webhook");
-    assert_eq!(code(send(&mut desk, "owner", json!({"type": "webhook_save", "url": "https://e.com"}))), "bad_webhook");
-    assert_eq!(code(send(&mut desk, "owner", json!({"type": "webhook_save", "url": "https://e.com", "events": ["nope"]}))), "bad_frame");
-    assert_eq!(code(send(&mut desk, "owner", json!({"type": "webhook_delete", "id": "nope"}))), "unknown_webhook");
+    let mut refused = |frame: Value| code(send(&mut desk, "owner", frame));
+    let saving = |url: &str, events: Value| json!({"type": "webhook_save", "url": url, "events": events});
+    assert_eq!(refused(saving(&long, json!(["message.created"]))), "bad_webhook_url");
+    assert_eq!(refused(saving("https://e.com", json!([]))), "bad_webhook");
+    assert_eq!(refused(json!({"type": "webhook_save", "url": "https://e.com"})), "bad_webhook");
+    assert_eq!(refused(saving("https://e.com", json!(["nope"]))), "bad_frame");
+    assert_eq!(refused(json!({"type": "webhook_delete", "id": "nope"})), "unknown_webhook");
     assert_eq!(desk.state.hooks.endpoints, before, "nothing stored by a refusal");
 
     for n in 1..10 {
-        let got = send(&mut desk, "owner", json!({"type": "webhook_save", "url": format!("https://e{n}.com"), "events": ["message.created"]}));
+        let got = send(&mut desk, "owner", saving(&format!("https://e{n}.com"), json!(["message.created"])));
         assert_eq!(got[0]["type"], "webhooks");
     }
-    assert_eq!(code(send(&mut desk, "owner", json!({"type": "webhook_save", "url": "https://e.com", "events": ["message.created"]}))), "too_many");
+    assert_eq!(code(send(&mut desk, "owner", saving("https://e.com", json!(["message.created"])))), "too_many");
 
     let rotated = send(&mut desk, "owner", json!({"type": "webhook_save", "id": id, "rotateSecret": true}));
     assert_ne!(rotated[0]["endpoints"][0]["secret"], endpoint["secret"], "a new secret");
@@ -202,7 +217,10 @@ fn retries_back_off_exponentially_and_give_up_after_a_day_or_a_refusal() {
     assert_eq!(backoff(30_000, 40), webhooks::MAX_BACKOFF_MS, "at most an hour apart");
     let late = GIVE_UP_AFTER_MS - 500;
     assert_eq!(after_attempt(&Attempt::Answered(500), 30, 0, late, base), Next::GiveUp, "24 h after the event");
-    assert!(matches!(after_attempt(&Attempt::Answered(500), 30, 0, GIVE_UP_AFTER_MS - 3_600_000, base), Next::Retry { .. }));
+    assert!(matches!(
+        after_attempt(&Attempt::Answered(500), 30, 0, GIVE_UP_AFTER_MS - 3_600_000, base),
+        Next::Retry { .. }
+    ));
 }
 
 #[test]

@@ -141,6 +141,7 @@ impl Memory {
                 self.seq_floor = self.seq_floor.max(self.next_seq() - 1);
                 self.conversations.remove(user_id);
                 self.messages.retain(|m| m.user_id != *user_id);
+                self.outbox.retain(|d| d.user_id != *user_id);
                 self.tokens.retain(|_, id| id != user_id);
                 let gone: Vec<String> = self
                     .attachments

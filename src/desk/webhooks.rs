@@ -13,25 +13,18 @@
 
 use std::collections::HashMap;
 
-use hmac::{Hmac, Mac};
-use serde::Serialize;
-use sha2::Sha256;
-
 use super::{send, Agent, Audience, Effect, Fresh, View, Write};
 use crate::error::{FrameError, WebhookError};
 use crate::protocol::webhooks::{
-    DeliveryLog, DeliveryStatus, WebhookEndpoint, MAX_WEBHOOKS, MAX_WEBHOOK_URL, WEBHOOK_LOG_KEEP, WEBHOOK_MAX_PENDING,
+    DeliveryLog, DeliveryStatus, WebhookEndpoint, MAX_WEBHOOKS, WEBHOOK_LOG_KEEP, WEBHOOK_MAX_PENDING,
 };
-use crate::protocol::{Author, Outbound, Role, Status, WebhookEvent, WebhookFormat, WebhookSave, WireMessage};
+use crate::protocol::{Author, Outbound, Role, Status, WebhookEvent, WebhookFormat, WebhookSave};
 
-/// Failed deliveries are retried for this long after the event, then given up: 24 hours.
-pub const GIVE_UP_AFTER_MS: i64 = 24 * 3600 * 1000;
-/// The first retry waits this long (`WEBHOOK_RETRY_BASE_MS` changes it), each next one twice as long…
-pub const DEFAULT_RETRY_BASE_MS: i64 = 30_000;
-/// …up to an hour between attempts.
-pub const MAX_BACKOFF_MS: i64 = 3600 * 1000;
-/// Characters of a message quoted in a Slack text.
-const SLACK_QUOTE_CHARS: usize = 500;
+mod delivery;
+mod payload;
+
+pub use delivery::*;
+use payload::{bodies, Emitted};
 
 /// An endpoint as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,197 +67,6 @@ pub struct Delivery {
     pub user_id: String,
     pub body: String,
     pub at: i64,
-}
-
-/// `X-Signature`'s value: `sha256=` and the hex HMAC-SHA256 of the exact body, keyed with the
-/// endpoint's secret.
-pub fn signature(secret: &str, body: &str) -> String {
-    // HMAC takes a key of any length: `new_from_slice` cannot fail for it.
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
-        return String::new();
-    };
-    mac.update(body.as_bytes());
-    format!("sha256={}", crate::auth::hex(&mac.finalize().into_bytes()))
-}
-
-/// What an attempt came to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Attempt {
-    /// The receiver answered with this HTTP status.
-    Answered(u16),
-    /// No answer: a network error or the timeout.
-    Failed(String),
-}
-
-/// What follows an attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Next {
-    Delivered,
-    Retry { at: i64 },
-    GiveUp,
-}
-
-/// After the `attempts`-th attempt of a delivery queued at `queued_at`: a 2xx is delivered; a 4xx
-/// other than 408 and 429 is given up (the receiver refuses it, a retry would not change that);
-/// anything else is retried after `base_ms` × 2^(attempts−1) (at most an hour), unless that is
-/// more than 24 hours after the event.
-pub fn after_attempt(attempt: &Attempt, attempts: u32, queued_at: i64, now: i64, base_ms: i64) -> Next {
-    match attempt {
-        Attempt::Answered(200..=299) => return Next::Delivered,
-        Attempt::Answered(code @ 400..=499) if *code != 408 && *code != 429 => return Next::GiveUp,
-        _ => {}
-    }
-    let at = now + backoff(base_ms, attempts);
-    if at - queued_at > GIVE_UP_AFTER_MS {
-        Next::GiveUp
-    } else {
-        Next::Retry { at }
-    }
-}
-
-/// The wait after the `attempts`-th failure.
-pub fn backoff(base_ms: i64, attempts: u32) -> i64 {
-    let doublings = attempts.saturating_sub(1).min(30);
-    base_ms.max(1).saturating_mul(1 << doublings).min(MAX_BACKOFF_MS)
-}
-
-/// An endpoint URL as the desk keeps it: `https://host[:port]/…`, no credentials, no white space;
-/// `http://` only to a loopback host and only when the deployment allows it (local runs, tests).
-pub fn valid_url(raw: &str, allow_loopback: bool) -> Option<String> {
-    let url = raw.trim();
-    if url.len() > MAX_WEBHOOK_URL || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return None;
-    }
-    let (scheme, rest) = url.split_once("://")?;
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if authority.contains('@') {
-        return None;
-    }
-    let (host, port) = match authority.strip_prefix('[') {
-        Some(v6) => {
-            let (host, after) = v6.split_once(']')?;
-            (host, after.strip_prefix(':'))
-        }
-        None => match authority.split_once(':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (authority, None),
-        },
-    };
-    let host_ok = !host.is_empty()
-        && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'))
-        && (authority.starts_with('[') || !host.contains(':'));
-    let port_ok = port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
-    if !host_ok || !port_ok {
-        return None;
-    }
-    let host = host.to_ascii_lowercase();
-    let loopback = host == "localhost" || host.starts_with("127.") || host == "::1";
-    match scheme.to_ascii_lowercase().as_str() {
-        "https" => Some(url.to_owned()),
-        "http" if allow_loopback && loopback => Some(url.to_owned()),
-        _ => None,
-    }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Payload<'a> {
-    id: &'a str,
-    #[serde(rename = "type")]
-    event: WebhookEvent,
-    at: i64,
-    desk: &'a str,
-    conversation: PayloadConversation<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    message: Option<PayloadMessage<'a>>,
-    /// Who resolved it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    agent: Option<PayloadAgent<'a>>,
-    /// Unanswered: since when the visitor waits.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    waiting_since: Option<i64>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct PayloadConversation<'a> {
-    user_id: &'a str,
-    name: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    email: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct PayloadMessage<'a> {
-    id: &'a str,
-    seq: i64,
-    text: &'a str,
-    at: i64,
-}
-
-#[derive(Serialize)]
-struct PayloadAgent<'a> {
-    id: &'a str,
-    name: &'a str,
-}
-
-/// One event a step emits, before it is queued per endpoint.
-struct Emitted<'a> {
-    event: WebhookEvent,
-    user_id: &'a str,
-    /// The visitor's message, or the `resolved` event line (whose author is the agent).
-    message: Option<&'a WireMessage>,
-    waiting_since: Option<i64>,
-}
-
-fn slack_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-}
-
-fn quote(text: &str) -> String {
-    let mut cut: String = text.chars().take(SLACK_QUOTE_CHARS).collect();
-    if cut.len() < text.len() {
-        cut.push('…');
-    }
-    slack_escape(&cut)
-}
-
-/// The two bodies of an event (JSON and Slack), rendered once for every endpoint.
-fn bodies(hooks: &Hooks, e: &Emitted, id: &str, now: i64, view: &dyn View) -> (String, String) {
-    let conversation = view.conversation(e.user_id);
-    let name = conversation.as_ref().map_or_else(|| super::default_name(e.user_id), |c| c.name.clone());
-    let email = conversation.as_ref().and_then(|c| c.email.as_deref());
-    let resolved = e.event == WebhookEvent::ConversationResolved;
-    let agent = e.message.filter(|_| resolved).and_then(|m| {
-        let info = m.event.as_ref()?;
-        Some(PayloadAgent { id: info.agent_id.as_deref()?, name: info.agent_name.as_deref()? })
-    });
-    let text = if resolved { None } else { e.message };
-    let payload = Payload {
-        id,
-        event: e.event,
-        at: now,
-        desk: &hooks.desk,
-        conversation: PayloadConversation { user_id: e.user_id, name: &name, email },
-        message: text.map(|m| PayloadMessage { id: &m.id, seq: m.seq, text: &m.message, at: m.at }),
-        agent: agent.as_ref().map(|a| PayloadAgent { id: a.id, name: a.name }),
-        waiting_since: e.waiting_since,
-    };
-    // Strings and numbers only: serialising cannot fail.
-    let json = serde_json::to_string(&payload).unwrap_or_default();
-    let (who, desk) = (slack_escape(&name), slack_escape(&hooks.desk));
-    let said = text.map(|m| quote(&m.message)).unwrap_or_default();
-    let line = match e.event {
-        WebhookEvent::ConversationCreated => format!("New conversation on {desk} from {who}: {said}"),
-        WebhookEvent::MessageCreated => format!("{who} wrote on {desk}: {said}"),
-        WebhookEvent::ConversationUnanswered => format!("{who} is waiting for an answer on {desk}"),
-        WebhookEvent::ConversationResolved => {
-            let by = agent.as_ref().map_or_else(|| "An agent".to_owned(), |a| slack_escape(a.name));
-            format!("{by} resolved the conversation with {who} on {desk}")
-        }
-    };
-    let slack = serde_json::json!({ "text": line }).to_string();
-    (json, slack)
 }
 
 /// Queues `events` for every enabled endpoint that wants them (or logs them `dropped` where the

@@ -102,6 +102,12 @@ impl Store {
         Ok(())
     }
 
+    /// A conversation deleted: its deliveries not yet sent go with it.
+    pub(super) fn forget_deliveries(&self, user_id: &str) -> worker::Result<()> {
+        self.sql.exec("DELETE FROM webhook_outbox WHERE user_id = ?", vec![text(user_id)])?;
+        Ok(())
+    }
+
     /// Adds a log row and keeps only the newest [`WEBHOOK_LOG_KEEP`].
     pub fn log_delivery(&self, l: &DeliveryLog) -> worker::Result<()> {
         self.sql.exec(
