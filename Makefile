@@ -113,6 +113,7 @@ assets:
 dev-vars: .dev.vars
 	@grep -q '^ALLOWED_ORIGINS=' .dev.vars || echo 'ALLOWED_ORIGINS=*' >> .dev.vars
 	@grep -q '^DESKS=' .dev.vars || echo 'DESKS=*' >> .dev.vars
+	@grep -q '^WEBHOOKS_ALLOW_LOOPBACK=' .dev.vars || echo 'WEBHOOKS_ALLOW_LOOPBACK=true' >> .dev.vars
 	@grep -q '^IDENTITY_SECRET=' .dev.vars || \
 	  echo "IDENTITY_SECRET=$$(node -e 'console.log(require("crypto").randomBytes(24).toString("hex"))')" >> .dev.vars
 	@grep -q '^ATTACHMENT_SECRET=' .dev.vars || \

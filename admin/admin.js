@@ -11,6 +11,7 @@ import { createActions } from './actions.js';
 import { createTeam, setupJoin } from './team.js';
 import { createSettings } from './settings.js';
 import { createEmailAlerts } from './email-alerts.js';
+import { createWebhooks } from './webhooks.js';
 import { setupPresence } from './presence.js';
 import { emailFrame } from '../client/protocol.js';
 import { createRowBatch } from './batch.js';
@@ -100,6 +101,11 @@ const alerts = createEmailAlerts(
   { form: $('alerts-form'), off: $('alerts-off'), unanswered: $('alerts-unanswered'), email: $('alerts-email'), done: $('alerts-done'), error: $('alerts-error') },
   { send },
 );
+const webhooks = createWebhooks(
+  { section: $('webhooks'), list: $('webhooks-list'), none: $('webhooks-none'), form: $('webhook-form'), url: $('webhook-url'),
+    events: $('webhook-events'), format: $('webhook-format'), error: $('webhooks-error'), log: $('webhook-log'), refresh: $('webhook-refresh') },
+  { send, confirm: (q) => window.confirm(q) },
+);
 const presence = setupPresence(ui.myStatus, desk, { send });
 const join = setupJoin(
   { section: $('join'), form: $('join-form'), name: $('join-name'), error: $('join-error'), submit: $('join-submit') },
@@ -181,6 +187,7 @@ function setMe(m) {
   team.setMe(m);
   saved.setMe(m);
   settings.setMe(m);
+  webhooks.setMe(m);
   presence.onMe(m);
   const moderator = m.role === 'owner' || m.role === 'admin';
   views.setModerator(moderator);
@@ -287,11 +294,12 @@ function onFrame(f) {
     case 'invited': team.onInvited(f); break;
     case 'settings': settings.onSettings(f); break;
     case 'email_alerts': alerts.onAlerts(f); break;
+    case 'webhooks': webhooks.onWebhooks(f); break;
     case 'status': presence.onStatus(f, me); send({ type: 'agents' }); break; // the Team page's list shows it
     case 'email_saved': break;
     case 'profile': setMe(f.me); team.onProfile(f); send({ type: 'agents' }); break; // the Assignee list shows the new name
     case 'error':
-      if (conv.onError(f) || settings.onError(f) || alerts.onError(f) || team.onError(f) || saved.onError(f)) break;
+      if (conv.onError(f) || settings.onError(f) || alerts.onError(f) || webhooks.onError(f) || team.onError(f) || saved.onError(f)) break;
       ui.sendError.textContent = 'The desk refused that: ' + (f.message || f.code || 'error');
       ui.sendError.hidden = false;
       break;
@@ -375,7 +383,7 @@ function showSettings(on) {
   ui.settings.hidden = !on;
   ui.inbox.hidden = on;
   ui.settingsOpen.setAttribute('aria-pressed', String(on));
-  if (on) { conv.leave(); settings.open(); alerts.open(); $('set-zone').focus(); return; }
+  if (on) { conv.leave(); settings.open(); alerts.open(); webhooks.open(); $('set-zone').focus(); return; }
   if (conv.selected) conv.select(conv.selected);
 }
 ui.settingsOpen.addEventListener('click', () => showSettings(ui.settings.hidden));

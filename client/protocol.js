@@ -274,6 +274,15 @@ export const settingsFrame = () => ({ type: 'settings' });
 export const settingsUpdateFrame = (changes) => ({ ...changes, type: 'settings_update' });
 /** Agent → desk: read (no changes) or set its own email alerts (`unanswered`, `email`). */
 export const emailAlertsFrame = (changes = {}) => ({ ...changes, type: 'email_alerts' });
+// ---- webhooks (docs/protocol.md, "Webhooks") ----
+
+/** The events a webhook may ask for (`protocol::WebhookEvent`). */
+export const WEBHOOK_EVENTS = ['conversation.created', 'message.created', 'conversation.unanswered', 'conversation.resolved'];
+/** Owner/admin → desk: the endpoints and the delivery log; create or change one (`id` absent: new); remove one. */
+export const webhooksFrame = () => ({ type: 'webhooks' });
+export const webhookSaveFrame = (fields) => ({ ...fields, type: 'webhook_save' });
+export const webhookDeleteFrame = (id) => ({ type: 'webhook_delete', id });
+
 /** Visitor → desk: the visitor's email; agent → desk with `userId`: a visitor's (null removes it). */
 export const emailFrame = (email, userId) => (userId ? { type: 'email', userId, email } : { type: 'email', email });
 

@@ -25,6 +25,8 @@
 //! - [`seen`]: how far the visitor has seen its conversation (the agents' side is `read`).
 //! - [`notify`]: who is told by email and when: the visitor's follow-up, unanswered
 //!   conversations, the email limits, an agent's opt-in.
+//! - [`webhooks`]: the events a step emits to the desk's webhooks, their bodies, signatures and
+//!   retries, and who manages endpoints.
 
 use crate::error::FrameError;
 use crate::protocol::{Author, Counts, Inbound, ListView, Outbound, Role, Settings, Status, UserRow, WireMessage};
@@ -44,6 +46,7 @@ pub mod team;
 pub mod ticket;
 pub mod typing;
 mod view;
+pub mod webhooks;
 pub mod zone;
 pub mod zones;
 
@@ -132,6 +135,14 @@ pub enum Write {
     Email { user_id: String, email: Option<String> },
     /// An agent's email alerts (`desk::notify`): unanswered conversations on or off, and where to.
     Alerts { agent_id: String, unanswered: bool, email: Option<String> },
+    /// A webhook endpoint created or changed (by id).
+    WebhookSave { endpoint: Box<webhooks::Endpoint> },
+    /// A webhook endpoint removed, with the deliveries waiting for it.
+    WebhookDelete { id: String },
+    /// A delivery queued in the outbox: written with the fact that caused it.
+    WebhookQueue { delivery: Box<webhooks::Delivery> },
+    /// A row of the delivery log (an event dropped because its endpoint's outbox was full).
+    WebhookLog { entry: Box<crate::protocol::webhooks::DeliveryLog> },
 }
 
 impl Write {
@@ -160,7 +171,11 @@ impl Write {
             | Write::DeleteReply { .. }
             | Write::AgentStatus { .. }
             | Write::Settings { .. }
-            | Write::Alerts { .. } => None,
+            | Write::Alerts { .. }
+            | Write::WebhookSave { .. }
+            | Write::WebhookDelete { .. }
+            | Write::WebhookQueue { .. }
+            | Write::WebhookLog { .. } => None,
         }
     }
 }
@@ -212,8 +227,20 @@ pub(crate) fn send(to: Audience, frame: Outbound) -> Effect {
 }
 
 /// Runs one client frame: checks what `sender` may do, reads what it needs through `view`,
-/// and returns the effects. Visitors can only ever touch their own conversation.
+/// and returns the effects. Visitors can only ever touch their own conversation. The webhook
+/// events the frame causes are queued with its writes (`webhooks::emit`).
 pub fn step(
+    sender: &Sender,
+    frame: Inbound,
+    view: &dyn View,
+    now: i64,
+    fresh: &mut dyn Fresh,
+) -> Result<Vec<Effect>, FrameError> {
+    let effects = decide(sender, frame, view, now, fresh)?;
+    Ok(webhooks::emit(effects, view, now, fresh))
+}
+
+fn decide(
     sender: &Sender,
     frame: Inbound,
     view: &dyn View,
@@ -280,6 +307,9 @@ pub fn step(
         Inbound::SettingsUpdate(update) => availability::update(&agent, update, view),
         Inbound::Email { user_id, email } => availability::agent_email(user_id, email, view),
         Inbound::EmailAlerts { unanswered, email } => notify::alerts(&agent, unanswered, email, view),
+        Inbound::Webhooks => webhooks::list(&agent, view),
+        Inbound::WebhookSave(save) => webhooks::save(&agent, save, view, now, fresh),
+        Inbound::WebhookDelete { id } => webhooks::delete(&agent, id, view),
     }
 }
 

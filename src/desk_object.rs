@@ -35,6 +35,7 @@ mod status;
 mod sweep;
 mod upkeep;
 mod view;
+mod webhooks;
 
 use ids::{new_epoch, new_sid, now};
 use view::{IdStream, RandomFresh, StoreView, Team};
@@ -101,6 +102,8 @@ pub struct Desk {
     mail_armed: Cell<Option<i64>>,
     /// A visitor left during a socket event: the alarm must fire by then (`exports.rs` sees to it).
     mail_wake: Cell<Option<i64>>,
+    /// Webhooks: the deployment's settings for them and the cached endpoints (`webhooks.rs`).
+    webhooks: webhooks::Config,
 }
 
 impl DurableObject for Desk {
@@ -143,6 +146,7 @@ impl DurableObject for Desk {
             mail: mail::Mailer::from_env(&env, &var, &secret),
             mail_armed: Cell::new(None),
             mail_wake: Cell::new(None),
+            webhooks: webhooks::Config::new(&env),
             state,
         }
     }
@@ -344,7 +348,7 @@ impl Desk {
         let bytes_per_day = self.limits.visitor_bytes_per_day;
         let next_seq = self.next_seq(store)?;
         let view = StoreView::new(store, tagged, &self.cache, next_seq, team, storage, bytes_per_day, &self.settings);
-        Ok(view.with_signer(self.signer(store)?).with_email(self.mail.is_some()))
+        Ok(view.with_signer(self.signer(store)?).with_email(self.mail.is_some()).with_hooks(self.hooks(store)?))
     }
 
     /// Applies one write and keeps the cached next `seq` and team in step.
@@ -361,6 +365,18 @@ impl Desk {
         }
         if let Write::Settings { .. } = write {
             *self.settings.borrow_mut() = None;
+        }
+        if let Write::WebhookSave { .. } | Write::WebhookDelete { .. } = write {
+            self.webhooks.forget();
+        }
+        if let Write::WebhookLog { entry } = write {
+            console_error!(
+                "webhook: {} {} not queued for {}: {}",
+                entry.event.as_str(),
+                entry.event_id,
+                entry.endpoint_id,
+                entry.error.as_deref().unwrap_or("")
+            );
         }
         if let Err(e) = store.apply(write, now) {
             // A write may have failed after changing something: what memory holds is unknown.

@@ -75,6 +75,36 @@ pub enum FrameError {
     /// An `email` frame whose address is not one (`name@example.com`, at most 254 characters).
     #[error("email must be an address like name@example.com, at most 254 characters")]
     BadEmail,
+    /// A `webhook_save` or `webhook_delete` the desk cannot do (the client's fault); nothing changed.
+    #[error("{0}")]
+    Webhook(WebhookError),
+}
+
+/// Why a webhook frame was refused: each something the owner (or admin) got wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum WebhookError {
+    #[error("url must be an https:// URL with a host, at most 2048 characters (http only to a loopback host, when WEBHOOKS_ALLOW_LOOPBACK is set)")]
+    Url,
+    #[error("a new webhook needs a url and at least one event")]
+    Incomplete,
+    #[error("events must name at least one of conversation.created, message.created, conversation.unanswered, conversation.resolved")]
+    NoEvents,
+    #[error("at most 10 webhooks per desk")]
+    TooMany,
+    #[error("no webhook with that id on this desk")]
+    Unknown,
+}
+
+impl WebhookError {
+    /// The wire code of each refusal.
+    pub fn code(&self) -> &'static str {
+        match self {
+            WebhookError::Url => "bad_webhook_url",
+            WebhookError::Incomplete | WebhookError::NoEvents => "bad_webhook",
+            WebhookError::TooMany => "too_many",
+            WebhookError::Unknown => "unknown_webhook",
+        }
+    }
 }
 
 /// Why a `settings_update` was refused: each a field the owner (or admin) got wrong.
@@ -130,6 +160,7 @@ impl FrameError {
             FrameError::AttachmentsDisabled => "attachments_disabled",
             FrameError::Settings(e) => e.code(),
             FrameError::BadEmail => "bad_email",
+            FrameError::Webhook(e) => e.code(),
         }
     }
 

@@ -8,7 +8,8 @@
 //!   `protocol::names` the one rule for display names (no blank look-alikes, check marks or
 //!   imitations of the default `Visitor 3F0C1A`); `protocol::context` a visitor's page report
 //!   and what agents see of it, checked field by field; `protocol::saved_replies` their limits;
-//!   `protocol::settings` the desk's settings, agents' status and the status endpoint's body.
+//!   `protocol::settings` the desk's settings, agents' status and the status endpoint's body;
+//!   `protocol::webhooks` the webhook management frames, events and delivery log.
 //! - [`error`]: every refusal, each variant with its wire code (frames) or HTTP status.
 //! - [`routes`]: which endpoint an HTTP request is for and whether it may reach a desk.
 //! - [`directory`]: which desks exist — the `DESKS` list, the Worker's per-isolate memory of the
@@ -40,7 +41,8 @@
 //!   seen mark (stored) and the agents' read mark told to the visitor;
 //!   `desk::notify` who is told by email and when (follow-up, unanswered, limits, opt-in);
 //!   `desk::availability` agents' status, business hours, settings, the away message and emails,
-//!   with `desk::zone` the time zone arithmetic (tzdata's rules in `desk::zones`). No
+//!   with `desk::zone` the time zone arithmetic (tzdata's rules in `desk::zones`);
+//!   `desk::webhooks` the events a step emits to webhooks, their bodies, signatures and retries. No
 //!   `worker`, no clock, no randomness: those come in as arguments, so it is tested natively.
 //! - [`session`]: what a socket gets when it opens or resumes (`since` + `epoch`), and when a
 //!   silent socket counts as gone.
@@ -49,7 +51,8 @@
 //! - `store` (wasm only): writes by intent; `store::schema` the SQLite schema as its migrations;
 //!   `store::queries` the reads; `store::upkeep` the database's size and what retention finds due;
 //!   `store::tickets` tickets by hash; `store::attachments` files' rows and the keys awaiting removal;
-//!   `store::context` visitors' contexts and saved replies; `store::mail` email state and log.
+//!   `store::context` visitors' contexts and saved replies; `store::mail` email state and log;
+//!   `store::webhooks` endpoints, the outbox and the delivery log.
 //! - `desk_object` (wasm only): the `Desk` Durable Object — accepts and tags hibernatable
 //!   sockets, runs the core, performs its effects (writes first, then sends);
 //!   `desk_object::view` is the core's `View` over SQLite and the runtime's sockets;
@@ -60,7 +63,8 @@
 //!   the stale-socket sweep in bounded slices, then retention and snoozes;
 //!   `desk_object::attachments` uploads into R2 and the alarm's removal of deleted files;
 //!   `desk_object::ids` the object's clock and randomness; `desk_object::mail` the alarm's email
-//!   pass (`send_email`) and the unsubscribe page.
+//!   pass (`send_email`) and the unsubscribe page; `desk_object::webhooks` the alarm's
+//!   webhook deliveries (signed, with a timeout, in bounded batches).
 //! - `limiter_object` (wasm only): the `Limiter` Durable Object, one per network, shared by every
 //!   desk: new-visitor buckets, the trusted tier and failed sign-ins per address, in SQLite.
 //! - `sockets` (wasm only): tags, attachments and liveness of hibernatable sockets;

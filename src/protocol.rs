@@ -14,11 +14,13 @@ mod names;
 mod outbound;
 pub mod saved_replies;
 mod settings;
+pub mod webhooks;
 pub use budget::{fitting, json_len, newest_page, total_fits};
 pub use inbound::*;
 pub use names::{display_name, visitor_name, NameError};
 pub use outbound::*;
 pub use settings::*;
+pub use webhooks::{WebhookEvent, WebhookFormat, WebhookSave};
 
 /// Longest message text, in Unicode scalar values (what `str::chars` counts).
 pub const MAX_MESSAGE_CHARS: usize = 4_000;

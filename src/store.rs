@@ -19,6 +19,9 @@ mod queries;
 mod schema;
 mod tickets;
 mod upkeep;
+mod webhooks;
+
+pub use webhooks::Due;
 
 /// Messages are indexed for search at least once per this many seqs (and before every search).
 pub const SEARCH_BATCH: i64 = 1024;
@@ -305,6 +308,8 @@ impl Store {
                 )?;
                 // Its files go with it: their keys wait for the alarm to remove them from R2.
                 self.trash_attachments(user_id)?;
+                // Its webhook deliveries not yet sent go too (what was delivered is the receiver's).
+                self.forget_deliveries(user_id)?;
                 // Triggers remove the search entries of each message and of the name.
                 sql.exec("DELETE FROM messages WHERE user_id = ?", vec![text(user_id)])?;
                 sql.exec("DELETE FROM conversations WHERE user_id = ?", vec![text(user_id)])?;
@@ -324,6 +329,10 @@ impl Store {
             Write::Alerts { agent_id, unanswered, email } => {
                 self.save_alerts(agent_id, *unanswered, email.as_deref(), now)?;
             }
+            Write::WebhookSave { endpoint } => self.save_webhook(endpoint, now)?,
+            Write::WebhookDelete { id } => self.delete_webhook(id)?,
+            Write::WebhookQueue { delivery } => self.queue_delivery(delivery)?,
+            Write::WebhookLog { entry } => self.log_delivery(entry)?,
             Write::Revoke { agent_id } => {
                 sql.exec("DELETE FROM invites WHERE agent_id = ?", vec![text(agent_id)])?;
                 sql.exec("UPDATE agents SET state = 'revoked', token_hash = NULL WHERE id = ?", vec![text(agent_id)])?;

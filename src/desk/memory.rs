@@ -66,6 +66,12 @@ pub struct Memory {
     pub typing: super::typing::Throttle,
     /// The desk's settings as stored (`None`: the defaults).
     pub settings: Option<Settings>,
+    /// Webhook endpoints and the deployment's settings for them (tests set `desk`, `max_pending`).
+    pub hooks: super::webhooks::Hooks,
+    /// Queued webhook deliveries, oldest first.
+    pub outbox: Vec<super::webhooks::Delivery>,
+    /// The webhook delivery log, newest first.
+    pub webhook_log: Vec<crate::protocol::webhooks::DeliveryLog>,
 }
 
 fn words(text: &str) -> Vec<String> {
@@ -141,6 +147,7 @@ impl Memory {
                 self.seq_floor = self.seq_floor.max(self.next_seq() - 1);
                 self.conversations.remove(user_id);
                 self.messages.retain(|m| m.user_id != *user_id);
+                self.outbox.retain(|d| d.user_id != *user_id);
                 self.tokens.retain(|_, id| id != user_id);
                 let gone: Vec<String> = self
                     .attachments
@@ -185,6 +192,16 @@ impl Memory {
                 record.agent.away = *away;
             }
             Write::Settings { settings } => self.settings = Some((**settings).clone()),
+            Write::WebhookSave { endpoint } => match self.hooks.endpoints.iter_mut().find(|e| e.id == endpoint.id) {
+                Some(e) => *e = (**endpoint).clone(),
+                None => self.hooks.endpoints.push((**endpoint).clone()),
+            },
+            Write::WebhookDelete { id } => {
+                self.hooks.endpoints.retain(|e| &e.id != id);
+                self.outbox.retain(|d| &d.endpoint_id != id);
+            }
+            Write::WebhookQueue { delivery } => self.outbox.push((**delivery).clone()),
+            Write::WebhookLog { entry } => self.webhook_log.insert(0, (**entry).clone()),
             Write::Revoke { agent_id } => {
                 self.invites.retain(|_, (id, _)| id != agent_id);
                 if let Some(r) = self.agents.get_mut(agent_id) {
@@ -437,5 +454,17 @@ impl View for Memory {
 
     fn alerts(&self, agent_id: &str) -> super::notify::Alerts {
         self.alerts.get(agent_id).cloned().unwrap_or_default()
+    }
+
+    fn webhooks(&self) -> std::rc::Rc<super::webhooks::Hooks> {
+        std::rc::Rc::new(self.hooks.clone())
+    }
+
+    fn webhook_pending(&self, endpoint_id: &str) -> usize {
+        self.outbox.iter().filter(|d| d.endpoint_id == endpoint_id).count()
+    }
+
+    fn webhook_log(&self) -> Vec<crate::protocol::webhooks::DeliveryLog> {
+        self.webhook_log.clone()
     }
 }

@@ -96,6 +96,19 @@ pub trait View {
     fn email_enabled(&self) -> bool {
         false
     }
+
+    /// Webhooks: the endpoints and the deployment's settings for them (none by default).
+    fn webhooks(&self) -> std::rc::Rc<webhooks::Hooks> {
+        Default::default()
+    }
+    /// Webhooks: how many deliveries wait for this endpoint.
+    fn webhook_pending(&self, _endpoint_id: &str) -> usize {
+        0
+    }
+    /// Webhooks: the delivery log, newest first.
+    fn webhook_log(&self) -> Vec<crate::protocol::webhooks::DeliveryLog> {
+        Vec::new()
+    }
 }
 
 /// The desk's storage as the view knows it (the glue measures SQLite now and then and adds what

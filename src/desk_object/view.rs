@@ -40,6 +40,8 @@ pub struct StoreView<'a> {
     failure: RefCell<Option<worker::Error>>,
     /// The desk can send email (`desk_object::mail`).
     email_enabled: bool,
+    /// Webhooks: the endpoints and the deployment's settings (none until `with_hooks`).
+    hooks: Rc<crate::desk::webhooks::Hooks>,
 }
 
 impl<'a> StoreView<'a> {
@@ -68,6 +70,7 @@ impl<'a> StoreView<'a> {
             typing: None,
             failure: RefCell::new(None),
             email_enabled: false,
+            hooks: Rc::default(),
         }
     }
 
@@ -79,6 +82,11 @@ impl<'a> StoreView<'a> {
 
     pub fn with_signer(self, signer: Option<Rc<Signer>>) -> Self {
         StoreView { signer, ..self }
+    }
+
+    /// With the desk's webhooks.
+    pub fn with_hooks(self, hooks: Rc<crate::desk::webhooks::Hooks>) -> Self {
+        StoreView { hooks, ..self }
     }
 
     /// The view of a client frame, which may be a `typing` one.
@@ -285,6 +293,18 @@ impl View for StoreView<'_> {
 
     fn typed_at(&self, typist: &Typist) -> Option<i64> {
         self.typing.and_then(|t| t.borrow().get(typist))
+    }
+
+    fn webhooks(&self) -> Rc<crate::desk::webhooks::Hooks> {
+        self.hooks.clone()
+    }
+
+    fn webhook_pending(&self, endpoint_id: &str) -> usize {
+        self.or(self.store.webhook_pending(endpoint_id), 0)
+    }
+
+    fn webhook_log(&self) -> Vec<crate::protocol::webhooks::DeliveryLog> {
+        self.or(self.store.webhook_log(), Vec::new())
     }
 }
 

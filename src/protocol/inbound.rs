@@ -162,14 +162,25 @@ pub enum Inbound {
         #[serde(default)]
         email: Option<String>,
     },
+    /// Owner/admin: the desk's webhook endpoints and delivery log (`protocol::webhooks`).
+    Webhooks,
+    /// Owner/admin: creates or changes a webhook endpoint.
+    #[serde(rename = "webhook_save")]
+    WebhookSave(super::WebhookSave),
+    /// Owner/admin: removes a webhook endpoint and what waits to be delivered to it.
+    #[serde(rename = "webhook_delete")]
+    WebhookDelete {
+        id: String,
+    },
 }
 
 /// The `type`s [`Inbound`] knows, to tell `unknown_type` from `bad_frame`.
 #[rustfmt::skip] // one line per dozen, not one per name
-const INBOUND_TYPES: [&str; 30] = [
+const INBOUND_TYPES: [&str; 33] = [
     "message", "read", "history", "ping", "resolve", "reopen", "snooze", "assign", "unread", "note", "list", "search",
     "profile", "invite", "agents", "revoke", "delete", "block", "context", "replies", "save_reply", "delete_reply",
     "attachment_url", "typing", "seen", "status", "settings", "settings_update", "email", "email_alerts",
+    "webhooks", "webhook_save", "webhook_delete",
 ];
 
 /// Turns one text frame into a typed frame, or the error to answer it with.

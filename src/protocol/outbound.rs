@@ -276,6 +276,11 @@ pub enum Outbound {
         email: Option<String>,
         email_enabled: bool,
     },
+    /// To the owner or an admin: the desk's webhook endpoints and the newest delivery log rows.
+    Webhooks {
+        endpoints: Vec<super::webhooks::WebhookEndpoint>,
+        log: Vec<super::webhooks::DeliveryLog>,
+    },
     /// A conversation is gone (deleted by an owner or admin, or by retention): drop its row.
     #[serde(rename_all = "camelCase")]
     Removed {

@@ -283,4 +283,40 @@ pub(super) const MIGRATIONS: &[&str] = &[
      );
      CREATE INDEX mail_log_by_at ON mail_log(at);
      CREATE INDEX mail_log_by_user ON mail_log(user_id, at);",
+    // Webhooks (`desk::webhooks`): the endpoints (events as a comma list), the outbox of
+    // deliveries (written with the fact that caused them; a row goes only once delivered or given
+    // up; the lowest id per endpoint and conversation goes first) and the delivery log (the newest
+    // rows, trimmed on insert).
+    "CREATE TABLE webhooks (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        events TEXT NOT NULL,
+        format TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        secret TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     CREATE TABLE webhook_outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        endpoint_id TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        event TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        queued_at INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at INTEGER NOT NULL
+     );
+     CREATE INDEX webhook_outbox_by_endpoint ON webhook_outbox(endpoint_id, user_id, id);
+     CREATE TABLE webhook_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        endpoint_id TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        event TEXT NOT NULL,
+        status TEXT NOT NULL,
+        code INTEGER,
+        error TEXT,
+        attempts INTEGER NOT NULL,
+        at INTEGER NOT NULL
+     );",
 ];
