@@ -98,6 +98,8 @@ pub struct Desk {
     settings: RefCell<Option<std::rc::Rc<crate::protocol::Settings>>>,
     /// Email (`desk_object::mail`): `None` when the binding or its variables are missing.
     mail: Option<mail::Mailer>,
+    /// When follow-ups and unanswered waits fall due (`FOLLOWUP_AFTER_MS`, `UNANSWERED_MS`), email on or off.
+    notify_rules: crate::desk::notify::MailRules,
     /// The alarm was asked to fire by then for email (memory only: a new instance asks again).
     mail_armed: Cell<Option<i64>>,
     /// A visitor left during a socket event: the alarm must fire by then (`exports.rs` sees to it).
@@ -144,6 +146,7 @@ impl DurableObject for Desk {
             typing: RefCell::new(Default::default()),
             settings: RefCell::new(None),
             mail: mail::Mailer::from_env(&env, &var, &secret),
+            notify_rules: crate::desk::notify::MailRules::from_vars(var),
             mail_armed: Cell::new(None),
             mail_wake: Cell::new(None),
             webhooks: webhooks::Config::new(&env),
@@ -417,7 +420,7 @@ impl Desk {
                             let reply = message.sender == crate::protocol::Author::Admin && message.event.is_none();
                             let visitor = message.sender == crate::protocol::Author::User;
                             if let Some(at) =
-                                (reply || visitor).then(|| self.mail_message_stored(visitor, now)).flatten()
+                                (reply || visitor).then(|| self.mail_message_stored(s, visitor, now)).flatten()
                             {
                                 wake.push(at);
                             }

@@ -151,6 +151,8 @@ pub fn record(
     let key = object_key(&signer.desk, &user_id, &attachment.id);
     let attach = Write::Attach { user_id, key, attachment, uploader, at: now };
     effects.insert(0, Effect::Store(attach));
+    // A file is a message: the desk's webhooks hear of it as of any other.
+    let effects = super::webhooks::emit(effects, view, now, fresh);
     Ok(Recorded { effects, message })
 }
 

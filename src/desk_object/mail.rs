@@ -5,9 +5,12 @@
 
 use worker::{console_error, console_log, EmailMessage, Env, Headers, Request, Response, Result, SendEmail};
 
+use super::view::RandomFresh;
 use super::Desk;
 use crate::desk::notify::{self, MailRules, Notice, MAX_REPLIES_PER_MAIL};
 use crate::email::{self, Built, MailConfig, Reply};
+use crate::protocol::{Status, WebhookEvent};
+use crate::sockets::Tagged;
 use crate::store::Store;
 
 /// When a failed send is tried again.
@@ -80,14 +83,26 @@ impl Desk {
         Ok(())
     }
 
+    /// Whether an enabled webhook wants `conversation.unanswered`: then waits are watched even
+    /// with email off (the same detection, `desk::notify`, feeds both).
+    pub(super) fn unanswered_hooked(&self, store: &Store) -> Result<bool> {
+        let hooks = self.hooks(store)?;
+        let wanted = |e: &crate::desk::webhooks::Endpoint| e.events.contains(&WebhookEvent::ConversationUnanswered);
+        Ok(hooks.endpoints.iter().any(|e| e.enabled && wanted(e)))
+    }
+
     /// A message was stored: an agent's reply may need a follow-up, a visitor's may go unanswered.
-    pub(super) fn mail_message_stored(&self, from_visitor: bool, now: i64) -> Option<i64> {
-        let mailer = self.mail.as_ref()?;
+    pub(super) fn mail_message_stored(&self, store: &Store, from_visitor: bool, now: i64) -> Option<i64> {
+        let watched = self.mail.is_some() || (from_visitor && self.unanswered_hooked(store).unwrap_or(false));
+        if !watched {
+            return None;
+        }
+        let rules = &self.notify_rules;
         let delay = if from_visitor {
             let minutes = self.settings.borrow().as_ref().map_or(5, |s| i64::from(s.unanswered_minutes));
-            mailer.rules.unanswered_ms.unwrap_or(minutes * 60_000)
+            rules.unanswered_ms.unwrap_or(minutes * 60_000)
         } else {
-            mailer.rules.followup_after_ms
+            rules.followup_after_ms
         };
         let at = now + delay;
         // An alarm already asked for by then covers this one: no promise, no storage call.
@@ -106,14 +121,16 @@ impl Desk {
     /// The alarm's email pass: what is due is sent (follow-ups, unanswered alerts) and recorded,
     /// what is not is passed over or waits. Returns when to look again.
     pub(super) async fn mail_pass(&self, now: i64) -> Result<Option<i64>> {
-        let Some(mailer) = &self.mail else {
-            return Ok(None);
-        };
         let store = self.store()?;
+        let hooked = self.unanswered_hooked(&store)?;
+        if self.mail.is_none() && !hooked {
+            return Ok(None);
+        }
         let Some(desk) = self.desk_name(&store)? else {
             return Ok(None);
         };
-        let cfg = mailer.config(&desk);
+        let mailer = self.mail.as_ref().map(|m| (m, m.config(&desk)));
+        let rules = &self.notify_rules;
         let mut pending = store.mail_pending(now)?;
         let full_slice = pending.len() as i64 >= crate::store::mail::PENDING_SLICE;
         for p in &mut pending {
@@ -127,13 +144,21 @@ impl Desk {
             }
         }
         let minutes = i64::from(store.settings()?.unanswered_minutes);
-        let unanswered_ms = mailer.rules.unanswered_ms.unwrap_or(minutes * 60_000);
+        let unanswered_ms = rules.unanswered_ms.unwrap_or(minutes * 60_000);
         let mut sent_hour = store.mail_sent_hour(now)?;
-        let decision = notify::decide(now, &pending, &mailer.rules, unanswered_ms, sent_hour);
+        let decision = notify::decide(now, &pending, rules, unanswered_ms, sent_hour);
         let mut retry = false;
+        let mut next = decision.next;
         for notice in decision.notices {
             match notice {
+                // Email off (the pass runs for webhooks): replies are not kept back for later.
+                Notice::FollowUp { user_id, up_to, .. } | Notice::PassOver { user_id, up_to, .. }
+                    if mailer.is_none() =>
+                {
+                    store.mail_mark_mailed(&user_id, up_to)?;
+                }
                 Notice::FollowUp { user_id, to, after_seq, up_to } => {
+                    let Some((mailer, cfg)) = &mailer else { continue };
                     let replies: Vec<Reply> = store
                         .mail_replies(&user_id, after_seq, up_to, MAX_REPLIES_PER_MAIL)?
                         .into_iter()
@@ -145,7 +170,7 @@ impl Desk {
                     }
                     let page = store.context(&user_id)?.and_then(|c| c.page.map(|p| p.url));
                     let link = email::return_link(page.as_deref(), &cfg.public_url);
-                    let Some(built) = email::followup(&cfg, &to, &user_id, &replies, &link, up_to, now) else {
+                    let Some(built) = email::followup(cfg, &to, &user_id, &replies, &link, up_to, now) else {
                         store.mail_mark_mailed(&user_id, up_to)?;
                         continue;
                     };
@@ -174,19 +199,36 @@ impl Desk {
                     }
                 }
                 Notice::Unanswered { user_id, since_seq, since_at } => {
-                    // Told once per wait, whatever the emails do: other notifiers hook here.
+                    // Told once per wait, whatever the emails and webhooks do.
                     store.mail_mark_told(&user_id, since_seq)?;
-                    console_log!("mail: conversation {user_id} unanswered since seq {since_seq}");
-                    let visitor = store.conversation(&user_id)?.map_or_else(|| "A visitor".into(), |c| c.name);
+                    let conversation = store.conversation(&user_id)?;
+                    // Resolved, snoozed or blocked meanwhile: nobody is kept waiting any more.
+                    if conversation.as_ref().is_none_or(|c| c.status != Status::Open) {
+                        continue;
+                    }
+                    console_log!("notify: conversation {user_id} unanswered since seq {since_seq}");
+                    if hooked {
+                        let tagged = Tagged::new(&self.state);
+                        let view = self.view(&store, &tagged)?;
+                        let mut fresh = RandomFresh::new(&self.ids);
+                        let effects = crate::desk::webhooks::unanswered(&user_id, since_at, &view, now, &mut fresh);
+                        if let Some(e) = view.failure() {
+                            return Err(e);
+                        }
+                        let performed = self.perform(None, effects, &tagged, now)?;
+                        next = performed.wake.into_iter().chain(next).min();
+                    }
+                    let Some((mailer, cfg)) = &mailer else { continue };
+                    let visitor = conversation.map_or_else(|| "A visitor".into(), |c| c.name);
                     let waited = ((now - since_at) / 60_000).max(1);
                     for agent in store.alert_recipients()? {
-                        if sent_hour >= mailer.rules.per_desk_hour {
+                        if sent_hour >= rules.per_desk_hour {
                             console_log!("mail: unanswered alert to {} refused: desk_limit", agent.id);
                             store.mail_log(now, "unanswered", &agent.address, Some(&user_id), "desk_limit")?;
                             continue;
                         }
                         let built = email::unanswered(
-                            &cfg,
+                            cfg,
                             &agent.address,
                             &agent.name,
                             &visitor,
@@ -211,7 +253,6 @@ impl Desk {
                 }
             }
         }
-        let mut next = decision.next;
         if full_slice {
             next = Some(now + 1);
         }

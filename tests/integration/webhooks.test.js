@@ -2,13 +2,14 @@
 // the endpoint's secret (recomputed here), retried by the alarm after the receiver answers 500
 // twice (same event id), in order per conversation while retrying, Slack-shaped for a Slack
 // endpoint, managed by the owner and admins only, a bad URL refused with nothing stored, and never
-// lost across a SIGKILL of the runtime (wrangler dev on the same storage).
+// lost across a SIGKILL of the runtime (wrangler dev on the same storage); conversation.unanswered
+// from the same detection as the email alerts, with email off.
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import { after, before, test } from 'node:test';
 import { deskName, startMiniflare, startWranglerDev, tempDir, where } from '../helpers/desk.js';
-import { admin, agentSocket, newAgent, say, visitor } from './flows.js';
+import { admin, agentSocket, newAgent, reply, say, visitor } from './flows.js';
 
 const VARS = { WEBHOOKS_ALLOW_LOOPBACK: 'true', WEBHOOK_RETRY_BASE_MS: '20' };
 const ALL = ['conversation.created', 'message.created', 'conversation.unanswered', 'conversation.resolved'];
@@ -209,5 +210,36 @@ test('never lost across a SIGKILL of the runtime: delivered after the restart, s
   } finally {
     await wd.stop();
     await rx.close();
+  }
+});
+
+test('conversation.unanswered: sent once a visitor waits past the rule, with email off; not for a conversation answered or resolved', async () => {
+  // Its own runtime: the rule is made tiny here (the other tests must see only the events they cause).
+  const rt = await startMiniflare({ bindings: { ...VARS, UNANSWERED_MS: '300' } });
+  const rx = await receiver();
+  try {
+    const desk = deskName('hook');
+    const a = await admin(rt.url, desk);
+    const saved = await save(a, { url: rx.url, events: ['conversation.unanswered'] });
+    const secret = saved.endpoints[0].secret;
+    const answered = await visitor(rt.url, desk, { name: 'Answered' });
+    await say(answered, 'hello?');
+    await reply(a, answered.userId, 'Hi! Right here.');
+    const resolved = await visitor(rt.url, desk, { name: 'Resolved' });
+    await say(resolved, 'never mind, found it');
+    a.send({ type: 'resolve', userId: resolved.userId });
+    await a.next(where('resolved', (f) => f.type === 'user' && f.user?.userId === resolved.userId && f.user.status === 'resolved'));
+    const waiting = await visitor(rt.url, desk, { name: 'Waiting' });
+    const sent = await say(waiting, 'anyone there?');
+    const [hook] = await rx.until((r) => r.json.type === 'conversation.unanswered');
+    assert.equal(hook.json.conversation.userId, waiting.userId);
+    assert.equal(hook.headers['x-signature'], sign(secret, hook.body));
+    assert.ok(hook.json.waitingSince >= sent.at - 1000, JSON.stringify(hook.json));
+    // The two others waited longer and would have been due first: none of them was reported.
+    assert.deepEqual(rx.got.map((r) => r.json.conversation.userId), [waiting.userId]);
+    await Promise.all([a.close(), answered.close(), resolved.close(), waiting.close()]);
+  } finally {
+    await rx.close();
+    await rt.dispose();
   }
 });
