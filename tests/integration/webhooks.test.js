@@ -2,8 +2,9 @@
 // the endpoint's secret (recomputed here), retried by the alarm after the receiver answers 500
 // twice (same event id), in order per conversation while retrying, Slack-shaped for a Slack
 // endpoint, managed by the owner and admins only, a bad URL refused with nothing stored, and never
-// lost across a SIGKILL of the runtime (wrangler dev on the same storage); conversation.unanswered
-// from the same detection as the email alerts, with email off.
+// lost across a SIGKILL of the runtime (wrangler dev on the same storage); a full outbox drops the
+// new event, logged; conversation.unanswered from the same detection as the email alerts, with
+// email off.
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
@@ -241,5 +242,32 @@ test('conversation.unanswered: sent once a visitor waits past the rule, with ema
   } finally {
     await rx.close();
     await rt.dispose();
+});
+
+test('a full outbox: the new event is dropped for that endpoint, logged, and the older ones keep their place', async () => {
+  const rx = await receiver(() => 500);
+  // Two may wait; a retry only after a minute, so nothing leaves the outbox during the test.
+  const small = await startMiniflare({ bindings: { ...VARS, WEBHOOK_MAX_PENDING: '2', WEBHOOK_RETRY_BASE_MS: '60000' } });
+  try {
+    const desk = deskName('hook');
+    const a = await admin(small.url, desk);
+    await save(a, { url: rx.url, events: ['conversation.created', 'message.created'] });
+    const v = await visitor(small.url, desk);
+    await say(v, 'one'); // conversation.created + message.created: 2 waiting
+    await say(v, 'two'); // dropped
+    await small.logs.waitFor('not queued');
+    a.send({ type: 'webhooks' });
+    const list = await a.next(where('webhooks', (f) => f.type === 'webhooks'));
+    assert.equal(list.endpoints[0].pending, 2);
+    const dropped = list.log.filter((l) => l.status === 'dropped');
+    assert.equal(dropped.length, 1);
+    assert.equal(dropped[0].event, 'message.created');
+    assert.match(dropped[0].error, /outbox full/);
+    await rx.until(() => true);
+    assert.deepEqual(rx.got.map((r) => [r.json.type, r.json.message.text]), [['conversation.created', 'one']], 'the oldest goes first');
+    await Promise.all([a.close(), v.close()]);
+  } finally {
+    await small.dispose();
+    await rx.close();
   }
 });
