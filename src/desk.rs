@@ -34,6 +34,7 @@ pub mod context;
 pub mod conversation;
 pub mod memory;
 pub mod moderation;
+pub mod push;
 pub mod saved_replies;
 pub mod seen;
 mod state;
@@ -127,6 +128,8 @@ pub enum Write {
     Settings { settings: Box<Settings> },
     /// A visitor's email (`None`: removed).
     Email { user_id: String, email: Option<String> },
+    /// Web Push: a subscription stored or forgotten, a push queued (`push.rs`).
+    Push(push::PushWrite),
 }
 
 impl Write {
@@ -155,6 +158,8 @@ impl Write {
             | Write::DeleteReply { .. }
             | Write::AgentStatus { .. }
             | Write::Settings { .. } => None,
+            Write::Push(push::PushWrite::Queue { event, .. }) => Some(&event.user_id),
+            Write::Push(_) => None,
         }
     }
 }
@@ -273,6 +278,9 @@ pub fn step(
         Inbound::Settings => Ok(availability::show(view)),
         Inbound::SettingsUpdate(update) => availability::update(&agent, update, view),
         Inbound::Email { user_id, email } => availability::agent_email(user_id, email, view),
+        Inbound::Push => Ok(push::show(&agent, view)),
+        Inbound::PushSubscribe { endpoint, keys } => push::subscribe(&agent, endpoint, keys, view),
+        Inbound::PushUnsubscribe { endpoint } => Ok(push::unsubscribe(&agent, endpoint, view)),
     }
 }
 

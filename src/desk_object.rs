@@ -30,6 +30,7 @@ mod connect;
 mod exports;
 mod ids;
 mod limiter;
+mod push;
 mod status;
 mod sweep;
 mod upkeep;
@@ -94,6 +95,8 @@ pub struct Desk {
     typing: RefCell<desk::typing::Throttle>,
     /// The desk's settings as SQLite says (`None`: read them on first need); replaced by `write`.
     settings: RefCell<Option<std::rc::Rc<crate::protocol::Settings>>>,
+    /// Web Push: the VAPID keys and its vars (`None`: push is off; `desk_object/push.rs`).
+    push: Option<push::PushConfig>,
 }
 
 impl DurableObject for Desk {
@@ -133,6 +136,7 @@ impl DurableObject for Desk {
             files: attachments::Files::new(&env),
             typing: RefCell::new(Default::default()),
             settings: RefCell::new(None),
+            push: push::PushConfig::from_env(&env),
             state,
         }
     }
@@ -331,7 +335,8 @@ impl Desk {
         let bytes_per_day = self.limits.visitor_bytes_per_day;
         let next_seq = self.next_seq(store)?;
         let view = StoreView::new(store, tagged, &self.cache, next_seq, team, storage, bytes_per_day, &self.settings);
-        Ok(view.with_signer(self.signer(store)?))
+        let push = self.push.as_ref().map(|p| p.setup.clone());
+        Ok(view.with_signer(self.signer(store)?).with_push(push))
     }
 
     /// Applies one write and keeps the cached next `seq` and team in step.

@@ -75,6 +75,13 @@ pub enum FrameError {
     /// An `email` frame whose address is not one (`name@example.com`, at most 254 characters).
     #[error("email must be an address like name@example.com, at most 254 characters")]
     BadEmail,
+    /// A `push_subscribe` whose endpoint or keys are not a browser's push subscription (or an
+    /// endpoint this deployment does not send to); nothing was stored.
+    #[error("{0}")]
+    BadSubscription(&'static str),
+    /// Not the client's fault: this deployment has no VAPID keys, so Web Push is off.
+    #[error("push notifications are not configured on this desk (VAPID keys)")]
+    PushDisabled,
 }
 
 /// Why a `settings_update` was refused: each a field the owner (or admin) got wrong.
@@ -127,12 +134,14 @@ impl FrameError {
             FrameError::AttachmentsDisabled => "attachments_disabled",
             FrameError::Settings(e) => e.code(),
             FrameError::BadEmail => "bad_email",
+            FrameError::BadSubscription(_) => "bad_subscription",
+            FrameError::PushDisabled => "push_disabled",
         }
     }
 
     /// Whether the client caused the refusal (every refusal but a full desk).
     pub fn client_fault(&self) -> bool {
-        !matches!(self, FrameError::StorageFull | FrameError::AttachmentsDisabled)
+        !matches!(self, FrameError::StorageFull | FrameError::AttachmentsDisabled | FrameError::PushDisabled)
     }
 
     /// When the client may try again, for refusals that are only about timing.

@@ -80,6 +80,7 @@ pub mod error;
 pub mod identity;
 pub mod limits;
 pub mod protocol;
+pub mod push;
 pub mod routes;
 pub mod session;
 pub mod view_cache;

@@ -14,6 +14,7 @@ use crate::protocol::{Author, Counts, EventInfo, ListView, Role, Status, WireMes
 mod attachments;
 mod availability;
 mod context;
+pub mod push;
 mod queries;
 mod schema;
 mod tickets;
@@ -320,6 +321,7 @@ impl Store {
             Write::AgentStatus { agent_id, away } => self.agent_status(agent_id, *away, now)?,
             Write::Settings { settings } => self.save_settings(settings, now)?,
             Write::Email { user_id, email } => self.visitor_email(user_id, email.as_deref())?,
+            Write::Push(write) => self.apply_push(write, now)?,
             Write::Revoke { agent_id } => {
                 sql.exec("DELETE FROM invites WHERE agent_id = ?", vec![text(agent_id)])?;
                 sql.exec("UPDATE agents SET state = 'revoked', token_hash = NULL WHERE id = ?", vec![text(agent_id)])?;

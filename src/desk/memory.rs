@@ -64,6 +64,8 @@ pub struct Memory {
     pub typing: super::typing::Throttle,
     /// The desk's settings as stored (`None`: the defaults).
     pub settings: Option<Settings>,
+    /// Web Push: the setup, subscriptions and batches (`desk::push`).
+    pub push: super::push::PushMemory,
 }
 
 fn words(text: &str) -> Vec<String> {
@@ -179,6 +181,7 @@ impl Memory {
                 record.agent.away = *away;
             }
             Write::Settings { settings } => self.settings = Some((**settings).clone()),
+            Write::Push(write) => self.push.apply(write),
             Write::Revoke { agent_id } => {
                 self.invites.retain(|_, (id, _)| id != agent_id);
                 if let Some(r) = self.agents.get_mut(agent_id) {
@@ -378,6 +381,18 @@ impl View for Memory {
 
     fn settings(&self) -> std::rc::Rc<Settings> {
         std::rc::Rc::new(self.settings.clone().unwrap_or_default())
+    }
+
+    fn push(&self) -> Option<super::push::PushSetup> {
+        self.push.setup.clone()
+    }
+
+    fn push_endpoints(&self, agent_id: &str) -> Vec<String> {
+        self.push.endpoints(agent_id)
+    }
+
+    fn push_subscribed(&self) -> bool {
+        !self.push.subscriptions.is_empty()
     }
 
     fn live_tickets(&self, address: Option<&str>, now: i64) -> Live {

@@ -1,5 +1,5 @@
 //! The desk's alarm: the stale-socket sweep in bounded slices, then retention and snoozes
-//! (`upkeep.rs`), and when to run again. A third `impl Desk`, split from `desk_object.rs`.
+//! (`upkeep.rs`), Web Push's batches and retries (`push.rs`), and when to run again. A third `impl Desk`, split from `desk_object.rs`.
 
 use worker::{Response, Result};
 
@@ -51,12 +51,14 @@ impl Desk {
         };
         // Files of conversations deleted (by an agent, or by retention just now) leave R2.
         let more_files = self.purge_attachments().await?;
+        // Web Push: due batches and pushes (`push.rs`).
+        let push = self.push_due(now).await?;
         let sweep = if more_sockets || more_files {
             Some(now + 1)
         } else {
             (all.len() > closed).then(|| now + self.liveness.sweep_every_ms())
         };
-        if let Some(at) = [sweep, upkeep].into_iter().flatten().min() {
+        if let Some(at) = [sweep, upkeep, push].into_iter().flatten().min() {
             self.state.storage().set_alarm((at - now).max(1)).await?;
         }
         self.sweeping.set(sweep.is_some());

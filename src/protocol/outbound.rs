@@ -267,6 +267,15 @@ pub enum Outbound {
     /// The visitor's email is stored.
     #[serde(rename = "email_saved")]
     EmailSaved,
+    /// Web Push for this agent (to `push`, `push_subscribe`, `push_unsubscribe`): whether the
+    /// desk can push, its VAPID public key, and how many browsers of this agent are subscribed.
+    #[serde(rename_all = "camelCase")]
+    Push {
+        enabled: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        public_key: Option<String>,
+        subscriptions: u32,
+    },
     /// A conversation is gone (deleted by an owner or admin, or by retention): drop its row.
     #[serde(rename_all = "camelCase")]
     Removed {
