@@ -160,6 +160,9 @@ pub struct Notification {
     /// What happened: `message` (a visitor wrote) or an event another part queues
     /// (`conversation.unanswered`).
     pub event: String,
+    /// The desk, so a click opens its inbox (`/admin/chat?desk=...`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub desk: Option<String>,
 }
 
 impl Notification {
@@ -172,7 +175,7 @@ impl Notification {
         if count > 1 {
             body = format!("{body} (+{} more)", count - 1);
         }
-        Notification { title: name.into(), body, user_id: user_id.into(), event: event.into() }
+        Notification { title: name.into(), body, user_id: user_id.into(), event: event.into(), desk: None }
     }
 
     pub fn to_json(&self) -> String {

@@ -69,9 +69,12 @@ impl Desk {
             let tagged = Tagged::new(&self.state);
             let view = self.view(&store, &tagged)?;
             let recipients = core::recipients(store.push_subscriptions()?, &view);
+            let desk = store.desk_name()?;
             for batch in &batches {
                 let e = &batch.event;
-                let payload = Notification::new(&e.event, &e.user_id, &e.name, &e.text, batch.count).to_json();
+                let mut notification = Notification::new(&e.event, &e.user_id, &e.name, &e.text, batch.count);
+                notification.desk.clone_from(&desk);
+                let payload = notification.to_json();
                 let pushes: Vec<(String, String)> =
                     recipients.iter().map(|s| (s.endpoint.clone(), payload.clone())).collect();
                 store.push_batch_sent(batch, &pushes, now)?;
