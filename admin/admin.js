@@ -416,7 +416,8 @@ function openFromUrl() {
   const userId = params.get('open');
   if (!userId) return;
   params.delete('open');
-  history.replaceState(null, '', location.pathname + '?' + params + location.hash);
+  const rest = params.toString();
+  history.replaceState(null, '', location.pathname + (rest ? '?' + rest : '') + location.hash);
   select(userId, false);
 }
 $('desk').textContent = '· ' + desk;
