@@ -1,43 +1,14 @@
 //! What Web Push stores: agents' subscriptions, each conversation's batch, and the pushes
 //! waiting to be sent or retried (`desk::push`, `desk_object/push.rs`).
 
-use serde::Deserialize;
 use worker::SqlStorageValue as V;
 
 use super::{text, Store};
 use crate::desk::push::{Batch, PushEvent, PushWrite, Subscription};
 use crate::protocol::push::PushKeys;
 
-#[derive(Deserialize)]
-struct Endpoint {
-    endpoint: String,
-}
-
-#[derive(Deserialize)]
-struct SubscriptionRow {
-    endpoint: String,
-    agent_id: String,
-    p256dh: String,
-    auth: String,
-}
-
-#[derive(Deserialize)]
-struct BatchRow {
-    user_id: String,
-    event: String,
-    name: String,
-    body: String,
-    count: i64,
-    due_at: i64,
-}
-
-#[derive(Deserialize)]
-struct Due {
-    due_at: Option<i64>,
-}
-
 /// A push waiting to be sent: its row, its subscription's keys, how often it was tried.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct Pending {
     pub id: i64,
     pub endpoint: String,
@@ -45,6 +16,26 @@ pub struct Pending {
     pub attempts: i64,
     pub p256dh: String,
     pub auth: String,
+}
+
+// Rows are read by position (`raw`): a serde struct per query costs the worker kilobytes each.
+fn rows(cursor: worker::SqlCursor) -> worker::Result<Vec<Vec<V>>> {
+    cursor.raw().collect()
+}
+
+fn string(row: &mut [V], i: usize) -> String {
+    match row.get_mut(i).map(|v| std::mem::replace(v, V::Null)) {
+        Some(V::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+fn int(row: &[V], i: usize) -> Option<i64> {
+    match row.get(i) {
+        Some(V::Integer(n)) => Some(*n),
+        Some(V::Float(f)) => Some(*f as i64),
+        _ => None,
+    }
 }
 
 impl Store {
@@ -84,49 +75,45 @@ impl Store {
     }
 
     pub fn push_endpoints(&self, agent_id: &str) -> worker::Result<Vec<String>> {
-        let rows = self
-            .sql
-            .exec("SELECT endpoint FROM push_subscriptions WHERE agent_id = ?", vec![text(agent_id)])?
-            .to_array::<Endpoint>()?;
-        Ok(rows.into_iter().map(|r| r.endpoint).collect())
+        let found =
+            rows(self.sql.exec("SELECT endpoint FROM push_subscriptions WHERE agent_id = ?", vec![text(agent_id)])?)?;
+        Ok(found.into_iter().map(|mut r| string(&mut r, 0)).collect())
     }
 
     pub fn push_subscribed(&self) -> worker::Result<bool> {
-        let rows = self.sql.exec("SELECT endpoint FROM push_subscriptions LIMIT 1", None)?.to_array::<Endpoint>()?;
-        Ok(!rows.is_empty())
+        Ok(!rows(self.sql.exec("SELECT 1 FROM push_subscriptions LIMIT 1", None)?)?.is_empty())
     }
 
     /// Every subscription (at most ten per agent).
     pub fn push_subscriptions(&self) -> worker::Result<Vec<Subscription>> {
-        let rows = self
-            .sql
-            .exec("SELECT endpoint, agent_id, p256dh, auth FROM push_subscriptions", None)?
-            .to_array::<SubscriptionRow>()?;
-        Ok(rows
+        let found = rows(self.sql.exec("SELECT endpoint, agent_id, p256dh, auth FROM push_subscriptions", None)?)?;
+        Ok(found
             .into_iter()
-            .map(|r| Subscription {
-                endpoint: r.endpoint,
-                agent_id: r.agent_id,
-                keys: PushKeys { p256dh: r.p256dh, auth: r.auth },
+            .map(|mut r| Subscription {
+                endpoint: string(&mut r, 0),
+                agent_id: string(&mut r, 1),
+                keys: PushKeys { p256dh: string(&mut r, 2), auth: string(&mut r, 3) },
             })
             .collect())
     }
 
     /// Up to `limit` batches due by `now`, oldest first.
     pub fn due_push_batches(&self, now: i64, limit: i64) -> worker::Result<Vec<Batch>> {
-        let rows = self
-            .sql
-            .exec(
-                "SELECT user_id, event, name, body, count, due_at FROM push_batches WHERE due_at <= ? ORDER BY due_at LIMIT ?",
-                vec![V::Integer(now), V::Integer(limit)],
-            )?
-            .to_array::<BatchRow>()?;
-        Ok(rows
+        let found = rows(self.sql.exec(
+            "SELECT user_id, event, name, body, count, due_at FROM push_batches WHERE due_at <= ? ORDER BY due_at LIMIT ?",
+            vec![V::Integer(now), V::Integer(limit)],
+        )?)?;
+        Ok(found
             .into_iter()
-            .map(|r| Batch {
-                event: PushEvent { event: r.event, user_id: r.user_id, name: r.name, text: r.body },
-                count: r.count.clamp(0, u32::MAX as i64) as u32,
-                due_at: r.due_at,
+            .map(|mut r| Batch {
+                event: PushEvent {
+                    user_id: string(&mut r, 0),
+                    event: string(&mut r, 1),
+                    name: string(&mut r, 2),
+                    text: string(&mut r, 3),
+                },
+                count: int(&r, 4).unwrap_or(1).clamp(0, u32::MAX as i64) as u32,
+                due_at: int(&r, 5).unwrap_or(0),
             })
             .collect())
     }
@@ -148,13 +135,22 @@ impl Store {
 
     /// Up to `limit` pushes due by `now`, with their subscriptions' keys.
     pub fn due_pushes(&self, now: i64, limit: i64) -> worker::Result<Vec<Pending>> {
-        self.sql
-            .exec(
-                "SELECT o.id, o.endpoint, o.payload, o.attempts, s.p256dh, s.auth FROM push_outbox o
-                 JOIN push_subscriptions s ON s.endpoint = o.endpoint WHERE o.due_at <= ? ORDER BY o.due_at LIMIT ?",
-                vec![V::Integer(now), V::Integer(limit)],
-            )?
-            .to_array::<Pending>()
+        let found = rows(self.sql.exec(
+            "SELECT o.id, o.endpoint, o.payload, o.attempts, s.p256dh, s.auth FROM push_outbox o
+             JOIN push_subscriptions s ON s.endpoint = o.endpoint WHERE o.due_at <= ? ORDER BY o.due_at LIMIT ?",
+            vec![V::Integer(now), V::Integer(limit)],
+        )?)?;
+        Ok(found
+            .into_iter()
+            .map(|mut r| Pending {
+                id: int(&r, 0).unwrap_or(0),
+                endpoint: string(&mut r, 1),
+                payload: string(&mut r, 2),
+                attempts: int(&r, 3).unwrap_or(0),
+                p256dh: string(&mut r, 4),
+                auth: string(&mut r, 5),
+            })
+            .collect())
     }
 
     pub fn push_done(&self, id: i64) -> worker::Result<()> {
@@ -178,14 +174,11 @@ impl Store {
 
     /// When the next batch or push is due.
     pub fn push_next_due(&self) -> worker::Result<Option<i64>> {
-        let rows = self
-            .sql
-            .exec(
-                "SELECT MIN(due_at) AS due_at FROM (SELECT MIN(due_at) AS due_at FROM push_batches
-                 UNION ALL SELECT MIN(due_at) AS due_at FROM push_outbox)",
-                None,
-            )?
-            .to_array::<Due>()?;
-        Ok(rows.first().and_then(|r| r.due_at))
+        let found = rows(self.sql.exec(
+            "SELECT MIN(due_at) FROM (SELECT MIN(due_at) AS due_at FROM push_batches
+             UNION ALL SELECT MIN(due_at) AS due_at FROM push_outbox)",
+            None,
+        )?)?;
+        Ok(found.first().and_then(|r| int(r, 0)))
     }
 }
