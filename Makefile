@@ -118,6 +118,8 @@ dev-vars: .dev.vars
 	  echo "IDENTITY_SECRET=$$(node -e 'console.log(require("crypto").randomBytes(24).toString("hex"))')" >> .dev.vars
 	@grep -q '^ATTACHMENT_SECRET=' .dev.vars || \
 	  echo "ATTACHMENT_SECRET=$$(node -e 'console.log(require("crypto").randomBytes(32).toString("hex"))')" >> .dev.vars
+	@grep -q '^VAPID_PUBLIC_KEY=' .dev.vars || node scripts/vapid-keys.js >> .dev.vars
+	@grep -q '^VAPID_SUBJECT=' .dev.vars || echo 'VAPID_SUBJECT=mailto:support@localhost.example' >> .dev.vars
 
 dev: build dev-vars
 	@token=$$(sed -n 's/^ADMIN_TOKEN=//p' .dev.vars); \

@@ -4,6 +4,7 @@ import { refreshTimes, useAttachmentUrls } from './render.js';
 import { setupAttach } from './attach.js';
 import { createAttachmentUrls } from '../client/upload.js';
 import { setupNotify } from './notify.js';
+import { setupPush } from './push.js';
 import { session, local, inviteCode } from './session.js';
 import { createViews } from './views.js';
 import { createConversation } from './conversation.js';
@@ -210,6 +211,8 @@ function onFrame(f) {
       urls.retry();
       send({ type: 'agents' });
       saved.connected();
+      push.connected();
+      openFromUrl();
       if (conv.selected) panel.show(conv.selected, known.get(conv.selected));
       updateTitle();
       showHeader();
@@ -297,9 +300,10 @@ function onFrame(f) {
     case 'webhooks': webhooks.onWebhooks(f); break;
     case 'status': presence.onStatus(f, me); send({ type: 'agents' }); break; // the Team page's list shows it
     case 'email_saved': break;
+    case 'push': push.onPush(f); break;
     case 'profile': setMe(f.me); team.onProfile(f); send({ type: 'agents' }); break; // the Assignee list shows the new name
     case 'error':
-      if (conv.onError(f) || settings.onError(f) || alerts.onError(f) || webhooks.onError(f) || team.onError(f) || saved.onError(f)) break;
+      if (conv.onError(f) || settings.onError(f) || alerts.onError(f) || webhooks.onError(f) || team.onError(f) || saved.onError(f) || push.onError(f)) break;
       ui.sendError.textContent = 'The desk refused that: ' + (f.message || f.code || 'error');
       ui.sendError.hidden = false;
       break;
@@ -419,6 +423,17 @@ document.addEventListener('keydown', (e) => {
 
 // ---- start ----
 const notify = setupNotify(ui.notify, (key, value) => local(key, value));
+const push = setupPush({ box: ui.notify, state: $('push-state'), send, open: (userId) => select(userId, false) });
+/** `?open=<userId>` (a push notification's link): that conversation, once, when the rows are in. */
+function openFromUrl() {
+  const params = new URLSearchParams(location.search);
+  const userId = params.get('open');
+  if (!userId) return;
+  params.delete('open');
+  const rest = params.toString();
+  history.replaceState(null, '', location.pathname + (rest ? '?' + rest : '') + location.hash);
+  select(userId, false);
+}
 $('desk').textContent = '· ' + desk;
 setInterval(() => { refreshTimes($('users')); refreshTimes($('results')); }, 30000);
 const code = inviteCode();

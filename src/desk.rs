@@ -39,6 +39,7 @@ pub mod conversation;
 pub mod memory;
 pub mod moderation;
 pub mod notify;
+pub mod push;
 pub mod saved_replies;
 pub mod seen;
 mod state;
@@ -143,6 +144,8 @@ pub enum Write {
     WebhookQueue { delivery: Box<webhooks::Delivery> },
     /// A row of the delivery log (an event dropped because its endpoint's outbox was full).
     WebhookLog { entry: Box<crate::protocol::webhooks::DeliveryLog> },
+    /// Web Push: a subscription stored or forgotten, a push queued (`push.rs`).
+    Push(push::PushWrite),
 }
 
 impl Write {
@@ -176,6 +179,8 @@ impl Write {
             | Write::WebhookDelete { .. }
             | Write::WebhookQueue { .. }
             | Write::WebhookLog { .. } => None,
+            Write::Push(push::PushWrite::Queue { event, .. }) => Some(&event.user_id),
+            Write::Push(_) => None,
         }
     }
 }
@@ -310,6 +315,9 @@ fn decide(
         Inbound::Webhooks => webhooks::list(&agent, view),
         Inbound::WebhookSave(save) => webhooks::save(&agent, save, view, now, fresh),
         Inbound::WebhookDelete { id } => webhooks::delete(&agent, id, view),
+        Inbound::Push => Ok(push::show(&agent, view)),
+        Inbound::PushSubscribe { endpoint, keys } => push::subscribe(&agent, endpoint, keys, view),
+        Inbound::PushUnsubscribe { endpoint } => Ok(push::unsubscribe(&agent, endpoint, view)),
     }
 }
 

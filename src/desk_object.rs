@@ -31,6 +31,7 @@ mod exports;
 mod ids;
 mod limiter;
 mod mail;
+mod push;
 mod status;
 mod sweep;
 mod upkeep;
@@ -106,6 +107,8 @@ pub struct Desk {
     mail_wake: Cell<Option<i64>>,
     /// Webhooks: the deployment's settings for them and the cached endpoints (`webhooks.rs`).
     webhooks: webhooks::Config,
+    /// Web Push: the VAPID keys and its vars (`None`: push is off; `desk_object/push.rs`).
+    push: Option<push::PushConfig>,
 }
 
 impl DurableObject for Desk {
@@ -150,6 +153,7 @@ impl DurableObject for Desk {
             mail_armed: Cell::new(None),
             mail_wake: Cell::new(None),
             webhooks: webhooks::Config::new(&env),
+            push: push::PushConfig::from_env(&env),
             state,
         }
     }
@@ -351,7 +355,9 @@ impl Desk {
         let bytes_per_day = self.limits.visitor_bytes_per_day;
         let next_seq = self.next_seq(store)?;
         let view = StoreView::new(store, tagged, &self.cache, next_seq, team, storage, bytes_per_day, &self.settings);
-        Ok(view.with_signer(self.signer(store)?).with_email(self.mail.is_some()).with_hooks(self.hooks(store)?))
+        let push = self.push.as_ref().map(|p| p.setup.clone());
+        let view = view.with_signer(self.signer(store)?).with_email(self.mail.is_some());
+        Ok(view.with_hooks(self.hooks(store)?).with_push(push))
     }
 
     /// Applies one write and keeps the cached next `seq` and team in step.

@@ -78,6 +78,13 @@ pub enum FrameError {
     /// A `webhook_save` or `webhook_delete` the desk cannot do (the client's fault); nothing changed.
     #[error("{0}")]
     Webhook(WebhookError),
+    /// A `push_subscribe` whose endpoint or keys are not a browser's push subscription (or an
+    /// endpoint this deployment does not send to); nothing was stored.
+    #[error("{0}")]
+    BadSubscription(&'static str),
+    /// Not the client's fault: this deployment has no VAPID keys, so Web Push is off.
+    #[error("push notifications are not configured on this desk (VAPID keys)")]
+    PushDisabled,
 }
 
 /// Why a webhook frame was refused: each something the owner (or admin) got wrong.
@@ -161,12 +168,14 @@ impl FrameError {
             FrameError::Settings(e) => e.code(),
             FrameError::BadEmail => "bad_email",
             FrameError::Webhook(e) => e.code(),
+            FrameError::BadSubscription(_) => "bad_subscription",
+            FrameError::PushDisabled => "push_disabled",
         }
     }
 
     /// Whether the client caused the refusal (every refusal but a full desk).
     pub fn client_fault(&self) -> bool {
-        !matches!(self, FrameError::StorageFull | FrameError::AttachmentsDisabled)
+        !matches!(self, FrameError::StorageFull | FrameError::AttachmentsDisabled | FrameError::PushDisabled)
     }
 
     /// When the client may try again, for refusals that are only about timing.

@@ -10,6 +10,9 @@
 //!   and what agents see of it, checked field by field; `protocol::saved_replies` their limits;
 //!   `protocol::settings` the desk's settings, agents' status and the status endpoint's body;
 //!   `protocol::webhooks` the webhook management frames, events and delivery log.
+//! - [`push`]: Web Push to agents, the pure half — the VAPID keys and JWT (RFC 8292), RFC 8291's
+//!   key derivation and message layout (ECDH and AES-GCM are WebCrypto's, in the glue), the
+//!   notification's text, what a push service's answer means.
 //! - [`error`]: every refusal, each variant with its wire code (frames) or HTTP status.
 //! - [`routes`]: which endpoint an HTTP request is for and whether it may reach a desk.
 //! - [`directory`]: which desks exist — the `DESKS` list, the Worker's per-isolate memory of the
@@ -37,6 +40,7 @@
 //!   `desk::attachment` who may upload a file where, its message, who gets its signed URL;
 //!   `desk::context` who and where a visitor is (visits, pages, device, attributes);
 //!   `desk::saved_replies` the desk's saved replies and who manages them;
+//!   `desk::push` who may subscribe to Web Push, batching a push per conversation, who is pushed;
 //!   `desk::typing` "typing…" both ways, throttled, never stored; `desk::seen` the visitor's
 //!   seen mark (stored) and the agents' read mark told to the visitor;
 //!   `desk::notify` who is told by email and when (follow-up, unanswered, limits, opt-in);
@@ -52,7 +56,8 @@
 //!   `store::queries` the reads; `store::upkeep` the database's size and what retention finds due;
 //!   `store::tickets` tickets by hash; `store::attachments` files' rows and the keys awaiting removal;
 //!   `store::context` visitors' contexts and saved replies; `store::mail` email state and log;
-//!   `store::webhooks` endpoints, the outbox and the delivery log.
+//!   `store::webhooks` endpoints, the outbox and the delivery log;
+//!   `store::push` Web Push's subscriptions, batches and pending pushes.
 //! - `desk_object` (wasm only): the `Desk` Durable Object — accepts and tags hibernatable
 //!   sockets, runs the core, performs its effects (writes first, then sends);
 //!   `desk_object::view` is the core's `View` over SQLite and the runtime's sockets;
@@ -64,7 +69,8 @@
 //!   `desk_object::attachments` uploads into R2 and the alarm's removal of deleted files;
 //!   `desk_object::ids` the object's clock and randomness; `desk_object::mail` the alarm's email
 //!   pass (`send_email`) and the unsubscribe page; `desk_object::webhooks` the alarm's
-//!   webhook deliveries (signed, with a timeout, in bounded batches).
+//!   webhook deliveries (signed, with a timeout, in bounded batches);
+//!   `desk_object::push` Web Push's delivery from the alarm (WebCrypto encryption and signature, retries, gone subscriptions).
 //! - `limiter_object` (wasm only): the `Limiter` Durable Object, one per network, shared by every
 //!   desk: new-visitor buckets, the trusted tier and failed sign-ins per address, in SQLite.
 //! - `sockets` (wasm only): tags, attachments and liveness of hibernatable sockets;
@@ -89,6 +95,7 @@ pub mod error;
 pub mod identity;
 pub mod limits;
 pub mod protocol;
+pub mod push;
 pub mod routes;
 pub mod session;
 pub mod view_cache;

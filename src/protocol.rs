@@ -12,6 +12,7 @@ pub mod context;
 mod inbound;
 mod names;
 mod outbound;
+pub mod push;
 pub mod saved_replies;
 mod settings;
 pub mod webhooks;

@@ -15,6 +15,7 @@ mod attachments;
 mod availability;
 mod context;
 pub mod mail;
+pub mod push;
 mod queries;
 mod schema;
 mod tickets;
@@ -333,6 +334,7 @@ impl Store {
             Write::WebhookDelete { id } => self.delete_webhook(id)?,
             Write::WebhookQueue { delivery } => self.queue_delivery(delivery)?,
             Write::WebhookLog { entry } => self.log_delivery(entry)?,
+            Write::Push(write) => self.apply_push(write, now)?,
             Write::Revoke { agent_id } => {
                 sql.exec("DELETE FROM invites WHERE agent_id = ?", vec![text(agent_id)])?;
                 sql.exec("UPDATE agents SET state = 'revoked', token_hash = NULL WHERE id = ?", vec![text(agent_id)])?;

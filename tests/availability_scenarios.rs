@@ -231,7 +231,8 @@ fn the_away_message_goes_once_per_conversation_while_the_desk_is_away() {
         (got[1]["sender"].clone(), got[1]["message"].clone()),
         (json!("admin"), json!("We're away: leave your email"))
     );
-    assert!(got[1].get("agentId").is_none() && got[1].get("event").is_none(), "nothing agents-only: {got:?}");
+    assert!(got[1].get("agentId").is_none(), "nothing agents-only: {got:?}");
+    assert_eq!(got[1]["event"], json!({"kind": "away"}), "visitors see only that it was automatic");
     let kept = desk.state.messages.last().expect("stored");
     assert_eq!(kept.message.event.as_ref().map(|e| e.kind.as_str()), Some("away"), "agents see what it was");
     send(&mut desk, "a", json!({"type": "message", "message": "Hello?"}));
@@ -294,4 +295,35 @@ fn a_visitor_leaves_an_email_once_valid_and_agents_see_and_edit_it() {
     desk.take("ben");
     send(&mut desk, "ana", json!({"type": "email", "userId": "A", "email": null}));
     assert!(frames(&mut desk, "ben")[0]["user"].get("email").is_none(), "and removes it");
+}
+
+#[test]
+fn an_unanswered_conversation_gets_the_automatic_message_once_even_with_agents_online() {
+    let mut desk = team();
+    desk.visitor("a", "A");
+    send(&mut desk, "a", json!({"type": "message", "message": "Anyone there?"}));
+    desk.unanswered("A");
+    assert_eq!(sim::types(&desk.take("a")), vec!["ack"], "no automatic message until the owner writes one");
+
+    send(&mut desk, "owner", json!({"type": "settings_update", "awayMessage": "Sorry for the wait"}));
+    desk.take("owner");
+    desk.unanswered("A");
+    let got = frames(&mut desk, "a");
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(
+        (got[0]["message"].clone(), got[0]["event"].clone()),
+        (json!("Sorry for the wait"), json!({"kind": "away"}))
+    );
+    let agents = frames(&mut desk, "ana");
+    assert!(agents.iter().any(|f| f["type"] == "message" && f["userId"] == "A"), "{agents:?}");
+    assert!(desk.state.conversations["A"].away_sent);
+
+    desk.unanswered("A");
+    assert!(desk.take("a").is_empty(), "once per conversation");
+    desk.visitor("b", "B");
+    send(&mut desk, "b", json!({"type": "message", "message": "Hi"}));
+    send(&mut desk, "owner", json!({"type": "resolve", "userId": "B"}));
+    desk.take("b");
+    desk.unanswered("B");
+    assert!(desk.take("b").is_empty(), "a resolved conversation waits for nobody");
 }

@@ -33,7 +33,7 @@ export function availability({ origin, desk, make, header, composer, greeting, s
   composer.before(form);
   const input = form.querySelector('input');
   const note = form.querySelector('p');
-  let status = null, fetchedAt = 0, email = '', wrote = false;
+  let status = null, fetchedAt = 0, email = '', wrote = false, auto = false;
 
   const render = () => {
     if (!status) return;
@@ -54,10 +54,12 @@ export function availability({ origin, desk, make, header, composer, greeting, s
     if (soon) greeting.textContent = 'Ask us anything: we usually reply ' + soon + '.';
     prompt();
   };
-  // Once the visitor wrote while the desk is away, unless it has an email or was asked already.
+  // Once the visitor wrote while the desk is away, or got the desk's automatic reply (away or
+  // unanswered), unless it has an email or was asked already.
   const prompt = () => {
-    if (status && !status.online && wrote && !email && !asked()) form.hidden = false;
+    if (((status && !status.online) || auto) && wrote && !email && !asked()) form.hidden = false;
   };
+  const automatic = (m) => m && m.event && m.event.kind == 'away';
   const refresh = (force) => {
     if (!force && Date.now() - fetchedAt < REFRESH_MS) return;
     fetchedAt = Date.now();
@@ -89,6 +91,10 @@ export function availability({ origin, desk, make, header, composer, greeting, s
       if (frame.type == 'welcome') {
         email = typeof frame.email == 'string' ? frame.email : '';
         wrote = wrote || (frame.messages || []).some((m) => m && m.sender == 'user');
+        auto = auto || (frame.messages || []).some(automatic);
+        prompt();
+      } else if (frame.type == 'message' && automatic(frame)) {
+        auto = true;
         prompt();
       } else if (frame.type == 'email_saved') {
         email = input.value.trim() || email;

@@ -14,8 +14,8 @@ use super::zone::{self, Zone, DAY_MS};
 use super::{row, send, Agent, Audience, Effect, View, Write};
 use crate::error::{FrameError, SettingsError};
 use crate::protocol::{
-    valid_email, AgentStatus, Availability, Outbound, PublicAgent, Role, Settings, SettingsUpdate, MAX_AWAY_CHARS,
-    MAX_HOLIDAYS, MAX_HOURS, MAX_ZONE_CHARS, STATUS_AGENTS,
+    valid_email, AgentStatus, Author, Availability, EventInfo, Outbound, PublicAgent, Role, Settings, SettingsUpdate,
+    WireMessage, MAX_AWAY_CHARS, MAX_HOLIDAYS, MAX_HOURS, MAX_ZONE_CHARS, STATUS_AGENTS,
 };
 
 /// How long an inbox waits without input before it sets its agent away (the inbox's rule,
@@ -217,6 +217,44 @@ fn save_email(user_id: &str, email: Option<String>, view: &dyn View) -> Result<V
         effects.push(send(Audience::Admins, Outbound::User { user: row(view, &conversation) }));
     }
     Ok(effects)
+}
+
+/// A conversation went unanswered (`desk::notify`): the desk's automatic message, if the owner
+/// wrote one and this conversation has had none (the same once-per-conversation mark as away).
+pub fn unanswered(user_id: &str, view: &dyn View, now: i64, fresh: &mut dyn super::Fresh) -> Vec<Effect> {
+    let Some(mut conv) = view.conversation(user_id) else {
+        return Vec::new();
+    };
+    let text = view.settings().away_message.clone();
+    if conv.away_sent || text.is_empty() || conv.status != crate::protocol::Status::Open {
+        return Vec::new();
+    }
+    let info = EventInfo { kind: AWAY_KIND.into(), ..Default::default() };
+    let seq = view.next_seq();
+    let message = WireMessage {
+        id: fresh.id(),
+        seq,
+        sender: Author::Admin,
+        message: text,
+        at: now,
+        client_msg_id: None,
+        agent_id: None,
+        agent_name: None,
+        event: Some(info),
+        attachment: None,
+    };
+    conv.activity(&message);
+    conv.away_sent = true;
+    vec![
+        Effect::Store(Write::Append {
+            user_id: user_id.to_owned(),
+            message: message.clone(),
+            author_id: String::new(),
+        }),
+        send(Audience::Visitor(user_id.to_owned()), Outbound::live(&message, None)),
+        send(Audience::Admins, Outbound::live(&message, Some(user_id.to_owned()))),
+        send(Audience::Admins, Outbound::User { user: row(view, &conv) }),
+    ]
 }
 
 /// The away message's text, if the desk should send one now to a conversation that has had none.

@@ -193,6 +193,14 @@ fn visitor_message(
         conv.activity(away);
         conv.away_sent = true;
     }
+    // Agents who subscribed and have no inbox open are pushed (batched, `push.rs`).
+    let event = super::push::PushEvent {
+        event: "message".into(),
+        user_id: user_id.to_owned(),
+        name: conv.name.clone(),
+        text: m.message.clone(),
+    };
+    effects.extend(super::push::queue(event, view, now));
     effects.push(send(Audience::Sender, ack(&m, None)));
     effects.push(send(Audience::VisitorOthers(user_id.to_owned()), Outbound::live(&m, None)));
     effects.extend(live);

@@ -72,6 +72,8 @@ pub struct Memory {
     pub outbox: Vec<super::webhooks::Delivery>,
     /// The webhook delivery log, newest first.
     pub webhook_log: Vec<crate::protocol::webhooks::DeliveryLog>,
+    /// Web Push: the setup, subscriptions and batches (`desk::push`).
+    pub push: super::push::PushMemory,
 }
 
 fn words(text: &str) -> Vec<String> {
@@ -202,6 +204,7 @@ impl Memory {
             }
             Write::WebhookQueue { delivery } => self.outbox.push((**delivery).clone()),
             Write::WebhookLog { entry } => self.webhook_log.insert(0, (**entry).clone()),
+            Write::Push(write) => self.push.apply(write),
             Write::Revoke { agent_id } => {
                 self.invites.retain(|_, (id, _)| id != agent_id);
                 if let Some(r) = self.agents.get_mut(agent_id) {
@@ -401,6 +404,18 @@ impl View for Memory {
 
     fn settings(&self) -> std::rc::Rc<Settings> {
         std::rc::Rc::new(self.settings.clone().unwrap_or_default())
+    }
+
+    fn push(&self) -> Option<super::push::PushSetup> {
+        self.push.setup.clone()
+    }
+
+    fn push_endpoints(&self, agent_id: &str) -> Vec<String> {
+        self.push.endpoints(agent_id)
+    }
+
+    fn push_subscribed(&self) -> bool {
+        !self.push.subscriptions.is_empty()
     }
 
     fn live_tickets(&self, address: Option<&str>, now: i64) -> Live {

@@ -109,6 +109,18 @@ pub trait View {
     fn webhook_log(&self) -> Vec<crate::protocol::webhooks::DeliveryLog> {
         Vec::new()
     }
+    /// Web Push as the deployment has it (`None`: no VAPID keys, push is off).
+    fn push(&self) -> Option<push::PushSetup> {
+        None
+    }
+    /// The endpoints this agent's browsers subscribed.
+    fn push_endpoints(&self, _agent_id: &str) -> Vec<String> {
+        Vec::new()
+    }
+    /// Whether any agent subscribed (a visitor's message queues nothing otherwise).
+    fn push_subscribed(&self) -> bool {
+        false
+    }
 }
 
 /// The desk's storage as the view knows it (the glue measures SQLite now and then and adds what

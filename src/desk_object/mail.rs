@@ -8,6 +8,7 @@ use worker::{console_error, console_log, EmailMessage, Env, Headers, Request, Re
 use super::view::RandomFresh;
 use super::Desk;
 use crate::desk::notify::{self, MailRules, Notice, MAX_REPLIES_PER_MAIL};
+use crate::desk::push::PushEvent;
 use crate::email::{self, Built, MailConfig, Reply};
 use crate::protocol::{Status, WebhookEvent};
 use crate::sockets::Tagged;
@@ -83,12 +84,22 @@ impl Desk {
         Ok(())
     }
 
-    /// Whether an enabled webhook wants `conversation.unanswered`: then waits are watched even
-    /// with email off (the same detection, `desk::notify`, feeds both).
+    /// Whether someone besides email hears of unanswered conversations: an enabled webhook that
+    /// wants `conversation.unanswered`, or an agent's browser subscribed to Web Push. Then waits
+    /// are watched with email off too (one detection, `desk::notify`, feeds all three).
     pub(super) fn unanswered_hooked(&self, store: &Store) -> Result<bool> {
         let hooks = self.hooks(store)?;
         let wanted = |e: &crate::desk::webhooks::Endpoint| e.events.contains(&WebhookEvent::ConversationUnanswered);
-        Ok(hooks.endpoints.iter().any(|e| e.enabled && wanted(e)))
+        if hooks.endpoints.iter().any(|e| e.enabled && wanted(e)) {
+            return Ok(true);
+        }
+        // The owner's automatic message goes to an unanswered conversation too (the settings as
+        // cached: this runs on every visitor message, which has read them already).
+        let cached = self.settings.borrow().as_ref().map(|s| !s.away_message.is_empty());
+        if cached.map_or_else(|| store.settings().map(|s| !s.away_message.is_empty()), Ok)? {
+            return Ok(true);
+        }
+        Ok(self.push.is_some() && store.push_subscribed()?)
     }
 
     /// A message was stored: an agent's reply may need a follow-up, a visitor's may go unanswered.
@@ -206,12 +217,20 @@ impl Desk {
                     if conversation.as_ref().is_none_or(|c| c.status != Status::Open) {
                         continue;
                     }
-                    console_log!("notify: conversation {user_id} unanswered since seq {since_seq}");
+                    console_log!("mail: conversation {user_id} unanswered since seq {since_seq}");
                     if hooked {
                         let tagged = Tagged::new(&self.state);
                         let view = self.view(&store, &tagged)?;
                         let mut fresh = RandomFresh::new(&self.ids);
-                        let effects = crate::desk::webhooks::unanswered(&user_id, since_at, &view, now, &mut fresh);
+                        // The automatic message (once per conversation), then who else is told.
+                        let mut effects = crate::desk::availability::unanswered(&user_id, &view, now, &mut fresh);
+                        effects.extend(crate::desk::webhooks::unanswered(&user_id, since_at, &view, now, &mut fresh));
+                        let name = conversation.as_ref().map_or_else(|| "A visitor".into(), |c| c.name.clone());
+                        let minutes = ((now - since_at) / 60_000).max(1);
+                        let text = format!("Waiting for an answer for {minutes} min");
+                        let event = "conversation.unanswered".to_owned();
+                        let push = PushEvent { event, user_id: user_id.clone(), name, text };
+                        effects.extend(crate::desk::push::queue(push, &view, now));
                         if let Some(e) = view.failure() {
                             return Err(e);
                         }

@@ -1,5 +1,5 @@
 //! The desk's alarm: the stale-socket sweep in bounded slices, then retention and snoozes
-//! (`upkeep.rs`), webhook deliveries (`webhooks.rs`), and when to run again. A third `impl Desk`, split from `desk_object.rs`.
+//! (`upkeep.rs`), webhook deliveries (`webhooks.rs`), Web Push's batches and retries (`push.rs`), and when to run again. A third `impl Desk`, split from `desk_object.rs`.
 
 use worker::{Response, Result};
 
@@ -65,12 +65,17 @@ impl Desk {
             worker::console_error!("webhook: delivery run failed: {e}");
             Some(now + 1000)
         });
+        // Web Push: due batches and pushes (`push.rs`); a failure is logged and retried.
+        let push = self.push_due(now).await.unwrap_or_else(|e| {
+            worker::console_error!("push: run failed: {e}");
+            Some(now + 1000)
+        });
         let sweep = if more_sockets || more_files {
             Some(now + 1)
         } else {
             (all.len() > closed).then(|| now + self.liveness.sweep_every_ms())
         };
-        if let Some(at) = [sweep, upkeep, mail, webhooks].into_iter().flatten().min() {
+        if let Some(at) = [sweep, upkeep, mail, webhooks, push].into_iter().flatten().min() {
             self.state.storage().set_alarm((at - now).max(1)).await?;
         }
         self.mail_armed.set(None);

@@ -37,6 +37,8 @@ pub struct StoreView<'a> {
     typing: Option<&'a RefCell<Throttle>>,
     /// The desk's settings as SQLite says, read on first need (see `Desk::settings`).
     settings: &'a RefCell<Option<Rc<Settings>>>,
+    /// Web Push as the deployment has it (`None`: off).
+    push: Option<crate::desk::push::PushSetup>,
     failure: RefCell<Option<worker::Error>>,
     /// The desk can send email (`desk_object::mail`).
     email_enabled: bool,
@@ -68,10 +70,16 @@ impl<'a> StoreView<'a> {
             settings,
             signer: None,
             typing: None,
+            push: None,
             failure: RefCell::new(None),
             email_enabled: false,
             hooks: Rc::default(),
         }
+    }
+
+    /// With Web Push's setup (`None`: push is off).
+    pub fn with_push(self, push: Option<crate::desk::push::PushSetup>) -> Self {
+        StoreView { push, ..self }
     }
 
     /// With what signs attachment URLs (`None`: attachments are not configured).
@@ -247,6 +255,18 @@ impl View for StoreView<'_> {
 
     fn email_enabled(&self) -> bool {
         self.email_enabled
+    }
+
+    fn push(&self) -> Option<crate::desk::push::PushSetup> {
+        self.push.clone()
+    }
+
+    fn push_endpoints(&self, agent_id: &str) -> Vec<String> {
+        self.or(self.store.push_endpoints(agent_id), Vec::new())
+    }
+
+    fn push_subscribed(&self) -> bool {
+        self.push.is_some() && self.or(self.store.push_subscribed(), false)
     }
 
     fn settings(&self) -> Rc<Settings> {

@@ -172,15 +172,29 @@ pub enum Inbound {
     WebhookDelete {
         id: String,
     },
+    /// Web Push (`desk::push`): an agent's browser subscribes, with what `PushManager` gave it.
+    #[serde(rename = "push_subscribe")]
+    PushSubscribe {
+        endpoint: String,
+        keys: push::PushKeys,
+    },
+    /// An agent's browser stops: the subscription is forgotten.
+    #[serde(rename = "push_unsubscribe")]
+    PushUnsubscribe {
+        endpoint: String,
+    },
+    /// An agent asks whether push is on, with the desk's VAPID public key.
+    Push,
 }
 
 /// The `type`s [`Inbound`] knows, to tell `unknown_type` from `bad_frame`.
 #[rustfmt::skip] // one line per dozen, not one per name
-const INBOUND_TYPES: [&str; 33] = [
+const INBOUND_TYPES: [&str; 36] = [
     "message", "read", "history", "ping", "resolve", "reopen", "snooze", "assign", "unread", "note", "list", "search",
     "profile", "invite", "agents", "revoke", "delete", "block", "context", "replies", "save_reply", "delete_reply",
     "attachment_url", "typing", "seen", "status", "settings", "settings_update", "email", "email_alerts",
     "webhooks", "webhook_save", "webhook_delete",
+    "push_subscribe", "push_unsubscribe", "push",
 ];
 
 /// Turns one text frame into a typed frame, or the error to answer it with.
@@ -277,6 +291,8 @@ fn check_limits(frame: &Inbound) -> Result<(), FrameError> {
         Inbound::History { limit: Some(0), .. } => {
             return Err(FrameError::BadFrame("limit must be at least 1".into()));
         }
+        Inbound::PushSubscribe { endpoint, keys } => push::check_subscription(endpoint, keys)?,
+        Inbound::PushUnsubscribe { endpoint } => push::check_endpoint(endpoint)?,
         Inbound::Seen { seq } if *seq < 1 => {
             return Err(FrameError::BadFrame("seq must be a positive seq".into()));
         }

@@ -281,6 +281,15 @@ pub enum Outbound {
         endpoints: Vec<super::webhooks::WebhookEndpoint>,
         log: Vec<super::webhooks::DeliveryLog>,
     },
+    /// Web Push for this agent (to `push`, `push_subscribe`, `push_unsubscribe`): whether the
+    /// desk can push, its VAPID public key, and how many browsers of this agent are subscribed.
+    #[serde(rename_all = "camelCase")]
+    Push {
+        enabled: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        public_key: Option<String>,
+        subscriptions: u32,
+    },
     /// A conversation is gone (deleted by an owner or admin, or by retention): drop its row.
     #[serde(rename_all = "camelCase")]
     Removed {
@@ -342,7 +351,12 @@ impl Outbound {
             client_msg_id: m.client_msg_id.clone(),
             agent_id: if for_admins { m.agent_id.clone() } else { None },
             agent_name: m.agent_name.clone(),
-            event: if for_admins { m.event.clone() } else { None },
+            // Visitors see one kind of event: that a reply was the desk's automatic one.
+            event: if for_admins || m.event.as_ref().is_some_and(|e| e.kind == "away") {
+                m.event.clone()
+            } else {
+                None
+            },
             attachment: m.attachment.clone(),
         }
     }

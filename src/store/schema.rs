@@ -319,4 +319,42 @@ pub(super) const MIGRATIONS: &[&str] = &[
         attempts INTEGER NOT NULL,
         at INTEGER NOT NULL
      );",
+    // Web Push to agents (`desk::push`, `desk_object/push.rs`): agents' browser subscriptions
+    // (one row per endpoint: one browser), each conversation's batch waiting for its window to
+    // end, and the pushes waiting to be sent or retried. A subscription that goes takes its
+    // pending pushes; a visitor deleted takes its batches and pushes (their text is theirs).
+    "CREATE TABLE push_subscriptions (
+        endpoint TEXT PRIMARY KEY,
+        agent_id TEXT NOT NULL,
+        p256dh TEXT NOT NULL,
+        auth TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     CREATE INDEX push_subscriptions_by_agent ON push_subscriptions(agent_id);
+     CREATE TABLE push_batches (
+        user_id TEXT NOT NULL,
+        event TEXT NOT NULL,
+        name TEXT NOT NULL,
+        body TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        due_at INTEGER NOT NULL,
+        PRIMARY KEY (user_id, event)
+     ) WITHOUT ROWID;
+     CREATE INDEX push_batches_by_due ON push_batches(due_at);
+     CREATE TABLE push_outbox (
+        id INTEGER PRIMARY KEY,
+        endpoint TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        due_at INTEGER NOT NULL
+     );
+     CREATE INDEX push_outbox_by_due ON push_outbox(due_at);
+     CREATE TRIGGER push_subscription_gone AFTER DELETE ON push_subscriptions BEGIN
+        DELETE FROM push_outbox WHERE endpoint = old.endpoint;
+     END;
+     CREATE TRIGGER push_visitor_gone AFTER DELETE ON visitors BEGIN
+        DELETE FROM push_batches WHERE user_id = old.id;
+        DELETE FROM push_outbox WHERE user_id = old.id;
+     END;",
 ];

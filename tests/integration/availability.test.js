@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { deskName, startMiniflare, tempDir } from '../helpers/desk.js';
-import { admin, cid, history, rowFor, say, visitor, where } from './flows.js';
+import { admin, cid, history, reply, rowFor, say, visitor, where } from './flows.js';
 
 const SHOP = 'https://shop.example';
 const DESK = deskName('avail');
@@ -87,7 +87,7 @@ test('a visitor\'s email is stored, shown to agents, and the away message goes o
   await say(v, 'Anyone there?');
   const away = await v.next(where('the away message', (f) => f.type === 'message' && f.sender === 'admin'));
   assert.equal(away.message, 'We are away; we reply by email.');
-  assert.equal(away.event, undefined, 'visitors get no event fields');
+  assert.deepEqual(away.event, { kind: 'away' }, 'visitors see only that the reply was automatic');
   await say(v, 'Hello?');
   v.send({ type: 'email', email: 'not an email' });
   assert.equal((await v.next('error')).code, 'bad_email');
@@ -135,6 +135,36 @@ test('settings persist across a restart of the runtime', { timeout: 60_000 }, as
     assert.deepEqual(await settled(b, 'settings'), { type: 'settings', ...settings }, 'read back after the restart');
     assert.equal((await body(rt.url, name)).nextOpenAt, (day + 2) * 86_400_000);
     await b.close();
+  } finally {
+    await rt.dispose();
+  }
+});
+
+test('unanswered while agents are online: the automatic message goes once, marked automatic', async () => {
+  // Its own runtime: the unanswered rule is made short here.
+  const rt = await startMiniflare({ bindings: { ALLOWED_ORIGINS: SHOP, UNANSWERED_MS: '300' } });
+  try {
+    const name = deskName('unanswered');
+    const owner = await admin(rt.url, name);
+    owner.send({ type: 'settings_update', awayMessage: 'Sorry for the wait: leave your email and we reply there.' });
+    await settled(owner, 'settings');
+    const v = await visitor(rt.url, name);
+    await say(v, 'Anyone there?');
+    // The owner's inbox is open: the desk is online, so no away message now; the wait decides.
+    const auto = await v.next(where('the automatic message', (f) => f.type === 'message' && f.sender === 'admin'));
+    assert.equal(auto.message, 'Sorry for the wait: leave your email and we reply there.');
+    assert.deepEqual(auto.event, { kind: 'away' });
+    const seen = await owner.next(where('the agents see it', (f) => f.type === 'message' && f.userId === v.userId && f.event?.kind === 'away'));
+    assert.equal(seen.message, auto.message);
+    // A reply ends the wait; a new wait does not send the message again (once per conversation).
+    await reply(owner, v.userId, 'Here now!');
+    await say(v, 'One more thing?');
+    await reply(owner, v.userId, 'Sure.');
+    await say(v, 'And another?');
+    await rt.waitForLog(`mail: conversation ${v.userId} unanswered since seq`, { count: 2 });
+    const h = await history(owner, v.userId);
+    assert.equal(h.messages.filter((m) => m.event?.kind === 'away').length, 1, 'once per conversation');
+    await Promise.all([owner.close(), v.close()]);
   } finally {
     await rt.dispose();
   }

@@ -123,12 +123,14 @@ export const freshAddress = () => {
 export const eventFor = (userId, kind, check = () => true) =>
   where(`event ${kind} of ${userId}`, (f) => f.type === 'message' && f.sender === 'event' && f.userId === userId && f.event?.kind === kind && check(f));
 export const noteWith = (text) => where(`note "${text.slice(0, 40)}"`, (f) => f.type === 'message' && f.sender === 'note' && f.message === text);
-/** True when `value` holds, anywhere, what only agents may see: a note, an event, an `agentId`,
- *  an assignee or a conversation status. */
+/** True when `value` holds, anywhere, what only agents may see: a note, an event (other than the
+ *  mark of the desk's automatic reply, `{"kind":"away"}`), an `agentId`, an assignee or a
+ *  conversation status. */
 export function agentOnly(value) {
   if (value === null || typeof value !== 'object') return false;
   if (value.sender === 'note' || value.sender === 'event') return true;
-  if (['agentId', 'event', 'assigneeId', 'assigneeName', 'snoozedUntil'].some((k) => k in value)) return true;
+  if ('event' in value && JSON.stringify(value.event) !== '{"kind":"away"}') return true;
+  if (['agentId', 'assigneeId', 'assigneeName', 'snoozedUntil'].some((k) => k in value)) return true;
   return Object.values(value).some(agentOnly);
 }
 /** Matches any frame a visitor must never get (see `agentOnly`). */

@@ -242,6 +242,7 @@ test('conversation.unanswered: sent once a visitor waits past the rule, with ema
   } finally {
     await rx.close();
     await rt.dispose();
+  }
 });
 
 test('a full outbox: the new event is dropped for that endpoint, logged, and the older ones keep their place', async () => {

@@ -191,6 +191,14 @@ impl Desk {
         }
     }
 
+    /// The alarm found `user_id`'s conversation unanswered (`desk::notify`): the desk's automatic
+    /// message, as the desk object's mail pass runs it.
+    pub fn unanswered(&mut self, user_id: &str) {
+        self.now += 1;
+        let effects = desk::availability::unanswered(user_id, &self.state, self.now, &mut self.fresh);
+        self.perform("", effects);
+    }
+
     /// Moves the clock to `now` and runs one retention slice, as the desk object's `alarm` does.
     pub fn expire(&mut self, now: i64, retention_ms: i64) {
         self.now = now;
