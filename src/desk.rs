@@ -11,6 +11,7 @@
 //!
 //! - `view`: the read-only [`View`] the core reads through, and [`Fresh`] ids.
 //! - [`conversation`]: messages, notes, read marks, status, assignment, history, list, search.
+//! - [`pages`]: what is read: history pages, the sidebar's list views, search.
 //! - [`team`]: agents: sign-in decisions, profile, invites, the team list, revocation.
 //! - [`admission`]: who a visitor's upgrade is, and whether it may open a socket now.
 //! - [`moderation`]: deleting and blocking visitors, the storage budget, retention.
@@ -39,6 +40,7 @@ pub mod conversation;
 pub mod memory;
 pub mod moderation;
 pub mod notify;
+pub mod pages;
 pub mod push;
 pub mod saved_replies;
 pub mod seen;
@@ -272,7 +274,7 @@ fn decide(
         Inbound::Unread { user_id } => c::unread(&user_id, view),
         Inbound::History { user_id, before, limit } => {
             let user_id = user_id.ok_or_else(|| FrameError::BadFrame("history needs userId".into()))?;
-            c::history(user_id, before, limit, true, view)
+            pages::history(user_id, before, limit, true, view)
         }
         Inbound::Resolve { user_id } => c::set_status(&agent, &user_id, Status::Resolved, None, view, now, fresh),
         Inbound::Reopen { user_id } => c::set_status(&agent, &user_id, Status::Open, None, view, now, fresh),
@@ -285,8 +287,8 @@ fn decide(
             c::set_status(&agent, &user_id, Status::Snoozed, Some(until), view, now, fresh)
         }
         Inbound::Assign { user_id, agent_id } => c::assign(&agent, &user_id, agent_id.as_deref(), view, now, fresh),
-        Inbound::List { view: which, cursor, limit } => c::list(&agent, which, cursor.as_deref(), limit, view),
-        Inbound::Search { query, limit } => Ok(c::search(query, limit, view)),
+        Inbound::List { view: which, cursor, limit } => pages::list(&agent, which, cursor.as_deref(), limit, view),
+        Inbound::Search { query, limit } => Ok(pages::search(query, limit, view)),
         Inbound::Profile { name } => team::profile(&agent, &name, view),
         Inbound::Invite { name, role: invited, email } => {
             team::invite(&agent, &name, invited.into(), email, view, now, fresh)

@@ -4,7 +4,7 @@
 //! It holds nothing that matters in memory: who a socket is lives in its tags and attachment
 //! (`sockets.rs`), everything else in SQLite (`store.rs`). Opening sockets and the HTTP
 //! endpoints of a desk are in `desk_object/connect.rs`; the core's read-only view over SQLite in
-//! `desk_object/view.rs`. Its few fields are caches of what SQLite already says (schema checked,
+//! `desk_object/view.rs`; carrying out the core's effects in `desk_object/effects.rs`. Its few fields are caches of what SQLite already says (schema checked,
 //! next seq, epoch, alarm armed): a new instance rebuilds them on first use, and they stay true
 //! because this instance is the desk's only writer.
 
@@ -21,12 +21,13 @@ use crate::error::FrameError;
 use crate::limits::{self, Bucket, Buckets, Limits};
 use crate::protocol::{self, Outbound, PING_FRAME, PONG_FRAME};
 use crate::session::Liveness;
-use crate::sockets::{self, agent_tag, send, Label, Labels, Tagged, ADMIN_TAG};
+use crate::sockets::{self, send, Label, Labels, Tagged};
 use crate::store::Store;
 use crate::view_cache::ViewCache;
 
 mod attachments;
 mod connect;
+mod effects;
 mod exports;
 mod ids;
 mod limiter;
@@ -401,83 +402,6 @@ impl Desk {
         Ok(())
     }
 
-    /// Carries out effects in order; returns when the alarm must fire by and how many bytes went
-    /// to `origin`. The core puts writes before sends, so a failed write returns here before
-    /// anyone is told anything.
-    fn perform(
-        &self,
-        origin: Option<&WebSocket>,
-        effects: Vec<Effect>,
-        tagged: &Tagged,
-        now: i64,
-    ) -> Result<Performed> {
-        let mut store = None;
-        let mut wake = Vec::new();
-        let mut answered_bytes = 0;
-        for effect in effects {
-            match effect {
-                Effect::Store(write) => {
-                    if store.is_none() {
-                        store = Some(self.store()?);
-                    }
-                    if let Some(s) = &store {
-                        self.write(s, &write, now)?;
-                        if let Write::Append { message, .. } = &write {
-                            let reply = message.sender == crate::protocol::Author::Admin && message.event.is_none();
-                            let visitor = message.sender == crate::protocol::Author::User;
-                            if let Some(at) =
-                                (reply || visitor).then(|| self.mail_message_stored(s, visitor, now)).flatten()
-                            {
-                                wake.push(at);
-                            }
-                        }
-                        if self.purge_due(s, &write)? {
-                            wake.push(now); // the alarm removes the files from R2
-                        }
-                    }
-                }
-                Effect::Send { to, frame } => {
-                    let json = frame.to_json(); // once, whatever the number of recipients
-                    let (tag, except) = match &to {
-                        Audience::Sender => {
-                            if let Some(ws) = origin {
-                                answered_bytes += json.len();
-                                let _ = ws.send_with_str(&json);
-                            }
-                            continue;
-                        }
-                        Audience::Visitor(user_id) => (user_id.as_str(), None),
-                        Audience::VisitorOthers(user_id) => (user_id.as_str(), origin),
-                        Audience::Admins => (ADMIN_TAG, None),
-                        Audience::AdminOthers => (ADMIN_TAG, origin),
-                    };
-                    for ws in tagged.all(tag).iter().filter(|ws| except != Some(*ws)) {
-                        let _ = ws.send_with_str(&json); // a closing socket is not an error
-                    }
-                }
-                Effect::CloseAgent { agent_id, code, reason } => {
-                    for ws in self.state.get_websockets_with_tag(&agent_tag(&agent_id)) {
-                        let found = self.labels.borrow_mut().get(&ws);
-                        if let Some(label) = found {
-                            self.agent_buckets.borrow_mut().remove(&label.sid);
-                        }
-                        let _ = ws.close(Some(code), Some(reason));
-                    }
-                }
-                Effect::CloseVisitor { user_id, code, reason } => {
-                    // Its bucket (by user id) is forgotten with the others once full again.
-                    for ws in self.state.get_websockets_with_tag(&user_id) {
-                        let _ = ws.close(Some(code), Some(reason));
-                    }
-                }
-                Effect::WakeAt(at) => wake.push(at),
-                Effect::StorageWarned(at) => self.storage_warned.set(Some(at)),
-                Effect::Typed(typist, at) => self.typing.borrow_mut().record(typist, at),
-            }
-        }
-        Ok(Performed { wake, answered_bytes })
-    }
-
     /// Takes a token from the sender's bucket (a visitor's, whatever its socket; an agent
     /// socket's); `Err`: ms until it may send again.
     fn admit(&self, label: &Label, now: i64) -> std::result::Result<(), u64> {
@@ -538,14 +462,6 @@ impl Desk {
         }
         Ok(())
     }
-}
-
-/// What performing a step's effects came to.
-struct Performed {
-    /// When the alarm must fire by (snoozes ending).
-    wake: Vec<i64>,
-    /// Bytes of JSON sent to the socket the frame came from: what its answer cost.
-    answered_bytes: usize,
 }
 
 fn internal_error() -> Outbound {

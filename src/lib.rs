@@ -34,7 +34,7 @@
 //! - [`desk`]: the pure core — one `step(sender, frame, view, now, fresh) -> effects` deciding
 //!   rights, state transitions and routing. It reads through the read-only `desk::View` (SQLite
 //!   in the glue, `desk::memory` in tests); `desk::conversation` holds messages, notes, status,
-//!   assignment, list and search; `desk::team` agents, sign-in, invites and revocation;
+//!   assignment; `desk::pages` history, list and search; `desk::team` agents, sign-in, invites and revocation;
 //!   `desk::moderation` deleting and blocking, the storage budget and retention;
 //!   `desk::ticket` the single-use tickets browsers present instead of a credential;
 //!   `desk::attachment` who may upload a file where, its message, who gets its signed URL;
@@ -61,6 +61,7 @@
 //! - `desk_object` (wasm only): the `Desk` Durable Object — accepts and tags hibernatable
 //!   sockets, runs the core, performs its effects (writes first, then sends);
 //!   `desk_object::view` is the core's `View` over SQLite and the runtime's sockets;
+//!   `desk_object::effects` carries out the core's effects (writes, sends, closes, alarm times);
 //!   `desk_object::connect` opens visitor and agent sockets and serves the desk's HTTP endpoints;
 //!   `desk_object::upkeep` measures storage for the budget and runs retention from the alarm;
 //!   `desk_object::limiter` asks the client's network's `Limiter`; `desk_object::status` answers
