@@ -12,8 +12,8 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use worker::{
-    console_error, console_log, durable_object, DurableObject, Env, ObjectNamespace, Request, Response, Result, State,
-    WebSocket, WebSocketIncomingMessage, WebSocketRequestResponsePair,
+    console_error, console_log, Env, ObjectNamespace, Request, Response, Result, State, WebSocket,
+    WebSocketIncomingMessage, WebSocketRequestResponsePair,
 };
 
 use crate::desk::{self, Audience, Effect, Sender, View, Write};
@@ -26,12 +26,14 @@ use crate::store::Store;
 use crate::view_cache::ViewCache;
 
 mod attachments;
+mod batch;
 mod connect;
 mod effects;
 mod exports;
 mod ids;
 mod limiter;
 mod mail;
+pub(crate) mod object;
 mod push;
 mod status;
 mod sweep;
@@ -42,11 +44,12 @@ mod webhooks;
 use ids::{new_epoch, new_sid, now};
 use view::{IdStream, RandomFresh, StoreView, Team};
 
-// Only the constructor, `fetch` and `alarm` are generated: the socket events are exported by
-// hand, synchronously (`desk_object/exports.rs`).
-#[durable_object(alarm)]
+/// The desk itself. The class the runtime instantiates is `object::Desk`, a handle on this one
+/// (an `Rc`), so that a deferred task can hold it: see `batch.rs`.
 pub struct Desk {
     state: State,
+    /// Frames received and not handled yet: handled together, one commit for all (`batch.rs`).
+    frames: RefCell<std::collections::VecDeque<(WebSocket, WebSocketIncomingMessage)>>,
     liveness: Liveness,
     schema_checked: Cell<bool>,
     /// The `seq` the next message gets; `None`: ask SQLite.
@@ -112,8 +115,8 @@ pub struct Desk {
     push: Option<push::PushConfig>,
 }
 
-impl DurableObject for Desk {
-    fn new(state: State, env: Env) -> Self {
+impl Desk {
+    pub(crate) fn create(state: State, env: Env) -> Self {
         console_log!("desk object started");
         // Pings are answered by the runtime itself, so keep-alives never wake a hibernated desk.
         if let Ok(pair) = WebSocketRequestResponsePair::new(PING_FRAME, PONG_FRAME) {
@@ -124,6 +127,7 @@ impl DurableObject for Desk {
         let set = |key: &str| var(key).is_some_and(|v| !v.trim().is_empty());
         let limits = Limits::from_vars(var);
         Desk {
+            frames: RefCell::new(Default::default()),
             liveness: Liveness::from_setting(var("SOCKET_STALE_MS").as_deref()),
             schema_checked: Cell::new(false),
             next_seq: Cell::new(None),
@@ -159,7 +163,7 @@ impl DurableObject for Desk {
         }
     }
 
-    async fn fetch(&self, mut req: Request) -> Result<Response> {
+    pub(crate) async fn fetch(&self, mut req: Request) -> Result<Response> {
         // The router has already checked the desk name, the method, the upgrade and origins.
         let path = req.path();
         self.learn_desk(&path)?;
@@ -198,23 +202,8 @@ impl DurableObject for Desk {
         Ok(response)
     }
 
-    // The runtime calls the synchronous exports in `desk_object/exports.rs` for socket events;
-    // these are what the trait asks for, and do the same.
-    async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> Result<()> {
-        let wake = self.on_message(&ws, message)?;
-        exports::wake_by(self.state.storage(), wake, now()).await
-    }
-
-    async fn websocket_close(&self, ws: WebSocket, code: usize, reason: String, _clean: bool) -> Result<()> {
-        self.on_close(&ws, code, reason)
-    }
-
-    async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> Result<()> {
-        self.on_error(&ws)
-    }
-
     /// The stale-socket sweep, retention and snoozes (`desk_object/sweep.rs`).
-    async fn alarm(&self) -> Result<Response> {
+    pub(crate) async fn alarm(&self) -> Result<Response> {
         self.on_alarm().await
     }
 }

@@ -60,7 +60,9 @@
 //!   `store::push` Web Push's subscriptions, batches and pending pushes.
 //! - `desk_object` (wasm only): the `Desk` Durable Object — accepts and tags hibernatable
 //!   sockets, runs the core, performs its effects (writes first, then sends);
-//!   `desk_object::view` is the core's `View` over SQLite and the runtime's sockets;
+//!   `desk_object::object` the class the runtime instantiates, a handle on the desk, with the
+//!   socket events exported by hand; `desk_object::batch` handles frames in batches, one commit
+//!   for many (group commit); `desk_object::view` is the core's `View` over SQLite and the runtime's sockets;
 //!   `desk_object::effects` carries out the core's effects (writes, sends, closes, alarm times);
 //!   `desk_object::connect` opens visitor and agent sockets and serves the desk's HTTP endpoints;
 //!   `desk_object::upkeep` measures storage for the budget and runs retention from the alarm;

@@ -12,8 +12,10 @@ let runtime;
 after(async () => { await runtime?.dispose(); });
 
 const VISITORS = 5;
-const PER_VISITOR = 24; // visitor messages each, half before the eviction starts, half around it
-const REPLIES_EACH = 6; // agent replies to each visitor, likewise
+// The desk handles frames in batches of up to 64, one commit each (src/desk_object/batch.rs), so
+// the second half (250 frames) takes several commits: the runtime is stopped after the first.
+const PER_VISITOR = 80; // visitor messages each, half before the eviction starts, half around it
+const REPLIES_EACH = 20; // agent replies to each visitor, likewise
 
 /** Every frame a client has received that matches, consumed or not. */
 const seen = (client, match) => client.frames.filter(match);
