@@ -57,6 +57,9 @@ pub struct Desk {
     epoch: RefCell<Option<String>>,
     /// An alarm is known to be set within one sweep interval.
     sweeping: Cell<bool>,
+    /// Visitors created by this instance since their names were last indexed for search (the
+    /// alarm and every search index them too: this only bounds a batch).
+    unindexed_visitors: Cell<i64>,
     /// Where the sweep resumes in the runtime's list of sockets (0: a new sweep). Memory only: a
     /// new instance starts a new sweep, which costs a repeat, never a socket left unswept.
     sweep_from: Cell<usize>,
@@ -133,6 +136,7 @@ impl Desk {
             next_seq: Cell::new(None),
             epoch: RefCell::new(None),
             sweeping: Cell::new(false),
+            unindexed_visitors: Cell::new(0),
             sweep_from: Cell::new(0),
             upkeep_next: Cell::new(None),
             limits,
@@ -387,6 +391,13 @@ impl Desk {
         self.wrote(write);
         if let Write::Append { message, .. } = write {
             self.next_seq.set(Some(message.seq + 1));
+        }
+        if let Write::CreateVisitor { .. } = write {
+            let unindexed = self.unindexed_visitors.get() + 1;
+            self.unindexed_visitors.set(unindexed % crate::store::SEARCH_BATCH);
+            if unindexed >= crate::store::SEARCH_BATCH {
+                store.index_visitors()?;
+            }
         }
         Ok(())
     }

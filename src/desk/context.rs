@@ -54,11 +54,14 @@ impl Context {
 /// A visitor connects: a new visit if it is the first or the last activity is 30 minutes old;
 /// what the desk saw at the upgrade replaces what it saw before. The write to make first.
 pub fn arrive(view: &dyn View, user_id: &str, device: Device, now: i64) -> Write {
-    let mut context = view.context(user_id).unwrap_or_else(|| Context {
-        user_id: user_id.to_owned(),
-        first_seen: now,
-        ..Context::default()
-    });
+    arrive_after(view.context(user_id), user_id, device, now)
+}
+
+/// [`arrive`] with the visitor's stored context already known (`None`: it has none, as a
+/// visitor created by this very upgrade): the glue skips a read that can only find nothing.
+pub fn arrive_after(previous: Option<Context>, user_id: &str, device: Device, now: i64) -> Write {
+    let mut context =
+        previous.unwrap_or_else(|| Context { user_id: user_id.to_owned(), first_seen: now, ..Context::default() });
     if context.visits == 0 || now - context.last_active > VISIT_IDLE_MS {
         context.visits = context.visits.saturating_add(1);
         context.visit_started = now;

@@ -84,7 +84,13 @@ impl Desk {
         let (country, city) = place(req);
         let user_agent = headers.get("User-Agent")?;
         let device = context::device(user_agent.as_deref(), country.as_deref(), city.as_deref());
-        let arrived = context::arrive(&view, &admitted.conversation.user_id, device, now);
+        // Someone created by this upgrade has no context yet: nothing to read.
+        let user_id = &admitted.conversation.user_id;
+        let arrived = if admitted.returning {
+            context::arrive(&view, user_id, device, now)
+        } else {
+            context::arrive_after(None, user_id, device, now)
+        };
         if let Some(e) = view.failure() {
             return Err(e);
         }

@@ -104,6 +104,8 @@ impl Desk {
     /// Retention and snoozes: runs what is due, returns when it must run next.
     pub(super) fn upkeep(&self, now: i64) -> Result<Option<i64>> {
         let store = self.store()?;
+        // Names of visitors who connected since the last batch: a search pays for fewer.
+        store.index_visitors()?;
         let expiry = self.expire(&store, now)?;
         let due = store.due(now, WAKE_SLICE)?;
         let more = due.len() as u32 == WAKE_SLICE;

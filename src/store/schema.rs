@@ -357,4 +357,25 @@ pub(super) const MIGRATIONS: &[&str] = &[
         DELETE FROM push_batches WHERE user_id = old.id;
         DELETE FROM push_outbox WHERE user_id = old.id;
      END;",
+    // v17: cheaper connects. A new visitor's name was indexed for search by a trigger in the
+    // same statement as its row: a new FTS5 segment at every connect's commit (issue 12's
+    // profile: the costliest part of a connect). Names are now indexed in batches like messages
+    // (`Store::index_visitors`: before every search, and every `SEARCH_BATCH` new visitors), so a
+    // search still finds every visitor stored before it. `search_visitors` is the highest visitor
+    // rowid indexed; a rename is indexed at once only for an indexed row (a row above the mark
+    // is indexed with its name of the moment). Visitors' rowids can be reused after the newest
+    // row is deleted: a deletion lowers the mark to the highest row left if that is below it
+    // (every row up to there is indexed, none above it exists), so a reused rowid is above it.
+    "DROP TRIGGER visitors_search;
+     DROP TRIGGER visitors_rename;
+     INSERT INTO desk_meta (key, value) SELECT 'search_visitors', COALESCE(MAX(rowid), 0) FROM visitors;
+     CREATE TRIGGER visitors_rename AFTER UPDATE OF name ON visitors WHEN new.name != old.name
+        AND new.rowid <= (SELECT value FROM desk_meta WHERE key = 'search_visitors') BEGIN
+        DELETE FROM search WHERE rowid = -new.rowid;
+        INSERT INTO search (rowid, body, user_id) VALUES (-new.rowid, new.name, new.id);
+     END;
+     CREATE TRIGGER visitors_search_mark AFTER DELETE ON visitors BEGIN
+        UPDATE desk_meta SET value = MIN(value, COALESCE((SELECT MAX(rowid) FROM visitors), 0))
+        WHERE key = 'search_visitors';
+     END;",
 ];

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { BULK_LIMITS, deskName, startMiniflare } from '../helpers/desk.js';
-import { ackFor, admin, cid, closeAll, note, say, search, visitor } from './flows.js';
+import { ackFor, admin, cid, closeAll, note, removedOf, say, search, visitor } from './flows.js';
 
 const UNIQUE = 'zanzibarquokka';
 const WRITERS = 6;
@@ -173,4 +173,37 @@ test('a message is found by the first search after its ack, however recent (the 
     assert.deepEqual(res.results.map((r) => [r.userId, r.seq]), [[v.userId, ack.seq]], `${word}: ${JSON.stringify(res)}`);
   }
   await v.close();
+});
+
+test('names are indexed in batches (schema v17): a new, a renamed and a visitor that takes the deleted newest one\'s row are found by the next search', async () => {
+  const name = deskName('names');
+  const owner = await admin(desk.url, name);
+  const found = async (query) => (await search(owner, query)).results.map((r) => r.userId);
+  // Indexed by the search itself, then renamed: the trigger keeps an indexed name in step.
+  const a = await visitor(desk.url, name, { name: 'Quorra Alpha' });
+  await say(a, 'hello');
+  assert.deepEqual(await found('quorra'), [a.userId]);
+  await a.close();
+  const a2 = await visitor(desk.url, name, { token: a.token, name: 'Quorra Beta' });
+  assert.deepEqual(await found('beta'), [a.userId], 'an indexed name renamed');
+  assert.deepEqual(await found('alpha'), [], 'the old name is gone');
+  // Renamed before any search indexed it: indexed once, with its name of the moment.
+  const b = await visitor(desk.url, name, { name: 'Zelda Gamma' });
+  await say(b, 'hello');
+  await b.close();
+  const b2 = await visitor(desk.url, name, { token: b.token, name: 'Zelda Delta' });
+  assert.deepEqual(await found('delta'), [b.userId], 'a name renamed before it was indexed');
+  assert.deepEqual(await found('gamma'), []);
+  // The newest visitor, indexed, then deleted: the next visitor may get its row id, and must
+  // still be indexed (the mark goes down with the deletion).
+  const c = await visitor(desk.url, name, { name: 'Newest Epsilon' });
+  await say(c, 'hello');
+  assert.deepEqual(await found('epsilon'), [c.userId]);
+  owner.send({ type: 'delete', userId: c.userId });
+  await owner.next(removedOf(c.userId));
+  const d = await visitor(desk.url, name, { name: 'Reused Zeta' });
+  await say(d, 'hello');
+  assert.deepEqual(await found('zeta'), [d.userId], 'the visitor after the deleted newest one');
+  assert.deepEqual(await found('epsilon'), [], 'the deleted one is not found');
+  await closeAll(owner, a2, b2, c, d);
 });
