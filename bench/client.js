@@ -26,6 +26,7 @@ let seqNo = 0;
 let lastFrameAt = 0; // any frame received: tells when the server has drained a backlog
 let typingHeard = 0; // `typing` frames the admin socket got
 let onList = null; // the answer to a `list` request (ours only)
+const closeCodes = {}; // close code -> visitor sockets the server closed with it (4000: swept as silent)
 
 const now = () => performance.now();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -54,7 +55,11 @@ function openVisitor() {
       } else if (f.type === 'error') stepErrors++;
     });
     ws.on('error', () => resolve({ ok: false, ms: now() - t0 }));
-    ws.on('close', () => { if (v.userId) stepDropped++; });
+    ws.on('close', (code) => {
+      if (!v.userId) return;
+      stepDropped++;
+      closeCodes[code] = (closeCodes[code] ?? 0) + 1;
+    });
   });
 }
 
@@ -322,7 +327,7 @@ async function close() {
   return { closed: visitors.length };
 }
 
-const commands = { connect, rampStep, closedLoop, users, list, prime, typing, probe, close, open: () => ({ open: visitors.filter((v) => v.ws.readyState === WebSocket.OPEN).length }) };
+const commands = { connect, rampStep, closedLoop, users, list, prime, typing, probe, close, open: () => ({ open: visitors.filter((v) => v.ws.readyState === WebSocket.OPEN).length, closeCodes }) };
 keepAlive();
 process.on('message', async ({ id, cmd, args }) => {
   try {
