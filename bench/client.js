@@ -8,8 +8,12 @@
 import WebSocket from 'ws';
 import { summary, round } from './stats.js';
 
-const [, , name, baseUrl, desk, adminToken] = process.argv;
+const [, , name, baseUrl, desk, adminToken, localAddrs = ''] = process.argv;
 const wsBase = baseUrl.replace(/^http/, 'ws');
+// Source addresses (127.0.0.x) the visitor sockets are spread over, round robin: one address has
+// only ~28k ephemeral ports towards one server port (bench/scale.js passes several).
+const sources = localAddrs.split(',').filter(Boolean);
+let opened = 0;
 const visitors = []; // { ws, userId }
 let admin = null;
 const pending = new Map(); // key -> send time (performance.now())
@@ -21,6 +25,8 @@ let unreadChecked = 0, unreadWrong = 0;
 let seqNo = 0;
 let lastFrameAt = 0; // any frame received: tells when the server has drained a backlog
 let typingHeard = 0; // `typing` frames the admin socket got
+let onList = null; // the answer to a `list` request (ours only)
+const closeCodes = {}; // close code -> visitor sockets the server closed with it (4000: swept as silent)
 
 const now = () => performance.now();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -35,7 +41,8 @@ function delivered(key) {
 function openVisitor() {
   return new Promise((resolve) => {
     const t0 = now();
-    const ws = new WebSocket(`${wsBase}/desks/${desk}/visitor`, { handshakeTimeout: 30_000, perMessageDeflate: false });
+    const localAddress = sources.length ? sources[opened++ % sources.length] : undefined;
+    const ws = new WebSocket(`${wsBase}/desks/${desk}/visitor`, { handshakeTimeout: 30_000, perMessageDeflate: false, localAddress });
     const v = { ws, userId: null };
     ws.on('message', (data) => {
       lastFrameAt = now();
@@ -48,7 +55,11 @@ function openVisitor() {
       } else if (f.type === 'error') stepErrors++;
     });
     ws.on('error', () => resolve({ ok: false, ms: now() - t0 }));
-    ws.on('close', () => { if (v.userId) stepDropped++; });
+    ws.on('close', (code) => {
+      if (!v.userId) return;
+      stepDropped++;
+      closeCodes[code] = (closeCodes[code] ?? 0) + 1;
+    });
   });
 }
 
@@ -62,6 +73,7 @@ function openAdmin() {
       if (f.type === 'users') resolve({ ws, ms: now() - t0, rows: f.users.length });
       else if (f.type === 'message' && f.sender === 'user') delivered(f.message);
       else if (f.type === 'typing') typingHeard++;
+      else if (f.type === 'list') onList?.(f);
       else if (f.type === 'user') {
         const expected = unread.get(f.user.userId);
         if (expected !== undefined && f.user.lastSender === 'user') {
@@ -112,9 +124,16 @@ async function step(send, rate, ms, drainMs) {
   pending.clear();
   stepErrors = 0; stepDropped = 0;
   const lat = [];
+  const worst = []; // the 5 slowest deliveries: latency and when (ms since the step began) they were sent
   let lastAt = 0;
-  onDelivered = (_k, l) => { lat.push(l); lastAt = now(); };
   const t0 = now();
+  onDelivered = (_k, l) => {
+    lat.push(l); lastAt = now();
+    if (worst.length < 5 || l > worst[worst.length - 1].ms) {
+      worst.push({ ms: round(l), sentAtMs: round(lastAt - l - t0, 0) });
+      worst.sort((a, b) => b.ms - a.ms).length = Math.min(worst.length, 5);
+    }
+  };
   let sent = 0;
   while (now() - t0 < ms) {
     const due = Math.floor(((now() - t0) / 1000) * rate);
@@ -127,7 +146,7 @@ async function step(send, rate, ms, drainMs) {
   const span = Math.max(lastAt, sendEnd) - t0;
   return {
     rate, seconds: ms / 1000, sent, delivered: lat.length, lost: pending.size, errors: stepErrors, dropped: stepDropped,
-    deliveredPerSecond: round((lat.length / span) * 1000, 1), latencyMs: summary(lat),
+    deliveredPerSecond: round((lat.length / span) * 1000, 1), latencyMs: summary(lat), worst,
   };
 }
 
@@ -235,6 +254,46 @@ async function users({ times = 5 }) {
   return { rows, online: visitors.length, usersMs: summary(ms) };
 }
 
+/**
+ * `list` requests (ours only: the peer has no such frame), one at a time on the admin socket: ms
+ * from the request to its answer frame, and the rows and counts that page carried.
+ */
+async function list({ times = 5, view = 'all' }) {
+  if (!admin) admin = (await openAdmin()).ws;
+  const ms = [];
+  let last = null;
+  for (let i = 0; i < times; i++) {
+    const t0 = now();
+    const answer = new Promise((resolve) => { onList = resolve; });
+    admin.send(JSON.stringify({ type: 'list', view }));
+    last = await Promise.race([answer, sleep(30_000).then(() => null)]);
+    onList = null;
+    if (!last) break;
+    ms.push(now() - t0);
+    await sleep(100);
+  }
+  return { view, rows: last?.users.length ?? null, counts: last?.counts ?? null, online: visitors.length, listMs: summary(ms) };
+}
+
+/**
+ * Gives every held visitor a conversation row (one message each, `rate` a second, not measured),
+ * so the inbox's `users` and `list` answers have rows to mark online.
+ */
+async function prime({ rate = 500 }) {
+  if (!admin) admin = (await openAdmin()).ws;
+  const t0 = now();
+  let sent = 0;
+  for (const v of visitors) {
+    if (unread.has(v.userId)) continue;
+    while (sent >= ((now() - t0) / 1000) * rate) await sleep(5);
+    unread.set(v.userId, 1);
+    v.ws.send(JSON.stringify({ type: 'message', message: `hello from ${name}`, clientMsgId: `p-${++seqNo}` }));
+    sent++;
+  }
+  await quiet();
+  return { primed: sent, seconds: round((now() - t0) / 1000, 1) };
+}
+
 /** One visitor message after idling; ms until the admin has it. */
 async function probe() {
   if (!admin) admin = (await openAdmin()).ws;
@@ -268,7 +327,7 @@ async function close() {
   return { closed: visitors.length };
 }
 
-const commands = { connect, rampStep, closedLoop, users, typing, probe, close, open: () => ({ open: visitors.filter((v) => v.ws.readyState === WebSocket.OPEN).length }) };
+const commands = { connect, rampStep, closedLoop, users, list, prime, typing, probe, close, open: () => ({ open: visitors.filter((v) => v.ws.readyState === WebSocket.OPEN).length, closeCodes }) };
 keepAlive();
 process.on('message', async ({ id, cmd, args }) => {
   try {

@@ -1,8 +1,9 @@
 // CPU profile of one implementation under a bench load, through workerd's V8 inspector (wrangler dev).
 //
-// `node bench/profile.js [ours|peer] [routed|inbound|connect|idle] [rate] [visitors]`: starts the
+// `node bench/profile.js [ours|peer] [routed|inbound|connect|idle|users] [rate] [visitors]`: starts the
 // implementation, holds `visitors` (1000) sockets, starts the V8 sampling profiler, runs the load for
-// 5 s ('idle': 35 s of nothing but keep-alives, to catch the 30 s alarm sweep), and prints the
+// 5 s ('idle': 35 s of nothing but keep-alives, to catch the 30 s alarm sweep; 'users': every
+// visitor given a conversation row first, then five admin connects to their `users` frame), and prints the
 // functions with the most self time (wasm functions carry their Rust names from the name section)
 // and the share of idle / GC / wasm / JS. Also prints the isolate's JS heap (after a forced GC)
 // before and after the visitors connect, per socket. Writes the raw profile to bench/results/<impl>-<load>.cpuprofile
@@ -18,10 +19,11 @@ const [impl = 'ours', load = 'routed', rateArg = '1500', visitorsArg = '1000'] =
 const rate = Number(rateArg);
 const visitors = Number(visitorsArg);
 const token = 'profile-token-0123456789abcdef0123456789';
-const server = await startServer({ name: impl, config: impl === 'peer' ? join(HERE, 'peer-ts', 'wrangler.toml') : null, adminToken: token });
+// From a snapshot of build/ (noWatch): a rebuild by someone else mid-profile must not reload it.
+const server = await startServer({ name: impl, config: impl === 'peer' ? join(HERE, 'peer-ts', 'wrangler.toml') : null, adminToken: token, noWatch: true });
 const child = fork(join(HERE, 'client.js'), [impl, server.directUrl, 'profile', token]);
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, async () => { child.kill(); await server.stop(); process.exit(130); });
-const guard = setTimeout(async () => { console.error('profile: timed out'); child.kill(); await server.stop(); process.exit(2); }, 180_000);
+const guard = setTimeout(async () => { console.error('profile: timed out'); child.kill(); await server.stop(); process.exit(2); }, 180_000 + visitors * 15); // connecting 20k takes ~100 s here
 guard.unref();
 let nextId = 0;
 const call = (cmd, args) => new Promise((resolve, reject) => {
@@ -52,12 +54,14 @@ try {
   if (!process.env.PROFILE_COLD && (load === 'routed' || load === 'inbound')) {
     await call('rampStep', { kind: load, rate: 400, stepMs: 5000, drainMs: 2000, p99LimitMs: 1e9, warmUp: false });
   }
+  if (load === 'users') await call('prime', { rate: 600 });
   await cdp('Profiler.enable');
   await cdp('Profiler.setSamplingInterval', { interval: 200 });
   await cdp('Profiler.start');
   const t0 = Date.now();
   let result;
   if (load === 'connect') result = await call('connect', { n: visitors, concurrency: 50 });
+  else if (load === 'users') result = await call('users', { times: 5 });
   else if (load === 'idle') { await new Promise((r) => setTimeout(r, 35_000)); result = { idle: '35 s' }; }
   else result = await call('rampStep', { kind: load, rate, stepMs: 5000, drainMs: 2000, p99LimitMs: 1e9, warmUp: false });
   const { result: { profile } } = await cdp('Profiler.stop');
@@ -82,6 +86,17 @@ try {
     self.set(key, (self.get(key) ?? 0) + c);
     total += c;
   }
+  // The longest stretch of consecutive busy samples: how long the isolate ran without a break,
+  // i.e. the longest a frame arriving then would wait (for 'idle': the sweep's longest slice).
+  let stretch = 0, longest = 0, longestAt = 0;
+  profile.samples.forEach((s, i) => {
+    const gap = (profile.timeDeltas[i + 1] ?? 0) / 1000;
+    if (byId.get(s).callFrame.functionName === '(idle)') stretch = 0;
+    else {
+      if ((stretch += Math.min(gap, 1)) > longest) [longest, longestAt] = [stretch, i];
+      if (gap > 1) stretch = 0; // no sample for over 1 ms at a 0.2 ms interval: the isolate went idle
+    }
+  });
   const idle = self.get('(idle)') ?? 0, gc = self.get('(garbage collector)') ?? 0, program = self.get('(program)') ?? 0;
   const busy = total - idle;
   const wasm = [...self].filter(([k]) => /wasm|::|^\$?func/.test(k) && !k.includes('.js')).reduce((s, [, c]) => s + c, 0);
@@ -89,6 +104,7 @@ try {
   console.log(`${impl} ${load} @${rate}/s, ${visitors} visitors: ${JSON.stringify(result)}`);
   console.log(`${profile.samples.length} samples over ${Date.now() - t0} ms: isolate busy ${busy.toFixed(0)} ms, GC ${((gc / total) * 100).toFixed(1)}%, ` +
     `(program) ${((program / total) * 100).toFixed(1)}%, wasm-named ${((wasm / total) * 100).toFixed(1)}%`);
+  console.log(`longest busy stretch: ${longest.toFixed(1)} ms (ending at sample ${longestAt})`);
   console.log('top self time (share of busy samples):');
   for (const [k, c] of [...self].filter(([k]) => k !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, 30)) {
     console.log(`  ${((c / busy) * 100).toFixed(1).padStart(5)}%  ${ms(c).padStart(5)} ms  ${k.slice(0, 150)}`);

@@ -15,7 +15,36 @@ function sizeCell(s) {
   return s === 'missing' ? 'missing' : `${(s.raw / 1024).toFixed(1)} KiB raw, ${(s.gzip / 1024).toFixed(1)} KiB gz`;
 }
 
-export function printReport(rep) {
+/** The scale scenario's table (bench/scale.js), when the run had one. */
+function printScale(rep) {
+  const { results: R, ratios } = rep;
+  if (!R.ours.scale && !R.peer.scale) return;
+  const line = (label, path, better) => [label, get(R.ours, `scale.${path}`), get(R.peer, `scale.${path}`), ratios[`scale.${path}`] ?? '-', better];
+  const s = R.ours.scale ?? R.peer.scale;
+  console.log(`\nScale: as many visitors as one workerd holds (${s.limitedBy}), one implementation at a time, ` +
+    `${s.loadGenerators} load generator(s) over ${s.sourceAddresses.length} source addresses.\n`);
+  console.log(table([
+    ['figure at N', 'ours', 'peer', 'ours/peer', 'better'],
+    line('N visitors held', 'held', 'higher'),
+    line('still open at the end', 'stillOpen', 'higher'),
+    line('workerd fds held', 'workerdFdsHeld', '-'),
+    line('workerd RSS per held socket (KiB)', 'rssPerSocketKB', 'lower'),
+    line('workerd RSS after connect (MiB)', 'rssAfterMB', 'lower'),
+    line('CPU ms per 1,000 connects', 'connect.cpuMsPer1000', 'lower'),
+    line('idle CPU ms per second (keep-alives, sweep)', 'idleCpuMsPerSecond', 'lower'),
+    line('admin connect -> users frame p50 (ms)', 'users.usersMs.p50', 'lower'),
+    line('admin connect -> users frame max (ms)', 'users.usersMs.max', 'lower'),
+    line('list request -> list frame p50 (ms; ours only)', 'list.listMs.p50', 'lower'),
+    line('list request -> list frame max (ms; ours only)', 'list.listMs.max', 'lower'),
+    line('steady 100/s across a sweep: p99 (ms)', 'sweepStall.p99', 'lower'),
+    line('steady 100/s across a sweep: max (ms)', 'sweepStall.max', 'lower'),
+    line('admin->visitor @500/s p99 (ms)', 'routed500.latencyMs.p99', 'lower'),
+    line('CPU ms per 1,000 routed @500/s', 'routed500.cpuMsPer1000', 'lower'),
+  ]));
+}
+
+export function printReport(rep, { scaleOnly = false } = {}) {
+  if (scaleOnly) { printScale(rep); return; }
   const { results: R, ratios, parameters: p } = rep;
   const n = p.visitors;
   const line = (label, path, better) => [label, get(R.ours, path), get(R.peer, path), ratios[path] ?? '-', better];
@@ -84,6 +113,7 @@ export function printReport(rep) {
       `${pv.chatLoads} chat loads, ${pv.tickets} tickets, ${pv.statusRequests} status requests, ` +
       `${pv.idleAfterLoad} views idle after load, ${pv.seconds}s: ${pv.ok ? 'sockets and rows equal the conversations' : 'NOT equal to the conversations'}`);
   }
+  printScale(rep);
   console.log('\nSizes:');
   for (const [k, s] of Object.entries(rep.sizes)) console.log(`  ${k.padEnd(10)} ${sizeCell(s)}`);
   console.log('');

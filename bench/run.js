@@ -17,6 +17,7 @@ import { printReport } from './report.js';
 import { interleavedRamp } from './ramp.js';
 import { cpuMs, fixedRateCpu, per1000 } from './cpu.js';
 import { pageViews } from './pageviews.js';
+import { scale } from './scale.js';
 
 const HERE = new URL('.', import.meta.url).pathname;
 const PROFILES = {
@@ -39,6 +40,14 @@ if (!profile) throw new Error(`unknown profile ${profileName} (quick | full)`);
 const NO_WATCH = args.includes('--no-watch');
 // --build DIR: ours from DIR (a copy of an earlier build/), e.g. to run the code before a change.
 const BUILD = args.includes('--build') ? args[args.indexOf('--build') + 1] : null;
+// The full profile ends with the scale scenario (bench/scale.js): as many visitors as one workerd
+// can hold, ours then the peer, one at a time. --scale-only runs just that; --no-scale skips it;
+// --scale-visitors N holds N instead of what the fd limit allows (a quick trial of the scenario).
+const SCALE_ONLY = args.includes('--scale-only');
+const SCALE = SCALE_ONLY || (profileName === 'full' && !args.includes('--no-scale'));
+const SCALE_VISITORS = args.includes('--scale-visitors') ? Number(args[args.indexOf('--scale-visitors') + 1]) : null;
+// --scale-impls ours|peer: the scale scenario for one of them only (profiling a change).
+const SCALE_IMPLS = args.includes('--scale-impls') ? args[args.indexOf('--scale-impls') + 1].split(',') : null;
 const IMPLS = ['ours', 'peer'];
 const liveServers = {}; // stopped on the way out, and by the watchdog
 const log = (...a) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
@@ -154,7 +163,7 @@ async function main() {
   log(`profile ${profileName}: ${JSON.stringify(profile)}`);
   const servers = liveServers, clients = {};
   const results = { ours: {}, peer: {} };
-  try {
+  if (!SCALE_ONLY) try {
     const [ours, peer] = await Promise.all([
       startServer({ name: 'ours', config: null, adminToken, noWatch: NO_WATCH, build: BUILD }),
       startServer({ name: 'peer', config: join(HERE, 'peer-ts', 'wrangler.toml'), adminToken }),
@@ -219,6 +228,16 @@ async function main() {
     }
     await Promise.all(Object.values(servers).map((s) => s.stop()));
   }
+  // The scale scenario, one implementation at a time (its servers are the only ones running).
+  if (SCALE) {
+    for (const impl of SCALE_IMPLS ?? IMPLS) {
+      log(`scale: ${impl}`);
+      // The peer holds as many as ours did (the same N, so per-socket figures compare).
+      const sameN = impl === 'peer' ? results.ours.scale?.visitors : null;
+      results[impl].scale = await scale({ impl, adminToken, desk: `${desk}-scale`, log, servers, noWatch: NO_WATCH, build: BUILD,
+        visitors: SCALE_VISITORS ?? sameN ?? null, asked: SCALE_VISITORS ? 'asked (--scale-visitors)' : sameN ? 'as many as ours held' : null });
+    }
+  }
 
   const f = (impl, path) => path.split('.').reduce((o, k) => (o == null ? null : o[k]), results[impl]);
   const ratioOf = (path) => ratio(f('ours', path), f('peer', path));
@@ -230,6 +249,8 @@ async function main() {
     'routed.sustainedPerSecond', 'routed.peakPerSecond', ...fixedPaths('routed'),
     'inbound.sustainedPerSecond', 'inbound.peakPerSecond', ...fixedPaths('inbound'),
     'users.usersMs.p50', 'hibernation.coldWakeMs',
+    'scale.held', 'scale.rssPerSocketKB', 'scale.idleCpuMsPerSecond', 'scale.connect.cpuMsPer1000', 'scale.users.usersMs.p50',
+    'scale.sweepStall.p99', 'scale.sweepStall.max', 'scale.routed500.latencyMs.p99', 'scale.routed500.cpuMsPer1000',
   ].map((p) => [p, ratioOf(p)]));
 
   const report = {
@@ -240,7 +261,7 @@ async function main() {
   };
   mkdirSync(join(HERE, 'results'), { recursive: true });
   writeFileSync(join(HERE, 'results', 'latest.json'), JSON.stringify(report, null, 2) + '\n');
-  printReport(report);
+  printReport(report, { scaleOnly: SCALE_ONLY });
   log(`wrote bench/results/latest.json in ${report.durationS}s`);
 }
 
@@ -248,7 +269,8 @@ const watchdog = setTimeout(async () => {
   console.error('bench: watchdog expired, stopping');
   await Promise.race([Promise.all(Object.values(liveServers).map((s) => s.stop())), sleep(8000)]);
   process.exit(2);
-}, (profileName === 'full' ? 30 : 5) * 60_000 + (args.includes('--no-pageviews') ? 0 : 20 * 60_000));
+}, (SCALE_ONLY ? 0 : (profileName === 'full' ? 30 : 5) * 60_000 + (args.includes('--no-pageviews') ? 0 : 20 * 60_000)) +
+  (SCALE ? 20 * 60_000 : 0));
 watchdog.unref();
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, async () => {

@@ -60,9 +60,11 @@ pub struct Desk {
     /// Visitors created by this instance since their names were last indexed for search (the
     /// alarm and every search index them too: this only bounds a batch).
     unindexed_visitors: Cell<i64>,
-    /// Where the sweep resumes in the runtime's list of sockets (0: a new sweep). Memory only: a
-    /// new instance starts a new sweep, which costs a repeat, never a socket left unswept.
+    /// Where the sweep resumes: its step in `session::sweep_step` (0: a new sweep). Memory only:
+    /// a new instance starts a new sweep, which costs a repeat, never a socket left unswept.
     sweep_from: Cell<usize>,
+    /// Open sockets the current sweep has seen and not closed (0 at its end: nothing to sweep).
+    sweep_held: Cell<usize>,
     /// When retention or a snooze needs the alarm next, as the sweep's first slice found.
     upkeep_next: Cell<Option<i64>>,
     limits: Limits,
@@ -138,6 +140,7 @@ impl Desk {
             sweeping: Cell::new(false),
             unindexed_visitors: Cell::new(0),
             sweep_from: Cell::new(0),
+            sweep_held: Cell::new(0),
             upkeep_next: Cell::new(None),
             limits,
             identity_secret: secret("IDENTITY_SECRET"),

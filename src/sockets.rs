@@ -2,7 +2,8 @@
 //!
 //! Who a socket belongs to is written into its attachment at upgrade (role, user id) and it is
 //! tagged (`admin`, or the visitor's user id), so a woken object finds "every socket of user X"
-//! with one runtime call and needs no in-memory map.
+//! with one runtime call and needs no in-memory map. A visitor socket's second tag is its sweep
+//! group (`session::sweep_tag`), so the stale-socket sweep asks for a slice, never for all.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -14,6 +15,7 @@ use worker::{js_sys, web_sys, State, WebSocket};
 
 use crate::desk::Sender;
 use crate::protocol::{Outbound, Role};
+use crate::session::sweep_tag;
 
 mod labels;
 pub use labels::Labels;
@@ -76,7 +78,9 @@ pub fn accept(
     now: i64,
 ) -> worker::Result<()> {
     match &sender {
-        Sender::Visitor { user_id } => state.accept_websocket_with_tags(ws, &[user_id]),
+        // The second tag is its sweep group (`session::sweep_tag`): the sweep asks for one group
+        // at a time, never for every socket at once.
+        Sender::Visitor { user_id } => state.accept_websocket_with_tags(ws, &[user_id, &sweep_tag(sid)]),
         // Agent ids are ours (`owner` or a UUID), well under the runtime's 256-character tag limit.
         Sender::Agent { id, .. } => state.accept_websocket_with_tags(ws, &[ADMIN_TAG, &agent_tag(id)]),
     }

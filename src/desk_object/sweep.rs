@@ -1,13 +1,15 @@
-//! The desk's alarm: the stale-socket sweep in bounded slices, then retention and snoozes
-//! (`upkeep.rs`), webhook deliveries (`webhooks.rs`), Web Push's batches and retries (`push.rs`), and when to run again. A third `impl Desk`, split from `desk_object.rs`.
+//! The desk's alarm: the stale-socket sweep in bounded slices (by sweep group), then retention
+//! and snoozes (`upkeep.rs`), webhook deliveries (`webhooks.rs`), Web Push's batches and retries
+//! (`push.rs`), and when to run again. A third `impl Desk`, split from `desk_object.rs`.
 
 use worker::{Response, Result};
 
 use super::{now, Desk};
-use crate::sockets;
+use crate::session;
+use crate::sockets::{self, ADMIN_TAG};
 
-/// Sockets the stale-socket sweep looks at per alarm run (about 20 µs each when its attachment
-/// must be read); the rest are left for an alarm right after.
+/// Sockets the stale-socket sweep looks at per alarm run, at least (whole sweep groups are
+/// taken until this many were seen); the rest are left for an alarm right after.
 const SWEEP_SLICE: usize = 2000;
 
 impl Desk {
@@ -15,33 +17,44 @@ impl Desk {
     /// presence does not lie; deletes a slice of conversations retention made due; reopens
     /// snoozed conversations whose time has come; re-arms itself for whichever comes first next.
     ///
-    /// Sockets are looked at [`SWEEP_SLICE`] at a time, one slice per run, the next run right
-    /// after: a desk of 32k sockets is never held for the whole walk at once. Retention and
-    /// snoozes run with a sweep's first slice.
+    /// Sockets are looked at by sweep group (`session::sweep_step`: 32 groups of visitor
+    /// sockets, each asked of the runtime by its tag, then the agents' sockets), whole groups
+    /// until [`SWEEP_SLICE`] were seen, one slice per run, the next run right after: a desk of
+    /// 32k sockets is never held for the whole walk at once, and no run asks for every socket
+    /// (that call alone is O(sockets)). Retention and snoozes run with a sweep's first slice.
     pub(super) async fn on_alarm(&self) -> Result<Response> {
         let now = now();
-        let all = self.state.get_websockets();
-        let from = self.sweep_from.get().min(all.len());
-        let to = (from + SWEEP_SLICE).min(all.len());
-        let mut closed = 0;
-        for ws in all[from..to].iter().filter(|ws| sockets::is_open(ws)) {
-            // The runtime's record of the last ping it answered settles a live socket; only one
-            // whose pings stopped is asked what its attachment says (it may have sent frames).
-            let pinged = sockets::last_ping(&self.state, ws).unwrap_or(0);
-            let heard = if self.liveness.is_stale(now, pinged) {
-                let found = self.labels.borrow_mut().get(ws);
-                found.map_or(0, |l| l.heard_at).max(pinged)
-            } else {
-                pinged
-            };
-            if self.liveness.is_stale(now, heard) {
-                let _ = ws.close(Some(4000), Some("no ping: connection presumed dead"));
-                self.gone(ws)?;
-                closed += 1;
+        let from = self.sweep_from.get() as u64;
+        if from == 0 {
+            self.sweep_held.set(0);
+        }
+        let (mut cursor, mut seen, mut closed) = (from, 0, 0);
+        while seen < SWEEP_SLICE {
+            let Some(tag) = session::sweep_step(cursor, ADMIN_TAG) else { break };
+            cursor += 1;
+            for ws in self.state.get_websockets_with_tag(&tag).iter().filter(|ws| sockets::is_open(ws)) {
+                seen += 1;
+                // The runtime's record of the last ping it answered settles a live socket; only
+                // one whose pings stopped is asked what its attachment says (it may have sent frames).
+                let pinged = sockets::last_ping(&self.state, ws).unwrap_or(0);
+                let heard = if self.liveness.is_stale(now, pinged) {
+                    let found = self.labels.borrow_mut().get(ws);
+                    found.map_or(0, |l| l.heard_at).max(pinged)
+                } else {
+                    pinged
+                };
+                if self.liveness.is_stale(now, heard) {
+                    let _ = ws.close(Some(4000), Some("no ping: connection presumed dead"));
+                    self.gone(ws)?;
+                    closed += 1;
+                }
             }
         }
-        let more_sockets = to < all.len();
-        self.sweep_from.set(if more_sockets { to } else { 0 });
+        let more_sockets = session::sweep_step(cursor, ADMIN_TAG).is_some();
+        self.sweep_from.set(if more_sockets { cursor as usize } else { 0 });
+        // Sockets this sweep left open so far: none at its end, and the alarm may rest.
+        let held = self.sweep_held.get() + seen - closed;
+        self.sweep_held.set(held);
         let upkeep = if from == 0 {
             let next = self.upkeep(now)?;
             self.upkeep_next.set(next);
@@ -73,7 +86,7 @@ impl Desk {
         let sweep = if more_sockets || more_files {
             Some(now + 1)
         } else {
-            (all.len() > closed).then(|| now + self.liveness.sweep_every_ms())
+            (held > 0).then(|| now + self.liveness.sweep_every_ms())
         };
         if let Some(at) = [sweep, upkeep, mail, webhooks, push].into_iter().flatten().min() {
             self.state.storage().set_alarm((at - now).max(1)).await?;
