@@ -87,6 +87,16 @@ impl Author {
         }
     }
 
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "user" => Author::User,
+            "admin" => Author::Admin,
+            "note" => Author::Note,
+            "event" => Author::Event,
+            _ => return None,
+        })
+    }
+
     /// Whether the visitor sees messages of this kind (notes and events are for agents only).
     pub fn public(self) -> bool {
         matches!(self, Author::User | Author::Admin)
