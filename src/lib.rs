@@ -24,7 +24,7 @@
 //! - [`attachments`]: files, the pure half — the type allow-list, magic bytes, safe names, the
 //!   R2 key, the signed URLs files are served through, and the upload limits.
 //! - [`email`]: emails, the pure half — the visitor's follow-up and the agents' unanswered alert
-//!   as MIME (`mail-builder`), the link back to the page, signed unsubscribe URLs.
+//!   as MIME (`email::mime`, our own writer), the link back to the page, signed unsubscribe URLs.
 //! - [`identity`]: verified identity — a host site vouches for a logged-in user with an HMAC.
 //! - [`limits`]: abuse limits — token buckets per visitor (not per socket) and per agent socket (big
 //!   answers cost more tokens), message bytes per visitor per day, sockets per visitor — with their
