@@ -49,7 +49,7 @@ impl DurableObject for Limiter {
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let body = req.text().await?;
-        let Ok(ask) = serde_json::from_str::<Ask>(&body) else {
+        let Some(ask) = Ask::from_json(&body) else {
             return Response::error("not an ask", 400);
         };
         let now = Date::now().as_millis() as i64;
