@@ -52,7 +52,7 @@ impl DurableObject for Directory {
                 let after = url.query_pairs().find(|(k, _)| k == "after").and_then(|(_, v)| v.parse::<i64>().ok());
                 let page = self.read(after.unwrap_or(0))?;
                 console_log!("directory read: {} desks created after {}", page.desks.len(), after.unwrap_or(0));
-                Response::from_json(&page)
+                crate::router::json_response(&page)
             }
             (Method::Post, Some(rest)) => match rest.strip_prefix('/') {
                 Some(desk) => self.create(desk),
@@ -101,6 +101,6 @@ impl Directory {
             )?;
             console_log!("directory: desk {desk} created");
         }
-        Ok(Response::from_json(&created)?.with_status(created.status()))
+        Ok(crate::router::json_response(&created)?.with_status(created.status()))
     }
 }

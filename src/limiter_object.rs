@@ -65,7 +65,7 @@ impl DurableObject for Limiter {
                 Answer { retry_after_ms: None, failures: self.failures(&token_hash(&address), period, add)? }
             }
         };
-        Response::from_json(&answer)
+        crate::router::json_response(&answer)
     }
 }
 

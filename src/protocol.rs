@@ -16,7 +16,7 @@ pub mod push;
 pub mod saved_replies;
 mod settings;
 pub mod webhooks;
-pub use budget::{fitting, json_len, newest_page, total_fits};
+pub use budget::{fitting, json_len, json_text, newest_page, total_fits};
 pub use inbound::*;
 pub use names::{display_name, visitor_name, NameError};
 pub use outbound::*;

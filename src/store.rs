@@ -142,8 +142,8 @@ impl Store {
         let sql = &self.sql;
         match write {
             Write::Append { user_id, message: m, author_id } => {
-                let meta = m.event.as_ref().and_then(|e| serde_json::to_string(e).ok());
-                let attachment = m.attachment.as_ref().and_then(|a| serde_json::to_string(a).ok());
+                let meta = m.event.as_ref().and_then(|e| crate::protocol::json_text(e).ok());
+                let attachment = m.attachment.as_ref().and_then(|a| crate::protocol::json_text(a).ok());
                 sql.exec(
                     "INSERT INTO messages (seq, id, user_id, sender, body, client_msg_id, at, author_id, author_name, meta, attachment)
                      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -188,9 +188,9 @@ fn attachments_add_a_field_and_a_frame_pair() {
     );
 }
 
-/// `parse` reads `type` first and then the frame straight into its variant (issue 12): the
-/// type may come anywhere, frames without fields ignore the rest, a shape error names the field
-/// (without a position in text the client did not send), and only an object is a frame.
+/// `parse` takes `type` out and reads the rest straight into its variant (issue 12): the type
+/// may come anywhere, frames without fields ignore the rest, a shape error names the field, and
+/// only an object is a frame.
 #[test]
 fn parse_reads_the_type_first_then_the_frame() {
     assert_eq!(parse(r#"{"userId":"u1","type":"read"}"#), Ok(Inbound::Read { user_id: "u1".into() }));

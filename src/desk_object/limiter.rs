@@ -23,7 +23,7 @@ impl Desk {
             .as_ref()
             .ok_or_else(|| worker::Error::RustError("the LIMITER binding is missing (wrangler.toml)".into()))?;
         let stub = namespace.get_by_name(&network.object_name())?;
-        let body = serde_json::to_string(ask).map_err(|e| worker::Error::RustError(e.to_string()))?;
+        let body = crate::protocol::json_text(ask).map_err(|e| worker::Error::RustError(e.to_string()))?;
         let request = crate::outgoing::post("https://limiter/ask", None, Some(&body.into()))?;
         let mut answer = stub.fetch_with_request(request).await?;
         if answer.status_code() != 200 {

@@ -1,6 +1,7 @@
 //! Frames from clients: the [`Inbound`] union, the one [`parse`] (size, JSON, `type`, shape,
 //! then field limits, in that order) and the checks on single fields other parts share.
 
+use serde::de::IntoDeserializer;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -9,11 +10,11 @@ use crate::error::FrameError;
 
 /// A frame from a client, after [`parse`]. Which role may send which frame is the core's call.
 ///
-/// On the wire a frame is one object with its `type` among its fields. [`parse`] reads that
-/// `type` first and hands serde the frame as `{"<type>": <frame>}` (externally tagged: no
-/// `#[serde(tag)]` here), so serde reads each field once, straight into its variant, instead of
-/// buffering the whole frame as `Content` first (that buffering cost the wasm ~75 KB of code before
-/// gzip and every frame a tree of copies). The `type` field inside is ignored as an unknown field.
+/// On the wire a frame is one object with its `type` among its fields. [`parse`] reads the JSON
+/// (as before: the same checks of depth, numbers and text), looks `type` up and hands serde the
+/// object as that variant's fields (`Tagged`; no `#[serde(tag)]` here), so serde reads it
+/// straight into its variant instead of buffering the whole frame as `Content` again (that
+/// buffering cost the wasm ~75 KB of code before gzip).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Inbound {
@@ -194,9 +195,6 @@ pub enum Inbound {
 }
 
 /// The `type`s [`Inbound`] knows, to tell `unknown_type` from `bad_frame`.
-/// The frames without fields (unit variants: serde reads them from the bare name).
-const UNIT_TYPES: [&str; 6] = ["agents", "ping", "replies", "settings", "webhooks", "push"];
-
 #[rustfmt::skip] // one line per dozen, not one per name
 const INBOUND_TYPES: [&str; 36] = [
     "message", "read", "history", "ping", "resolve", "reopen", "snooze", "assign", "unread", "note", "list", "search",
@@ -214,45 +212,70 @@ pub fn parse(text: &str) -> Result<Inbound, FrameError> {
     if text.len() > MAX_FRAME_BYTES {
         return Err(FrameError::FrameTooLarge);
     }
-    // Only an object is a frame (serde would read a struct from an array too).
-    if !text.trim_start_matches([' ', '\t', '\n', '\r']).starts_with('{') {
+    let value: Value = serde_json::from_str(text).map_err(|_| FrameError::BadJson)?;
+    let Value::Object(map) = value else {
         return Err(FrameError::BadJson);
-    }
-    let head: Head = serde_json::from_str(text).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => FrameError::BadFrame(error_text(&e)),
-        _ => FrameError::BadJson,
-    })?;
-    let tag = match head.kind.as_ref().and_then(Value::as_str) {
+    };
+    let tag = match map.get("type").and_then(Value::as_str) {
         Some(t) => match INBOUND_TYPES.iter().find(|known| **known == t) {
             Some(known) => *known,
             None => return Err(FrameError::UnknownType(truncate(t, 40).to_owned())),
         },
         None => return Err(FrameError::UnknownType(String::new())),
     };
-    let frame: Inbound = if UNIT_TYPES.contains(&tag) {
-        // A frame without fields: its other fields, if any, are ignored.
-        serde_json::from_str(&format!("\"{tag}\""))
-    } else {
-        let mut tagged = String::with_capacity(text.len() + tag.len() + 5);
-        for part in ["{\"", tag, "\":", text, "}"] {
-            tagged.push_str(part);
-        }
-        serde_json::from_str(&tagged)
-    }
-    .map_err(|e| FrameError::BadFrame(error_text(&e)))?;
+    // The frame read straight into its variant (`type` inside is an unknown field, ignored).
+    let body = Tagged { tag, body: Value::Object(map) };
+    let frame = Inbound::deserialize(serde::de::value::EnumAccessDeserializer::new(body))
+        .map_err(|e| FrameError::BadFrame(error_text(&e)))?;
     check_limits(&frame)?;
     Ok(frame)
 }
 
-/// A frame's `type`, read with every other field skipped, not built.
-#[derive(Deserialize)]
-struct Head {
-    #[serde(rename = "type", default)]
-    kind: Option<Value>,
+/// A frame as serde's enum access: its variant is `tag`, its fields `body`. What an internally
+/// tagged derive would do, minus buffering the frame as `Content` first.
+struct Tagged {
+    tag: &'static str,
+    body: Value,
 }
 
-/// What serde says is wrong with a frame, without its position (which is in the text serde
-/// read, not the one sent).
+impl<'de> serde::de::EnumAccess<'de> for Tagged {
+    type Error = serde_json::Error;
+    type Variant = Body;
+
+    fn variant_seed<V: serde::de::DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Body), Self::Error> {
+        let tag: serde::de::value::StrDeserializer<'_, Self::Error> = self.tag.into_deserializer();
+        Ok((seed.deserialize(tag)?, Body(self.body)))
+    }
+}
+
+/// A frame's fields, read into the variant its `type` names (fields of unit variants ignored).
+struct Body(Value);
+
+impl<'de> serde::de::VariantAccess<'de> for Body {
+    type Error = serde_json::Error;
+
+    fn unit_variant(self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+
+    fn newtype_variant_seed<T: serde::de::DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, Self::Error> {
+        seed.deserialize(self.0)
+    }
+
+    fn tuple_variant<V: serde::de::Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Self::Error> {
+        serde::Deserializer::deserialize_seq(self.0, visitor)
+    }
+
+    fn struct_variant<V: serde::de::Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        serde::Deserializer::deserialize_struct(self.0, "", fields, visitor)
+    }
+}
+
+/// What serde says is wrong with a frame (a `Value` has no position; kept to be sure).
 fn error_text(e: &serde_json::Error) -> String {
     let text = e.to_string();
     match text.rfind(" at line ") {

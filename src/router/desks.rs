@@ -66,5 +66,5 @@ pub async fn create(req: &Request, env: &Env, desk: &str) -> Result<Response> {
     headers.set("Content-Type", "application/json; charset=utf-8")?;
     headers.set("Cache-Control", "no-store")?;
     headers.set("X-Content-Type-Options", "nosniff")?;
-    Ok(Response::from_json(&created)?.with_status(created.status()).with_headers(headers))
+    Ok(crate::router::json_response(&created)?.with_status(created.status()).with_headers(headers))
 }

@@ -28,7 +28,7 @@ const CONTEXT_COLUMNS: &str =
     "user_id, first_seen, visits, visit_started, last_active, page, device, pages, attributes";
 
 fn json<T: serde::Serialize>(value: &T) -> V {
-    serde_json::to_string(value).map_or(V::Null, V::String)
+    crate::protocol::json_text(value).map_or(V::Null, V::String)
 }
 
 impl Store {
@@ -45,7 +45,7 @@ impl Store {
         if user_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let ids = serde_json::to_string(user_ids).unwrap_or_else(|_| "[]".into());
+        let ids = crate::protocol::json_text(user_ids).unwrap_or_else(|_| "[]".into());
         let found = self.sql.exec(
             &format!("SELECT {CONTEXT_COLUMNS} FROM visitor_context WHERE user_id IN (SELECT value FROM json_each(?))"),
             vec![V::String(ids)],
