@@ -133,19 +133,13 @@ pub struct Header {
     pub kid: String,
 }
 
-/// `aud` is a string or an array of strings.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(untagged)]
-enum Audience {
-    One(String),
-    Many(Vec<String>),
-}
-
 /// The claims that matter. Times are seconds since the epoch (JWT NumericDate; fractions allowed).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Claims {
     #[serde(default)]
-    aud: Option<Audience>,
+    /// A string or an array of strings (read as JSON: serde's untagged enums cost the wasm
+    /// kilobytes).
+    aud: Option<serde_json::Value>,
     #[serde(default)]
     iss: Option<String>,
     #[serde(default)]
@@ -214,9 +208,9 @@ fn to_ms(seconds: f64) -> i64 {
 /// lowercased. Order: audience, issuer, expiry, not-before, email.
 pub fn check_claims(claims: &Claims, config: &AccessConfig, now_ms: i64) -> Result<String, AccessError> {
     let for_us = match &claims.aud {
-        Some(Audience::One(a)) => a == config.aud(),
-        Some(Audience::Many(list)) => list.iter().any(|a| a == config.aud()),
-        None => false,
+        Some(serde_json::Value::String(a)) => a == config.aud(),
+        Some(serde_json::Value::Array(list)) => list.iter().any(|a| a.as_str() == Some(config.aud())),
+        _ => false,
     };
     if !for_us {
         return Err(AccessError::WrongAudience);

@@ -10,7 +10,6 @@
 
 use std::cell::Cell;
 
-use serde::Deserialize;
 use worker::{
     console_log, durable_object, Date, DurableObject, Env, Method, Request, Response, Result, SqlStorageValue as V,
     State,
@@ -19,6 +18,7 @@ use worker::{
 use crate::directory::{self, DirectoryPage, MAX_MAX_DESKS};
 use crate::error::HttpError;
 use crate::router::refuse;
+use crate::store::row::{first, rows};
 
 /// The name of the deployment's one directory object.
 pub const NAME: &str = "directory";
@@ -52,7 +52,7 @@ impl DurableObject for Directory {
                 let after = url.query_pairs().find(|(k, _)| k == "after").and_then(|(_, v)| v.parse::<i64>().ok());
                 let page = self.read(after.unwrap_or(0))?;
                 console_log!("directory read: {} desks created after {}", page.desks.len(), after.unwrap_or(0));
-                Response::from_json(&page)
+                crate::router::json_response(&page)
             }
             (Method::Post, Some(rest)) => match rest.strip_prefix('/') {
                 Some(desk) => self.create(desk),
@@ -61,17 +61,6 @@ impl DurableObject for Directory {
             _ => refuse(HttpError::NotFound),
         }
     }
-}
-
-#[derive(Deserialize)]
-struct Name {
-    name: String,
-    seq: i64,
-}
-
-#[derive(Deserialize)]
-struct Count {
-    n: i64,
 }
 
 impl Directory {
@@ -86,26 +75,21 @@ impl Directory {
 
     /// The desks created after `after`, oldest first, at most [`MAX_MAX_DESKS`].
     fn read(&self, after: i64) -> Result<DirectoryPage> {
-        let rows = self
-            .sql()?
-            .exec(
-                "SELECT name, seq FROM desks WHERE seq > ? ORDER BY seq LIMIT ?",
-                vec![V::Integer(after), V::Integer(MAX_MAX_DESKS.into())],
-            )?
-            .to_array::<Name>()?;
-        let last = rows.last().map_or(after, |r| r.seq);
-        Ok(DirectoryPage { desks: rows.into_iter().map(|r| r.name).collect(), last })
+        let found = rows(self.sql()?.exec(
+            "SELECT name, seq FROM desks WHERE seq > ? ORDER BY seq LIMIT ?",
+            vec![V::Integer(after), V::Integer(MAX_MAX_DESKS.into())],
+        )?)?;
+        let last = found.last().map_or(after, |r| r.int(1));
+        Ok(DirectoryPage { desks: found.into_iter().map(|mut r| r.str(0)).collect(), last })
     }
 
     /// Records `desk` unless it is there or the cap is reached. The check and the insert run with
     /// no `await` between them, so two creates at once cannot both pass the cap.
     fn create(&self, desk: &str) -> Result<Response> {
         let sql = self.sql()?;
-        let exists = !sql
-            .exec("SELECT seq AS n FROM desks WHERE name = ?", vec![V::String(desk.to_owned())])?
-            .to_array::<Count>()?
-            .is_empty();
-        let count = sql.exec("SELECT COUNT(*) AS n FROM desks", None)?.to_array::<Count>()?.first().map_or(0, |c| c.n);
+        let exists =
+            first(sql.exec("SELECT seq AS n FROM desks WHERE name = ?", vec![V::String(desk.to_owned())])?)?.is_some();
+        let count = first(sql.exec("SELECT COUNT(*) AS n FROM desks", None)?)?.map_or(0, |r| r.int(0));
         let created = match directory::create(desk, exists, count.clamp(0, u32::MAX.into()) as u32, self.max_desks) {
             Ok(created) => created,
             Err(e) => return refuse(e),
@@ -117,6 +101,6 @@ impl Directory {
             )?;
             console_log!("directory: desk {desk} created");
         }
-        Ok(Response::from_json(&created)?.with_status(created.status()))
+        Ok(crate::router::json_response(&created)?.with_status(created.status()))
     }
 }

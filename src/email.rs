@@ -1,15 +1,15 @@
 //! Emails, the pure half: the follow-up a visitor gets with agents' replies, the alert an agent
-//! gets for an unanswered conversation, built as MIME by `mail-builder` (UTF-8 subjects and
-//! names encoded by it, text parts only: nothing a visitor or agent wrote is ever HTML), and the
+//! gets for an unanswered conversation, built as MIME by `email::mime` (UTF-8 subjects and
+//! names as encoded words, one text part only: nothing a visitor or agent wrote is ever HTML), and the
 //! signed per-visitor unsubscribe URL. Sent by `desk_object::mail` through `send_email`.
 
 use hmac::{Hmac, Mac};
-use mail_builder::headers::raw::Raw;
-use mail_builder::headers::url::URL;
-use mail_builder::MessageBuilder;
 use sha2::Sha256;
 
 use crate::auth::{hex, unhex};
+
+mod mime;
+use mime::Message;
 
 /// What sending needs to know about this deployment (from its variables).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,18 +124,14 @@ pub fn followup(
         body.push('\n');
     }
     body.push_str(&format!("Continue the conversation: {link}\n\n-- \nYou get this email because you left your address in our chat.\nUnsubscribe: {unsubscribe}\n"));
-    let raw = MessageBuilder::new()
-        .from((cfg.from_name.as_str(), cfg.from.as_str()))
-        .to(to)
-        .subject(subject)
-        .message_id(cfg.message_id("followup", user_id, seq))
+    let raw = Message::new(&cfg.from_name, &cfg.from, to)?
+        .subject(&subject)
+        .message_id(&cfg.message_id("followup", user_id, seq))
         .date(now / 1000)
-        .header("List-Unsubscribe", URL::new(unsubscribe))
-        .header("List-Unsubscribe-Post", Raw::new("List-Unsubscribe=One-Click"))
-        .header("Auto-Submitted", Raw::new("auto-generated"))
-        .text_body(body)
-        .write_to_string()
-        .ok()?;
+        .header("List-Unsubscribe", &format!("<{unsubscribe}>"))
+        .header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+        .header("Auto-Submitted", "auto-generated")
+        .text_body(&body);
     Some(Built { from: cfg.from.clone(), to: to.to_owned(), raw })
 }
 
@@ -157,16 +153,12 @@ pub fn unanswered(
         "Hello {agent_name},\n\n{visitor_name} wrote to {desk} {minutes} min ago and nobody has answered yet.\n\nOpen the inbox: {inbox}\n\n-- \nYou get this email because you turned on unanswered-conversation alerts in the inbox.\n",
         desk = cfg.desk
     );
-    let raw = MessageBuilder::new()
-        .from((cfg.from_name.as_str(), cfg.from.as_str()))
-        .to(to)
-        .subject(subject)
-        .message_id(cfg.message_id("unanswered", user_id, since_seq))
+    let raw = Message::new(&cfg.from_name, &cfg.from, to)?
+        .subject(&subject)
+        .message_id(&cfg.message_id("unanswered", user_id, since_seq))
         .date(now / 1000)
-        .header("Auto-Submitted", Raw::new("auto-generated"))
-        .text_body(body)
-        .write_to_string()
-        .ok()?;
+        .header("Auto-Submitted", "auto-generated")
+        .text_body(&body);
     Some(Built { from: cfg.from.clone(), to: to.to_owned(), raw })
 }
 

@@ -361,6 +361,6 @@ impl HttpError {
         }
         let body = Body { code: self.code(), message: self.to_string(), retry_after_ms: self.retry_after_ms() };
         // Serialising two strings and a number cannot fail; the fallback keeps it panic-free.
-        serde_json::to_string(&body).unwrap_or_else(|_| r#"{"code":"internal","message":"refused"}"#.into())
+        crate::protocol::json_text(&body).unwrap_or_else(|_| r#"{"code":"internal","message":"refused"}"#.into())
     }
 }

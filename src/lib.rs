@@ -24,7 +24,7 @@
 //! - [`attachments`]: files, the pure half — the type allow-list, magic bytes, safe names, the
 //!   R2 key, the signed URLs files are served through, and the upload limits.
 //! - [`email`]: emails, the pure half — the visitor's follow-up and the agents' unanswered alert
-//!   as MIME (`mail-builder`), the link back to the page, signed unsubscribe URLs.
+//!   as MIME (`email::mime`, our own writer), the link back to the page, signed unsubscribe URLs.
 //! - [`identity`]: verified identity — a host site vouches for a logged-in user with an HMAC.
 //! - [`limits`]: abuse limits — token buckets per visitor (not per socket) and per agent socket (big
 //!   answers cost more tokens), message bytes per visitor per day, sockets per visitor — with their
@@ -57,7 +57,8 @@
 //!   `store::tickets` tickets by hash; `store::attachments` files' rows and the keys awaiting removal;
 //!   `store::context` visitors' contexts and saved replies; `store::mail` email state and log;
 //!   `store::webhooks` endpoints, the outbox and the delivery log;
-//!   `store::push` Web Push's subscriptions, batches and pending pushes.
+//!   `store::push` Web Push's subscriptions, batches and pending pushes; `store::row` rows read by
+//!   position (`raw()`), never through serde_wasm_bindgen.
 //! - `desk_object` (wasm only): the `Desk` Durable Object — accepts and tags hibernatable
 //!   sockets, runs the core, performs its effects (writes first, then sends);
 //!   `desk_object::object` the class the runtime instantiates, a handle on the desk, with the
@@ -78,6 +79,7 @@
 //!   desk: new-visitor buckets, the trusted tier and failed sign-ins per address, in SQLite.
 //! - `sockets` (wasm only): tags, attachments and liveness of hibernatable sockets;
 //!   `sockets::labels` who each socket is, read from its attachment once per awake instance.
+//! - `outgoing` (wasm only): the requests the worker sends, built on the runtime's `RequestInit`.
 //! - `access_keys` (wasm only): fetches and caches the Access key set, verifies RS256 with WebCrypto.
 //! - `router` (wasm only): the Worker's fetch handler in front of the desk objects;
 //!   `router::desks` answers unknown desks 404 before any object is touched, and creates desks;
@@ -111,6 +113,8 @@ mod desk_object;
 mod directory_object;
 #[cfg(target_arch = "wasm32")]
 mod limiter_object;
+#[cfg(target_arch = "wasm32")]
+mod outgoing;
 #[cfg(target_arch = "wasm32")]
 mod router;
 #[cfg(target_arch = "wasm32")]

@@ -9,7 +9,6 @@
 
 use std::cell::Cell;
 
-use serde::Deserialize;
 use worker::{
     durable_object, Date, DurableObject, Env, Request, Response, Result, SqlStorage, SqlStorageValue as V, State,
 };
@@ -17,6 +16,7 @@ use worker::{
 use crate::auth::token_hash;
 use crate::limits::network::{admit_new_visitor, Answer, Ask, Standing, TRUST_MS};
 use crate::limits::{Bucket, Limits, Rate};
+use crate::store::row::{first, rows};
 
 /// The key of the network's own bucket (address keys are SHA-256 hex, never this).
 const NETWORK_KEY: &str = "network";
@@ -41,19 +41,6 @@ pub struct Limiter {
     schema_checked: Cell<bool>,
 }
 
-#[derive(Deserialize)]
-struct BucketRow {
-    key: String,
-    tokens: f64,
-    at: i64,
-    trusted_until: i64,
-}
-
-#[derive(Deserialize)]
-struct CountRow {
-    count: i64,
-}
-
 impl DurableObject for Limiter {
     fn new(state: State, env: Env) -> Self {
         let limits = Limits::from_vars(|key| env.var(key).ok().map(|v| v.to_string()));
@@ -62,7 +49,7 @@ impl DurableObject for Limiter {
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let body = req.text().await?;
-        let Ok(ask) = serde_json::from_str::<Ask>(&body) else {
+        let Some(ask) = Ask::from_json(&body) else {
             return Response::error("not an ask", 400);
         };
         let now = Date::now().as_millis() as i64;
@@ -78,7 +65,7 @@ impl DurableObject for Limiter {
                 Answer { retry_after_ms: None, failures: self.failures(&token_hash(&address), period, add)? }
             }
         };
-        Response::from_json(&answer)
+        crate::router::json_response(&answer)
     }
 }
 
@@ -97,16 +84,18 @@ impl Limiter {
     fn new_visitor(&self, key: &str, now: i64, take: bool) -> Result<std::result::Result<(), u64>> {
         let limits = &self.limits.new_visitors;
         let sql = self.sql()?;
-        let rows = sql
-            .exec(
-                "SELECT key, tokens, at, trusted_until FROM buckets WHERE key IN (?, ?)",
-                vec![V::String(key.to_owned()), V::String(NETWORK_KEY.to_owned())],
-            )?
-            .to_array::<BucketRow>()?;
+        // (key, tokens, at, trusted_until) of each stored bucket.
+        let buckets: Vec<(String, f64, i64, i64)> = rows(sql.exec(
+            "SELECT key, tokens, at, trusted_until FROM buckets WHERE key IN (?, ?)",
+            vec![V::String(key.to_owned()), V::String(NETWORK_KEY.to_owned())],
+        )?)?
+        .into_iter()
+        .map(|mut r| (r.str(0), r.float(1), r.int(2), r.int(3)))
+        .collect();
         let stored = |k: &str, rate: Rate| {
-            rows.iter().find(|r| r.key == k).map_or(Bucket::full(rate, now), |r| Bucket::stored(r.tokens, r.at))
+            buckets.iter().find(|r| r.0 == k).map_or(Bucket::full(rate, now), |r| Bucket::stored(r.1, r.2))
         };
-        let trusted_until = rows.iter().find(|r| r.key == key).map_or(0, |r| r.trusted_until);
+        let trusted_until = buckets.iter().find(|r| r.0 == key).map_or(0, |r| r.3);
         let address_rate = if trusted_until > now { limits.trusted } else { limits.address };
         let mut standing = Standing {
             address: stored(key, address_rate),
@@ -162,12 +151,10 @@ impl Limiter {
                 vec![V::String(key.to_owned()), V::Integer(period)],
             )?;
         }
-        let rows = sql
-            .exec(
-                "SELECT count FROM failures WHERE key = ? AND period = ?",
-                vec![V::String(key.to_owned()), V::Integer(period)],
-            )?
-            .to_array::<CountRow>()?;
-        Ok(rows.first().map_or(0, |r| r.count.max(0) as u32))
+        let row = first(sql.exec(
+            "SELECT count FROM failures WHERE key = ? AND period = ?",
+            vec![V::String(key.to_owned()), V::Integer(period)],
+        )?)?;
+        Ok(row.map_or(0, |r| r.count(0)))
     }
 }

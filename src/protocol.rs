@@ -16,7 +16,7 @@ pub mod push;
 pub mod saved_replies;
 mod settings;
 pub mod webhooks;
-pub use budget::{fitting, json_len, newest_page, total_fits};
+pub use budget::{fitting, json_len, json_text, newest_page, total_fits};
 pub use inbound::*;
 pub use names::{display_name, visitor_name, NameError};
 pub use outbound::*;
@@ -85,6 +85,16 @@ impl Author {
             Author::Note => "note",
             Author::Event => "event",
         }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "user" => Author::User,
+            "admin" => Author::Admin,
+            "note" => Author::Note,
+            "event" => Author::Event,
+            _ => return None,
+        })
     }
 
     /// Whether the visitor sees messages of this kind (notes and events are for agents only).

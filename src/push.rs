@@ -80,7 +80,7 @@ impl Vapid {
     /// valid until `exp` (seconds).
     pub fn signing_input(&self, audience: &str, exp: i64) -> String {
         let header = b64u(br#"{"typ":"JWT","alg":"ES256"}"#);
-        let text = |s: &str| serde_json::to_string(s).unwrap_or_default();
+        let text = |s: &str| crate::protocol::json_text(s).unwrap_or_default();
         let claims = format!(r#"{{"aud":{},"exp":{exp},"sub":{}}}"#, text(audience), text(&self.subject));
         format!("{header}.{}", b64u(claims.as_bytes()))
     }
@@ -183,7 +183,7 @@ impl Notification {
     }
 
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        crate::protocol::json_text(self).unwrap_or_default()
     }
 }
 

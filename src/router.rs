@@ -142,6 +142,14 @@ pub fn refuse(err: HttpError) -> Result<Response> {
     Ok(Response::ok(err.body())?.with_status(err.status()).with_headers(headers))
 }
 
+/// `Response::from_json` written through [`crate::protocol::json_text`], so serde's code for
+/// these types is the one every other JSON text the wasm writes already uses.
+pub fn json_response<T: serde::Serialize>(value: &T) -> Result<Response> {
+    let text = crate::protocol::json_text(value)
+        .map_err(|_| worker::Error::Json(("Failed to encode data to json".into(), 500)))?;
+    Ok(worker::ResponseBuilder::new().with_header("Content-Type", "application/json")?.fixed(text.into_bytes()))
+}
+
 /// 204 for a credential check that passed, readable from any page.
 pub fn known() -> Result<Response> {
     let headers = Headers::new();

@@ -8,7 +8,6 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use worker::{js_sys, web_sys, State, WebSocket};
@@ -28,35 +27,61 @@ pub fn agent_tag(agent_id: &str) -> String {
     format!("agent:{agent_id}")
 }
 
-/// Kept with each socket by the runtime (at most 16 KiB; this is well under 200 bytes).
-#[derive(Serialize, Deserialize)]
-#[serde(tag = "role", rename_all = "lowercase")]
-enum Attachment {
-    Visitor {
-        #[serde(rename = "userId")]
-        user_id: String,
-        #[serde(default, rename = "heardAt")]
-        heard_at: i64,
-        #[serde(default)]
-        sid: u64,
-    },
-    /// Sockets accepted before agents existed: the one admin, now the owner.
-    Admin {
-        #[serde(default, rename = "heardAt")]
-        heard_at: i64,
-        #[serde(default)]
-        sid: u64,
-    },
-    Agent {
-        #[serde(rename = "agentId")]
-        agent_id: String,
-        #[serde(rename = "agentRole")]
-        agent_role: Role,
-        #[serde(default, rename = "heardAt")]
-        heard_at: i64,
-        #[serde(default)]
-        sid: u64,
-    },
+/// Kept with each socket by the runtime (at most 16 KiB; this is well under 200 bytes): a plain
+/// object `{role: "visitor"|"agent"|"admin", userId | agentId + agentRole, heardAt, sid}`, built
+/// and read field by field (no serde_wasm_bindgen in the wasm). `admin`: sockets accepted before
+/// agents existed, the one admin, now the owner.
+fn attachment_value(label: &Label) -> JsValue {
+    let o = js_sys::Object::new();
+    let set = |k: &str, v: JsValue| {
+        let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), &v);
+    };
+    match &label.sender {
+        Sender::Visitor { user_id } => {
+            set("role", "visitor".into());
+            set("userId", user_id.into());
+        }
+        Sender::Agent { id, role } => {
+            set("role", "agent".into());
+            set("agentId", id.into());
+            set("agentRole", role.as_str().into());
+        }
+    }
+    set("heardAt", JsValue::from_f64(label.heard_at as f64));
+    set("sid", JsValue::from_f64(label.sid as f64));
+    o.into()
+}
+
+fn attachment_label(v: &JsValue) -> Option<Label> {
+    if !v.is_object() {
+        return None;
+    }
+    let get = |k: &str| js_sys::Reflect::get(v, &JsValue::from_str(k)).ok();
+    let text = |k: &str| get(k).and_then(|v| v.as_string());
+    let number = |k: &str| get(k).and_then(|v| v.as_f64()).unwrap_or(0.0);
+    let (heard_at, sid) = (number("heardAt") as i64, number("sid") as u64);
+    let sender = match text("role")?.as_str() {
+        "visitor" => Sender::Visitor { user_id: text("userId")? },
+        "admin" => Sender::owner(),
+        "agent" => Sender::Agent { id: text("agentId")?, role: Role::parse(&text("agentRole")?)? },
+        _ => return None,
+    };
+    Some(Label { sender, heard_at, sid })
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// The attachment half of the runtime's `WebSocket`, bound here to pass a plain `JsValue`.
+    type SocketExt;
+    #[wasm_bindgen(method, catch, js_name = serializeAttachment)]
+    fn serialize_attachment(this: &SocketExt, value: &JsValue) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = deserializeAttachment)]
+    fn deserialize_attachment(this: &SocketExt) -> Result<JsValue, JsValue>;
+}
+
+fn ext(ws: &WebSocket) -> &SocketExt {
+    let raw: &web_sys::WebSocket = ws.as_ref();
+    raw.unchecked_ref()
 }
 
 /// What a socket's attachment says: who it is, when it was last heard from, and its socket id
@@ -91,23 +116,13 @@ pub fn accept(
 }
 
 fn write(ws: &WebSocket, label: &Label) -> worker::Result<()> {
-    let (heard_at, sid) = (label.heard_at, label.sid);
-    ws.serialize_attachment(match &label.sender {
-        Sender::Visitor { user_id } => Attachment::Visitor { user_id: user_id.clone(), heard_at, sid },
-        Sender::Agent { id, role } => Attachment::Agent { agent_id: id.clone(), agent_role: *role, heard_at, sid },
-    })
+    ext(ws).serialize_attachment(&attachment_value(label)).map_err(worker::Error::from)
 }
 
 /// Who a socket belongs to, when it last sent a frame (or opened), and its id, read from its
 /// attachment (`Labels` holds what was read, per instance).
 fn label(ws: &WebSocket) -> Option<Label> {
-    Some(match ws.deserialize_attachment::<Attachment>().ok().flatten()? {
-        Attachment::Visitor { user_id, heard_at, sid } => Label { sender: Sender::Visitor { user_id }, heard_at, sid },
-        Attachment::Admin { heard_at, sid } => Label { sender: Sender::owner(), heard_at, sid },
-        Attachment::Agent { agent_id, agent_role, heard_at, sid } => {
-            Label { sender: Sender::Agent { id: agent_id, role: agent_role }, heard_at, sid }
-        }
-    })
+    attachment_label(&ext(ws).deserialize_attachment().ok()?)
 }
 
 #[wasm_bindgen]

@@ -5,7 +5,6 @@
 //! sent after the writes until they are durable. So "store, then ack" never acks a lost message,
 //! and a message is never stored without the counters it changes.
 
-use serde::Deserialize;
 use worker::{SqlStorage, SqlStorageValue as V};
 
 use crate::desk::{Agent, Conversation, DayUsage, Hit, Invite, LastMessage, Write};
@@ -17,11 +16,13 @@ mod context;
 pub mod mail;
 pub mod push;
 mod queries;
+pub mod row;
 mod schema;
 mod tickets;
 mod upkeep;
 mod webhooks;
 
+use row::{first, rows, Row};
 pub use webhooks::Due;
 
 /// Messages are indexed for search at least once per this many seqs (and before every search).
@@ -31,136 +32,69 @@ pub struct Store {
     sql: SqlStorage,
 }
 
-#[derive(Deserialize)]
-struct Version {
-    v: i64,
-}
-
-#[derive(Deserialize)]
-struct Text {
-    v: String,
-}
-
-#[derive(Deserialize)]
-struct ConversationRow {
-    id: String,
-    name: String,
-    unread: Option<u32>,
-    read_seq: Option<i64>,
-    seen_seq: Option<i64>,
-    last_preview: Option<String>,
-    last_sender: Option<Author>,
-    last_at: Option<i64>,
-    last_seq: Option<i64>,
-    verified_id: Option<String>,
-    status: Option<String>,
-    snoozed_until: Option<i64>,
-    assignee_id: Option<String>,
-    day: Option<i64>,
-    day_bytes: Option<i64>,
-    email: Option<String>,
-    away_sent: Option<i64>,
-}
-
-impl From<ConversationRow> for Conversation {
-    fn from(r: ConversationRow) -> Self {
-        let last = match (r.last_preview, r.last_sender, r.last_at, r.last_seq) {
-            (Some(preview), Some(sender), Some(at), Some(seq)) => Some(LastMessage { preview, sender, at, seq }),
-            _ => None,
-        };
-        Conversation {
-            user_id: r.id,
-            name: r.name,
-            unread: r.unread.unwrap_or(0),
-            read_seq: r.read_seq.unwrap_or(0),
-            seen_seq: r.seen_seq.unwrap_or(0),
-            last,
-            verified_id: r.verified_id,
-            status: r.status.as_deref().and_then(Status::parse).unwrap_or_default(),
-            snoozed_until: r.snoozed_until,
-            assignee: r.assignee_id,
-            usage: DayUsage { day: r.day.unwrap_or(0), bytes: r.day_bytes.unwrap_or(0).max(0) as u64 },
-            email: r.email,
-            away_sent: r.away_sent.unwrap_or(0) != 0,
-        }
+/// A conversation read with [`CONVERSATION_COLUMNS`], from column `at` on.
+fn conversation(mut r: Row) -> Conversation {
+    let last = match (r.opt_str(5), r.opt_str(6).as_deref().and_then(Author::parse), r.opt_int(7), r.opt_int(8)) {
+        (Some(preview), Some(sender), Some(at), Some(seq)) => Some(LastMessage { preview, sender, at, seq }),
+        _ => None,
+    };
+    Conversation {
+        user_id: r.str(0),
+        name: r.str(1),
+        unread: r.count(2),
+        read_seq: r.int(3),
+        seen_seq: r.int(4),
+        last,
+        verified_id: r.opt_str(9),
+        status: r.opt_str(10).as_deref().and_then(Status::parse).unwrap_or_default(),
+        snoozed_until: r.opt_int(11),
+        assignee: r.opt_str(12),
+        usage: DayUsage { day: r.int(13), bytes: r.int(14).max(0) as u64 },
+        email: r.opt_str(15),
+        away_sent: r.int(16) != 0,
     }
 }
 
-#[derive(Deserialize)]
-struct DeskMessageRow {
-    user_id: String,
-    #[serde(flatten)]
-    message: MessageRow,
+fn conversations(cursor: worker::SqlCursor) -> worker::Result<Vec<Conversation>> {
+    Ok(rows(cursor)?.into_iter().map(conversation).collect())
 }
 
-#[derive(Deserialize)]
-struct MessageRow {
-    id: String,
-    seq: i64,
-    sender: Author,
-    body: String,
-    at: i64,
-    client_msg_id: Option<String>,
-    author_id: Option<String>,
-    author_name: Option<String>,
-    meta: Option<String>,
-    attachment: Option<String>,
+/// A message read with [`MESSAGE_COLUMNS`] starting at column `at`; `None` for a kind of
+/// message this build does not know.
+fn message(r: &mut Row, at: usize) -> Option<WireMessage> {
+    let sender = Author::parse(&r.str(at + 2))?;
+    let by_agent = matches!(sender, Author::Admin | Author::Note);
+    let (author_id, author_name) = (r.opt_str(at + 6), r.opt_str(at + 7));
+    Some(WireMessage {
+        id: r.str(at),
+        seq: r.int(at + 1),
+        sender,
+        message: r.str(at + 3),
+        at: r.int(at + 4),
+        client_msg_id: r.opt_str(at + 5),
+        agent_id: if by_agent { author_id } else { None },
+        agent_name: if by_agent { author_name } else { None },
+        event: r.opt_str(at + 8).and_then(|m| serde_json::from_str::<EventInfo>(&m).ok()),
+        attachment: r.opt_str(at + 9).and_then(|a| serde_json::from_str(&a).ok()),
+    })
 }
 
-impl From<MessageRow> for WireMessage {
-    fn from(r: MessageRow) -> Self {
-        let by_agent = matches!(r.sender, Author::Admin | Author::Note);
-        WireMessage {
-            id: r.id,
-            seq: r.seq,
-            sender: r.sender,
-            message: r.body,
-            at: r.at,
-            client_msg_id: r.client_msg_id,
-            agent_id: if by_agent { r.author_id } else { None },
-            agent_name: if by_agent { r.author_name } else { None },
-            event: r.meta.and_then(|m| serde_json::from_str::<EventInfo>(&m).ok()),
-            attachment: r.attachment.and_then(|a| serde_json::from_str(&a).ok()),
-        }
-    }
+fn messages(cursor: worker::SqlCursor) -> worker::Result<Vec<WireMessage>> {
+    Ok(rows(cursor)?.into_iter().filter_map(|mut r| message(&mut r, 0)).collect())
 }
 
-#[derive(Deserialize)]
-struct ClientIdRow {
-    sender: Author,
-    author_id: String,
-    client_msg_id: String,
-}
-
-#[derive(Deserialize)]
-struct AgentRow {
-    id: String,
-    name: String,
-    role: String,
-    email: Option<String>,
-    state: String,
-    away: Option<i64>,
-}
-
-impl From<AgentRow> for Agent {
-    fn from(r: AgentRow) -> Self {
-        Agent {
-            role: Role::parse(&r.role).unwrap_or(Role::Agent),
-            pending: r.state == "pending",
-            id: r.id,
-            name: r.name,
-            email: r.email,
-            away: r.away.unwrap_or(0) != 0,
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct InviteRow {
-    #[serde(flatten)]
-    agent: AgentRow,
-    code_hash: String,
-    expires_at: i64,
+/// An agent read with [`AGENT_COLUMNS`], and whether it was revoked.
+fn agent(r: &mut Row) -> (Agent, bool) {
+    let state = r.str(4);
+    let agent = Agent {
+        role: Role::parse(&r.str(2)).unwrap_or(Role::Agent),
+        pending: state == "pending",
+        id: r.str(0),
+        name: r.str(1),
+        email: r.opt_str(3),
+        away: r.int(5) != 0,
+    };
+    (agent, state == "revoked")
 }
 
 const CONVERSATION_COLUMNS: &str =
@@ -189,10 +123,9 @@ impl Store {
     pub fn open(sql: SqlStorage) -> worker::Result<Self> {
         sql.exec("CREATE TABLE IF NOT EXISTS desk_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)", None)?;
         let current = sql
-            .exec("SELECT value AS v FROM desk_meta WHERE key = 'schema_version'", None)?
-            .to_array::<Version>()?
-            .first()
-            .map_or(0, |r| r.v);
+            .exec("SELECT value AS v FROM desk_meta WHERE key = 'schema_version'", None)
+            .and_then(first)?
+            .map_or(0, |r| r.int(0));
         for (i, migration) in schema::MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
             sql.exec(migration, None)?;
             sql.exec(
@@ -209,8 +142,8 @@ impl Store {
         let sql = &self.sql;
         match write {
             Write::Append { user_id, message: m, author_id } => {
-                let meta = m.event.as_ref().and_then(|e| serde_json::to_string(e).ok());
-                let attachment = m.attachment.as_ref().and_then(|a| serde_json::to_string(a).ok());
+                let meta = m.event.as_ref().and_then(|e| crate::protocol::json_text(e).ok());
+                let attachment = m.attachment.as_ref().and_then(|a| crate::protocol::json_text(a).ok());
                 sql.exec(
                     "INSERT INTO messages (seq, id, user_id, sender, body, client_msg_id, at, author_id, author_name, meta, attachment)
                      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -187,3 +187,21 @@ fn attachments_add_a_field_and_a_frame_pair() {
         "no file: unchanged"
     );
 }
+
+/// `parse` takes `type` out and reads the rest straight into its variant (issue 12): the type
+/// may come anywhere, frames without fields ignore the rest, a shape error names the field, and
+/// only an object is a frame.
+#[test]
+fn parse_reads_the_type_first_then_the_frame() {
+    assert_eq!(parse(r#"{"userId":"u1","type":"read"}"#), Ok(Inbound::Read { user_id: "u1".into() }));
+    assert_eq!(parse(r#" {"type":"ping","extra":[1,{"a":2}]}"#), Ok(Inbound::Ping));
+    assert_eq!(parse(r#"{"type":"webhooks","id":7}"#), Ok(Inbound::Webhooks));
+    assert_eq!(parse(r#"{"type":"read"}"#), Err(FrameError::BadFrame("missing field `userId`".into())));
+    assert_eq!(parse(r#"{"type":"snooze","userId":"u1","until":"soon"}"#).map_err(|e| e.code()), Err("bad_frame"));
+    assert_eq!(parse(r#"{"type":"nope"}"#), Err(FrameError::UnknownType("nope".into())));
+    assert_eq!(parse(r#"{"type":5}"#), Err(FrameError::UnknownType(String::new())));
+    assert_eq!(parse(r#"{"message":"hi"}"#), Err(FrameError::UnknownType(String::new())));
+    for not_a_frame in [r#"["read","u1"]"#, r#""ping""#, "7", "null", r#"{"type":"ping""#, r#"{"type":"ping"} x"#] {
+        assert_eq!(parse(not_a_frame), Err(FrameError::BadJson), "{not_a_frame}");
+    }
+}

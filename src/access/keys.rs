@@ -38,7 +38,7 @@ impl Jwk {
         }
         let import = Import { kty: "RSA", n: &self.n, e: &self.e, alg: "RS256", ext: true };
         // Serialising strings and a bool cannot fail; an empty object would fail the import.
-        serde_json::to_string(&import).unwrap_or_else(|_| "{}".into())
+        crate::protocol::json_text(&import).unwrap_or_else(|_| "{}".into())
     }
 }
 

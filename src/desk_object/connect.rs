@@ -326,7 +326,7 @@ impl Desk {
                 if cors {
                     headers.set("Access-Control-Allow-Origin", "*")?;
                 }
-                Ok(Response::from_json(&issued)?.with_headers(headers))
+                Ok(crate::router::json_response(&issued)?.with_headers(headers))
             }
             Ok(_) => Err(worker::Error::RustError("no randomness".into())),
             Err(e) => refuse(e),
@@ -351,7 +351,7 @@ impl Desk {
                 headers.set("Content-Type", "application/json; charset=utf-8")?;
                 headers.set("Cache-Control", "no-store")?;
                 headers.set("X-Content-Type-Options", "nosniff")?;
-                Ok(Response::from_json(&accepted)?.with_headers(headers))
+                Ok(crate::router::json_response(&accepted)?.with_headers(headers))
             }
             Ok(_) => Err(worker::Error::RustError("no randomness".into())),
             Err(e) => refuse(e),

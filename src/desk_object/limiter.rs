@@ -2,7 +2,7 @@
 //! whether a new visitor may be created, how many wrong admin credentials the address presented,
 //! and that an address had a real conversation. A third `impl Desk`, split along this seam.
 
-use worker::{Headers, Method, Request, RequestInit, Result};
+use worker::{Headers, Result};
 
 use super::Desk;
 use crate::limits::network::{Answer, Ask, Network};
@@ -23,10 +23,9 @@ impl Desk {
             .as_ref()
             .ok_or_else(|| worker::Error::RustError("the LIMITER binding is missing (wrangler.toml)".into()))?;
         let stub = namespace.get_by_name(&network.object_name())?;
-        let body = serde_json::to_string(ask).map_err(|e| worker::Error::RustError(e.to_string()))?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post).with_body(Some(body.into()));
-        let mut answer = stub.fetch_with_request(Request::new_with_init("https://limiter/ask", &init)?).await?;
+        let body = crate::protocol::json_text(ask).map_err(|e| worker::Error::RustError(e.to_string()))?;
+        let request = crate::outgoing::post("https://limiter/ask", None, Some(&body.into()))?;
+        let mut answer = stub.fetch_with_request(request).await?;
         if answer.status_code() != 200 {
             return Err(worker::Error::RustError(format!("limiter answered {}", answer.status_code())));
         }

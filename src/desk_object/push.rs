@@ -13,7 +13,7 @@
 use worker::js_sys::{self, Array, Function, Object, Promise, Reflect, Uint8Array, JSON};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
-use worker::{console_error, Env, Fetch, Headers, Method, Request, RequestInit, Result};
+use worker::{console_error, Env, Fetch, Headers, Result};
 
 use super::Desk;
 use crate::desk::push::{self as core, PushSetup};
@@ -130,9 +130,9 @@ async fn send(
     set("Content-Type", "application/octet-stream")?;
     set("TTL", &push::TTL_SECONDS.to_string())?;
     set("Urgency", "high")?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_headers(headers).with_body(Some(Uint8Array::from(body.as_slice()).into()));
-    let request = Request::new_with_init(&pending.endpoint, &init).map_err(|e| JsValue::from_str(&e.to_string()))?;
+    let body: JsValue = Uint8Array::from(body.as_slice()).into();
+    let request = crate::outgoing::post(&pending.endpoint, Some(&headers), Some(&body))
+        .map_err(|e| JsValue::from_str(&e.to_string()))?;
     let response = Fetch::Request(request).send().await.map_err(|e| JsValue::from_str(&e.to_string()))?;
     Ok(response.status_code())
 }

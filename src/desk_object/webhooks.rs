@@ -9,7 +9,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use futures_util::future::{join_all, select, Either};
-use worker::{console_error, console_log, AbortController, Delay, Env, Fetch, Headers, Method, Request, RequestInit};
+use worker::{console_error, console_log, AbortController, Delay, Env, Fetch, Headers, Request};
 
 use super::Desk;
 use crate::desk::webhooks::{after_attempt, signature, Attempt, Hooks, Next, DEFAULT_RETRY_BASE_MS};
@@ -146,9 +146,7 @@ async fn attempt(d: &Due, timeout_ms: u64) -> Attempt {
         headers.set("X-Signature", &signature(&d.secret, &d.body))?;
         headers.set("X-Event-Id", &d.event_id)?;
         headers.set("X-Event-Type", &d.event)?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post).with_headers(headers).with_body(Some(d.body.clone().into()));
-        Request::new_with_init(&d.url, &init)
+        crate::outgoing::post(&d.url, Some(&headers), Some(&d.body.as_str().into()))
     };
     let request = match request() {
         Ok(r) => r,

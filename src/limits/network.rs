@@ -62,8 +62,8 @@ fn v6_network(v6: &Ipv6Addr) -> Network {
     }
 }
 
-/// What a desk asks a network's `Limiter`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What a desk asks a network's `Limiter` (`{"ask": "newVisitor", ...}`; read by [`Ask::from_json`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "ask", rename_all = "camelCase")]
 pub enum Ask {
     /// May a new visitor be created from `address` now? Takes a token unless `peek` (the
@@ -73,6 +73,35 @@ pub enum Ask {
     Trust { address: String },
     /// Wrong admin credentials from `address` in window `period`; one more counted if `add`.
     Failures { address: String, period: i64, add: bool },
+}
+
+/// [`Ask`] as serde reads it: externally tagged, from `{"<ask>": <the ask>}`, so its fields are
+/// read once instead of buffered as `Content` first (an internally tagged enum's cost in code).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+enum AskIn {
+    NewVisitor { address: String, peek: bool },
+    Trust { address: String },
+    Failures { address: String, period: i64, add: bool },
+}
+
+impl Ask {
+    /// The ask in a `Limiter` request's body; `None` if it is not one.
+    pub fn from_json(text: &str) -> Option<Ask> {
+        #[derive(Deserialize)]
+        struct Head {
+            ask: String,
+        }
+        let head: Head = serde_json::from_str(text).ok()?;
+        if !matches!(head.ask.as_str(), "newVisitor" | "trust" | "failures") || !text.trim_start().starts_with('{') {
+            return None;
+        }
+        Some(match serde_json::from_str(&format!("{{\"{}\":{text}}}", head.ask)).ok()? {
+            AskIn::NewVisitor { address, peek } => Ask::NewVisitor { address, peek },
+            AskIn::Trust { address } => Ask::Trust { address },
+            AskIn::Failures { address, period, add } => Ask::Failures { address, period, add },
+        })
+    }
 }
 
 /// The `Limiter`'s answer.
@@ -221,7 +250,12 @@ mod tests {
         let ask = Ask::NewVisitor { address: "203.0.113.7".into(), peek: false };
         let json = serde_json::to_string(&ask).unwrap();
         assert_eq!(json, r#"{"ask":"newVisitor","address":"203.0.113.7","peek":false}"#);
-        assert_eq!(serde_json::from_str::<Ask>(&json).unwrap(), ask);
+        assert_eq!(Ask::from_json(&json), Some(ask));
+        for ask in [Ask::Trust { address: "a".into() }, Ask::Failures { address: "b".into(), period: 7, add: true }] {
+            assert_eq!(Ask::from_json(&serde_json::to_string(&ask).unwrap()), Some(ask));
+        }
+        assert_eq!(Ask::from_json(r#"{"ask":"other","address":"a"}"#), None);
+        assert_eq!(Ask::from_json(r#"["trust","a"]"#), None);
         let answer = Answer { retry_after_ms: Some(4_000), failures: 0 };
         assert_eq!(serde_json::from_str::<Answer>(&serde_json::to_string(&answer).unwrap()).unwrap(), answer);
     }

@@ -33,11 +33,43 @@ pub const MAX_PAGES: usize = 20;
 pub const VISIT_IDLE_MS: i64 = 30 * 60 * 1000;
 
 /// An attribute's value: text or a number (JSON numbers are always finite).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum AttributeValue {
     Text(String),
     Number(serde_json::Number),
+}
+
+/// Text or a number, anything else refused: by hand, as serde's untagged enums buffer the value
+/// first and cost the wasm kilobytes of code.
+impl<'de> Deserialize<'de> for AttributeValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = AttributeValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("text or a number")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<AttributeValue, E> {
+                Ok(AttributeValue::Text(v.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<AttributeValue, E> {
+                Ok(AttributeValue::Text(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<AttributeValue, E> {
+                Ok(AttributeValue::Number(v.into()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<AttributeValue, E> {
+                Ok(AttributeValue::Number(v.into()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<AttributeValue, E> {
+                serde_json::Number::from_f64(v)
+                    .map(AttributeValue::Number)
+                    .ok_or_else(|| E::custom("a number must be finite"))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 /// Attributes by key, sorted by key.

@@ -364,7 +364,7 @@ impl Outbound {
     /// JSON text of the frame. Serialising these types cannot fail (no maps with non-string
     /// keys, no custom serialisers); the fallback keeps a bug from ever panicking in wasm.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self)
+        crate::protocol::json_text(self)
             .unwrap_or_else(|_| r#"{"type":"error","code":"internal","message":"frame could not be encoded"}"#.into())
     }
 }

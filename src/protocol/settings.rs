@@ -177,6 +177,7 @@ pub struct Availability {
 impl Availability {
     pub fn to_json(&self) -> String {
         // Strings, numbers and a bool: serialising cannot fail; the fallback keeps it panic-free.
-        serde_json::to_string(self).unwrap_or_else(|_| r#"{"online":false,"agents":[],"replyTime":"minutes"}"#.into())
+        crate::protocol::json_text(self)
+            .unwrap_or_else(|_| r#"{"online":false,"agents":[],"replyTime":"minutes"}"#.into())
     }
 }

@@ -6,7 +6,7 @@
 
 use std::cell::RefCell;
 
-use worker::{Date, Env, Headers, Method, Request, RequestInit, Response, Result};
+use worker::{Date, Env, Headers, Request, Response, Result};
 
 use super::refuse;
 use crate::directory::{self, Created, DeskList, DirectoryPage, KnownDesks, Lookup};
@@ -55,9 +55,7 @@ pub async fn create(req: &Request, env: &Env, desk: &str) -> Result<Response> {
     if let Err(e) = directory::owner_may_create(owner.as_deref(), req.headers().get("Authorization")?.as_deref()) {
         return refuse(e);
     }
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post);
-    let forwarded = Request::new_with_init(&format!("https://{NAME}/desks/{desk}"), &init)?;
+    let forwarded = crate::outgoing::post(&format!("https://{NAME}/desks/{desk}"), None, None)?;
     let mut answer = env.durable_object(BINDING)?.get_by_name(NAME)?.fetch_with_request(forwarded).await?;
     if !matches!(answer.status_code(), 200 | 201) {
         return Ok(answer); // the directory's refusal, as it wrote it
@@ -68,5 +66,5 @@ pub async fn create(req: &Request, env: &Env, desk: &str) -> Result<Response> {
     headers.set("Content-Type", "application/json; charset=utf-8")?;
     headers.set("Cache-Control", "no-store")?;
     headers.set("X-Content-Type-Options", "nosniff")?;
-    Ok(Response::from_json(&created)?.with_status(created.status()).with_headers(headers))
+    Ok(crate::router::json_response(&created)?.with_status(created.status()).with_headers(headers))
 }

@@ -8,29 +8,6 @@ use super::*;
 use crate::attachments::{Attachment, AttachmentUse};
 use crate::desk::attachment::Stored;
 
-#[derive(Deserialize)]
-struct AttachmentRow {
-    id: String,
-    user_id: String,
-    key: String,
-    name: String,
-    size: i64,
-    mime: String,
-}
-
-#[derive(Deserialize)]
-struct UseRow {
-    conversation: Option<i64>,
-    desk: Option<i64>,
-    recent: Option<i64>,
-    oldest: Option<i64>,
-}
-
-#[derive(Deserialize)]
-struct KeyRow {
-    key: String,
-}
-
 impl Store {
     /// Records a file stored in R2 (the write `Attach`).
     pub(super) fn record_attachment(
@@ -72,10 +49,10 @@ impl Store {
         let rows = self
             .sql
             .exec("SELECT id, user_id, key, name, size, type AS mime FROM attachments WHERE id = ?", vec![text(id)])?;
-        Ok(rows.to_array::<AttachmentRow>()?.into_iter().next().map(|r| Stored {
-            user_id: r.user_id,
-            key: r.key,
-            attachment: Attachment { id: r.id, name: r.name, size: r.size.max(0) as u64, mime: r.mime },
+        Ok(first(rows)?.map(|mut r| Stored {
+            user_id: r.str(1),
+            key: r.str(2),
+            attachment: Attachment { id: r.str(0), name: r.str(3), size: r.int(4).max(0) as u64, mime: r.str(5) },
         }))
     }
 
@@ -89,19 +66,18 @@ impl Store {
                     (SELECT MIN(at) FROM attachments WHERE uploader = ? AND at > ?) AS oldest",
             vec![text(user_id), text(uploader), V::Integer(since), text(uploader), V::Integer(since)],
         )?;
-        let row = rows.to_array::<UseRow>()?.into_iter().next();
-        Ok(row.map_or_else(AttachmentUse::default, |r| AttachmentUse {
-            conversation_bytes: r.conversation.unwrap_or(0).max(0) as u64,
-            desk_bytes: r.desk.unwrap_or(0).max(0) as u64,
-            recent_uploads: r.recent.unwrap_or(0).clamp(0, u32::MAX as i64) as u32,
-            oldest_recent_at: r.oldest,
+        Ok(first(rows)?.map_or_else(AttachmentUse::default, |r| AttachmentUse {
+            conversation_bytes: r.int(0).max(0) as u64,
+            desk_bytes: r.int(1).max(0) as u64,
+            recent_uploads: r.count(2),
+            oldest_recent_at: r.opt_int(3),
         }))
     }
 
     /// Up to `limit` keys waiting to be removed from R2.
     pub fn trashed(&self, limit: u32) -> worker::Result<Vec<String>> {
-        let rows = self.sql.exec("SELECT key FROM attachment_trash LIMIT ?", vec![V::Integer(limit.into())])?;
-        Ok(rows.to_array::<KeyRow>()?.into_iter().map(|r| r.key).collect())
+        let found = self.sql.exec("SELECT key FROM attachment_trash LIMIT ?", vec![V::Integer(limit.into())])?;
+        Ok(rows(found)?.into_iter().map(|mut r| r.str(0)).collect())
     }
 
     /// Keys removed from R2: out of the trash.
@@ -113,16 +89,11 @@ impl Store {
     }
 }
 
-#[derive(Deserialize)]
-struct NameRow {
-    v: String,
-}
-
 impl Store {
     /// This desk's name, as the first request to it said (`desk_info`).
     pub fn desk_name(&self) -> worker::Result<Option<String>> {
         let rows = self.sql.exec("SELECT value AS v FROM desk_info WHERE key = 'desk_name'", None)?;
-        Ok(rows.to_array::<NameRow>()?.into_iter().next().map(|r| r.v))
+        Ok(first(rows)?.and_then(|mut r| r.opt_str(0)))
     }
 
     pub fn remember_desk_name(&self, desk: &str) -> worker::Result<()> {

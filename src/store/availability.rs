@@ -2,17 +2,11 @@
 //! message sent once per conversation, and the desk's settings as one validated row: the
 //! `settings_update` frame that recreates them.
 
-use serde::Deserialize;
 use worker::SqlStorageValue as V;
 
-use super::{opt_text, text, Store};
+use super::{first, opt_text, text, Store};
 use crate::desk::team::OWNER_DEFAULT_NAME;
 use crate::protocol::Settings;
-
-#[derive(Deserialize)]
-struct Body {
-    body: String,
-}
 
 impl Store {
     /// The owner has no row until it sets something about itself (its name, its status).
@@ -48,7 +42,7 @@ impl Store {
 
     /// The stored settings, or the defaults (a row that no longer reads is the defaults too).
     pub fn settings(&self) -> worker::Result<Settings> {
-        let rows = self.sql.exec("SELECT body FROM settings WHERE id = 1", None)?.to_array::<Body>()?;
-        Ok(rows.first().map(|r| Settings::from_update_frame(&r.body)).unwrap_or_default())
+        let row = first(self.sql.exec("SELECT body FROM settings WHERE id = 1", None)?)?;
+        Ok(row.map(|mut r| Settings::from_update_frame(&r.str(0))).unwrap_or_default())
     }
 }

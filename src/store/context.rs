@@ -9,58 +9,34 @@ use super::*;
 use crate::desk::context::Context;
 use crate::protocol::saved_replies::SavedReply;
 
-#[derive(Deserialize)]
-struct ContextRow {
-    user_id: String,
-    first_seen: i64,
-    visits: i64,
-    visit_started: i64,
-    last_active: i64,
-    page: Option<String>,
-    device: String,
-    pages: String,
-    attributes: Option<String>,
-}
-
-impl From<ContextRow> for Context {
-    fn from(r: ContextRow) -> Self {
-        Context {
-            user_id: r.user_id,
-            first_seen: r.first_seen,
-            visits: r.visits.clamp(0, u32::MAX as i64) as u32,
-            visit_started: r.visit_started,
-            last_active: r.last_active,
-            page: r.page.and_then(|p| serde_json::from_str(&p).ok()),
-            device: serde_json::from_str(&r.device).unwrap_or_default(),
-            pages: serde_json::from_str(&r.pages).unwrap_or_default(),
-            attributes: r.attributes.and_then(|a| serde_json::from_str(&a).ok()),
-        }
+/// A context read with [`CONTEXT_COLUMNS`].
+fn context(mut r: Row) -> Context {
+    Context {
+        user_id: r.str(0),
+        first_seen: r.int(1),
+        visits: r.count(2),
+        visit_started: r.int(3),
+        last_active: r.int(4),
+        page: r.opt_str(5).and_then(|p| serde_json::from_str(&p).ok()),
+        device: serde_json::from_str(&r.str(6)).unwrap_or_default(),
+        pages: serde_json::from_str(&r.str(7)).unwrap_or_default(),
+        attributes: r.opt_str(8).and_then(|a| serde_json::from_str(&a).ok()),
     }
-}
-
-#[derive(Deserialize)]
-struct ReplyRow {
-    id: String,
-    title: String,
-    shortcut: String,
-    body: String,
-    updated_at: i64,
 }
 
 const CONTEXT_COLUMNS: &str =
     "user_id, first_seen, visits, visit_started, last_active, page, device, pages, attributes";
 
 fn json<T: serde::Serialize>(value: &T) -> V {
-    serde_json::to_string(value).map_or(V::Null, V::String)
+    crate::protocol::json_text(value).map_or(V::Null, V::String)
 }
 
 impl Store {
     pub fn context(&self, user_id: &str) -> worker::Result<Option<Context>> {
-        let rows = self
+        let found = self
             .sql
-            .exec(&format!("SELECT {CONTEXT_COLUMNS} FROM visitor_context WHERE user_id = ?"), vec![text(user_id)])?
-            .to_array::<ContextRow>()?;
-        Ok(rows.into_iter().next().map(Context::from))
+            .exec(&format!("SELECT {CONTEXT_COLUMNS} FROM visitor_context WHERE user_id = ?"), vec![text(user_id)])?;
+        Ok(first(found)?.map(context))
     }
 
     /// Several visitors' contexts in one statement (the ids as one JSON parameter: a statement
@@ -69,17 +45,12 @@ impl Store {
         if user_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let ids = serde_json::to_string(user_ids).unwrap_or_else(|_| "[]".into());
-        let rows = self
-            .sql
-            .exec(
-                &format!(
-                    "SELECT {CONTEXT_COLUMNS} FROM visitor_context WHERE user_id IN (SELECT value FROM json_each(?))"
-                ),
-                vec![V::String(ids)],
-            )?
-            .to_array::<ContextRow>()?;
-        Ok(rows.into_iter().map(Context::from).collect())
+        let ids = crate::protocol::json_text(user_ids).unwrap_or_else(|_| "[]".into());
+        let found = self.sql.exec(
+            &format!("SELECT {CONTEXT_COLUMNS} FROM visitor_context WHERE user_id IN (SELECT value FROM json_each(?))"),
+            vec![V::String(ids)],
+        )?;
+        Ok(rows(found)?.into_iter().map(context).collect())
     }
 
     pub(super) fn put_context(&self, c: &Context) -> worker::Result<()> {
@@ -105,18 +76,16 @@ impl Store {
     }
 
     pub fn saved_replies(&self) -> worker::Result<Vec<SavedReply>> {
-        let rows = self
-            .sql
-            .exec("SELECT id, title, shortcut, body, updated_at FROM saved_replies ORDER BY shortcut", None)?
-            .to_array::<ReplyRow>()?;
-        Ok(rows
+        let found =
+            self.sql.exec("SELECT id, title, shortcut, body, updated_at FROM saved_replies ORDER BY shortcut", None)?;
+        Ok(rows(found)?
             .into_iter()
-            .map(|r| SavedReply {
-                id: r.id,
-                title: r.title,
-                shortcut: r.shortcut,
-                text: r.body,
-                updated_at: r.updated_at,
+            .map(|mut r| SavedReply {
+                id: r.str(0),
+                title: r.str(1),
+                shortcut: r.str(2),
+                text: r.str(3),
+                updated_at: r.int(4),
             })
             .collect())
     }

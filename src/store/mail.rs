@@ -2,10 +2,9 @@
 //! `messages_mail` trigger), when a visitor left, unsubscribes, agents' alerts, and the mail log
 //! the limits count.
 
-use serde::Deserialize;
 use worker::SqlStorageValue as V;
 
-use super::{opt_text, text, Store};
+use super::{first, opt_text, rows, text, Store};
 use crate::desk::notify::{Alerts, Pending};
 use crate::desk::team::OWNER_DEFAULT_NAME;
 
@@ -14,42 +13,15 @@ pub const PENDING_SLICE: i64 = 200;
 const DAY_MS: i64 = 86_400_000;
 const HOUR_MS: i64 = 3_600_000;
 
-#[derive(Deserialize)]
-struct PendingRow {
-    user_id: String,
-    email: Option<String>,
-    unsubscribed: Option<i64>,
-    left_at: Option<i64>,
-    reply_seq: i64,
-    reply_at: i64,
-    mailed_seq: i64,
-    seen_seq: Option<i64>,
-    wait_seq: i64,
-    wait_at: i64,
-    told_seq: i64,
-    mailed_today: Option<i64>,
-}
-
-#[derive(Deserialize)]
-struct Count {
-    n: i64,
-}
-
-#[derive(Deserialize)]
-struct AlertsRow {
-    alert_unanswered: i64,
-    alert_email: Option<String>,
-}
-
 /// An agent reply as the follow-up email shows it.
-#[derive(Deserialize, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub struct MailedReply {
     pub body: String,
     pub author_name: Option<String>,
 }
 
 /// Someone an unanswered-conversation email goes to.
-#[derive(Deserialize, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub struct AlertRecipient {
     pub id: String,
     pub name: String,
@@ -60,10 +32,8 @@ impl Store {
     /// Conversations with a reply not yet mailed or a wait not yet reported, and what decides
     /// them (`connected` is the glue's to fill in).
     pub fn mail_pending(&self, now: i64) -> worker::Result<Vec<Pending>> {
-        let rows = self
-            .sql
-            .exec(
-                "SELECT m.user_id, v.email, v.unsubscribed, m.left_at, m.reply_seq, m.reply_at, m.mailed_seq,
+        let found = self.sql.exec(
+            "SELECT m.user_id, v.email, v.unsubscribed, m.left_at, m.reply_seq, m.reply_at, m.mailed_seq,
                         c.seen_seq, m.wait_seq, m.wait_at, m.told_seq,
                         (SELECT COUNT(*) FROM mail_log l WHERE l.user_id = m.user_id AND l.kind = 'followup'
                            AND l.status = 'sent' AND l.at > ?) AS mailed_today
@@ -71,25 +41,24 @@ impl Store {
                  LEFT JOIN conversations c ON c.user_id = m.user_id
                  WHERE m.reply_seq > m.mailed_seq OR m.wait_seq > m.told_seq
                  LIMIT ?",
-                vec![V::Integer(now - DAY_MS), V::Integer(PENDING_SLICE)],
-            )?
-            .to_array::<PendingRow>()?;
-        Ok(rows
+            vec![V::Integer(now - DAY_MS), V::Integer(PENDING_SLICE)],
+        )?;
+        Ok(rows(found)?
             .into_iter()
-            .map(|r| Pending {
-                user_id: r.user_id,
-                email: r.email,
-                unsubscribed: r.unsubscribed.unwrap_or(0) != 0,
+            .map(|mut r| Pending {
+                user_id: r.str(0),
+                email: r.opt_str(1),
+                unsubscribed: r.int(2) != 0,
                 connected: false,
-                left_at: r.left_at,
-                reply_seq: r.reply_seq,
-                reply_at: r.reply_at,
-                mailed_seq: r.mailed_seq,
-                seen_seq: r.seen_seq.unwrap_or(0),
-                wait_seq: r.wait_seq,
-                wait_at: r.wait_at,
-                told_seq: r.told_seq,
-                mailed_today: r.mailed_today.unwrap_or(0).clamp(0, i64::from(u32::MAX)) as u32,
+                left_at: r.opt_int(3),
+                reply_seq: r.int(4),
+                reply_at: r.int(5),
+                mailed_seq: r.int(6),
+                seen_seq: r.int(7),
+                wait_seq: r.int(8),
+                wait_at: r.int(9),
+                told_seq: r.int(10),
+                mailed_today: r.count(11),
             })
             .collect())
     }
@@ -97,14 +66,11 @@ impl Store {
     /// Emails the desk sent in the hour before `now`; older log rows (past a day) go on the way.
     pub fn mail_sent_hour(&self, now: i64) -> worker::Result<u32> {
         self.sql.exec("DELETE FROM mail_log WHERE at < ?", vec![V::Integer(now - DAY_MS)])?;
-        let rows = self
-            .sql
-            .exec(
-                "SELECT COUNT(*) AS n FROM mail_log WHERE at > ? AND status = 'sent'",
-                vec![V::Integer(now - HOUR_MS)],
-            )?
-            .to_array::<Count>()?;
-        Ok(rows.first().map_or(0, |c| c.n.clamp(0, i64::from(u32::MAX)) as u32))
+        let row = first(self.sql.exec(
+            "SELECT COUNT(*) AS n FROM mail_log WHERE at > ? AND status = 'sent'",
+            vec![V::Integer(now - HOUR_MS)],
+        )?)?;
+        Ok(row.map_or(0, |r| r.count(0)))
     }
 
     /// The agents' replies with seq in `(after, up_to]`, oldest first, the latest `limit`.
@@ -115,17 +81,16 @@ impl Store {
         up_to: i64,
         limit: usize,
     ) -> worker::Result<Vec<MailedReply>> {
-        let mut rows = self
-            .sql
-            .exec(
-                "SELECT body, author_name FROM messages
-                 WHERE user_id = ? AND seq > ? AND seq <= ? AND sender = 'admin' AND meta IS NULL
-                 ORDER BY seq DESC LIMIT ?",
-                vec![text(user_id), V::Integer(after), V::Integer(up_to), V::Integer(limit as i64)],
-            )?
-            .to_array::<MailedReply>()?;
-        rows.reverse();
-        Ok(rows)
+        let found = self.sql.exec(
+            "SELECT body, author_name FROM messages
+             WHERE user_id = ? AND seq > ? AND seq <= ? AND sender = 'admin' AND meta IS NULL
+             ORDER BY seq DESC LIMIT ?",
+            vec![text(user_id), V::Integer(after), V::Integer(up_to), V::Integer(limit as i64)],
+        )?;
+        let mut replies: Vec<MailedReply> =
+            rows(found)?.into_iter().map(|mut r| MailedReply { body: r.str(0), author_name: r.opt_str(1) }).collect();
+        replies.reverse();
+        Ok(replies)
     }
 
     /// Replies up to `up_to` are handled (mailed or passed over).
@@ -172,33 +137,29 @@ impl Store {
 
     /// The visitor asked for no more email; `false`: no such visitor.
     pub fn unsubscribe(&self, user_id: &str) -> worker::Result<bool> {
-        let rows = self
-            .sql
-            .exec("UPDATE visitors SET unsubscribed = 1 WHERE id = ? RETURNING 1 AS n", vec![text(user_id)])?
-            .to_array::<Count>()?;
-        Ok(!rows.is_empty())
+        let found =
+            self.sql.exec("UPDATE visitors SET unsubscribed = 1 WHERE id = ? RETURNING 1 AS n", vec![text(user_id)])?;
+        Ok(first(found)?.is_some())
     }
 
     /// Active agents who opted in to unanswered-conversation emails and have an address.
     pub fn alert_recipients(&self) -> worker::Result<Vec<AlertRecipient>> {
-        self.sql
-            .exec(
-                "SELECT id, name, COALESCE(alert_email, email) AS address FROM agents
-                 WHERE state = 'active' AND alert_unanswered = 1 AND COALESCE(alert_email, email) IS NOT NULL",
-                None,
-            )?
-            .to_array::<AlertRecipient>()
+        let found = self.sql.exec(
+            "SELECT id, name, COALESCE(alert_email, email) AS address FROM agents
+             WHERE state = 'active' AND alert_unanswered = 1 AND COALESCE(alert_email, email) IS NOT NULL",
+            None,
+        )?;
+        Ok(rows(found)?
+            .into_iter()
+            .map(|mut r| AlertRecipient { id: r.str(0), name: r.str(1), address: r.str(2) })
+            .collect())
     }
 
     pub fn alerts(&self, agent_id: &str) -> worker::Result<Alerts> {
-        let rows = self
-            .sql
-            .exec("SELECT alert_unanswered, alert_email FROM agents WHERE id = ?", vec![text(agent_id)])?
-            .to_array::<AlertsRow>()?;
-        Ok(rows.first().map_or_else(Alerts::default, |r| Alerts {
-            unanswered: r.alert_unanswered != 0,
-            email: r.alert_email.clone(),
-        }))
+        let row = first(
+            self.sql.exec("SELECT alert_unanswered, alert_email FROM agents WHERE id = ?", vec![text(agent_id)])?,
+        )?;
+        Ok(row.map_or_else(Alerts::default, |mut r| Alerts { unanswered: r.int(0) != 0, email: r.opt_str(1) }))
     }
 
     /// The owner has no row until it sets something about itself.

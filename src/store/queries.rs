@@ -55,22 +55,12 @@ pub fn fts_query(query: &str) -> Option<String> {
     )
 }
 
-#[derive(Deserialize)]
-struct CountsRow {
-    open: Option<u32>,
-    mine: Option<u32>,
-    unassigned: Option<u32>,
-    snoozed: Option<u32>,
-    resolved: Option<u32>,
-    blocked: Option<u32>,
-}
-
 impl Store {
     fn one_conversation(&self, filter: &str, value: &str) -> worker::Result<Option<Conversation>> {
         let q = format!(
             "SELECT {CONVERSATION_COLUMNS} FROM visitors v LEFT JOIN conversations c ON c.user_id = v.id WHERE {filter} = ?"
         );
-        Ok(self.sql.exec(&q, vec![text(value)])?.to_array::<ConversationRow>()?.pop().map(Into::into))
+        Ok(first(self.sql.exec(&q, vec![text(value)])?)?.map(conversation))
     }
 
     pub fn visitor_by_token_hash(&self, token_hash: &str) -> worker::Result<Option<Conversation>> {
@@ -105,7 +95,7 @@ impl Store {
                 arm("resolved")
             );
             let args = vec![before.clone(), limit.clone(), before.clone(), limit.clone(), before, limit.clone(), limit];
-            return Ok(self.sql.exec(&q, args)?.to_array::<ConversationRow>()?.into_iter().map(Into::into).collect());
+            return conversations(self.sql.exec(&q, args)?);
         }
         let q = format!(
             "SELECT {CONVERSATION_COLUMNS} FROM conversations c JOIN visitors v ON v.id = c.user_id
@@ -114,7 +104,7 @@ impl Store {
         );
         let mut args = if view == ListView::Mine { vec![text(me)] } else { vec![] };
         args.extend([before, limit]);
-        Ok(self.sql.exec(&q, args)?.to_array::<ConversationRow>()?.into_iter().map(Into::into).collect())
+        conversations(self.sql.exec(&q, args)?)
     }
 
     pub fn assigned_to(&self, agent_id: &str, limit: u32) -> worker::Result<Vec<Conversation>> {
@@ -122,22 +112,21 @@ impl Store {
             "SELECT {CONVERSATION_COLUMNS} FROM conversations c JOIN visitors v ON v.id = c.user_id
              WHERE c.assignee_id = ? ORDER BY c.last_seq DESC LIMIT ?"
         );
-        let rows = self.sql.exec(&q, vec![text(agent_id), V::Integer(limit.into())])?;
-        Ok(rows.to_array::<ConversationRow>()?.into_iter().map(Into::into).collect())
+        conversations(self.sql.exec(&q, vec![text(agent_id), V::Integer(limit.into())])?)
     }
 
     pub fn counts(&self, me: &str) -> worker::Result<Counts> {
         let q = "SELECT SUM(status = 'open') AS open, SUM(status = 'open' AND assignee_id = ?) AS mine,
              SUM(status = 'open' AND assignee_id IS NULL) AS unassigned, SUM(status = 'snoozed') AS snoozed,
              SUM(status = 'resolved') AS resolved, SUM(status = 'blocked') AS blocked FROM conversations";
-        let row = self.sql.exec(q, vec![text(me)])?.to_array::<CountsRow>()?.pop();
+        let row = first(self.sql.exec(q, vec![text(me)])?)?;
         Ok(row.map_or_else(Counts::default, |r| Counts {
-            open: r.open.unwrap_or(0),
-            mine: r.mine.unwrap_or(0),
-            unassigned: r.unassigned.unwrap_or(0),
-            snoozed: r.snoozed.unwrap_or(0),
-            resolved: r.resolved.unwrap_or(0),
-            blocked: Some(r.blocked.unwrap_or(0)),
+            open: r.count(0),
+            mine: r.count(1),
+            unassigned: r.count(2),
+            snoozed: r.count(3),
+            resolved: r.count(4),
+            blocked: Some(r.count(5)),
         }))
     }
 
@@ -150,24 +139,15 @@ impl Store {
         let Some(fts) = fts_query(query) else { return Ok(Vec::new()) };
         self.index_messages()?; // every message stored so far is found
         self.index_visitors()?; // and every visitor's name
-        #[derive(Deserialize)]
-        struct Best {
-            user_id: String,
-            id: i64,
-        }
-        #[derive(Deserialize)]
-        struct Snippet {
-            id: i64,
-            snippet: String,
-        }
-        let best = self
-            .sql
-            .exec(
-                "SELECT user_id, rowid AS id, MIN(rank) AS r FROM search WHERE search MATCH ?
-                 GROUP BY user_id ORDER BY r LIMIT ?",
-                vec![text(&fts), V::Integer(limit.into())],
-            )?
-            .to_array::<Best>()?;
+        // (user_id, rowid) of each conversation's best row.
+        let best: Vec<(String, i64)> = rows(self.sql.exec(
+            "SELECT user_id, rowid AS id, MIN(rank) AS r FROM search WHERE search MATCH ?
+             GROUP BY user_id ORDER BY r LIMIT ?",
+            vec![text(&fts), V::Integer(limit.into())],
+        )?)?
+        .into_iter()
+        .map(|mut r| (r.str(0), r.int(1)))
+        .collect();
         if best.is_empty() {
             return Ok(Vec::new());
         }
@@ -177,14 +157,15 @@ impl Store {
              WHERE search MATCH ? AND rowid IN ({marks})"
         );
         let mut args = vec![text(&fts)];
-        args.extend(best.iter().map(|b| V::Integer(b.id)));
-        let snippets = self.sql.exec(&q, args)?.to_array::<Snippet>()?;
+        args.extend(best.iter().map(|b| V::Integer(b.1)));
+        let snippets: Vec<(i64, String)> =
+            rows(self.sql.exec(&q, args)?)?.into_iter().map(|mut r| (r.int(0), r.str(1))).collect();
         Ok(best
             .into_iter()
-            .map(|b| Hit {
-                snippet: snippets.iter().find(|s| s.id == b.id).map(|s| s.snippet.clone()).unwrap_or_default(),
-                seq: b.id.max(0),
-                user_id: b.user_id,
+            .map(|(user_id, id)| Hit {
+                snippet: snippets.iter().find(|s| s.0 == id).map(|s| s.1.clone()).unwrap_or_default(),
+                seq: id.max(0),
+                user_id,
             })
             .collect())
     }
@@ -227,18 +208,18 @@ impl Store {
         );
         let rows =
             self.sql.exec(&q, vec![text(user_id), text(sender.as_str()), text(author_id), text(client_msg_id)])?;
-        Ok(rows.to_array::<MessageRow>()?.pop().map(Into::into))
+        Ok(first(rows)?.and_then(|mut r| message(&mut r, 0)))
     }
 
     /// Every (kind, author, clientMsgId) stored in a conversation, up to `limit` of them: what the
     /// view's cache holds to answer "not a duplicate" without a statement per message.
     pub fn client_ids(&self, user_id: &str, limit: usize) -> worker::Result<Vec<(Author, String, String)>> {
-        let rows = self.sql.exec(
+        let found = self.sql.exec(
             "SELECT sender, author_id, client_msg_id FROM messages
              WHERE user_id = ? AND client_msg_id IS NOT NULL LIMIT ?",
             vec![text(user_id), V::Integer(limit as i64)],
         )?;
-        Ok(rows.to_array::<ClientIdRow>()?.into_iter().map(|r| (r.sender, r.author_id, r.client_msg_id)).collect())
+        Ok(rows(found)?.into_iter().filter_map(|mut r| Some((Author::parse(&r.str(0))?, r.str(1), r.str(2)))).collect())
     }
 
     /// Adds the messages stored since the last call to the search index, in one statement (one
@@ -281,15 +262,15 @@ impl Store {
                         COALESCE((SELECT value FROM desk_meta WHERE key = 'seq_floor'), 0)) + 1 AS v",
             None,
         )?;
-        Ok(rows.to_array::<Version>()?.first().map_or(1, |r| r.v))
+        Ok(first(rows)?.map_or(1, |r| r.int(0)))
     }
 
     /// The desk's epoch: random, made once, changed only if its history is ever reset. `fresh`
     /// is used when there is none yet.
     pub fn epoch(&self, fresh: impl FnOnce() -> worker::Result<String>) -> worker::Result<String> {
         let rows = self.sql.exec("SELECT value AS v FROM desk_info WHERE key = 'epoch'", None)?;
-        if let Some(row) = rows.to_array::<Text>()?.pop() {
-            return Ok(row.v);
+        if let Some(v) = first(rows)?.and_then(|mut r| r.opt_str(0)) {
+            return Ok(v);
         }
         let epoch = fresh()?;
         self.sql.exec("INSERT INTO desk_info (key, value) VALUES ('epoch', ?)", vec![text(&epoch)])?;
@@ -305,8 +286,7 @@ impl Store {
             ),
             "ASC",
         );
-        let rows = self.sql.exec(&q, vec![text(user_id), V::Integer(since), V::Integer(limit.into())])?;
-        Ok(rows.to_array::<MessageRow>()?.into_iter().map(Into::into).collect())
+        messages(self.sql.exec(&q, vec![text(user_id), V::Integer(since), V::Integer(limit.into())])?)
     }
 
     /// Up to `limit` messages, notes and events of the whole desk with `seq > since`, oldest
@@ -318,8 +298,8 @@ impl Store {
             ),
             "ASC",
         );
-        let rows = self.sql.exec(&q, vec![V::Integer(since), V::Integer(limit.into())])?;
-        Ok(rows.to_array::<DeskMessageRow>()?.into_iter().map(|r| (r.user_id, r.message.into())).collect())
+        let found = rows(self.sql.exec(&q, vec![V::Integer(since), V::Integer(limit.into())])?)?;
+        Ok(found.into_iter().filter_map(|mut r| Some((r.str(0), message(&mut r, 1)?))).collect())
     }
 
     /// Up to `limit` messages of a conversation with `seq < before`, newest first; notes and
@@ -340,26 +320,18 @@ impl Store {
             "DESC",
         );
         let before = before.unwrap_or(MAX_SAFE_SEQ);
-        let rows = self.sql.exec(&q, vec![text(user_id), V::Integer(before), V::Integer(limit.into())])?;
-        Ok(rows.to_array::<MessageRow>()?.into_iter().map(Into::into).collect())
+        messages(self.sql.exec(&q, vec![text(user_id), V::Integer(before), V::Integer(limit.into())])?)
     }
 
     fn agents_where(&self, filter: &str, args: Vec<V>) -> worker::Result<Vec<Agent>> {
         let q = format!("SELECT {AGENT_COLUMNS} FROM agents a WHERE {filter} ORDER BY a.created_at, a.id");
-        Ok(self.sql.exec(&q, args)?.to_array::<AgentRow>()?.into_iter().map(Into::into).collect())
+        Ok(rows(self.sql.exec(&q, args)?)?.into_iter().map(|mut r| agent(&mut r).0).collect())
     }
 
     /// Every agent ever on the team, revoked ones flagged: small, and cached by the object.
     pub fn all_agents(&self) -> worker::Result<Vec<(Agent, bool)>> {
         let q = format!("SELECT {AGENT_COLUMNS} FROM agents a ORDER BY a.created_at, a.id");
-        let rows = self.sql.exec(&q, None)?.to_array::<AgentRow>()?;
-        Ok(rows
-            .into_iter()
-            .map(|r| {
-                let revoked = r.state == "revoked";
-                (r.into(), revoked)
-            })
-            .collect())
+        Ok(rows(self.sql.exec(&q, None)?)?.into_iter().map(|mut r| agent(&mut r)).collect())
     }
 
     pub fn agent_by_token(&self, token_hash: &str) -> worker::Result<Option<Agent>> {
@@ -371,8 +343,8 @@ impl Store {
             "SELECT {AGENT_COLUMNS}, i.code_hash, i.expires_at FROM invites i JOIN agents a ON a.id = i.agent_id
              WHERE a.state = 'pending' AND {filter} = ?"
         );
-        let row = self.sql.exec(&q, vec![text(value)])?.to_array::<InviteRow>()?.pop();
-        Ok(row.map(|r| Invite { agent: r.agent.into(), code_hash: r.code_hash, expires_at: r.expires_at }))
+        let row = first(self.sql.exec(&q, vec![text(value)])?)?;
+        Ok(row.map(|mut r| Invite { agent: agent(&mut r).0, code_hash: r.str(6), expires_at: r.int(7) }))
     }
 
     pub fn invite(&self, code_hash: &str) -> worker::Result<Option<Invite>> {
@@ -390,23 +362,13 @@ impl Store {
              WHERE c.snoozed_until IS NOT NULL AND c.snoozed_until <= ? AND c.status = 'snoozed'
              ORDER BY c.snoozed_until LIMIT ?"
         );
-        Ok(self
-            .sql
-            .exec(&q, vec![V::Integer(now), V::Integer(limit.into())])?
-            .to_array::<ConversationRow>()?
-            .into_iter()
-            .map(Into::into)
-            .collect())
+        conversations(self.sql.exec(&q, vec![V::Integer(now), V::Integer(limit.into())])?)
     }
 
     /// When the next snoozed conversation reopens.
     pub fn next_due(&self) -> worker::Result<Option<i64>> {
         let q =
             "SELECT MIN(snoozed_until) AS v FROM conversations WHERE snoozed_until IS NOT NULL AND status = 'snoozed'";
-        #[derive(Deserialize)]
-        struct Min {
-            v: Option<i64>,
-        }
-        Ok(self.sql.exec(q, None)?.to_array::<Min>()?.pop().and_then(|m| m.v))
+        Ok(first(self.sql.exec(q, None)?)?.and_then(|r| r.opt_int(0)))
     }
 }

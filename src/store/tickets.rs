@@ -6,22 +6,6 @@ use worker::SqlStorageValue as V;
 use super::*;
 use crate::desk::ticket::{Holder, Live, Ticket};
 
-#[derive(Deserialize)]
-struct TicketRow {
-    hash: String,
-    kind: String,
-    subject: Option<String>,
-    name: Option<String>,
-    address_hash: Option<String>,
-    expires_at: i64,
-}
-
-#[derive(Deserialize)]
-struct LiveRow {
-    address: Option<i64>,
-    desk: Option<i64>,
-}
-
 impl Store {
     /// Stores a new ticket's hash; tickets that expired by `now` go first (so the table holds
     /// only what is alive, at most `MAX_LIVE_TICKETS` rows).
@@ -59,15 +43,15 @@ impl Store {
             "SELECT hash, kind, subject, name, address_hash, expires_at FROM tickets WHERE hash = ?",
             vec![text(hash)],
         )?;
-        Ok(rows.to_array::<TicketRow>()?.pop().and_then(|r| {
-            let holder = match (r.kind.as_str(), r.subject) {
+        Ok(first(rows)?.and_then(|mut r| {
+            let holder = match (r.str(1).as_str(), r.opt_str(2)) {
                 ("agent", Some(id)) => Holder::Agent { id },
                 ("visitor", Some(user_id)) => Holder::Visitor { user_id },
                 ("verified", Some(id)) => Holder::Verified { id },
                 ("new", _) => Holder::NewVisitor,
                 _ => return None,
             };
-            Some(Ticket { hash: r.hash, holder, name: r.name, address: r.address_hash, expires_at: r.expires_at })
+            Some(Ticket { hash: r.str(0), holder, name: r.opt_str(3), address: r.opt_str(4), expires_at: r.int(5) })
         }))
     }
 
@@ -77,8 +61,6 @@ impl Store {
             "SELECT SUM(address_hash = ?) AS address, COUNT(*) AS desk FROM tickets WHERE expires_at > ?",
             vec![opt_text(address), V::Integer(now)],
         )?;
-        let row = rows.to_array::<LiveRow>()?.pop();
-        let n = |v: Option<i64>| v.unwrap_or(0).clamp(0, u32::MAX.into()) as u32;
-        Ok(row.map_or_else(Live::default, |r| Live { address: n(r.address), desk: n(r.desk) }))
+        Ok(first(rows)?.map_or_else(Live::default, |r| Live { address: r.count(0), desk: r.count(1) }))
     }
 }

@@ -15,17 +15,6 @@ use super::*;
 /// Every status a conversation row can have: each is one range of `conversations_by_status`.
 const STATUSES: [&str; 4] = ["open", "snoozed", "resolved", "blocked"];
 
-#[derive(Deserialize)]
-struct SeqAt {
-    seq: i64,
-    at: i64,
-}
-
-#[derive(Deserialize)]
-struct Min {
-    v: Option<i64>,
-}
-
 impl Store {
     /// Bytes of the database in use: its size less the free pages deletions left, when SQLite
     /// is allowed to tell them (else its whole size: deleting then frees room only as pages are
@@ -34,8 +23,7 @@ impl Store {
         let total = self.sql.database_size() as u64;
         let pragma = |name: &str| -> Option<i64> {
             let rows = self.sql.exec(&format!("PRAGMA {name}"), None).ok()?;
-            let row: serde_json::Value = rows.to_array::<serde_json::Value>().ok()?.pop()?;
-            row.get(name)?.as_i64()
+            first(rows).ok()??.opt_int(0)
         };
         let free = match (pragma("freelist_count"), pragma("page_size")) {
             (Some(pages), Some(size)) if pages > 0 && size > 0 => (pages * size) as u64,
@@ -49,7 +37,7 @@ impl Store {
         let rows = self
             .sql
             .exec("SELECT seq, at FROM messages WHERE seq >= ? ORDER BY seq LIMIT 1", vec![V::Integer(from)])?;
-        Ok(rows.to_array::<SeqAt>()?.pop().map(|r| (r.seq, r.at)))
+        Ok(first(rows)?.map(|r| (r.int(0), r.int(1))))
     }
 
     /// The first `seq` written at or after `at` (one past the last if none): every message before
@@ -87,7 +75,7 @@ impl Store {
             args.extend([V::Integer(before_seq), V::Integer(before_at), V::Integer(limit.into())]);
         }
         args.push(V::Integer(limit.into()));
-        Ok(self.sql.exec(&q, args)?.to_array::<ConversationRow>()?.into_iter().map(Into::into).collect())
+        conversations(self.sql.exec(&q, args)?)
     }
 
     /// Up to `limit` visitors who never wrote (no conversation) and were last seen before `at`,
@@ -97,8 +85,7 @@ impl Store {
             "SELECT {CONVERSATION_COLUMNS} FROM visitors v LEFT JOIN conversations c ON c.user_id = v.id
              WHERE v.last_seen < ? AND c.user_id IS NULL ORDER BY v.last_seen LIMIT ?"
         );
-        let rows = self.sql.exec(&q, vec![V::Integer(at), V::Integer(limit.into())])?;
-        Ok(rows.to_array::<ConversationRow>()?.into_iter().map(Into::into).collect())
+        conversations(self.sql.exec(&q, vec![V::Integer(at), V::Integer(limit.into())])?)
     }
 
     /// The earliest moment anything stored was last touched: the oldest conversation's latest
@@ -112,7 +99,7 @@ impl Store {
                         COALESCE((SELECT MIN(last_seen) FROM visitors), 9007199254740991)) AS v",
             STATUSES.map(oldest).join(" UNION ALL ")
         );
-        let v = self.sql.exec(&q, None)?.to_array::<Min>()?.pop().and_then(|m| m.v);
+        let v = first(self.sql.exec(&q, None)?)?.and_then(|r| r.opt_int(0));
         Ok(v.filter(|v| *v < MAX_SAFE_SEQ))
     }
 }

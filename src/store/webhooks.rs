@@ -2,48 +2,15 @@
 //! webhooks migration). The outbox is written with the fact that caused each delivery (same
 //! synchronous run: one implicit transaction); a row leaves it only once delivered or given up.
 
-use serde::Deserialize;
 use worker::SqlStorageValue as V;
 
-use super::{opt_text, text, Store};
+use super::{first, opt_text, rows, text, Store};
 use crate::desk::webhooks::{Delivery, Endpoint};
 use crate::protocol::webhooks::{DeliveryLog, DeliveryStatus, WEBHOOK_LOG_KEEP};
 use crate::protocol::{WebhookEvent, WebhookFormat};
 
-#[derive(Deserialize)]
-struct EndpointRow {
-    id: String,
-    url: String,
-    events: String,
-    format: String,
-    enabled: i64,
-    secret: String,
-}
-
-#[derive(Deserialize)]
-struct Count {
-    n: i64,
-}
-
-#[derive(Deserialize)]
-struct At {
-    at: Option<i64>,
-}
-
-#[derive(Deserialize)]
-struct LogRow {
-    endpoint_id: String,
-    event_id: String,
-    event: String,
-    status: String,
-    code: Option<i64>,
-    error: Option<String>,
-    attempts: i64,
-    at: i64,
-}
-
 /// A delivery due now, with where it goes.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Due {
     pub id: i64,
     pub endpoint_id: String,
@@ -132,52 +99,47 @@ impl Store {
     }
 
     pub fn webhooks(&self) -> worker::Result<Vec<Endpoint>> {
-        let rows = self
+        let found = self
             .sql
-            .exec("SELECT id, url, events, format, enabled, secret FROM webhooks ORDER BY created_at, id", None)?
-            .to_array::<EndpointRow>()?;
-        Ok(rows
+            .exec("SELECT id, url, events, format, enabled, secret FROM webhooks ORDER BY created_at, id", None)?;
+        Ok(rows(found)?
             .into_iter()
-            .map(|r| Endpoint {
-                events: r.events.split(',').filter_map(WebhookEvent::parse).collect(),
-                format: if r.format == "slack" { WebhookFormat::Slack } else { WebhookFormat::Json },
-                enabled: r.enabled != 0,
-                id: r.id,
-                url: r.url,
-                secret: r.secret,
+            .map(|mut r| Endpoint {
+                events: r.str(2).split(',').filter_map(WebhookEvent::parse).collect(),
+                format: if r.str(3) == "slack" { WebhookFormat::Slack } else { WebhookFormat::Json },
+                enabled: r.int(4) != 0,
+                id: r.str(0),
+                url: r.str(1),
+                secret: r.str(5),
             })
             .collect())
     }
 
     pub fn webhook_pending(&self, endpoint_id: &str) -> worker::Result<usize> {
-        let rows = self
-            .sql
-            .exec("SELECT COUNT(*) AS n FROM webhook_outbox WHERE endpoint_id = ?", vec![text(endpoint_id)])?
-            .to_array::<Count>()?;
-        Ok(rows.first().map_or(0, |r| r.n.max(0) as usize))
+        let row = first(
+            self.sql.exec("SELECT COUNT(*) AS n FROM webhook_outbox WHERE endpoint_id = ?", vec![text(endpoint_id)])?,
+        )?;
+        Ok(row.map_or(0, |r| r.int(0).max(0) as usize))
     }
 
     pub fn webhook_log(&self) -> worker::Result<Vec<DeliveryLog>> {
-        let rows = self
-            .sql
-            .exec(
-                "SELECT endpoint_id, event_id, event, status, code, error, attempts, at FROM webhook_log
-                 ORDER BY id DESC LIMIT ?",
-                vec![V::Integer(WEBHOOK_LOG_KEEP as i64)],
-            )?
-            .to_array::<LogRow>()?;
-        Ok(rows
+        let found = self.sql.exec(
+            "SELECT endpoint_id, event_id, event, status, code, error, attempts, at FROM webhook_log
+             ORDER BY id DESC LIMIT ?",
+            vec![V::Integer(WEBHOOK_LOG_KEEP as i64)],
+        )?;
+        Ok(rows(found)?
             .into_iter()
-            .filter_map(|r| {
+            .filter_map(|mut r| {
                 Some(DeliveryLog {
-                    event: WebhookEvent::parse(&r.event)?,
-                    status: DeliveryStatus::parse(&r.status)?,
-                    code: r.code.and_then(|c| u16::try_from(c).ok()),
-                    error: r.error,
-                    attempts: u32::try_from(r.attempts).unwrap_or(0),
-                    at: r.at,
-                    endpoint_id: r.endpoint_id,
-                    event_id: r.event_id,
+                    event: WebhookEvent::parse(&r.str(2))?,
+                    status: DeliveryStatus::parse(&r.str(3))?,
+                    code: r.opt_int(4).and_then(|c| u16::try_from(c).ok()),
+                    error: r.opt_str(5),
+                    attempts: u32::try_from(r.int(6)).unwrap_or(0),
+                    at: r.int(7),
+                    endpoint_id: r.str(0),
+                    event_id: r.str(1),
                 })
             })
             .collect())
@@ -192,7 +154,21 @@ impl Store {
              WHERE o.id IN ({HEADS}) AND o.next_at <= ? AND w.enabled = 1
              ORDER BY o.next_at, o.id LIMIT ?"
         );
-        self.sql.exec(&query, vec![V::Integer(now), V::Integer(limit as i64)])?.to_array::<Due>()
+        let found = self.sql.exec(&query, vec![V::Integer(now), V::Integer(limit as i64)])?;
+        Ok(rows(found)?
+            .into_iter()
+            .map(|mut r| Due {
+                id: r.int(0),
+                endpoint_id: r.str(1),
+                event_id: r.str(2),
+                event: r.str(3),
+                body: r.str(4),
+                queued_at: r.int(5),
+                attempts: r.int(6),
+                url: r.str(7),
+                secret: r.str(8),
+            })
+            .collect())
     }
 
     /// When the next delivery is due (heads of enabled endpoints only: a later event of a
@@ -202,8 +178,7 @@ impl Store {
             "SELECT MIN(o.next_at) AS at FROM webhook_outbox o JOIN webhooks w ON w.id = o.endpoint_id
              WHERE o.id IN ({HEADS}) AND w.enabled = 1"
         );
-        let rows = self.sql.exec(&query, None)?.to_array::<At>()?;
-        Ok(rows.first().and_then(|r| r.at))
+        Ok(first(self.sql.exec(&query, None)?)?.and_then(|r| r.opt_int(0)))
     }
 
     /// A delivery is done (delivered or given up): it leaves the outbox.

@@ -94,7 +94,7 @@ pub(super) fn bodies(hooks: &Hooks, e: &Emitted, id: &str, now: i64, view: &dyn 
         waiting_since: e.waiting_since,
     };
     // Strings and numbers only: serialising cannot fail.
-    let json = serde_json::to_string(&payload).unwrap_or_default();
+    let json = crate::protocol::json_text(&payload).unwrap_or_default();
     let (who, desk) = (slack_escape(&name), slack_escape(&hooks.desk));
     let said = text.map(|m| quote(&m.message)).unwrap_or_default();
     let line = match e.event {
