@@ -137,8 +137,9 @@ impl Store {
     /// snippets of just those rows.
     pub fn search(&self, query: &str, limit: u32) -> worker::Result<Vec<Hit>> {
         let Some(fts) = fts_query(query) else { return Ok(Vec::new()) };
-        self.index_messages()?; // every message stored so far is found
-        self.index_visitors()?; // and every visitor's name
+        // Every message stored so far is found, and every visitor's name.
+        self.index_messages()?;
+        self.index_visitors()?;
         // (user_id, rowid) of each conversation's best row.
         let best: Vec<(String, i64)> = rows(self.sql.exec(
             "SELECT user_id, rowid AS id, MIN(rank) AS r FROM search WHERE search MATCH ?
