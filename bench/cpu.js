@@ -13,11 +13,11 @@
 // generator each); each round runs one step per IMPL and kind, the order alternating; at the end,
 // the median of each figure and, per IMPL, the median of its per-round ratios to the first IMPL
 // (defaults: 300/s, 3 s steps, 6 rounds, 1,000 visitors each).
-import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from './servers.js';
+import { startClient } from './loadgen.js';
 import { median, round } from './stats.js';
 
 const HERE = new URL('.', import.meta.url).pathname;
@@ -44,18 +44,6 @@ export async function fixedRateCpu(call, pid, { kind, rate, seconds }) {
   return { rate, seconds, delivered: r.delivered, lost: r.lost, errors: r.errors, cpuMs: used, cpuMsPer1000: per1000(used, r.delivered) };
 }
 
-/** A load generator child on `url`, with request/response over IPC. */
-function client(impl, url, desk, token) {
-  const child = fork(join(HERE, 'client.js'), [impl, url, desk, token]);
-  let next = 0;
-  const call = (cmd, a) => new Promise((resolve, reject) => {
-    const id = ++next;
-    const on = (m) => { if (m.id === id) { child.off('message', on); m.error ? reject(new Error(m.error)) : resolve(m.result); } };
-    child.on('message', on);
-    child.send({ id, cmd, args: a });
-  });
-  return { call, kill: () => child.kill() };
-}
 
 /**
  * All IMPLs up at once, each with its visitors connected; then `rounds` rounds of one fixed-rate
@@ -69,7 +57,7 @@ async function interleaved(specs, { rate, seconds, visitors, rounds }) {
     for (const spec of specs) {
       const [impl, build] = spec.split('@');
       const server = await startServer({ name: impl, config: impl === 'peer' ? join(HERE, 'peer-ts', 'wrangler.toml') : null, adminToken: token, build });
-      const c = client(impl, server.directUrl, 'cpu', token);
+      const c = startClient(impl, server.directUrl, 'cpu', token);
       live.push({ spec, server, ...c });
     }
     const out = Object.fromEntries(specs.map((s) => [s, { connect: [], routed: [], inbound: [] }]));

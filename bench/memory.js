@@ -6,11 +6,11 @@
 // `node bench/memory.js IMPL[@BUILD] ... [--visitors N]`: one implementation at a time (each is
 // stopped before the next starts), e.g. `node bench/memory.js ours peer`. A diagnostic for
 // issue 12, not part of `make bench`.
-import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { startServer, rssBytes } from './servers.js';
+import { startClient } from './loadgen.js';
 
 const HERE = new URL('.', import.meta.url).pathname;
 const args = process.argv.slice(2);
@@ -71,14 +71,7 @@ async function measure(spec) {
   const [impl, build] = spec.split('@');
   const token = 'memory-token-0123456789abcdef0123456789';
   const server = await startServer({ name: impl, config: impl === 'peer' ? join(HERE, 'peer-ts', 'wrangler.toml') : null, adminToken: token, build, noWatch: impl !== 'peer' });
-  const child = fork(join(HERE, 'client.js'), [impl, server.directUrl, 'memory', token]);
-  let nextId = 0;
-  const call = (cmd, a) => new Promise((resolve, reject) => {
-    const id = ++nextId;
-    const on = (m) => { if (m.id === id) { child.off('message', on); m.error ? reject(new Error(m.error)) : resolve(m.result); } };
-    child.on('message', on);
-    child.send({ id, cmd, args: a });
-  });
+  const { call, kill } = startClient(impl, server.directUrl, 'memory', token);
   try {
     await call('connect', { n: 1, concurrency: 1 });
     await sleep(500);
@@ -100,7 +93,7 @@ async function measure(spec) {
       anonGrownHibernatedKiB: grown(before, hibernated).slice(0, 5),
     };
   } finally {
-    child.kill();
+    kill();
     await server.stop();
   }
 }

@@ -5,7 +5,6 @@
 // on both, alternating which goes first, prints a side-by-side table with ratios ours/peer and
 // writes bench/results/latest.json (fields documented in docs/performance.md). Loopback only; every
 // loop is bounded; it stops its servers and children itself.
-import { fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import { interleavedRamp } from './ramp.js';
 import { cpuMs, fixedRateCpu, per1000 } from './cpu.js';
 import { pageViews } from './pageviews.js';
 import { scale } from './scale.js';
+import { startClient } from './loadgen.js';
 
 const HERE = new URL('.', import.meta.url).pathname;
 const PROFILES = {
@@ -51,25 +51,6 @@ const SCALE_IMPLS = args.includes('--scale-impls') ? args[args.indexOf('--scale-
 const IMPLS = ['ours', 'peer'];
 const liveServers = {}; // stopped on the way out, and by the watchdog
 const log = (...a) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
-
-/** A load generator child for one implementation, with request/response over IPC. */
-function startClient(impl, baseUrl, desk, adminToken) {
-  const child = fork(join(HERE, 'client.js'), [impl, baseUrl, desk, adminToken], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const waiting = new Map();
-  let next = 0;
-  child.on('message', ({ id, result, error }) => {
-    const w = waiting.get(id);
-    waiting.delete(id);
-    if (error) w.reject(new Error(`${impl}: ${error}`)); else w.resolve(result);
-  });
-  child.on('exit', () => { for (const w of waiting.values()) w.reject(new Error(`${impl} client exited`)); });
-  const call = (cmd, a) => new Promise((resolve, reject) => {
-    const id = ++next;
-    waiting.set(id, { resolve, reject });
-    child.send({ id, cmd, args: a });
-  });
-  return { call, kill: () => child.exitCode === null && child.kill('SIGKILL') };
-}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

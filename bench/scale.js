@@ -11,12 +11,12 @@
 // with every visitor online and a conversation row each, the sweep's stall as a user sees it
 // (admin->visitor replies at a steady rate across at least one whole 30 s sweep: max and p99),
 // and admin->visitor latency at 500/s to random held visitors (timed by their load generator). Fields are documented in docs/performance.md.
-import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, rssBytes, openFds } from './servers.js';
 import { cpuMs, per1000 } from './cpu.js';
 import { round } from './stats.js';
+import { startClient } from './loadgen.js';
 
 const HERE = new URL('.', import.meta.url).pathname;
 /** The platform's limit of hibernatable sockets per object. */
@@ -34,25 +34,6 @@ export function fdLimits(pid = 'self') {
   const line = readFileSync(`/proc/${pid}/limits`, 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
   const [soft, hard] = line.replace('Max open files', '').trim().split(/\s+/).map((x) => (x === 'unlimited' ? Infinity : Number(x)));
   return { soft, hard };
-}
-
-function startClient(impl, baseUrl, desk, adminToken, sources) {
-  const child = fork(join(HERE, 'client.js'), [impl, baseUrl, desk, adminToken, sources.join(',')],
-    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const waiting = new Map();
-  let next = 0;
-  child.on('message', ({ id, result, error }) => {
-    const w = waiting.get(id);
-    waiting.delete(id);
-    if (error) w.reject(new Error(`${impl}: ${error}`)); else w.resolve(result);
-  });
-  child.on('exit', () => { for (const w of waiting.values()) w.reject(new Error(`${impl} client exited`)); });
-  const call = (cmd, a) => new Promise((resolve, reject) => {
-    const id = ++next;
-    waiting.set(id, { resolve, reject });
-    child.send({ id, cmd, args: a });
-  });
-  return { call, kill: () => child.exitCode === null && child.kill('SIGKILL') };
 }
 
 /**
