@@ -154,7 +154,7 @@ test('200 visitors writing at their limit: no long task, one sidebar paint per f
   await cdp.send('Performance.enable');
   const metrics = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
   const m0 = await metrics();
-  await browser.startTracing(admin, { categories: ['toplevel', 'disabled-by-default-devtools.timeline'] });
+  await browser.startTracing(admin, { categories: ['toplevel', 'disabled-by-default-devtools.timeline', ...(process.env.FLOOD_TRACE ? ['devtools.timeline'] : [])] });
   const started = Date.now();
   // Load, not synchronisation: every 100 ms each flooder spends what its bucket holds.
   const pump = setInterval(() => { const now = Date.now(); for (const f of flooders) f.tick(now); }, 100);
@@ -186,7 +186,9 @@ test('200 visitors writing at their limit: no long task, one sidebar paint per f
   }
   const elapsed = Date.now() - started;
   const m1 = await metrics();
-  const tasks = pageTasks(JSON.parse(String(await browser.stopTracing())));
+  const trace = String(await browser.stopTracing());
+  if (process.env.FLOOD_TRACE) (await import('node:fs')).writeFileSync(process.env.FLOOD_TRACE, trace); // for a look in DevTools
+  const tasks = pageTasks(JSON.parse(trace));
   const spent = (k) => Math.round((m1[k] - m0[k]) * 1000);
   console.log(`flood: page main thread busy ${spent('TaskDuration')} ms of ${elapsed} (script ${spent('ScriptDuration')}, ` +
     `style ${spent('RecalcStyleDuration')}, layout ${spent('LayoutDuration')})`);

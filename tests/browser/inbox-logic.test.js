@@ -75,6 +75,28 @@ test('live rows: one paint per frame with the latest row of each conversation an
   assert.equal(painted.length, 2, 'what was cleared is never painted');
 });
 
+test('live rows: at most perFrame rows a frame, the oldest first; the rest in the next frame, still one entry per conversation', () => {
+  const frames = [];
+  const schedule = (run) => { frames.push(run); return () => frames.splice(frames.indexOf(run), 1); };
+  const painted = [];
+  const rows = createRowBatch((batch) => painted.push(batch.map((e) => `${e.row.userId}${e.row.unread}/${e.before?.unread ?? '-'}`)), schedule, 3);
+  for (const id of ['a', 'b', 'c', 'd', 'e']) rows.add({ userId: id, unread: 1 }, { userId: id, unread: 0 });
+  frames[0]();
+  assert.deepEqual(painted, [['a1/0', 'b1/0', 'c1/0']], 'the first three, in the order they came');
+  assert.equal(frames.length, 1, 'and another frame asked for the rest');
+  assert.equal(rows.size, 2);
+  rows.add({ userId: 'e', unread: 2 }, { userId: 'e', unread: 1 }); // still waiting: its latest row, the first `before`
+  rows.add({ userId: 'a', unread: 2 }, { userId: 'a', unread: 1 }); // painted already: waits again, last
+  assert.equal(frames.length, 1, 'no second frame asked for');
+  frames[0]();
+  assert.deepEqual(painted[1], ['d1/0', 'e2/0', 'a2/1']);
+  assert.equal(frames.length, 0, 'nothing left: no frame asked for');
+  for (const id of ['f', 'g', 'h', 'i']) rows.add({ userId: id, unread: 1 }, undefined);
+  rows.flush();
+  assert.deepEqual(painted[2], ['f1/-', 'g1/-', 'h1/-', 'i1/-'], 'flush paints everything pending at once');
+  assert.equal(frames.length, 0, 'and cancels the frame it had asked for');
+});
+
 test('day labels in local time: Today, Yesterday, then a date', () => {
   const now = local(2026, 12, 2, 0, 5);
   assert.equal(dayLabel(local(2026, 12, 2, 0, 1), now), 'Today');
