@@ -111,14 +111,20 @@ impl Desk {
         _was_clean: bool,
     ) -> std::result::Result<JsValue, JsValue> {
         let wake = self.desk.drain();
-        self.desk.on_close(&WebSocket::from(ws), code, reason).map_err(JsValue::from)?;
-        Ok(self.desk.wake_promise(wake))
+        let done = self.desk.on_close(&WebSocket::from(ws), code, reason);
+        // The drained frames' alarm moves (snoozes) happen whether or not this close went well.
+        let moved = self.desk.wake_promise(wake);
+        done.map_err(JsValue::from)?;
+        Ok(moved)
     }
 
     #[wasm_bindgen(js_name = webSocketError)]
     pub fn socket_error(&self, ws: web_sys::WebSocket, _error: JsValue) -> std::result::Result<JsValue, JsValue> {
         let wake = self.desk.drain();
-        self.desk.on_error(&WebSocket::from(ws)).map_err(JsValue::from)?;
-        Ok(self.desk.wake_promise(wake))
+        let done = self.desk.on_error(&WebSocket::from(ws));
+        // The drained frames' alarm moves (snoozes) happen whether or not this close went well.
+        let moved = self.desk.wake_promise(wake);
+        done.map_err(JsValue::from)?;
+        Ok(moved)
     }
 }
