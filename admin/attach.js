@@ -1,4 +1,5 @@
 // Files from the inbox: the Attach button, a paste into the reply box or a drop on the conversation send each file to the open conversation (as a reply the visitor sees), through the desk's upload endpoint with the agent's credential; the message itself comes back on the socket. Client rules (size, types, words) from client/upload.js.
+import { errorLine } from './page.js';
 import { ACCEPT, refusal, uploadError, uploadFile } from '../client/upload.js';
 import { deskPath } from '../client/protocol.js';
 
@@ -8,7 +9,7 @@ import { deskPath } from '../client/protocol.js';
  */
 export function setupAttach(ui, { desk, selected, token, urls }) {
   ui.picker.accept = ACCEPT;
-  const say = (text) => { ui.error.textContent = text; ui.error.hidden = !text; };
+  const say = errorLine(ui.error);
   async function upload(file) {
     const userId = selected();
     if (!userId) return;

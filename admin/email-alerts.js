@@ -1,21 +1,18 @@
 // The Settings page's "Email alerts" form: each agent's own opt-in to an email when a conversation
 // goes unanswered, and where it goes; says so when the desk cannot send email at all
 // (`email_alerts` frame, docs/protocol.md, Email).
+import { asker, errorLine } from './page.js';
 import { emailAlertsFrame } from '../client/protocol.js';
 
 /** ui: { form, off, unanswered, email, done, error }; hooks: { send(frame) -> bool }. */
 export function createEmailAlerts(ui, { send }) {
   let saving = false;
-  const say = (text) => { ui.error.textContent = text; ui.error.hidden = !text; };
+  const say = errorLine(ui.error);
+  const ask = asker(send, say, (on) => { saving = on; });
   ui.form.addEventListener('submit', (e) => {
     e.preventDefault();
-    say('');
     ui.done.textContent = '';
-    saving = true;
-    if (!send(emailAlertsFrame({ unanswered: ui.unanswered.checked, email: ui.email.value.trim() }))) {
-      saving = false;
-      say('Not connected to the desk: try again in a moment.');
-    }
+    ask(emailAlertsFrame({ unanswered: ui.unanswered.checked, email: ui.email.value.trim() }));
   });
   return {
     open() { say(''); ui.done.textContent = ''; send(emailAlertsFrame()); },

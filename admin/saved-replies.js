@@ -1,4 +1,5 @@
 // The Saved replies page: every agent sees the desk's saved replies; the owner and admins create, edit and delete them (the desk checks it too). The list itself comes from the desk (`replies` frames) and is what the reply box's `/` shortcut offers (shortcuts.js).
+import { asker, errorLine, isManager } from './page.js';
 import { el, plain } from './render.js';
 import {
   MAX_REPLY_TEXT_CHARS, MAX_REPLY_TITLE_CHARS, MAX_SHORTCUT_CHARS, deleteReplyFrame, repliesFrame, saveReplyFrame,
@@ -10,20 +11,13 @@ import {
  */
 export function createSavedReplies(ui, { send, confirm }) {
   let replies = [], me = null, editing = null, waiting = false;
-  const manages = () => me?.role === 'owner' || me?.role === 'admin';
+  const manages = () => isManager(me);
   ui.title.maxLength = MAX_REPLY_TITLE_CHARS;
   ui.shortcut.maxLength = MAX_SHORTCUT_CHARS + 1; // a leading "/" is allowed
   ui.text.maxLength = MAX_REPLY_TEXT_CHARS;
 
-  function error(text) {
-    ui.error.textContent = text;
-    ui.error.hidden = !text;
-  }
-  function act(frame) {
-    error('');
-    waiting = true;
-    if (!send(frame)) { waiting = false; error('Not connected to the desk: try again in a moment.'); }
-  }
+  const error = errorLine(ui.error);
+  const act = asker(send, error, (on) => { waiting = on; });
   function edit(reply) {
     editing = reply?.id ?? null;
     ui.formTitle.textContent = reply ? `Edit /${reply.shortcut}` : 'New saved reply';

@@ -1,4 +1,5 @@
 // The Settings page (owner and admins change it, everyone on the team reads it): the desk's time zone, business hours (one interval a day here; the wire allows three), holidays, expected reply time and the away message; `settings` / `settings_update` frames (docs/protocol.md, Availability).
+import { asker, errorLine, isManager } from './page.js';
 import { DAYS, REPLY_TIMES, settingsFrame, settingsUpdateFrame } from '../client/protocol.js';
 import { el } from './render.js';
 
@@ -43,11 +44,9 @@ export function createSettings(ui, { send }) {
     o.value = value;
     ui.reply.append(o);
   }
-  const manages = () => me?.role === 'owner' || me?.role === 'admin';
-  function error(text) {
-    ui.error.textContent = text;
-    ui.error.hidden = !text;
-  }
+  const manages = () => isManager(me);
+  const error = errorLine(ui.error);
+  const ask = asker(send, error, (on) => { saving = on; });
 
   function onSettings(s) {
     const options = zones(s.timeZone).map((z) => { const o = el('option', '', z); o.value = z; return o; });
@@ -67,7 +66,6 @@ export function createSettings(ui, { send }) {
 
   ui.form.addEventListener('submit', (e) => {
     e.preventDefault();
-    error('');
     ui.done.textContent = '';
     const hours = [];
     for (const [day, r] of rows) if (r.on.checked) hours.push({ day, open: r.open.value, close: r.close.value === '23:59' ? '24:00' : r.close.value });
@@ -79,8 +77,7 @@ export function createSettings(ui, { send }) {
       awayMessage: ui.away.value,
       ...(ui.unanswered ? { unansweredMinutes: Number(ui.unanswered.value) || 5 } : {}),
     });
-    saving = true;
-    if (!send(frame)) { saving = false; error('Not connected to the desk: try again in a moment.'); }
+    ask(frame);
   });
 
   return {

@@ -1,4 +1,5 @@
 // The Team page (your name; the members; owner/admin: invite links and revoking) and the "Join the team" page an invite link opens.
+import { asker, errorLine, isManager } from './page.js';
 import { el } from './render.js';
 import { acceptInvite, clearFragment } from './session.js';
 
@@ -16,17 +17,10 @@ export function mayRevoke(me, agent) {
  */
 export function createTeam(ui, desk, { send }) {
   let me = null, agents = [], waiting = false, poll = 0;
-  const manages = () => me?.role === 'owner' || me?.role === 'admin';
+  const manages = () => isManager(me);
 
-  function error(text) {
-    ui.error.textContent = text;
-    ui.error.hidden = !text;
-  }
-  function act(frame) {
-    error('');
-    waiting = true;
-    if (!send(frame)) error('Not connected to the desk: try again in a moment.');
-  }
+  const error = errorLine(ui.error);
+  const act = asker(send, error, (on) => { waiting = on; });
 
   function paint() {
     ui.inviteForm.hidden = !manages();

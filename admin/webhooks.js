@@ -1,4 +1,5 @@
 // The Settings page's Webhooks section (owner and admins only): the endpoints with their secrets (rotate, enable/disable, delete), a form to add one (URL, events, JSON or Slack) and the delivery log; `webhooks` / `webhook_save` / `webhook_delete` frames (docs/protocol.md, Webhooks).
+import { asker, errorLine, isManager } from './page.js';
 import { WEBHOOK_EVENTS, webhookDeleteFrame, webhookSaveFrame, webhooksFrame } from '../client/protocol.js';
 import { el } from './render.js';
 
@@ -24,20 +25,13 @@ export function createWebhooks(ui, { send, confirm }) {
     ui.events.append(row);
     boxes.set(event, box);
   }
-  const manages = () => me?.role === 'owner' || me?.role === 'admin';
-  function error(text) {
-    ui.error.textContent = text;
-    ui.error.hidden = !text;
-  }
+  const manages = () => isManager(me);
+  const error = errorLine(ui.error);
   function busy(on) {
     waiting = on;
     ui.log.setAttribute('aria-busy', String(on)); // until the desk answers
   }
-  function ask(frame) {
-    error('');
-    busy(true);
-    if (!send(frame)) { busy(false); error('Not connected to the desk: try again in a moment.'); }
-  }
+  const ask = asker(send, error, busy);
 
   function endpointRow(e) {
     const li = el('li', 'hook');
