@@ -10,6 +10,12 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::rc::Rc;
+
+use worker::js_sys::Promise;
+use worker::wasm_bindgen::JsCast;
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::worker_sys::web_sys;
 
 use worker::{
     console_error, console_log, Env, ObjectNamespace, Request, Response, Result, State, WebSocket,
@@ -39,6 +45,7 @@ mod status;
 mod sweep;
 mod upkeep;
 mod view;
+mod visitor;
 mod webhooks;
 
 use ids::{new_epoch, new_sid, now};
@@ -170,7 +177,7 @@ impl Desk {
         }
     }
 
-    pub(crate) async fn fetch(&self, mut req: Request) -> Result<Response> {
+    pub(crate) async fn fetch(self: &Rc<Self>, mut req: Request) -> Result<Response> {
         // The router has already checked the desk name, the method, the upgrade and origins.
         let path = req.path();
         self.learn_desk(&path)?;
@@ -201,8 +208,13 @@ impl Desk {
             let body = req.text().await?;
             return self.accept_invite(&body);
         }
-        let response =
-            if path.ends_with("/admin") { self.open_admin(&req).await? } else { self.open_visitor(&req).await? };
+        if !path.ends_with("/admin") {
+            // Answered by the `fetch` export itself when nothing was queued (`object.rs`).
+            let answer = Desk::open_visitor(self, req.inner())?;
+            let answer = JsFuture::from(Promise::resolve(&answer)).await?;
+            return Ok(Response::from(answer.unchecked_into::<web_sys::Response>()));
+        }
+        let response = self.open_admin(&req).await?;
         if response.status_code() == 101 {
             self.keep_sweeping().await?;
         }

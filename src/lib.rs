@@ -14,7 +14,8 @@
 //!   key derivation and message layout (ECDH and AES-GCM are WebCrypto's, in the glue), the
 //!   notification's text, what a push service's answer means.
 //! - [`error`]: every refusal, each variant with its wire code (frames) or HTTP status.
-//! - [`routes`]: which endpoint an HTTP request is for and whether it may reach a desk.
+//! - [`routes`]: which endpoint an HTTP request is for and whether it may reach a desk;
+//!   `routes::UrlParts` a serialized request URL taken apart (scheme, host, path, query) without a parse.
 //! - [`directory`]: which desks exist — the `DESKS` list, the Worker's per-isolate memory of the
 //!   desks the owner created (and how rarely an unknown name may re-read them), creating one.
 //! - [`auth`]: visitor and agent tokens (stored hashed), secrets compared in constant time.
@@ -65,7 +66,8 @@
 //!   socket events exported by hand; `desk_object::batch` handles frames in batches, one commit
 //!   for many (group commit); `desk_object::view` is the core's `View` over SQLite and the runtime's sockets;
 //!   `desk_object::effects` carries out the core's effects (writes, sends, closes, alarm times);
-//!   `desk_object::connect` opens visitor and agent sockets and serves the desk's HTTP endpoints;
+//!   `desk_object::visitor` a visitor's upgrade, answered without an await when it needs none;
+//!   `desk_object::connect` opens agent sockets and serves the desk's HTTP endpoints;
 //!   `desk_object::upkeep` measures storage for the budget and runs retention from the alarm;
 //!   `desk_object::limiter` asks the client's network's `Limiter`; `desk_object::status` answers
 //!   `GET /desks/{desk}/status`; `desk_object::sweep` the alarm:
@@ -82,6 +84,8 @@
 //! - `outgoing` (wasm only): the requests the worker sends, built on the runtime's `RequestInit`.
 //! - `access_keys` (wasm only): fetches and caches the Access key set, verifies RS256 with WebCrypto.
 //! - `router` (wasm only): the Worker's fetch handler in front of the desk objects;
+//!   `router::entry` its `fetch` export, which hands a request needing no await straight to its
+//!   desk object's own promise;
 //!   `router::desks` answers unknown desks 404 before any object is touched, and creates desks;
 //!   `router::files` serves a file through its signed URL, straight from R2.
 //! - `directory_object` (wasm only): the `Directory` Durable Object, the deployment's one SQLite

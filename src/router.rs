@@ -5,59 +5,83 @@
 //! not serve (not in `DESKS`, never created) is answered 404 here, before any object is named;
 //! creating one is `router::desks`.
 
-use worker::{event, Context, Env, Headers, Request, Response, Result};
+use worker::worker_sys::web_sys;
+use worker::{Env, Headers, Request, Response, Result};
 
 use crate::access::AccessConfig;
 use crate::access_keys::access_email;
 use crate::auth::{offers_subprotocol, SUBPROTOCOL};
 use crate::error::HttpError;
-use crate::routes::{route, AllowedOrigins, Endpoint, Method, RequestHead};
+use crate::routes::{route, AllowedOrigins, Endpoint, Method, RequestHead, UrlParts};
 
 mod desks;
+mod entry;
 mod files;
 
-#[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    console_error_panic_hook::set_once();
-    let headers = req.headers();
-    let (upgrade, websocket_key, websocket_version, authorization, protocols, origin) = (
-        headers.get("Upgrade")?,
-        headers.get("Sec-WebSocket-Key")?,
-        headers.get("Sec-WebSocket-Version")?,
-        headers.get("Authorization")?,
-        headers.get("Sec-WebSocket-Protocol")?,
-        headers.get("Origin")?,
-    );
-    let url = req.url()?;
-    let authority = match (url.host_str(), url.port()) {
-        (Some(host), Some(port)) => format!("{host}:{port}"),
-        (Some(host), None) => host.to_owned(),
-        (None, _) => String::new(),
-    };
-    let path = req.path();
-    let origins = AllowedOrigins::from_setting(env.var("ALLOWED_ORIGINS").ok().map(|v| v.to_string()).as_deref());
-    let head = RequestHead {
-        method: match req.method() {
-            worker::Method::Get => Method::Get,
-            worker::Method::Post => Method::Post,
-            _ => Method::Other,
-        },
-        path: &path,
-        upgrade: upgrade.as_deref(),
-        websocket_key: websocket_key.as_deref(),
-        websocket_version: websocket_version.as_deref(),
-        has_body: headers.get("Content-Length")?.is_some_and(|n| n.trim() != "0")
-            || headers.has("Transfer-Encoding")?,
-        authorization: authorization.as_deref(),
-        protocols: protocols.as_deref(),
-        origin: origin.as_deref(),
-        authority: &authority,
-        scheme: url.scheme(),
-    };
-    // Agents' credentials are checked by the desk object (their tokens and the count of failed
-    // attempts live in its database), so admin endpoints go on to it like the others.
-    let (desk, endpoint) = match route(&head, &origins) {
-        Ok(r) => (r.desk.to_owned(), r.endpoint),
+/// What the router reads off a request, straight from the runtime's request: the method, the
+/// URL as serialized and the headers `routes::route` looks at (no `worker::Request`, no `cf`
+/// object, no URL parse: see `routes::UrlParts`).
+pub(crate) struct Head {
+    method: Method,
+    url: String,
+    upgrade: Option<String>,
+    websocket_key: Option<String>,
+    websocket_version: Option<String>,
+    has_body: bool,
+    authorization: Option<String>,
+    protocols: Option<String>,
+    origin: Option<String>,
+}
+
+impl Head {
+    pub(crate) fn of(req: &web_sys::Request) -> Result<Head> {
+        let headers = req.headers();
+        let get = |name: &str| headers.get(name).map_err(worker::Error::from);
+        Ok(Head {
+            method: match req.method().as_str() {
+                "GET" => Method::Get,
+                "POST" => Method::Post,
+                _ => Method::Other,
+            },
+            url: req.url(),
+            upgrade: get("Upgrade")?,
+            websocket_key: get("Sec-WebSocket-Key")?,
+            websocket_version: get("Sec-WebSocket-Version")?,
+            has_body: get("Content-Length")?.is_some_and(|n| n.trim() != "0") || get("Transfer-Encoding")?.is_some(),
+            authorization: get("Authorization")?,
+            protocols: get("Sec-WebSocket-Protocol")?,
+            origin: get("Origin")?,
+        })
+    }
+
+    /// Which desk and endpoint, or the refusal; `ALLOWED_ORIGINS` read from `env`.
+    pub(crate) fn route(&self, env: &Env) -> std::result::Result<(String, Endpoint), HttpError> {
+        let url = UrlParts::of(&self.url);
+        let origins = AllowedOrigins::from_setting(env.var("ALLOWED_ORIGINS").ok().map(|v| v.to_string()).as_deref());
+        let head = RequestHead {
+            method: self.method,
+            path: url.path,
+            upgrade: self.upgrade.as_deref(),
+            websocket_key: self.websocket_key.as_deref(),
+            websocket_version: self.websocket_version.as_deref(),
+            has_body: self.has_body,
+            authorization: self.authorization.as_deref(),
+            protocols: self.protocols.as_deref(),
+            origin: self.origin.as_deref(),
+            authority: url.authority,
+            scheme: url.scheme,
+        };
+        // Agents' credentials are checked by the desk object (their tokens and the count of failed
+        // attempts live in its database), so admin endpoints go on to it like the others.
+        route(&head, &origins).map(|r| (r.desk.to_owned(), r.endpoint))
+    }
+}
+
+/// The Worker's answer to a request the synchronous entry (`router::entry`) could not answer
+/// without awaiting: creating a desk, a file, a desk name not known yet, an Access sign-in.
+async fn handle(head: Head, req: Request, env: Env) -> Result<Response> {
+    let (desk, endpoint) = match head.route(&env) {
+        Ok(r) => r,
         Err(e) => return refuse(e),
     };
     if endpoint == Endpoint::CreateDesk {

@@ -6,6 +6,9 @@
 use crate::error::HttpError;
 use crate::protocol::valid_desk_name;
 
+mod url_parts;
+pub use url_parts::UrlParts;
+
 /// What a request is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {

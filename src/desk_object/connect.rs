@@ -1,5 +1,4 @@
-//! Opening sockets on a desk and its HTTP endpoints: a visitor's upgrade (new or returning,
-//! fresh or resuming), an agent's sign-in and upgrade (sidebar, then what it missed), accepting
+//! Opening sockets on a desk and its HTTP endpoints (a visitor's upgrade is `visitor.rs`): an agent's sign-in and upgrade (sidebar, then what it missed), accepting
 //! an invite, the credential checks clients ask before they give a credential up, and the
 //! tickets browsers trade their credential for. A second `impl Desk`, split from
 //! `desk_object.rs` along this seam.
@@ -9,15 +8,14 @@ use worker::{Headers, Request, Response, Result, WebSocketPair};
 use super::view::RandomFresh;
 use super::{new_sid, now, Desk};
 use crate::auth::{presented_admin_secret, presented_ticket, token_hash};
-use crate::desk::admission::{self, AdmittedVisitor, VisitorRequest};
 use crate::desk::team::{self, Admitted, SignIn, AUTH_FAILURE_WINDOW_MS};
 use crate::desk::ticket::{self, Holder};
 use crate::desk::{self, context, moderation, Sender, View};
 use crate::error::HttpError;
-use crate::protocol::{ListView, Status, MAX_USERS_ROWS, RESUME_MAX_MESSAGES, WELCOME_MESSAGES};
+use crate::protocol::{ListView, Status, MAX_USERS_ROWS, RESUME_MAX_MESSAGES};
 use crate::router::{known, refuse, with_subprotocol};
 use crate::routes::desk_in;
-use crate::session::{self, Backlog, Replay, ResumePoint};
+use crate::session::{self, Replay, ResumePoint};
 use crate::sockets::{self, send, Tagged};
 use crate::store::Store;
 
@@ -33,109 +31,6 @@ pub(super) enum Via {
 }
 
 impl Desk {
-    pub(super) async fn open_visitor(&self, req: &Request) -> Result<Response> {
-        let store = self.store()?;
-        let url = req.url()?;
-        let param = |key: &str| url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
-        let resume = match ResumePoint::from_query(param("since").as_deref(), param("epoch").as_deref()) {
-            Ok(resume) => resume,
-            Err(why) => return refuse(HttpError::BadRequest(why)),
-        };
-        let Some(desk) = desk_in(url.path()) else {
-            return refuse(HttpError::BadDesk);
-        };
-        let now = now();
-        let headers = req.headers();
-        let (name, token, protocols) = (param("name"), param("token"), headers.get("Sec-WebSocket-Protocol")?);
-        let network = self.network(headers)?;
-        let request = VisitorRequest {
-            name: name.as_deref(),
-            token: token.as_deref(),
-            protocols: protocols.as_deref(),
-            identity_secret: self.identity_secret.as_deref(),
-            desk,
-            network: network.as_ref(),
-            ticket: presented_ticket(protocols.as_deref()),
-        };
-        let tagged = Tagged::new(&self.state); // this visitor's sockets, asked of the runtime once
-        let view = self.view(&store, &tagged)?;
-        let mut fresh = RandomFresh::new(&self.ids);
-        let decided = admission::visitor(&request, &self.limits, &view, now, &mut fresh);
-        if let Some(e) = view.failure() {
-            return Err(e);
-        }
-        let admitted = match decided {
-            Ok(admitted) if !fresh.failed => admitted,
-            Ok(_) => return Err(worker::Error::RustError("no randomness".into())),
-            Err(e) => return refuse(e),
-        };
-        // Someone new: the deployment-wide limit of new visitors per address and network, asked
-        // of the network's Limiter before anything is written (a refusal leaves no trace).
-        if let Some(network) = &admitted.ask_network {
-            if let Err(retry_after_ms) = self.new_visitor_allowed(network, false).await? {
-                return refuse(HttpError::RateLimited { retry_after_ms });
-            }
-        }
-        // Written before the socket opens: a refused upgrade (above) leaves no trace.
-        for w in &admitted.writes {
-            self.write(&store, w, now)?;
-        }
-        // Who and where: a new visit or the same one, with what this upgrade says of the device.
-        let (country, city) = place(req);
-        let user_agent = headers.get("User-Agent")?;
-        let device = context::device(user_agent.as_deref(), country.as_deref(), city.as_deref());
-        // Someone created by this upgrade has no context yet: nothing to read.
-        let user_id = &admitted.conversation.user_id;
-        let arrived = if admitted.returning {
-            context::arrive(&view, user_id, device, now)
-        } else {
-            context::arrive_after(None, user_id, device, now)
-        };
-        if let Some(e) = view.failure() {
-            return Err(e);
-        }
-        self.write(&store, &arrived, now)?;
-        let AdmittedVisitor { conversation, token, returning, trust_network, .. } = admitted;
-        let resume = if returning { resume } else { None }; // someone new has nothing to resume
-
-        let user_id = conversation.user_id.clone();
-        let epoch = self.epoch(&store)?;
-        let missed = match session::replay(&epoch, resume.as_ref()) {
-            Replay::After(since) => {
-                let backlog = Backlog::Missed(store.messages_after(&user_id, since, RESUME_MAX_MESSAGES + 1)?);
-                session::welcome(&conversation, token.clone(), &epoch, WELCOME_MESSAGES, backlog).ok()
-            }
-            Replay::Fresh => None,
-        };
-        let welcome = match missed {
-            Some(welcome) => welcome,
-            None => {
-                // A visitor created just now has no messages to read.
-                let latest =
-                    if returning { store.messages(&user_id, None, WELCOME_MESSAGES + 1, false)? } else { Vec::new() };
-                let backlog = Backlog::Latest(latest);
-                session::welcome(&conversation, token, &epoch, WELCOME_MESSAGES, backlog)
-                    .map_err(|_| worker::Error::RustError("a latest page is never too far behind".into()))?
-            }
-        };
-
-        let was_online = view.online(&user_id);
-        let pair = WebSocketPair::new()?;
-        let sender = Sender::Visitor { user_id };
-        sockets::accept(&self.state, &mut self.labels.borrow_mut(), &pair.server, sender.clone(), new_sid()?, now)?;
-        send(&pair.server, &welcome);
-        // A fresh look: the socket just accepted is one of this visitor's now.
-        let tagged = Tagged::new(&self.state);
-        let view = self.view(&store, &tagged)?;
-        let presence = desk::presence(&view, &conversation, was_online, true);
-        self.perform(Some(&pair.server), presence, &tagged, now)?;
-        // Last, after the socket is accepted: the only await of a returning visitor's upgrade.
-        if let Some(network) = &trust_network {
-            self.trust(network).await;
-        }
-        with_subprotocol(req, Response::from_websocket(pair.client)?)
-    }
-
     /// Answers whether this desk issued a visitor token (`{"token": "..."}`: 204, 401, or 403 for a
     /// blocked visitor, and the widget then stops trying), or, with no token (`{}`), whether
     /// someone new from this address would be let in now (204, or 429 `rate_limited` with
@@ -406,17 +301,4 @@ impl Desk {
         }
         with_subprotocol(req, Response::from_websocket(pair.client)?)
     }
-}
-
-/// The country and city the runtime put in `request.cf` (on the edge and under wrangler dev;
-/// absent under Miniflare unless it is given one). Read without the `worker` crate's getters,
-/// which panic on a value of another type.
-fn place(req: &Request) -> (Option<String>, Option<String>) {
-    use worker::js_sys::Reflect;
-    use worker::wasm_bindgen::JsValue;
-    let Some(cf) = Reflect::get(req.inner(), &JsValue::from_str("cf")).ok().filter(JsValue::is_object) else {
-        return (None, None);
-    };
-    let field = |name: &str| Reflect::get(&cf, &JsValue::from_str(name)).ok().and_then(|v| v.as_string());
-    (field("country"), field("city"))
 }

@@ -20,15 +20,22 @@ thread_local! {
 /// The binding of the `Directory` class (wrangler.toml).
 const BINDING: &str = "DIRECTORY";
 
-/// Whether `desk` exists on this deployment: listed in `DESKS` (`*`: any), or created.
-pub async fn exists(env: &Env, desk: &str) -> Result<bool> {
+/// Whether `desk` exists, as far as this isolate knows without asking the directory (`Ask`: it
+/// must be asked, through `exists`).
+pub fn lookup(env: &Env, desk: &str) -> Lookup {
     let list = DeskList::from_setting(env.var("DESKS").ok().map(|v| v.to_string()).as_deref());
     let now = Date::now().as_millis() as i64;
-    let after = match KNOWN.with(|k| k.borrow().lookup(&list, desk, now)) {
+    KNOWN.with(|k| k.borrow().lookup(&list, desk, now))
+}
+
+/// Whether `desk` exists on this deployment: listed in `DESKS` (`*`: any), or created.
+pub async fn exists(env: &Env, desk: &str) -> Result<bool> {
+    let after = match lookup(env, desk) {
         Lookup::Exists => return Ok(true),
         Lookup::Missing => return Ok(false),
         Lookup::Ask { after } => after,
     };
+    let now = Date::now().as_millis() as i64;
     KNOWN.with(|k| k.borrow_mut().asking(now));
     let url = format!("https://{NAME}/desks?after={after}");
     let mut answer = env.durable_object(BINDING)?.get_by_name(NAME)?.fetch_with_str(&url).await?;
