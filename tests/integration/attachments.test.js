@@ -18,10 +18,10 @@ const PNG = Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'
 const PDF = Buffer.from('%PDF-1.4\n% a tiny document\n');
 
 /** A visitor's upload as the widget does it: a ticket for its token, then the file. */
-async function visitorUpload(url, name, v, body, { file = 'shot.png', type = 'image/png', userId, ticket } = {}) {
+async function visitorUpload(url, name, v, body, { file = 'shot.png', type = 'image/png', userId, ticket, length } = {}) {
   const t = ticket ?? (await requestTicket(url, name, { kind: 'visitor', body: { token: v.token } })).body.ticket;
   const q = new URLSearchParams({ ticket: t, name: file, type, ...(userId ? { userId } : {}) });
-  return post(`${url}/desks/${name}/visitor/upload?${q}`, body);
+  return post(`${url}/desks/${name}/visitor/upload?${q}`, body, {}, { length });
 }
 
 /** An agent's upload as the inbox does it: its credential in Authorization, the conversation named. */
@@ -33,27 +33,35 @@ async function agentUpload(url, name, userId, body, { file = 'invoice.pdf', type
 /**
  * POSTs `body` (a Buffer, or an array of chunks sent without a Content-Length) on a connection of its
  * own: a refused upload is answered before its body is read, and that connection is not reused.
+ * `length`: a Content-Length to declare instead of the body's, the body being only the start of
+ * it; the answer must then come from the declaration alone (the rest is never sent). Sending a
+ * whole refused body raced the desk's early answer: its reset could discard the answer unread.
  */
-function post(href, body, headers = {}) {
+function post(href, body, headers = {}, { length } = {}) {
   const chunked = Array.isArray(body);
   return new Promise((resolve, reject) => {
+    let answered = false;
     const req = http.request(href, {
       method: 'POST', agent: false,
-      headers: { ...headers, ...(chunked ? {} : { 'Content-Length': body.length }) },
+      headers: { ...headers, ...(chunked ? {} : { 'Content-Length': length ?? body.length }) },
     }, (res) => {
+      answered = true;
       const parts = [];
       res.on('data', (c) => parts.push(c));
+      res.on('error', reject);
       res.on('end', () => {
         const text = Buffer.concat(parts).toString();
         let parsed = text;
         try { parsed = JSON.parse(text); } catch { /* not JSON */ }
         resolve({ status: res.statusCode, body: parsed, headers: { get: (h) => res.headers[h.toLowerCase()] ?? null } });
+        if (length !== undefined) req.destroy();
       });
     });
-    // an early answer may cut the upload short: what counts is the answer
+    // an early answer may cut the upload short: what counts is the answer, and there must be one
     req.on('error', (err) => (err.code === 'EPIPE' || err.code === 'ECONNRESET' ? null : reject(err)));
+    req.on('close', () => { if (!answered) reject(new Error(`POST ${new URL(href).pathname}: the connection closed without an answer`)); });
     for (const chunk of chunked ? body : [body]) req.write(chunk);
-    req.end();
+    if (length === undefined) req.end();
   });
 }
 
@@ -139,7 +147,7 @@ test('refused: another conversation, a type off the list, bytes that lie, too la
   assert.deepEqual([svg.status, svg.body.code], [415, 'bad_type'], 'no SVG');
   const lie = await visitorUpload(desk.url, name, a, Buffer.from('<html>not a png</html>'));
   assert.deepEqual([lie.status, lie.body.code], [415, 'bad_type'], 'an image must start with its magic bytes');
-  const big = await visitorUpload(desk.url, name, a, Buffer.alloc(10 * 1024 * 1024 + 1, 1));
+  const big = await visitorUpload(desk.url, name, a, PNG, { length: 10 * 1024 * 1024 + 1 });
   assert.deepEqual([big.status, big.body.code], [413, 'too_large']);
   const chunked = await visitorUpload(desk.url, name, a, [PNG.subarray(0, 8), PNG.subarray(8)]);
   assert.deepEqual([chunked.status, chunked.body.code], [411, 'length_required']);
