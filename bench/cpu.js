@@ -8,8 +8,9 @@
 //
 //   node bench/cpu.js [IMPL ...] [--rate N] [--seconds S] [--rounds R] [--visitors N]
 //
-// IMPL is `ours`, `peer`, or `ours@DIR` (ours run from DIR, a copy of another build's build/, e.g.
-// `cp -r build /tmp/before` before a change). Every IMPL runs at once (a server and a load
+// IMPL is `ours`, `peer`, or `ours@DIR` (ours run from DIR: a copy of another build's build/, e.g.
+// `cp -r build /tmp/before` before a change, or a checkout: a folder with wrangler.toml and build/,
+// for a change of configuration). Every IMPL runs at once (a server and a load
 // generator each); each round runs one step per IMPL and kind, the order alternating; at the end,
 // the median of each figure and, per IMPL, the median of its per-round ratios to the first IMPL
 // (defaults: 300/s, 3 s steps, 6 rounds, 1,000 visitors each).

@@ -4,8 +4,10 @@
 // object after ~10 s: what stays is the runtime's own record of each socket).
 //
 // `node bench/memory.js IMPL[@BUILD] ... [--visitors N]`: one implementation at a time (each is
-// stopped before the next starts), e.g. `node bench/memory.js ours peer`. A diagnostic for
-// issue 12, not part of `make bench`.
+// stopped before the next starts), e.g. `node bench/memory.js ours peer`. BUILD: a build folder or
+// a checkout (servers.js). `ours-assets` runs ours without its [assets] section, `peer+assets` the
+// peer with ours' (the static-assets layer in front of the Worker holds memory per socket of its
+// own; docs/performance.md). A diagnostic for issue 12, not part of `make bench`.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
@@ -68,9 +70,11 @@ async function isolate(port) {
 }
 
 async function measure(spec) {
-  const [impl, build] = spec.split('@');
+  const [, impl, toggle, build] = spec.match(/^(ours|peer)([+-]assets)?(?:@(.+))?$/) ?? [];
+  if (!impl) throw new Error(`${spec}: expected ours|peer, optionally +assets/-assets and @DIR`);
+  const assets = toggle ? toggle === '+assets' : null;
   const token = 'memory-token-0123456789abcdef0123456789';
-  const server = await startServer({ name: impl, config: impl === 'peer' ? join(HERE, 'peer-ts', 'wrangler.toml') : null, adminToken: token, build, noWatch: impl !== 'peer' });
+  const server = await startServer({ name: impl, config: impl === 'peer' ? join(HERE, 'peer-ts', 'wrangler.toml') : null, adminToken: token, build, assets, noWatch: impl !== 'peer' });
   const { call, kill } = startClient(impl, server.directUrl, 'memory', token);
   try {
     await call('connect', { n: 1, concurrency: 1 });

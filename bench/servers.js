@@ -1,6 +1,6 @@
 // Starts and stops one `wrangler dev` per implementation and finds its workerd (pid, port, RSS).
 import { spawn, execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,15 +74,34 @@ async function workerPort(ports) {
  * The repo's wrangler.toml without its [build] section, run from a snapshot copy of build/: on a
  * shared machine another `make build` or an edit under src/, widget/ or admin/ would otherwise make
  * wrangler reload the worker mid-run (dropping every socket). Same worker, same bytes.
+ * `from`: a build folder (another build's build/), or a checkout (a folder with wrangler.toml and
+ * build/: its config and its build, for A/B runs of a configuration change). `assets: false`
+ * drops the [assets] section (a diagnostic: the static-assets layer's cost per request).
  */
-function configWithoutWatch(dir, buildDir = join(ROOT, 'build')) {
-  cpSync(buildDir, join(dir, 'build'), { recursive: true });
-  const text = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8')
+function configWithoutWatch(dir, from = null, assets = true) {
+  const checkout = from && existsSync(join(from, 'wrangler.toml')) ? from : null;
+  cpSync(checkout ? join(checkout, 'build') : from ?? join(ROOT, 'build'), join(dir, 'build'), { recursive: true });
+  let text = readFileSync(join(checkout ?? ROOT, 'wrangler.toml'), 'utf8')
     .replace(/^\[build\][\s\S]*?(?=^\[)/m, '')
     .replace(/^main = "(.*)"/m, (_, m) => `main = "${join(dir, m)}"`)
     .replace(/^directory = "(.*)"/m, (_, d) => `directory = "${join(dir, d)}"`);
+  if (!assets) text = text.replace(/^\[assets\][\s\S]*?(?=^\[)/m, '');
   const path = join(dir, 'wrangler.toml');
   writeFileSync(path, text);
+  return path;
+}
+
+/**
+ * The peer's wrangler.toml with the repo's [assets] section added (our build/assets, the same
+ * routing): what the static-assets layer costs a TypeScript Worker too (a diagnostic).
+ */
+function peerWithAssets(dir) {
+  const ours = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8').match(/^\[assets\][\s\S]*?(?=^\[)/m)[0]
+    .replace(/^directory = "(.*)"/m, (_, d) => `directory = "${join(ROOT, d)}"`);
+  const text = readFileSync(join(ROOT, 'bench', 'peer-ts', 'wrangler.toml'), 'utf8')
+    .replace(/^main = "(.*)"/m, (_, m) => `main = "${join(ROOT, 'bench', 'peer-ts', m)}"`);
+  const path = join(dir, 'wrangler.toml');
+  writeFileSync(path, `${text}\n${ours}`);
   return path;
 }
 
@@ -91,13 +110,17 @@ function configWithoutWatch(dir, buildDir = join(ROOT, 'build')) {
  * Resolves once ready with { url, directUrl, pid (the worker's workerd), proxyPid, logs, stop() }.
  * `noWatch`: run the repo's worker from a copy of wrangler.toml without [build] (see above).
  * `build`: run ours from this folder (a copy of another build's build/) instead; implies noWatch,
- * so before/after builds of one change can run side by side in one invocation.
+ * so before/after builds of one change can run side by side in one invocation; a checkout folder
+ * (wrangler.toml + build/) brings its own config too. `assets`: null leaves the config as it is;
+ * false drops ours' [assets] section, true gives the peer ours' (see `configWithoutWatch`,
+ * `peerWithAssets`).
  * wrangler dev runs two workerd processes: a dev proxy on the public port, and the user worker on
  * a port of its own. `directUrl` reaches the latter without the proxy hop.
  */
-export async function startServer({ name, config, adminToken, noWatch = false, build = null, timeoutMs = 90_000 }) {
+export async function startServer({ name, config, adminToken, noWatch = false, build = null, assets = null, timeoutMs = 90_000 }) {
   const tmp = mkdtempSync(join(tmpdir(), `desk-bench-${name}-`));
-  if (!config && (noWatch || build)) config = configWithoutWatch(tmp, build ?? undefined);
+  if (!config && (noWatch || build || assets === false)) config = configWithoutWatch(tmp, build, assets !== false);
+  else if (config && assets === true) config = peerWithAssets(tmp);
   const port = await freePort();
   const inspectorPort = await freePort();
   const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort),

@@ -249,7 +249,12 @@ async function startMiniflareOnce({ persistDir, bindings, tail, email }) {
       DIRECTORY: { className: 'Directory', useSQLite: true },
       LIMITER: { className: 'Limiter', useSQLite: true },
     },
-    assets: { directory: join(ROOT, 'build/assets'), binding: 'ASSETS', routerConfig: { has_user_worker: true } },
+    // As wrangler.toml's [assets]: /desks/* goes to the Worker first (`run_worker_first`).
+    assets: {
+      directory: join(ROOT, 'build/assets'),
+      binding: 'ASSETS',
+      routerConfig: { has_user_worker: true, static_routing: { user_worker: ['/desks/*'] } },
+    },
     r2Buckets: [ATTACHMENTS_BUCKET],
     bindings: withVars({ ADMIN_TOKEN, ...HARNESS_VARS, ...(email ? EMAIL_VARS : {}) }, bindings),
     ...(email ? { email: { send_email: [{ name: 'EMAIL' }] } } : {}),
