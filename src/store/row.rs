@@ -35,15 +35,66 @@ pub fn packed(sql: &SqlStorage, query: &str, order: &str, args: Vec<V>) -> worke
 
 /// The rows of a [`packed`] text.
 pub fn unpack(text: &str) -> worker::Result<Vec<Row>> {
-    use serde_json::Value as J;
-    let rows: Vec<Vec<J>> = serde_json::from_str(text).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    let value = |v: J| match v {
-        J::String(s) => V::String(s),
-        J::Number(n) => n.as_i64().map_or_else(|| V::Float(n.as_f64().unwrap_or(0.0)), V::Integer),
-        J::Bool(b) => V::Boolean(b),
-        J::Null | J::Array(_) | J::Object(_) => V::Null,
-    };
-    Ok(rows.into_iter().map(|r| Row(r.into_iter().map(value).collect())).collect())
+    serde_json::from_str(text).map_err(|e| worker::Error::RustError(e.to_string()))
+}
+
+/// A row straight from its JSON array, each value as a raw read would give it (no
+/// `serde_json::Value` in between: one allocation per text, none per number).
+impl<'de> serde::Deserialize<'de> for Row {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Values;
+        impl<'de> serde::de::Visitor<'de> for Values {
+            type Value = Row;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a row as a JSON array")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Row, A::Error> {
+                let mut values = Vec::with_capacity(seq.size_hint().unwrap_or(17));
+                while let Some(Cell(v)) = seq.next_element()? {
+                    values.push(v);
+                }
+                Ok(Row(values))
+            }
+        }
+        d.deserialize_seq(Values)
+    }
+}
+
+/// One value of a packed row.
+struct Cell(V);
+
+impl<'de> serde::Deserialize<'de> for Cell {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct One;
+        impl<'de> serde::de::Visitor<'de> for One {
+            type Value = Cell;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a text, a number or null")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Cell, E> {
+                Ok(Cell(V::String(s.to_owned())))
+            }
+            fn visit_string<E: serde::de::Error>(self, s: String) -> Result<Cell, E> {
+                Ok(Cell(V::String(s)))
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Cell, E> {
+                Ok(Cell(V::Integer(n)))
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Cell, E> {
+                Ok(Cell(i64::try_from(n).map_or(V::Float(n as f64), V::Integer)))
+            }
+            fn visit_f64<E: serde::de::Error>(self, f: f64) -> Result<Cell, E> {
+                Ok(Cell(V::Float(f)))
+            }
+            fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<Cell, E> {
+                Ok(Cell(V::Boolean(b)))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Cell, E> {
+                Ok(Cell(V::Null))
+            }
+        }
+        d.deserialize_any(One)
+    }
 }
 
 impl Row {
