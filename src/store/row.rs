@@ -1,7 +1,7 @@
 //! Rows read by position (`raw`), not through serde: a serde struct per query cost the wasm
 //! kilobytes each (serde_wasm_bindgen's deserialiser monomorphised per row type) and every row a
 //! JS object with its keys. Each query's columns are read in its `SELECT` order. Queries of many
-//! rows (the sidebar's pages, their contexts) come [`packed`]: the whole result as one JSON text.
+//! rows (the sidebar's pages, their contexts) come [`packed`]: each row one JSON text.
 
 use worker::{SqlCursor, SqlStorage, SqlStorageValue as V};
 
@@ -18,23 +18,24 @@ pub fn first(cursor: SqlCursor) -> worker::Result<Option<Row>> {
     Ok(rows(cursor)?.into_iter().next())
 }
 
-/// Every row of `query`, read as one text: `query` selects each row as a JSON array in a column
-/// named `r` (`json_array(a, b, ...) AS r`), and SQLite joins them in `order` (an `ORDER BY`
-/// of `query`'s columns, empty for any order). A raw cursor costs several calls from wasm into
-/// JavaScript per value (the array, each cell, its type): ~4 ms for a 500-row sidebar with its
-/// contexts; one text is one call, parsed in wasm. Values as a raw read gives them, except
-/// that a BLOB cannot be in JSON (SQLite refuses the query): never select one here.
+/// Every row of `query`, each read as one text: `query` selects each row as a JSON array in a
+/// column named `r` (`json_array(a, b, ...) AS r`), in `order` (an `ORDER BY` of `query`'s
+/// columns, empty for any order). A raw cursor costs several calls from wasm into JavaScript per
+/// value (the row array, each cell, its type): ~7 ms for a 500-row sidebar with its contexts; a
+/// row as one text is a few calls, parsed in wasm. Not all rows as one text: SQLite refuses a
+/// text over 2 MB (workerd's limit on a string or row), which 501 contexts at their limits pass
+/// (a row is at most ~40 KB of JSON: every field at its limit, every character escaped twice);
+/// and grouping rows into texts of a few made SQLite sort them again, which cost more than it
+/// saved. Values as a raw read gives them, except that a BLOB cannot be in JSON (SQLite refuses
+/// the query): never select one here.
 pub fn packed(sql: &SqlStorage, query: &str, order: &str, args: Vec<V>) -> worker::Result<Vec<Row>> {
     let order = if order.is_empty() { String::new() } else { format!(" ORDER BY {order}") };
-    let q = format!("SELECT '[' || group_concat(r, ','{order}) || ']' FROM ({query})");
-    let Some(text) = first(sql.exec(&q, args)?)?.and_then(|mut r| r.opt_str(0)) else {
-        return Ok(Vec::new()); // no rows: group_concat is NULL
-    };
-    unpack(&text)
+    let texts = rows(sql.exec(&format!("SELECT r FROM ({query}){order}"), args)?)?;
+    texts.into_iter().map(|mut text| unpack(&text.str(0))).collect()
 }
 
-/// The rows of a [`packed`] text.
-pub fn unpack(text: &str) -> worker::Result<Vec<Row>> {
+/// The row of one text of a [`packed`] read.
+fn unpack(text: &str) -> worker::Result<Row> {
     serde_json::from_str(text).map_err(|e| worker::Error::RustError(e.to_string()))
 }
 
