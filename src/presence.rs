@@ -8,6 +8,11 @@
 //! runtime again. A new instance (after eviction or a restart) starts empty and asks. The
 //! runtime's own record stays the truth; this only saves asking it twice for the same answer.
 //! Bounded: past [`MAX_KNOWN`] visitors it starts over.
+//!
+//! The one moment it can differ from asking: a client's close has reached the runtime and its
+//! close event has not reached the desk yet. A frame built then says online; the close event
+//! follows, forgets the visitor and sends every inbox the row with `online: false`, as it always
+//! did, so an inbox is right again at once.
 
 use std::collections::HashMap;
 
