@@ -6,14 +6,17 @@
 // processes slow the run, they do not add to this process's CPU time), so it is what before/after
 // comparisons of one change use. As a command:
 //
-//   node bench/cpu.js [IMPL ...] [--rate N] [--seconds S] [--rounds R] [--visitors N]
+//   node bench/cpu.js [IMPL ...] [--rate N] [--seconds S] [--rounds R] [--visitors N] [--kinds K,...]
 //
 // IMPL is `ours`, `peer`, or `ours@DIR` (ours run from DIR: a copy of another build's build/, e.g.
 // `cp -r build /tmp/before` before a change, or a checkout: a folder with wrangler.toml and build/,
 // for a change of configuration). Every IMPL runs at once (a server and a load
 // generator each); each round runs one step per IMPL and kind, the order alternating; at the end,
 // the median of each figure and, per IMPL, the median of its per-round ratios to the first IMPL
-// (defaults: 300/s, 3 s steps, 6 rounds, 1,000 visitors each).
+// (defaults: 300/s, 3 s steps, 6 rounds, 1,000 visitors each). `--kinds` picks the steps of a
+// round from `routed`, `inbound` (the default pair) and `users`: every visitor given a
+// conversation row first, then per round `--users` (10) admin connects to their `users` frame,
+// measured as CPU ms per `users` frame (`users`) and the frame's median latency (`usersMs`).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,7 +54,7 @@ export async function fixedRateCpu(call, pid, { kind, rate, seconds }) {
  * step per IMPL and kind, the order alternating, so a change in the machine's load between steps
  * hits every IMPL alike. Per round, each IMPL's CPU per 1,000 and its ratio to the first IMPL's.
  */
-async function interleaved(specs, { rate, seconds, visitors, rounds }) {
+async function interleaved(specs, { rate, seconds, visitors, rounds, kinds, usersTimes }) {
   const token = 'cpu-bench-token-0123456789abcdef0123456789';
   const live = [];
   try {
@@ -61,22 +64,32 @@ async function interleaved(specs, { rate, seconds, visitors, rounds }) {
       const c = startClient(impl, server.directUrl, 'cpu', token);
       live.push({ spec, server, ...c });
     }
-    const out = Object.fromEntries(specs.map((s) => [s, { connect: [], routed: [], inbound: [] }]));
+    const out = Object.fromEntries(specs.map((s) => [s, { connect: [], ...Object.fromEntries(kinds.map((k) => [k, []])) }]));
+    if (kinds.includes('users')) for (const s of specs) out[s].usersMs = [];
     for (const l of live) {
       await l.call('connect', { n: 1, concurrency: 1 });
       const before = cpuMs(l.server.pid);
       const c = await l.call('connect', { n: visitors, concurrency: 50 });
       out[l.spec].connect.push(per1000(cpuMs(l.server.pid) - before, c.held));
       for (const kind of ['routed', 'inbound']) await l.call('rampStep', { kind, rate: 100, stepMs: 1000, drainMs: 2000, p99LimitMs: 1e9, warmUp: false });
+      if (kinds.includes('users')) await l.call('prime', { rate: 600 });
     }
     for (let k = 0; k < rounds; k++) {
-      for (const kind of ['routed', 'inbound']) {
+      for (const kind of kinds) {
         for (const l of k % 2 ? [...live].reverse() : live) {
+          if (kind === 'users') {
+            const before = cpuMs(l.server.pid);
+            const r = await l.call('users', { times: usersTimes });
+            out[l.spec].users.push(round((cpuMs(l.server.pid) - before) / usersTimes, 2));
+            out[l.spec].usersMs.push(r.usersMs.p50);
+            continue;
+          }
           const r = await fixedRateCpu(l.call, l.server.pid, { kind, rate, seconds });
           out[l.spec][kind].push(r.cpuMsPer1000);
         }
       }
-      console.log(JSON.stringify({ round: k + 1, ...Object.fromEntries(specs.map((s) => [s, { routed: out[s].routed[k], inbound: out[s].inbound[k] }])) }));
+      const figures = Object.keys(out[specs[0]]).filter((f) => f !== 'connect');
+      console.log(JSON.stringify({ round: k + 1, ...Object.fromEntries(specs.map((s) => [s, Object.fromEntries(figures.map((f) => [f, out[s][f][k]]))])) }));
     }
     return out;
   } finally {
@@ -87,7 +100,8 @@ async function interleaved(specs, { rate, seconds, visitors, rounds }) {
 async function main() {
   const args = process.argv.slice(2);
   const opt = (name, dflt) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : dflt);
-  const settings = { rate: opt('--rate', 300), seconds: opt('--seconds', 3), visitors: opt('--visitors', 1000), rounds: opt('--rounds', 6) };
+  const kinds = args.includes('--kinds') ? args[args.indexOf('--kinds') + 1].split(',') : ['routed', 'inbound'];
+  const settings = { rate: opt('--rate', 300), seconds: opt('--seconds', 3), visitors: opt('--visitors', 1000), rounds: opt('--rounds', 6), kinds, usersTimes: opt('--users', 10) };
   const specs = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
   const impls = specs.length ? specs : ['ours', 'peer'];
   const out = await interleaved(impls, settings);

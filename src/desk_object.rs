@@ -103,6 +103,9 @@ pub struct Desk {
     ids: RefCell<Option<IdStream>>,
     /// Who each socket is, read from its attachment once per instance (see `sockets::Labels`).
     labels: RefCell<Labels>,
+    /// Who is online, as the runtime said (see `presence`): forgotten per visitor by every
+    /// accept, close, error and close the desk makes.
+    presence: RefCell<crate::presence::Presence>,
     /// The database's size as last measured and what was written since (see `upkeep.rs`).
     storage: Cell<upkeep::Measure>,
     /// When admins were last told the desk is full (memory only: a new instance tells them again).
@@ -162,6 +165,7 @@ impl Desk {
             trusted: RefCell::new(std::collections::HashSet::new()),
             ids: RefCell::new(None),
             labels: RefCell::new(Labels::default()),
+            presence: RefCell::default(),
             storage: Cell::new(upkeep::Measure::default()),
             storage_warned: Cell::new(None),
             files: attachments::Files::new(&env),
@@ -235,6 +239,7 @@ impl Desk {
         let found = self.labels.borrow_mut().get(ws);
         let Some(mut label) = found else {
             let _ = ws.close(Some(1011), Some("unknown socket"));
+            self.presence.borrow_mut().clear(); // whose it was is not known
             return Ok(Vec::new());
         };
         let now = now();
@@ -366,7 +371,7 @@ impl Desk {
         let view = StoreView::new(store, tagged, &self.cache, next_seq, team, storage, bytes_per_day, &self.settings);
         let push = self.push.as_ref().map(|p| p.setup.clone());
         let view = view.with_signer(self.signer(store)?).with_email(self.mail.is_some());
-        Ok(view.with_hooks(self.hooks(store)?).with_push(push))
+        Ok(view.with_hooks(self.hooks(store)?).with_push(push).with_presence(&self.presence))
     }
 
     /// Applies one write and keeps the cached next `seq` and team in step.
@@ -452,6 +457,7 @@ impl Desk {
         let found = self.labels.borrow_mut().get(ws);
         self.labels.borrow_mut().forget(ws);
         let Some(label) = found else {
+            self.presence.borrow_mut().clear(); // whose it was is not known
             return Ok(());
         };
         // A visitor's bucket stays: its next socket takes from it.
@@ -461,6 +467,7 @@ impl Desk {
         let Sender::Visitor { user_id } = label.sender else {
             return Ok(());
         };
+        self.presence.borrow_mut().forget(&user_id);
         if !sockets::tagged(&self.state, &user_id, Some(ws)).is_empty() {
             return Ok(());
         }

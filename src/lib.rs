@@ -51,6 +51,8 @@
 //!   `worker`, no clock, no randomness: those come in as arguments, so it is tested natively.
 //! - [`session`]: what a socket gets when it opens or resumes (`since` + `epoch`), and when a
 //!   silent socket counts as gone.
+//! - [`presence`]: who is online, as the runtime's sockets last said, remembered per awake
+//!   instance and forgotten for a visitor whenever one of its sockets opens or closes.
 //! - [`view_cache`]: the glue's bounded in-memory copy of conversation rows and client ids, kept
 //!   in step with every write, so a message costs its writes and no reads.
 //! - `store` (wasm only): writes by intent; `store::schema` the SQLite schema as its migrations;
@@ -103,6 +105,7 @@ pub mod email;
 pub mod error;
 pub mod identity;
 pub mod limits;
+pub mod presence;
 pub mod protocol;
 pub mod push;
 pub mod routes;

@@ -6,6 +6,7 @@
 //! group (`session::sweep_tag`), so the stale-socket sweep asks for a slice, never for all.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
@@ -143,22 +144,22 @@ pub fn last_ping(state: &State, ws: &WebSocket) -> Option<i64> {
 /// the target's sockets twice (presence, delivery) and the admins' twice (mirror, row).
 pub struct Tagged<'a> {
     state: &'a State,
-    seen: RefCell<Vec<(String, Rc<Vec<WebSocket>>)>>,
+    seen: RefCell<HashMap<String, Rc<Vec<WebSocket>>>>,
 }
 
 impl<'a> Tagged<'a> {
     pub fn new(state: &'a State) -> Self {
-        Tagged { state, seen: RefCell::new(Vec::new()) }
+        Tagged { state, seen: RefCell::default() }
     }
 
     /// Every socket with `tag`, open or closing. Sending to a closing one fails harmlessly, so
     /// delivery does not pay for a `readyState` call per socket.
     pub fn all(&self, tag: &str) -> Rc<Vec<WebSocket>> {
-        if let Some((_, list)) = self.seen.borrow().iter().find(|(t, _)| t == tag) {
+        if let Some(list) = self.seen.borrow().get(tag) {
             return Rc::clone(list);
         }
         let list = Rc::new(self.state.get_websockets_with_tag(tag));
-        self.seen.borrow_mut().push((tag.to_owned(), Rc::clone(&list)));
+        self.seen.borrow_mut().insert(tag.to_owned(), Rc::clone(&list));
         list
     }
 

@@ -22,7 +22,7 @@ mod tickets;
 mod upkeep;
 mod webhooks;
 
-use row::{first, rows, Row};
+use row::{first, packed, rows, Row};
 pub use webhooks::Due;
 
 /// Messages are indexed for search at least once per this many seqs (and before every search).
@@ -100,6 +100,9 @@ fn agent(r: &mut Row) -> (Agent, bool) {
 const CONVERSATION_COLUMNS: &str =
     "v.id, v.name, c.unread, c.read_seq, c.seen_seq, c.last_preview, c.last_sender, c.last_at,
      c.last_seq, v.verified_id, c.status, c.snoozed_until, c.assignee_id, c.day, c.day_bytes, v.email, c.away_sent";
+/// [`CONVERSATION_COLUMNS`] as a subquery names them (without their tables).
+const CONVERSATION_NAMES: &str = "id, name, unread, read_seq, seen_seq, last_preview, last_sender, last_at, last_seq,
+     verified_id, status, snoozed_until, assignee_id, day, day_bytes, email, away_sent";
 /// Larger than any `seq` (the largest integer JavaScript numbers hold exactly).
 const MAX_SAFE_SEQ: i64 = 9_007_199_254_740_991;
 const MESSAGE_COLUMNS: &str = "id, seq, sender, body, at, client_msg_id, author_id, author_name, meta, attachment";

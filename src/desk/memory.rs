@@ -454,7 +454,8 @@ impl View for Memory {
     }
 
     fn contexts(&self, user_ids: &[&str]) -> Vec<Context> {
-        user_ids.iter().filter_map(|id| self.contexts.get(*id).cloned()).collect()
+        let without_pages = |c: &Context| Context { pages: Vec::new(), ..c.clone() };
+        user_ids.iter().filter_map(|id| self.contexts.get(*id).map(without_pages)).collect()
     }
 
     fn saved_replies(&self) -> Vec<SavedReply> {

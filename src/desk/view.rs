@@ -79,7 +79,8 @@ pub trait View {
     }
     /// Who and where a visitor is, as stored (`None`: it never connected since contexts were kept).
     fn context(&self, user_id: &str) -> Option<context::Context>;
-    /// The stored contexts of these visitors (one read for a page of rows).
+    /// The stored contexts of these visitors (one read for a page of rows), without this visit's
+    /// pages: rows never show them (`Context::info(false)`), and they are the biggest part.
     fn contexts(&self, user_ids: &[&str]) -> Vec<context::Context>;
     /// The desk's saved replies, by shortcut.
     fn saved_replies(&self) -> Vec<crate::protocol::saved_replies::SavedReply>;

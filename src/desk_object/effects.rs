@@ -77,6 +77,7 @@ impl Desk {
                     for ws in self.state.get_websockets_with_tag(&user_id) {
                         let _ = ws.close(Some(code), Some(reason));
                     }
+                    self.presence.borrow_mut().forget(&user_id);
                 }
                 Effect::WakeAt(at) => wake.push(at),
                 Effect::StorageWarned(at) => self.storage_warned.set(Some(at)),

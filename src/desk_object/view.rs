@@ -14,6 +14,7 @@ use crate::desk::context::Context;
 use crate::desk::ticket::{Live, Ticket};
 use crate::desk::typing::{Throttle, Typist};
 use crate::desk::{Agent, Conversation, Fresh, Hit, Invite, StorageUse, View, OWNER_ID};
+use crate::presence::Presence;
 use crate::protocol::saved_replies::SavedReply;
 use crate::protocol::{Author, Counts, ListView, Settings, WireMessage};
 use crate::sockets::{self, agent_tag, Tagged};
@@ -44,6 +45,8 @@ pub struct StoreView<'a> {
     email_enabled: bool,
     /// Webhooks: the endpoints and the deployment's settings (none until `with_hooks`).
     hooks: Rc<crate::desk::webhooks::Hooks>,
+    /// Who is online as the runtime last said (`None`: ask it every time).
+    presence: Option<&'a RefCell<Presence>>,
 }
 
 impl<'a> StoreView<'a> {
@@ -74,7 +77,13 @@ impl<'a> StoreView<'a> {
             failure: RefCell::new(None),
             email_enabled: false,
             hooks: Rc::default(),
+            presence: None,
         }
+    }
+
+    /// With the object's memo of who is online (`crate::presence`).
+    pub fn with_presence(self, presence: &'a RefCell<Presence>) -> Self {
+        StoreView { presence: Some(presence), ..self }
     }
 
     /// With Web Push's setup (`None`: push is off).
@@ -154,7 +163,10 @@ impl View for StoreView<'_> {
     }
 
     fn online(&self, user_id: &str) -> bool {
-        self.tagged.any_open(user_id)
+        match self.presence {
+            Some(p) => p.borrow_mut().online(user_id, || self.tagged.any_open(user_id)),
+            None => self.tagged.any_open(user_id),
+        }
     }
 
     fn agent(&self, agent_id: &str) -> Option<Agent> {

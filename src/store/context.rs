@@ -27,6 +27,10 @@ fn context(mut r: Row) -> Context {
 const CONTEXT_COLUMNS: &str =
     "user_id, first_seen, visits, visit_started, last_active, page, device, pages, attributes";
 
+/// [`CONTEXT_COLUMNS`] with an empty list in place of the pages.
+const CONTEXT_WITHOUT_PAGES: &str =
+    "user_id, first_seen, visits, visit_started, last_active, page, device, '[]', attributes";
+
 fn json<T: serde::Serialize>(value: &T) -> V {
     crate::protocol::json_text(value).map_or(V::Null, V::String)
 }
@@ -40,17 +44,17 @@ impl Store {
     }
 
     /// Several visitors' contexts in one statement (the ids as one JSON parameter: a statement
-    /// binds at most 100).
+    /// binds at most 100), without their pages (see `View::contexts`: rows never show them).
     pub fn contexts(&self, user_ids: &[&str]) -> worker::Result<Vec<Context>> {
         if user_ids.is_empty() {
             return Ok(Vec::new());
         }
         let ids = crate::protocol::json_text(user_ids).unwrap_or_else(|_| "[]".into());
-        let found = self.sql.exec(
-            &format!("SELECT {CONTEXT_COLUMNS} FROM visitor_context WHERE user_id IN (SELECT value FROM json_each(?))"),
-            vec![V::String(ids)],
-        )?;
-        Ok(rows(found)?.into_iter().map(context).collect())
+        // Packed (one JSON text): up to 501 contexts for the admin's first frame.
+        let q = format!(
+            "SELECT json_array({CONTEXT_WITHOUT_PAGES}) AS r FROM visitor_context WHERE user_id IN (SELECT value FROM json_each(?))"
+        );
+        Ok(packed(&self.sql, &q, "", vec![V::String(ids)])?.into_iter().map(context).collect())
     }
 
     pub(super) fn put_context(&self, c: &Context) -> worker::Result<()> {

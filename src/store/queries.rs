@@ -79,7 +79,7 @@ impl Store {
     /// newest first.
     pub fn list(&self, view: ListView, me: &str, before: Option<i64>, limit: u32) -> worker::Result<Vec<Conversation>> {
         let (before, limit) = (V::Integer(before.unwrap_or(MAX_SAFE_SEQ)), V::Integer(limit.into()));
-        if view == ListView::All {
+        let q = if view == ListView::All {
             // Every status, newest first: the newest `limit` of each status's range of
             // `conversations_by_status`, merged (no index by `last_seq` alone to maintain).
             let arm = |status: &str| {
@@ -88,23 +88,30 @@ impl Store {
                      WHERE c.status = '{status}' AND c.last_seq < ? ORDER BY c.last_seq DESC LIMIT ?)"
                 )
             };
-            let q = format!(
+            format!(
                 "{} UNION ALL {} UNION ALL {} ORDER BY last_seq DESC LIMIT ?",
                 arm("open"),
                 arm("snoozed"),
                 arm("resolved")
-            );
-            let args = vec![before.clone(), limit.clone(), before.clone(), limit.clone(), before, limit.clone(), limit];
-            return conversations(self.sql.exec(&q, args)?);
-        }
-        let q = format!(
-            "SELECT {CONVERSATION_COLUMNS} FROM conversations c JOIN visitors v ON v.id = c.user_id
-             WHERE {} AND c.last_seq < ? ORDER BY c.last_seq DESC LIMIT ?",
-            view_filter(view)
-        );
-        let mut args = if view == ListView::Mine { vec![text(me)] } else { vec![] };
-        args.extend([before, limit]);
-        conversations(self.sql.exec(&q, args)?)
+            )
+        } else {
+            format!(
+                "SELECT {CONVERSATION_COLUMNS} FROM conversations c JOIN visitors v ON v.id = c.user_id
+                 WHERE {} AND c.last_seq < ? ORDER BY c.last_seq DESC LIMIT ?",
+                view_filter(view)
+            )
+        };
+        let args = match view {
+            ListView::All => {
+                vec![before.clone(), limit.clone(), before.clone(), limit.clone(), before, limit.clone(), limit]
+            }
+            ListView::Mine => vec![text(me), before, limit],
+            _ => vec![before, limit],
+        };
+        // Read packed (one JSON text): a page is up to 501 rows, the admin's first frame. The
+        // rows become JSON after the `LIMIT`, so only those kept are written out.
+        let q = format!("SELECT json_array({CONVERSATION_NAMES}) AS r, last_seq AS k FROM ({q})");
+        Ok(packed(&self.sql, &q, "k DESC", args)?.into_iter().map(conversation).collect())
     }
 
     pub fn assigned_to(&self, agent_id: &str, limit: u32) -> worker::Result<Vec<Conversation>> {
