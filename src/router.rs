@@ -11,6 +11,7 @@ use crate::access::AccessConfig;
 use crate::access_keys::access_email;
 use crate::auth::{offers_subprotocol, SUBPROTOCOL};
 use crate::error::HttpError;
+use crate::routes::request_url::RequestUrl;
 use crate::routes::{route, AllowedOrigins, Endpoint, Method, RequestHead};
 
 mod desks;
@@ -28,12 +29,8 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         headers.get("Sec-WebSocket-Protocol")?,
         headers.get("Origin")?,
     );
-    let url = req.url()?;
-    let authority = match (url.host_str(), url.port()) {
-        (Some(host), Some(port)) => format!("{host}:{port}"),
-        (Some(host), None) => host.to_owned(),
-        (None, _) => String::new(),
-    };
+    let raw_url = req.inner().url();
+    let url = RequestUrl::split(&raw_url);
     let path = req.path();
     let origins = AllowedOrigins::from_setting(env.var("ALLOWED_ORIGINS").ok().map(|v| v.to_string()).as_deref());
     let head = RequestHead {
@@ -51,8 +48,8 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         authorization: authorization.as_deref(),
         protocols: protocols.as_deref(),
         origin: origin.as_deref(),
-        authority: &authority,
-        scheme: url.scheme(),
+        authority: url.authority,
+        scheme: url.scheme,
     };
     // Agents' credentials are checked by the desk object (their tokens and the count of failed
     // attempts live in its database), so admin endpoints go on to it like the others.
