@@ -186,16 +186,23 @@ pub fn parse(assertion: &str) -> Result<Token, AccessError> {
     let header_bytes = B64URL.decode(h).map_err(|_| AccessError::BadBase64)?;
     let payload_bytes = B64URL.decode(p).map_err(|_| AccessError::BadBase64)?;
     let signature = B64URL.decode(s).map_err(|_| AccessError::BadBase64)?;
-    let raw: RawHeader = serde_json::from_slice(&header_bytes).map_err(|_| AccessError::BadJson)?;
+    let raw: RawHeader = json(&header_bytes)?;
     if raw.alg.as_deref() != Some("RS256") {
         return Err(AccessError::WrongAlgorithm);
     }
     let kid = raw.kid.filter(|k| !k.is_empty()).ok_or(AccessError::MissingKid)?;
-    let claims: Claims = serde_json::from_slice(&payload_bytes).map_err(|_| AccessError::BadJson)?;
+    let claims: Claims = json(&payload_bytes)?;
     if signature.is_empty() {
         return Err(AccessError::BadSignature);
     }
     Ok(Token { header: Header { alg: "RS256".into(), kid }, claims, signing_input: format!("{h}.{p}"), signature })
+}
+
+/// JSON text read through `from_str`, like every other JSON the wasm reads: `from_slice` would
+/// build a second copy of serde_json's parser (its byte reader) for these two types alone.
+fn json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, AccessError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| AccessError::BadJson)?;
+    serde_json::from_str(text).map_err(|_| AccessError::BadJson)
 }
 
 /// Seconds (NumericDate) to milliseconds, saturating.

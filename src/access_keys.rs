@@ -12,7 +12,7 @@ use std::cell::RefCell;
 use worker::js_sys::{self, Array, Function, Object, Promise, Reflect, Uint8Array, JSON};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
-use worker::{console_error, Fetch, Url};
+use worker::{console_error, Fetch, Method, Request};
 
 use crate::access::{self, AccessConfig, AccessError, Jwk, KeyCache, KeyLookup, KeySet, Token, REFETCH_MS};
 use crate::error::HttpError;
@@ -71,8 +71,10 @@ async fn key_for(config: &AccessConfig, kid: &str, now_ms: i64) -> Result<Jwk, A
 
 /// One GET of the team's certs URL.
 async fn fetch_keys(config: &AccessConfig) -> Result<KeySet, AccessError> {
-    let url = Url::parse(&config.certs_url()).map_err(|_| AccessError::KeysUnavailable)?;
-    let mut response = match Fetch::Url(url).send().await {
+    // A request built from the string, not `Fetch::Url`: that takes a `url::Url`, and parsing
+    // one would link the `url` crate back in (see `routes::request_url`).
+    let request = Request::new(&config.certs_url(), Method::Get).map_err(|_| AccessError::KeysUnavailable)?;
+    let mut response = match Fetch::Request(request).send().await {
         Ok(r) => r,
         Err(e) => {
             console_error!("Access keys: fetching {} failed: {e}", config.certs_url());

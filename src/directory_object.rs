@@ -18,6 +18,7 @@ use worker::{
 use crate::directory::{self, DirectoryPage, MAX_MAX_DESKS};
 use crate::error::HttpError;
 use crate::router::refuse;
+use crate::routes::request_url::RequestUrl;
 use crate::store::row::{first, rows};
 
 /// The name of the deployment's one directory object.
@@ -45,11 +46,12 @@ impl DurableObject for Directory {
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
-        let url = req.url()?;
-        let path = url.path();
+        let raw_url = req.inner().url();
+        let url = RequestUrl::split(&raw_url);
+        let path = url.path;
         match (req.method(), path.strip_prefix("/desks")) {
             (Method::Get, Some("")) => {
-                let after = url.query_pairs().find(|(k, _)| k == "after").and_then(|(_, v)| v.parse::<i64>().ok());
+                let after = url.param("after").and_then(|v| v.parse::<i64>().ok());
                 let page = self.read(after.unwrap_or(0))?;
                 console_log!("directory read: {} desks created after {}", page.desks.len(), after.unwrap_or(0));
                 crate::router::json_response(&page)

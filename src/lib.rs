@@ -15,7 +15,8 @@
 //!   notification's text, what a push service's answer means.
 //! - [`error`]: every refusal, each variant with its wire code (frames) or HTTP status.
 //! - [`routes`]: which endpoint an HTTP request is for and whether it may reach a desk;
-//!   `routes::UrlParts` a serialized request URL taken apart (scheme, host, path, query) without a parse.
+//!   `routes::request_url` the request URL's parts (authority, path, query parameters) read from
+//!   the runtime's canonical string, without the `url` crate.
 //! - [`directory`]: which desks exist — the `DESKS` list, the Worker's per-isolate memory of the
 //!   desks the owner created (and how rarely an unknown name may re-read them), creating one.
 //! - [`auth`]: visitor and agent tokens (stored hashed), secrets compared in constant time.

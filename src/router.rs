@@ -12,7 +12,8 @@ use crate::access::AccessConfig;
 use crate::access_keys::access_email;
 use crate::auth::{offers_subprotocol, SUBPROTOCOL};
 use crate::error::HttpError;
-use crate::routes::{route, AllowedOrigins, Endpoint, Method, RequestHead, UrlParts};
+use crate::routes::request_url::RequestUrl;
+use crate::routes::{route, AllowedOrigins, Endpoint, Method, RequestHead};
 
 mod desks;
 mod entry;
@@ -20,7 +21,7 @@ mod files;
 
 /// What the router reads off a request, straight from the runtime's request: the method, the
 /// URL as serialized and the headers `routes::route` looks at (no `worker::Request`, no `cf`
-/// object, no URL parse: see `routes::UrlParts`).
+/// object, no URL parse: see `routes::request_url`).
 pub(crate) struct Head {
     method: Method,
     url: String,
@@ -56,7 +57,7 @@ impl Head {
 
     /// Which desk and endpoint, or the refusal; `ALLOWED_ORIGINS` read from `env`.
     pub(crate) fn route(&self, env: &Env) -> std::result::Result<(String, Endpoint), HttpError> {
-        let url = UrlParts::of(&self.url);
+        let url = RequestUrl::split(&self.url);
         let origins = AllowedOrigins::from_setting(env.var("ALLOWED_ORIGINS").ok().map(|v| v.to_string()).as_deref());
         let head = RequestHead {
             method: self.method,

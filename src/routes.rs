@@ -3,11 +3,10 @@
 //! Pure: the router hands in the method, path and headers it read, and gets a [`Route`] or the
 //! [`HttpError`] to answer with. Checks run in a fixed order so each request gets one clear reason.
 
+pub mod request_url;
+
 use crate::error::HttpError;
 use crate::protocol::valid_desk_name;
-
-mod url_parts;
-pub use url_parts::UrlParts;
 
 /// What a request is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -66,14 +66,14 @@ pub fn validate(mut s: Settings) -> Result<Settings, SettingsError> {
             _ => return Err(SettingsError::Hours),
         }
     }
-    s.hours.sort_by(|a, b| (a.day, &a.open).cmp(&(b.day, &b.open)));
+    super::sort_short(&mut s.hours, |a, b| (a.day, &a.open) < (b.day, &b.open));
     if s.holidays.len() > MAX_HOLIDAYS {
         return Err(SettingsError::TooManyHolidays);
     }
     if s.holidays.iter().any(|d| date(d).is_none()) {
         return Err(SettingsError::Holiday);
     }
-    s.holidays.sort();
+    super::sort_short(&mut s.holidays, |a, b| a < b);
     s.holidays.dedup();
     let away = s.away_message.trim();
     if away.chars().count() > MAX_AWAY_CHARS || away.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\t')) {

@@ -434,7 +434,10 @@ pub fn wake(now: i64, due: Vec<Conversation>, view: &dyn View, fresh: &mut dyn F
         effects.push(send(Audience::Admins, Outbound::live(&e, Some(user_id))));
         effects.push(send(Audience::Admins, Outbound::User { user: row(view, &conv) }));
     }
-    // Writes first, then sends: the glue performs them in this order.
-    effects.sort_by_key(|e| !matches!(e, Effect::Store(_)));
-    effects
+    // Writes first, then sends: the glue performs them in this order. A stable partition, not a
+    // sort: linear, and no sort code for `Effect` in the wasm.
+    let (mut ordered, sends): (Vec<Effect>, Vec<Effect>) =
+        effects.into_iter().partition(|e| matches!(e, Effect::Store(_)));
+    ordered.extend(sends);
+    ordered
 }

@@ -36,7 +36,7 @@ fn changed(view: &dyn View, write: Write) -> Vec<Effect> {
         Write::DeleteReply { id } => replies.retain(|r| r.id != *id),
         _ => {}
     }
-    replies.sort_by(|a, b| a.shortcut.cmp(&b.shortcut));
+    super::sort_short(&mut replies, |a, b| a.shortcut < b.shortcut);
     vec![Effect::Store(write), send(Audience::Admins, Outbound::Replies { replies })]
 }
 

@@ -22,6 +22,7 @@ use crate::desk::{Fresh, Sender, Write};
 use crate::error::HttpError;
 use crate::router::refuse;
 use crate::routes::desk_in;
+use crate::routes::request_url::RequestUrl;
 use crate::sockets::Tagged;
 use crate::store::Store;
 
@@ -100,8 +101,9 @@ impl Desk {
         let (Some(bucket), Some(signer)) = (self.files.bucket.clone(), self.signer(&store)?) else {
             return refuse(HttpError::AttachmentsDisabled);
         };
-        let url = req.url()?;
-        let param = |key: &str| url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
+        let raw_url = req.inner().url();
+        let url = RequestUrl::split(&raw_url);
+        let param = |key: &str| url.param(key);
         let size = match req.headers().get("Content-Length")?.and_then(|v| v.trim().parse::<u64>().ok()) {
             Some(size) => size,
             None => return refuse(HttpError::LengthRequired),

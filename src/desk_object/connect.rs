@@ -15,6 +15,7 @@ use crate::error::HttpError;
 use crate::protocol::{ListView, Status, MAX_USERS_ROWS, RESUME_MAX_MESSAGES};
 use crate::router::{known, refuse, with_subprotocol};
 use crate::routes::desk_in;
+use crate::routes::request_url::RequestUrl;
 use crate::session::{self, Replay, ResumePoint};
 use crate::sockets::{self, send, Tagged};
 use crate::store::Store;
@@ -255,8 +256,9 @@ impl Desk {
 
     pub(super) async fn open_admin(&self, req: &Request) -> Result<Response> {
         let store = self.store()?;
-        let url = req.url()?;
-        let param = |key: &str| url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
+        let raw_url = req.inner().url();
+        let url = RequestUrl::split(&raw_url);
+        let param = |key: &str| url.param(key);
         let resume = match ResumePoint::from_query(param("since").as_deref(), param("epoch").as_deref()) {
             Ok(resume) => resume,
             Err(why) => return refuse(HttpError::BadRequest(why)),

@@ -11,6 +11,7 @@ use crate::desk::notify::{self, MailRules, Notice, MAX_REPLIES_PER_MAIL};
 use crate::desk::push::PushEvent;
 use crate::email::{self, Built, MailConfig, Reply};
 use crate::protocol::{Status, WebhookEvent};
+use crate::routes::request_url::RequestUrl;
 use crate::sockets::Tagged;
 use crate::store::Store;
 
@@ -285,8 +286,9 @@ impl Desk {
     /// that follow GETs unsubscribe nobody); the POST (the button, or a mail client's one-click)
     /// unsubscribes the visitor.
     pub(super) fn unsubscribe(&self, req: &Request) -> Result<Response> {
-        let url = req.url()?;
-        let param = |name: &str| url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
+        let raw_url = req.inner().url();
+        let url = RequestUrl::split(&raw_url);
+        let param = |name: &str| url.param(name);
         let (Some(user_id), Some(sig)) = (param("u"), param("sig")) else {
             return page(400, "This unsubscribe link is incomplete.", None);
         };
@@ -303,7 +305,7 @@ impl Desk {
             console_log!("mail: {user_id} unsubscribed ({})", if found { "done" } else { "unknown visitor" });
             return page(200, "You are unsubscribed: you will get no more email from this chat.", None);
         }
-        page(200, "Stop getting replies from this chat by email?", Some(url.as_str()))
+        page(200, "Stop getting replies from this chat by email?", Some(&raw_url))
     }
 }
 

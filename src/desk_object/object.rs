@@ -22,7 +22,7 @@ use worker::{Delay, Env, Request, State, WebSocket, WebSocketIncomingMessage};
 use super::batch::BATCH;
 use super::exports::wake_by;
 use super::now;
-use crate::routes::UrlParts;
+use crate::routes::request_url::RequestUrl;
 
 #[wasm_bindgen(wasm_bindgen = ::worker::wasm_bindgen)]
 pub struct Desk {
@@ -53,7 +53,7 @@ impl Desk {
     #[wasm_bindgen(js_name = fetch)]
     pub fn fetch(&self, req: web_sys::Request) -> std::result::Result<JsValue, JsValue> {
         let url = req.url();
-        let path = UrlParts::of(&url).path;
+        let path = RequestUrl::split(&url).path;
         if path.ends_with("/visitor") && !self.desk.queued() {
             self.desk.learn_desk(path)?;
             return Ok(self.desk.open_visitor(&req)?);

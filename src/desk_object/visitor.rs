@@ -27,7 +27,8 @@ use crate::error::HttpError;
 use crate::limits::network::Network;
 use crate::protocol::{RESUME_MAX_MESSAGES, WELCOME_MESSAGES};
 use crate::router::refuse;
-use crate::routes::{desk_in, UrlParts};
+use crate::routes::desk_in;
+use crate::routes::request_url::RequestUrl;
 use crate::session::{self, Backlog, Replay, ResumePoint};
 use crate::sockets::{self, send, Tagged};
 use crate::store::Store;
@@ -107,7 +108,7 @@ impl Desk {
 
     /// The core's decision on this upgrade (`desk::admission::visitor`), or the refusal to answer.
     fn admit_visitor(&self, head: &VisitorHead, view: &StoreView) -> Result<std::result::Result<Admitted, Response>> {
-        let url = UrlParts::of(&head.url);
+        let url = RequestUrl::split(&head.url);
         let resume = match ResumePoint::from_query(url.param("since").as_deref(), url.param("epoch").as_deref()) {
             Ok(resume) => resume,
             Err(why) => return refuse(HttpError::BadRequest(why)).map(Err),

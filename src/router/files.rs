@@ -12,6 +12,7 @@ use super::refuse;
 use crate::attachments::{disposition, object_key, served_type, Signer, UrlRefusal};
 use crate::error::HttpError;
 use crate::routes::file_in;
+use crate::routes::request_url::RequestUrl;
 
 pub async fn serve(req: &Request, env: &Env, desk: &str) -> Result<Response> {
     let path = req.path();
@@ -24,8 +25,9 @@ pub async fn serve(req: &Request, env: &Env, desk: &str) -> Result<Response> {
     let (Some(secret), Ok(bucket)) = (secret, env.bucket("ATTACHMENTS")) else {
         return refuse(HttpError::AttachmentsDisabled);
     };
-    let url = req.url()?;
-    let param = |key: &str| url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned()).unwrap_or_default();
+    let raw_url = req.inner().url();
+    let url = RequestUrl::split(&raw_url);
+    let param = |key: &str| url.param(key).unwrap_or_default();
     let signer = Signer { secret, desk: desk.to_owned(), ttl_ms: 0 };
     let now = worker::Date::now().as_millis() as i64;
     let expires_at = match signer.verify(user_id, id, &param("expires"), &param("sig"), now) {
