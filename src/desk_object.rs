@@ -57,6 +57,8 @@ pub struct Desk {
     state: State,
     /// Frames received and not handled yet: handled together, one commit for all (`batch.rs`).
     frames: RefCell<std::collections::VecDeque<(WebSocket, WebSocketIncomingMessage)>>,
+    /// When the latest frame arrived (ms): a frame that comes alone is handled at once (`batch.rs`).
+    last_frame_at: Cell<i64>,
     liveness: Liveness,
     schema_checked: Cell<bool>,
     /// The `seq` the next message gets; `None`: ask SQLite.
@@ -143,6 +145,7 @@ impl Desk {
         let limits = Limits::from_vars(var);
         Desk {
             frames: RefCell::new(Default::default()),
+            last_frame_at: Cell::new(0),
             liveness: Liveness::from_setting(var("SOCKET_STALE_MS").as_deref()),
             schema_checked: Cell::new(false),
             next_seq: Cell::new(None),

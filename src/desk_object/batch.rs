@@ -13,6 +13,12 @@
 //! A frame queued when the object dies was never acked, like a frame still on the wire: the
 //! client resends it (clientMsgId makes that safe). Every other event (connect, close, error,
 //! alarm) first drains the queue, so events are handled in the order they arrived.
+//!
+//! A frame that comes alone (nothing queued, the previous frame `ALONE_MS` or more before it) is
+//! handled at once in its own event, as before batching: at a low rate a batch holds that one
+//! frame anyway, and the timer's event, task and promise were pure cost (CPU per message 0.83-0.89
+//! of the timer's at 300/s; docs/performance.md, "Group commit"). The first frame of a burst is
+//! handled alone; the frames right behind it queue and share commits.
 
 use worker::{console_error, WebSocket, WebSocketIncomingMessage};
 
@@ -23,7 +29,19 @@ use super::Desk;
 /// behind the whole backlog. One fsync per 64 messages is already a small share of their cost.
 pub(super) const BATCH: usize = 64;
 
+/// A frame that arrives this long (ms) after the one before it, with nothing queued, is handled
+/// in its own event instead of after a timer: at a low rate a batch would hold that one frame,
+/// and the timer's extra event and promise cost more than the commit it could share.
+pub(super) const ALONE_MS: i64 = 2;
+
 impl Desk {
+    /// Whether a frame arriving `now` comes alone: nothing queued, and the previous frame at least
+    /// `ALONE_MS` before it. Remembers `now` as the latest arrival either way.
+    pub(super) fn alone(&self, now: i64) -> bool {
+        let before = self.last_frame_at.replace(now);
+        self.frames.borrow().is_empty() && now - before >= ALONE_MS
+    }
+
     /// Queues a frame; `true`: the queue was empty, so the caller must arrange a `drain`.
     pub(super) fn enqueue(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> bool {
         let mut frames = self.frames.borrow_mut();

@@ -78,14 +78,25 @@ impl Desk {
         future_to_promise(async move { later.await.map_err(|e: worker::Error| JsValue::from(e)) }).into()
     }
 
-    /// `webSocketMessage`: the frame joins the queue; the first of a batch returns the promise
-    /// that handles the batch once the runtime has delivered what it holds (undefined otherwise).
+    /// `webSocketMessage`: a frame that comes alone is handled at once (`batch::ALONE_MS`);
+    /// otherwise it joins the queue, and the first of a batch returns the promise that handles the
+    /// batch once the runtime has delivered what it holds (undefined otherwise).
     #[wasm_bindgen(js_name = webSocketMessage)]
     pub fn socket_message(&self, ws: web_sys::WebSocket, message: JsValue) -> std::result::Result<JsValue, JsValue> {
         let message = match message.as_string() {
             Some(text) => WebSocketIncomingMessage::String(text),
             None => WebSocketIncomingMessage::Binary(Uint8Array::new(&message).to_vec()),
         };
+        if self.desk.alone(now()) {
+            let wake = match self.desk.on_message(&WebSocket::from(ws), message) {
+                Ok(times) => times,
+                Err(err) => {
+                    worker::console_error!("desk: frame failed: {err}");
+                    Vec::new()
+                }
+            };
+            return Ok(self.desk.wake_promise(wake));
+        }
         if !self.desk.enqueue(WebSocket::from(ws), message) {
             return Ok(JsValue::UNDEFINED);
         }
