@@ -56,7 +56,9 @@
 //!   instance and forgotten for a visitor whenever one of its sockets opens or closes.
 //! - [`view_cache`]: the glue's bounded in-memory copy of conversation rows and client ids, kept
 //!   in step with every write, so a message costs its writes and no reads.
-//! - `store` (wasm only): writes by intent; `store::schema` the SQLite schema as its migrations;
+//! - [`schema`]: the SQLite schema as its migrations, and the statements that keep its derived
+//!   columns true (host tests run them on SQLite: tests/schema.rs).
+//! - `store` (wasm only): writes by intent;
 //!   `store::queries` the reads; `store::upkeep` the database's size and what retention finds due;
 //!   `store::tickets` tickets by hash; `store::attachments` files' rows and the keys awaiting removal;
 //!   `store::context` visitors' contexts and saved replies; `store::mail` email state and log;
@@ -110,6 +112,7 @@ pub mod presence;
 pub mod protocol;
 pub mod push;
 pub mod routes;
+pub mod schema;
 pub mod session;
 pub mod view_cache;
 

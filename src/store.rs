@@ -17,7 +17,6 @@ pub mod mail;
 pub mod push;
 mod queries;
 pub mod row;
-mod schema;
 mod tickets;
 mod upkeep;
 mod webhooks;
@@ -129,7 +128,7 @@ impl Store {
             .exec("SELECT value AS v FROM desk_meta WHERE key = 'schema_version'", None)
             .and_then(first)?
             .map_or(0, |r| r.int(0));
-        for (i, migration) in schema::MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
+        for (i, migration) in crate::schema::MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
             sql.exec(migration, None)?;
             sql.exec(
                 "INSERT INTO desk_meta (key, value) VALUES ('schema_version', ?)

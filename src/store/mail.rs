@@ -1,6 +1,6 @@
-//! What email stores (`desk::notify`): each conversation's mail state (kept by the
-//! `messages_mail` trigger), when a visitor left, unsubscribes, agents' alerts, and the mail log
-//! the limits count.
+//! What email stores (`desk::notify`): each conversation's mail state (columns of its row, kept
+//! by the `messages_conversation` trigger; `mail_due` flags the rows with work, schema v18), when
+//! a visitor left, unsubscribes, agents' alerts, and the mail log the limits count.
 
 use worker::SqlStorageValue as V;
 
@@ -33,13 +33,12 @@ impl Store {
     /// them (`connected` is the glue's to fill in).
     pub fn mail_pending(&self, now: i64) -> worker::Result<Vec<Pending>> {
         let found = self.sql.exec(
-            "SELECT m.user_id, v.email, v.unsubscribed, m.left_at, m.reply_seq, m.reply_at, m.mailed_seq,
-                        c.seen_seq, m.wait_seq, m.wait_at, m.told_seq,
-                        (SELECT COUNT(*) FROM mail_log l WHERE l.user_id = m.user_id AND l.kind = 'followup'
+            "SELECT c.user_id, v.email, v.unsubscribed, c.left_at, c.reply_seq, c.reply_at, c.mailed_seq,
+                        c.seen_seq, c.wait_seq, c.wait_at, c.told_seq,
+                        (SELECT COUNT(*) FROM mail_log l WHERE l.user_id = c.user_id AND l.kind = 'followup'
                            AND l.status = 'sent' AND l.at > ?) AS mailed_today
-                 FROM mail_state m JOIN visitors v ON v.id = m.user_id
-                 LEFT JOIN conversations c ON c.user_id = m.user_id
-                 WHERE m.reply_seq > m.mailed_seq OR m.wait_seq > m.told_seq
+                 FROM conversations c JOIN visitors v ON v.id = c.user_id
+                 WHERE c.mail_due = 1
                  LIMIT ?",
             vec![V::Integer(now - DAY_MS), V::Integer(PENDING_SLICE)],
         )?;
@@ -95,26 +94,20 @@ impl Store {
 
     /// Replies up to `up_to` are handled (mailed or passed over).
     pub fn mail_mark_mailed(&self, user_id: &str, up_to: i64) -> worker::Result<()> {
-        self.sql.exec(
-            "UPDATE mail_state SET mailed_seq = MAX(mailed_seq, ?) WHERE user_id = ?",
-            vec![V::Integer(up_to), text(user_id)],
-        )?;
+        self.sql.exec(crate::schema::MAIL_MARK_MAILED, vec![V::Integer(up_to), text(user_id)])?;
         Ok(())
     }
 
     /// The wait that began at `since_seq` was reported unanswered.
     pub fn mail_mark_told(&self, user_id: &str, since_seq: i64) -> worker::Result<()> {
-        self.sql.exec(
-            "UPDATE mail_state SET told_seq = MAX(told_seq, ?) WHERE user_id = ?",
-            vec![V::Integer(since_seq), text(user_id)],
-        )?;
+        self.sql.exec(crate::schema::MAIL_MARK_TOLD, vec![V::Integer(since_seq), text(user_id)])?;
         Ok(())
     }
 
     /// The visitor's last socket closed at `at` (`None`: it has one open again).
     pub fn mail_left(&self, user_id: &str, at: Option<i64>) -> worker::Result<()> {
         self.sql.exec(
-            "UPDATE mail_state SET left_at = ? WHERE user_id = ?",
+            "UPDATE conversations SET left_at = ? WHERE user_id = ?",
             vec![at.map_or(V::Null, V::Integer), text(user_id)],
         )?;
         Ok(())
