@@ -11,9 +11,9 @@ use base64::alphabet;
 use base64::engine::general_purpose::GeneralPurposeConfig;
 use base64::engine::{DecodePaddingMode, GeneralPurpose};
 use base64::Engine as _;
-use serde::Deserialize;
 
 use crate::error::HttpError;
+use crate::json_fields::{Fields, Refused};
 use crate::protocol::MAX_EMAIL_CHARS;
 
 mod keys;
@@ -127,27 +127,36 @@ impl AccessConfig {
 }
 
 /// The JOSE header fields that matter.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
     pub alg: String,
     pub kid: String,
 }
 
 /// The claims that matter. Times are seconds since the epoch (JWT NumericDate; fractions allowed).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Claims {
-    #[serde(default)]
-    /// A string or an array of strings (read as JSON: serde's untagged enums cost the wasm
+    /// A string or an array of strings (kept as JSON: serde's untagged enums cost the wasm
     /// kilobytes).
     aud: Option<serde_json::Value>,
-    #[serde(default)]
     iss: Option<String>,
-    #[serde(default)]
     exp: Option<f64>,
-    #[serde(default)]
     nbf: Option<f64>,
-    #[serde(default)]
     email: Option<String>,
+}
+
+impl Claims {
+    /// The payload's JSON (by `json_fields`, as the derive read it: every claim optional).
+    fn read(text: &str) -> Result<Claims, Refused> {
+        let mut f = Fields::parse(text)?;
+        Ok(Claims {
+            aud: f.opt("aud")?,
+            iss: f.opt_str("iss")?,
+            exp: f.opt_f64("exp")?,
+            nbf: f.opt_f64("nbf")?,
+            email: f.opt_str("email")?,
+        })
+    }
 }
 
 /// A split, decoded assertion whose header has passed [`parse`]'s checks. Its signature is not
@@ -159,14 +168,6 @@ pub struct Token {
     /// `base64url(header) + "." + base64url(payload)` as received: what the signature covers.
     pub signing_input: String,
     pub signature: Vec<u8>,
-}
-
-#[derive(Deserialize)]
-struct RawHeader {
-    #[serde(default)]
-    alg: Option<String>,
-    #[serde(default)]
-    kid: Option<String>,
 }
 
 /// Splits and decodes a compact JWT and checks its header: `alg` must be `RS256` (never `none`
@@ -186,23 +187,26 @@ pub fn parse(assertion: &str) -> Result<Token, AccessError> {
     let header_bytes = B64URL.decode(h).map_err(|_| AccessError::BadBase64)?;
     let payload_bytes = B64URL.decode(p).map_err(|_| AccessError::BadBase64)?;
     let signature = B64URL.decode(s).map_err(|_| AccessError::BadBase64)?;
-    let raw: RawHeader = json(&header_bytes)?;
-    if raw.alg.as_deref() != Some("RS256") {
+    let (alg, kid) = json(&header_bytes, |text| {
+        let mut f = Fields::parse(text)?;
+        Ok((f.opt_str("alg")?, f.opt_str("kid")?))
+    })?;
+    if alg.as_deref() != Some("RS256") {
         return Err(AccessError::WrongAlgorithm);
     }
-    let kid = raw.kid.filter(|k| !k.is_empty()).ok_or(AccessError::MissingKid)?;
-    let claims: Claims = json(&payload_bytes)?;
+    let kid = kid.filter(|k| !k.is_empty()).ok_or(AccessError::MissingKid)?;
+    let claims = json(&payload_bytes, Claims::read)?;
     if signature.is_empty() {
         return Err(AccessError::BadSignature);
     }
     Ok(Token { header: Header { alg: "RS256".into(), kid }, claims, signing_input: format!("{h}.{p}"), signature })
 }
 
-/// JSON text read through `from_str`, like every other JSON the wasm reads: `from_slice` would
-/// build a second copy of serde_json's parser (its byte reader) for these two types alone.
-fn json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, AccessError> {
+/// JSON text read from its UTF-8 as text, like every other JSON the wasm reads (`from_slice`
+/// would build a second copy of serde_json's parser, its byte reader), by `read`.
+fn json<T>(bytes: &[u8], read: impl FnOnce(&str) -> Result<T, Refused>) -> Result<T, AccessError> {
     let text = std::str::from_utf8(bytes).map_err(|_| AccessError::BadJson)?;
-    serde_json::from_str(text).map_err(|_| AccessError::BadJson)
+    read(text).map_err(|_| AccessError::BadJson)
 }
 
 /// Seconds (NumericDate) to milliseconds, saturating.
@@ -447,6 +451,52 @@ mod tests {
         assert_eq!(email_of(&array_claims), Err(AccessError::BadJson));
         let bad_sig = format!("{}.{}.{}", parts[0], parts[1], "%%%");
         assert_eq!(email_of(&bad_sig), Err(AccessError::BadBase64));
+    }
+
+    #[test]
+    fn the_claims_reader_takes_what_the_derive_took() {
+        let all = Claims::read(r#"{"aud":["a"],"iss":"i","exp":1.5,"nbf":2,"email":"e","other":{"x":1}}"#);
+        let want = Claims {
+            aud: Some(serde_json::json!(["a"])),
+            iss: Some("i".into()),
+            exp: Some(1.5),
+            nbf: Some(2.0),
+            email: Some("e".into()),
+        };
+        assert_eq!(all, Ok(want));
+        let none = Claims { aud: None, iss: None, exp: None, nbf: None, email: None };
+        assert_eq!(Claims::read("{}"), Ok(none.clone()));
+        assert_eq!(Claims::read(r#"{"aud":null,"iss":null,"exp":null,"nbf":null,"email":null}"#), Ok(none));
+    }
+
+    #[test]
+    fn the_claims_and_header_readers_refuse_what_the_derive_refused() {
+        for text in [
+            r#"{"iss":1}"#,
+            r#"{"exp":"1"}"#,
+            r#"{"nbf":true}"#,
+            r#"{"email":["a"]}"#,
+            r#"{"email":"a","email":"b"}"#,
+            r#"{"aud":"a","aud":"b"}"#,
+            "[]",
+            "not json",
+        ] {
+            assert_eq!(Claims::read(text), Err(Refused), "{text}");
+        }
+        let good = jwt(&header(), &claims(), b"sig");
+        let parts: Vec<&str> = good.split('.').collect();
+        for head in [
+            r#"{"alg":"RS256","kid":"k1","kid":"k1"}"#,
+            r#"{"alg":"RS256","alg":"RS256","kid":"k1"}"#,
+            r#"{"alg":256,"kid":"k1"}"#,
+            r#"{"alg":"RS256","kid":1}"#,
+            r#"["RS256","k1"]"#,
+        ] {
+            let token = format!("{}.{}.{}", b64(head.as_bytes()), parts[1], parts[2]);
+            assert_eq!(email_of(&token), Err(AccessError::BadJson), "{head}");
+        }
+        let null_kid = format!("{}.{}.{}", b64(br#"{"alg":"RS256","kid":null}"#), parts[1], parts[2]);
+        assert_eq!(email_of(&null_kid), Err(AccessError::MissingKid));
     }
 
     #[test]

@@ -1,0 +1,162 @@
+//! Small JSON objects read by hand on cold paths: one shared reader instead of a serde derive per
+//! type (each derived `Deserialize` was 1.5-3.5 KB of wasm code: its own `deserialize_struct`).
+//!
+//! What the derives refused is refused here too: a text that is not JSON, a required field that
+//! is missing or of the wrong type, a known field given twice (serde's "duplicate field"), an
+//! integer that is a fraction or out of `i64`'s range. Unknown fields are ignored, as the derives
+//! did (none of these types denied them), and `null` reads as absent for an optional field. One
+//! difference: serde also read a struct from a JSON array (its fields by position); no client
+//! sends one, and these readers refuse it.
+
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::Value;
+
+/// A JSON object's members in order, duplicates kept (so a reader can refuse a known field given
+/// twice). Readers take fields out by name; what is left over is ignored.
+#[derive(Debug, Default)]
+pub struct Fields(Vec<(String, Value)>);
+
+/// Why a JSON text is not the object a reader wants. Every caller answers it with a fixed refusal
+/// of its own (the derives' messages were never shown), so it carries nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refused;
+
+impl Fields {
+    /// A JSON text that must be an object.
+    pub fn parse(text: &str) -> Result<Fields, Refused> {
+        serde_json::from_str(text).map_err(|_| Refused)
+    }
+
+    /// A value already read that must be an object (a `Value`'s map holds each key once).
+    pub fn of(value: Value) -> Result<Fields, Refused> {
+        match value {
+            Value::Object(map) => Ok(Fields(map.into_iter().collect())),
+            _ => Err(Refused),
+        }
+    }
+
+    /// The field's value, taken out; `None` when absent. Given twice: refused.
+    pub fn take(&mut self, name: &str) -> Result<Option<Value>, Refused> {
+        let mut found = self.0.iter().enumerate().filter(|(_, (k, _))| k == name).map(|(i, _)| i);
+        let (first, second) = (found.next(), found.next());
+        match (first, second) {
+            (_, Some(_)) => Err(Refused),
+            (Some(i), None) => Ok(Some(self.0.swap_remove(i).1)),
+            (None, None) => Ok(None),
+        }
+    }
+
+    /// An optional field: absent or `null` is `None`.
+    pub fn opt(&mut self, name: &str) -> Result<Option<Value>, Refused> {
+        Ok(self.take(name)?.filter(|v| !v.is_null()))
+    }
+
+    /// A required string.
+    pub fn str(&mut self, name: &str) -> Result<String, Refused> {
+        self.opt_str(name)?.ok_or(Refused)
+    }
+
+    /// An optional string.
+    pub fn opt_str(&mut self, name: &str) -> Result<Option<String>, Refused> {
+        match self.opt(name)? {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(Refused),
+        }
+    }
+
+    /// A required integer in `i64`'s range (no fraction, as serde's `i64`).
+    pub fn i64(&mut self, name: &str) -> Result<i64, Refused> {
+        self.opt(name)?.as_ref().and_then(Value::as_i64).ok_or(Refused)
+    }
+
+    /// An optional integer in `i64`'s range.
+    pub fn opt_i64(&mut self, name: &str) -> Result<Option<i64>, Refused> {
+        match self.opt(name)? {
+            None => Ok(None),
+            Some(v) => v.as_i64().map(Some).ok_or(Refused),
+        }
+    }
+
+    /// A required integer in `u64`'s range (not negative, no fraction, as serde's `u64`).
+    pub fn u64(&mut self, name: &str) -> Result<u64, Refused> {
+        self.opt(name)?.as_ref().and_then(Value::as_u64).ok_or(Refused)
+    }
+
+    /// An optional number, integer or not (as serde's `f64`).
+    pub fn opt_f64(&mut self, name: &str) -> Result<Option<f64>, Refused> {
+        match self.opt(name)? {
+            None => Ok(None),
+            Some(v) => v.as_f64().map(Some).ok_or(Refused),
+        }
+    }
+}
+
+/// Read straight from the text (one instantiation of serde_json's map reader for every type).
+impl<'de> Deserialize<'de> for Fields {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Fields, D::Error> {
+        struct Members;
+        impl<'de> Visitor<'de> for Members {
+            type Value = Fields;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields, A::Error> {
+                let mut fields = Vec::new();
+                while let Some(member) = map.next_entry::<String, Value>()? {
+                    fields.push(member);
+                }
+                Ok(Fields(fields))
+            }
+        }
+        d.deserialize_map(Members)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_fields_and_ignores_unknown_ones() {
+        let mut f = Fields::parse(r#"{"a":"x","n":-3,"f":1.5,"i":2,"z":null,"other":[1]}"#).unwrap();
+        assert_eq!(f.str("a"), Ok("x".into()));
+        assert_eq!(f.i64("n"), Ok(-3));
+        assert_eq!(f.opt_f64("f"), Ok(Some(1.5)));
+        assert_eq!(f.opt_f64("i"), Ok(Some(2.0)));
+        assert_eq!(f.opt_str("z"), Ok(None));
+        assert_eq!(f.opt_str("missing"), Ok(None));
+        assert_eq!(f.opt_f64("missing"), Ok(None));
+        let mut f = Fields::parse(r#"{"i":-1,"u":18446744073709551615,"o":null}"#).unwrap();
+        assert_eq!(f.opt_i64("i"), Ok(Some(-1)));
+        assert_eq!(f.u64("u"), Ok(u64::MAX));
+        assert_eq!(f.opt_i64("o"), Ok(None));
+    }
+
+    #[test]
+    fn refuses_what_the_derives_refused() {
+        for text in ["", "nul", "[\"x\"]", "\"x\"", "1", "{\"a\":\"x\"} 1", "{\"a\":\"\\ud800\"}"] {
+            assert_eq!(Fields::parse(text).err(), Some(Refused), "{text}");
+        }
+        let mut f = Fields::parse(
+            r#"{"s":1,"s2":true,"n":"1","frac":1.5,"big":18446744073709551615,"d":"x","d":"y","u":1,"u":2}"#,
+        )
+        .unwrap();
+        assert_eq!(f.str("s"), Err(Refused), "a number for a string");
+        assert_eq!(f.opt_str("s2"), Err(Refused), "a bool for a string");
+        assert_eq!(f.i64("frac"), Err(Refused), "a fraction for an integer");
+        assert_eq!(f.i64("big"), Err(Refused), "beyond i64");
+        assert_eq!(f.opt_f64("n"), Err(Refused), "a string for a number");
+        assert_eq!(f.opt_str("d"), Err(Refused), "a known field given twice");
+        assert_eq!(f.str("missing"), Err(Refused), "a required field absent");
+        assert_eq!(f.i64("missing"), Err(Refused));
+        let mut f = Fields::parse(r#"{"neg":-1,"frac":2.5,"big":9223372036854775808,"s":"1"}"#).unwrap();
+        assert_eq!(f.u64("neg"), Err(Refused), "a negative u64");
+        assert_eq!(f.opt_i64("frac"), Err(Refused));
+        assert_eq!(f.opt_i64("big"), Err(Refused));
+        assert_eq!(f.u64("s"), Err(Refused));
+        assert_eq!(Fields::parse(r#"{"x":null}"#).unwrap().str("x"), Err(Refused), "null for a required string");
+        assert_eq!(Fields::of(Value::Bool(true)).err(), Some(Refused));
+        assert!(Fields::of(serde_json::json!({"a": 1})).is_ok());
+    }
+}
