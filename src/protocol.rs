@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::json_fields::{Fields, Refused};
+
 mod budget;
 pub mod context;
 mod inbound;
@@ -231,7 +233,8 @@ impl WireMessage {
     }
 }
 
-/// What an event message records.
+/// What an event message records. (`Deserialize` is for `WireMessage`'s, which host tests use;
+/// the wasm reads stored events with [`EventInfo::read`].)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct EventInfo {
@@ -246,6 +249,21 @@ pub struct EventInfo {
     pub assignee_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<i64>,
+}
+
+impl EventInfo {
+    /// An event as stored (its JSON as written by `Serialize`), by `json_fields`.
+    pub fn read(text: &str) -> Result<EventInfo, Refused> {
+        let mut f = Fields::parse(text)?;
+        Ok(EventInfo {
+            kind: f.str("kind")?,
+            agent_id: f.opt_str("agentId")?,
+            agent_name: f.opt_str("agentName")?,
+            assignee_id: f.opt_str("assigneeId")?,
+            assignee_name: f.opt_str("assigneeName")?,
+            until: f.opt_i64("until")?,
+        })
+    }
 }
 
 /// The exact frames the runtime answers without waking the object (see `desk_object.rs`).

@@ -1,0 +1,98 @@
+//! The hand-written readers (`json_fields`) of JSON the desk stores: each reads back what its
+//! `Serialize` wrote, takes what the derive it replaced took, and refuses what it refused.
+
+use support_desk::attachments::Attachment;
+use support_desk::json_fields::Refused;
+use support_desk::protocol::context::{read_attributes, AttributeValue, Device, Page, PageReport};
+use support_desk::protocol::{json_text, EventInfo};
+
+#[test]
+fn events_read_back_what_was_written() {
+    let full = EventInfo {
+        kind: "snoozed".into(),
+        agent_id: Some("a1".into()),
+        agent_name: Some("Ann".into()),
+        assignee_id: Some("a2".into()),
+        assignee_name: Some("Bob".into()),
+        until: Some(-5),
+    };
+    for event in [full, EventInfo { kind: "resolved".into(), ..EventInfo::default() }] {
+        assert_eq!(EventInfo::read(&json_text(&event).unwrap()), Ok(event));
+    }
+    let nulls = r#"{"kind":"k","agentId":null,"until":null,"later":1}"#;
+    assert_eq!(EventInfo::read(nulls), Ok(EventInfo { kind: "k".into(), ..EventInfo::default() }));
+}
+
+#[test]
+fn events_refuse_what_the_derive_refused() {
+    for text in [
+        "{}",
+        r#"{"kind":null}"#,
+        r#"{"kind":1}"#,
+        r#"{"kind":"k","agentName":2}"#,
+        r#"{"kind":"k","until":1.5}"#,
+        r#"{"kind":"k","until":"1"}"#,
+        r#"{"kind":"k","kind":"k"}"#,
+        "[\"k\"]",
+        "",
+    ] {
+        assert_eq!(EventInfo::read(text), Err(Refused), "{text}");
+    }
+}
+
+#[test]
+fn attachments_read_back_and_refuse() {
+    let a = Attachment { id: "f1".into(), name: "a.png".into(), size: 12_345, mime: "image/png".into() };
+    assert_eq!(Attachment::read(&json_text(&a).unwrap()), Ok(a));
+    for text in [
+        r#"{"id":"f","name":"n","size":1}"#,
+        r#"{"id":"f","name":"n","size":-1,"type":"t"}"#,
+        r#"{"id":"f","name":"n","size":1.5,"type":"t"}"#,
+        r#"{"id":"f","name":"n","size":"1","type":"t"}"#,
+        r#"{"id":"f","name":null,"size":1,"type":"t"}"#,
+        r#"{"id":"f","id":"g","name":"n","size":1,"type":"t"}"#,
+        "not json",
+    ] {
+        assert_eq!(Attachment::read(text), Err(Refused), "{text}");
+    }
+}
+
+#[test]
+fn contexts_read_back_what_was_written() {
+    let page = PageReport {
+        url: "https://shop.example/a".into(),
+        title: Some("A".into()),
+        referrer: None,
+        language: Some("en".into()),
+        time_zone: Some("Europe/Paris".into()),
+    };
+    assert_eq!(PageReport::read(&json_text(&page).unwrap()), Ok(page));
+    let device = Device { browser: Some("Firefox".into()), os: None, country: Some("FR".into()), city: None };
+    assert_eq!(Device::read(&json_text(&device).unwrap()), Ok(device));
+    assert_eq!(Device::read("{}"), Ok(Device::default()));
+    let pages = vec![
+        Page { url: "https://shop.example/a".into(), title: None, at: 1 },
+        Page { url: "https://shop.example/b".into(), title: Some("B".into()), at: 2 },
+    ];
+    assert_eq!(Page::read_list(&json_text(&pages).unwrap()), Ok(pages));
+    assert_eq!(Page::read_list("[]"), Ok(vec![]));
+    let attributes = read_attributes(r#"{"plan":"pro","seats":3}"#).unwrap();
+    assert_eq!(attributes.get("plan"), Some(&AttributeValue::Text("pro".into())));
+    assert_eq!(attributes.get("seats"), Some(&AttributeValue::Number(3.into())));
+}
+
+#[test]
+fn contexts_refuse_what_the_derive_refused() {
+    for text in [r#"{"title":"t"}"#, r#"{"url":1}"#, r#"{"url":"u","timeZone":2}"#, r#"{"url":"u","url":"v"}"#, "[]"] {
+        assert_eq!(PageReport::read(text), Err(Refused), "{text}");
+    }
+    for text in [r#"{"os":1}"#, r#"{"city":"a","city":"b"}"#, "null", "[]"] {
+        assert_eq!(Device::read(text), Err(Refused), "{text}");
+    }
+    for text in ["{}", r#"[{"url":"u"}]"#, r#"[{"url":"u","at":1.5}]"#, r#"[{"url":"u","at":1},"x"]"#, "[1]"] {
+        assert_eq!(Page::read_list(text), Err(Refused), "{text}");
+    }
+    for text in [r#"{"a":true}"#, r#"{"a":[1]}"#, r#"{"a":null}"#, "[]", "x"] {
+        assert_eq!(read_attributes(text).err(), Some(Refused), "{text}");
+    }
+}
