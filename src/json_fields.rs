@@ -35,6 +35,11 @@ impl Fields {
         }
     }
 
+    /// Whether the object has no member left.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// The field's value, taken out; `None` when absent. Given twice: refused.
     pub fn take(&mut self, name: &str) -> Result<Option<Value>, Refused> {
         let mut found = self.0.iter().enumerate().filter(|(_, (k, _))| k == name).map(|(i, _)| i);
@@ -81,6 +86,33 @@ impl Fields {
     /// A required integer in `u64`'s range (not negative, no fraction, as serde's `u64`).
     pub fn u64(&mut self, name: &str) -> Result<u64, Refused> {
         self.opt(name)?.as_ref().and_then(Value::as_u64).ok_or(Refused)
+    }
+
+    /// An optional integer in `u64`'s range.
+    pub fn opt_u64(&mut self, name: &str) -> Result<Option<u64>, Refused> {
+        match self.opt(name)? {
+            None => Ok(None),
+            Some(v) => v.as_u64().map(Some).ok_or(Refused),
+        }
+    }
+
+    /// A required `true` or `false`.
+    pub fn bool(&mut self, name: &str) -> Result<bool, Refused> {
+        self.opt(name)?.as_ref().and_then(Value::as_bool).ok_or(Refused)
+    }
+
+    /// A required array of strings.
+    pub fn strs(&mut self, name: &str) -> Result<Vec<String>, Refused> {
+        match self.opt(name)? {
+            Some(Value::Array(items)) => items
+                .into_iter()
+                .map(|item| match item {
+                    Value::String(s) => Ok(s),
+                    _ => Err(Refused),
+                })
+                .collect(),
+            _ => Err(Refused),
+        }
     }
 
     /// An optional number, integer or not (as serde's `f64`).
@@ -131,6 +163,11 @@ mod tests {
         assert_eq!(f.opt_i64("i"), Ok(Some(-1)));
         assert_eq!(f.u64("u"), Ok(u64::MAX));
         assert_eq!(f.opt_i64("o"), Ok(None));
+        let mut f = Fields::parse(r#"{"t":true,"f":false,"l":["a","b"],"e":[],"u":7}"#).unwrap();
+        assert_eq!((f.bool("t"), f.bool("f")), (Ok(true), Ok(false)));
+        assert_eq!(f.strs("l"), Ok(vec!["a".to_owned(), "b".to_owned()]));
+        assert_eq!(f.strs("e"), Ok(vec![]));
+        assert_eq!((f.opt_u64("u"), f.opt_u64("none")), (Ok(Some(7)), Ok(None)));
     }
 
     #[test]
@@ -155,8 +192,17 @@ mod tests {
         assert_eq!(f.opt_i64("frac"), Err(Refused));
         assert_eq!(f.opt_i64("big"), Err(Refused));
         assert_eq!(f.u64("s"), Err(Refused));
+        let mut f = Fields::parse(r#"{"b":1,"bn":null,"l":["a",1],"ln":null,"lo":"a","u":-1}"#).unwrap();
+        assert_eq!(f.bool("b"), Err(Refused), "a number for a bool");
+        assert_eq!(f.bool("bn"), Err(Refused), "null for a bool");
+        assert_eq!(f.strs("l"), Err(Refused), "a number in a list of strings");
+        assert_eq!(f.strs("ln"), Err(Refused), "null for a list");
+        assert_eq!(f.strs("lo"), Err(Refused), "a string for a list");
+        assert_eq!(f.opt_u64("u"), Err(Refused));
         assert_eq!(Fields::parse(r#"{"x":null}"#).unwrap().str("x"), Err(Refused), "null for a required string");
         assert_eq!(Fields::of(Value::Bool(true)).err(), Some(Refused));
         assert!(Fields::of(serde_json::json!({"a": 1})).is_ok());
+        assert!(Fields::parse(" { } ").unwrap().is_empty());
+        assert!(!Fields::parse(r#"{"a":1,"a":1}"#).unwrap().is_empty());
     }
 }

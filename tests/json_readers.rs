@@ -96,3 +96,48 @@ fn contexts_refuse_what_the_derive_refused() {
         assert_eq!(read_attributes(text).err(), Some(Refused), "{text}");
     }
 }
+
+#[test]
+fn invite_bodies_read_and_refuse_what_the_derive_refused() {
+    use support_desk::desk::team::AcceptBody;
+    let body = AcceptBody::read(r#"{"code":"c0de","name":"Ann","extra":true}"#);
+    assert_eq!(body, Ok(AcceptBody { code: "c0de".into(), name: "Ann".into() }));
+    for text in [
+        r#"{"code":"c"}"#,
+        r#"{"name":"n"}"#,
+        r#"{"code":1,"name":"n"}"#,
+        r#"{"code":"c","name":null}"#,
+        r#"{"code":"c","code":"d","name":"n"}"#,
+        r#"["c","n"]"#,
+        "",
+    ] {
+        assert_eq!(AcceptBody::read(text), Err(Refused), "{text}");
+    }
+}
+
+#[test]
+fn ticket_bodies_read_and_refuse_what_the_derive_refused() {
+    use support_desk::desk::ticket::VisitorTicketRequest;
+    let all = VisitorTicketRequest::read(r#"{"token":"t","name":"Ann","userId":"u","userHash":"h","x":1}"#);
+    let want = VisitorTicketRequest {
+        token: Some("t".into()),
+        name: Some("Ann".into()),
+        user_id: Some("u".into()),
+        user_hash: Some("h".into()),
+    };
+    assert_eq!(all, Ok(want));
+    assert_eq!(VisitorTicketRequest::read("{}"), Ok(VisitorTicketRequest::default()));
+    assert_eq!(VisitorTicketRequest::read(r#"{"token":null}"#), Ok(VisitorTicketRequest::default()));
+    for text in [
+        r#"{"token":1}"#,
+        r#"{"name":["a"]}"#,
+        r#"{"userId":true}"#,
+        r#"{"userHash":{}}"#,
+        r#"{"token":"a","token":"b"}"#,
+        "[]",
+        "null",
+        "",
+    ] {
+        assert_eq!(VisitorTicketRequest::read(text), Err(Refused), "{text}");
+    }
+}
