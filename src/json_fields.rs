@@ -7,8 +7,12 @@
 //! did (none of these types denied them), and `null` reads as absent for an optional field. One
 //! difference: serde also read a struct from a JSON array (its fields by position); no client
 //! sends one, and these readers refuse it.
+//!
+//! [`unit_variant`] (with the [`unit_enum`] macro) reads the wire's unit-only enums (`view`,
+//! `role`, `status`, days, webhook events…) through one visitor shared by all of them, with
+//! serde's own errors, word for word: a derive gave each enum its own ~1.1 KB of code.
 
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde::de::{Deserialize, DeserializeSeed, Deserializer, EnumAccess, MapAccess, VariantAccess, Visitor};
 use serde_json::Value;
 
 /// A JSON object's members in order, duplicates kept (so a reader can refuse a known field given
@@ -145,6 +149,65 @@ impl<'de> Deserialize<'de> for Fields {
     }
 }
 
+/// The index in `names` of the unit variant `d` holds, read as serde's derive of a unit-only
+/// enum reads it (the variant's name, then its unit; `"x"` or `{"x": null}` from a `Value`), with
+/// the same error for a name that is not one: "unknown variant `y`, expected one of …".
+pub fn unit_variant<'de, D: Deserializer<'de>>(
+    d: D,
+    enum_name: &'static str,
+    names: &'static [&'static str],
+) -> Result<usize, D::Error> {
+    struct Unit {
+        enum_name: &'static str,
+        names: &'static [&'static str],
+    }
+    impl<'de> Visitor<'de> for Unit {
+        type Value = usize;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            write!(f, "enum {}", self.enum_name)
+        }
+        fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<usize, A::Error> {
+            let (index, variant) = data.variant_seed(Name(self.names))?;
+            variant.unit_variant()?;
+            Ok(index)
+        }
+    }
+    /// The variant's name, refused inside the deserializer (which then adds its position).
+    struct Name(&'static [&'static str]);
+    impl<'de> DeserializeSeed<'de> for Name {
+        type Value = usize;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
+            d.deserialize_identifier(self)
+        }
+    }
+    impl Visitor<'_> for Name {
+        type Value = usize;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("variant identifier")
+        }
+        fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<usize, E> {
+            self.0.iter().position(|known| *known == name).ok_or_else(|| E::unknown_variant(name, self.0))
+        }
+    }
+    d.deserialize_enum(enum_name, names, Unit { enum_name, names })
+}
+
+/// `Deserialize` for a unit-only enum by [`unit_variant`]:
+/// `unit_enum!(ListView { Open = "open", Mine = "mine" })`, every variant with its wire name.
+macro_rules! unit_enum {
+    ($ty:ident { $($variant:ident = $name:literal),+ $(,)? }) => {
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                const NAMES: &[&str] = &[$($name),+];
+                const ALL: &[$ty] = &[$($ty::$variant),+];
+                // `unit_variant` answers a position in NAMES, which ALL matches one to one.
+                Ok(ALL[$crate::json_fields::unit_variant(d, stringify!($ty), NAMES)?])
+            }
+        }
+    };
+}
+pub(crate) use unit_enum;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,5 +267,49 @@ mod tests {
         assert!(Fields::of(serde_json::json!({"a": 1})).is_ok());
         assert!(Fields::parse(" { } ").unwrap().is_empty());
         assert!(!Fields::parse(r#"{"a":1,"a":1}"#).unwrap().is_empty());
+    }
+
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    enum Derived {
+        Open,
+        Mine,
+    }
+
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum ByHand {
+        Open,
+        Mine,
+    }
+    unit_enum!(ByHand { Open = "open", Mine = "mine" });
+
+    #[test]
+    fn unit_enums_read_and_refuse_exactly_as_the_derive() {
+        let cases = [
+            serde_json::json!("open"),
+            serde_json::json!("mine"),
+            serde_json::json!({"mine": null}),
+            serde_json::json!("Open"),
+            serde_json::json!(""),
+            serde_json::json!(1),
+            serde_json::json!(null),
+            serde_json::json!(true),
+            serde_json::json!(["open"]),
+            serde_json::json!({}),
+            serde_json::json!({"open": 1}),
+            serde_json::json!({"other": null}),
+            serde_json::json!({"open": null, "mine": null}),
+        ];
+        for value in cases {
+            let derived = Derived::deserialize(value.clone()).map(|d| d as usize).map_err(|e| e.to_string());
+            let by_hand = ByHand::deserialize(value.clone()).map(|d| d as usize).map_err(|e| e.to_string());
+            assert_eq!(by_hand, derived, "{value}");
+            let text = value.to_string();
+            let derived = serde_json::from_str::<Derived>(&text).map(|d| d as usize).map_err(|e| e.to_string());
+            let by_hand = serde_json::from_str::<ByHand>(&text).map(|d| d as usize).map_err(|e| e.to_string());
+            assert_eq!(by_hand, derived, "{text}");
+        }
+        let unknown = ByHand::deserialize(serde_json::json!("x")).unwrap_err().to_string();
+        assert_eq!(unknown, "unknown variant `x`, expected `open` or `mine`");
     }
 }

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::json_fields::{Fields, Refused};
+use crate::json_fields::{unit_enum, Fields, Refused};
 
 mod budget;
 pub mod context;
@@ -168,12 +168,12 @@ impl Role {
 }
 
 /// The roles an invite may give (the owner is built in, never invited).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InviteRole {
     Admin,
     Agent,
 }
+unit_enum!(InviteRole { Admin = "admin", Agent = "agent" });
 
 impl From<InviteRole> for Role {
     fn from(r: InviteRole) -> Self {
@@ -185,7 +185,7 @@ impl From<InviteRole> for Role {
 }
 
 /// The sidebar's views (`list.view`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum ListView {
     #[default]
@@ -199,6 +199,15 @@ pub enum ListView {
     /// Blocked visitors (owners and admins only).
     Blocked,
 }
+unit_enum!(ListView {
+    Open = "open",
+    Mine = "mine",
+    Unassigned = "unassigned",
+    Snoozed = "snoozed",
+    Resolved = "resolved",
+    All = "all",
+    Blocked = "blocked",
+});
 
 /// A message as stored and as shown in `welcome` and `history`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
