@@ -10,10 +10,7 @@
 
 use std::cell::Cell;
 
-use worker::{
-    console_log, durable_object, Date, DurableObject, Env, Method, Request, Response, Result, SqlStorageValue as V,
-    State,
-};
+use worker::{console_log, Date, Env, Method, Request, Response, Result, SqlStorageValue as V, State};
 
 use crate::directory::{self, DirectoryPage, MAX_MAX_DESKS};
 use crate::error::HttpError;
@@ -30,7 +27,7 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS desks (
     created_at INTEGER NOT NULL
 )";
 
-#[durable_object]
+/// The object's state; the class the runtime instantiates is [`class::Directory`].
 pub struct Directory {
     state: State,
     /// `MAX_DESKS`: how many desks may be created.
@@ -38,7 +35,7 @@ pub struct Directory {
     schema_checked: Cell<bool>,
 }
 
-impl DurableObject for Directory {
+impl Directory {
     fn new(state: State, env: Env) -> Self {
         console_log!("directory object started");
         let max_desks = directory::max_desks(env.var("MAX_DESKS").ok().map(|v| v.to_string()).as_deref());
@@ -64,6 +61,8 @@ impl DurableObject for Directory {
         }
     }
 }
+
+crate::hand_exported_object!(Directory);
 
 impl Directory {
     fn sql(&self) -> Result<worker::SqlStorage> {

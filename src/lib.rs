@@ -93,6 +93,8 @@
 //!   desk object's own promise;
 //!   `router::desks` answers unknown desks 404 before any object is touched, and creates desks;
 //!   `router::files` serves a file through its signed URL, straight from R2.
+//! - `object_class` (wasm only): the exported class of an object that only answers `fetch`
+//!   (`Limiter`, `Directory`), by hand instead of `#[durable_object]`'s every handler.
 //! - `directory_object` (wasm only): the `Directory` Durable Object, the deployment's one SQLite
 //!   record of created desks.
 //!
@@ -124,6 +126,8 @@ mod desk_object;
 mod directory_object;
 #[cfg(target_arch = "wasm32")]
 mod limiter_object;
+#[cfg(target_arch = "wasm32")]
+mod object_class;
 #[cfg(target_arch = "wasm32")]
 mod outgoing;
 #[cfg(target_arch = "wasm32")]
