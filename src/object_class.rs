@@ -9,6 +9,8 @@
 /// `hand_exported_object!(Limiter)`, beside a `Limiter` with `fn new(State, Env) -> Self` and
 /// `async fn fetch(&self, Request) -> Result<Response>`: a `class` module holding the exported
 /// class of the same name, which builds one and hands it each request.
+// rustfmt indents the attribute below further on every run inside a macro: left as written.
+#[rustfmt::skip]
 #[macro_export]
 macro_rules! hand_exported_object {
     ($object:ident) => {
@@ -26,10 +28,10 @@ macro_rules! hand_exported_object {
             }
 
             #[wasm_bindgen(
-                        wasm_bindgen = ::worker::wasm_bindgen,
-                        wasm_bindgen_futures = ::worker::wasm_bindgen_futures,
-                        js_sys = ::worker::js_sys
-                    )]
+                wasm_bindgen = ::worker::wasm_bindgen,
+                wasm_bindgen_futures = ::worker::wasm_bindgen_futures,
+                js_sys = ::worker::js_sys
+            )]
             impl $object {
                 #[wasm_bindgen(constructor)]
                 pub fn new(state: DurableObjectState, env: Env) -> $object {
