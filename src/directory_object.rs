@@ -14,6 +14,7 @@ use worker::{console_log, Date, Env, Method, Request, Response, Result, SqlStora
 
 use crate::directory::{self, DirectoryPage, MAX_MAX_DESKS};
 use crate::error::HttpError;
+use crate::object_class::hand_exported_object;
 use crate::router::refuse;
 use crate::routes::request_url::RequestUrl;
 use crate::store::row::{first, rows};
@@ -62,7 +63,7 @@ impl Directory {
     }
 }
 
-crate::hand_exported_object!(Directory);
+hand_exported_object!(Directory);
 
 impl Directory {
     fn sql(&self) -> Result<worker::SqlStorage> {

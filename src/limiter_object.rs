@@ -14,6 +14,7 @@ use worker::{Date, Env, Request, Response, Result, SqlStorage, SqlStorageValue a
 use crate::auth::token_hash;
 use crate::limits::network::{admit_new_visitor, Answer, Ask, Standing, TRUST_MS};
 use crate::limits::{Bucket, Limits, Rate};
+use crate::object_class::hand_exported_object;
 use crate::store::row::{first, rows};
 
 /// The key of the network's own bucket (address keys are SHA-256 hex, never this).
@@ -67,7 +68,7 @@ impl Limiter {
     }
 }
 
-crate::hand_exported_object!(Limiter);
+hand_exported_object!(Limiter);
 
 impl Limiter {
     fn sql(&self) -> Result<SqlStorage> {

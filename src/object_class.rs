@@ -11,7 +11,6 @@
 /// class of the same name, which builds one and hands it each request.
 // rustfmt indents the attribute below further on every run inside a macro: left as written.
 #[rustfmt::skip]
-#[macro_export]
 macro_rules! hand_exported_object {
     ($object:ident) => {
         mod class {
@@ -51,3 +50,4 @@ macro_rules! hand_exported_object {
         }
     };
 }
+pub(crate) use hand_exported_object;
