@@ -13,7 +13,7 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose};
 use base64::Engine as _;
 
 use crate::error::HttpError;
-use crate::json_fields::{Fields, Refused};
+use crate::json_fields::{Fields, Refused, Schema};
 use crate::protocol::MAX_EMAIL_CHARS;
 
 mod keys;
@@ -148,7 +148,8 @@ pub struct Claims {
 impl Claims {
     /// The payload's JSON (by `json_fields`, as the derive read it: every claim optional).
     fn read(text: &str) -> Result<Claims, Refused> {
-        let mut f = Fields::parse(text)?;
+        const SCHEMA: &Schema = &[("aud", true), ("iss", true), ("exp", true), ("nbf", true), ("email", true)];
+        let mut f = Fields::parse_struct(text, SCHEMA)?;
         Ok(Claims {
             aud: f.opt("aud")?,
             iss: f.opt_str("iss")?,
@@ -188,7 +189,7 @@ pub fn parse(assertion: &str) -> Result<Token, AccessError> {
     let payload_bytes = B64URL.decode(p).map_err(|_| AccessError::BadBase64)?;
     let signature = B64URL.decode(s).map_err(|_| AccessError::BadBase64)?;
     let (alg, kid) = json(&header_bytes, |text| {
-        let mut f = Fields::parse(text)?;
+        let mut f = Fields::parse_struct(text, &[("alg", true), ("kid", true)])?;
         Ok((f.opt_str("alg")?, f.opt_str("kid")?))
     })?;
     if alg.as_deref() != Some("RS256") {
@@ -478,7 +479,8 @@ mod tests {
             r#"{"email":["a"]}"#,
             r#"{"email":"a","email":"b"}"#,
             r#"{"aud":"a","aud":"b"}"#,
-            "[]",
+            r#"[null, null, null, null, null, null]"#,
+            r#"[null, 1]"#,
             "not json",
         ] {
             assert_eq!(Claims::read(text), Err(Refused), "{text}");
@@ -490,11 +492,15 @@ mod tests {
             r#"{"alg":"RS256","alg":"RS256","kid":"k1"}"#,
             r#"{"alg":256,"kid":"k1"}"#,
             r#"{"alg":"RS256","kid":1}"#,
-            r#"["RS256","k1"]"#,
+            r#"["RS256","k1","x"]"#,
         ] {
             let token = format!("{}.{}.{}", b64(head.as_bytes()), parts[1], parts[2]);
             assert_eq!(email_of(&token), Err(AccessError::BadJson), "{head}");
         }
+        // As the derive read it: a header from an array, its fields by position.
+        let positional = format!("{}.{}.{}", b64(br#"["RS256","k1"]"#), parts[1], parts[2]);
+        assert_eq!(parse(&positional).map(|t| t.header.kid), Ok("k1".into()));
+        assert_eq!(Claims::read("[]").map(|c| c.email), Ok(None));
         let null_kid = format!("{}.{}.{}", b64(br#"{"alg":"RS256","kid":null}"#), parts[1], parts[2]);
         assert_eq!(email_of(&null_kid), Err(AccessError::MissingKid));
     }

@@ -79,7 +79,7 @@ pub struct Attachment {
 impl Attachment {
     /// An attachment as stored with its message (its JSON as written by `Serialize`).
     pub fn read(text: &str) -> Result<Attachment, Refused> {
-        let mut f = Fields::parse(text)?;
+        let mut f = Fields::parse_struct(text, &[("id", false), ("name", false), ("size", false), ("type", false)])?;
         Ok(Attachment { id: f.str("id")?, name: f.str("name")?, size: f.u64("size")?, mime: f.str("type")? })
     }
 }

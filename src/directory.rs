@@ -82,7 +82,7 @@ pub struct Created {
 impl DirectoryPage {
     /// The `Directory`'s answer as its `Serialize` wrote it (by `json_fields`).
     pub fn read(text: &str) -> Result<DirectoryPage, Refused> {
-        let mut f = Fields::parse(text)?;
+        let mut f = Fields::parse_struct(text, &[("desks", false), ("last", false)])?;
         Ok(DirectoryPage { desks: f.strs("desks")?, last: f.i64("last")? })
     }
 }
@@ -90,7 +90,7 @@ impl DirectoryPage {
 impl Created {
     /// The `Directory`'s answer to a create as its `Serialize` wrote it (by `json_fields`).
     pub fn read(text: &str) -> Result<Created, Refused> {
-        let mut f = Fields::parse(text)?;
+        let mut f = Fields::parse_struct(text, &[("desk", false), ("created", false)])?;
         Ok(Created { desk: f.str("desk")?, created: f.bool("created")? })
     }
 
@@ -320,10 +320,12 @@ mod tests {
             r#"{"desks":null,"last":1}"#,
             r#"{"desks":[],"last":1.5}"#,
             r#"{"desks":[],"last":1,"last":2}"#,
-            "[[],1]",
+            "[[]]",
+            "[[],1,2]",
         ] {
             assert_eq!(DirectoryPage::read(text), Err(Refused), "{text}");
         }
+        assert_eq!(DirectoryPage::read("[[],1]"), Ok(page(&[], 1)), "by position, as the derive");
         for text in [r#"{"desk":"a"}"#, r#"{"desk":"a","created":1}"#, r#"{"desk":2,"created":true}"#, "{}"] {
             assert_eq!(Created::read(text), Err(Refused), "{text}");
         }

@@ -4,9 +4,10 @@
 //! What the derives refused is refused here too: a text that is not JSON, a required field that
 //! is missing or of the wrong type, a known field given twice (serde's "duplicate field"), an
 //! integer that is a fraction or out of `i64`'s range. Unknown fields are ignored, as the derives
-//! did (none of these types denied them), and `null` reads as absent for an optional field. One
-//! difference: serde also read a struct from a JSON array (its fields by position); no client
-//! sends one, and these readers refuse it.
+//! did (none of these types denied them), and `null` reads as absent for an optional field. A
+//! struct's reader also takes a JSON array, its fields by position, as the derives did (the
+//! hostile corpus sends `["garbage"]` for `{"token": …}`): [`Fields::parse_struct`] with the
+//! struct's [`Schema`].
 //!
 //! [`unit_variant`] (with the [`unit_enum`] macro) reads the wire's unit-only enums (`view`,
 //! `role`, `status`, days, webhook events…) through one visitor shared by all of them, with
@@ -20,6 +21,16 @@ use serde_json::Value;
 #[derive(Debug, Default)]
 pub struct Fields(Vec<(String, Value)>);
 
+/// A struct's fields in declaration order, as a derive read them from an array: each name, and
+/// whether it may be left out at the end (`#[serde(default)]`; an `Option` without it may not).
+pub type Schema = [(&'static str, bool)];
+
+/// What the text held: an object's members, or an array's items.
+enum Read {
+    Members(Fields),
+    Items(Vec<Value>),
+}
+
 /// Why a JSON text is not the object a reader wants. Every caller answers it with a fixed refusal
 /// of its own (the derives' messages were never shown), so it carries nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,15 +39,37 @@ pub struct Refused;
 impl Fields {
     /// A JSON text that must be an object.
     pub fn parse(text: &str) -> Result<Fields, Refused> {
-        serde_json::from_str(text).map_err(|_| Refused)
+        match Read::text(text)? {
+            Read::Members(fields) => Ok(fields),
+            Read::Items(_) => Err(Refused),
+        }
     }
 
-    /// A value already read that must be an object (a `Value`'s map holds each key once).
-    pub fn of(value: Value) -> Result<Fields, Refused> {
+    /// A JSON text holding the struct `schema` describes: an object, or an array of its fields.
+    pub fn parse_struct(text: &str, schema: &Schema) -> Result<Fields, Refused> {
+        match Read::text(text)? {
+            Read::Members(fields) => Ok(fields),
+            Read::Items(items) => Fields::positional(items, schema),
+        }
+    }
+
+    /// A value already read holding the struct `schema` describes (a `Value`'s map holds each
+    /// key once).
+    pub fn of_struct(value: Value, schema: &Schema) -> Result<Fields, Refused> {
         match value {
             Value::Object(map) => Ok(Fields(map.into_iter().collect())),
+            Value::Array(items) => Fields::positional(items, schema),
             _ => Err(Refused),
         }
+    }
+
+    /// An array's items as the fields they stand for: no more items than fields, and every field
+    /// past the last item one that may be left out.
+    fn positional(items: Vec<Value>, schema: &Schema) -> Result<Fields, Refused> {
+        if items.len() > schema.len() || schema[items.len()..].iter().any(|(_, may_lack)| !may_lack) {
+            return Err(Refused);
+        }
+        Ok(Fields(schema.iter().map(|(name, _)| (*name).to_owned()).zip(items).collect()))
     }
 
     /// Whether the object has no member left.
@@ -128,7 +161,8 @@ impl Fields {
     }
 }
 
-/// Read straight from the text (one instantiation of serde_json's map reader for every type).
+/// An object read straight from the text (one instantiation of serde_json's map reader for
+/// every type; duplicates kept).
 impl<'de> Deserialize<'de> for Fields {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Fields, D::Error> {
         struct Members;
@@ -146,6 +180,21 @@ impl<'de> Deserialize<'de> for Fields {
             }
         }
         d.deserialize_map(Members)
+    }
+}
+
+impl Read {
+    /// An object as its members; an array (rare: no client sends one) through `Value`, whose
+    /// reader the wasm has anyway.
+    fn text(text: &str) -> Result<Read, Refused> {
+        if text.trim_start().starts_with('[') {
+            match serde_json::from_str::<Value>(text) {
+                Ok(Value::Array(items)) => Ok(Read::Items(items)),
+                _ => Err(Refused),
+            }
+        } else {
+            serde_json::from_str(text).map(Read::Members).map_err(|_| Refused)
+        }
     }
 }
 
@@ -222,6 +271,13 @@ mod tests {
         assert_eq!(f.opt_str("z"), Ok(None));
         assert_eq!(f.opt_str("missing"), Ok(None));
         assert_eq!(f.opt_f64("missing"), Ok(None));
+        // An array: the struct's fields by position, those that may be left out at the end.
+        let schema: &Schema = &[("a", false), ("b", true), ("c", true)];
+        let mut f = Fields::parse_struct(r#"["x", 2]"#, schema).unwrap();
+        assert_eq!((f.str("a"), f.i64("b"), f.opt_str("c")), (Ok("x".into()), Ok(2), Ok(None)));
+        let mut f = Fields::of_struct(serde_json::json!(["x", null, "z"]), schema).unwrap();
+        assert_eq!((f.str("a"), f.opt_f64("b"), f.opt_str("c")), (Ok("x".into()), Ok(None), Ok(Some("z".into()))));
+        assert!(Fields::parse_struct(r#"{"a":"x"}"#, schema).is_ok());
         let mut f = Fields::parse(r#"{"i":-1,"u":18446744073709551615,"o":null}"#).unwrap();
         assert_eq!(f.opt_i64("i"), Ok(Some(-1)));
         assert_eq!(f.u64("u"), Ok(u64::MAX));
@@ -263,8 +319,12 @@ mod tests {
         assert_eq!(f.strs("lo"), Err(Refused), "a string for a list");
         assert_eq!(f.opt_u64("u"), Err(Refused));
         assert_eq!(Fields::parse(r#"{"x":null}"#).unwrap().str("x"), Err(Refused), "null for a required string");
-        assert_eq!(Fields::of(Value::Bool(true)).err(), Some(Refused));
-        assert!(Fields::of(serde_json::json!({"a": 1})).is_ok());
+        let schema: &Schema = &[("a", false), ("b", true)];
+        assert_eq!(Fields::of_struct(Value::Bool(true), schema).err(), Some(Refused));
+        assert!(Fields::of_struct(serde_json::json!({"a": 1}), schema).is_ok());
+        for text in ["[]", r#"["x","y","z"]"#, "1", "null", "\"a\""] {
+            assert_eq!(Fields::parse_struct(text, schema).err(), Some(Refused), "{text}");
+        }
         assert!(Fields::parse(" { } ").unwrap().is_empty());
         assert!(!Fields::parse(r#"{"a":1,"a":1}"#).unwrap().is_empty());
     }

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::json_fields::{unit_enum, Fields, Refused};
+use crate::json_fields::{unit_enum, Fields, Refused, Schema};
 
 mod budget;
 pub mod context;
@@ -263,7 +263,15 @@ pub struct EventInfo {
 impl EventInfo {
     /// An event as stored (its JSON as written by `Serialize`), by `json_fields`.
     pub fn read(text: &str) -> Result<EventInfo, Refused> {
-        let mut f = Fields::parse(text)?;
+        const SCHEMA: &Schema = &[
+            ("kind", false),
+            ("agentId", true),
+            ("agentName", true),
+            ("assigneeId", true),
+            ("assigneeName", true),
+            ("until", true),
+        ];
+        let mut f = Fields::parse_struct(text, SCHEMA)?;
         Ok(EventInfo {
             kind: f.str("kind")?,
             agent_id: f.opt_str("agentId")?,

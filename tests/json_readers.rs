@@ -19,6 +19,8 @@ fn events_read_back_what_was_written() {
     for event in [full, EventInfo { kind: "resolved".into(), ..EventInfo::default() }] {
         assert_eq!(EventInfo::read(&json_text(&event).unwrap()), Ok(event));
     }
+    // By position, as the derive read it.
+    assert_eq!(EventInfo::read(r#"["k"]"#), Ok(EventInfo { kind: "k".into(), ..EventInfo::default() }));
     let nulls = r#"{"kind":"k","agentId":null,"until":null,"later":1}"#;
     assert_eq!(EventInfo::read(nulls), Ok(EventInfo { kind: "k".into(), ..EventInfo::default() }));
 }
@@ -33,7 +35,8 @@ fn events_refuse_what_the_derive_refused() {
         r#"{"kind":"k","until":1.5}"#,
         r#"{"kind":"k","until":"1"}"#,
         r#"{"kind":"k","kind":"k"}"#,
-        "[\"k\"]",
+        "[]",
+        "[1]",
         "",
     ] {
         assert_eq!(EventInfo::read(text), Err(Refused), "{text}");
@@ -86,7 +89,8 @@ fn contexts_refuse_what_the_derive_refused() {
     for text in [r#"{"title":"t"}"#, r#"{"url":1}"#, r#"{"url":"u","timeZone":2}"#, r#"{"url":"u","url":"v"}"#, "[]"] {
         assert_eq!(PageReport::read(text), Err(Refused), "{text}");
     }
-    for text in [r#"{"os":1}"#, r#"{"city":"a","city":"b"}"#, "null", "[]"] {
+    assert_eq!(Device::read("[]"), Ok(Device::default()), "by position, as the derive");
+    for text in [r#"{"os":1}"#, r#"{"city":"a","city":"b"}"#, "null", "[1]", "[null,null,null,null,null]"] {
         assert_eq!(Device::read(text), Err(Refused), "{text}");
     }
     for text in ["{}", r#"[{"url":"u"}]"#, r#"[{"url":"u","at":1.5}]"#, r#"[{"url":"u","at":1},"x"]"#, "[1]"] {
@@ -102,13 +106,16 @@ fn invite_bodies_read_and_refuse_what_the_derive_refused() {
     use support_desk::desk::team::AcceptBody;
     let body = AcceptBody::read(r#"{"code":"c0de","name":"Ann","extra":true}"#);
     assert_eq!(body, Ok(AcceptBody { code: "c0de".into(), name: "Ann".into() }));
+    let positional = AcceptBody::read(r#"["c0de","Ann"]"#);
+    assert_eq!(positional, Ok(AcceptBody { code: "c0de".into(), name: "Ann".into() }), "by position");
     for text in [
         r#"{"code":"c"}"#,
         r#"{"name":"n"}"#,
         r#"{"code":1,"name":"n"}"#,
         r#"{"code":"c","name":null}"#,
         r#"{"code":"c","code":"d","name":"n"}"#,
-        r#"["c","n"]"#,
+        r#"["c"]"#,
+        r#"["c","n","x"]"#,
         "",
     ] {
         assert_eq!(AcceptBody::read(text), Err(Refused), "{text}");
@@ -128,6 +135,9 @@ fn ticket_bodies_read_and_refuse_what_the_derive_refused() {
     assert_eq!(all, Ok(want));
     assert_eq!(VisitorTicketRequest::read("{}"), Ok(VisitorTicketRequest::default()));
     assert_eq!(VisitorTicketRequest::read(r#"{"token":null}"#), Ok(VisitorTicketRequest::default()));
+    // By position every field must be there (`Option`s without `#[serde(default)]`), as the derive.
+    assert_eq!(VisitorTicketRequest::read("[null,null,null,null]"), Ok(VisitorTicketRequest::default()));
+    assert_eq!(VisitorTicketRequest::read(r#"["t",null,null]"#), Err(Refused));
     for text in [
         r#"{"token":1}"#,
         r#"{"name":["a"]}"#,

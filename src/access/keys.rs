@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::AccessError;
-use crate::json_fields::{Fields, Refused};
+use crate::json_fields::{Fields, Refused, Schema};
 
 /// The longest key set read from the certs endpoint (Cloudflare serves two keys, a few KB).
 pub const MAX_KEY_SET_BYTES: usize = 64 * 1024;
@@ -29,7 +29,8 @@ pub struct Jwk {
 impl Jwk {
     /// One entry of a key set (by `json_fields`, as the derive read it).
     fn read(value: serde_json::Value) -> Result<Jwk, Refused> {
-        let mut f = Fields::of(value)?;
+        const SCHEMA: &Schema = &[("kid", false), ("kty", false), ("n", false), ("e", false), ("alg", true)];
+        let mut f = Fields::of_struct(value, SCHEMA)?;
         Ok(Jwk { kid: f.str("kid")?, kty: f.str("kty")?, n: f.str("n")?, e: f.str("e")?, alg: f.opt_str("alg")? })
     }
 
@@ -62,7 +63,9 @@ impl KeySet {
         if json.len() > MAX_KEY_SET_BYTES {
             return Err(AccessError::KeysUnavailable);
         }
-        let Ok(Some(serde_json::Value::Array(keys))) = Fields::parse(json).and_then(|mut f| f.take("keys")) else {
+        let Ok(Some(serde_json::Value::Array(keys))) =
+            Fields::parse_struct(json, &[("keys", false)]).and_then(|mut f| f.take("keys"))
+        else {
             return Err(AccessError::KeysUnavailable);
         };
         let keys = keys
@@ -202,13 +205,18 @@ mod tests {
             serde_json::json!({"kid": "k", "kty": "RSA", "n": 1, "e": "e"}),
             serde_json::json!({"kid": "k", "kty": "RSA", "n": "n", "e": "e", "alg": 256}),
             serde_json::json!({"kid": null, "kty": "RSA", "n": "n", "e": "e"}),
-            serde_json::json!(["k", "RSA", "n", "e"]),
+            serde_json::json!(["k", "RSA", "n"]),
+            serde_json::json!(["k", "RSA", "n", "e", null, "x"]),
         ] {
             assert_eq!(Jwk::read(bad.clone()), Err(Refused), "{bad}");
         }
-        for body in [r#"{"keys":{}}"#, r#"{"keys":null}"#, r#"{"keys":[],"keys":[]}"#, "[[]]"] {
+        for body in [r#"{"keys":{}}"#, r#"{"keys":null}"#, r#"{"keys":[],"keys":[]}"#, "[]", "[{}]"] {
             assert_eq!(KeySet::parse(body), Err(AccessError::KeysUnavailable), "{body}");
         }
+        // As the derives read them: a struct from an array, its fields by position.
+        let positional = Jwk::read(serde_json::json!(["k", "RSA", "n", "e"]));
+        assert_eq!(positional.map(|k| k.kid), Ok("k".into()));
+        assert_eq!(KeySet::parse("[[]]"), Ok(KeySet::default()));
     }
 
     fn set(kids: &[&str]) -> KeySet {

@@ -269,7 +269,7 @@ pub struct AcceptBody {
 impl AcceptBody {
     /// The body (by `json_fields`, refusing what the derive refused).
     pub fn read(text: &str) -> Result<AcceptBody, json_fields::Refused> {
-        let mut f = Fields::parse(text)?;
+        let mut f = Fields::parse_struct(text, &[("code", false), ("name", false)])?;
         Ok(AcceptBody { code: f.str("code")?, name: f.str("name")? })
     }
 }

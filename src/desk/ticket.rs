@@ -16,7 +16,7 @@ use super::{Fresh, View, Write};
 use crate::auth::{hex, token_hash};
 use crate::error::HttpError;
 use crate::identity;
-use crate::json_fields::{Fields, Refused};
+use crate::json_fields::{Fields, Refused, Schema};
 use crate::protocol::{display_name, Status};
 
 /// Longest a ticket is valid, and the default: 60 s.
@@ -119,7 +119,10 @@ pub struct VisitorTicketRequest {
 impl VisitorTicketRequest {
     /// The body (by `json_fields`, refusing what the derive refused).
     pub fn read(text: &str) -> Result<VisitorTicketRequest, Refused> {
-        let mut f = Fields::parse(text)?;
+        // `Option`s without `#[serde(default)]`: absent from an object is `None`, but an array
+        // must hold all four, as the derive read it.
+        const SCHEMA: &Schema = &[("token", false), ("name", false), ("userId", false), ("userHash", false)];
+        let mut f = Fields::parse_struct(text, SCHEMA)?;
         Ok(VisitorTicketRequest {
             token: f.opt_str("token")?,
             name: f.opt_str("name")?,

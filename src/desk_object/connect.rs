@@ -44,7 +44,7 @@ impl Desk {
             return bad();
         }
         // Exactly `{}` (no member at all) is the admission question; otherwise a string `token`.
-        let token = match Fields::parse(body) {
+        let token = match Fields::parse_struct(body, &[("token", false)]) {
             Ok(fields) if fields.is_empty() => None,
             Ok(mut fields) => match fields.str("token") {
                 Ok(token) => Some(token),

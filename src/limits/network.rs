@@ -110,7 +110,7 @@ pub struct Answer {
 impl Answer {
     /// The `Limiter`'s body as its `Serialize` wrote it (by `json_fields`; `failures` defaults to 0).
     pub fn read(text: &str) -> Result<Answer, Refused> {
-        let mut f = Fields::parse(text)?;
+        let mut f = Fields::parse_struct(text, &[("retryAfterMs", true), ("failures", true)])?;
         let failures = f.opt_u64("failures")?.unwrap_or(0);
         Ok(Answer {
             retry_after_ms: f.opt_u64("retryAfterMs")?,
@@ -283,13 +283,14 @@ mod tests {
         let other_fields = r#"{"address":"a","extra":[1],"ask":"trust"}"#;
         assert_eq!(Ask::from_json(other_fields), Some(Ask::Trust { address: "a".into() }));
         assert_eq!(Answer::read("{}"), Ok(Answer { retry_after_ms: None, failures: 0 }));
+        assert_eq!(Answer::read("[]"), Ok(Answer { retry_after_ms: None, failures: 0 }), "by position");
         assert_eq!(Answer::read(r#"{"failures":3}"#), Ok(Answer { retry_after_ms: None, failures: 3 }));
         for text in [
             r#"{"failures":4294967296}"#,
             r#"{"failures":-1}"#,
             r#"{"retryAfterMs":1.5}"#,
             r#"{"failures":1,"failures":1}"#,
-            "[]",
+            "[1,2,3]",
         ] {
             assert_eq!(Answer::read(text), Err(Refused), "{text}");
         }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::FrameError;
-use crate::json_fields::{Fields, Refused};
+use crate::json_fields::{Fields, Refused, Schema};
 
 /// Longest page URL or referrer, in characters.
 pub const MAX_URL_CHARS: usize = 2048;
@@ -164,7 +164,9 @@ pub struct Device {
 /// rather than by a derive each.
 impl PageReport {
     pub fn read(text: &str) -> Result<PageReport, Refused> {
-        let mut f = Fields::parse(text)?;
+        const SCHEMA: &Schema =
+            &[("url", false), ("title", true), ("referrer", true), ("language", true), ("timeZone", true)];
+        let mut f = Fields::parse_struct(text, SCHEMA)?;
         Ok(PageReport {
             url: f.str("url")?,
             title: f.opt_str("title")?,
@@ -177,7 +179,8 @@ impl PageReport {
 
 impl Device {
     pub fn read(text: &str) -> Result<Device, Refused> {
-        let mut f = Fields::parse(text)?;
+        const SCHEMA: &Schema = &[("browser", true), ("os", true), ("country", true), ("city", true)];
+        let mut f = Fields::parse_struct(text, SCHEMA)?;
         Ok(Device {
             browser: f.opt_str("browser")?,
             os: f.opt_str("os")?,
@@ -196,7 +199,7 @@ impl Page {
         items
             .into_iter()
             .map(|item| {
-                let mut f = Fields::of(item)?;
+                let mut f = Fields::of_struct(item, &[("url", false), ("title", true), ("at", false)])?;
                 Ok(Page { url: f.str("url")?, title: f.opt_str("title")?, at: f.i64("at")? })
             })
             .collect()
