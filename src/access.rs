@@ -11,9 +11,9 @@ use base64::alphabet;
 use base64::engine::general_purpose::GeneralPurposeConfig;
 use base64::engine::{DecodePaddingMode, GeneralPurpose};
 use base64::Engine as _;
-use serde::Deserialize;
 
 use crate::error::HttpError;
+use crate::json_fields::{Fields, Refused, Schema};
 use crate::protocol::MAX_EMAIL_CHARS;
 
 mod keys;
@@ -127,27 +127,37 @@ impl AccessConfig {
 }
 
 /// The JOSE header fields that matter.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
     pub alg: String,
     pub kid: String,
 }
 
 /// The claims that matter. Times are seconds since the epoch (JWT NumericDate; fractions allowed).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Claims {
-    #[serde(default)]
-    /// A string or an array of strings (read as JSON: serde's untagged enums cost the wasm
+    /// A string or an array of strings (kept as JSON: serde's untagged enums cost the wasm
     /// kilobytes).
     aud: Option<serde_json::Value>,
-    #[serde(default)]
     iss: Option<String>,
-    #[serde(default)]
     exp: Option<f64>,
-    #[serde(default)]
     nbf: Option<f64>,
-    #[serde(default)]
     email: Option<String>,
+}
+
+impl Claims {
+    /// The payload's JSON (by `json_fields`, as the derive read it: every claim optional).
+    fn read(text: &str) -> Result<Claims, Refused> {
+        const SCHEMA: &Schema = &[("aud", true), ("iss", true), ("exp", true), ("nbf", true), ("email", true)];
+        let mut f = Fields::parse_struct(text, SCHEMA)?;
+        Ok(Claims {
+            aud: f.opt("aud")?,
+            iss: f.opt_str("iss")?,
+            exp: f.opt_f64("exp")?,
+            nbf: f.opt_f64("nbf")?,
+            email: f.opt_str("email")?,
+        })
+    }
 }
 
 /// A split, decoded assertion whose header has passed [`parse`]'s checks. Its signature is not
@@ -159,14 +169,6 @@ pub struct Token {
     /// `base64url(header) + "." + base64url(payload)` as received: what the signature covers.
     pub signing_input: String,
     pub signature: Vec<u8>,
-}
-
-#[derive(Deserialize)]
-struct RawHeader {
-    #[serde(default)]
-    alg: Option<String>,
-    #[serde(default)]
-    kid: Option<String>,
 }
 
 /// Splits and decodes a compact JWT and checks its header: `alg` must be `RS256` (never `none`
@@ -186,23 +188,26 @@ pub fn parse(assertion: &str) -> Result<Token, AccessError> {
     let header_bytes = B64URL.decode(h).map_err(|_| AccessError::BadBase64)?;
     let payload_bytes = B64URL.decode(p).map_err(|_| AccessError::BadBase64)?;
     let signature = B64URL.decode(s).map_err(|_| AccessError::BadBase64)?;
-    let raw: RawHeader = json(&header_bytes)?;
-    if raw.alg.as_deref() != Some("RS256") {
+    let (alg, kid) = json(&header_bytes, |text| {
+        let mut f = Fields::parse_struct(text, &[("alg", true), ("kid", true)])?;
+        Ok((f.opt_str("alg")?, f.opt_str("kid")?))
+    })?;
+    if alg.as_deref() != Some("RS256") {
         return Err(AccessError::WrongAlgorithm);
     }
-    let kid = raw.kid.filter(|k| !k.is_empty()).ok_or(AccessError::MissingKid)?;
-    let claims: Claims = json(&payload_bytes)?;
+    let kid = kid.filter(|k| !k.is_empty()).ok_or(AccessError::MissingKid)?;
+    let claims = json(&payload_bytes, Claims::read)?;
     if signature.is_empty() {
         return Err(AccessError::BadSignature);
     }
     Ok(Token { header: Header { alg: "RS256".into(), kid }, claims, signing_input: format!("{h}.{p}"), signature })
 }
 
-/// JSON text read through `from_str`, like every other JSON the wasm reads: `from_slice` would
-/// build a second copy of serde_json's parser (its byte reader) for these two types alone.
-fn json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, AccessError> {
+/// JSON text read from its UTF-8 as text, like every other JSON the wasm reads (`from_slice`
+/// would build a second copy of serde_json's parser, its byte reader), by `read`.
+fn json<T>(bytes: &[u8], read: impl FnOnce(&str) -> Result<T, Refused>) -> Result<T, AccessError> {
     let text = std::str::from_utf8(bytes).map_err(|_| AccessError::BadJson)?;
-    serde_json::from_str(text).map_err(|_| AccessError::BadJson)
+    read(text).map_err(|_| AccessError::BadJson)
 }
 
 /// Seconds (NumericDate) to milliseconds, saturating.
@@ -240,236 +245,4 @@ pub fn check_claims(claims: &Claims, config: &AccessConfig, now_ms: i64) -> Resu
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const NOW_MS: i64 = 1_800_000_000_000;
-    const AUD: &str = "aud-0123456789";
-    const ISS: &str = "https://myteam.cloudflareaccess.com";
-
-    fn config() -> AccessConfig {
-        AccessConfig::from_vars(Some("myteam.cloudflareaccess.com"), Some(AUD)).unwrap()
-    }
-
-    fn b64(bytes: &[u8]) -> String {
-        B64URL.encode(bytes)
-    }
-
-    fn jwt(header: &serde_json::Value, claims: &serde_json::Value, sig: &[u8]) -> String {
-        format!("{}.{}.{}", b64(header.to_string().as_bytes()), b64(claims.to_string().as_bytes()), b64(sig))
-    }
-
-    fn header() -> serde_json::Value {
-        serde_json::json!({"alg": "RS256", "kid": "k1", "typ": "JWT"})
-    }
-
-    fn claims() -> serde_json::Value {
-        serde_json::json!({
-            "aud": [AUD], "iss": ISS, "email": "Ana@Example.com", "sub": "123",
-            "iat": NOW_MS / 1000 - 10, "nbf": NOW_MS / 1000 - 10, "exp": NOW_MS / 1000 + 3600,
-        })
-    }
-
-    fn with(mut claims: serde_json::Value, key: &str, value: serde_json::Value) -> serde_json::Value {
-        claims[key] = value;
-        claims
-    }
-
-    fn without(mut claims: serde_json::Value, key: &str) -> serde_json::Value {
-        claims.as_object_mut().unwrap().remove(key);
-        claims
-    }
-
-    /// Parses and checks claims, as `access_keys` does before it looks for the key.
-    fn email_of(token: &str) -> Result<String, AccessError> {
-        check_claims(&parse(token)?.claims, &config(), NOW_MS)
-    }
-
-    #[test]
-    fn config_needs_both_values() {
-        assert_eq!(AccessConfig::from_vars(None, Some(AUD)), None);
-        assert_eq!(AccessConfig::from_vars(Some("t.cloudflareaccess.com"), None), None);
-        assert_eq!(AccessConfig::from_vars(Some(""), Some(AUD)), None);
-        assert_eq!(AccessConfig::from_vars(Some("t.cloudflareaccess.com"), Some("  ")), None);
-    }
-
-    #[test]
-    fn team_domain_becomes_issuer_and_certs_url() {
-        let c = config();
-        assert_eq!(c.issuer(), ISS);
-        assert_eq!(c.aud(), AUD);
-        assert_eq!(c.certs_url(), "https://myteam.cloudflareaccess.com/cdn-cgi/access/certs");
-        let local = AccessConfig::from_vars(Some("http://127.0.0.1:9999/"), Some(AUD)).unwrap();
-        assert_eq!(local.issuer(), "http://127.0.0.1:9999");
-        assert_eq!(local.certs_url(), "http://127.0.0.1:9999/cdn-cgi/access/certs");
-        let https = AccessConfig::from_vars(Some(" https://myteam.cloudflareaccess.com "), Some(AUD)).unwrap();
-        assert_eq!(https, c);
-    }
-
-    #[test]
-    fn a_good_token_names_its_email_lowercased() {
-        let token = jwt(&header(), &claims(), b"sig");
-        let parsed = parse(&token).unwrap();
-        assert_eq!(parsed.header.kid, "k1");
-        assert_eq!(parsed.signature, b"sig");
-        let (h, rest) = token.split_once('.').unwrap();
-        let p = rest.split('.').next().unwrap();
-        assert_eq!(parsed.signing_input, format!("{h}.{p}"));
-        assert_eq!(email_of(&token), Ok("ana@example.com".into()));
-        let single_aud = with(claims(), "aud", serde_json::json!(AUD));
-        assert_eq!(email_of(&jwt(&header(), &single_aud, b"sig")), Ok("ana@example.com".into()));
-        let no_nbf = without(claims(), "nbf");
-        assert!(email_of(&jwt(&header(), &no_nbf, b"sig")).is_ok(), "nbf is optional");
-        let fractional = with(claims(), "exp", serde_json::json!(NOW_MS as f64 / 1000.0 + 0.5));
-        assert!(email_of(&jwt(&header(), &fractional, b"sig")).is_ok());
-    }
-
-    #[test]
-    fn padding_is_tolerated() {
-        let pad = |s: &str| format!("{s}{}", "=".repeat((4 - s.len() % 4) % 4));
-        let token = jwt(&header(), &claims(), b"signature!");
-        let padded: Vec<String> = token.split('.').map(pad).collect();
-        assert!(padded.iter().any(|p| p.ends_with('=')), "the test pads something");
-        assert_eq!(email_of(&padded.join(".")), Ok("ana@example.com".into()));
-    }
-
-    #[test]
-    fn the_audience_must_be_ours() {
-        for aud in [
-            serde_json::json!("other"),
-            serde_json::json!(["other", "another"]),
-            serde_json::json!([]),
-            serde_json::json!(null),
-        ] {
-            let token = jwt(&header(), &with(claims(), "aud", aud.clone()), b"sig");
-            assert_eq!(email_of(&token), Err(AccessError::WrongAudience), "{aud}");
-        }
-        assert_eq!(email_of(&jwt(&header(), &without(claims(), "aud"), b"sig")), Err(AccessError::WrongAudience));
-        let listed = with(claims(), "aud", serde_json::json!(["other", AUD]));
-        assert!(email_of(&jwt(&header(), &listed, b"sig")).is_ok());
-    }
-
-    #[test]
-    fn the_issuer_must_be_the_team() {
-        for iss in [
-            "https://evil.cloudflareaccess.com",
-            "http://myteam.cloudflareaccess.com",
-            "https://myteam.cloudflareaccess.com/",
-            "",
-        ] {
-            let token = jwt(&header(), &with(claims(), "iss", serde_json::json!(iss)), b"sig");
-            assert_eq!(email_of(&token), Err(AccessError::WrongIssuer), "{iss}");
-        }
-        assert_eq!(email_of(&jwt(&header(), &without(claims(), "iss"), b"sig")), Err(AccessError::WrongIssuer));
-    }
-
-    #[test]
-    fn expiry_is_required_and_checked_with_skew() {
-        let exp = |s: i64| jwt(&header(), &with(claims(), "exp", serde_json::json!(s)), b"sig");
-        let now = NOW_MS / 1000;
-        assert_eq!(email_of(&exp(now - 61)), Err(AccessError::Expired));
-        assert_eq!(email_of(&exp(now - 3600)), Err(AccessError::Expired));
-        assert!(email_of(&exp(now - 59)).is_ok(), "within the clock skew");
-        assert_eq!(email_of(&jwt(&header(), &without(claims(), "exp"), b"sig")), Err(AccessError::MissingExpiry));
-        let text_exp = with(claims(), "exp", serde_json::json!("tomorrow"));
-        assert_eq!(email_of(&jwt(&header(), &text_exp, b"sig")), Err(AccessError::BadJson));
-    }
-
-    #[test]
-    fn not_before_is_checked_with_skew() {
-        let nbf = |s: i64| jwt(&header(), &with(claims(), "nbf", serde_json::json!(s)), b"sig");
-        let now = NOW_MS / 1000;
-        assert_eq!(email_of(&nbf(now + 61)), Err(AccessError::NotYetValid));
-        assert!(email_of(&nbf(now + 59)).is_ok(), "within the clock skew");
-    }
-
-    #[test]
-    fn an_email_is_required() {
-        assert_eq!(email_of(&jwt(&header(), &without(claims(), "email"), b"sig")), Err(AccessError::MissingEmail));
-        for email in ["", "   ", "no-at-sign"] {
-            let token = jwt(&header(), &with(claims(), "email", serde_json::json!(email)), b"sig");
-            assert_eq!(email_of(&token), Err(AccessError::MissingEmail), "{email:?}");
-        }
-        let long = format!("{}@example.com", "a".repeat(250));
-        assert_eq!(
-            email_of(&jwt(&header(), &with(claims(), "email", serde_json::json!(long)), b"sig")),
-            Err(AccessError::MissingEmail)
-        );
-        // A service token carries `common_name` and no email: it signs nobody in.
-        let service = with(without(claims(), "email"), "common_name", serde_json::json!("abc.access"));
-        assert_eq!(email_of(&jwt(&header(), &service, b"sig")), Err(AccessError::MissingEmail));
-    }
-
-    #[test]
-    fn only_rs256_with_a_kid_is_accepted() {
-        for alg in ["none", "None", "HS256", "RS512", "ES256", "PS256", ""] {
-            let h = serde_json::json!({"alg": alg, "kid": "k1"});
-            assert_eq!(email_of(&jwt(&h, &claims(), b"sig")), Err(AccessError::WrongAlgorithm), "{alg}");
-        }
-        let no_alg = serde_json::json!({"kid": "k1"});
-        assert_eq!(email_of(&jwt(&no_alg, &claims(), b"sig")), Err(AccessError::WrongAlgorithm));
-        let no_kid = serde_json::json!({"alg": "RS256"});
-        assert_eq!(email_of(&jwt(&no_kid, &claims(), b"sig")), Err(AccessError::MissingKid));
-        let empty_kid = serde_json::json!({"alg": "RS256", "kid": ""});
-        assert_eq!(email_of(&jwt(&empty_kid, &claims(), b"sig")), Err(AccessError::MissingKid));
-        // alg none with an empty signature, the classic forgery.
-        let none = format!("{}.{}.", b64(br#"{"alg":"none","kid":"k1"}"#), b64(claims().to_string().as_bytes()));
-        assert_eq!(email_of(&none), Err(AccessError::WrongAlgorithm));
-        assert_eq!(
-            email_of(&jwt(&header(), &claims(), b"")),
-            Err(AccessError::BadSignature),
-            "RS256 with no signature"
-        );
-    }
-
-    #[test]
-    fn garbage_is_refused_without_panicking() {
-        let good = jwt(&header(), &claims(), b"sig");
-        let parts: Vec<&str> = good.split('.').collect();
-        let cases = [
-            ("", AccessError::NotCompact),
-            ("garbage", AccessError::NotCompact),
-            ("a.b", AccessError::NotCompact),
-            ("a.b.c.d", AccessError::NotCompact),
-            ("..", AccessError::NotCompact),
-            ("!!!.@@@.###", AccessError::BadBase64),
-            ("eyJ+.eyJ/.c2ln", AccessError::BadBase64),
-            ("e.e.e", AccessError::BadBase64),
-        ];
-        for (token, want) in cases {
-            assert_eq!(email_of(token), Err(want.clone()), "{token:?}");
-        }
-        let not_json = format!("{}.{}.{}", b64(b"not json"), parts[1], parts[2]);
-        assert_eq!(email_of(&not_json), Err(AccessError::BadJson));
-        let claims_not_json = format!("{}.{}.{}", parts[0], b64(b"[1,2"), parts[2]);
-        assert_eq!(email_of(&claims_not_json), Err(AccessError::BadJson));
-        let array_claims = format!("{}.{}.{}", parts[0], b64(b"[1,2]"), parts[2]);
-        assert_eq!(email_of(&array_claims), Err(AccessError::BadJson));
-        let bad_sig = format!("{}.{}.{}", parts[0], parts[1], "%%%");
-        assert_eq!(email_of(&bad_sig), Err(AccessError::BadBase64));
-    }
-
-    #[test]
-    fn oversize_tokens_are_refused_before_parsing() {
-        let big = "a".repeat(MAX_ASSERTION_BYTES + 1);
-        assert_eq!(parse(&big), Err(AccessError::TooLarge));
-        let padded_claims = with(claims(), "pad", serde_json::json!("x".repeat(MAX_ASSERTION_BYTES)));
-        assert_eq!(email_of(&jwt(&header(), &padded_claims, b"sig")), Err(AccessError::TooLarge));
-    }
-
-    #[test]
-    fn every_failure_is_a_401_that_never_echoes_the_token() {
-        let secretish = "eyJhbGciOiJub25lIn0.c2VjcmV0LWVtYWlsQGV4YW1wbGUuY29t.";
-        let err = email_of(secretish).unwrap_err();
-        let http = HttpError::from(err);
-        assert_eq!(http.status(), 401);
-        assert_eq!(http.code(), "unauthorized");
-        assert!(!http.body().contains("c2VjcmV0"), "{}", http.body());
-        for e in
-            [AccessError::TooLarge, AccessError::UnknownKey, AccessError::BadSignature, AccessError::KeysUnavailable]
-        {
-            assert_eq!(HttpError::from(e.clone()), HttpError::Unauthorized(e.reason()));
-            assert_eq!(e.to_string(), e.reason(), "Display and reason agree");
-        }
-    }
-}
+mod tests;

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::auth::{hex, unhex};
+use crate::json_fields::{Fields, Refused};
 use crate::protocol::truncate;
 
 /// Largest file, in bytes: 10 MiB.
@@ -64,6 +65,8 @@ pub fn kind(declared: &str) -> Option<&'static Kind> {
 }
 
 /// An attachment as messages carry it (`"attachment":{"id","name","size","type"}`).
+/// (`Deserialize` is for `WireMessage`'s, which host tests use; the wasm reads stored attachments
+/// with [`Attachment::read`].)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attachment {
     pub id: String,
@@ -71,6 +74,14 @@ pub struct Attachment {
     pub size: u64,
     #[serde(rename = "type")]
     pub mime: String,
+}
+
+impl Attachment {
+    /// An attachment as stored with its message (its JSON as written by `Serialize`).
+    pub fn read(text: &str) -> Result<Attachment, Refused> {
+        let mut f = Fields::parse_struct(text, &[("id", false), ("name", false), ("size", false), ("type", false)])?;
+        Ok(Attachment { id: f.str("id")?, name: f.str("name")?, size: f.u64("size")?, mime: f.str("type")? })
+    }
 }
 
 /// Whether `bytes` (the whole file) is what `kind` says: images, PDFs and zips by their magic

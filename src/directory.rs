@@ -11,11 +11,12 @@
 
 use std::collections::HashSet;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::auth::{presented_admin_secret, secret_matches};
 use crate::desk::team::MIN_ADMIN_TOKEN_CHARS;
 use crate::error::HttpError;
+use crate::json_fields::{Fields, Refused};
 use crate::protocol::valid_desk_name;
 
 /// Desks the owner may create when `MAX_DESKS` is unset or malformed.
@@ -65,20 +66,34 @@ pub fn max_desks(setting: Option<&str>) -> u32 {
 
 /// One answer of the directory: the desks created after the `seq` the Worker asked with, in the
 /// order they were created, and the `seq` of the last one (the asked one when there are none).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct DirectoryPage {
     pub desks: Vec<String>,
     pub last: i64,
 }
 
 /// The directory's answer to a create: the desk, and whether this request created it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Created {
     pub desk: String,
     pub created: bool,
 }
 
+impl DirectoryPage {
+    /// The `Directory`'s answer as its `Serialize` wrote it (by `json_fields`).
+    pub fn read(text: &str) -> Result<DirectoryPage, Refused> {
+        let mut f = Fields::parse_struct(text, &[("desks", false), ("last", false)])?;
+        Ok(DirectoryPage { desks: f.strs("desks")?, last: f.i64("last")? })
+    }
+}
+
 impl Created {
+    /// The `Directory`'s answer to a create as its `Serialize` wrote it (by `json_fields`).
+    pub fn read(text: &str) -> Result<Created, Refused> {
+        let mut f = Fields::parse_struct(text, &[("desk", false), ("created", false)])?;
+        Ok(Created { desk: f.str("desk")?, created: f.bool("created")? })
+    }
+
     /// 201 when this request created the desk, 200 when it already existed.
     pub fn status(&self) -> u16 {
         if self.created {
@@ -291,6 +306,29 @@ mod tests {
         assert_eq!(create("acme", false, 2, 2), Err(HttpError::TooManyDesks));
         assert_eq!(create("a b", false, 0, 2), Err(HttpError::BadDesk));
         assert_eq!(create("new", false, 0, 0), Err(HttpError::TooManyDesks));
+    }
+
+    #[test]
+    fn directory_answers_read_back_and_refuse_what_the_derives_refused() {
+        let p = page(&["a", "b"], 7);
+        assert_eq!(DirectoryPage::read(&serde_json::to_string(&p).unwrap()), Ok(p));
+        let c = Created { desk: "a".into(), created: true };
+        assert_eq!(Created::read(&serde_json::to_string(&c).unwrap()), Ok(c));
+        for text in [
+            r#"{"desks":["a"]}"#,
+            r#"{"desks":["a",1],"last":1}"#,
+            r#"{"desks":null,"last":1}"#,
+            r#"{"desks":[],"last":1.5}"#,
+            r#"{"desks":[],"last":1,"last":2}"#,
+            "[[]]",
+            "[[],1,2]",
+        ] {
+            assert_eq!(DirectoryPage::read(text), Err(Refused), "{text}");
+        }
+        assert_eq!(DirectoryPage::read("[[],1]"), Ok(page(&[], 1)), "by position, as the derive");
+        for text in [r#"{"desk":"a"}"#, r#"{"desk":"a","created":1}"#, r#"{"desk":2,"created":true}"#, "{}"] {
+            assert_eq!(Created::read(text), Err(Refused), "{text}");
+        }
     }
 
     #[test]

@@ -10,13 +10,11 @@
 
 use std::cell::Cell;
 
-use worker::{
-    console_log, durable_object, Date, DurableObject, Env, Method, Request, Response, Result, SqlStorageValue as V,
-    State,
-};
+use worker::{console_log, Date, Env, Method, Request, Response, Result, SqlStorageValue as V, State};
 
 use crate::directory::{self, DirectoryPage, MAX_MAX_DESKS};
 use crate::error::HttpError;
+use crate::object_class::hand_exported_object;
 use crate::router::refuse;
 use crate::routes::request_url::RequestUrl;
 use crate::store::row::{first, rows};
@@ -30,7 +28,7 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS desks (
     created_at INTEGER NOT NULL
 )";
 
-#[durable_object]
+/// The object's state; the class the runtime instantiates is [`class::Directory`].
 pub struct Directory {
     state: State,
     /// `MAX_DESKS`: how many desks may be created.
@@ -38,7 +36,7 @@ pub struct Directory {
     schema_checked: Cell<bool>,
 }
 
-impl DurableObject for Directory {
+impl Directory {
     fn new(state: State, env: Env) -> Self {
         console_log!("directory object started");
         let max_desks = directory::max_desks(env.var("MAX_DESKS").ok().map(|v| v.to_string()).as_deref());
@@ -64,6 +62,8 @@ impl DurableObject for Directory {
         }
     }
 }
+
+hand_exported_object!(Directory);
 
 impl Directory {
     fn sql(&self) -> Result<worker::SqlStorage> {

@@ -27,6 +27,8 @@
 //!   R2 key, the signed URLs files are served through, and the upload limits.
 //! - [`email`]: emails, the pure half — the visitor's follow-up and the agents' unanswered alert
 //!   as MIME (`email::mime`, our own writer), the link back to the page, signed unsubscribe URLs.
+//! - [`json_fields`]: small JSON objects read by hand on cold paths (Access tokens and keys, stored
+//!   contexts, HTTP bodies): one shared reader instead of a serde derive per type.
 //! - [`identity`]: verified identity — a host site vouches for a logged-in user with an HMAC.
 //! - [`limits`]: abuse limits — token buckets per visitor (not per socket) and per agent socket (big
 //!   answers cost more tokens), message bytes per visitor per day, sockets per visitor — with their
@@ -93,6 +95,8 @@
 //!   desk object's own promise;
 //!   `router::desks` answers unknown desks 404 before any object is touched, and creates desks;
 //!   `router::files` serves a file through its signed URL, straight from R2.
+//! - `object_class` (wasm only): the exported class of an object that only answers `fetch`
+//!   (`Limiter`, `Directory`), by hand instead of `#[durable_object]`'s every handler.
 //! - `directory_object` (wasm only): the `Directory` Durable Object, the deployment's one SQLite
 //!   record of created desks.
 //!
@@ -107,6 +111,7 @@ pub mod directory;
 pub mod email;
 pub mod error;
 pub mod identity;
+pub mod json_fields;
 pub mod limits;
 pub mod presence;
 pub mod protocol;
@@ -124,6 +129,8 @@ mod desk_object;
 mod directory_object;
 #[cfg(target_arch = "wasm32")]
 mod limiter_object;
+#[cfg(target_arch = "wasm32")]
+mod object_class;
 #[cfg(target_arch = "wasm32")]
 mod outgoing;
 #[cfg(target_arch = "wasm32")]

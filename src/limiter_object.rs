@@ -9,13 +9,12 @@
 
 use std::cell::Cell;
 
-use worker::{
-    durable_object, Date, DurableObject, Env, Request, Response, Result, SqlStorage, SqlStorageValue as V, State,
-};
+use worker::{Date, Env, Request, Response, Result, SqlStorage, SqlStorageValue as V, State};
 
 use crate::auth::token_hash;
 use crate::limits::network::{admit_new_visitor, Answer, Ask, Standing, TRUST_MS};
 use crate::limits::{Bucket, Limits, Rate};
+use crate::object_class::hand_exported_object;
 use crate::store::row::{first, rows};
 
 /// The key of the network's own bucket (address keys are SHA-256 hex, never this).
@@ -34,14 +33,14 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS buckets (
         PRIMARY KEY (key, period)
      ) WITHOUT ROWID;";
 
-#[durable_object]
+/// The object's state; the class the runtime instantiates is [`class::Limiter`].
 pub struct Limiter {
     state: State,
     limits: Limits,
     schema_checked: Cell<bool>,
 }
 
-impl DurableObject for Limiter {
+impl Limiter {
     fn new(state: State, env: Env) -> Self {
         let limits = Limits::from_vars(|key| env.var(key).ok().map(|v| v.to_string()));
         Limiter { state, limits, schema_checked: Cell::new(false) }
@@ -68,6 +67,8 @@ impl DurableObject for Limiter {
         crate::router::json_response(&answer)
     }
 }
+
+hand_exported_object!(Limiter);
 
 impl Limiter {
     fn sql(&self) -> Result<SqlStorage> {

@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::json_fields::{unit_enum, Fields, Refused, Schema};
+
 mod budget;
 pub mod context;
 mod inbound;
@@ -166,12 +168,12 @@ impl Role {
 }
 
 /// The roles an invite may give (the owner is built in, never invited).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InviteRole {
     Admin,
     Agent,
 }
+unit_enum!(InviteRole { Admin = "admin", Agent = "agent" });
 
 impl From<InviteRole> for Role {
     fn from(r: InviteRole) -> Self {
@@ -183,7 +185,7 @@ impl From<InviteRole> for Role {
 }
 
 /// The sidebar's views (`list.view`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum ListView {
     #[default]
@@ -197,6 +199,15 @@ pub enum ListView {
     /// Blocked visitors (owners and admins only).
     Blocked,
 }
+unit_enum!(ListView {
+    Open = "open",
+    Mine = "mine",
+    Unassigned = "unassigned",
+    Snoozed = "snoozed",
+    Resolved = "resolved",
+    All = "all",
+    Blocked = "blocked",
+});
 
 /// A message as stored and as shown in `welcome` and `history`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -231,7 +242,8 @@ impl WireMessage {
     }
 }
 
-/// What an event message records.
+/// What an event message records. (`Deserialize` is for `WireMessage`'s, which host tests use;
+/// the wasm reads stored events with [`EventInfo::read`].)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct EventInfo {
@@ -246,6 +258,29 @@ pub struct EventInfo {
     pub assignee_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<i64>,
+}
+
+impl EventInfo {
+    /// An event as stored (its JSON as written by `Serialize`), by `json_fields`.
+    pub fn read(text: &str) -> Result<EventInfo, Refused> {
+        const SCHEMA: &Schema = &[
+            ("kind", false),
+            ("agentId", true),
+            ("agentName", true),
+            ("assigneeId", true),
+            ("assigneeName", true),
+            ("until", true),
+        ];
+        let mut f = Fields::parse_struct(text, SCHEMA)?;
+        Ok(EventInfo {
+            kind: f.str("kind")?,
+            agent_id: f.opt_str("agentId")?,
+            agent_name: f.opt_str("agentName")?,
+            assignee_id: f.opt_str("assigneeId")?,
+            assignee_name: f.opt_str("assigneeName")?,
+            until: f.opt_i64("until")?,
+        })
+    }
 }
 
 /// The exact frames the runtime answers without waking the object (see `desk_object.rs`).

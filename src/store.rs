@@ -7,6 +7,7 @@
 
 use worker::{SqlStorage, SqlStorageValue as V};
 
+use crate::attachments::Attachment;
 use crate::desk::{Agent, Conversation, DayUsage, Hit, Invite, LastMessage, Write};
 use crate::protocol::{Author, Counts, EventInfo, ListView, Role, Status, WireMessage};
 
@@ -73,8 +74,8 @@ fn message(r: &mut Row, at: usize) -> Option<WireMessage> {
         client_msg_id: r.opt_str(at + 5),
         agent_id: if by_agent { author_id } else { None },
         agent_name: if by_agent { author_name } else { None },
-        event: r.opt_str(at + 8).and_then(|m| serde_json::from_str::<EventInfo>(&m).ok()),
-        attachment: r.opt_str(at + 9).and_then(|a| serde_json::from_str(&a).ok()),
+        event: r.opt_str(at + 8).and_then(|m| EventInfo::read(&m).ok()),
+        attachment: r.opt_str(at + 9).and_then(|a| Attachment::read(&a).ok()),
     })
 }
 

@@ -1,9 +1,10 @@
 //! The team's key set (JWKS) for Access sign-in: the RSA signing keys by `kid`, and the cache rule
 //! that decides when the Worker fetches it again. Pure, like the rest of `access`.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::AccessError;
+use crate::json_fields::{Fields, Refused, Schema};
 
 /// The longest key set read from the certs endpoint (Cloudflare serves two keys, a few KB).
 pub const MAX_KEY_SET_BYTES: usize = 64 * 1024;
@@ -15,7 +16,7 @@ pub const KEY_SET_TTL_MS: i64 = 60 * 60 * 1000;
 pub const REFETCH_MS: i64 = 5_000;
 
 /// One RSA public key of the team's key set, in the JWK form WebCrypto imports.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Jwk {
     pub kid: String,
     pub kty: String,
@@ -26,6 +27,13 @@ pub struct Jwk {
 }
 
 impl Jwk {
+    /// One entry of a key set (by `json_fields`, as the derive read it).
+    fn read(value: serde_json::Value) -> Result<Jwk, Refused> {
+        const SCHEMA: &Schema = &[("kid", false), ("kty", false), ("n", false), ("e", false), ("alg", true)];
+        let mut f = Fields::of_struct(value, SCHEMA)?;
+        Ok(Jwk { kid: f.str("kid")?, kty: f.str("kty")?, n: f.str("n")?, e: f.str("e")?, alg: f.opt_str("alg")? })
+    }
+
     /// The JSON handed to `crypto.subtle.importKey("jwk", …)`: only the public RSA fields.
     pub fn import_json(&self) -> String {
         #[derive(Serialize)]
@@ -52,19 +60,18 @@ impl KeySet {
     /// Reads a certs response. Entries that are not RSA signing keys with a `kid`, `n` and `e`
     /// are skipped; a body that is not `{"keys":[…]}` is refused.
     pub fn parse(json: &str) -> Result<KeySet, AccessError> {
-        #[derive(Deserialize)]
-        struct Raw {
-            keys: Vec<serde_json::Value>,
-        }
         if json.len() > MAX_KEY_SET_BYTES {
             return Err(AccessError::KeysUnavailable);
         }
-        let raw: Raw = serde_json::from_str(json).map_err(|_| AccessError::KeysUnavailable)?;
-        let keys = raw
-            .keys
+        let Ok(Some(serde_json::Value::Array(keys))) =
+            Fields::parse_struct(json, &[("keys", false)]).and_then(|mut f| f.take("keys"))
+        else {
+            return Err(AccessError::KeysUnavailable);
+        };
+        let keys = keys
             .into_iter()
             .filter(|v| v.get("use").is_none_or(|u| u == "sig"))
-            .filter_map(|v| serde_json::from_value::<Jwk>(v).ok())
+            .filter_map(|v| Jwk::read(v).ok())
             .filter(|k| {
                 k.kty == "RSA"
                     && !k.kid.is_empty()
@@ -187,6 +194,29 @@ mod tests {
         assert_eq!(KeySet::parse(&huge), Err(AccessError::KeysUnavailable));
         let import: serde_json::Value = serde_json::from_str(&set.find("k2").unwrap().import_json()).unwrap();
         assert_eq!(import, serde_json::json!({"kty": "RSA", "n": "abc", "e": "AQAB", "alg": "RS256", "ext": true}));
+    }
+
+    #[test]
+    fn the_key_reader_takes_what_the_derive_took_and_refuses_the_rest() {
+        let k = Jwk::read(serde_json::json!({"kid": "k", "kty": "RSA", "n": "n", "e": "e", "alg": null, "x": 1}));
+        assert_eq!(k, Ok(Jwk { kid: "k".into(), kty: "RSA".into(), n: "n".into(), e: "e".into(), alg: None }));
+        for bad in [
+            serde_json::json!({"kty": "RSA", "n": "n", "e": "e"}),
+            serde_json::json!({"kid": "k", "kty": "RSA", "n": 1, "e": "e"}),
+            serde_json::json!({"kid": "k", "kty": "RSA", "n": "n", "e": "e", "alg": 256}),
+            serde_json::json!({"kid": null, "kty": "RSA", "n": "n", "e": "e"}),
+            serde_json::json!(["k", "RSA", "n"]),
+            serde_json::json!(["k", "RSA", "n", "e", null, "x"]),
+        ] {
+            assert_eq!(Jwk::read(bad.clone()), Err(Refused), "{bad}");
+        }
+        for body in [r#"{"keys":{}}"#, r#"{"keys":null}"#, r#"{"keys":[],"keys":[]}"#, "[]", "[{}]"] {
+            assert_eq!(KeySet::parse(body), Err(AccessError::KeysUnavailable), "{body}");
+        }
+        // As the derives read them: a struct from an array, its fields by position.
+        let positional = Jwk::read(serde_json::json!(["k", "RSA", "n", "e"]));
+        assert_eq!(positional.map(|k| k.kid), Ok("k".into()));
+        assert_eq!(KeySet::parse("[[]]"), Ok(KeySet::default()));
     }
 
     fn set(kids: &[&str]) -> KeySet {

@@ -7,6 +7,7 @@
 use super::{send, Audience, Effect, Fresh, View, Write};
 use crate::auth::{hex, secret_matches, token_hash};
 use crate::error::{FrameError, HttpError};
+use crate::json_fields::{self, Fields};
 use crate::protocol::{display_name, AgentRow, Me, Outbound, Role};
 
 /// The built-in owner's agent id: `ADMIN_TOKEN` signs in as this agent.
@@ -259,10 +260,18 @@ pub fn sign_in(s: &SignIn, view: &dyn View, now: i64, fresh: &mut dyn Fresh) -> 
 }
 
 /// What an invited person sends to join: `{"code","name"}`.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AcceptBody {
     pub code: String,
     pub name: String,
+}
+
+impl AcceptBody {
+    /// The body (by `json_fields`, refusing what the derive refused).
+    pub fn read(text: &str) -> Result<AcceptBody, json_fields::Refused> {
+        let mut f = Fields::parse_struct(text, &[("code", false), ("name", false)])?;
+        Ok(AcceptBody { code: f.str("code")?, name: f.str("name")? })
+    }
 }
 
 /// The answer to an accepted invite: the agent and its own token, shown once.
@@ -277,8 +286,8 @@ pub struct Accepted {
 
 /// Accepts an invite: a known, unexpired, unused code and a name give the agent its token.
 pub fn accept(body: &str, view: &dyn View, now: i64, fresh: &mut dyn Fresh) -> Result<(Write, Accepted), HttpError> {
-    let body: AcceptBody = (body.len() <= 2048)
-        .then(|| serde_json::from_str(body).ok())
+    let body = (body.len() <= 2048)
+        .then(|| AcceptBody::read(body).ok())
         .flatten()
         .ok_or(HttpError::BadRequest("the body must be {\"code\": \"...\", \"name\": \"...\"}"))?;
     let name = display_name(&body.name).map_err(|e| HttpError::BadRequest(e.message()))?;

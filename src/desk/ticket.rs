@@ -10,12 +10,13 @@
 //! object's eviction), valid `TICKET_TTL_MS` at most, and deleted by the upgrade that uses them.
 //! Pure: the glue hands in what the request said and performs the write.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::{Fresh, View, Write};
 use crate::auth::{hex, token_hash};
 use crate::error::HttpError;
 use crate::identity;
+use crate::json_fields::{Fields, Refused, Schema};
 use crate::protocol::{display_name, Status};
 
 /// Longest a ticket is valid, and the default: 60 s.
@@ -107,13 +108,28 @@ pub fn issue(
 
 /// What a visitor sends for a ticket (`POST /desks/{desk}/visitor/ticket`), every field optional:
 /// `{"token","name","userId","userHash"}`. In the body, never in a URL or a header logs keep.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VisitorTicketRequest {
     pub token: Option<String>,
     pub name: Option<String>,
     pub user_id: Option<String>,
     pub user_hash: Option<String>,
+}
+
+impl VisitorTicketRequest {
+    /// The body (by `json_fields`, refusing what the derive refused).
+    pub fn read(text: &str) -> Result<VisitorTicketRequest, Refused> {
+        // `Option`s without `#[serde(default)]`: absent from an object is `None`, but an array
+        // must hold all four, as the derive read it.
+        const SCHEMA: &Schema = &[("token", false), ("name", false), ("userId", false), ("userHash", false)];
+        let mut f = Fields::parse_struct(text, SCHEMA)?;
+        Ok(VisitorTicketRequest {
+            token: f.opt_str("token")?,
+            name: f.opt_str("name")?,
+            user_id: f.opt_str("userId")?,
+            user_hash: f.opt_str("userHash")?,
+        })
+    }
 }
 
 /// Decides a visitor's ticket request: the name must be a valid display name; an identity claim
@@ -132,7 +148,7 @@ pub fn for_visitor(
     fresh: &mut dyn Fresh,
 ) -> Result<(Write, Issued), HttpError> {
     let request: VisitorTicketRequest =
-        (body.len() <= MAX_TICKET_BODY_BYTES).then(|| serde_json::from_str(body).ok()).flatten().ok_or(
+        (body.len() <= MAX_TICKET_BODY_BYTES).then(|| VisitorTicketRequest::read(body).ok()).flatten().ok_or(
             HttpError::BadRequest("the body must be {\"token\", \"name\", \"userId\", \"userHash\"} (all optional)"),
         )?;
     // The same rule as on the upgrade: no blank look-alike, default imitation or check mark.

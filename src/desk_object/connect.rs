@@ -12,6 +12,7 @@ use crate::desk::team::{self, Admitted, SignIn, AUTH_FAILURE_WINDOW_MS};
 use crate::desk::ticket::{self, Holder};
 use crate::desk::{self, context, moderation, Sender, View};
 use crate::error::HttpError;
+use crate::json_fields::Fields;
 use crate::protocol::{ListView, Status, MAX_USERS_ROWS, RESUME_MAX_MESSAGES};
 use crate::router::{known, refuse, with_subprotocol};
 use crate::routes::desk_in;
@@ -38,19 +39,18 @@ impl Desk {
     /// `retryAfterMs` and `Retry-After`): browsers cannot read why a handshake failed, so the
     /// widget asks here to tell a held-back visitor when it will retry.
     pub(super) async fn check_visitor(&self, req: &Request, body: &str) -> Result<Response> {
-        #[derive(serde::Deserialize)]
-        struct Check {
-            token: String,
+        let bad = || refuse(HttpError::BadRequest("the body must be {\"token\": \"...\"} or {}"));
+        if body.len() > 1024 {
+            return bad();
         }
-        let token = if body.len() > 1024 {
-            return refuse(HttpError::BadRequest("the body must be {\"token\": \"...\"} or {}"));
-        } else if serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(body).is_ok_and(|m| m.is_empty()) {
-            None // exactly `{}`: the admission question
-        } else {
-            match serde_json::from_str::<Check>(body) {
-                Ok(check) => Some(check.token),
-                Err(_) => return refuse(HttpError::BadRequest("the body must be {\"token\": \"...\"} or {}")),
-            }
+        // Exactly `{}` (no member at all) is the admission question; otherwise a string `token`.
+        let token = match Fields::parse_struct(body, &[("token", false)]) {
+            Ok(fields) if fields.is_empty() => None,
+            Ok(mut fields) => match fields.str("token") {
+                Ok(token) => Some(token),
+                Err(_) => return bad(),
+            },
+            Err(_) => return bad(),
         };
         let Some(token) = token else {
             let network = self.network(req.headers())?.filter(|_| self.limits.new_visitors.enabled());

@@ -29,7 +29,8 @@ impl Desk {
         if answer.status_code() != 200 {
             return Err(worker::Error::RustError(format!("limiter answered {}", answer.status_code())));
         }
-        answer.json::<Answer>().await
+        Answer::read(&answer.text().await?)
+            .map_err(|_| worker::Error::RustError("the limiter's answer is not one".into()))
     }
 
     /// Whether a new visitor may be created from `network`'s address now (`peek`: without

@@ -10,9 +10,10 @@
 
 use std::net::{IpAddr, Ipv6Addr};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::{Bucket, NewVisitors};
+use crate::json_fields::{Fields, Refused};
 
 /// How long an address stays in the higher tier after one of its visitors had a real
 /// conversation (an agent read or answered it): 30 days.
@@ -75,37 +76,27 @@ pub enum Ask {
     Failures { address: String, period: i64, add: bool },
 }
 
-/// [`Ask`] as serde reads it: externally tagged, from `{"<ask>": <the ask>}`, so its fields are
-/// read once instead of buffered as `Content` first (an internally tagged enum's cost in code).
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-enum AskIn {
-    NewVisitor { address: String, peek: bool },
-    Trust { address: String },
-    Failures { address: String, period: i64, add: bool },
-}
-
 impl Ask {
-    /// The ask in a `Limiter` request's body; `None` if it is not one.
+    /// The ask in a `Limiter` request's body (`{"ask": "<kind>", …the kind's fields}`, read by
+    /// `json_fields`); `None` if it is not one.
     pub fn from_json(text: &str) -> Option<Ask> {
-        #[derive(Deserialize)]
-        struct Head {
-            ask: String,
-        }
-        let head: Head = serde_json::from_str(text).ok()?;
-        if !matches!(head.ask.as_str(), "newVisitor" | "trust" | "failures") || !text.trim_start().starts_with('{') {
-            return None;
-        }
-        Some(match serde_json::from_str(&format!("{{\"{}\":{text}}}", head.ask)).ok()? {
-            AskIn::NewVisitor { address, peek } => Ask::NewVisitor { address, peek },
-            AskIn::Trust { address } => Ask::Trust { address },
-            AskIn::Failures { address, period, add } => Ask::Failures { address, period, add },
-        })
+        let read = || -> Result<Ask, Refused> {
+            let mut f = Fields::parse(text)?;
+            Ok(match f.str("ask")?.as_str() {
+                "newVisitor" => Ask::NewVisitor { address: f.str("address")?, peek: f.bool("peek")? },
+                "trust" => Ask::Trust { address: f.str("address")? },
+                "failures" => {
+                    Ask::Failures { address: f.str("address")?, period: f.i64("period")?, add: f.bool("add")? }
+                }
+                _ => return Err(Refused),
+            })
+        };
+        read().ok()
     }
 }
 
 /// The `Limiter`'s answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Answer {
     /// `NewVisitor`: refused, wait this long. `None`: let in (or another ask, done).
@@ -114,6 +105,18 @@ pub struct Answer {
     /// `Failures`: the count in the window, the one just added included.
     #[serde(default)]
     pub failures: u32,
+}
+
+impl Answer {
+    /// The `Limiter`'s body as its `Serialize` wrote it (by `json_fields`; `failures` defaults to 0).
+    pub fn read(text: &str) -> Result<Answer, Refused> {
+        let mut f = Fields::parse_struct(text, &[("retryAfterMs", true), ("failures", true)])?;
+        let failures = f.opt_u64("failures")?.unwrap_or(0);
+        Ok(Answer {
+            retry_after_ms: f.opt_u64("retryAfterMs")?,
+            failures: u32::try_from(failures).map_err(|_| Refused)?,
+        })
+    }
 }
 
 /// An address's standing, as the `Limiter` stores it.
@@ -257,6 +260,39 @@ mod tests {
         assert_eq!(Ask::from_json(r#"{"ask":"other","address":"a"}"#), None);
         assert_eq!(Ask::from_json(r#"["trust","a"]"#), None);
         let answer = Answer { retry_after_ms: Some(4_000), failures: 0 };
-        assert_eq!(serde_json::from_str::<Answer>(&serde_json::to_string(&answer).unwrap()).unwrap(), answer);
+        assert_eq!(Answer::read(&serde_json::to_string(&answer).unwrap()), Ok(answer));
+    }
+
+    #[test]
+    fn asks_and_answers_refuse_what_the_derives_refused() {
+        for text in [
+            r#"{"ask":"newVisitor","address":"a"}"#,
+            r#"{"ask":"newVisitor","address":"a","peek":"no"}"#,
+            r#"{"ask":"trust"}"#,
+            r#"{"ask":"trust","address":1}"#,
+            r#"{"ask":"trust","ask":"trust","address":"a"}"#,
+            r#"{"ask":"trust","address":"a","address":"b"}"#,
+            r#"{"ask":"failures","address":"a","period":1.5,"add":true}"#,
+            r#"{"ask":"failures","address":"a","period":1}"#,
+            r#"{"ask":null,"address":"a"}"#,
+            r#"{"address":"a"}"#,
+            "not json",
+        ] {
+            assert_eq!(Ask::from_json(text), None, "{text}");
+        }
+        let other_fields = r#"{"address":"a","extra":[1],"ask":"trust"}"#;
+        assert_eq!(Ask::from_json(other_fields), Some(Ask::Trust { address: "a".into() }));
+        assert_eq!(Answer::read("{}"), Ok(Answer { retry_after_ms: None, failures: 0 }));
+        assert_eq!(Answer::read("[]"), Ok(Answer { retry_after_ms: None, failures: 0 }), "by position");
+        assert_eq!(Answer::read(r#"{"failures":3}"#), Ok(Answer { retry_after_ms: None, failures: 3 }));
+        for text in [
+            r#"{"failures":4294967296}"#,
+            r#"{"failures":-1}"#,
+            r#"{"retryAfterMs":1.5}"#,
+            r#"{"failures":1,"failures":1}"#,
+            "[1,2,3]",
+        ] {
+            assert_eq!(Answer::read(text), Err(Refused), "{text}");
+        }
     }
 }

@@ -9,8 +9,10 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::error::FrameError;
+use crate::json_fields::{Fields, Refused, Schema};
 
 /// Longest page URL or referrer, in characters.
 pub const MAX_URL_CHARS: usize = 2048;
@@ -76,7 +78,7 @@ impl<'de> Deserialize<'de> for AttributeValue {
 pub type Attributes = BTreeMap<String, AttributeValue>;
 
 /// What a widget reports of the page it is on, as checked by [`PageReport::checked`].
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PageReport {
     pub url: String,
@@ -136,7 +138,7 @@ impl ContextFrame {
 }
 
 /// One page of a visit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Page {
     pub url: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -146,7 +148,7 @@ pub struct Page {
 
 /// What the desk itself saw when the visitor connected: browser and OS (from `User-Agent`),
 /// country and city (from `request.cf`; absent where the runtime gives none).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Device {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub browser: Option<String>,
@@ -156,6 +158,59 @@ pub struct Device {
     pub country: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
+}
+
+/// The stored JSON of a context's parts (as written by `Serialize`), read by `json_fields`
+/// rather than by a derive each.
+impl PageReport {
+    pub fn read(text: &str) -> Result<PageReport, Refused> {
+        const SCHEMA: &Schema =
+            &[("url", false), ("title", true), ("referrer", true), ("language", true), ("timeZone", true)];
+        let mut f = Fields::parse_struct(text, SCHEMA)?;
+        Ok(PageReport {
+            url: f.str("url")?,
+            title: f.opt_str("title")?,
+            referrer: f.opt_str("referrer")?,
+            language: f.opt_str("language")?,
+            time_zone: f.opt_str("timeZone")?,
+        })
+    }
+}
+
+impl Device {
+    pub fn read(text: &str) -> Result<Device, Refused> {
+        const SCHEMA: &Schema = &[("browser", true), ("os", true), ("country", true), ("city", true)];
+        let mut f = Fields::parse_struct(text, SCHEMA)?;
+        Ok(Device {
+            browser: f.opt_str("browser")?,
+            os: f.opt_str("os")?,
+            country: f.opt_str("country")?,
+            city: f.opt_str("city")?,
+        })
+    }
+}
+
+impl Page {
+    /// A visit's pages: a JSON array of pages, every one readable.
+    pub fn read_list(text: &str) -> Result<Vec<Page>, Refused> {
+        let Ok(Value::Array(items)) = serde_json::from_str::<Value>(text) else {
+            return Err(Refused);
+        };
+        items
+            .into_iter()
+            .map(|item| {
+                let mut f = Fields::of_struct(item, &[("url", false), ("title", true), ("at", false)])?;
+                Ok(Page { url: f.str("url")?, title: f.opt_str("title")?, at: f.i64("at")? })
+            })
+            .collect()
+    }
+}
+
+/// Attributes as stored: read into a `Value` first, so the code that reads them is the one the
+/// `context` frame's attributes already use.
+pub fn read_attributes(text: &str) -> Result<Attributes, Refused> {
+    let value = serde_json::from_str::<Value>(text).map_err(|_| Refused)?;
+    Attributes::deserialize(value).map_err(|_| Refused)
 }
 
 /// What agents see of a visitor: in a row's `context` (without `pages`) and in the `context`

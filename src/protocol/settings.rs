@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::json_fields::unit_enum;
+
 /// Most opening intervals in a week (three per day).
 pub const MAX_HOURS: usize = 21;
 /// Most holidays a desk keeps.
@@ -20,7 +22,7 @@ pub const UNANSWERED_MINUTES: u32 = 5;
 pub const STATUS_AGENTS: usize = 5;
 
 /// Days of the week, as the wire writes them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Day {
     Sun,
@@ -31,6 +33,7 @@ pub enum Day {
     Fri,
     Sat,
 }
+unit_enum!(Day { Sun = "sun", Mon = "mon", Tue = "tue", Wed = "wed", Thu = "thu", Fri = "fri", Sat = "sat" });
 
 impl Day {
     /// 0 Sunday to 6 Saturday, as `zone::weekday` counts.
@@ -49,7 +52,7 @@ pub struct Hours {
 }
 
 /// How soon the team usually answers, shown by the widget.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum ReplyTime {
     /// Within a few minutes.
@@ -60,6 +63,7 @@ pub enum ReplyTime {
     /// Within a day.
     Day,
 }
+unit_enum!(ReplyTime { Minutes = "minutes", Hours = "hours", Day = "day" });
 
 /// The desk's settings as the `settings` frame shows them. Stored as the `settings_update` that
 /// recreates them, and read back through `protocol::parse` (one deserialiser for both, which
@@ -144,13 +148,14 @@ pub struct SettingsUpdate {
 }
 
 /// An agent's own status: `online` (the default) or `away`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum AgentStatus {
     #[default]
     Online,
     Away,
 }
+unit_enum!(AgentStatus { Online = "online", Away = "away" });
 
 /// An agent as the status endpoint shows them to anyone: the name visitors already see on
 /// replies, and its initials.

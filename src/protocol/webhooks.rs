@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::json_fields::unit_enum;
+
 /// Most endpoints a desk keeps.
 pub const MAX_WEBHOOKS: usize = 10;
 /// Longest endpoint URL, in bytes.
@@ -15,7 +17,7 @@ pub const WEBHOOK_MAX_PENDING: usize = 1_000;
 pub const WEBHOOK_LOG_KEEP: usize = 100;
 
 /// What a webhook is told about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub enum WebhookEvent {
     /// A visitor's first message.
     #[serde(rename = "conversation.created")]
@@ -30,6 +32,12 @@ pub enum WebhookEvent {
     #[serde(rename = "conversation.resolved")]
     ConversationResolved,
 }
+unit_enum!(WebhookEvent {
+    ConversationCreated = "conversation.created",
+    MessageCreated = "message.created",
+    ConversationUnanswered = "conversation.unanswered",
+    ConversationResolved = "conversation.resolved",
+});
 
 impl WebhookEvent {
     pub const ALL: [WebhookEvent; 4] = [
@@ -55,13 +63,14 @@ impl WebhookEvent {
 
 /// How a delivery's body is shaped: the desk's JSON event, or `{"text": ...}` for a Slack
 /// incoming webhook.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum WebhookFormat {
     #[default]
     Json,
     Slack,
 }
+unit_enum!(WebhookFormat { Json = "json", Slack = "slack" });
 
 impl WebhookFormat {
     pub fn as_str(self) -> &'static str {

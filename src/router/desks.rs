@@ -42,7 +42,7 @@ pub async fn exists(env: &Env, desk: &str) -> Result<bool> {
     if answer.status_code() != 200 {
         return Err(worker::Error::RustError(format!("directory read answered {}", answer.status_code())));
     }
-    let page: DirectoryPage = answer.json().await?;
+    let page = DirectoryPage::read(&answer.text().await?).map_err(|_| bad_answer())?;
     Ok(KNOWN.with(|k| {
         let mut known = k.borrow_mut();
         known.read(page);
@@ -67,11 +67,16 @@ pub async fn create(req: &Request, env: &Env, desk: &str) -> Result<Response> {
     if !matches!(answer.status_code(), 200 | 201) {
         return Ok(answer); // the directory's refusal, as it wrote it
     }
-    let created: Created = answer.json().await?;
+    let created = Created::read(&answer.text().await?).map_err(|_| bad_answer())?;
     KNOWN.with(|k| k.borrow_mut().created(&created.desk));
     let headers = Headers::new();
     headers.set("Content-Type", "application/json; charset=utf-8")?;
     headers.set("Cache-Control", "no-store")?;
     headers.set("X-Content-Type-Options", "nosniff")?;
     Ok(crate::router::json_response(&created)?.with_status(created.status()).with_headers(headers))
+}
+
+/// The directory answered 200 with a body that is not what it writes.
+fn bad_answer() -> worker::Error {
+    worker::Error::RustError("the directory's answer is not one".into())
 }

@@ -7,6 +7,7 @@ use worker::SqlStorageValue as V;
 
 use super::*;
 use crate::desk::context::Context;
+use crate::protocol::context::{read_attributes, Device, Page, PageReport};
 use crate::protocol::saved_replies::SavedReply;
 
 /// A context read with [`CONTEXT_COLUMNS`].
@@ -17,10 +18,10 @@ fn context(mut r: Row) -> Context {
         visits: r.count(2),
         visit_started: r.int(3),
         last_active: r.int(4),
-        page: r.opt_str(5).and_then(|p| serde_json::from_str(&p).ok()),
-        device: serde_json::from_str(&r.str(6)).unwrap_or_default(),
-        pages: serde_json::from_str(&r.str(7)).unwrap_or_default(),
-        attributes: r.opt_str(8).and_then(|a| serde_json::from_str(&a).ok()),
+        page: r.opt_str(5).and_then(|p| PageReport::read(&p).ok()),
+        device: Device::read(&r.str(6)).unwrap_or_default(),
+        pages: Page::read_list(&r.str(7)).unwrap_or_default(),
+        attributes: r.opt_str(8).and_then(|a| read_attributes(&a).ok()),
     }
 }
 
