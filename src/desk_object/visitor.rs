@@ -193,7 +193,7 @@ impl Desk {
         let was_online = view.online(&user_id);
         let pair = WebSocketPair::new()?;
         let sender = Sender::Visitor { user_id };
-        sockets::accept(&self.state, &mut self.labels.borrow_mut(), &pair.server, sender.clone(), new_sid()?, now)?;
+        sockets::accept(&self.state, &mut self.labels.borrow_mut(), &pair.server, sender.clone(), new_sid(&self.ids)?, now)?;
         self.presence.borrow_mut().forget(&conversation.user_id);
         send(&pair.server, &welcome);
         // A fresh look: the socket just accepted is one of this visitor's now.
