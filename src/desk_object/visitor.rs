@@ -190,17 +190,23 @@ impl Desk {
             }
         };
 
-        let was_online = view.online(&user_id);
+        // The inbox hears of a visitor coming online only for a row its sidebar lists: one with
+        // a message (`desk::presence`). Someone without one (every visitor created just now)
+        // costs neither the look at its sockets before nor the fresh view after.
+        let has_row = desk::in_sidebar(&conversation);
+        let was_online = has_row && view.online(&user_id);
         let pair = WebSocketPair::new()?;
         let sender = Sender::Visitor { user_id };
         sockets::accept(&self.state, &mut self.labels.borrow_mut(), &pair.server, sender.clone(), new_sid(&self.ids)?, now)?;
         self.presence.borrow_mut().forget(&conversation.user_id);
         send(&pair.server, &welcome);
-        // A fresh look: the socket just accepted is one of this visitor's now.
-        let tagged = Tagged::new(&self.state);
-        let view = self.view(store, &tagged)?;
-        let presence = desk::presence(&view, &conversation, was_online, true);
-        self.perform(Some(&pair.server), presence, &tagged, now)?;
+        if has_row {
+            // A fresh look: the socket just accepted is one of this visitor's now.
+            let tagged = Tagged::new(&self.state);
+            let view = self.view(store, &tagged)?;
+            let presence = desk::presence(&view, &conversation, was_online, true);
+            self.perform(Some(&pair.server), presence, &tagged, now)?;
+        }
         Ok((switching(&pair, head.protocols.as_deref())?, trust_network))
     }
 
