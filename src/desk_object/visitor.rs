@@ -197,7 +197,14 @@ impl Desk {
         let was_online = has_row && view.online(&user_id);
         let pair = WebSocketPair::new()?;
         let sender = Sender::Visitor { user_id };
-        sockets::accept(&self.state, &mut self.labels.borrow_mut(), &pair.server, sender.clone(), new_sid(&self.ids)?, now)?;
+        sockets::accept(
+            &self.state,
+            &mut self.labels.borrow_mut(),
+            &pair.server,
+            sender.clone(),
+            new_sid(&self.ids)?,
+            now,
+        )?;
         self.presence.borrow_mut().forget(&conversation.user_id);
         send(&pair.server, &welcome);
         if has_row {
