@@ -16,7 +16,9 @@
 // (defaults: 300/s, 3 s steps, 6 rounds, 1,000 visitors each). `--kinds` picks the steps of a
 // round from `routed`, `inbound` (the default pair) and `users`: every visitor given a
 // conversation row first, then per round `--users` (10) admin connects to their `users` frame,
-// measured as CPU ms per `users` frame (`users`) and the frame's median latency (`usersMs`).
+// measured as CPU ms per `users` frame (`users`) and the frame's median latency (`usersMs`), and
+// `connect`: per round `--visitors` more new visitors connected (and held), CPU per 1,000 (without
+// it, `connect` is one sample per IMPL: the first 1,000, before the rounds).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,6 +79,12 @@ async function interleaved(specs, { rate, seconds, visitors, rounds, kinds, user
     for (let k = 0; k < rounds; k++) {
       for (const kind of kinds) {
         for (const l of k % 2 ? [...live].reverse() : live) {
+          if (kind === 'connect') {
+            const before = cpuMs(l.server.pid);
+            const c = await l.call('connect', { n: visitors, concurrency: 50 });
+            out[l.spec].connect.push(per1000(cpuMs(l.server.pid) - before, c.n - c.failed));
+            continue;
+          }
           if (kind === 'users') {
             const before = cpuMs(l.server.pid);
             const r = await l.call('users', { times: usersTimes });
@@ -89,8 +97,13 @@ async function interleaved(specs, { rate, seconds, visitors, rounds, kinds, user
         }
       }
       const figures = Object.keys(out[specs[0]]).filter((f) => f !== 'connect');
-      console.log(JSON.stringify({ round: k + 1, ...Object.fromEntries(specs.map((s) => [s, Object.fromEntries(figures.map((f) => [f, out[s][f][k]]))])) }));
+      const at = (s, f) => (f === 'connect' ? out[s].connect[k + 1] : out[s][f][k]);
+      if (kinds.includes('connect')) figures.push('connect');
+      console.log(JSON.stringify({ round: k + 1, ...Object.fromEntries(specs.map((s) => [s, Object.fromEntries(figures.map((f) => [f, at(s, f)]))])) }));
     }
+    // With connect rounds, the warm-up connect (the first 1,000 into an empty desk, wasm tier-up
+    // included) is left out of the figure: every sample is then one round's.
+    if (kinds.includes('connect')) for (const s of specs) out[s].connect.shift();
     return out;
   } finally {
     for (const l of live) { l.kill(); await l.server.stop(); }

@@ -336,10 +336,15 @@ pub fn row(view: &dyn View, conversation: &Conversation) -> UserRow {
     row
 }
 
+/// Whether agents' sidebars list this conversation: only once it has a message.
+pub fn in_sidebar(conversation: &Conversation) -> bool {
+    conversation.last.is_some()
+}
+
 /// A visitor's first socket opened or last socket closed: admins see the online dot change.
 /// Visitors who never wrote are not in the sidebar, so nothing is sent for them.
 pub fn presence(view: &dyn View, conversation: &Conversation, was_online: bool, is_online: bool) -> Vec<Effect> {
-    if was_online == is_online || conversation.last.is_none() {
+    if was_online == is_online || !in_sidebar(conversation) {
         return Vec::new();
     }
     let mut row = row(view, conversation);

@@ -110,6 +110,9 @@ pub struct Desk {
     presence: RefCell<crate::presence::Presence>,
     /// The database's size as last measured and what was written since (see `upkeep.rs`).
     storage: Cell<upkeep::Measure>,
+    /// The database's page size, read by the storage measure the first time free pages need it
+    /// (fixed for a database's life: `Store::size`).
+    page_size: Cell<Option<i64>>,
     /// When admins were last told the desk is full (memory only: a new instance tells them again).
     storage_warned: Cell<Option<i64>>,
     /// Attachments: the R2 bucket, the URL secret, limits, this desk's name (`attachments.rs`).
@@ -170,6 +173,7 @@ impl Desk {
             labels: RefCell::new(Labels::default()),
             presence: RefCell::default(),
             storage: Cell::new(upkeep::Measure::default()),
+            page_size: Cell::new(None),
             storage_warned: Cell::new(None),
             files: attachments::Files::new(&env),
             typing: RefCell::new(Default::default()),

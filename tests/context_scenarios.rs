@@ -6,7 +6,7 @@ mod sim;
 
 use serde_json::{json, Value};
 use sim::{json as j, Desk};
-use support_desk::desk::context::{arrive, device};
+use support_desk::desk::context::{arrive, arrive_seen, device};
 use support_desk::protocol::context::{MAX_ATTRIBUTES, MAX_PAGES, MAX_TITLE_CHARS, MAX_URL_CHARS, VISIT_IDLE_MS};
 
 fn send(desk: &mut Desk, socket: &'static str, frame: Value) {
@@ -193,6 +193,39 @@ fn the_desk_adds_browser_os_and_place_seen_at_connect() {
     let write = arrive(&desk.state, "A", device(None, None, Some("  ")), desk.now);
     desk.state.apply(&write);
     assert_eq!(desk.contexts["A"].device, Default::default());
+}
+
+#[test]
+fn a_reconnect_inside_a_visit_from_the_same_browser_keeps_the_place_without_reading_it_again() {
+    let mut desk = desk();
+    let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+    let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+    let here = || (Some("DE".to_owned()), Some("Berlin".to_owned()));
+    let unread = || -> (Option<String>, Option<String>) { panic!("the place was read again inside the visit") };
+    let place = |desk: &Desk| {
+        let d = &desk.contexts["A"].device;
+        (d.browser.clone(), d.country.clone(), d.city.clone())
+    };
+    // No context yet: the place is read.
+    let write = arrive_seen(&desk.state, "A", Some(iphone), here, desk.now);
+    desk.state.apply(&write);
+    assert_eq!(place(&desk), (Some("Safari 17".into()), Some("DE".into()), Some("Berlin".into())));
+    // The same browser and OS a minute later, inside the visit: kept, not read.
+    desk.advance(desk.now + 60_000);
+    let write = arrive_seen(&desk.state, "A", Some(iphone), unread, desk.now);
+    desk.state.apply(&write);
+    assert_eq!(place(&desk), (Some("Safari 17".into()), Some("DE".into()), Some("Berlin".into())));
+    assert_eq!(desk.contexts["A"].visits, 1);
+    // Another browser inside the visit: read again, and what it says replaces the place.
+    let write = arrive_seen(&desk.state, "A", Some(firefox), || (Some("FR".into()), None), desk.now);
+    desk.state.apply(&write);
+    assert_eq!(place(&desk), (Some("Firefox 128".into()), Some("FR".into()), None));
+    // A new visit (after the idle time) from the same browser: read again.
+    desk.advance(desk.now + VISIT_IDLE_MS + 1);
+    let write = arrive_seen(&desk.state, "A", Some(firefox), here, desk.now);
+    desk.state.apply(&write);
+    assert_eq!(place(&desk), (Some("Firefox 128".into()), Some("DE".into()), Some("Berlin".into())));
+    assert_eq!(desk.contexts["A"].visits, 2);
 }
 
 #[test]

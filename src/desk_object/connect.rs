@@ -293,7 +293,7 @@ impl Desk {
 
         let pair = WebSocketPair::new()?;
         let sender = Sender::Agent { id: agent.id, role: agent.role };
-        sockets::accept(&self.state, &mut self.labels.borrow_mut(), &pair.server, sender, new_sid()?, now)?;
+        sockets::accept(&self.state, &mut self.labels.borrow_mut(), &pair.server, sender, new_sid(&self.ids)?, now)?;
         for frame in &frames {
             send(&pair.server, frame);
         }

@@ -1,6 +1,10 @@
 //! The object's clock and randomness: the time of an event, socket ids, the epoch, 32 random bytes.
 
+use std::cell::RefCell;
+
 use worker::{Date, Result};
+
+use super::view::{draw, IdStream};
 
 use crate::auth::hex;
 
@@ -14,9 +18,10 @@ pub(super) fn random_bytes() -> Result<[u8; 32]> {
     Ok(bytes)
 }
 
-/// A socket id: 52 random bits, exact as a JavaScript number in the attachment.
-pub(super) fn new_sid() -> Result<u64> {
-    let bytes = random_bytes()?;
+/// A socket id: 52 bits of the instance's secret stream (`view::IdStream`), exact as a
+/// JavaScript number in the attachment.
+pub(super) fn new_sid(ids: &RefCell<Option<IdStream>>) -> Result<u64> {
+    let bytes = draw(ids, IdStream::secret).ok_or_else(|| worker::Error::RustError("no randomness".into()))?;
     let mut eight = [0u8; 8];
     eight.copy_from_slice(&bytes[..8]);
     Ok(u64::from_le_bytes(eight) & ((1 << 52) - 1))

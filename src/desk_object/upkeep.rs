@@ -40,7 +40,9 @@ impl Desk {
         let measured = match m.measured {
             Some(bytes) if m.writes < MEASURE_EVERY_WRITES && m.added < MEASURE_EVERY_BYTES => bytes,
             _ => {
-                let bytes = store.size();
+                let mut page_size = self.page_size.get();
+                let bytes = store.size(&mut page_size);
+                self.page_size.set(page_size);
                 m = Measure { measured: Some(bytes), added: 0, writes: 0 };
                 self.storage.set(m);
                 bytes

@@ -340,18 +340,24 @@ impl View for StoreView<'_> {
     }
 }
 
-/// Message and event ids without a call into JavaScript per id: SHA-256 over a 256-bit seed drawn
-/// from the runtime's CSPRNG once per instance and a counter (a hash-based generator: an id says
-/// nothing about the seed or about other ids). Secrets (tokens, tickets, invite codes) are still
-/// drawn from the runtime's CSPRNG each time.
+/// Message and event ids, secrets and socket ids without a call into JavaScript per draw: SHA-256
+/// over a 256-bit seed drawn from the runtime's CSPRNG once per instance and a counter (a
+/// hash-based generator: an id says nothing about the seed or about other ids). Secrets
+/// (tokens, tickets, invite codes) and socket ids come from a second seed of their own, drawn
+/// with the first, which no id ever shows any part of: SHA-256 of a secret 256-bit key and a
+/// counter is a keyed pseudorandom function, as unpredictable as the CSPRNG's own output to
+/// anyone without the key (the key lives only in this instance's memory; a new instance draws
+/// new seeds, so a counter that starts again never repeats an output).
 pub struct IdStream {
     seed: [u8; 32],
     counter: u64,
+    secret_seed: [u8; 32],
+    secrets: u64,
 }
 
 impl IdStream {
-    fn seeded() -> worker::Result<Self> {
-        Ok(IdStream { seed: random_bytes()?, counter: 0 })
+    pub(super) fn seeded() -> worker::Result<Self> {
+        Ok(IdStream { seed: random_bytes()?, counter: 0, secret_seed: random_bytes()?, secrets: 0 })
     }
 
     fn next(&mut self) -> String {
@@ -362,6 +368,22 @@ impl IdStream {
         sixteen.copy_from_slice(&digest[..16]);
         uuid::Builder::from_random_bytes(sixteen).into_uuid().to_string()
     }
+
+    /// 32 bytes no one can predict without the instance's secret seed.
+    pub(super) fn secret(&mut self) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        self.secrets += 1;
+        Sha256::new().chain_update(self.secret_seed).chain_update(self.secrets.to_le_bytes()).finalize().into()
+    }
+}
+
+/// Draws from the instance's stream, seeding it first if this instance has not yet.
+pub(super) fn draw<T>(ids: &RefCell<Option<IdStream>>, f: impl FnOnce(&mut IdStream) -> T) -> Option<T> {
+    let mut ids = ids.borrow_mut();
+    if ids.is_none() {
+        *ids = IdStream::seeded().ok();
+    }
+    ids.as_mut().map(f)
 }
 
 /// Ids and secrets for one event. Randomness does not fail in workerd; if it ever did, the step's
@@ -379,21 +401,14 @@ impl<'a> RandomFresh<'a> {
 
 impl Fresh for RandomFresh<'_> {
     fn id(&mut self) -> String {
-        let mut ids = self.ids.borrow_mut();
-        if ids.is_none() {
-            *ids = IdStream::seeded().ok();
-        }
-        match ids.as_mut() {
-            Some(stream) => stream.next(),
-            None => {
-                self.failed = true;
-                String::new()
-            }
-        }
+        draw(self.ids, IdStream::next).unwrap_or_else(|| {
+            self.failed = true;
+            String::new()
+        })
     }
 
     fn secret(&mut self) -> [u8; 32] {
-        random_bytes().unwrap_or_else(|_| {
+        draw(self.ids, IdStream::secret).unwrap_or_else(|| {
             self.failed = true;
             [0; 32]
         })

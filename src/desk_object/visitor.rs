@@ -33,28 +33,26 @@ use crate::session::{self, Backlog, Replay, ResumePoint};
 use crate::sockets::{self, send, Tagged};
 use crate::store::Store;
 
-/// What a visitor's upgrade says, read once off the runtime's request.
+/// What a visitor's upgrade says, read once off the runtime's request; the place (`request.cf`)
+/// only when the visitor's context needs it (`context::arrive_seen`).
 pub(super) struct VisitorHead {
     url: String,
     protocols: Option<String>,
     network: Option<Network>,
     user_agent: Option<String>,
-    country: Option<String>,
-    city: Option<String>,
+    request: web_sys::Request,
 }
 
 impl VisitorHead {
     pub(super) fn of(req: &web_sys::Request) -> Result<VisitorHead> {
         let headers = req.headers();
         let get = |name: &str| headers.get(name).map_err(worker::Error::from);
-        let (country, city) = place(req);
         Ok(VisitorHead {
             url: req.url(),
             protocols: get("Sec-WebSocket-Protocol")?,
             network: get("CF-Connecting-IP")?.as_deref().and_then(Network::of),
             user_agent: get("User-Agent")?,
-            country,
-            city,
+            request: Clone::clone(req), // the handle, not the Fetch API's `clone()`
         })
     }
 }
@@ -153,14 +151,16 @@ impl Desk {
         for w in &admitted.writes {
             self.write(store, w, now)?;
         }
-        // Who and where: a new visit or the same one, with what this upgrade says of the device.
-        let device = context::device(head.user_agent.as_deref(), head.country.as_deref(), head.city.as_deref());
-        // Someone created by this upgrade has no context yet: nothing to read.
+        // Who and where: a new visit or the same one, with what this upgrade says of the device
+        // (the place read only when the visitor's context needs it).
+        let user_agent = head.user_agent.as_deref();
         let user_id = &admitted.conversation.user_id;
         let arrived = if admitted.returning {
-            context::arrive(view, user_id, device, now)
+            context::arrive_seen(view, user_id, user_agent, || place(&head.request), now)
         } else {
-            context::arrive_after(None, user_id, device, now)
+            // Someone created by this upgrade has no context yet: nothing to read.
+            let (country, city) = place(&head.request);
+            context::arrive_after(None, user_id, context::device(user_agent, country.as_deref(), city.as_deref()), now)
         };
         if let Some(e) = view.failure() {
             return Err(e);
@@ -190,17 +190,30 @@ impl Desk {
             }
         };
 
-        let was_online = view.online(&user_id);
+        // The inbox hears of a visitor coming online only for a row its sidebar lists: one with
+        // a message (`desk::presence`). Someone without one (every visitor created just now)
+        // costs neither the look at its sockets before nor the fresh view after.
+        let has_row = desk::in_sidebar(&conversation);
+        let was_online = has_row && view.online(&user_id);
         let pair = WebSocketPair::new()?;
         let sender = Sender::Visitor { user_id };
-        sockets::accept(&self.state, &mut self.labels.borrow_mut(), &pair.server, sender.clone(), new_sid()?, now)?;
+        sockets::accept(
+            &self.state,
+            &mut self.labels.borrow_mut(),
+            &pair.server,
+            sender.clone(),
+            new_sid(&self.ids)?,
+            now,
+        )?;
         self.presence.borrow_mut().forget(&conversation.user_id);
         send(&pair.server, &welcome);
-        // A fresh look: the socket just accepted is one of this visitor's now.
-        let tagged = Tagged::new(&self.state);
-        let view = self.view(store, &tagged)?;
-        let presence = desk::presence(&view, &conversation, was_online, true);
-        self.perform(Some(&pair.server), presence, &tagged, now)?;
+        if has_row {
+            // A fresh look: the socket just accepted is one of this visitor's now.
+            let tagged = Tagged::new(&self.state);
+            let view = self.view(store, &tagged)?;
+            let presence = desk::presence(&view, &conversation, was_online, true);
+            self.perform(Some(&pair.server), presence, &tagged, now)?;
+        }
         Ok((switching(&pair, head.protocols.as_deref())?, trust_network))
     }
 

@@ -23,7 +23,7 @@ const BINDING: &str = "DIRECTORY";
 /// Whether `desk` exists, as far as this isolate knows without asking the directory (`Ask`: it
 /// must be asked, through `exists`).
 pub fn lookup(env: &Env, desk: &str) -> Lookup {
-    let list = DeskList::from_setting(env.var("DESKS").ok().map(|v| v.to_string()).as_deref());
+    let list = DeskList::from_setting(super::setting(env, "DESKS").as_deref());
     let now = Date::now().as_millis() as i64;
     KNOWN.with(|k| k.borrow().lookup(&list, desk, now))
 }

@@ -18,15 +18,23 @@ const STATUSES: [&str; 4] = ["open", "snoozed", "resolved", "blocked"];
 impl Store {
     /// Bytes of the database in use: its size less the free pages deletions left, when SQLite
     /// is allowed to tell them (else its whole size: deleting then frees room only as pages are
-    /// reused, which is what new writes do first anyway).
-    pub fn size(&self) -> u64 {
+    /// reused, which is what new writes do first anyway). `page_size` is the database's page
+    /// size as the caller last read it (`None`: not read yet, read here only when free pages
+    /// need it): it is fixed when the database is created (only a `VACUUM`, which a Durable
+    /// Object cannot run, would change it), so an instance reads it at most once.
+    pub fn size(&self, page_size: &mut Option<i64>) -> u64 {
         let total = self.sql.database_size() as u64;
         let pragma = |name: &str| -> Option<i64> {
             let rows = self.sql.exec(&format!("PRAGMA {name}"), None).ok()?;
             first(rows).ok()??.opt_int(0)
         };
-        let free = match (pragma("freelist_count"), pragma("page_size")) {
-            (Some(pages), Some(size)) if pages > 0 && size > 0 => (pages * size) as u64,
+        let free = match pragma("freelist_count") {
+            Some(pages) if pages > 0 => {
+                if page_size.is_none() {
+                    *page_size = pragma("page_size").filter(|size| *size > 0);
+                }
+                page_size.map_or(0, |size| (pages * size) as u64)
+            }
             _ => 0,
         };
         total.saturating_sub(free)
