@@ -13,7 +13,7 @@
 // for a change of configuration). Every IMPL runs at once (a server and a load
 // generator each); each round runs one step per IMPL and kind, the order alternating; at the end,
 // the median of each figure and, per IMPL, the median of its per-round ratios to the first IMPL
-// (defaults: 300/s, 3 s steps, 6 rounds, 1,000 visitors each). `--kinds` picks the steps of a
+// (each step preceded by a short unmeasured one that wakes the object; defaults: 300/s, 3 s steps, 6 rounds, 1,000 visitors each). `--kinds` picks the steps of a
 // round from `routed`, `inbound` (the default pair) and `users`: every visitor given a
 // conversation row first, then per round `--users` (10) admin connects to their `users` frame,
 // measured as CPU ms per `users` frame (`users`) and the frame's median latency (`usersMs`), and
@@ -79,6 +79,11 @@ async function interleaved(specs, { rate, seconds, visitors, rounds, kinds, user
     for (let k = 0; k < rounds; k++) {
       for (const kind of kinds) {
         for (const l of k % 2 ? [...live].reverse() : live) {
+          // Wake the object first (unmeasured), as run.js does: workerd evicts an object ~10 s
+          // after its last event, and a step that found it evicted paid the wake (ours ~45 ms at
+          // 1,000 sockets, the peer ~18: docs/performance.md, "Where the first IMPL's CPU went").
+          // Without this the IMPL idle longest between steps (the first listed) read ~10% high.
+          await l.call('rampStep', { kind: 'routed', rate: 50, stepMs: 500, drainMs: 1000, p99LimitMs: 1e9, warmUp: false });
           if (kind === 'connect') {
             const before = cpuMs(l.server.pid);
             const c = await l.call('connect', { n: visitors, concurrency: 50 });
