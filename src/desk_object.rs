@@ -27,12 +27,13 @@ use crate::error::FrameError;
 use crate::limits::{self, Bucket, Buckets, Limits};
 use crate::protocol::{self, Outbound, PING_FRAME, PONG_FRAME};
 use crate::session::Liveness;
-use crate::sockets::{self, send, Label, Labels, Tagged};
+use crate::sockets::{self, send, Labels, Tagged};
 use crate::store::Store;
 use crate::view_cache::ViewCache;
 
 mod attachments;
 mod batch;
+mod buckets;
 mod connect;
 mod effects;
 mod exports;
@@ -427,36 +428,6 @@ impl Desk {
             }
         }
         Ok(())
-    }
-
-    /// Takes a token from the sender's bucket (a visitor's, whatever its socket; an agent
-    /// socket's); `Err`: ms until it may send again.
-    fn admit(&self, label: &Label, now: i64) -> std::result::Result<(), u64> {
-        match &label.sender {
-            Sender::Visitor { user_id } => self.visitor_buckets.borrow_mut().take(user_id, now),
-            Sender::Agent { .. } => {
-                let rate = self.limits.admin;
-                let mut buckets = self.agent_buckets.borrow_mut();
-                buckets.entry(label.sid).or_insert_with(|| Bucket::full(rate, now)).take(rate, now)
-            }
-        }
-    }
-
-    /// Charges the sender's bucket `cost` tokens more for an answer bigger than its frame's token
-    /// pays for (`limits::answer_cost`): the visitor's bucket, whatever its socket, or the agent
-    /// socket's. The bucket may go into debt; `admit` then refuses until it is paid back.
-    fn charge(&self, label: &Label, now: i64, cost: f64) {
-        if cost <= 0.0 {
-            return;
-        }
-        match &label.sender {
-            Sender::Visitor { user_id } => self.visitor_buckets.borrow_mut().charge(user_id, now, cost),
-            Sender::Agent { .. } => {
-                let rate = self.limits.admin;
-                let mut buckets = self.agent_buckets.borrow_mut();
-                buckets.entry(label.sid).or_insert_with(|| Bucket::full(rate, now)).charge(rate, now, cost);
-            }
-        }
     }
 
     /// A socket closed, failed or went stale: if it was a visitor's last, admins see them leave.
