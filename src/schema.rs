@@ -383,8 +383,8 @@ pub const MIGRATIONS: &[&str] = &[
     // conversation's row, which the same statement writes anyway, and the index of conversations
     // with mail work is on a flag (`mail_due`) that changes only when that work appears or is
     // done, not with every message: a stored message no longer writes a `mail_state` row and its
-    // partial index entry (two of ~10 pages per commit; CPU per message ~0.83-0.87 at 300/s,
-    // docs/performance.md). `mail_due` is 1 exactly when `reply_seq > mailed_seq OR wait_seq >
+    // partial index entry (two of ~10 pages per commit; docs/performance.md, "The message path
+    // at a low rate"). `mail_due` is 1 exactly when `reply_seq > mailed_seq OR wait_seq >
     // told_seq`: set here when a message makes it so, recomputed where mailed/told move
     // (`store::mail`). State of conversations already deleted (no row) had nothing left to mail.
     "ALTER TABLE conversations ADD COLUMN reply_seq INTEGER NOT NULL DEFAULT 0;

@@ -16,9 +16,9 @@
 //!
 //! A frame that comes alone (nothing queued, the previous frame `ALONE_MS` or more before it) is
 //! handled at once in its own event, as before batching: at a low rate a batch holds that one
-//! frame anyway, and the timer's event, task and promise were pure cost (CPU per message 0.83-0.89
-//! of the timer's at 300/s; docs/performance.md, "Group commit"). The first frame of a burst is
-//! handled alone; the frames right behind it queue and share commits.
+//! frame anyway, and the timer's event, task and promise were pure cost (docs/performance.md,
+//! "The message path at a low rate"). The first frame of a burst is handled alone; the frames
+//! right behind it queue and share commits.
 
 use worker::{console_error, WebSocket, WebSocketIncomingMessage};
 
