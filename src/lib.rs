@@ -71,7 +71,8 @@
 //!   sockets, runs the core, performs its effects (writes first, then sends);
 //!   `desk_object::object` the class the runtime instantiates, a handle on the desk, with the
 //!   socket events exported by hand; `desk_object::batch` handles frames in batches, one commit
-//!   for many (group commit); `desk_object::view` is the core's `View` over SQLite and the runtime's sockets;
+//!   for many (group commit), a frame that comes alone at once; `desk_object::buckets` the
+//!   per-sender frame buckets (admit, charge); `desk_object::view` is the core's `View` over SQLite and the runtime's sockets;
 //!   `desk_object::effects` carries out the core's effects (writes, sends, closes, alarm times);
 //!   `desk_object::visitor` a visitor's upgrade, answered without an await when it needs none;
 //!   `desk_object::connect` opens agent sockets and serves the desk's HTTP endpoints;
