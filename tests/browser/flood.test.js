@@ -53,13 +53,14 @@ class Flooder {
 }
 
 /** The renderer main thread's tasks in a Chromium trace: { wall, cpu } in ms (`dur` and the
- *  thread time `tdur` of each top-level RunTask). */
+ *  thread time `tdur` of each top-level RunTask; `cpu` null where the event has no `tdur`: Chromium
+ *  leaves it out of some tasks, ~10% of them in one run, all under 1 ms of wall time). */
 function pageTasks(trace) {
   const events = trace.traceEvents ?? trace;
   const main = new Set(events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain')
     .map((e) => `${e.pid}:${e.tid}`));
   return events.filter((e) => e.ph === 'X' && e.name === 'RunTask' && main.has(`${e.pid}:${e.tid}`))
-    .map((e) => ({ wall: Math.round(e.dur / 1000), cpu: Math.round(e.tdur / 1000) }));
+    .map((e) => ({ wall: Math.round(e.dur / 1000), cpu: Number.isFinite(e.tdur) ? Math.round(e.tdur / 1000) : null }));
 }
 
 /** A customer writing one message; resolves with the desk's ack. */
@@ -202,10 +203,13 @@ test('200 visitors writing at their limit: no long task, one sidebar paint per f
   // A long task is measured in wall time, which on a shared machine includes the time other
   // processes held the CPU. The trace tells the page's own share (the main thread's CPU time):
   // the inbox must never spend 50 ms on one task; every wall-clock long task is reported above.
-  const heavy = tasks.filter((t) => t.cpu > 50);
+  // A task the trace gives no CPU time counts by its wall time, which bounds it from above.
+  const untimed = tasks.filter((t) => t.cpu === null);
+  const heavy = tasks.filter((t) => (t.cpu ?? t.wall) > 50);
   console.log(`flood: ${tasks.length} main-thread tasks traced; over 50 ms of wall time: ${tasks.filter((t) => t.wall > 50).length} ` +
-    `(the longest ${Math.max(0, ...tasks.map((t) => t.wall))} ms), of CPU time: ${heavy.length} (the most ${Math.max(0, ...tasks.map((t) => t.cpu))} ms)`);
-  assert.ok(tasks.length > 1000 && tasks.every((t) => Number.isFinite(t.cpu)), 'the trace holds the page\'s tasks with their CPU time');
+    `(the longest ${Math.max(0, ...tasks.map((t) => t.wall))} ms), of CPU time: ${heavy.length} (the most ${Math.max(0, ...tasks.map((t) => t.cpu ?? 0))} ms); ` +
+    `without CPU time in the trace: ${untimed.length} (the longest ${Math.max(0, ...untimed.map((t) => t.wall))} ms of wall time)`);
+  assert.ok(tasks.length - untimed.length > 1000, 'the trace holds the page\'s tasks with their CPU time');
   assert.deepEqual(heavy, [], 'no task of the inbox spends over 50 ms of CPU during the flood');
   if (process.env.FLOOD_STRICT_WALL) assert.deepEqual(probe.longTasks, [], 'no long task over 50 ms (wall time) in the inbox');
   assert.ok(Math.max(...probe.paints) <= 1, 'the sidebar changes at most once per animation frame (or per 150 ms of a frame stalled that long)');
