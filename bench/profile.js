@@ -1,9 +1,10 @@
 // CPU profile of one implementation under a bench load, through workerd's V8 inspector (wrangler dev).
 //
-// `node bench/profile.js [ours|peer] [routed|inbound|connect|idle|users] [rate] [visitors]`: starts the
+// `node bench/profile.js [ours|peer] [routed|inbound|connect|idle|users|wake] [rate] [visitors]`: starts the
 // implementation, holds `visitors` (1000) sockets, starts the V8 sampling profiler, runs the load for
 // 5 s ('idle': 35 s of nothing but keep-alives, to catch the 30 s alarm sweep; 'users': every
-// visitor given a conversation row first, then five admin connects to their `users` frame), and prints the
+// visitor given a conversation row first, then five admin connects to their `users` frame; 'wake':
+// routed replies after 15 s idle, the object evicted and woken by the first), and prints the
 // functions with the most self time (wasm functions carry their Rust names from the name section)
 // and the share of idle / GC / wasm / JS. Also prints the isolate's JS heap (after a forced GC)
 // before and after the visitors connect, per socket. Writes the raw profile to bench/results/<impl>-<load>.cpuprofile
@@ -51,19 +52,23 @@ try {
     `${((after.usedSize - before.usedSize) / 1024 / visitors).toFixed(2)} KiB per socket (after GC)`);
   // Steady state: every conversation has had a message of this kind first (first replies also
   // assign, and a conversation's first look per wake reads SQLite), unless PROFILE_COLD is set.
-  if (!process.env.PROFILE_COLD && (load === 'routed' || load === 'inbound')) {
-    await call('rampStep', { kind: load, rate: 400, stepMs: 5000, drainMs: 2000, p99LimitMs: 1e9, warmUp: false });
+  if (!process.env.PROFILE_COLD && (load === 'routed' || load === 'inbound' || load === 'wake')) {
+    await call('rampStep', { kind: load === 'wake' ? 'routed' : load, rate: 400, stepMs: 5000, drainMs: 2000, p99LimitMs: 1e9, warmUp: false });
   }
   if (load === 'users') await call('prime', { rate: 600 });
+  // 'wake': routed replies after 15 s of nothing, so workerd has evicted the object (~10 s idle)
+  // and the step's first frame wakes a new instance with empty caches.
+  if (load === 'wake') await new Promise((r) => setTimeout(r, 15_000));
   await cdp('Profiler.enable');
   await cdp('Profiler.setSamplingInterval', { interval: 200 });
   await cdp('Profiler.start');
   const t0 = Date.now();
+  const starts = server.logs.starts.length;
   let result;
   if (load === 'connect') result = await call('connect', { n: visitors, concurrency: 50 });
   else if (load === 'users') result = await call('users', { times: 5 });
   else if (load === 'idle') { await new Promise((r) => setTimeout(r, 35_000)); result = { idle: '35 s' }; }
-  else result = await call('rampStep', { kind: load, rate, stepMs: 5000, drainMs: 2000, p99LimitMs: 1e9, warmUp: false });
+  else result = await call('rampStep', { kind: load === 'wake' ? 'routed' : load, rate, stepMs: 5000, drainMs: 2000, p99LimitMs: 1e9, warmUp: false });
   const { result: { profile } } = await cdp('Profiler.stop');
   insp.close();
   mkdirSync(join(HERE, 'results'), { recursive: true });
@@ -101,7 +106,7 @@ try {
   const busy = total - idle;
   const wasm = [...self].filter(([k]) => /wasm|::|^\$?func/.test(k) && !k.includes('.js')).reduce((s, [, c]) => s + c, 0);
   const ms = (c) => c.toFixed(0); // counts are milliseconds
-  console.log(`${impl} ${load} @${rate}/s, ${visitors} visitors: ${JSON.stringify(result)}`);
+  console.log(`${impl} ${load} @${rate}/s, ${visitors} visitors, ${server.logs.starts.length - starts} wake(s) while profiled: ${JSON.stringify(result)}`);
   console.log(`${profile.samples.length} samples over ${Date.now() - t0} ms: isolate busy ${busy.toFixed(0)} ms, GC ${((gc / total) * 100).toFixed(1)}%, ` +
     `(program) ${((program / total) * 100).toFixed(1)}%, wasm-named ${((wasm / total) * 100).toFixed(1)}%`);
   console.log(`longest busy stretch: ${longest.toFixed(1)} ms (ending at sample ${longestAt})`);
