@@ -107,35 +107,34 @@ impl Fields {
         }
     }
 
+    /// An optional field read by `get`: absent or `null` is `None`; a value `get` refuses is refused.
+    fn opt_as<T>(&mut self, name: &str, get: fn(&Value) -> Option<T>) -> Result<Option<T>, Refused> {
+        self.opt(name)?.map(|v| get(&v).ok_or(Refused)).transpose()
+    }
+
     /// A required integer in `i64`'s range (no fraction, as serde's `i64`).
     pub fn i64(&mut self, name: &str) -> Result<i64, Refused> {
-        self.opt(name)?.as_ref().and_then(Value::as_i64).ok_or(Refused)
+        self.opt_i64(name)?.ok_or(Refused)
     }
 
     /// An optional integer in `i64`'s range.
     pub fn opt_i64(&mut self, name: &str) -> Result<Option<i64>, Refused> {
-        match self.opt(name)? {
-            None => Ok(None),
-            Some(v) => v.as_i64().map(Some).ok_or(Refused),
-        }
+        self.opt_as(name, Value::as_i64)
     }
 
     /// A required integer in `u64`'s range (not negative, no fraction, as serde's `u64`).
     pub fn u64(&mut self, name: &str) -> Result<u64, Refused> {
-        self.opt(name)?.as_ref().and_then(Value::as_u64).ok_or(Refused)
+        self.opt_u64(name)?.ok_or(Refused)
     }
 
     /// An optional integer in `u64`'s range.
     pub fn opt_u64(&mut self, name: &str) -> Result<Option<u64>, Refused> {
-        match self.opt(name)? {
-            None => Ok(None),
-            Some(v) => v.as_u64().map(Some).ok_or(Refused),
-        }
+        self.opt_as(name, Value::as_u64)
     }
 
     /// A required `true` or `false`.
     pub fn bool(&mut self, name: &str) -> Result<bool, Refused> {
-        self.opt(name)?.as_ref().and_then(Value::as_bool).ok_or(Refused)
+        self.opt_as(name, Value::as_bool)?.ok_or(Refused)
     }
 
     /// A required array of strings.
@@ -154,10 +153,7 @@ impl Fields {
 
     /// An optional number, integer or not (as serde's `f64`).
     pub fn opt_f64(&mut self, name: &str) -> Result<Option<f64>, Refused> {
-        match self.opt(name)? {
-            None => Ok(None),
-            Some(v) => v.as_f64().map(Some).ok_or(Refused),
-        }
+        self.opt_as(name, Value::as_f64)
     }
 }
 

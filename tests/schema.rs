@@ -77,17 +77,16 @@ fn pending(db: &Connection, table: &str, condition: &str) -> Vec<String> {
 }
 const OLD_PENDING: &str = "reply_seq > mailed_seq OR wait_seq > told_seq";
 
+/// How many of the schema objects (tables, triggers, indexes) named in `names` (a quoted list) exist.
+fn present(db: &Connection, names: &str) -> i64 {
+    db.query_row(&format!("SELECT COUNT(*) FROM sqlite_master WHERE name IN ({names})"), [], |r| r.get(0))
+        .expect("sqlite_master")
+}
+
 #[test]
 fn every_migration_applies_in_order_on_sqlite() {
     let db = desk_at(MIGRATIONS.len());
-    let tables: i64 = db
-        .query_row(
-            "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('conversations', 'messages', 'visitors')",
-            [],
-            |r| r.get(0),
-        )
-        .expect("tables");
-    assert_eq!(tables, 3);
+    assert_eq!(present(&db, "'conversations', 'messages', 'visitors'"), 3);
 }
 
 #[test]
@@ -123,14 +122,7 @@ fn v18_carries_each_conversations_mail_state_and_pending_work() {
     assert_eq!(state(&db, "conversations"), before, "every conversation keeps its mail state");
     assert_eq!(pending(&db, "conversations", "mail_due = 1"), ["c", "e"], "work left, and only that");
     assert_eq!(pending(&db, "conversations", OLD_PENDING), ["c", "e"]);
-    let gone: i64 = db
-        .query_row(
-            "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('mail_state', 'messages_mail', 'visitors_forget_mail')",
-            [],
-            |r| r.get(0),
-        )
-        .expect("gone");
-    assert_eq!(gone, 0);
+    assert_eq!(present(&db, "'mail_state', 'messages_mail', 'visitors_forget_mail'"), 0);
     // A visitor can still be deleted (no trigger left pointing at the dropped table).
     db.execute_batch("DELETE FROM visitors WHERE id = 'd'").expect("visitor deleted after v18");
 }
