@@ -131,6 +131,9 @@ export async function startServer({ name, config, adminToken, noWatch = false, b
   for (const v of ['ADMIN_FRAMES_PER_SEC:1000000', 'ADMIN_FRAME_BURST:1000000', 'VISITOR_FRAMES_PER_SEC:1000000',
     'VISITOR_FRAME_BURST:1000000', 'NEW_VISITORS_PER_IP:0', 'VISITOR_BYTES_PER_DAY:1000000000000',
     'DESKS:*']) args.push('--var', v);
+  // BENCH_VARS="KEY:VALUE KEY2:VALUE2": more Worker variables for ours and the peer alike (an
+  // experiment, e.g. SOCKET_STALE_MS to move the stale-socket sweep out of a run).
+  for (const v of (process.env.BENCH_VARS ?? '').split(/\s+/).filter(Boolean)) args.push('--var', v);
   if (config) args.push('-c', config);
   const env = {
     ...process.env, DESK_SKIP_BUILD: '1', WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false',
