@@ -10,7 +10,8 @@
 //
 // IMPL is `ours`, `peer`, or `ours@DIR` (ours run from DIR: a copy of another build's build/, e.g.
 // `cp -r build /tmp/before` before a change, or a checkout: a folder with wrangler.toml and build/,
-// for a change of configuration). Every IMPL runs at once (a server and a load
+// for a change of configuration); `ours-assets` and `peer+assets` as in memory.js (without ours'
+// [assets] section, the peer with it: like for like). Every IMPL runs at once (a server and a load
 // generator each); each round runs one step per IMPL and kind, the order alternating; at the end,
 // the median of each figure and, per IMPL, the median of its per-round ratios to the first IMPL
 // (each step preceded by a short unmeasured one that wakes the object; defaults: 300/s, 3 s steps, 6 rounds, 1,000 visitors each). `--kinds` picks the steps of a
@@ -61,8 +62,11 @@ async function interleaved(specs, { rate, seconds, visitors, rounds, kinds, user
   const live = [];
   try {
     for (const spec of specs) {
-      const [impl, build] = spec.split('@');
-      const server = await startServer({ name: impl, config: impl === 'peer' ? join(HERE, 'peer-ts', 'wrangler.toml') : null, adminToken: token, build });
+      // As memory.js: `ours-assets` without ours' [assets] section, `peer+assets` the peer with it.
+      const [, impl, toggle, build] = spec.match(/^(ours|peer)([+-]assets)?(?:@(.+))?$/) ?? [];
+      if (!impl) throw new Error(`${spec}: expected ours|peer, optionally +assets/-assets and @DIR`);
+      const assets = toggle ? toggle === '+assets' : null;
+      const server = await startServer({ name: impl, config: impl === 'peer' ? join(HERE, 'peer-ts', 'wrangler.toml') : null, adminToken: token, build, assets });
       const c = startClient(impl, server.directUrl, 'cpu', token);
       live.push({ spec, server, ...c });
     }

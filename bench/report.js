@@ -95,6 +95,15 @@ export function printReport(rep, { scaleOnly = false } = {}) {
   console.log(`Machine: ${rep.machine.cpus} x ${rep.machine.cpuModel}, ${rep.machine.memGB} GB, Node ${rep.machine.node}.\n`);
   if (R.ours.cpu) console.log(`${table(headline)}\n`);
   console.log(table(rows));
+  if (R.peerAssets?.connect) {
+    const like = (label, path, better) => [label, get(R.ours, path), get(R.peerAssets, path), ratios[`likeForLike.${path}`] ?? '-', better];
+    console.log(`\n${table([
+      ['(1b) like for like: the peer with ours\' [assets] section', 'ours', 'peer+assets', 'ours/peer+assets', 'better'],
+      like('ms CPU per 1,000 connects', 'connect.cpuMsPer1000', 'lower'),
+      like('connects/s', 'connect.perSecond', 'higher'),
+      like('workerd RSS per held socket (KiB)', 'connect.rssPerSocketKB', 'lower'),
+    ])}`);
+  }
   for (const kind of ['routed', 'inbound']) {
     console.log(`\n${kind} ramp steps (rate: delivered/s, p99 ms, lost, errors):`);
     for (const impl of ['ours', 'peer']) {

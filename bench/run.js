@@ -48,6 +48,8 @@ const SCALE = SCALE_ONLY || (profileName === 'full' && !args.includes('--no-scal
 const SCALE_VISITORS = args.includes('--scale-visitors') ? Number(args[args.indexOf('--scale-visitors') + 1]) : null;
 // --scale-impls ours|peer: the scale scenario for one of them only (profiling a change).
 const SCALE_IMPLS = args.includes('--scale-impls') ? args[args.indexOf('--scale-impls') + 1].split(',') : null;
+// --no-like-for-like: skip scenario 1b (the peer with ours' static-assets section, connect only).
+const LIKE_FOR_LIKE = !args.includes('--no-like-for-like');
 const IMPLS = ['ours', 'peer'];
 const liveServers = {}; // stopped on the way out, and by the watchdog
 const log = (...a) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
@@ -67,6 +69,29 @@ async function scenarioConnect(impl, server, client) {
   return { ...r, rssBeforeMB: round(before / 2 ** 20), rssAfterMB: round(after / 2 ** 20),
     rssPerSocketKB: round((after - before) / 1024 / Math.max(1, r.held), 2), workerdFds: openFds(server.pid),
     cpuMs: cpuUsed, cpuMsPer1000: per1000(cpuUsed, r.held) };
+}
+
+/**
+ * Scenario 1b, like for like: the peer given ours' `[assets]` section (servers.js), connected and
+ * measured as in scenario 1, then stopped. Ours serves the widget and the inbox as static files;
+ * under wrangler dev that puts two JavaScript workers (the entry proxy and the assets router) in
+ * front of the Worker, in the same workerd, on every upgrade and for as long as the socket is
+ * open: CPU per connect and memory per socket that the plain peer does not pay
+ * (docs/performance.md, "Memory per held socket"). The headline stays ours against the plain peer.
+ */
+async function likeForLikeConnect(adminToken, desk) {
+  const server = await startServer({ name: 'peer', config: join(HERE, 'peer-ts', 'wrangler.toml'), adminToken, assets: true });
+  liveServers.peerAssets = server;
+  const client = startClient('peer', server.directUrl, desk, adminToken);
+  try {
+    log('connect: peer+assets (like for like)');
+    return await scenarioConnect('peer+assets', server, client);
+  } finally {
+    await Promise.race([client.call('close').catch(() => {}), sleep(3000)]);
+    client.kill();
+    await server.stop();
+    delete liveServers.peerAssets;
+  }
 }
 
 /**
@@ -167,6 +192,7 @@ async function main() {
       results[impl].connect = await scenarioConnect(impl, servers[impl], clients[impl]);
       await sleep(1000);
     }
+    if (LIKE_FOR_LIKE) results.peerAssets = { connect: await likeForLikeConnect(adminToken, desk) };
     const cpuSteps = { routed: await scenarioCpu('routed', servers, clients, 0), inbound: await scenarioCpu('inbound', servers, clients, 1) };
     for (const kind of ['routed', 'inbound']) {
       const ramp = await interleavedRamp({ kind, clients, impls: IMPLS, profile, p99LimitMs: P99_LIMIT_MS, log });
@@ -233,6 +259,10 @@ async function main() {
     'scale.held', 'scale.rssPerSocketKB', 'scale.idleCpuMsPerSecond', 'scale.connect.cpuMsPer1000', 'scale.users.usersMs.p50',
     'scale.sweepStall.p99', 'scale.sweepStall.max', 'scale.routed500.latencyMs.p99', 'scale.routed500.cpuMsPer1000',
   ].map((p) => [p, ratioOf(p)]));
+  // Scenario 1b: ours against the peer with the same static-assets layer in front of it.
+  for (const p of ['connect.cpuMsPer1000', 'connect.perSecond', 'connect.rssPerSocketKB']) {
+    ratios[`likeForLike.${p}`] = ratio(f('ours', p), f('peerAssets', p));
+  }
 
   const report = {
     profile: profileName, parameters: { ...profile, p99LimitMs: P99_LIMIT_MS, desk: 'one desk per implementation' },
