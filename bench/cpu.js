@@ -10,8 +10,8 @@
 //
 // IMPL is `ours`, `peer`, or `ours@DIR` (ours run from DIR: a copy of another build's build/, e.g.
 // `cp -r build /tmp/before` before a change, or a checkout: a folder with wrangler.toml and build/,
-// for a change of configuration); `ours-assets` and `peer+assets` as in memory.js (without ours'
-// [assets] section, the peer with it: like for like). Every IMPL runs at once (a server and a load
+// for a change of configuration); `ours-assets` and `peer+assets` (without ours' [assets] section,
+// the peer with it: like for like; servers.js `startImpl`). Every IMPL runs at once (a server and a load
 // generator each); each round runs one step per IMPL and kind, the order alternating; at the end,
 // the median of each figure and, per IMPL, the median of its per-round ratios to the first IMPL
 // (each step preceded by a short unmeasured one that wakes the object; defaults: 300/s, 3 s steps, 6 rounds, 1,000 visitors each). `--kinds` picks the steps of a
@@ -19,15 +19,15 @@
 // conversation row first, then per round `--users` (10) admin connects to their `users` frame,
 // measured as CPU ms per `users` frame (`users`) and the frame's median latency (`usersMs`), and
 // `connect`: per round `--visitors` more new visitors connected (and held), CPU per 1,000 (without
-// it, `connect` is one sample per IMPL: the first 1,000, before the rounds).
+// it, `connect` is one sample per IMPL: the first 1,000, before the rounds). `--p99` adds each
+// message step's latency p99 as the figures `routed.p99ms` / `inbound.p99ms` (milliseconds, not
+// CPU, though they are listed with the CPU figures), so a change to latency is measured side by side.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer } from './servers.js';
+import { startImpl } from './servers.js';
 import { startClient } from './loadgen.js';
 import { median, round } from './stats.js';
 
-const HERE = new URL('.', import.meta.url).pathname;
 const TICK_MS = 1000 / 100; // USER_HZ: 100 on Linux
 
 /** CPU time (ms) the process has used so far: user + system, all its threads. */
@@ -48,7 +48,8 @@ export async function fixedRateCpu(call, pid, { kind, rate, seconds }) {
   const before = cpuMs(pid);
   const r = await call('rampStep', { kind, rate, stepMs: seconds * 1000, drainMs: 3000, p99LimitMs: 1e9, warmUp: false });
   const used = cpuMs(pid) - before;
-  return { rate, seconds, delivered: r.delivered, lost: r.lost, errors: r.errors, cpuMs: used, cpuMsPer1000: per1000(used, r.delivered) };
+  return { rate, seconds, delivered: r.delivered, lost: r.lost, errors: r.errors, cpuMs: used, cpuMsPer1000: per1000(used, r.delivered),
+    latencyMs: r.latencyMs };
 }
 
 
@@ -57,17 +58,13 @@ export async function fixedRateCpu(call, pid, { kind, rate, seconds }) {
  * step per IMPL and kind, the order alternating, so a change in the machine's load between steps
  * hits every IMPL alike. Per round, each IMPL's CPU per 1,000 and its ratio to the first IMPL's.
  */
-async function interleaved(specs, { rate, seconds, visitors, rounds, kinds, usersTimes }) {
+async function interleaved(specs, { rate, seconds, visitors, rounds, kinds, usersTimes, p99 }) {
   const token = 'cpu-bench-token-0123456789abcdef0123456789';
   const live = [];
   try {
     for (const spec of specs) {
-      // As memory.js: `ours-assets` without ours' [assets] section, `peer+assets` the peer with it.
-      const [, impl, toggle, build] = spec.match(/^(ours|peer)([+-]assets)?(?:@(.+))?$/) ?? [];
-      if (!impl) throw new Error(`${spec}: expected ours|peer, optionally +assets/-assets and @DIR`);
-      const assets = toggle ? toggle === '+assets' : null;
-      const server = await startServer({ name: impl, config: impl === 'peer' ? join(HERE, 'peer-ts', 'wrangler.toml') : null, adminToken: token, build, assets });
-      const c = startClient(impl, server.directUrl, 'cpu', token);
+      const server = await startImpl(spec, { adminToken: token });
+      const c = startClient(server.impl, server.directUrl, 'cpu', token);
       live.push({ spec, server, ...c });
     }
     const out = Object.fromEntries(specs.map((s) => [s, { connect: [], ...Object.fromEntries(kinds.map((k) => [k, []])) }]));
@@ -103,6 +100,7 @@ async function interleaved(specs, { rate, seconds, visitors, rounds, kinds, user
           }
           const r = await fixedRateCpu(l.call, l.server.pid, { kind, rate, seconds });
           out[l.spec][kind].push(r.cpuMsPer1000);
+          if (p99) (out[l.spec][`${kind}.p99ms`] ??= []).push(r.latencyMs.p99);
         }
       }
       const figures = Object.keys(out[specs[0]]).filter((f) => f !== 'connect');
@@ -123,7 +121,8 @@ async function main() {
   const args = process.argv.slice(2);
   const opt = (name, dflt) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : dflt);
   const kinds = args.includes('--kinds') ? args[args.indexOf('--kinds') + 1].split(',') : ['routed', 'inbound'];
-  const settings = { rate: opt('--rate', 300), seconds: opt('--seconds', 3), visitors: opt('--visitors', 1000), rounds: opt('--rounds', 6), kinds, usersTimes: opt('--users', 10) };
+  const settings = { rate: opt('--rate', 300), seconds: opt('--seconds', 3), visitors: opt('--visitors', 1000), rounds: opt('--rounds', 6), kinds, usersTimes: opt('--users', 10),
+    p99: args.includes('--p99') };
   const specs = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
   const impls = specs.length ? specs : ['ours', 'peer'];
   const out = await interleaved(impls, settings);

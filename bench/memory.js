@@ -9,12 +9,10 @@
 // peer with ours' (the static-assets layer in front of the Worker holds memory per socket of its
 // own; docs/performance.md). A diagnostic for issue 12, not part of `make bench`.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import WebSocket from 'ws';
-import { startServer, rssBytes } from './servers.js';
+import { startImpl, rssBytes } from './servers.js';
 import { startClient } from './loadgen.js';
 
-const HERE = new URL('.', import.meta.url).pathname;
 const args = process.argv.slice(2);
 const visitors = args.includes('--visitors') ? Number(args[args.indexOf('--visitors') + 1]) : 1000;
 const specs = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
@@ -70,12 +68,9 @@ async function isolate(port) {
 }
 
 async function measure(spec) {
-  const [, impl, toggle, build] = spec.match(/^(ours|peer)([+-]assets)?(?:@(.+))?$/) ?? [];
-  if (!impl) throw new Error(`${spec}: expected ours|peer, optionally +assets/-assets and @DIR`);
-  const assets = toggle ? toggle === '+assets' : null;
   const token = 'memory-token-0123456789abcdef0123456789';
-  const server = await startServer({ name: impl, config: impl === 'peer' ? join(HERE, 'peer-ts', 'wrangler.toml') : null, adminToken: token, build, assets, noWatch: impl !== 'peer' });
-  const { call, kill } = startClient(impl, server.directUrl, 'memory', token);
+  const server = await startImpl(spec, { adminToken: token, noWatch: !spec.startsWith('peer') });
+  const { call, kill } = startClient(server.impl, server.directUrl, 'memory', token);
   try {
     await call('connect', { n: 1, concurrency: 1 });
     await sleep(500);

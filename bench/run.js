@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { startServer, rssBytes, openFds } from './servers.js';
+import { startServer, startImpl, rssBytes, openFds } from './servers.js';
 import { sizes as measureSizes } from './sizes.js';
 import { median, ratio, round } from './stats.js';
 import { printReport } from './report.js';
@@ -80,7 +80,7 @@ async function scenarioConnect(impl, server, client) {
  * (docs/performance.md, "Memory per held socket"). The headline stays ours against the plain peer.
  */
 async function likeForLikeConnect(adminToken, desk) {
-  const server = await startServer({ name: 'peer', config: join(HERE, 'peer-ts', 'wrangler.toml'), adminToken, assets: true });
+  const server = await startImpl('peer+assets', { adminToken });
   liveServers.peerAssets = server;
   const client = startClient('peer', server.directUrl, desk, adminToken);
   try {

@@ -106,6 +106,21 @@ function peerWithAssets(dir) {
 }
 
 /**
+ * Starts the implementation an IMPL spec names, as the bench's tools take them on their command
+ * line: `ours` or `peer`, optionally `+assets` / `-assets` (the peer with ours' `[assets]`
+ * section, ours without it: like for like) and `@DIR` (ours from DIR: a copy of an earlier
+ * build/, or a checkout with wrangler.toml and build/). Resolves as `startServer`, plus `impl`
+ * (`ours` or `peer`: which wire frames its load generator speaks).
+ */
+export async function startImpl(spec, options) {
+  const [, impl, toggle, build] = spec.match(/^(ours|peer)([+-]assets)?(?:@(.+))?$/) ?? [];
+  if (!impl) throw new Error(`${spec}: expected ours|peer, optionally +assets/-assets and @DIR`);
+  const assets = toggle ? toggle === '+assets' : null;
+  const config = impl === 'peer' ? join(ROOT, 'bench', 'peer-ts', 'wrangler.toml') : null;
+  return { ...(await startServer({ name: impl, config, build, assets, ...options })), impl };
+}
+
+/**
  * Starts `wrangler dev` for one implementation. `config` is a wrangler.toml path (null: the repo's).
  * Resolves once ready with { url, directUrl, pid (the worker's workerd), proxyPid, logs, stop() }.
  * `noWatch`: run the repo's worker from a copy of wrangler.toml without [build] (see above).

@@ -4,29 +4,26 @@
 //
 //   node bench/wake.js IMPL [routed|inbound] [--visitors N] [--rounds R]
 //
-// IMPL is `ours`, `peer` or `ours@DIR` (a build folder, as in cpu.js). BENCH_VARS passes Worker
+// IMPL is `ours`, `peer`, `ours@DIR`, `peer+assets` or `ours-assets` (servers.js `startImpl`). BENCH_VARS passes Worker
 // variables (servers.js), e.g. BENCH_VARS=SOCKET_STALE_MS:3600000 keeps the stale-socket sweep's
 // alarm out of the run. Each line: the pause, CPU ms per 1,000, messages delivered, and how many
 // times the object started during the step ("wakes": its 'desk object started' log lines). A
 // diagnostic beside cpu.js, not part of `make bench`.
-import { join } from 'node:path';
-import { startServer } from './servers.js';
+import { startImpl } from './servers.js';
 import { startClient } from './loadgen.js';
 import { fixedRateCpu } from './cpu.js';
 
-const HERE = new URL('.', import.meta.url).pathname;
 const args = process.argv.slice(2);
 const flag = (name, fallback) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);
-const [impl, build] = (args[0] ?? 'ours').split('@');
+const spec = args[0] ?? 'ours';
 const kind = args[1] && !args[1].startsWith('--') ? args[1] : 'routed';
 const visitors = flag('--visitors', 1000);
 const rounds = flag('--rounds', 3);
 const token = 'cpu-bench-token-0123456789abcdef0123456789';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const server = await startServer({ name: impl, config: impl === 'peer' ? join(HERE, 'peer-ts', 'wrangler.toml') : null,
-  adminToken: token, noWatch: true, build });
-const client = startClient(impl, server.directUrl, 'cpu', token);
+const server = await startImpl(spec, { adminToken: token, noWatch: !spec.startsWith('peer') });
+const client = startClient(server.impl, server.directUrl, 'cpu', token);
 try {
   await client.call('connect', { n: 1, concurrency: 1 });
   await client.call('connect', { n: visitors, concurrency: 50 });
@@ -36,7 +33,7 @@ try {
       await sleep(pause * 1000);
       const starts = server.logs.starts.length;
       const step = await fixedRateCpu(client.call, server.pid, { kind, rate: 300, seconds: 3 });
-      console.log(`${args[0] ?? 'ours'} ${kind} ${visitors} visitors, pause ${pause} s: per1000 ${step.cpuMsPer1000} delivered ${step.delivered} wakes ${server.logs.starts.length - starts}`);
+      console.log(`${spec} ${kind} ${visitors} visitors, pause ${pause} s: per1000 ${step.cpuMsPer1000} delivered ${step.delivered} wakes ${server.logs.starts.length - starts}`);
     }
   }
 } finally {
