@@ -22,6 +22,9 @@
 // it, `connect` is one sample per IMPL: the first 1,000, before the rounds). `--p99` adds each
 // message step's latency p99 as the figures `routed.p99ms` / `inbound.p99ms` (milliseconds, not
 // CPU, though they are listed with the CPU figures), so a change to latency is measured side by side.
+// `idle`: per round, every IMPL left idle at once for `--idle-seconds` (120): CPU ms per second
+// (the load generator's keep-alive pings every 20 s, answered by the runtime, and the desk's own
+// alarm work: the stale-socket sweep).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startImpl } from './servers.js';
@@ -58,7 +61,7 @@ export async function fixedRateCpu(call, pid, { kind, rate, seconds }) {
  * step per IMPL and kind, the order alternating, so a change in the machine's load between steps
  * hits every IMPL alike. Per round, each IMPL's CPU per 1,000 and its ratio to the first IMPL's.
  */
-async function interleaved(specs, { rate, seconds, visitors, rounds, kinds, usersTimes, p99 }) {
+async function interleaved(specs, { rate, seconds, visitors, rounds, kinds, usersTimes, p99, idleSeconds }) {
   const token = 'cpu-bench-token-0123456789abcdef0123456789';
   const live = [];
   try {
@@ -79,6 +82,14 @@ async function interleaved(specs, { rate, seconds, visitors, rounds, kinds, user
     }
     for (let k = 0; k < rounds; k++) {
       for (const kind of kinds) {
+        if (kind === 'idle') {
+          // Every IMPL idle at once (nothing to interfere with): keep-alive pings only, and
+          // whatever the desk's alarm does meanwhile (the stale-socket sweep).
+          const before = live.map((l) => cpuMs(l.server.pid));
+          await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+          live.forEach((l, i) => out[l.spec].idle.push(round((cpuMs(l.server.pid) - before[i]) / idleSeconds, 2)));
+          continue;
+        }
         for (const l of k % 2 ? [...live].reverse() : live) {
           // Wake the object first (unmeasured), as run.js does: workerd evicts an object ~10 s
           // after its last event, and a step that found it evicted paid the wake (ours ~45 ms at
@@ -122,7 +133,7 @@ async function main() {
   const opt = (name, dflt) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : dflt);
   const kinds = args.includes('--kinds') ? args[args.indexOf('--kinds') + 1].split(',') : ['routed', 'inbound'];
   const settings = { rate: opt('--rate', 300), seconds: opt('--seconds', 3), visitors: opt('--visitors', 1000), rounds: opt('--rounds', 6), kinds, usersTimes: opt('--users', 10),
-    p99: args.includes('--p99') };
+    p99: args.includes('--p99'), idleSeconds: opt('--idle-seconds', 120) };
   const specs = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
   const impls = specs.length ? specs : ['ours', 'peer'];
   const out = await interleaved(impls, settings);

@@ -9,7 +9,7 @@
 // RSS per held socket, CPU per connect, idle CPU per second (keep-alives only, the alarm's sweep
 // included), `users` (admin connect to its `users` frame) and `list` (request to answer frame)
 // with every visitor online and a conversation row each, the sweep's stall as a user sees it
-// (admin->visitor replies at a steady rate across at least one whole 30 s sweep: max and p99),
+// (admin->visitor replies at a steady rate across at least one whole sweep: max and p99),
 // and admin->visitor latency at 500/s to random held visitors (timed by their load generator). Fields are documented in docs/performance.md.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,8 +25,10 @@ const PLATFORM_MAX = 32_768;
 const HEADROOM = 200;
 /** Visitor sockets per source address: well under the ~28k ephemeral ports of one address. */
 const PER_ADDRESS = 8000;
-/** A steady probe across the sweep: the default liveness sweeps every 30 s (session.rs). */
-const STALL_PROBE = { rate: 100, ms: 40_000 };
+/** A steady probe across the sweep: with the default liveness a sweep follows the one before it
+ * by 30-75 s (session/liveness.rs: when the first socket could go stale; ~55 s with the load
+ * generators' 20 s pings), so 80 s holds a whole one. */
+const STALL_PROBE = { rate: 100, ms: 80_000 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** The open-files limits of a process: { soft, hard } (Infinity for unlimited). */
@@ -81,7 +83,7 @@ export async function scale({ impl, adminToken, desk, log, servers = {}, noWatch
 
     // Idle: nothing but the load generators' keep-alive pings (one per socket per 20 s, answered
     // by the runtime) and whatever the desk's alarm does meanwhile.
-    const idleMs = 31_000; // longer than one sweep period, so a whole sweep is in it
+    const idleMs = 76_000; // longer than the longest time between two sweeps, so a whole one is in it
     const idleBefore = cpuMs(server.pid);
     await sleep(idleMs);
     const idleCpuMsPerSecond = round((cpuMs(server.pid) - idleBefore) / (idleMs / 1000), 1);

@@ -73,8 +73,12 @@ pub struct Desk {
     /// Where the sweep resumes: its step in `session::sweep_step` (0: a new sweep). Memory only:
     /// a new instance starts a new sweep, which costs a repeat, never a socket left unswept.
     sweep_from: Cell<usize>,
-    /// Open sockets the current sweep has seen and not closed (0 at its end: nothing to sweep).
-    sweep_held: Cell<usize>,
+    /// What the current sweep decided in its slices so far: when it must run next (memory only,
+    /// as `sweep_from`).
+    sweep_round: Cell<crate::session::SweepRound>,
+    /// When the sweep must next walk the sockets (`None`: at the next alarm). Memory only: a new
+    /// instance sweeps at its first alarm.
+    sweep_due: Cell<Option<i64>>,
     /// When retention or a snooze needs the alarm next, as the sweep's first slice found.
     upkeep_next: Cell<Option<i64>>,
     limits: Limits,
@@ -157,7 +161,8 @@ impl Desk {
             sweeping: Cell::new(false),
             unindexed_visitors: Cell::new(0),
             sweep_from: Cell::new(0),
-            sweep_held: Cell::new(0),
+            sweep_round: Cell::new(Default::default()),
+            sweep_due: Cell::new(None),
             upkeep_next: Cell::new(None),
             limits,
             identity_secret: secret("IDENTITY_SECRET"),

@@ -52,8 +52,9 @@
 //!   with `desk::zone` the time zone arithmetic (tzdata's rules in `desk::zones`);
 //!   `desk::webhooks` the events a step emits to webhooks, their bodies, signatures and retries. No
 //!   `worker`, no clock, no randomness: those come in as arguments, so it is tested natively.
-//! - [`session`]: what a socket gets when it opens or resumes (`since` + `epoch`), and when a
-//!   silent socket counts as gone.
+//! - [`session`]: what a socket gets when it opens or resumes (`since` + `epoch`);
+//!   `session::liveness` when a silent socket counts as gone, the sweep's groups, and when the
+//!   sweep runs next (when the first socket could go stale, 30-75 s).
 //! - [`presence`]: who is online, as the runtime's sockets last said, remembered per awake
 //!   instance and forgotten for a visitor whenever one of its sockets opens or closes.
 //! - [`view_cache`]: the glue's bounded in-memory copy of conversation rows and client ids, kept

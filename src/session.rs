@@ -11,6 +11,9 @@ use crate::protocol::{
     RESUME_MAX_MESSAGES,
 };
 
+mod liveness;
+pub use liveness::{sweep_step, sweep_tag, Liveness, SweepRound, SWEEP_GROUPS};
+
 /// Where a reconnecting client left off, from its query string.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResumePoint {
@@ -150,61 +153,6 @@ pub fn admin_snapshot(
     Ok(std::iter::once(users).chain(replayed).collect())
 }
 
-/// When a silent socket counts as gone, and how often the desk looks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Liveness {
-    /// A socket silent this long (no frame, no ping) is closed: its tab is most likely gone,
-    /// and the sidebar's online dot must not lie.
-    pub stale_after_ms: i64,
-}
-
-impl Liveness {
-    /// Clients ping every 25 s (see docs/protocol.md): three missed pings make a socket stale.
-    pub const DEFAULT_STALE_AFTER_MS: i64 = 75_000;
-
-    /// From the optional `SOCKET_STALE_MS` setting; anything unusable means the default.
-    pub fn from_setting(setting: Option<&str>) -> Self {
-        let stale_after_ms = setting
-            .and_then(|s| s.trim().parse::<i64>().ok())
-            .filter(|ms| (1_000..=3_600_000).contains(ms))
-            .unwrap_or(Self::DEFAULT_STALE_AFTER_MS);
-        Liveness { stale_after_ms }
-    }
-
-    /// How often to sweep: often enough that a stale socket lives at most ~1.4x the limit.
-    pub fn sweep_every_ms(&self) -> i64 {
-        (self.stale_after_ms * 2 / 5).max(500)
-    }
-
-    /// Whether a socket last heard from at `last_heard` (its open time, last frame or last ping,
-    /// whichever is latest) is stale at `now`.
-    pub fn is_stale(&self, now: i64, last_heard: i64) -> bool {
-        now.saturating_sub(last_heard) > self.stale_after_ms
-    }
-}
-
-/// How many groups the sweep walks visitor sockets in: each visitor socket carries a second tag
-/// naming its group, so a slice of the sweep asks the runtime for one group's sockets (about
-/// 1/32 of them: ~1,000 at 32,768) instead of every socket. Asking for all of them costs
-/// O(sockets) per call (~25 ms at 19,000 here), which is the stall a slice must not have.
-pub const SWEEP_GROUPS: u64 = 32;
-
-/// The tag of the sweep group a visitor socket with socket id `sid` belongs to (`sweep:0` to
-/// `sweep:31`): never a user id (a UUID) nor an agent's tags.
-pub fn sweep_tag(sid: u64) -> String {
-    format!("sweep:{}", sid % SWEEP_GROUPS)
-}
-
-/// What the sweep walks, in order, by its cursor `0..=SWEEP_GROUPS`: the visitor groups, then
-/// (the last step) every agent socket by their shared tag `admin_tag`. `None`: the sweep is done.
-pub fn sweep_step(cursor: u64, admin_tag: &str) -> Option<String> {
-    match cursor {
-        c if c < SWEEP_GROUPS => Some(format!("sweep:{c}")),
-        c if c == SWEEP_GROUPS => Some(admin_tag.to_owned()),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,33 +220,5 @@ mod tests {
         assert_eq!(admin_snapshot(vec![], "e", 9, me(), None).map(|f| f.len()), Ok(1));
         let gap = (1..=RESUME_MAX_MESSAGES as i64 + 1).map(|s| ("a".to_string(), m(s))).collect();
         assert_eq!(admin_snapshot(vec![], "e", 600, me(), Some(gap)), Err(TooFarBehind));
-    }
-
-    #[test]
-    fn the_sweep_walks_every_group_then_the_agents_once() {
-        let steps: Vec<String> = (0..).map_while(|c| sweep_step(c, "admin")).collect();
-        assert_eq!(steps.len() as u64, SWEEP_GROUPS + 1);
-        assert_eq!(steps.last().map(String::as_str), Some("admin"));
-        // Every visitor socket's group is one of the steps, whatever its id.
-        for sid in [0, 1, 31, 32, 33, u64::MAX, 0x1234_5678_9abc_def0] {
-            assert!(steps.contains(&sweep_tag(sid)), "{sid}");
-        }
-        // The groups share the load: consecutive ids go round all of them.
-        let groups: std::collections::HashSet<String> = (0..SWEEP_GROUPS).map(sweep_tag).collect();
-        assert_eq!(groups.len() as u64, SWEEP_GROUPS);
-        // A group tag is no user id (a UUID) and no agent tag, and far under the 256-char limit.
-        assert!(steps.iter().all(|t| t.len() < 16 && !t.starts_with("agent:")));
-    }
-
-    #[test]
-    fn silence_past_the_limit_is_stale() {
-        let live = Liveness::from_setting(None);
-        assert_eq!((live.stale_after_ms, live.sweep_every_ms()), (75_000, 30_000));
-        assert!(!live.is_stale(100_000, 100_000 - 75_000));
-        assert!(live.is_stale(100_001, 100_000 - 75_000));
-        assert_eq!(Liveness::from_setting(Some("3000")).stale_after_ms, 3_000);
-        for unusable in ["", "x", "10", "-5", "99999999999"] {
-            assert_eq!(Liveness::from_setting(Some(unusable)).stale_after_ms, 75_000, "{unusable}");
-        }
     }
 }

@@ -5,7 +5,7 @@
 use worker::{Response, Result};
 
 use super::{now, Desk};
-use crate::session;
+use crate::session::{self, SweepRound};
 use crate::sockets::{self, ADMIN_TAG};
 
 /// Sockets the stale-socket sweep looks at per alarm run, at least (whole sweep groups are
@@ -21,40 +21,22 @@ impl Desk {
     /// sockets, each asked of the runtime by its tag, then the agents' sockets), whole groups
     /// until [`SWEEP_SLICE`] were seen, one slice per run, the next run right after: a desk of
     /// 32k sockets is never held for the whole walk at once, and no run asks for every socket
-    /// (that call alone is O(sockets)). Retention and snoozes run with a sweep's first slice.
+    /// (that call alone is O(sockets)). A sweep runs when the first socket could go stale
+    /// (`session::SweepRound`), not at every alarm. Retention and snoozes run at every alarm
+    /// that is not in the middle of a sweep.
     pub(super) async fn on_alarm(&self) -> Result<Response> {
         let now = now();
         let from = self.sweep_from.get() as u64;
-        if from == 0 {
-            self.sweep_held.set(0);
-        }
-        let (mut cursor, mut seen, mut closed) = (from, 0, 0);
-        while seen < SWEEP_SLICE {
-            let Some(tag) = session::sweep_step(cursor, ADMIN_TAG) else { break };
-            cursor += 1;
-            for ws in self.state.get_websockets_with_tag(&tag).iter().filter(|ws| sockets::is_open(ws)) {
-                seen += 1;
-                // The runtime's record of the last ping it answered settles a live socket; only
-                // one whose pings stopped is asked what its attachment says (it may have sent frames).
-                let pinged = sockets::last_ping(&self.state, ws).unwrap_or(0);
-                let heard = if self.liveness.is_stale(now, pinged) {
-                    let found = self.labels.borrow_mut().get(ws);
-                    found.map_or(0, |l| l.heard_at).max(pinged)
-                } else {
-                    pinged
-                };
-                if self.liveness.is_stale(now, heard) {
-                    let _ = ws.close(Some(4000), Some("no ping: connection presumed dead"));
-                    self.gone(ws)?;
-                    closed += 1;
-                }
-            }
-        }
-        let more_sockets = session::sweep_step(cursor, ADMIN_TAG).is_some();
-        self.sweep_from.set(if more_sockets { cursor as usize } else { 0 });
-        // Sockets this sweep left open so far: none at its end, and the alarm may rest.
-        let held = self.sweep_held.get() + seen - closed;
-        self.sweep_held.set(held);
+        // The sockets are walked when a sweep is due or under way. An alarm that fires before
+        // then for other work (an email, a push, a webhook retry: a failing endpoint is retried
+        // every second) leaves them alone: a walk per retry would cost a large desk O(sockets)
+        // each time. A new instance knows no due time and sweeps.
+        let sweep = if from != 0 || self.sweep_due.get().is_none_or(|at| at <= now) {
+            self.sweep_slice(now, from)?
+        } else {
+            self.sweep_due.get()
+        };
+        self.sweep_due.set(sweep);
         let upkeep = if from == 0 {
             let next = self.upkeep(now)?;
             self.upkeep_next.set(next);
@@ -83,17 +65,50 @@ impl Desk {
             worker::console_error!("push: run failed: {e}");
             Some(now + 1000)
         });
-        let sweep = if more_sockets || more_files {
-            Some(now + 1)
-        } else {
-            (held > 0).then(|| now + self.liveness.sweep_every_ms())
-        };
-        if let Some(at) = [sweep, upkeep, mail, webhooks, push].into_iter().flatten().min() {
+        let files = more_files.then_some(now + 1);
+        if let Some(at) = [sweep, files, upkeep, mail, webhooks, push].into_iter().flatten().min() {
             self.state.storage().set_alarm((at - now).max(1)).await?;
         }
         self.mail_armed.set(None);
         self.mail_wake.set(None);
         self.sweeping.set(sweep.is_some());
         Response::ok("swept")
+    }
+
+    /// One slice of the sweep from `from` (its cursor in `session::sweep_step`): whole groups
+    /// until [`SWEEP_SLICE`] sockets were looked at, the stale ones closed. Returns when the
+    /// sweep must run next: at once while groups are left; after the last, when the first
+    /// socket left open could go stale (`SweepRound::next`: 30-75 s); `None` when it left none.
+    fn sweep_slice(&self, now: i64, from: u64) -> Result<Option<i64>> {
+        // What this sweep has decided so far, over its slices (a new sweep starts afresh).
+        let mut round = if from == 0 { SweepRound::default() } else { self.sweep_round.get() };
+        let (mut cursor, mut seen) = (from, 0);
+        while seen < SWEEP_SLICE {
+            let Some(tag) = session::sweep_step(cursor, ADMIN_TAG) else { break };
+            cursor += 1;
+            for ws in self.state.get_websockets_with_tag(&tag).iter().filter(|ws| sockets::is_open(ws)) {
+                seen += 1;
+                // The runtime's record of the last ping it answered settles a live socket; only
+                // one whose pings stopped is asked what its attachment says (it may have sent frames).
+                let pinged = sockets::last_ping(&self.state, ws).unwrap_or(0);
+                let heard = if self.liveness.is_stale(now, pinged) {
+                    let found = self.labels.borrow_mut().get(ws);
+                    found.map_or(0, |l| l.heard_at).max(pinged)
+                } else {
+                    pinged
+                };
+                if round.look(&self.liveness, now, heard) {
+                    let _ = ws.close(Some(4000), Some("no ping: connection presumed dead"));
+                    self.gone(ws)?;
+                }
+            }
+        }
+        self.sweep_round.set(round);
+        if session::sweep_step(cursor, ADMIN_TAG).is_some() {
+            self.sweep_from.set(cursor as usize);
+            return Ok(Some(now + 1));
+        }
+        self.sweep_from.set(0);
+        Ok(round.next(&self.liveness, now))
     }
 }

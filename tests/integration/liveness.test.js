@@ -33,8 +33,13 @@ test('a silent socket is swept and goes offline; a pinging one stays', async () 
   alive.send({ type: 'message', message: 'I keep pinging' });
   await alive.next('ack');
 
-  // The widget's keep-alive, faster here to match the short limit: load, not synchronisation.
-  const keepAlive = setInterval(() => alive.sendRaw('{"type":"ping"}'), STALE_MS / 4);
+  // The widget's and the inbox's keep-alive, faster here to match the short limit: load, not
+  // synchronisation. The admin pings as the inbox does; a silent one would be swept too (below),
+  // possibly before the visitor's row could reach it.
+  const keepAlive = setInterval(() => {
+    alive.sendRaw('{"type":"ping"}');
+    admin.sendRaw('{"type":"ping"}');
+  }, STALE_MS / 4);
   try {
     const offline = await admin.next(
       where('silent visitor offline', (f) => f.type === 'user' && f.user.userId === gone.userId && f.user.online === false),
