@@ -35,10 +35,10 @@ test('the client module\'s constants are the desk\'s: subprotocols, the message 
   assert.match(source('src/desk_object/sweep.rs'), new RegExp(`ws\\.close\\(Some\\(${CLOSE_STALE}\\), Some\\("no ping`));
 });
 
-test('the ping interval fits three pings in the desk\'s stale window, as src/session.rs assumes', () => {
-  const stale = rustConst('src/session.rs', 'DEFAULT_STALE_AFTER_MS');
+test('the ping interval fits three pings in the desk\'s stale window, as src/session/liveness.rs assumes', () => {
+  const stale = rustConst('src/session/liveness.rs', 'DEFAULT_STALE_AFTER_MS');
   assert.ok(PING_INTERVAL_MS * 3 <= stale, `${PING_INTERVAL_MS} ms × 3 within ${stale} ms`);
-  assert.match(source('src/session.rs'), new RegExp(`Clients ping every ${PING_INTERVAL_MS / 1000} s`));
+  assert.match(source('src/session/liveness.rs'), new RegExp(`Clients ping every ${PING_INTERVAL_MS / 1000} s`));
 });
 
 test('no client keeps its own copy of the wire\'s constants: widget and inbox take them from client/', () => {
