@@ -4,7 +4,7 @@
 
 use super::Desk;
 use crate::desk::Sender;
-use crate::limits::Bucket;
+use crate::limits::{Bucket, Rate};
 use crate::sockets::Label;
 
 impl Desk {
@@ -13,11 +13,7 @@ impl Desk {
     pub(super) fn admit(&self, label: &Label, now: i64) -> std::result::Result<(), u64> {
         match &label.sender {
             Sender::Visitor { user_id } => self.visitor_buckets.borrow_mut().take(user_id, now),
-            Sender::Agent { .. } => {
-                let rate = self.limits.admin;
-                let mut buckets = self.agent_buckets.borrow_mut();
-                buckets.entry(label.sid).or_insert_with(|| Bucket::full(rate, now)).take(rate, now)
-            }
+            Sender::Agent { .. } => self.agent_bucket(label.sid, now, |bucket, rate| bucket.take(rate, now)),
         }
     }
 
@@ -30,11 +26,13 @@ impl Desk {
         }
         match &label.sender {
             Sender::Visitor { user_id } => self.visitor_buckets.borrow_mut().charge(user_id, now, cost),
-            Sender::Agent { .. } => {
-                let rate = self.limits.admin;
-                let mut buckets = self.agent_buckets.borrow_mut();
-                buckets.entry(label.sid).or_insert_with(|| Bucket::full(rate, now)).charge(rate, now, cost);
-            }
+            Sender::Agent { .. } => self.agent_bucket(label.sid, now, |bucket, rate| bucket.charge(rate, now, cost)),
         }
+    }
+
+    /// Runs `f` on the agent socket `sid`'s bucket (full when first used) with the agents' rate.
+    fn agent_bucket<R>(&self, sid: u64, now: i64, f: impl FnOnce(&mut Bucket, Rate) -> R) -> R {
+        let rate = self.limits.admin;
+        f(self.agent_buckets.borrow_mut().entry(sid).or_insert_with(|| Bucket::full(rate, now)), rate)
     }
 }

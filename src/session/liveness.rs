@@ -58,7 +58,7 @@ pub fn sweep_tag(sid: u64) -> String {
 /// (the last step) every agent socket by their shared tag `admin_tag`. `None`: the sweep is done.
 pub fn sweep_step(cursor: u64, admin_tag: &str) -> Option<String> {
     match cursor {
-        c if c < SWEEP_GROUPS => Some(format!("sweep:{c}")),
+        c if c < SWEEP_GROUPS => Some(sweep_tag(c)),
         c if c == SWEEP_GROUPS => Some(admin_tag.to_owned()),
         _ => None,
     }
