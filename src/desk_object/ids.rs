@@ -2,14 +2,17 @@
 
 use std::cell::RefCell;
 
-use worker::{Date, Result};
+use worker::{js_sys, Result};
 
 use super::view::{draw, IdStream};
 
 use crate::auth::hex;
 
+/// Milliseconds since the epoch, by `Date.now()`: a number, where `worker::Date::now()` makes a
+/// JavaScript `Date` object and asks it the time (two calls into JavaScript and an object for
+/// the collector, several times per frame).
 pub(super) fn now() -> i64 {
-    Date::now().as_millis() as i64
+    js_sys::Date::now() as i64
 }
 
 pub(super) fn random_bytes() -> Result<[u8; 32]> {
