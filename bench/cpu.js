@@ -11,7 +11,9 @@
 // IMPL is `ours`, `peer`, or `ours@DIR` (ours run from DIR: a copy of another build's build/, e.g.
 // `cp -r build /tmp/before` before a change, or a checkout: a folder with wrangler.toml and build/,
 // for a change of configuration); `ours-assets` and `peer+assets` (without ours' [assets] section,
-// the peer with it: like for like; servers.js `startImpl`). Every IMPL runs at once (a server and a load
+// the peer with it: like for like; servers.js `startImpl`), and `floor` (bench/floor-js: the least
+// a Durable Object can do per message with the same durability, the runtime's share of a message;
+// `floor@DIR` a variant of it; docs/performance.md, "The floor"). Every IMPL runs at once (a server and a load
 // generator each); each round runs one step per IMPL and kind, the order alternating; at the end,
 // the median of each figure and, per IMPL, the median of its per-round ratios to the first IMPL
 // (each step preceded by a short unmeasured one that wakes the object; defaults: 300/s, 3 s steps, 6 rounds, 1,000 visitors each). `--kinds` picks the steps of a

@@ -109,12 +109,18 @@ function peerWithAssets(dir) {
  * Starts the implementation an IMPL spec names, as the bench's tools take them on their command
  * line: `ours` or `peer`, optionally `+assets` / `-assets` (the peer with ours' `[assets]`
  * section, ours without it: like for like) and `@DIR` (ours from DIR: a copy of an earlier
- * build/, or a checkout with wrangler.toml and build/). Resolves as `startServer`, plus `impl`
- * (`ours` or `peer`: which wire frames its load generator speaks).
+ * build/, or a checkout with wrangler.toml and build/); or `floor` (bench/floor-js: the least a
+ * Durable Object can do per message, a yardstick for the runtime's share; it speaks the peer's
+ * frames), `floor@DIR` a variant of it (DIR's wrangler.toml, for an experiment). Resolves as `startServer`, plus `impl` (its name for the load generator).
  */
 export async function startImpl(spec, options) {
+  const floor = spec.match(/^floor(?:@(.+))?$/);
+  if (floor) {
+    const config = floor[1] ? join(floor[1], 'wrangler.toml') : join(ROOT, 'bench', 'floor-js', 'wrangler.toml');
+    return { ...(await startServer({ name: 'floor', config, ...options })), impl: 'floor' };
+  }
   const [, impl, toggle, build] = spec.match(/^(ours|peer)([+-]assets)?(?:@(.+))?$/) ?? [];
-  if (!impl) throw new Error(`${spec}: expected ours|peer, optionally +assets/-assets and @DIR`);
+  if (!impl) throw new Error(`${spec}: expected ours|peer|floor, ours|peer optionally +assets/-assets and @DIR`);
   const assets = toggle ? toggle === '+assets' : null;
   const config = impl === 'peer' ? join(ROOT, 'bench', 'peer-ts', 'wrangler.toml') : null;
   return { ...(await startServer({ name: impl, config, build, assets, ...options })), impl };
