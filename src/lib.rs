@@ -60,7 +60,8 @@
 //! - [`view_cache`]: the glue's bounded in-memory copy of conversation rows and client ids, kept
 //!   in step with every write, so a message costs its writes and no reads.
 //! - [`schema`]: the SQLite schema as its migrations, and the statements that keep its derived
-//!   columns true (host tests run them on SQLite: tests/schema.rs).
+//!   columns true (host tests run them on SQLite: tests/schema.rs); `schema::messages_rebuild`
+//!   v19's rebuild of `messages` without the `UNIQUE` on `id`, run where its copy is bounded.
 //! - `store` (wasm only): writes by intent;
 //!   `store::queries` the reads; `store::upkeep` the database's size and what retention finds due;
 //!   `store::tickets` tickets by hash; `store::attachments` files' rows and the keys awaiting removal;

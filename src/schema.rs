@@ -3,6 +3,49 @@
 //! the ones a desk has not run yet. Plain text, so host tests run it on SQLite (tests/schema.rs),
 //! with the statements that keep the derived `mail_due` column true.
 
+/// The trigger that removes a deleted message's search entry (v6), as v6 created it and as the
+/// rebuild of `messages` (`MESSAGES_REBUILD`) creates it again: one text for both.
+macro_rules! messages_unsearch {
+    () => {
+        "CREATE TRIGGER messages_unsearch AFTER DELETE ON messages WHEN old.sender != 'event' BEGIN
+        DELETE FROM search WHERE rowid = old.seq;
+     END;"
+    };
+}
+
+/// The trigger that keeps a message's conversation row (v18's version), as v18 created it and as
+/// the rebuild of `messages` creates it again.
+macro_rules! messages_conversation {
+    () => {
+        "CREATE TRIGGER messages_conversation AFTER INSERT ON messages WHEN new.sender IN ('user', 'admin') BEGIN
+        INSERT INTO conversations (user_id, unread, read_seq, last_preview, last_sender, last_at, last_seq, created_at,
+                                   day, day_bytes, reply_seq, reply_at, wait_seq, wait_at, mail_due)
+        VALUES (new.user_id, new.sender = 'user', 0, substr(new.body, 1, 140), new.sender, new.at, new.seq, new.at,
+                CASE WHEN new.sender = 'user' THEN new.at / 86400000 ELSE 0 END,
+                CASE WHEN new.sender = 'user' THEN length(CAST(new.body AS BLOB)) ELSE 0 END,
+                CASE WHEN new.sender = 'admin' AND new.meta IS NULL THEN new.seq ELSE 0 END,
+                CASE WHEN new.sender = 'admin' AND new.meta IS NULL THEN new.at ELSE 0 END,
+                CASE WHEN new.sender = 'user' THEN new.seq ELSE 0 END,
+                CASE WHEN new.sender = 'user' THEN new.at ELSE 0 END,
+                new.sender = 'user' OR new.meta IS NULL)
+        ON CONFLICT(user_id) DO UPDATE SET unread = unread + excluded.unread,
+          last_preview = excluded.last_preview, last_sender = excluded.last_sender,
+          last_at = excluded.last_at, last_seq = excluded.last_seq,
+          day_bytes = CASE WHEN excluded.unread = 0 THEN day_bytes
+            WHEN day = excluded.day THEN day_bytes + excluded.day_bytes ELSE excluded.day_bytes END,
+          day = CASE WHEN excluded.unread = 0 THEN day ELSE excluded.day END,
+          reply_seq = CASE WHEN excluded.reply_seq != 0 THEN excluded.reply_seq ELSE reply_seq END,
+          reply_at = CASE WHEN excluded.reply_seq != 0 THEN excluded.reply_at ELSE reply_at END,
+          wait_at = CASE WHEN excluded.reply_seq != 0 THEN 0
+            WHEN excluded.wait_seq != 0 AND wait_seq = 0 THEN excluded.wait_at ELSE wait_at END,
+          wait_seq = CASE WHEN excluded.reply_seq != 0 THEN 0
+            WHEN excluded.wait_seq != 0 AND wait_seq = 0 THEN excluded.wait_seq ELSE wait_seq END;
+        UPDATE conversations SET mail_due = 1
+        WHERE user_id = new.user_id AND mail_due = 0 AND (reply_seq > mailed_seq OR wait_seq > told_seq);
+     END;"
+    };
+}
+
 /// Each entry moves the schema one version up; applied in order, each exactly once.
 pub const MIGRATIONS: &[&str] = &[
     // v1: visitors (identity), conversations (per-visitor state), messages (desk-wide seq).
@@ -132,13 +175,14 @@ pub const MIGRATIONS: &[&str] = &[
     // statement. Visitors by last visit, for the retention of those who never wrote (updated once
     // per connect, never per message: no index is added to the message path). Conversations due
     // for retention are found through `conversations_by_status`, status by status (`upkeep.rs`).
-    "CREATE TRIGGER messages_unsearch AFTER DELETE ON messages WHEN old.sender != 'event' BEGIN
-        DELETE FROM search WHERE rowid = old.seq;
-     END;
+    concat!(
+        messages_unsearch!(),
+        "
      CREATE TRIGGER visitors_unsearch AFTER DELETE ON visitors BEGIN
         DELETE FROM search WHERE rowid = -old.rowid;
      END;
-     CREATE INDEX visitors_by_seen ON visitors(last_seen);",
+     CREATE INDEX visitors_by_seen ON visitors(last_seen);"
+    ),
     // v7: tickets (`desk::ticket`): a browser's stand-in for a credential, stored by hash, valid
     // a minute at most, deleted when used. `kind` says whom it signs in (`subject`: an agent id,
     // a visitor's id or a verified id); `name`, the display name a visitor asked for.
@@ -387,7 +431,8 @@ pub const MIGRATIONS: &[&str] = &[
     // at a low rate"). `mail_due` is 1 exactly when `reply_seq > mailed_seq OR wait_seq >
     // told_seq`: set here when a message makes it so, recomputed where mailed/told move
     // (`store::mail`). State of conversations already deleted (no row) had nothing left to mail.
-    "ALTER TABLE conversations ADD COLUMN reply_seq INTEGER NOT NULL DEFAULT 0;
+    concat!(
+        "ALTER TABLE conversations ADD COLUMN reply_seq INTEGER NOT NULL DEFAULT 0;
      ALTER TABLE conversations ADD COLUMN reply_at INTEGER NOT NULL DEFAULT 0;
      ALTER TABLE conversations ADD COLUMN mailed_seq INTEGER NOT NULL DEFAULT 0;
      ALTER TABLE conversations ADD COLUMN wait_seq INTEGER NOT NULL DEFAULT 0;
@@ -404,32 +449,16 @@ pub const MIGRATIONS: &[&str] = &[
      DROP TABLE mail_state;
      CREATE INDEX conversations_mail_due ON conversations(user_id) WHERE mail_due = 1;
      DROP TRIGGER messages_conversation;
-     CREATE TRIGGER messages_conversation AFTER INSERT ON messages WHEN new.sender IN ('user', 'admin') BEGIN
-        INSERT INTO conversations (user_id, unread, read_seq, last_preview, last_sender, last_at, last_seq, created_at,
-                                   day, day_bytes, reply_seq, reply_at, wait_seq, wait_at, mail_due)
-        VALUES (new.user_id, new.sender = 'user', 0, substr(new.body, 1, 140), new.sender, new.at, new.seq, new.at,
-                CASE WHEN new.sender = 'user' THEN new.at / 86400000 ELSE 0 END,
-                CASE WHEN new.sender = 'user' THEN length(CAST(new.body AS BLOB)) ELSE 0 END,
-                CASE WHEN new.sender = 'admin' AND new.meta IS NULL THEN new.seq ELSE 0 END,
-                CASE WHEN new.sender = 'admin' AND new.meta IS NULL THEN new.at ELSE 0 END,
-                CASE WHEN new.sender = 'user' THEN new.seq ELSE 0 END,
-                CASE WHEN new.sender = 'user' THEN new.at ELSE 0 END,
-                new.sender = 'user' OR new.meta IS NULL)
-        ON CONFLICT(user_id) DO UPDATE SET unread = unread + excluded.unread,
-          last_preview = excluded.last_preview, last_sender = excluded.last_sender,
-          last_at = excluded.last_at, last_seq = excluded.last_seq,
-          day_bytes = CASE WHEN excluded.unread = 0 THEN day_bytes
-            WHEN day = excluded.day THEN day_bytes + excluded.day_bytes ELSE excluded.day_bytes END,
-          day = CASE WHEN excluded.unread = 0 THEN day ELSE excluded.day END,
-          reply_seq = CASE WHEN excluded.reply_seq != 0 THEN excluded.reply_seq ELSE reply_seq END,
-          reply_at = CASE WHEN excluded.reply_seq != 0 THEN excluded.reply_at ELSE reply_at END,
-          wait_at = CASE WHEN excluded.reply_seq != 0 THEN 0
-            WHEN excluded.wait_seq != 0 AND wait_seq = 0 THEN excluded.wait_at ELSE wait_at END,
-          wait_seq = CASE WHEN excluded.reply_seq != 0 THEN 0
-            WHEN excluded.wait_seq != 0 AND wait_seq = 0 THEN excluded.wait_seq ELSE wait_seq END;
-        UPDATE conversations SET mail_due = 1
-        WHERE user_id = new.user_id AND mail_due = 0 AND (reply_seq > mailed_seq OR wait_seq > told_seq);
-     END;",
+     ",
+        messages_conversation!()
+    ),
+    // v19: the `UNIQUE` on `messages.id` is to go. No statement reads a message by its id (ids
+    // are 122 random bits, unique without an index), and the index cost every stored message a
+    // write at a random leaf: 1.35 of ~8.3 pages per commit (docs/performance.md, "The floor").
+    // SQLite cannot drop a column's constraint, so `messages` is rebuilt (`MESSAGES_REBUILD`),
+    // which copies every message: a flag only here, and the rebuild runs where that copy is
+    // bounded (`messages_rebuild_due`), at this open or a later one.
+    "INSERT INTO desk_meta (key, value) VALUES ('messages_id_unique', 1);",
 ];
 
 /// An agent reply up to `?1` was handled (mailed or passed over) for conversation `?2`; the row
@@ -440,3 +469,7 @@ pub const MAIL_MARK_MAILED: &str = "UPDATE conversations SET mailed_seq = MAX(ma
 /// The wait that began at `?1` was reported unanswered for conversation `?2`; the flag as above.
 pub const MAIL_MARK_TOLD: &str = "UPDATE conversations SET told_seq = MAX(told_seq, ?1),
     mail_due = (reply_seq > mailed_seq OR wait_seq > MAX(told_seq, ?1)) WHERE user_id = ?2";
+
+// After the macros it uses (textual scope).
+mod messages_rebuild;
+pub use messages_rebuild::{messages_rebuild_due, MESSAGES_REBUILD, MESSAGES_REBUILD_MAX, MESSAGES_REBUILD_STATE};

@@ -137,6 +137,12 @@ impl Store {
                 vec![V::Integer(i as i64 + 1)],
             )?;
         }
+        // v19's rebuild, where its copy is bounded; a desk too big for it keeps asking at each
+        // open (two index lookups) until retention brings it under.
+        let state = sql.exec(crate::schema::MESSAGES_REBUILD_STATE, None).and_then(first)?;
+        if state.is_some_and(|r| crate::schema::messages_rebuild_due(r.int(0), r.int(1))) {
+            sql.exec(crate::schema::MESSAGES_REBUILD, None)?;
+        }
         Ok(Store { sql })
     }
 

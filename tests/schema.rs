@@ -2,10 +2,14 @@
 //! `Store::open` runs them in workerd. Above all schema v18, which moved each conversation's mail
 //! state from `mail_state` into its row: a desk upgraded from v17 keeps every conversation's state
 //! and its pending work, and from then on the new trigger and the mark statements keep exactly
-//! what the old trigger and marks kept, with `mail_due` true exactly when work is left.
+//! what the old trigger and marks kept, with `mail_due` true exactly when work is left. And v19's
+//! rebuild of `messages` without the `UNIQUE` on `id`: every row, index and trigger kept, fewer
+//! pages written per stored message.
 
 use rusqlite::{params, Connection};
-use support_desk::schema::{MAIL_MARK_MAILED, MAIL_MARK_TOLD, MIGRATIONS};
+use support_desk::schema::{
+    messages_rebuild_due, MAIL_MARK_MAILED, MAIL_MARK_TOLD, MESSAGES_REBUILD, MESSAGES_REBUILD_STATE, MIGRATIONS,
+};
 
 /// The version that moved the mail state (1-based, as `desk_meta.schema_version` counts).
 const V18: usize = 18;
@@ -195,4 +199,154 @@ fn v18_trigger_and_marks_keep_what_v17_kept_and_flag_exactly_the_work_left() {
         assert_eq!(flagged, pending(&old, "mail_state", OLD_PENDING), "pending after step {step}");
         assert_eq!(flagged, pending(&new, "conversations", OLD_PENDING), "flag exact after step {step}");
     }
+}
+
+/// Every row of `query`, each as its columns' texts (NULL as "NULL"), for before/after comparisons.
+fn dump(db: &Connection, query: &str) -> Vec<Vec<String>> {
+    let mut stmt = db.prepare(query).expect("dump query");
+    let n = stmt.column_count();
+    stmt.query_map([], |r| {
+        (0..n).map(|i| r.get_ref(i).map(|v| format!("{v:?}"))).collect::<rusqlite::Result<Vec<String>>>()
+    })
+    .expect("dump rows")
+    .map(|r| r.expect("dump row"))
+    .collect()
+}
+
+fn rebuild_state(db: &Connection) -> (i64, i64) {
+    db.query_row(MESSAGES_REBUILD_STATE, [], |r| Ok((r.get(0)?, r.get(1)?))).expect("rebuild state")
+}
+
+/// The schema outside `messages`' own definition and its `UNIQUE` index, as `sqlite_master` holds it.
+const OTHER_OBJECTS: &str = "SELECT type, name, tbl_name, sql FROM sqlite_master
+    WHERE name != 'messages' AND name NOT LIKE 'sqlite_autoindex_messages_%' ORDER BY type, name";
+
+#[test]
+fn the_rebuild_keeps_every_row_index_and_trigger_and_drops_only_the_unique_on_id() {
+    let db = desk_at(MIGRATIONS.len());
+    for u in ["a", "b"] {
+        visitor(&db, u);
+    }
+    message(&db, 1, "a", "user", None);
+    message(&db, 2, "a", "admin", None);
+    message(&db, 3, "b", "user", None);
+    message(&db, 4, "b", "event", Some("{}"));
+    db.execute(
+        "INSERT INTO messages (seq, id, user_id, sender, body, client_msg_id, at, author_id, author_name, attachment)
+         VALUES (5, 'm5', 'b', 'admin', 'file', 'c-5', 1005, 'owner', 'Owner', '{\"id\":\"f\"}')",
+        [],
+    )
+    .expect("a message with every column");
+    db.execute_batch(
+        "INSERT INTO search (rowid, body, user_id) SELECT seq, body, user_id FROM messages WHERE sender != 'event'",
+    )
+    .expect("indexed for search");
+    let messages = dump(&db, "SELECT * FROM messages ORDER BY seq");
+    let conversations = dump(&db, "SELECT * FROM conversations ORDER BY user_id");
+    let others = dump(&db, OTHER_OBJECTS);
+    let autoindex = "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'sqlite_autoindex_messages_%'";
+    assert_eq!(db.query_row(autoindex, [], |r| r.get::<_, i64>(0)).expect("count"), 1, "v4's UNIQUE on id, before");
+    assert_eq!(rebuild_state(&db), (1, 5), "flagged by v19, five seqs");
+    assert!(messages_rebuild_due(1, 5));
+
+    db.execute_batch(MESSAGES_REBUILD).expect("the rebuild applies");
+
+    assert_eq!(dump(&db, "SELECT * FROM messages ORDER BY seq"), messages, "every message, every column");
+    assert_eq!(dump(&db, "SELECT * FROM conversations ORDER BY user_id"), conversations, "no trigger fired");
+    assert_eq!(dump(&db, OTHER_OBJECTS), others, "every index and trigger as it was, same text");
+    assert_eq!(db.query_row(autoindex, [], |r| r.get::<_, i64>(0)).expect("count"), 0, "the UNIQUE on id is gone");
+    assert_eq!(rebuild_state(&db).0, 0, "and the flag with it");
+    assert!(!messages_rebuild_due(rebuild_state(&db).0, 5), "a rebuilt desk is not rebuilt again");
+
+    // The triggers and indexes work on the new table.
+    message(&db, 6, "a", "user", None);
+    let unread: i64 =
+        db.query_row("SELECT unread FROM conversations WHERE user_id = 'a'", [], |r| r.get(0)).expect("row");
+    assert_eq!(unread, 2, "the conversation trigger counts the new message");
+    let again = db.execute(
+        "INSERT INTO messages (seq, id, user_id, sender, body, client_msg_id, at, author_id) VALUES (7, 'm7', 'b', 'admin', 'x', 'c-5', 1, 'owner')",
+        [],
+    );
+    assert!(again.is_err(), "a client id twice is still refused");
+    db.execute("DELETE FROM messages WHERE seq = 1", []).expect("delete");
+    let left: i64 = db.query_row("SELECT COUNT(*) FROM search WHERE rowid = 1", [], |r| r.get(0)).expect("count");
+    assert_eq!(left, 0, "a deleted message leaves the search index");
+}
+
+/// A desk in a WAL file at the latest version with `visitors` visitors and `stored` messages
+/// with random ids; rebuilt by v19 when `rebuilt`. Returns the connection and the WAL's path.
+fn desk_file(name: &str, rebuilt: bool, visitors: usize, stored: i64) -> (Connection, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("desk-pages-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("desk.sqlite");
+    let db = Connection::open(&path).expect("file database");
+    db.execute_batch("PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;").expect("WAL");
+    db.execute_batch(
+        "PRAGMA foreign_keys = ON; CREATE TABLE desk_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);",
+    )
+    .expect("desk_meta");
+    for migration in MIGRATIONS {
+        db.execute_batch(migration).expect("migration applies");
+    }
+    if rebuilt {
+        db.execute_batch(MESSAGES_REBUILD).expect("rebuild");
+    }
+    db.execute_batch("BEGIN").expect("begin");
+    for v in 0..visitors {
+        visitor(&db, &format!("v{v}"));
+    }
+    let mut ids = Lcg(7);
+    for seq in 1..=stored {
+        random_message(&db, seq, &mut ids, visitors);
+    }
+    db.execute_batch("COMMIT; PRAGMA wal_checkpoint(TRUNCATE);").expect("stored");
+    (db, dir.join("desk.sqlite-wal"))
+}
+
+/// A message as the desk stores one: a random 36-character id, a random conversation.
+fn random_message(db: &Connection, seq: i64, rng: &mut Lcg, visitors: usize) {
+    let id = format!(
+        "{:08x}-{:08x}-{:08x}-{:09x}",
+        rng.below(1 << 32),
+        rng.below(1 << 32),
+        rng.below(1 << 32),
+        rng.below(1 << 31)
+    );
+    let user = format!("v{}", rng.below(visitors as u64));
+    let admin = seq % 2 == 0;
+    db.execute(
+        "INSERT INTO messages (seq, id, user_id, sender, body, client_msg_id, at, author_id)
+         VALUES (?1, ?2, ?3, ?4, 'r bench message', ?5, ?6, ?7)",
+        params![
+            seq,
+            id,
+            user,
+            if admin { "admin" } else { "user" },
+            format!("c-{seq}"),
+            1_000 + seq,
+            if admin { "owner" } else { user.as_str() }
+        ],
+    )
+    .expect("message");
+}
+
+#[test]
+fn a_stored_message_writes_fewer_pages_once_the_unique_on_id_is_gone() {
+    const COMMITS: i64 = 300;
+    let mut frames = Vec::new();
+    for rebuilt in [false, true] {
+        let (db, wal) = desk_file(if rebuilt { "rebuilt" } else { "v4" }, rebuilt, 500, 20_000);
+        let mut rng = Lcg(99);
+        for k in 1..=COMMITS {
+            random_message(&db, 20_000 + k, &mut rng, 500); // one commit each, as at a low rate
+        }
+        let page: i64 = db.query_row("PRAGMA page_size", [], |r| r.get(0)).expect("page size");
+        let bytes = std::fs::metadata(&wal).expect("WAL").len() as i64;
+        frames.push((bytes - 32) / (page + 24));
+        let _ = std::fs::remove_dir_all(wal.parent().expect("dir"));
+    }
+    let (before, after) = (frames[0] as f64 / COMMITS as f64, frames[1] as f64 / COMMITS as f64);
+    println!("pages per stored message: {before:.2} with the UNIQUE on id, {after:.2} without");
+    assert!(before - after >= 0.8, "{before:.2} -> {after:.2} pages per commit: the rebuild should save about one");
 }
