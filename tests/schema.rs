@@ -273,6 +273,25 @@ fn the_rebuild_keeps_every_row_index_and_trigger_and_drops_only_the_unique_on_id
     assert_eq!(left, 0, "a deleted message leaves the search index");
 }
 
+#[test]
+fn a_rebuild_that_failed_during_its_copy_runs_again_cleanly() {
+    let db = desk_at(MIGRATIONS.len());
+    visitor(&db, "a");
+    for seq in 1..=3 {
+        message(&db, seq, "a", if seq % 2 == 1 { "user" } else { "admin" }, None);
+    }
+    let messages = dump(&db, "SELECT * FROM messages ORDER BY seq");
+    // What a copy cut short (out of space) leaves: a half-filled new table, `messages` untouched.
+    db.execute_batch(
+        "CREATE TABLE messages_v19 (seq INTEGER PRIMARY KEY, id TEXT NOT NULL);
+         INSERT INTO messages_v19 (seq, id) SELECT seq, id FROM messages WHERE seq = 1;",
+    )
+    .expect("a half copy");
+    db.execute_batch(MESSAGES_REBUILD).expect("the rebuild runs again");
+    assert_eq!(dump(&db, "SELECT * FROM messages ORDER BY seq"), messages);
+    assert_eq!(rebuild_state(&db).0, 0);
+}
+
 /// A desk in a WAL file at the latest version with `visitors` visitors and `stored` messages
 /// with random ids; rebuilt by v19 when `rebuilt`. Returns the connection and the WAL's path.
 fn desk_file(name: &str, rebuilt: bool, visitors: usize, stored: i64) -> (Connection, std::path::PathBuf) {

@@ -2,9 +2,13 @@
 //! runs them (only where the copy is bounded). `Store::open` asks after every open.
 
 /// Rebuilds `messages` without v4's `UNIQUE` on `id` (see v19), keeping every row, index and
-/// trigger, and clears the flag. One synchronous run, so one transaction: all or nothing.
+/// trigger, and clears the flag. Safe to run again after a failure at any step that can fail for
+/// want of space (the copy): a half-filled `messages_v19` is dropped first, and nothing of
+/// `messages` is touched until the copy is whole. After `DROP TABLE messages` come only the
+/// rename, which writes the schema, and the indexes, which reuse the pages the drop freed.
 pub const MESSAGES_REBUILD: &str = concat!(
-    "CREATE TABLE messages_v19 (
+    "DROP TABLE IF EXISTS messages_v19;
+     CREATE TABLE messages_v19 (
         seq INTEGER PRIMARY KEY,
         id TEXT NOT NULL,
         user_id TEXT NOT NULL REFERENCES visitors(id),
@@ -38,9 +42,9 @@ pub const MESSAGES_REBUILD_STATE: &str =
     COALESCE((SELECT MAX(seq) FROM messages) - (SELECT MIN(seq) FROM messages) + 1, 0)";
 
 /// The most messages a rebuild copies: 200,000 took 1.2 s on this machine's SQLite (file, WAL,
-/// the commit included; docs/performance.md), once per desk. A bigger desk keeps the index (nothing depends on it) until retention
-/// brings it under; a copy past this could outrun the runtime's CPU limit for one event and
-/// then retry, and fail, at every open.
+/// the commit included; docs/performance.md), once per desk. A bigger desk keeps the index
+/// (nothing depends on it) until retention brings it under: a copy past this could outrun the
+/// runtime's CPU limit for one event, then retry, and fail, at every open.
 pub const MESSAGES_REBUILD_MAX: i64 = 200_000;
 
 /// Whether to run `MESSAGES_REBUILD` now, from `MESSAGES_REBUILD_STATE`'s answer.
