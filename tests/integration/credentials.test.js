@@ -11,6 +11,17 @@ before(async () => { desk = await startMiniflare(); });
 after(async () => { await desk?.dispose(); });
 
 const hex = (s) => Buffer.from(s, 'utf8').toString('hex');
+
+// Failures are counted in fixed 10-minute windows (`desk::team::AUTH_FAILURE_WINDOW_MS`), so a
+// run of guesses that crosses a window's edge starts counting again there: a fresh-clone CI run
+// failed once that way (an 11th guess at ~09:10:00 was a 401). Each counting test starts well
+// inside one window: with the edge under 5 s away (the desk's clock is this machine's), it waits
+// for the edge to pass.
+const AUTH_FAILURE_WINDOW_MS = 10 * 60 * 1000;
+async function insideOneWindow() {
+  const left = AUTH_FAILURE_WINDOW_MS - (Date.now() % AUTH_FAILURE_WINDOW_MS);
+  if (left < 5000) await new Promise((resolve) => setTimeout(resolve, left + 100));
+}
 const socketWith = (name, ip, headers) => upgradeStatus(desk.url, `/desks/${name}/admin`, { 'CF-Connecting-IP': ip, ...headers });
 const checkWith = async (name, ip, token) => {
   const res = await fetch(`${desk.url}/desks/${name}/admin/check`, {
@@ -31,6 +42,7 @@ function assertThrottled(res, what) {
 
 test('10 wrong credentials from one address: the 11th attempt, even the right ADMIN_TOKEN, is 429', async () => {
   const name = deskName('guess');
+  await insideOneWindow();
   const ip = '203.0.113.7';
   for (let i = 0; i < 10; i += 1) {
     const res = await socketWith(name, ip, { Authorization: `Bearer wrong-guess-${i}` });
@@ -49,6 +61,7 @@ test('10 wrong credentials from one address: the 11th attempt, even the right AD
 
 test('failures add up across the socket, the subprotocol and the check endpoint', async () => {
   const name = deskName('mixed');
+  await insideOneWindow();
   const ip = '203.0.113.21';
   for (let i = 0; i < 4; i += 1) assert.equal((await socketWith(name, ip, { Authorization: `Bearer nope-${i}` })).status, 401);
   for (let i = 0; i < 3; i += 1) {
@@ -60,6 +73,7 @@ test('failures add up across the socket, the subprotocol and the check endpoint'
 
 test('nine failures leave the right credential working; right credentials are never counted', async () => {
   const name = deskName('nine');
+  await insideOneWindow();
   const ip = '203.0.113.33';
   for (let i = 0; i < 9; i += 1) assert.equal((await checkWith(name, ip, `nope-${i}`)).status, 401);
   for (let i = 0; i < 15; i += 1) assert.equal((await checkWith(name, ip, ADMIN_TOKEN)).status, 204, `right credential ${i + 1}`);
@@ -73,6 +87,7 @@ test('the count is per address, not per desk: guesses spread over invented desk 
   // ADMIN_TOKEN opens every desk and desk names are free, so a count kept per desk would give an
   // attacker 10 guesses for every name it invents.
   const ip = '203.0.113.51';
+  await insideOneWindow();
   for (let i = 0; i < 10; i += 1) {
     assert.equal((await socketWith(deskName(`spread-${i}`), ip, { Authorization: `Bearer nope-${i}` })).status, 401);
   }
