@@ -134,18 +134,19 @@ export async function startImpl(spec, options) {
  * so before/after builds of one change can run side by side in one invocation; a checkout folder
  * (wrangler.toml + build/) brings its own config too. `assets`: null leaves the config as it is;
  * false drops ours' [assets] section, true gives the peer ours' (see `configWithoutWatch`,
- * `peerWithAssets`).
+ * `peerWithAssets`). `persistTo`: the state folder (kept after `stop`), so a later server, e.g. a
+ * newer build, opens the same desks: an upgrade checked on real data.
  * wrangler dev runs two workerd processes: a dev proxy on the public port, and the user worker on
  * a port of its own. `directUrl` reaches the latter without the proxy hop.
  */
-export async function startServer({ name, config, adminToken, noWatch = false, build = null, assets = null, timeoutMs = 90_000 }) {
+export async function startServer({ name, config, adminToken, noWatch = false, build = null, assets = null, persistTo = null, timeoutMs = 90_000 }) {
   const tmp = mkdtempSync(join(tmpdir(), `desk-bench-${name}-`));
   if (!config && (noWatch || build || assets === false)) config = configWithoutWatch(tmp, build, assets !== false);
   else if (config && assets === true) config = peerWithAssets(tmp);
   const port = await freePort();
   const inspectorPort = await freePort();
   const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort),
-    '--persist-to', join(tmp, 'state'), '--var', `ADMIN_TOKEN:${adminToken}`, '--log-level', 'log'];
+    '--persist-to', persistTo ?? join(tmp, 'state'), '--var', `ADMIN_TOKEN:${adminToken}`, '--log-level', 'log'];
   // One load generator stands in for many admins and visitors on one address: lift the abuse
   // limits (the limiter still runs on every frame, so its cost is measured). Any desk name exists
   // (DESKS=*), as the bench names its desks freely.
@@ -203,7 +204,7 @@ export async function startServer({ name, config, adminToken, noWatch = false, b
     rmSync(tmp, { recursive: true, force: true });
   };
   return { name, url: `http://127.0.0.1:${port}`, directUrl: `http://127.0.0.1:${directPort}`, inspectorPort, pid, proxyPid, logs, stop,
-    persistDir: join(tmp, 'state') };
+    persistDir: persistTo ?? join(tmp, 'state') };
 }
 
 /** Open file descriptors of a process (sockets included), or null. */
