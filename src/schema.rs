@@ -1,7 +1,9 @@
 //! The desk's SQLite schema as its history: one migration per version, never edited once
 //! shipped (a stored desk has run it); a change is a new entry at the end. `Store::open` runs
 //! the ones a desk has not run yet. Plain text, so host tests run it on SQLite (tests/schema.rs),
-//! with the statements that keep the derived `mail_due` column true.
+//! with the statements that keep the derived `mail_due` column true. Two triggers are written
+//! once, as macros, for the migration that created them and for v19's rebuild of `messages`
+//! (`schema::messages_rebuild`); tests/schema.rs pins every shipped migration's text.
 
 /// The trigger that removes a deleted message's search entry (v6), as v6 created it and as the
 /// rebuild of `messages` (`MESSAGES_REBUILD`) creates it again: one text for both.
