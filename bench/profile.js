@@ -1,11 +1,12 @@
 // CPU profile of one implementation under a bench load, through workerd's V8 inspector (wrangler dev).
 //
-// `node bench/profile.js [IMPL] [routed|inbound|connect|idle|users|wake] [rate] [visitors]`: starts the
+// `node bench/profile.js [IMPL] [routed|inbound|connect|idle|users|wake] [rate] [visitors]` (IMPL:
+// `ours`, `peer`, `floor`, `ours@DIR`, as servers.js `startImpl` takes them): starts the
 // implementation, holds `visitors` (1000) sockets, starts the V8 sampling profiler, runs the load for
 // 5 s ('idle': 35 s of nothing but keep-alives, to catch the 30 s alarm sweep; 'users': every
 // visitor given a conversation row first, then five admin connects to their `users` frame; 'wake':
 // routed replies after 15 s idle, the object evicted and woken by the first), and prints the
-// functions with the most self time (IMPL: `ours`, `peer`, `floor`, `ours@DIR`, as servers.js `startImpl`) (wasm functions carry their Rust names from the name section)
+// functions with the most self time (wasm functions carry their Rust names from the name section)
 // and the share of idle / GC / wasm / JS. Also prints the isolate's JS heap (after a forced GC)
 // before and after the visitors connect, per socket. Writes the raw profile to bench/results/<impl>-<load>.cpuprofile
 // (open it in Chrome DevTools). A diagnostic for the lead, not part of `make bench`.
